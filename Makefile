@@ -1,0 +1,77 @@
+# Two commands do all the set-up: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+HOST ?= 127.0.0.1
+PORT ?= 8000
+VENV := .venv
+TOOLS := .tools
+PY := $(VENV)/bin/python
+UV := $(TOOLS)/bin/uv
+UV_VERSION := 0.13.8
+STAMP := $(VENV)/.installed
+
+# A Python 3.12+ interpreter: an explicit PYTHON=..., python3.13, python3.12, python3, or the
+# newest 3.12+ that pyenv manages. scripts/find-python prints it or says what to install.
+PYTHON ?= $(shell scripts/find-python)
+
+.PHONY: help lock install run test lint typecheck bench clean migrate seed serve worker beat
+
+help:
+	@echo "make run    install, migrate, load the demo community, serve web + worker + scheduler"
+	@echo "make test   install and run the whole suite (lint and types included)"
+	@echo "make bench  run the benchmarks (needs DATABASE_URL=postgres://...)"
+
+$(UV):
+	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found: install python3.12 or newer (Django 6 needs it)." >&2; exit 1; }
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Dependencies are pinned with hashes in requirements/*.lock (`make lock` refreshes them).
+$(STAMP): requirements/dev.lock | $(UV)
+	@test -x $(PY) || $(UV) venv --quiet --python $(PYTHON) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(UV) pip sync --quiet --require-hashes requirements/dev.lock
+	@touch $(STAMP)
+
+lock: | $(UV)
+	$(UV) pip compile pyproject.toml --python $(PYTHON) --generate-hashes --quiet --no-header -o requirements/prod.lock
+	$(UV) pip compile pyproject.toml --group dev --python $(PYTHON) --generate-hashes --quiet --no-header -o requirements/dev.lock
+
+install: $(STAMP)
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+# Web, worker and scheduler start together and stop together on Ctrl-C.
+run: seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo ""
+	@echo "  Community SRE is at http://$(HOST):$(PORT)/  (demo logins are in the README)"
+	@echo ""
+	@trap 'kill 0' INT TERM EXIT; \
+	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
+	  $(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
+	  $(PY) manage.py runserver $(HOST):$(PORT) & \
+	  wait
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
+
+typecheck: install
+	$(VENV)/bin/mypy .
+
+test: lint typecheck
+	$(PY) -m playwright --version >/dev/null
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Forgiveness budgets: policy, ledger of charges, appeals, member budget snapshots."""

@@ -1,0 +1,93 @@
+"""Domain events: how the spine tells the rest of the system that something happened.
+
+Two mechanisms, both owned here so that apps above the spine never import each other:
+
+* ``conduct_events_recorded`` is a synchronous signal sent *inside* the ingest transaction with the
+  newly stored events, so that, for example, the ledger's charges commit atomically with the
+  events that caused them.
+* ``record_domain_event`` writes an outbox row in the caller's transaction. After commit a Celery
+  task hands each row to every registered subscriber (outbound webhooks, the forum adapter,
+  incident detection). Subscribers must be idempotent: a row can be handed over more than once if
+  a worker dies between the hand-over and marking it dispatched.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from community.models import Community, DomainEvent
+
+logger = logging.getLogger(__name__)
+
+# Sent with ``community`` and ``events`` (a list of new ConductEvent rows) inside the transaction.
+conduct_events_recorded = Signal()
+
+Subscriber = Callable[[DomainEvent], None]
+_subscribers: dict[str, Subscriber] = {}
+
+
+def subscribe(name: str, handler: Subscriber) -> None:
+    """Register a subscriber under a stable name (re-registering replaces it)."""
+    _subscribers[name] = handler
+
+
+def subscribers() -> dict[str, Subscriber]:
+    return dict(_subscribers)
+
+
+def record_domain_event(*, community: Community, type: str, payload: dict[str, Any]) -> DomainEvent:
+    """Record that something happened, in the caller's transaction; delivered after commit."""
+    event = DomainEvent.objects.create(community=community, type=type, payload=payload)
+    transaction.on_commit(_enqueue_dispatch)
+    return event
+
+
+def _enqueue_dispatch() -> None:
+    from community.tasks import dispatch_domain_events
+
+    try:
+        dispatch_domain_events.delay()
+    except Exception:
+        # The broker is down: the row is safe in the outbox and the periodic sweep delivers it.
+        logger.warning("could not enqueue domain-event dispatch; the periodic sweep will")
+
+
+def dispatch_pending(*, limit: int = 500) -> int:
+    """Hand pending outbox rows to every subscriber, oldest first. Returns how many were handed.
+
+    Rows are claimed with SKIP LOCKED (on PostgreSQL), so two workers never hand over the same
+    row at once. A subscriber that raises leaves the row pending for the next sweep.
+    """
+    handed = 0
+    with transaction.atomic():
+        batch = list(
+            DomainEvent.objects.filter(dispatched_at__isnull=True)
+            .select_for_update(skip_locked=True)
+            .select_related("community")
+            .order_by("created_at")[:limit]
+        )
+        for event in batch:
+            try:
+                with transaction.atomic():
+                    for name, handler in _subscribers.items():
+                        logger.debug("domain event %s -> %s", event.type, name)
+                        handler(event)
+                    event.dispatched_at = timezone.now()
+                    event.save(update_fields=["dispatched_at"])
+                handed += 1
+            except Exception:
+                logger.exception("domain event %s (%s) not dispatched", event.pk, event.type)
+    return handed
+
+
+def prune_dispatched(*, older_than: timedelta = timedelta(days=30)) -> int:
+    cutoff = timezone.now() - older_than
+    deleted, _ = DomainEvent.objects.filter(dispatched_at__lt=cutoff).delete()
+    return deleted

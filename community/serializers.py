@@ -1,0 +1,104 @@
+"""API input/output shapes for the spine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from rest_framework import serializers
+
+from community.models import SpaceKind
+from community.services import EventInput
+from community.vocabulary import FRICTION_KINDS, EventKind, Severity
+
+
+class MemberRefSerializer(serializers.Serializer[dict[str, Any]]):
+    external_id = serializers.CharField(max_length=100)
+    username = serializers.CharField(max_length=150, required=False, allow_blank=True)
+
+
+class SpaceRefSerializer(serializers.Serializer[dict[str, Any]]):
+    external_id = serializers.CharField(max_length=100)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=SpaceKind.choices, required=False)
+
+
+class EventInSerializer(serializers.Serializer[dict[str, Any]]):
+    external_id = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=EventKind.choices)
+    occurred_at = serializers.DateTimeField()
+    member = MemberRefSerializer(required=False, allow_null=True)
+    space = SpaceRefSerializer(required=False, allow_null=True)
+    subject = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    category = serializers.CharField(max_length=60, required=False, allow_blank=True, default="")
+    severity = serializers.ChoiceField(
+        choices=[("", "(community default)"), *Severity.choices], required=False, default=""
+    )
+    payload = serializers.DictField(required=False, default=dict)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["kind"] in FRICTION_KINDS and not attrs.get("member"):
+            raise serializers.ValidationError(
+                {"member": "A friction event must name the member it is about."}
+            )
+        return attrs
+
+    def to_event_input(self, data: dict[str, Any]) -> EventInput:
+        member = data.get("member") or {}
+        space = data.get("space") or {}
+        return EventInput(
+            external_id=data["external_id"],
+            kind=data["kind"],
+            occurred_at=data["occurred_at"],
+            member_external_id=member.get("external_id", ""),
+            member_username=member.get("username", ""),
+            space_external_id=space.get("external_id", ""),
+            space_name=space.get("name", ""),
+            space_kind=space.get("kind", SpaceKind.CATEGORY),
+            subject=data.get("subject") or "",
+            category=data.get("category") or "",
+            severity=data.get("severity") or "",
+            payload=data.get("payload") or {},
+        )
+
+
+class EventBatchInSerializer(serializers.Serializer[dict[str, Any]]):
+    source = serializers.SlugField(max_length=40, required=False, default="api")  # type: ignore[assignment]
+    events = serializers.ListField(
+        child=serializers.DictField(),
+        allow_empty=False,
+        max_length=settings.EVENTS_BATCH_MAX,
+        help_text=f"Up to {settings.EVENTS_BATCH_MAX} events; see EventIn for each item.",
+    )
+
+
+class EventBatchOutSerializer(serializers.Serializer[dict[str, Any]]):
+    accepted = serializers.IntegerField(help_text="Events stored by this request.")
+    duplicates = serializers.IntegerField(
+        help_text="Events already stored earlier (or repeated in this batch); not stored again."
+    )
+
+
+class ItemErrorSerializer(serializers.Serializer[dict[str, Any]]):
+    index = serializers.IntegerField()
+    external_id = serializers.CharField(allow_blank=True)
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class BatchErrorSerializer(serializers.Serializer[dict[str, Any]]):
+    detail = serializers.CharField()
+    errors = ItemErrorSerializer(many=True)  # type: ignore[assignment]
+
+
+def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """DRF's nested error dicts as (dotted field, message) pairs."""
+    if isinstance(errors, dict):
+        pairs: list[tuple[str, str]] = []
+        for key, value in errors.items():
+            name = key if key != "non_field_errors" else "(item)"
+            pairs.extend(flatten_errors(value, f"{prefix}.{name}" if prefix else name))
+        return pairs
+    if isinstance(errors, list):
+        return [pair for item in errors for pair in flatten_errors(item, prefix)]
+    return [(prefix or "(item)", str(errors))]

@@ -1,0 +1,26 @@
+"""Thin Celery wrappers over the spine's services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from community import domain_events
+
+
+@shared_task(name="community.dispatch_domain_events", ignore_result=True)
+def dispatch_domain_events() -> int:
+    return domain_events.dispatch_pending()
+
+
+@shared_task(name="community.prune_domain_events", ignore_result=True)
+def prune_domain_events() -> int:
+    return domain_events.prune_dispatched()
+
+
+@shared_task(name="community.heartbeat", ignore_result=True)
+def heartbeat(name: str = "worker") -> None:
+    """Prove a worker is consuming: the scheduler sends this every minute and /metrics exports
+    the time it last ran, so an alert can fire when the worker or the scheduler stops."""
+    from community.services import record_heartbeat
+
+    record_heartbeat(name=name)

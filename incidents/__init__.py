@@ -1,0 +1,1 @@
+"""Conflict incidents, facilitators, runbooks, cooldowns and restorative postmortems."""

@@ -1,0 +1,155 @@
+"""Who sees which page of the spine, and the moderator's API-key settings."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from community.models import ApiKey, Community, Visibility
+from tests.conftest import PASSWORD
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        assert client.login(username=user.username, password=PASSWORD)
+    return client
+
+
+def test_anyone_can_read_a_public_community(community: Community) -> None:
+    response = Client().get("/c/garden/")
+    assert response.status_code == 200
+    assert b"Garden Club" in response.content
+
+
+def test_a_members_only_community_is_invisible_to_outsiders(
+    community: Community, member: User, outsider: User
+) -> None:
+    community.visibility = Visibility.MEMBERS
+    community.save()
+    assert Client().get("/c/garden/").status_code == 404
+    assert client_for(outsider).get("/c/garden/").status_code == 404
+    assert client_for(member).get("/c/garden/").status_code == 200
+    assert b"Garden Club" not in Client().get("/").content
+
+
+def test_unknown_community_is_404(db: None) -> None:
+    assert Client().get("/c/nowhere/").status_code == 404
+
+
+@pytest.mark.parametrize("who", ["member", "outsider", "other_moderator"])
+def test_settings_are_for_moderators_only(
+    community: Community, who: str, request: pytest.FixtureRequest
+) -> None:
+    user = request.getfixturevalue(who)
+    assert client_for(user).get("/c/garden/settings/").status_code == 403
+
+
+def test_settings_need_a_login(community: Community) -> None:
+    response = Client().get("/c/garden/settings/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_moderator_creates_a_key_and_sees_it_once(community: Community, moderator: User) -> None:
+    client = client_for(moderator)
+    response = client.post(
+        "/c/garden/settings/api-keys/", {"name": "Discourse bot", "scopes": ["events:write"]}
+    )
+    assert response.status_code == 200
+    key = ApiKey.objects.get(community=community)
+    shown = response.context["new_key"]
+    assert shown.startswith(f"csre_{key.lookup}_")
+    assert shown.encode() in response.content
+    assert key.scopes == ["events:write"]
+    assert key.created_by == moderator
+    again = client.get("/c/garden/settings/")
+    assert shown.encode() not in again.content
+
+
+def test_an_htmx_key_request_returns_only_the_fragment(
+    community: Community, moderator: User
+) -> None:
+    response = client_for(moderator).post(
+        "/c/garden/settings/api-keys/",
+        {"name": "bot", "scopes": ["read"]},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.content.lstrip().startswith(b'<section id="api-keys"')
+    assert b"<html" not in response.content
+
+
+def test_a_key_needs_a_scope(community: Community, moderator: User) -> None:
+    response = client_for(moderator).post("/c/garden/settings/api-keys/", {"name": "bot"})
+    assert response.status_code == 200
+    assert "scopes" in response.context["form"].errors
+    assert not ApiKey.objects.exists()
+
+
+def test_a_moderator_revokes_a_key(community: Community, moderator: User) -> None:
+    client = client_for(moderator)
+    client.post("/c/garden/settings/api-keys/", {"name": "bot", "scopes": ["read"]})
+    key = ApiKey.objects.get()
+    client.post(f"/c/garden/settings/api-keys/{key.pk}/revoke/")
+    key.refresh_from_db()
+    assert key.revoked_at is not None
+
+
+def test_a_moderator_cannot_revoke_another_communitys_key(
+    community: Community, other_community: Community, moderator: User, other_moderator: User
+) -> None:
+    client_for(other_moderator).post(
+        "/c/chess/settings/api-keys/", {"name": "b", "scopes": ["read"]}
+    )
+    key = ApiKey.objects.get(community=other_community)
+    response = client_for(moderator).post(f"/c/garden/settings/api-keys/{key.pk}/revoke/")
+    assert response.status_code == 404
+    key.refresh_from_db()
+    assert key.revoked_at is None
+
+
+def test_csrf_is_enforced(community: Community, moderator: User) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.login(username=moderator.username, password=PASSWORD)
+    response = client.post("/c/garden/settings/api-keys/", {"name": "bot", "scopes": ["read"]})
+    assert response.status_code == 403
+    assert not ApiKey.objects.exists()
+
+
+def test_logging_in_and_out(community: Community, member: User) -> None:
+    client = Client()
+    response = client.post("/accounts/login/", {"username": member.username, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").context["user"] == member
+    client.post("/accounts/logout/")
+    assert not client.get("/").context["user"].is_authenticated
+
+
+def test_password_reset_sends_an_email(member: User, mailoutbox: list) -> None:
+    response = Client().post("/accounts/password-reset/", {"email": member.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert "/accounts/reset/" in mailoutbox[0].body
+
+
+def test_a_logged_in_person_can_start_a_community(outsider: User) -> None:
+    response = client_for(outsider).post(
+        "/communities/new/",
+        {"name": "Bees", "slug": "bees", "description": "", "visibility": "public"},
+    )
+    assert response.status_code == 302
+    bees = Community.objects.get(slug="bees")
+    assert bees.memberships.get(user=outsider).role == "admin"
+
+
+def test_starting_a_community_with_a_taken_address_is_a_form_error(
+    community: Community, outsider: User
+) -> None:
+    response = client_for(outsider).post(
+        "/communities/new/",
+        {"name": "Other garden", "slug": "garden", "description": "", "visibility": "public"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["slug"]

@@ -1,0 +1,98 @@
+"""Operator commands: exit codes, outputs, idempotence."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+from rest_framework.test import APIClient
+
+from community import demo
+from community.models import ApiKey, Community, ConductEvent, Membership, Space
+
+
+def test_create_community_with_a_moderator(outsider: User) -> None:
+    out = StringIO()
+    call_command(
+        "create_community", slug="bees", name="Bee Keepers", moderator=outsider.username, stdout=out
+    )
+    bees = Community.objects.get(slug="bees")
+    assert bees.name == "Bee Keepers"
+    assert bees.memberships.get(user=outsider).is_moderator
+    assert "Created community bees" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"slug": "garden", "name": "Again"}, "already exists"),
+        ({"slug": "bad slug", "name": "x"}, "--slug may use only"),
+        ({"slug": "bees", "name": "x", "moderator": "nobody"}, "No user named"),
+    ],
+)
+def test_create_community_refuses_bad_input(
+    community: Community, kwargs: dict, message: str
+) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("create_community", **kwargs)
+    assert Community.objects.count() == 1
+
+
+def test_create_api_key_prints_a_working_key_alone_on_the_last_line(community: Community) -> None:
+    out = StringIO()
+    call_command(
+        "create_api_key",
+        community="garden",
+        scopes="events:write,read",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    key = out.getvalue().strip().splitlines()[-1]
+    assert key.startswith("csre_") and " " not in key
+    assert ApiKey.objects.get().scopes == ["events:write", "read"]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+    event = {"external_id": "1", "kind": "post", "occurred_at": "2026-11-20T10:00:00Z"}
+    assert client.post("/api/v1/events/", {"events": [event]}, format="json").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"community": "nowhere", "scopes": "read"}, "No community"),
+        ({"community": "garden", "scopes": "read,admin"}, "Unknown scope"),
+        ({"community": "garden", "scopes": " , "}, "at least one scope"),
+    ],
+)
+def test_create_api_key_refuses_bad_input(community: Community, kwargs: dict, message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        call_command("create_api_key", **kwargs)
+    assert not ApiKey.objects.exists()
+
+
+def _census() -> tuple[int, ...]:
+    return (
+        Community.objects.count(),
+        Membership.objects.count(),
+        Space.objects.count(),
+        ConductEvent.objects.count(),
+        User.objects.count(),
+    )
+
+
+def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: None) -> None:
+    call_command("seed_demo", stdout=StringIO())
+    first = _census()
+    demo_community = Community.objects.get(slug="demo")
+    assert demo_community.memberships.count() >= 300
+    assert demo_community.spaces.count() >= 5
+    kinds = set(demo_community.events.values_list("kind", flat=True))
+    assert {"post", "flag_raised", "flag_upheld", "flag_rejected", "moderator_warning"} <= kinds
+    member = User.objects.get(username=demo.MEMBER_USERNAME)
+    assert member.check_password(demo.DEMO_PASSWORD)
+    assert demo_community.memberships.get(user=member).events.exists()
+    assert demo_community.memberships.get(user__username=demo.MODERATOR_USERNAME).is_moderator
+    call_command("seed_demo", stdout=StringIO())
+    assert _census() == first
