@@ -70,8 +70,9 @@ test: lint typecheck
 	$(PY) -m playwright --version >/dev/null
 	$(VENV)/bin/pytest
 
+# Benchmarks need PostgreSQL: DATABASE_URL=postgres://... make bench [BENCH="budgets ingest"]
 bench: install
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .mypy_cache .ruff_cache

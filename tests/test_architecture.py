@@ -42,3 +42,16 @@ def test_apps_import_only_the_apps_below_them(app: str) -> None:
             if top in APPS and top != app and top not in ALLOWED[app]:
                 offending.append(f"{path.relative_to(ROOT)} imports {module}")
     assert offending == []
+
+
+# Framework-free modules that hold the normative math (DESIGN.md §3). Add new ones here.
+PURE_MODULES = ["community/slo.py"]
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_math_modules_are_framework_free(module: str) -> None:
+    imports = imported_modules(ROOT / module)
+    framework = sorted(
+        m for m in imports if m.split(".")[0] in {"django", "rest_framework", "celery", "budgets"}
+    )
+    assert framework == []
