@@ -198,6 +198,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-domain-events": {"task": "community.dispatch_domain_events", "schedule": 30.0},
     "prune-domain-events": {"task": "community.prune_domain_events", "schedule": 3600.0},
     "worker-heartbeat": {"task": "community.heartbeat", "schedule": 60.0},
+    # Discourse deliveries stored while the broker was down; forum-action and webhook retries.
+    "integrations-sweep-deliveries": {
+        "task": "integrations.sweep_discourse_deliveries",
+        "schedule": 60.0,
+    },
+    "integrations-sweep-outbound": {"task": "integrations.sweep_outbound", "schedule": 60.0},
 }
 
 # --- API ------------------------------------------------------------------------------------

@@ -5,3 +5,11 @@ from django.apps import AppConfig
 
 class IntegrationsConfig(AppConfig):
     name = "integrations"
+    verbose_name = "Integrations (Discourse, webhooks)"
+
+    def ready(self) -> None:
+        from community.domain_events import subscribe
+        from integrations import demo, services
+
+        subscribe("integrations", services.on_domain_event)
+        demo.register()

@@ -1,1 +1,285 @@
+"""Forum connections (Discourse in and out) and outbound webhooks.
+
+Inbound Discourse deliveries are stored raw (headers and body) before anything else happens, so a
+delivery that arrived is never lost, even when the broker is down; a Celery task (or the periodic
+sweep) turns them into conduct events. Forum actions and our outbound webhook deliveries are rows
+too, with every attempt logged beside them.
+"""
+
 from __future__ import annotations
+
+import uuid
+from typing import ClassVar
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from community.models import Community, Space
+from community.vocabulary import Severity
+
+SOURCE = "discourse"
+MIN_SECRET_LENGTH = 12  # Discourse refuses shorter webhook secrets
+
+# Discourse flag types (PostActionType names) and the severity each maps to by default. Anything
+# else (custom flags, notify_moderators) is "moderate".
+DEFAULT_FLAG_SEVERITIES: dict[str, str] = {
+    "off_topic": Severity.MINOR,
+    "inappropriate": Severity.MODERATE,
+    "spam": Severity.MODERATE,
+    "illegal": Severity.SEVERE,
+    "custom": Severity.MODERATE,
+}
+
+
+def default_flag_severities() -> dict[str, str]:
+    return dict(DEFAULT_FLAG_SEVERITIES)
+
+
+class DiscourseConnection(models.Model):
+    """One community's Discourse forum. The primary key is random and is the secret-free part of
+    the webhook address (``/integrations/discourse/<id>/``); the webhook secret signs bodies."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    community = models.OneToOneField(
+        Community, on_delete=models.CASCADE, related_name="discourse_connection"
+    )
+    base_url = models.URLField(help_text="The forum's address, e.g. https://forum.example.org")
+    webhook_secret = models.CharField(max_length=200)
+    api_key = models.CharField(max_length=200, blank=True)
+    api_username = models.CharField(max_length=100, blank=True)
+    category_spaces = models.JSONField(
+        default=dict, blank=True, help_text="Discourse category id -> Space id in this community."
+    )
+    flag_severities = models.JSONField(default=default_flag_severities, blank=True)
+    include_private_messages = models.BooleanField(default=False)
+    last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    last_test_ok = models.BooleanField(null=True, blank=True)
+    last_test_message = models.CharField(max_length=300, blank=True)
+    last_tested_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Discourse {self.base_url} for {self.community_id}"
+
+    @property
+    def can_act(self) -> bool:
+        return bool(self.api_key and self.api_username)
+
+    def severity_for_flag(self, flag_type: str) -> str:
+        mapping = self.flag_severities or {}
+        value = mapping.get(flag_type) or mapping.get("custom") or Severity.MODERATE
+        return value if value in Severity.values else Severity.MODERATE
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be processed"
+    PROCESSED = "processed", "Processed"
+    IGNORED = "ignored", "Stored, nothing to do"
+    FAILED = "failed", "Failed (will be retried by the sweep)"
+
+
+class InboundDeliveryQuerySet(models.QuerySet["InboundDelivery"]):
+    def pending(self) -> InboundDeliveryQuerySet:
+        return self.filter(status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED))
+
+
+class InboundDelivery(models.Model):
+    """A verified Discourse webhook delivery, stored raw before it is processed.
+
+    Unique on the forum's event id *and* on its content key (event name, object id, version),
+    because Discourse's automatic retries carry a new event id.
+    """
+
+    connection = models.ForeignKey(
+        DiscourseConnection, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.CharField(max_length=64, blank=True)
+    event_name = models.CharField(max_length=80)
+    event_type = models.CharField(max_length=40, blank=True)
+    content_key = models.CharField(max_length=200)
+    headers = models.JSONField(default=dict)
+    body = models.TextField()
+    received_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    objects: ClassVar[InboundDeliveryQuerySet] = InboundDeliveryQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ("-received_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("connection", "event_id"),
+                condition=~Q(event_id=""),
+                name="inbound_unique_event_id",
+            ),
+            models.UniqueConstraint(
+                fields=("connection", "content_key"), name="inbound_unique_content"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=("received_at",),
+                condition=Q(status__in=("pending", "failed")),
+                name="inbound_pending",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_name} #{self.event_id or '-'} ({self.status})"
+
+
+class ForumActionKind(models.TextChoices):
+    SLOW_MODE = "slow_mode", "Slow mode on"
+    LIFT_SLOW_MODE = "lift_slow_mode", "Slow mode off"
+    CLOSE_TOPIC = "close_topic", "Topic closed (read-only)"
+    REOPEN_TOPIC = "reopen_topic", "Topic reopened"
+    POST_NOTICE = "post_notice", "Notice posted"
+
+
+class ActionStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RETRYING = "retrying", "Retrying"
+    SUCCEEDED = "succeeded", "Done"
+    FAILED = "failed", "Failed (permanent)"
+    GAVE_UP = "gave_up", "Gave up after retries"
+    SKIPPED = "skipped", "Not applied"
+
+
+class ForumAction(models.Model):
+    """One call we make to the forum because of a domain event (a cooldown, a notice)."""
+
+    community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
+    connection = models.ForeignKey(
+        DiscourseConnection, on_delete=models.SET_NULL, null=True, related_name="actions"
+    )
+    domain_event_id = models.UUIDField()
+    action = models.CharField(max_length=20, choices=ForumActionKind.choices)
+    space = models.ForeignKey(Space, on_delete=models.SET_NULL, null=True, related_name="+")
+    topic_id = models.CharField(max_length=40, blank=True)
+    method = models.CharField(max_length=6)
+    path = models.CharField(max_length=200, blank=True)
+    params = models.JSONField(default=dict)
+    incident_id = models.CharField(max_length=40, blank=True)
+    cooldown_id = models.CharField(max_length=40, blank=True)
+    notice_id = models.CharField(max_length=40, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ActionStatus.choices, default=ActionStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("domain_event_id", "action"), name="forum_action_once_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} topic {self.topic_id or '-'} ({self.status})"
+
+
+class ForumActionAttempt(models.Model):
+    forum_action = models.ForeignKey(ForumAction, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    ok = models.BooleanField()
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    permanent = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ("forum_action", "number")
+
+    def __str__(self) -> str:
+        return f"attempt {self.number} of {self.forum_action_id}: {self.status_code}"
+
+
+# --- Outbound webhooks ------------------------------------------------------------------------
+
+
+class WebhookSubscription(models.Model):
+    community = models.ForeignKey(
+        Community, on_delete=models.CASCADE, related_name="webhook_subscriptions"
+    )
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=200)
+    event_types = models.JSONField(default=list)
+    description = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return self.url
+
+    def wants(self, event_type: str) -> bool:
+        return self.active and ("*" in self.event_types or event_type in self.event_types)
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RETRYING = "retrying", "Retrying"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One domain event for one subscription. The body is frozen at creation, so a redelivery
+    sends exactly the bytes (and signature) the first attempt sent."""
+
+    subscription = models.ForeignKey(
+        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_id = models.UUIDField()
+    event_type = models.CharField(max_length=60)
+    body = models.TextField()
+    status = models.CharField(
+        max_length=10, choices=WebhookStatus.choices, default=WebhookStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=("subscription", "event_id"), name="webhook_delivery_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} -> {self.subscription_id} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
+    number = models.PositiveIntegerField()
+    at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("delivery", "number")
+
+    def __str__(self) -> str:
+        return f"attempt {self.number}: {self.status_code or self.error}"
