@@ -22,6 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from community.domain_events import record_domain_event
 from community.models import Community, ConductEvent, DomainEvent, Space, SpaceKind
@@ -48,6 +49,9 @@ from integrations.signing import backoff_seconds, content_key, same_instance, si
 from integrations.signing import signature_matches as _signature_matches
 
 logger = logging.getLogger(__name__)
+
+# What enqueueing raises when the broker is unreachable (anything else is a real error).
+BROKER_ERRORS = (KombuOperationalError, ConnectionError, OSError)
 
 # Discourse sends a few kilobytes per event; anything far bigger is not a webhook we want.
 MAX_BODY_BYTES = 512 * 1024
@@ -275,7 +279,7 @@ def _enqueue_processing(delivery_id: int) -> None:
 
     try:
         process_discourse_delivery.delay(delivery_id)
-    except Exception:
+    except BROKER_ERRORS:
         # The broker is down: the delivery is stored and the periodic sweep will process it.
         logger.warning("could not enqueue delivery %s; the sweep will process it", delivery_id)
 
@@ -594,7 +598,7 @@ def _enqueue_action(action_id: int, countdown: float = 0) -> None:
             task.apply_async((action_id,), countdown=countdown)
         else:
             task.delay(action_id)
-    except Exception:
+    except BROKER_ERRORS:
         logger.warning("could not enqueue forum action %s; the sweep will run it", action_id)
 
 
@@ -634,7 +638,7 @@ def perform_forum_action(*, action_id: int) -> ForumAction | None:
     """Make one attempt at a forum call; schedule a retry with backoff if it was transient."""
     with transaction.atomic():
         action = (
-            ForumAction.objects.select_for_update()
+            ForumAction.objects.select_for_update(of=("self",))
             .select_related("connection", "community")
             .filter(pk=action_id, status__in=(ActionStatus.PENDING, ActionStatus.RETRYING))
             .first()
@@ -785,7 +789,7 @@ def _enqueue_webhook(delivery_id: int, countdown: float = 0) -> None:
             task.apply_async((delivery_id,), countdown=countdown)
         else:
             task.delay(delivery_id)
-    except Exception:
+    except BROKER_ERRORS:
         logger.warning("could not enqueue webhook delivery %s; the sweep will", delivery_id)
 
 
@@ -802,8 +806,8 @@ def deliver_webhook(*, delivery_id: int) -> WebhookDelivery | None:
     """One attempt at one delivery; retry with exponential backoff on failure."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update()
-            .select_related("subscription")
+            WebhookDelivery.objects.select_for_update(of=("self",))
+            .select_related("subscription__community")
             .filter(pk=delivery_id, status__in=(WebhookStatus.PENDING, WebhookStatus.RETRYING))
             .first()
         )
