@@ -126,6 +126,8 @@ def update_discourse_mapping(
 ) -> DiscourseConnection:
     from community.vocabulary import Severity
 
+    if any(not str(cat).isdigit() for cat in category_spaces):
+        raise ServiceError("Discourse category ids are numbers.")
     spaces = set(
         Space.objects.filter(
             community_id=connection.community_id, pk__in=list(category_spaces.values())
@@ -134,8 +136,6 @@ def update_discourse_mapping(
     unknown = [str(pk) for pk in category_spaces.values() if pk not in spaces]
     if unknown:
         raise ServiceError(f"No space with id {', '.join(unknown)} in this community.")
-    if any(not str(cat).isdigit() for cat in category_spaces):
-        raise ServiceError("Discourse category ids are numbers.")
     bad = [f"{k}={v}" for k, v in flag_severities.items() if v not in Severity.values]
     if bad:
         raise ServiceError(

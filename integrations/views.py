@@ -120,13 +120,14 @@ def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         secret = data["secret"] or (connection.webhook_secret if connection else "")
-        api_key = data["api_key"] or (connection.api_key if connection else "")
+        keep_key = connection is not None and bool(data["api_username"])
+        api_key = data["api_key"] or (connection.api_key if keep_key and connection else "")
         try:
             connection = services.connect_discourse(
                 community=access.community,
                 base_url=data["base_url"],
                 secret=secret,
-                api_key=api_key if data["api_username"] else "",
+                api_key=api_key,
                 api_username=data["api_username"],
             )
         except ServiceError as exc:
