@@ -307,6 +307,9 @@ def process_delivery(*, delivery_id: int) -> InboundDelivery | None:
     if isinstance(reviewable, dict) and payloads.needs_review_detail(reviewable):
         detail = _fetch_review_detail(connection, reviewable)
     with transaction.atomic():
+        # Serialise processing per community (as ingest does), so two workers never race to
+        # create the same new identity or space.
+        Community.objects.select_for_update().filter(pk=connection.community_id).first()
         locked = (
             InboundDelivery.objects.select_for_update()
             .filter(pk=delivery.pk, status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED))

@@ -14,6 +14,9 @@ def process_discourse_delivery(delivery_id: int) -> None:
     except services.RetryLater as exc:
         # The forum did not answer a detail fetch: the periodic sweep tries again.
         services.mark_delivery_failed(delivery_id=delivery_id, error=str(exc))
+    except Exception as exc:
+        services.mark_delivery_failed(delivery_id=delivery_id, error=f"error: {exc}")
+        raise
 
 
 @shared_task(name="integrations.sweep_discourse_deliveries", ignore_result=True)

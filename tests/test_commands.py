@@ -11,6 +11,7 @@ from rest_framework.test import APIClient
 
 from community import demo
 from community.models import ApiKey, Community, ConductEvent, Membership, Space
+from integrations.models import DiscourseConnection, WebhookAttempt, WebhookDelivery
 
 
 def test_create_community_with_a_moderator(outsider: User) -> None:
@@ -79,6 +80,9 @@ def _census() -> tuple[int, ...]:
         Space.objects.count(),
         ConductEvent.objects.count(),
         User.objects.count(),
+        DiscourseConnection.objects.count(),
+        WebhookDelivery.objects.count(),
+        WebhookAttempt.objects.count(),
     )
 
 

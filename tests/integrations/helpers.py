@@ -78,6 +78,7 @@ class FakeDiscourse:
     requests: list[Recorded] = field(default_factory=list)
     plan: dict[str, list[Any]] = field(default_factory=dict)
     review: dict[str, Any] = field(default_factory=dict)
+    reviews: dict[str, dict[str, Any]] = field(default_factory=dict)
     delay: float = 1.5
 
     def calls(self, method: str, path: str) -> list[Recorded]:
@@ -104,7 +105,10 @@ def _handler(fake: FakeDiscourse) -> type[BaseHTTPRequestHandler]:
             fake.requests.append(
                 Recorded(self.command, self.path, dict(self.headers.items()), body)
             )
-            if self.headers.get("Api-Key") != API_KEY or self.headers.get("Api-Username") != API_USER:
+            if (
+                self.headers.get("Api-Key") != API_KEY
+                or self.headers.get("Api-Username") != API_USER
+            ):
                 return self._answer(403, {"errors": ["You are not permitted to view this."]})
             steps = fake.plan.get(f"{self.command} {self.path}")
             step = steps.pop(0) if steps else "ok"
@@ -116,7 +120,9 @@ def _handler(fake: FakeDiscourse) -> type[BaseHTTPRequestHandler]:
             if self.command == "GET" and self.path == "/session/current.json":
                 return self._answer(200, {"current_user": {"id": 1, "username": API_USER}})
             if self.command == "GET" and self.path.startswith("/review/"):
-                return self._answer(200, fake.review) if fake.review else self._answer(404, {})
+                found = fake.reviews.get(self.path.split("/")[-1].removesuffix(".json"))
+                found = found or fake.review
+                return self._answer(200, found) if found else self._answer(404, {})
             if self.command == "PUT" and self.path.endswith("/slow_mode.json"):
                 if not isinstance(body, dict) or "seconds" not in body:
                     return self._answer(400, {"errors": ["param is missing: seconds"]})

@@ -113,7 +113,12 @@ def test_ending_a_slow_mode_cooldown_lifts_it_with_zero_seconds(
     topic: Space,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    publish(community, "cooldown.ended", cooldown(topic, "cooldown.ended"), django_capture_on_commit_callbacks)
+    publish(
+        community,
+        "cooldown.ended",
+        cooldown(topic, "cooldown.ended"),
+        django_capture_on_commit_callbacks,
+    )
     [call] = forum.calls("PUT", "/t/46582/slow_mode.json")
     assert call.body == {"seconds": 0}
     assert ForumAction.objects.get().action == "lift_slow_mode"
@@ -127,7 +132,12 @@ def test_extending_a_cooldown_moves_the_slow_mode_end(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     later = (timezone.now() + timedelta(hours=5)).replace(microsecond=0).isoformat()
-    publish(community, "cooldown.extended", cooldown(topic, ends_at=later), django_capture_on_commit_callbacks)
+    publish(
+        community,
+        "cooldown.extended",
+        cooldown(topic, ends_at=later),
+        django_capture_on_commit_callbacks,
+    )
     [call] = forum.calls("PUT", "/t/46582/slow_mode.json")
     assert call.body["enabled_until"] == later
 
@@ -162,7 +172,12 @@ def test_a_notice_is_posted_in_the_topic(
     topic: Space,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    payload = {"notice_id": 12, "incident_id": 3, "space": space_payload(topic), "raw": "Let's take a breather: slow mode for two hours."}
+    payload = {
+        "notice_id": 12,
+        "incident_id": 3,
+        "space": space_payload(topic),
+        "raw": "Let's take a breather: slow mode for two hours.",
+    }
     publish(community, "notice.requested", payload, django_capture_on_commit_callbacks)
     [call] = forum.calls("POST", "/posts.json")
     assert call.body == {"topic_id": 46582, "raw": payload["raw"]}
@@ -198,7 +213,9 @@ def test_a_timeout_is_transient_and_schedules_a_retry(
     forum.plan["PUT /t/46582/slow_mode.json"] = ["timeout"]
     # Stop after the first attempt to look at the scheduled retry.
     monkeypatch.setattr(services, "_enqueue_action", lambda *args, **kwargs: None)
-    event = record_domain_event(community=community, type="cooldown.started", payload=cooldown(topic))
+    event = record_domain_event(
+        community=community, type="cooldown.started", payload=cooldown(topic)
+    )
     dispatch_pending()
     action = ForumAction.objects.get(domain_event_id=event.pk)
     before = timezone.now()
@@ -256,7 +273,11 @@ def test_a_category_cooldown_is_recorded_as_not_applied(
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     category = Space.objects.create(
-        community=community, name="Proposals", kind=SpaceKind.CATEGORY, source="discourse", external_id="category:5"
+        community=community,
+        name="Proposals",
+        kind=SpaceKind.CATEGORY,
+        source="discourse",
+        external_id="category:5",
     )
     publish(community, "cooldown.started", cooldown(category), django_capture_on_commit_callbacks)
     assert forum.requests == []
@@ -271,13 +292,22 @@ def test_spaces_of_other_sources_are_left_alone(
     forum: FakeDiscourse,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    chat = Space.objects.create(community=community, name="Chat", kind=SpaceKind.CHANNEL, source="matrix", external_id="!room")
+    chat = Space.objects.create(
+        community=community,
+        name="Chat",
+        kind=SpaceKind.CHANNEL,
+        source="matrix",
+        external_id="!room",
+    )
     publish(community, "cooldown.started", cooldown(chat), django_capture_on_commit_callbacks)
     assert forum.requests == [] and not ForumAction.objects.exists()
 
 
 def test_without_a_connection_nothing_is_called(
-    community: Community, forum: FakeDiscourse, topic: Space, django_capture_on_commit_callbacks: Any
+    community: Community,
+    forum: FakeDiscourse,
+    topic: Space,
+    django_capture_on_commit_callbacks: Any,
 ) -> None:
     publish(community, "cooldown.started", cooldown(topic), django_capture_on_commit_callbacks)
     assert forum.requests == [] and not ForumAction.objects.exists()
@@ -290,7 +320,9 @@ def test_handing_the_same_event_over_twice_calls_the_forum_once(
     topic: Space,
     django_capture_on_commit_callbacks: Any,
 ) -> None:
-    event = publish(community, "cooldown.started", cooldown(topic), django_capture_on_commit_callbacks)
+    event = publish(
+        community, "cooldown.started", cooldown(topic), django_capture_on_commit_callbacks
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.on_domain_event(event)
     assert len(forum.calls("PUT", "/t/46582/slow_mode.json")) == 1

@@ -52,7 +52,12 @@ def test_connecting_shows_the_webhook_url_to_paste(
     client = logged_in(moderator)
     response = client.post(
         "/c/garden/integrations/discourse/",
-        {"base_url": forum.url, "secret": "a-long-webhook-secret", "api_key": API_KEY, "api_username": API_USER},
+        {
+            "base_url": forum.url,
+            "secret": "a-long-webhook-secret",
+            "api_key": API_KEY,
+            "api_username": API_USER,
+        },
     )
     assert response.status_code == 302
     connection = DiscourseConnection.objects.get()
@@ -70,7 +75,8 @@ def test_saving_again_without_secrets_keeps_them(
     community: Community, moderator: User, connection: DiscourseConnection
 ) -> None:
     logged_in(moderator).post(
-        "/c/garden/integrations/discourse/", {"base_url": connection.base_url, "api_username": API_USER}
+        "/c/garden/integrations/discourse/",
+        {"base_url": connection.base_url, "api_username": API_USER},
     )
     connection.refresh_from_db()
     assert connection.webhook_secret == "test-webhook-secret-123" and connection.api_key == API_KEY
@@ -83,7 +89,11 @@ def test_saving_again_without_secrets_keeps_them(
         ({"base_url": "https://forum.example.org", "secret": ""}, "at least 12"),
         ({"base_url": "not a url", "secret": "a-long-webhook-secret"}, "Enter a valid URL"),
         (
-            {"base_url": "https://forum.example.org", "secret": "a-long-webhook-secret", "api_key": "k"},
+            {
+                "base_url": "https://forum.example.org",
+                "secret": "a-long-webhook-secret",
+                "api_key": "k",
+            },
             "or neither",
         ),
     ],
@@ -116,7 +126,10 @@ def test_the_mapping_form_maps_categories_and_severities(
     space = Space.objects.create(community=community, name="Proposals")
     response = logged_in(moderator).post(
         "/c/garden/integrations/discourse/mapping/",
-        {"category_spaces": f"5 = {space.pk}", "flag_severities": "off_topic = minor\nspam = severe\ncustom = moderate"},
+        {
+            "category_spaces": f"5 = {space.pk}",
+            "flag_severities": "off_topic = minor\nspam = severe\ncustom = moderate",
+        },
     )
     assert response.status_code == 302
     connection.refresh_from_db()
@@ -131,7 +144,10 @@ def test_the_mapping_form_maps_categories_and_severities(
         ({"category_spaces": "5 = 999999", "flag_severities": "spam = minor"}, "No space with id"),
         ({"category_spaces": "", "flag_severities": "spam = terrible"}, "Unknown severity"),
         ({"category_spaces": "five", "flag_severities": "spam = minor"}, "key = value"),
-        ({"category_spaces": "x = 1", "flag_severities": "spam = minor"}, "category ids are numbers"),
+        (
+            {"category_spaces": "x = 1", "flag_severities": "spam = minor"},
+            "category ids are numbers",
+        ),
     ],
 )
 def test_a_bad_mapping_is_refused_and_changes_nothing(
@@ -163,12 +179,19 @@ def test_the_page_reads_in_a_bounded_number_of_queries(
     )
     import uuid
 
-    for n in range(15):
+    for _ in range(15):
         WebhookDelivery.objects.create(
-            subscription=subscription, event_id=uuid.uuid4(), event_type="incident.declared", body="{}"
+            subscription=subscription,
+            event_id=uuid.uuid4(),
+            event_type="incident.declared",
+            body="{}",
         )
         ForumAction.objects.create(
-            community=community, connection=connection, domain_event_id=uuid.uuid4(), action="slow_mode", method="PUT"
+            community=community,
+            connection=connection,
+            domain_event_id=uuid.uuid4(),
+            action="slow_mode",
+            method="PUT",
         )
     client = logged_in(moderator)
     with django_assert_max_num_queries(14):

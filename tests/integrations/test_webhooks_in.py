@@ -167,9 +167,15 @@ def test_the_endpoint_only_takes_post(web: Client, connection: DiscourseConnecti
 def test_ping_and_unknown_events_are_stored_and_acknowledged(
     web: Client, connection: DiscourseConnection, django_capture_on_commit_callbacks: Any
 ) -> None:
-    ping = {"headers": {"X-Discourse-Event": "ping", "X-Discourse-Event-Type": "ping"}, "body": {"ping": "OK"}}
+    ping = {
+        "headers": {"X-Discourse-Event": "ping", "X-Discourse-Event-Type": "ping"},
+        "body": {"ping": "OK"},
+    }
     badge = {
-        "headers": {"X-Discourse-Event": "user_badge_granted", "X-Discourse-Event-Type": "user_badge"},
+        "headers": {
+            "X-Discourse-Event": "user_badge_granted",
+            "X-Discourse-Event-Type": "user_badge",
+        },
         "body": {"user_badge": {"id": 3, "badge_id": 7, "user_id": 2401}},
     }
     with django_capture_on_commit_callbacks(execute=True):
@@ -228,11 +234,24 @@ def test_users_become_identities_and_suspensions_are_recorded(
     web: Client, connection: DiscourseConnection, django_capture_on_commit_callbacks: Any
 ) -> None:
     user = {"id": 11878, "username": "johnnee8", "name": "", "trust_level": 1}
-    created = {"headers": {"X-Discourse-Event": "user_created", "X-Discourse-Event-Type": "user"}, "body": {"user": user}}
-    renamed = {"headers": {"X-Discourse-Event": "user_updated", "X-Discourse-Event-Type": "user"}, "body": {"user": {**user, "username": "johnny"}}}
+    created = {
+        "headers": {"X-Discourse-Event": "user_created", "X-Discourse-Event-Type": "user"},
+        "body": {"user": user},
+    }
+    renamed = {
+        "headers": {"X-Discourse-Event": "user_updated", "X-Discourse-Event-Type": "user"},
+        "body": {"user": {**user, "username": "johnny"}},
+    }
     suspended = {
         "headers": {"X-Discourse-Event": "user_suspended", "X-Discourse-Event-Type": "user"},
-        "body": {"user": {**user, "username": "johnny", "suspended_at": "2023-02-11T08:00:00Z", "suspended_till": "2023-02-18T08:00:00Z"}},
+        "body": {
+            "user": {
+                **user,
+                "username": "johnny",
+                "suspended_at": "2023-02-11T08:00:00Z",
+                "suspended_till": "2023-02-18T08:00:00Z",
+            }
+        },
     }
     with django_capture_on_commit_callbacks(execute=True):
         for n, item in enumerate((created, renamed, suspended)):
@@ -330,7 +349,9 @@ def test_a_reversal_on_the_forum_emits_flag_rejected_for_the_same_subject(
     with django_capture_on_commit_callbacks(execute=True):
         deliver(web, connection, fixture("reviewable_approved"))
         deliver(web, connection, fixture("reviewable_rejected"))
-    kinds = list(ConductEvent.objects.exclude(kind="post").order_by("pk").values_list("kind", "subject"))
+    kinds = list(
+        ConductEvent.objects.exclude(kind="post").order_by("pk").values_list("kind", "subject")
+    )
     assert kinds == [("flag_upheld", "post:127406"), ("flag_rejected", "post:127406")]
 
 

@@ -161,7 +161,8 @@ def test_a_moderator_can_redeliver_from_the_page(
     client.force_login(moderator)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
-            f"/c/garden/integrations/deliveries/{delivery.pk}/redeliver/", headers={"HX-Request": "true"}
+            f"/c/garden/integrations/deliveries/{delivery.pk}/redeliver/",
+            headers={"HX-Request": "true"},
         )
     assert response.status_code == 200
     assert 'id="webhooks"' in response.content.decode()
@@ -206,9 +207,26 @@ def test_a_delivery_of_another_community_is_not_found(
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"url": "ftp://example.org/x", "secret": "s" * 20, "event_types": ["incident.declared"]}, "http(s) URL"),
-        ({"url": "https://example.org/x", "secret": "short", "event_types": ["incident.declared"]}, "at least 12"),
-        ({"url": "https://example.org/x", "secret": "s" * 20, "event_types": ["no.such"]}, "not one of the available"),
+        (
+            {
+                "url": "ftp://example.org/x",
+                "secret": "s" * 20,
+                "event_types": ["incident.declared"],
+            },
+            "http(s) URL",
+        ),
+        (
+            {
+                "url": "https://example.org/x",
+                "secret": "short",
+                "event_types": ["incident.declared"],
+            },
+            "at least 12",
+        ),
+        (
+            {"url": "https://example.org/x", "secret": "s" * 20, "event_types": ["no.such"]},
+            "not one of the available",
+        ),
         ({"url": "https://example.org/x", "secret": "s" * 20}, "required"),
     ],
 )
@@ -228,7 +246,11 @@ def test_a_moderator_adds_and_pauses_a_subscription(community: Community, modera
     client.force_login(moderator)
     response = client.post(
         "/c/garden/integrations/webhooks/",
-        {"url": "https://bot.example.org/hook", "secret": "s" * 20, "event_types": ["cooldown.started", "cooldown.ended"]},
+        {
+            "url": "https://bot.example.org/hook",
+            "secret": "s" * 20,
+            "event_types": ["cooldown.started", "cooldown.ended"],
+        },
     )
     assert response.status_code == 302
     subscription = WebhookSubscription.objects.get()
@@ -242,5 +264,7 @@ def test_the_service_refuses_unknown_event_types(community: Community) -> None:
     from community.services import ServiceError
 
     with pytest.raises(ServiceError, match="unknown: nope"):
-        services.create_subscription(community=community, url="https://x.org/h", secret="s" * 12, event_types=["nope"])
+        services.create_subscription(
+            community=community, url="https://x.org/h", secret="s" * 12, event_types=["nope"]
+        )
     assert not WebhookSubscription.objects.exists()
