@@ -7,16 +7,12 @@ from celery import shared_task
 from integrations import services
 
 
-@shared_task(name="integrations.process_discourse_delivery", ignore_result=True)
-def process_discourse_delivery(delivery_id: int) -> None:
-    try:
-        services.process_delivery(delivery_id=delivery_id)
-    except services.RetryLater as exc:
-        # The forum did not answer a detail fetch: the periodic sweep tries again.
-        services.mark_delivery_failed(delivery_id=delivery_id, error=str(exc))
-    except Exception as exc:
-        services.mark_delivery_failed(delivery_id=delivery_id, error=f"error: {exc}")
-        raise
+@shared_task(name="integrations.drain_discourse_deliveries", ignore_result=True)
+def drain_discourse_deliveries() -> int:
+    done = services.drain_deliveries()
+    if done >= 500:
+        services.schedule_drain()  # more are waiting
+    return done
 
 
 @shared_task(name="integrations.sweep_discourse_deliveries", ignore_result=True)

@@ -28,6 +28,8 @@ def connection(community: Community, forum: FakeDiscourse) -> DiscourseConnectio
 
 
 @pytest.fixture(autouse=True)
-def _quick_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+def _quick_timings(monkeypatch: pytest.MonkeyPatch) -> None:
     # The fake forum's "timeout" sleeps 1.5 s; the client gives up after 0.5 s.
     monkeypatch.setattr(services, "HTTP_TIMEOUT", 0.5)
+    # Drain after every delivery (production coalesces drains per half second).
+    monkeypatch.setattr(services, "DRAIN_WINDOW_SECONDS", 0.0)

@@ -421,7 +421,7 @@ def test_deliveries_are_stored_while_the_broker_is_down_and_the_sweep_processes_
     def broker_down(*args: object, **kwargs: object) -> None:
         raise ConnectionRefusedError("redis is down")
 
-    monkeypatch.setattr(tasks.process_discourse_delivery, "delay", broker_down)
+    monkeypatch.setattr(tasks.drain_discourse_deliveries, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         assert deliver(web, connection, fixture("post_created")).status_code == 202
         assert deliver(web, connection, fixture("post_edited")).status_code == 202

@@ -170,7 +170,7 @@ def test_a_recorded_flame_war_becomes_the_right_conduct_events(
     assert upheld.occurred_at == ConductEvent.objects.get(external_id="post:9003").occurred_at
     assert upheld.space is not None and upheld.space.external_id == "topic:777"
     assert upheld.space.parent is not None and upheld.space.parent.external_id == "category:5"
-    assert "integrations.process_discourse_delivery" in celery_worker.log()
+    assert "integrations.drain_discourse_deliveries" in celery_worker.log()
 
 
 def test_an_outbound_webhook_reaches_a_local_receiver_signed(

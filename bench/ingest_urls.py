@@ -1,0 +1,53 @@
+"""Bench-only URLconf: the product's URLs plus two bare baselines.
+
+* ``bench/bare/``: a JSON POST that inserts one row with raw SQL (the floor for any webhook).
+* ``bench/bulk/``: ``bulk_create`` of ConductEvent rows from JSON, with no validation at all (the
+  floor for batch ingest).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+
+from community.models import ConductEvent
+
+
+@csrf_exempt
+def bare_insert(request: HttpRequest) -> HttpResponse:
+    data = json.loads(request.body)
+    with connection.cursor() as cursor:
+        cursor.execute("INSERT INTO bench_row (body) VALUES (%s)", [json.dumps(data)])
+    return JsonResponse({"ok": True}, status=201)
+
+
+@csrf_exempt
+def bare_bulk(request: HttpRequest) -> HttpResponse:
+    data = json.loads(request.body)
+    rows = [
+        ConductEvent(
+            community_id=data["community_id"],
+            kind=item["kind"],
+            member_id=data["member_id"],
+            space_id=data["space_id"],
+            subject=item["subject"],
+            occurred_at=datetime.fromisoformat(item["occurred_at"]),
+            source="bare",
+            external_id=item["external_id"],
+        )
+        for item in data["events"]
+    ]
+    ConductEvent.objects.bulk_create(rows, batch_size=1000)
+    return JsonResponse({"accepted": len(rows)})
+
+
+urlpatterns = [
+    path("bench/bare/", bare_insert),
+    path("bench/bulk/", bare_bulk),
+    path("", include("config.urls")),
+]

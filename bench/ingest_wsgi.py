@@ -1,0 +1,10 @@
+"""WSGI entry for bench_ingest's gunicorn (bench-only settings)."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.ingest_settings")
+application = get_wsgi_application()
