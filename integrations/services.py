@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -21,6 +22,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.db import IntegrityError, transaction
+from django.db import connection as db_connection
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -107,6 +109,9 @@ def connect_discourse(
         )
     if bool(api_key) != bool(api_username):
         raise ServiceError("Give both the API key and the username it acts as, or neither.")
+    existing = DiscourseConnection.objects.filter(community=community).first()
+    if existing is not None:
+        _forget_connection(existing)
     connection, _ = DiscourseConnection.objects.update_or_create(
         community=community,
         defaults={
@@ -217,6 +222,31 @@ class Received:
     duplicate: bool = False
 
 
+# Webhook bursts look the same connection up again and again: keep it a few seconds per process.
+CONNECTION_CACHE_SECONDS = 5.0
+_connections: dict[str, tuple[float, DiscourseConnection]] = {}
+
+
+def _cached_connection(connection_id: str | uuid.UUID) -> DiscourseConnection | None:
+    key = str(connection_id)
+    now = time.monotonic()
+    hit = _connections.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    found = DiscourseConnection.objects.filter(pk=connection_id).first()
+    if found is None:
+        _connections.pop(key, None)
+        return None
+    if len(_connections) > 1000:
+        _connections.clear()
+    _connections[key] = (now + CONNECTION_CACHE_SECONDS, found)
+    return found
+
+
+def _forget_connection(connection: DiscourseConnection) -> None:
+    _connections.pop(str(connection.pk), None)
+
+
 def _reject(connection_id: str | uuid.UUID, status_code: int, message: str) -> Received:
     # The rejected-delivery log line: nothing else is stored for a delivery we refuse.
     logger.warning(
@@ -232,7 +262,7 @@ def receive_delivery(
     *, connection_id: str | uuid.UUID, headers: Mapping[str, str], body: bytes
 ) -> Received:
     """Verify and store one Discourse delivery; processing happens in Celery after commit."""
-    connection = DiscourseConnection.objects.filter(pk=connection_id).first()
+    connection = _cached_connection(connection_id)
     if connection is None:
         return _reject(connection_id, 404, "unknown connection")
     if len(body) > MAX_BODY_BYTES:
@@ -259,9 +289,11 @@ def receive_delivery(
         if name.lower().startswith("x-discourse-") or name.lower() == "content-type"
     }
     try:
-        with transaction.atomic():
+        # Outside a transaction this is one round trip (the INSERT commits itself); inside one
+        # (a replay, a test) the savepoint keeps a duplicate from spoiling the caller's work.
+        with transaction.atomic() if db_connection.in_atomic_block else nullcontext():
             delivery = InboundDelivery.objects.create(
-                connection=connection,
+                connection_id=connection.pk,
                 event_id=event_id,
                 event_name=event_name,
                 event_type=(headers.get("X-Discourse-Event-Type") or "")[:40],
