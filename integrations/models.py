@@ -140,6 +140,7 @@ class ForumActionKind(models.TextChoices):
     LIFT_SLOW_MODE = "lift_slow_mode", "Slow mode off"
     CLOSE_TOPIC = "close_topic", "Topic closed (read-only)"
     REOPEN_TOPIC = "reopen_topic", "Topic reopened"
+    REOPEN_TIMER = "reopen_timer", "Reopen timer set"
     POST_NOTICE = "post_notice", "Notice posted"
 
 

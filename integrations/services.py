@@ -562,12 +562,22 @@ def _plan(event_type: str, payload: Mapping[str, Any]) -> list[PlannedAction]:
                 },
             )
         ]
+    # Discourse's status endpoint has no end time, so a closed topic also gets a topic timer
+    # that reopens it at the cooldown's end, even if we are down then.
+    reopen_timer = PlannedAction(
+        ForumActionKind.REOPEN_TIMER,
+        "POST",
+        {"time": payload.get("ends_at"), "status_type": "open"},
+    )
     if event_type == "cooldown.started" and mode == "read_only":
         return [
             PlannedAction(
                 ForumActionKind.CLOSE_TOPIC, "PUT", {"status": "closed", "enabled": "true"}
-            )
+            ),
+            reopen_timer,
         ]
+    if event_type == "cooldown.extended" and mode == "read_only":
+        return [reopen_timer]
     if event_type == "cooldown.ended" and mode == "slow_mode":
         return [PlannedAction(ForumActionKind.LIFT_SLOW_MODE, "PUT", {"seconds": 0})]
     if event_type == "cooldown.ended" and mode == "read_only":
@@ -586,6 +596,8 @@ def _path(action: str, topic_id: str) -> str:
         return f"/t/{topic_id}/slow_mode.json"
     if action in (ForumActionKind.CLOSE_TOPIC, ForumActionKind.REOPEN_TOPIC):
         return f"/t/{topic_id}/status.json"
+    if action == ForumActionKind.REOPEN_TIMER:
+        return f"/t/{topic_id}/timer.json"
     return "/posts.json"
 
 

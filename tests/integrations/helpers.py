@@ -131,6 +131,10 @@ def _handler(fake: FakeDiscourse) -> type[BaseHTTPRequestHandler]:
                 if not isinstance(body, dict) or {"status", "enabled"} - body.keys():
                     return self._answer(400, {"errors": ["param is missing"]})
                 return self._answer(200, {"success": "OK", "topic_status_update": None})
+            if self.command == "POST" and self.path.endswith("/timer.json"):
+                if not isinstance(body, dict) or body.get("status_type") != "open":
+                    return self._answer(400, {"errors": ["status_type is invalid"]})
+                return self._answer(200, {"success": "OK", "execute_at": body.get("time")})
             if self.command == "POST" and self.path == "/posts.json":
                 if not isinstance(body, dict) or not body.get("raw") or not body.get("topic_id"):
                     return self._answer(422, {"errors": ["Body is too short"]})

@@ -159,8 +159,11 @@ def test_a_read_only_cooldown_closes_the_topic_and_its_end_reopens_it(
         {"status": "closed", "enabled": "true"},
         {"status": "closed", "enabled": "false"},
     ]
+    [timer] = forum.calls("POST", "/t/46582/timer.json")
+    assert timer.body == {"time": start["ends_at"], "status_type": "open"}
     assert list(ForumAction.objects.order_by("pk").values_list("action", flat=True)) == [
         "close_topic",
+        "reopen_timer",
         "reopen_topic",
     ]
 
