@@ -142,9 +142,16 @@ def test_a_recorded_flame_war_becomes_the_right_conduct_events(
                 deliver(web, connection, review_delivery(post_id, decision, 2)).status_code == 202
             )
         wait_for(
+            lambda: ConductEvent.objects.filter(kind="flag_upheld").count() == 3,
+            timeout=30,
+            what="the moderator's decisions to be processed",
+        )
+        # Later the moderator reverses one decision on the forum: the flag on 9006 is rejected.
+        assert deliver(web, connection, review_delivery(9006, 2, 3)).status_code == 202
+        wait_for(
             lambda: (
                 not InboundDelivery.objects.pending().exists()
-                and ConductEvent.objects.exclude(kind="post").count() == 8
+                and ConductEvent.objects.exclude(kind="post").count() == 9
             ),
             timeout=30,
             what="the flags to be processed by the worker",
@@ -164,6 +171,7 @@ def test_a_recorded_flame_war_becomes_the_right_conduct_events(
             ("flag_upheld", "post:9004", "inappropriate", "moderate", "compost_cal"),
             ("flag_upheld", "post:9006", "off_topic", "minor", "tomato_tess"),
             ("flag_rejected", "post:9008", "spam", "", "quiet_quinn"),
+            ("flag_rejected", "post:9006", "off_topic", "", "tomato_tess"),
         ]
     )
     upheld = ConductEvent.objects.get(kind="flag_upheld", subject="post:9003")
