@@ -347,3 +347,25 @@ def test_test_connection_reports_a_bad_key(
     connection.save()
     services.test_discourse_connection(connection=connection)
     assert connection.last_test_ok is False and "403" in connection.last_test_message
+
+
+def test_the_sweep_runs_forum_retries_whose_time_has_come(
+    community: Community,
+    connection: DiscourseConnection,
+    forum: FakeDiscourse,
+    topic: Space,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    forum.plan["PUT /t/46582/slow_mode.json"] = [503]
+    monkeypatch.setattr(services, "_enqueue_action", lambda *args, **kwargs: None)
+    record_domain_event(community=community, type="cooldown.started", payload=cooldown(topic))
+    dispatch_pending()
+    action = ForumAction.objects.get()
+    services.perform_forum_action(action_id=action.pk)
+    assert services.sweep_forum_actions() == 0  # the retry is not due yet
+    ForumAction.objects.filter(pk=action.pk).update(
+        next_attempt_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert services.sweep_forum_actions() == 1
+    action.refresh_from_db()
+    assert (action.status, action.attempts) == ("succeeded", 2)

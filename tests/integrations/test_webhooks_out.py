@@ -268,3 +268,25 @@ def test_the_service_refuses_unknown_event_types(community: Community) -> None:
             community=community, url="https://x.org/h", secret="s" * 12, event_types=["nope"]
         )
     assert not WebhookSubscription.objects.exists()
+
+
+def test_the_sweep_sends_retries_the_broker_lost(
+    community: Community,
+    subscription: WebhookSubscription,
+    receiver: Receiver,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(services, "_enqueue_webhook", lambda *a, **k: None)  # the broker lost it
+    event = record_domain_event(community=community, type="incident.declared", payload={})
+    [delivery] = services.fan_out_webhooks(event=event)
+    assert services.sweep_webhooks() == 0  # too fresh: its own task may still be on the way
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert services.sweep_webhooks() == 1
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered" and len(receiver.received) == 1
