@@ -97,6 +97,8 @@ def _render(
     template = "integrations/page.html"
     if request.htmx and partial:
         template = f"{template}#{partial}"
+        # htmx swaps only 2xx answers: a form with errors comes back as 200 so it is shown.
+        status = 200
     return render(request, template, context, status=status)
 
 

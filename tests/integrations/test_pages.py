@@ -101,11 +101,13 @@ def test_saving_again_without_secrets_keeps_them(
 def test_a_bad_connection_is_refused_and_stores_nothing(
     community: Community, moderator: User, data: dict[str, str], message: str
 ) -> None:
-    response = logged_in(moderator).post(
-        "/c/garden/integrations/discourse/", data, headers={"HX-Request": "true"}
-    )
+    client = logged_in(moderator)
+    response = client.post("/c/garden/integrations/discourse/", data)
     assert response.status_code == 400
     assert message in response.content.decode()
+    # Through htmx the form comes back as 200, so htmx swaps it in and the error is shown.
+    swapped = client.post("/c/garden/integrations/discourse/", data, headers={"HX-Request": "true"})
+    assert swapped.status_code == 200 and message in swapped.content.decode()
     assert not DiscourseConnection.objects.exists()
 
 
@@ -159,11 +161,14 @@ def test_a_bad_mapping_is_refused_and_changes_nothing(
     message: str,
 ) -> None:
     Space.objects.create(community=other_community, name="Not ours")
-    response = logged_in(moderator).post(
-        "/c/garden/integrations/discourse/mapping/", data, headers={"HX-Request": "true"}
-    )
+    client = logged_in(moderator)
+    response = client.post("/c/garden/integrations/discourse/mapping/", data)
     assert response.status_code == 400
     assert message in response.content.decode()
+    swapped = client.post(
+        "/c/garden/integrations/discourse/mapping/", data, headers={"HX-Request": "true"}
+    )
+    assert swapped.status_code == 200 and message in swapped.content.decode()
     connection.refresh_from_db()
     assert connection.category_spaces == {} and connection.flag_severities["spam"] == "moderate"
 
