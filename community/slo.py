@@ -313,3 +313,84 @@ def definition_errors(
                 )
             )
     return errors
+
+
+@dataclass(frozen=True)
+class ClauseDefinition:
+    """Everything that defines a clause as an SLO, as plain data (what a version freezes and
+    what OpenSLO carries). ``spaces`` are space ids; empty means every space."""
+
+    title: str
+    wording: str
+    total_kinds: tuple[str, ...]
+    bad_kinds: tuple[str, ...]
+    target: Decimal
+    total_categories: tuple[str, ...] = ()
+    bad_categories: tuple[str, ...] = ()
+    spaces: tuple[int, ...] = ()
+    per_space: bool = True
+    window_days: int = DEFAULT_WINDOW_DAYS
+    alert_rules: tuple[AlertRule, ...] = DEFAULT_ALERT_RULES
+    min_bad_events: int = DEFAULT_MIN_BAD_EVENTS
+
+    def errors(self) -> list[tuple[str, str]]:
+        errors = definition_errors(
+            target=self.target,
+            window_days=self.window_days,
+            rules=self.alert_rules,
+            min_bad_events=self.min_bad_events,
+            total_kinds=self.total_kinds,
+            bad_kinds=self.bad_kinds,
+        )
+        if not self.title.strip():
+            errors.insert(0, ("title", "Give the clause a short title."))
+        if not self.wording.strip():
+            errors.insert(0, ("wording", "Say the norm in plain words."))
+        return errors
+
+    @property
+    def burn_windows(self) -> list[int]:
+        """Every alert window in minutes, each once, shortest first."""
+        return sorted({m for r in self.alert_rules for m in (r.long_minutes, r.short_minutes)})
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "title": self.title,
+            "wording": self.wording,
+            "total_kinds": list(self.total_kinds),
+            "total_categories": list(self.total_categories),
+            "bad_kinds": list(self.bad_kinds),
+            "bad_categories": list(self.bad_categories),
+            "spaces": list(self.spaces),
+            "per_space": self.per_space,
+            "target": str(self.target),
+            "window_days": self.window_days,
+            "alert_rules": [rule.as_dict() for rule in self.alert_rules],
+            "min_bad_events": self.min_bad_events,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> ClauseDefinition:
+        def strings(key: str) -> tuple[str, ...]:
+            value = data.get(key) or []
+            assert isinstance(value, list | tuple)
+            return tuple(str(v) for v in value)
+
+        rules = data.get("alert_rules")
+        assert isinstance(rules, list | tuple)
+        spaces = data.get("spaces") or []
+        assert isinstance(spaces, list | tuple)
+        return cls(
+            title=str(data["title"]),
+            wording=str(data["wording"]),
+            total_kinds=strings("total_kinds"),
+            total_categories=strings("total_categories"),
+            bad_kinds=strings("bad_kinds"),
+            bad_categories=strings("bad_categories"),
+            spaces=tuple(int(str(s)) for s in spaces),
+            per_space=bool(data.get("per_space", True)),
+            target=as_decimal(str(data["target"])),
+            window_days=int(str(data["window_days"])),
+            alert_rules=tuple(AlertRule.from_dict(r) for r in rules),
+            min_bad_events=int(str(data["min_bad_events"])),
+        )
