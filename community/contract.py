@@ -25,8 +25,9 @@ from community.models import (
     Space,
     default_policy,
 )
+from community.openslo import OpenSLOError, export_clause, field_path, parse_document
 from community.services import ServiceError
-from community.slo import MINUTES_PER_DAY, ClauseDefinition, Tier, window_label
+from community.slo import ClauseDefinition, Tier, window_label
 from community.slo_service import request_evaluation
 from community.vocabulary import EventKind
 
@@ -253,16 +254,16 @@ def describe_indicator(definition: ClauseDefinition, space_names: dict[int, str]
         if definition.spaces
         else "across the community"
     )
-    window = window_label(definition.window_days * MINUTES_PER_DAY)
-    return f"{percent} % of {total} {where} are not met with a {bad}, over a rolling {window}."
+    days = f"{definition.window_days} day{'s' if definition.window_days != 1 else ''}"
+    return f"{percent} % of {total} {where} are not met with a {bad}, over a rolling {days}."
 
 
 def version_lines(version: ContractVersion, space_names: dict[int, str]) -> list[str]:
     """A version as text lines: what the diff compares."""
     lines = [f"Preamble: {line}" for line in version.preamble.splitlines() if line.strip()]
-    for n, data in enumerate(version.clauses, start=1):
+    for data in version.clauses:
         definition = ClauseDefinition.from_dict(data)
-        lines.append(f"{n}. {definition.title}")
+        lines.append(f"Clause: {definition.title}")
         lines.extend(f"   {line}" for line in definition.wording.splitlines() if line.strip())
         lines.append(f"   Measured: {describe_indicator(definition, space_names)}")
         rules = ", ".join(
@@ -308,3 +309,38 @@ def space_names(community: Community, ids: Iterable[int] | None = None) -> dict[
 def definition_from_data(data: dict[str, Any]) -> ClauseDefinition:
     """A definition from already-validated plain data (forms, serializers)."""
     return ClauseDefinition.from_dict(data)
+
+
+# --- OpenSLO --------------------------------------------------------------------------------
+
+
+def export_openslo(*, clause: Clause) -> str:
+    """The clause's draft definition as an OpenSLO v1 SLO document."""
+    definition = clause.draft_definition()
+    return export_clause(
+        slug=clause.slug,
+        definition=definition,
+        service=clause.community.slug,
+        space_names=space_names(clause.community, definition.spaces),
+    )
+
+
+def import_openslo(*, community: Community, text: str) -> Clause:
+    """A new draft clause from an OpenSLO v1 SLO document. Every problem is reported with the
+    document path of its field, and nothing is stored."""
+    ids: dict[str, int] = {}
+    for pk, name in (
+        Space.objects.filter(community=community).order_by("pk").values_list("pk", "name")
+    ):
+        ids.setdefault(name, pk)
+    try:
+        slug, definition = parse_document(text, space_ids=ids)
+    except OpenSLOError as exc:
+        raise ClauseInvalid(exc.errors) from None
+    try:
+        validate_definition(community=community, definition=definition)
+    except ClauseInvalid as exc:
+        raise ClauseInvalid(
+            [(field_path(field), message) for field, message in exc.errors]
+        ) from None
+    return save_clause(community=community, definition=definition, slug=slug)

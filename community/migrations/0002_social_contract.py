@@ -9,147 +9,327 @@ import community.models.contract
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0001_initial'),
+        ("community", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Clause',
+            name="Clause",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=60)),
-                ('title', models.CharField(max_length=200)),
-                ('wording', models.TextField(help_text='The norm in plain words, as members read it.')),
-                ('total_kinds', models.JSONField(default=community.models.contract.default_total_kinds)),
-                ('total_categories', models.JSONField(blank=True, default=list)),
-                ('bad_kinds', models.JSONField(default=community.models.contract.default_bad_kinds)),
-                ('bad_categories', models.JSONField(blank=True, default=list)),
-                ('per_space', models.BooleanField(default=True, help_text='Also measure each space on its own (fault isolation).')),
-                ('target', models.DecimalField(decimal_places=6, max_digits=7)),
-                ('window_days', models.PositiveSmallIntegerField(default=30)),
-                ('alert_rules', models.JSONField(default=community.models.contract.default_alert_rules)),
-                ('min_bad_events', models.PositiveIntegerField(default=3)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('retired_at', models.DateTimeField(blank=True, help_text='Removed from the draft; gone at the next publish.', null=True)),
-                ('is_live', models.BooleanField(default=False)),
-                ('live_definition', models.JSONField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('community', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='clauses', to='community.community')),
-                ('spaces', models.ManyToManyField(blank=True, related_name='clauses', to='community.space')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=60)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "wording",
+                    models.TextField(help_text="The norm in plain words, as members read it."),
+                ),
+                (
+                    "total_kinds",
+                    models.JSONField(default=community.models.contract.default_total_kinds),
+                ),
+                ("total_categories", models.JSONField(blank=True, default=list)),
+                (
+                    "bad_kinds",
+                    models.JSONField(default=community.models.contract.default_bad_kinds),
+                ),
+                ("bad_categories", models.JSONField(blank=True, default=list)),
+                (
+                    "per_space",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Also measure each space on its own (fault isolation).",
+                    ),
+                ),
+                ("target", models.DecimalField(decimal_places=6, max_digits=7)),
+                ("window_days", models.PositiveSmallIntegerField(default=30)),
+                (
+                    "alert_rules",
+                    models.JSONField(default=community.models.contract.default_alert_rules),
+                ),
+                ("min_bad_events", models.PositiveIntegerField(default=3)),
+                ("position", models.PositiveIntegerField(default=0)),
+                (
+                    "retired_at",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Removed from the draft; gone at the next publish.",
+                        null=True,
+                    ),
+                ),
+                ("is_live", models.BooleanField(default=False)),
+                ("live_definition", models.JSONField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "community",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="clauses",
+                        to="community.community",
+                    ),
+                ),
+                (
+                    "spaces",
+                    models.ManyToManyField(
+                        blank=True, related_name="clauses", to="community.space"
+                    ),
+                ),
             ],
             options={
-                'ordering': ('position', 'pk'),
+                "ordering": ("position", "pk"),
             },
         ),
         migrations.CreateModel(
-            name='ClauseAlert',
+            name="ClauseAlert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(max_length=20)),
-                ('rule', models.CharField(max_length=40)),
-                ('severity', models.CharField(choices=[('page', 'Page'), ('ticket', 'Ticket')], max_length=10)),
-                ('long_minutes', models.PositiveIntegerField()),
-                ('short_minutes', models.PositiveIntegerField()),
-                ('threshold', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('burn_rate_long', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('burn_rate_short', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('bad_long', models.PositiveIntegerField()),
-                ('total_long', models.PositiveIntegerField()),
-                ('event_ids', models.JSONField(default=list)),
-                ('fired_at', models.DateTimeField()),
-                ('cleared_at', models.DateTimeField(blank=True, null=True)),
-                ('clause', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alerts', to='community.clause')),
-                ('space', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='community.space')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("scope", models.CharField(max_length=20)),
+                ("rule", models.CharField(max_length=40)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("page", "Page"), ("ticket", "Ticket")], max_length=10
+                    ),
+                ),
+                ("long_minutes", models.PositiveIntegerField()),
+                ("short_minutes", models.PositiveIntegerField()),
+                ("threshold", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("burn_rate_long", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("burn_rate_short", models.DecimalField(decimal_places=6, max_digits=14)),
+                ("bad_long", models.PositiveIntegerField()),
+                ("total_long", models.PositiveIntegerField()),
+                ("event_ids", models.JSONField(default=list)),
+                ("fired_at", models.DateTimeField()),
+                ("cleared_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "clause",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alerts",
+                        to="community.clause",
+                    ),
+                ),
+                (
+                    "space",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="community.space",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-fired_at',),
+                "ordering": ("-fired_at",),
             },
         ),
         migrations.CreateModel(
-            name='ClauseSnapshot',
+            name="ClauseSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope', models.CharField(help_text="'' community-wide, else the space id.", max_length=20)),
-                ('bucket', models.DateTimeField(help_text='The hour this snapshot stands for.')),
-                ('computed_at', models.DateTimeField()),
-                ('total', models.PositiveIntegerField()),
-                ('bad', models.PositiveIntegerField()),
-                ('sli', models.DecimalField(blank=True, decimal_places=6, max_digits=12, null=True)),
-                ('allowed_bad', models.DecimalField(decimal_places=4, max_digits=14)),
-                ('budget_remaining', models.DecimalField(decimal_places=6, max_digits=14)),
-                ('tier', models.CharField(choices=[('healthy', 'Healthy'), ('warning', 'Warning'), ('critical', 'Critical'), ('exhausted', 'Exhausted')], max_length=10)),
-                ('burn_rates', models.JSONField(default=dict)),
-                ('clause', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='snapshots', to='community.clause')),
-                ('space', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='community.space')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope",
+                    models.CharField(
+                        help_text="'' community-wide, else the space id.", max_length=20
+                    ),
+                ),
+                ("bucket", models.DateTimeField(help_text="The hour this snapshot stands for.")),
+                ("computed_at", models.DateTimeField()),
+                ("total", models.PositiveIntegerField()),
+                ("bad", models.PositiveIntegerField()),
+                (
+                    "sli",
+                    models.DecimalField(blank=True, decimal_places=6, max_digits=12, null=True),
+                ),
+                ("allowed_bad", models.DecimalField(decimal_places=4, max_digits=14)),
+                ("budget_remaining", models.DecimalField(decimal_places=6, max_digits=14)),
+                (
+                    "tier",
+                    models.CharField(
+                        choices=[
+                            ("healthy", "Healthy"),
+                            ("warning", "Warning"),
+                            ("critical", "Critical"),
+                            ("exhausted", "Exhausted"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("burn_rates", models.JSONField(default=dict)),
+                (
+                    "clause",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="snapshots",
+                        to="community.clause",
+                    ),
+                ),
+                (
+                    "space",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        to="community.space",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('clause', 'scope', '-bucket'),
+                "ordering": ("clause", "scope", "-bucket"),
             },
         ),
         migrations.CreateModel(
-            name='Contract',
+            name="Contract",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('preamble', models.TextField(blank=True)),
-                ('policy', models.JSONField(default=community.models.contract.default_policy, help_text='What the community commits to at each budget tier.')),
-                ('evaluation_pending', models.BooleanField(default=False)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('community', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='contract', to='community.community')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("preamble", models.TextField(blank=True)),
+                (
+                    "policy",
+                    models.JSONField(
+                        default=community.models.contract.default_policy,
+                        help_text="What the community commits to at each budget tier.",
+                    ),
+                ),
+                ("evaluation_pending", models.BooleanField(default=False)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "community",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="contract",
+                        to="community.community",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ContractVersion',
+            name="ContractVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('preamble', models.TextField(blank=True)),
-                ('policy', models.JSONField(default=dict)),
-                ('clauses', models.JSONField(default=list, help_text='Each clause as published: its id, slug and definition.')),
-                ('summary', models.TextField(help_text='What changed, in a sentence or two.')),
-                ('published_by_name', models.CharField(max_length=150)),
-                ('published_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('contract', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='community.contract')),
-                ('published_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("preamble", models.TextField(blank=True)),
+                ("policy", models.JSONField(default=dict)),
+                (
+                    "clauses",
+                    models.JSONField(
+                        default=list,
+                        help_text="Each clause as published: its id, slug and definition.",
+                    ),
+                ),
+                ("summary", models.TextField(help_text="What changed, in a sentence or two.")),
+                ("published_by_name", models.CharField(max_length=150)),
+                ("published_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "contract",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="community.contract",
+                    ),
+                ),
+                (
+                    "published_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ('-number',),
+                "ordering": ("-number",),
             },
         ),
         migrations.CreateModel(
-            name='Acknowledgement',
+            name="Acknowledgement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('acknowledged_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('membership', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acknowledgements', to='community.membership')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='acknowledgements', to='community.contractversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("acknowledged_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "membership",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="acknowledgements",
+                        to="community.membership",
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="acknowledgements",
+                        to="community.contractversion",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='clause',
-            constraint=models.UniqueConstraint(fields=('community', 'slug'), name='clause_unique_slug'),
+            model_name="clause",
+            constraint=models.UniqueConstraint(
+                fields=("community", "slug"), name="clause_unique_slug"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='clausealert',
-            constraint=models.UniqueConstraint(condition=models.Q(('cleared_at__isnull', True)), fields=('clause', 'scope', 'rule'), name='clause_alert_one_open_episode'),
+            model_name="clausealert",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("cleared_at__isnull", True)),
+                fields=("clause", "scope", "rule"),
+                name="clause_alert_one_open_episode",
+            ),
         ),
         migrations.AddIndex(
-            model_name='clausesnapshot',
-            index=models.Index(fields=['clause', 'bucket'], name='clause_snapshot_bucket'),
+            model_name="clausesnapshot",
+            index=models.Index(fields=["clause", "bucket"], name="clause_snapshot_bucket"),
         ),
         migrations.AddConstraint(
-            model_name='clausesnapshot',
-            constraint=models.UniqueConstraint(fields=('clause', 'scope', 'bucket'), name='clause_snapshot_one_per_hour'),
+            model_name="clausesnapshot",
+            constraint=models.UniqueConstraint(
+                fields=("clause", "scope", "bucket"), name="clause_snapshot_one_per_hour"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='contractversion',
-            constraint=models.UniqueConstraint(fields=('contract', 'number'), name='contract_version_number'),
+            model_name="contractversion",
+            constraint=models.UniqueConstraint(
+                fields=("contract", "number"), name="contract_version_number"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='acknowledgement',
-            constraint=models.UniqueConstraint(fields=('membership', 'version'), name='ack_once_per_version'),
+            model_name="acknowledgement",
+            constraint=models.UniqueConstraint(
+                fields=("membership", "version"), name="ack_once_per_version"
+            ),
         ),
     ]
