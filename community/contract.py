@@ -91,11 +91,10 @@ def validate_definition(*, community: Community, definition: ClauseDefinition) -
 
 def _unique_slug(community: Community, wanted: str, exclude: int | None = None) -> str:
     base = slugify(wanted)[:50] or "clause"
-    taken = set(
-        Clause.objects.filter(community=community, slug__startswith=base)
-        .exclude(pk=exclude)
-        .values_list("slug", flat=True)
-    )
+    others = Clause.objects.filter(community=community, slug__startswith=base)
+    if exclude is not None:
+        others = others.exclude(pk=exclude)
+    taken = set(others.values_list("slug", flat=True))
     slug, n = base, 2
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1

@@ -154,7 +154,8 @@ def count_clause(
         aggregates[f"t{minutes}"] = Count("pk", filter=total_q & recent)
         aggregates[f"b{minutes}"] = Count("pk", filter=bad_q & recent)
     result: dict[int | None, ScopeCounts] = {}
-    for row in rows.order_by().values("space_id").annotate(**aggregates):
+    row: dict[str, Any]
+    for row in rows.order_by().values("space_id").annotate(**aggregates):  # type: ignore[assignment]
         result[row["space_id"]] = ScopeCounts(
             window=Counts(row["total"], row["bad"]),
             recent={m: Counts(row[f"t{m}"], row[f"b{m}"]) for m in windows},

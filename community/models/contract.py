@@ -15,7 +15,7 @@ from community.models.spine import Community, Membership, Space
 from community.slo import DEFAULT_ALERT_RULES, ClauseDefinition, Tier
 
 if TYPE_CHECKING:
-    from django.db.models.manager import RelatedManager
+    from django.db.models.fields.related_descriptors import RelatedManager
 
 
 TIER_CHOICES = [(tier.value, tier.value.capitalize()) for tier in Tier]
@@ -35,7 +35,7 @@ def default_policy() -> dict[str, str]:
     return {str(k): v for k, v in DEFAULT_POLICY.items()}
 
 
-def default_alert_rules() -> list[dict[str, object]]:
+def default_alert_rules() -> list[dict[str, str | int]]:
     return [rule.as_dict() for rule in DEFAULT_ALERT_RULES]
 
 
