@@ -363,7 +363,7 @@ class ClauseDefinition:
             "bad_categories": list(self.bad_categories),
             "spaces": list(self.spaces),
             "per_space": self.per_space,
-            "target": str(self.target),
+            "target": format(self.target.normalize(), "f"),
             "window_days": self.window_days,
             "alert_rules": [rule.as_dict() for rule in self.alert_rules],
             "min_bad_events": self.min_bad_events,
