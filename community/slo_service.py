@@ -420,12 +420,20 @@ def _notify_moderators(clause: Clause, alert: ClauseAlert, definition: ClauseDef
 
 
 def evaluate_community(*, community: Community, now: datetime | None = None) -> list[ClauseResult]:
-    """Refresh every live clause of a community, serialised per community."""
+    """Refresh every live clause of a community. Two evaluations of one community run one
+    after the other: each locks the live clause rows, which ingest never touches, so events
+    keep arriving while we count."""
     now = now or timezone.now()
     results = []
     with transaction.atomic():
-        Contract.objects.select_for_update().filter(community=community).first()
-        for clause in Clause.objects.live().filter(community=community).select_related("community"):
+        clauses = list(
+            Clause.objects.live()
+            .filter(community=community)
+            .select_for_update(of=("self",))
+            .select_related("community")
+            .order_by("pk")
+        )
+        for clause in clauses:
             result = evaluate_clause(clause=clause, now=now)
             if result is not None:
                 results.append(result)
