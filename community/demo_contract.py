@@ -4,12 +4,14 @@ and a month of status history, so the contract page has something to show on fir
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
 from community.contract import publish_contract, save_clause, update_draft
-from community.demo import DemoContext, demo_step
+from community.demo import DEMO_SOURCE, DemoContext, _event, demo_step
 from community.models import Clause, Contract, ContractVersion, Membership, Role
+from community.services import ingest_events
 from community.slo import ClauseDefinition
 from community.slo_service import evaluate_clause, evaluate_community
 
@@ -131,5 +133,22 @@ def seed_contract(ctx: DemoContext) -> None:
         at = ctx.now - timedelta(days=step)
         for clause in clauses:
             evaluate_clause(clause=clause, now=at, alerts=False)
+    _flame_war(ctx, rng)
     evaluate_community(community=community, now=ctx.now)
     ctx.log(f"  published versions 1 and 2 with {len(clauses)} clauses and their history")
+
+
+def _flame_war(ctx: DemoContext, rng: random.Random) -> None:
+    """The last hour in the Off-topic Lounge: a heated thread about slug pellets, so the
+    hostility clause has an open alert for moderators (and incidents) to act on."""
+    events = []
+    for n in range(42):
+        at = ctx.now - timedelta(minutes=55) + timedelta(seconds=n * 78)
+        author = str(1040 + rng.randrange(12))
+        pid = f"slug-thread-{n}"
+        space = ("7", "Off-topic Lounge", 0.0)
+        events.append(replace(_event(pid, "post", at, author, space, subject=pid), recorded_at=at))
+        if n % 3 == 0:
+            flag = _event(f"slug-flag-{n}", "flag_upheld", at, author, space, pid, "inappropriate")
+            events.append(replace(flag, recorded_at=min(at + timedelta(minutes=2), ctx.now)))
+    ingest_events(community=ctx.community, events=events, source=DEMO_SOURCE)
