@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -28,8 +29,10 @@ from community.models import (
 from community.openslo import OpenSLOError, export_clause, field_path, parse_document
 from community.services import ServiceError
 from community.slo import ClauseDefinition, Tier, window_label
-from community.slo_service import request_evaluation
+from community.slo_service import backfill_history, request_evaluation
 from community.vocabulary import EventKind
+
+HISTORY_DAYS = 30
 
 
 class ClauseInvalid(ServiceError):
@@ -194,6 +197,7 @@ def publish_contract(
             published_by_name=name,
         )
         live_ids = []
+        newly_live = [clause for clause in clauses if not clause.is_live]
         for clause, data in zip(clauses, frozen, strict=True):
             clause.is_live = True
             clause.live_definition = {
@@ -204,6 +208,12 @@ def publish_contract(
         Clause.objects.filter(community=community).exclude(pk__in=live_ids).update(
             is_live=False, live_definition=None
         )
+        # A clause new to the contract gets a month of history at once, so its chart is not
+        # empty on the day it is published (one aggregate query per new clause).
+        now = timezone.now()
+        days = [now - timedelta(days=d) for d in range(HISTORY_DAYS, 0, -1)]
+        for clause in newly_live:
+            backfill_history(clause=clause, points=days)
         record_domain_event(
             community=community,
             type="contract.published",

@@ -226,25 +226,25 @@ def _judge(definition: ClauseDefinition, space_id: int | None, counts: ScopeCoun
     return ScopeResult(space_id, status, decisions)
 
 
-def _store_snapshots(clause: Clause, results: Sequence[ScopeResult], now: datetime) -> None:
-    bucket = now.replace(minute=0, second=0, microsecond=0)
-    rows = [
-        ClauseSnapshot(
-            clause=clause,
-            space_id=result.space_id,
-            scope=scope_of(result.space_id),
-            bucket=bucket,
-            computed_at=now,
-            total=result.status.total,
-            bad=result.status.bad,
-            sli=None if result.status.sli is None else result.status.sli.quantize(SIX_PLACES),
-            allowed_bad=result.status.allowed_bad.quantize(Decimal("0.0001")),
-            budget_remaining=result.status.budget_remaining.quantize(SIX_PLACES),
-            tier=result.status.tier.value,
-            burn_rates={k: exact(v) for k, v in result.status.burn_rates.items()},
-        )
-        for result in results
-    ]
+def _snapshot(clause: Clause, result: ScopeResult, now: datetime) -> ClauseSnapshot:
+    status = result.status
+    return ClauseSnapshot(
+        clause=clause,
+        space_id=result.space_id,
+        scope=scope_of(result.space_id),
+        bucket=now.replace(minute=0, second=0, microsecond=0),
+        computed_at=now,
+        total=status.total,
+        bad=status.bad,
+        sli=None if status.sli is None else status.sli.quantize(SIX_PLACES),
+        allowed_bad=status.allowed_bad.quantize(Decimal("0.0001")),
+        budget_remaining=status.budget_remaining.quantize(SIX_PLACES),
+        tier=status.tier.value,
+        burn_rates={k: exact(v) for k, v in status.burn_rates.items()},
+    )
+
+
+def _upsert_snapshots(rows: list[ClauseSnapshot]) -> None:
     ClauseSnapshot.objects.bulk_create(
         rows,
         update_conflicts=True,
@@ -260,6 +260,46 @@ def _store_snapshots(clause: Clause, results: Sequence[ScopeResult], now: dateti
             "burn_rates",
         ],
     )
+
+
+def _store_snapshots(clause: Clause, results: Sequence[ScopeResult], now: datetime) -> None:
+    _upsert_snapshots([_snapshot(clause, result, now) for result in results])
+
+
+def backfill_history(*, clause: Clause, points: Sequence[datetime]) -> int:
+    """Community-wide snapshots of a live clause at past times, all from one aggregate query
+    (one pair of conditional counts per point), so a newly published clause has a chart at
+    once. Alert windows are not replayed: history rows carry no burn rates. Returns the
+    number of snapshots written."""
+    definition = clause.published_definition()
+    if definition is None or not points:
+        return 0
+    points = sorted(points)
+    window = timedelta(days=definition.window_days)
+    total_q, bad_q = _selectors(clause.community_id, definition, points[-1])
+    rows = ConductEvent.objects.filter(
+        community_id=clause.community_id,
+        occurred_at__gt=points[0] - window,
+        occurred_at__lte=points[-1],
+    )
+    if definition.spaces:
+        rows = rows.filter(space_id__in=definition.spaces)
+    aggregates: dict[str, Any] = {}
+    for i, at in enumerate(points):
+        span = Q(occurred_at__gt=at - window, occurred_at__lte=at)
+        aggregates[f"t{i}"] = Count("pk", filter=total_q & span)
+        aggregates[f"b{i}"] = Count("pk", filter=bad_q & span)
+    counts = rows.aggregate(**aggregates)
+    snapshots = []
+    for i, at in enumerate(points):
+        status = clause_status(
+            target=definition.target,
+            window=Counts(counts[f"t{i}"], counts[f"b{i}"]),
+            burn_windows={},
+        )
+        snapshots.append(_snapshot(clause, ScopeResult(None, status, []), at))
+    _upsert_snapshots(snapshots)
+    return len(snapshots)
 
 
 def _update_alerts(

@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import time_machine
+from django.utils import timezone
+
 from community.contract import publish_contract, save_clause
 from community.models import Clause, Community
 from community.services import EventInput, ingest_events
@@ -21,10 +24,15 @@ HOSTILITY = ClauseDefinition(
 
 
 def published_clause(
-    community: Community, definition: ClauseDefinition = HOSTILITY, summary: str = "First"
+    community: Community,
+    definition: ClauseDefinition = HOSTILITY,
+    summary: str = "First",
+    at: datetime | None = None,
 ) -> Clause:
+    """A clause, published (at ``at``: publishing backfills a month of daily history)."""
     clause = save_clause(community=community, definition=definition)
-    publish_contract(community=community, summary=summary, by=None)
+    with time_machine.travel(at or timezone.now(), tick=False):
+        publish_contract(community=community, summary=summary, by=None)
     clause.refresh_from_db()
     return clause
 

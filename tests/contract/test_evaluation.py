@@ -39,7 +39,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_worked_example_comes_out_of_the_database(community: Community) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     posts_and_flags(
         community, posts=5000, flags=60, at=NOW - timedelta(days=29), spread=timedelta(days=20)
     )
@@ -50,7 +50,7 @@ def test_the_worked_example_comes_out_of_the_database(community: Community) -> N
     assert status.allowed_bad == 100
     assert status.budget_remaining == Decimal("0.4")
     assert status.tier == "warning"
-    snap = ClauseSnapshot.objects.get(clause=clause, scope="")
+    snap = ClauseSnapshot.objects.get(clause=clause, scope="", bucket=NOW)
     assert (snap.sli, snap.budget_remaining, snap.tier) == (
         Decimal("0.988"),
         Decimal("0.4"),
@@ -59,7 +59,7 @@ def test_the_worked_example_comes_out_of_the_database(community: Community) -> N
 
 
 def test_a_flag_upheld_days_later_counts_on_the_day_of_the_post(community: Community) -> None:
-    published_clause(community)
+    published_clause(community, at=NOW)
     old_post = NOW - timedelta(days=10)
     posts_and_flags(
         community, posts=100, flags=4, at=old_post, recorded_at=NOW - timedelta(minutes=2)
@@ -74,7 +74,7 @@ def test_a_flag_upheld_days_later_counts_on_the_day_of_the_post(community: Commu
 
 
 def test_events_outside_the_window_and_other_categories_do_not_count(community: Community) -> None:
-    published_clause(community)
+    published_clause(community, at=NOW)
     posts_and_flags(community, posts=50, flags=5, at=NOW - timedelta(days=31), prefix="old")
     posts_and_flags(
         community, posts=50, flags=5, at=NOW - timedelta(days=2), prefix="spam", category="spam"
@@ -84,7 +84,7 @@ def test_events_outside_the_window_and_other_categories_do_not_count(community: 
 
 
 def test_a_rejected_flag_stops_counting(community: Community) -> None:
-    published_clause(community)
+    published_clause(community, at=NOW)
     posts_and_flags(community, posts=10, flags=2, at=NOW - timedelta(days=1))
     ingest_events(
         community=community,
@@ -105,7 +105,7 @@ def test_a_rejected_flag_stops_counting(community: Community) -> None:
 def test_each_space_gets_its_own_status_in_the_same_query(
     community: Community, django_assert_max_num_queries: Any
 ) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     posts_and_flags(
         community, posts=100, flags=10, at=NOW - timedelta(days=1), space="2", prefix="a"
     )
@@ -119,7 +119,9 @@ def test_each_space_gets_its_own_status_in_the_same_query(
     by_name = {Space.objects.get(pk=k).name: v.window for k, v in counts.items() if k}
     assert by_name == {"Space 2": Counts(100, 10), "Space 3": Counts(300, 0)}
     evaluate_community(community=community, now=NOW)
-    tiers = dict(ClauseSnapshot.objects.filter(clause=clause).values_list("scope", "tier"))
+    tiers = dict(
+        ClauseSnapshot.objects.filter(clause=clause, bucket=NOW).values_list("scope", "tier")
+    )
     space2 = str(Space.objects.get(name="Space 2").pk)
     assert tiers[""] == "exhausted"  # 10 bad of 400 at 98 %: 8 allowed
     assert tiers[space2] == "exhausted"
@@ -131,31 +133,31 @@ def test_a_clause_limited_to_a_space_ignores_the_others(community: Community) ->
     posts_and_flags(community, posts=10, flags=5, at=NOW - timedelta(days=1), space="3", prefix="b")
     space = Space.objects.get(name="Space 2")
     clause = published_clause(
-        community, ClauseDefinition(**{**HOSTILITY.__dict__, "spaces": (space.pk,)})
+        community, ClauseDefinition(**{**HOSTILITY.__dict__, "spaces": (space.pk,)}), at=NOW
     )
     (result,) = evaluate_community(community=community, now=NOW)
     assert (result.community.status.total, result.community.status.bad) == (10, 0)
-    assert clause.snapshots.count() == 2  # community-wide and the one space
+    assert clause.snapshots.filter(bucket=NOW).count() == 2  # community-wide and the one space
 
 
 def test_no_traffic_is_stored_as_no_data(community: Community) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     evaluate_community(community=community, now=NOW)
-    snap = ClauseSnapshot.objects.get(clause=clause)
+    snap = ClauseSnapshot.objects.get(clause=clause, bucket=NOW)
     assert snap.sli is None and snap.tier == "healthy" and snap.css_tier == "nodata"
 
 
 def test_evaluations_in_one_hour_update_one_history_row(community: Community) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     posts_and_flags(community, posts=10, flags=0, at=NOW - timedelta(days=1))
     evaluate_community(community=community, now=NOW)
     evaluate_community(community=community, now=NOW + timedelta(minutes=20))
     evaluate_community(community=community, now=NOW + timedelta(hours=1))
-    assert clause.snapshots.filter(scope="").count() == 2
+    assert clause.snapshots.filter(scope="", bucket__gte=NOW).count() == 2
 
 
 def test_a_draft_edit_changes_nothing_until_published(community: Community) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     posts_and_flags(community, posts=10, flags=1, at=NOW - timedelta(days=1))
     save_clause(
         community=community,
@@ -195,7 +197,7 @@ def flame_war(community: Community, prefix: str = "war") -> None:
 def test_a_flame_war_fires_the_fast_page_once_with_its_numbers(
     community: Community, moderator: User, django_capture_on_commit_callbacks: Any
 ) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     flame_war(community)
     with django_capture_on_commit_callbacks(execute=True):
         (result,) = evaluate_community(community=community, now=NOW)
@@ -246,7 +248,7 @@ def test_a_flame_war_fires_the_fast_page_once_with_its_numbers(
 
 
 def test_an_alert_clears_once_when_the_short_window_calms(community: Community) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     flame_war(community)
     evaluate_community(community=community, now=NOW)
     later = NOW + timedelta(minutes=10)  # nothing recorded in the last 5 minutes
@@ -270,7 +272,7 @@ def test_an_alert_clears_once_when_the_short_window_calms(community: Community) 
 
 
 def test_a_burst_in_a_quiet_hour_is_not_a_page(community: Community) -> None:
-    published_clause(community)
+    published_clause(community, at=NOW)
     posts_and_flags(community, posts=3, flags=1, at=NOW - timedelta(minutes=3))
     evaluate_community(community=community, now=NOW)
     assert not ClauseAlert.objects.exists()
@@ -289,7 +291,7 @@ def test_alerts_are_not_evaluated_for_unpublished_clauses(community: Community) 
 def test_ingest_queues_one_evaluation_per_community(
     community: Community, django_capture_on_commit_callbacks: Any
 ) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     Contract.objects.filter(community=community).update(evaluation_pending=False)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         posts_and_flags(community, posts=3, flags=0, at=NOW, prefix="a")
@@ -302,7 +304,7 @@ def test_ingest_queues_one_evaluation_per_community(
         for callback in callbacks:
             callback()
     assert not Contract.objects.get(community=community).evaluation_pending
-    assert ClauseSnapshot.objects.get(clause=clause, scope="").total == 6
+    assert ClauseSnapshot.objects.get(clause=clause, scope="", bucket=NOW).total == 6
 
 
 def test_a_community_without_live_clauses_queues_nothing(community: Community) -> None:
@@ -313,7 +315,7 @@ def test_a_community_without_live_clauses_queues_nothing(community: Community) -
 
 
 def test_budget_consumed_is_the_share_of_allowed_bad_events(community: Community) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     posts_and_flags(
         community, posts=1000, flags=0, at=NOW - timedelta(days=5), prefix="calm", space="3"
     )
@@ -346,7 +348,7 @@ def test_budget_consumed_is_the_share_of_allowed_bad_events(community: Community
 
 
 def test_budget_consumed_without_traffic_is_all_or_nothing(community: Community) -> None:
-    clause = published_clause(community)
+    clause = published_clause(community, at=NOW)
     space = Space.objects.create(community=community, name="Empty")
     assert (
         clause_budget_consumed(
@@ -415,3 +417,25 @@ def test_the_aggregate_query_agrees_with_counting_one_by_one(
         ]
         got = sum((c.recent[minutes] for c in counts.values()), Counts(0, 0))
         assert got == Counts(sum(map(is_total, recent)), sum(map(is_bad, recent)))
+
+
+def test_publishing_a_new_clause_backfills_a_month_of_history(
+    community: Community, django_assert_max_num_queries: Any
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        posts_and_flags(community, posts=100, flags=10, at=NOW - timedelta(days=40), prefix="old")
+        posts_and_flags(community, posts=100, flags=0, at=NOW - timedelta(days=5), prefix="new")
+        clause = published_clause(community, at=NOW)
+    history = list(clause.snapshots.filter(scope="").order_by("bucket"))
+    assert len(history) == 30
+    assert history[0].bucket == NOW - timedelta(days=30)
+    # 30 days ago the window (NOW-60d, NOW-30d] held the old posts: 10 bad of 100.
+    assert (history[0].total, history[0].bad, history[0].sli) == (100, 10, Decimal("0.9"))
+    assert history[0].tier == "exhausted"
+    # A day ago the old posts had left the window and the new ones were in it.
+    assert (history[-1].total, history[-1].bad, history[-1].tier) == (100, 0, "healthy")
+    assert history[-1].burn_rates == {}  # alert windows are not replayed
+    with django_assert_max_num_queries(2):
+        from community.slo_service import backfill_history
+
+        backfill_history(clause=clause, points=[NOW - timedelta(days=d) for d in range(1, 31)])
