@@ -71,6 +71,10 @@ class ClauseView:
     policy: str = ""
 
     @property
+    def total_noun(self) -> str:
+        return "posts" if self.definition.total_kinds == ("post",) else "events"
+
+    @property
     def target_percent(self) -> Decimal:
         return (self.definition.target * 100).normalize()
 
