@@ -61,7 +61,7 @@ def test_api_events_move_the_sli_and_fire_then_clear_an_alert(celery_worker: Wor
         what="the fast page to fire",
     )
     assert (fast.bad_long, fast.total_long) == (45, 150)
-    snap = ClauseSnapshot.objects.get(clause=clause, scope="")
+    snap = ClauseSnapshot.objects.filter(clause=clause, scope="").latest("bucket")
     assert (snap.total, snap.bad, str(snap.sli)) == (150, 45, "0.700000")
     assert snap.tier == "exhausted"
     status = api.get("/api/v1/clauses/").json()[0]["status"]
