@@ -324,8 +324,9 @@ def definition_from_data(data: dict[str, Any]) -> ClauseDefinition:
 
 
 def export_openslo(*, clause: Clause) -> str:
-    """The clause's draft definition as an OpenSLO v1 SLO document."""
-    definition = clause.draft_definition()
+    """The clause as an OpenSLO v1 SLO document: as published for a live clause (members must
+    not see unpublished edits), the draft for one never published (only moderators see it)."""
+    definition = clause.published_definition() or clause.draft_definition()
     return export_clause(
         slug=clause.slug,
         definition=definition,

@@ -309,7 +309,9 @@ def contract_draft_save(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     template = (
         "community/contract_edit.html#draft" if request.htmx else "community/contract_edit.html"
     )
-    return render(request, template, context, status=200 if form.is_valid() else 422)
+    # htmx swaps only 2xx answers, so a form with errors comes back as 200 to htmx.
+    status = 200 if form.is_valid() or request.htmx else 422
+    return render(request, template, context, status=status)
 
 
 @login_required
@@ -329,10 +331,9 @@ def contract_publish(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             url = reverse("community:contract", kwargs={"slug": slug})
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = _editor_context(access, publish_form=form)
-    template = (
-        "community/contract_edit.html#publish" if request.htmx else "community/contract_edit.html"
-    )
-    return render(request, template, context, status=422)
+    if request.htmx:  # htmx swaps only 2xx answers
+        return render(request, "community/contract_edit.html#publish", context)
+    return render(request, "community/contract_edit.html", context, status=422)
 
 
 @login_required

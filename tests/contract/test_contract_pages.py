@@ -290,3 +290,32 @@ def test_an_openslo_import_with_errors_names_the_field(
     assert response.status_code == 422
     assert "metadata: is required" in response.content.decode()
     assert not Clause.objects.exists()
+
+
+def test_htmx_gets_a_form_with_errors_as_200_so_it_swaps(
+    community: Community, moderator: User
+) -> None:
+    response = logged_in(moderator).post(
+        "/c/garden/contract/publish/", {"summary": "No clauses yet"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'id="publish"' in html and "at least one clause" in html
+    assert not ContractVersion.objects.exists()
+
+
+def test_the_export_of_a_live_clause_hides_unpublished_edits(
+    community: Community, member: User
+) -> None:
+    clause = published_clause(community)
+    save_clause(
+        community=community,
+        clause=clause,
+        definition=ClauseDefinition(**{**HOSTILITY.__dict__, "title": "Secret new wording"}),
+    )
+    text = (
+        logged_in(member)
+        .get(f"/c/garden/contract/clauses/{clause.pk}/openslo.yaml")
+        .content.decode()
+    )
+    assert "Disagree without hostility" in text and "Secret" not in text
