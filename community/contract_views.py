@@ -11,6 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -265,6 +266,18 @@ def _editor_context(
         .prefetch_related("spaces")
         .order_by("retired_at", "position", "pk")
     )
+    latest = ClauseSnapshot.objects.filter(
+        clause__community=community,
+        scope="",
+        bucket=Subquery(
+            ClauseSnapshot.objects.filter(clause=OuterRef("clause"), scope="")
+            .order_by("-bucket")
+            .values("bucket")[:1]
+        ),
+    )
+    status = {snap.clause_id: snap for snap in latest}
+    for clause in clauses:
+        clause.current = status.get(clause.pk)  # type: ignore[attr-defined]
     alerts = ClauseAlert.objects.filter(clause__community=community).select_related(
         "clause", "space"
     )

@@ -319,3 +319,19 @@ def test_the_export_of_a_live_clause_hides_unpublished_edits(
         .content.decode()
     )
     assert "Disagree without hostility" in text and "Secret" not in text
+
+
+def test_the_editor_lists_clauses_with_their_tier_in_few_queries(
+    community: Community, moderator: User, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(4):
+        save_clause(
+            community=community,
+            definition=ClauseDefinition(**{**HOSTILITY.__dict__, "title": f"Clause {n}"}),
+        )
+    publish_contract(community=community, summary="Four clauses", by=moderator)
+    evaluate_community(community=community)
+    client = logged_in(moderator)
+    with django_assert_max_num_queries(14):
+        html = client.get("/c/garden/contract/edit/").content.decode()
+    assert html.count('<span class="tier tier-nodata">No data</span>') == 4

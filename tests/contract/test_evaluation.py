@@ -439,3 +439,24 @@ def test_publishing_a_new_clause_backfills_a_month_of_history(
         from community.slo_service import backfill_history
 
         backfill_history(clause=clause, points=[NOW - timedelta(days=d) for d in range(1, 31)])
+
+
+def test_the_scheduler_evaluates_every_clause_every_minute(community: Community) -> None:
+    from django.conf import settings as django_settings
+
+    from community.tasks import evaluate_clauses
+
+    entry = next(
+        e
+        for e in django_settings.CELERY_BEAT_SCHEDULE.values()
+        if e["task"] == "community.evaluate_clauses"
+    )
+    assert entry["schedule"] == 60.0
+    clause = published_clause(community, at=NOW)
+    posts_and_flags(community, posts=10, flags=1, at=NOW - timedelta(minutes=30))
+    # A pending flag left by a broker outage is cleared by the sweep, so ingest queues again.
+    Contract.objects.filter(community=community).update(evaluation_pending=True)
+    with time_machine.travel(NOW, tick=False):
+        assert evaluate_clauses.delay().get() == 1
+    assert ClauseSnapshot.objects.get(clause=clause, scope="", bucket=NOW).total == 10
+    assert not Contract.objects.get(community=community).evaluation_pending
