@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from community import demo
 from community.models import Clause
@@ -38,3 +39,10 @@ def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_pag
     assert page.get_by_text("Version 3, published").is_visible()
     # Every clause has its chart, drawn inline.
     assert page.locator("svg.spark").count() >= 4
+    # A member reads the new version and acknowledges it in place (htmx).
+    page.get_by_role("button", name="Log out").click()
+    browser_login(page, demo.MEMBER_USERNAME, demo.DEMO_PASSWORD)
+    page.goto("/c/demo/contract/")
+    page.get_by_role("button", name="I have read version 3 and will keep it").click()
+    expect(page.get_by_text("You acknowledged version 3")).to_be_visible()
+    assert page.url.endswith("/c/demo/contract/")
