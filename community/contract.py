@@ -29,7 +29,7 @@ from community.models import (
 from community.openslo import OpenSLOError, export_clause, field_path, parse_document
 from community.services import ServiceError
 from community.slo import ClauseDefinition, Tier, window_label
-from community.slo_service import backfill_history, request_evaluation
+from community.slo_service import backfill_history, clear_alerts, request_evaluation
 from community.vocabulary import EventKind
 
 HISTORY_DAYS = 30
@@ -205,6 +205,9 @@ def publish_contract(
             }
             clause.save(update_fields=["is_live", "live_definition"])
             live_ids.append(clause.pk)
+        leaving = Clause.objects.filter(community=community, is_live=True).exclude(pk__in=live_ids)
+        for clause in leaving.select_related("community"):
+            clear_alerts(clause=clause)  # a clause no longer in the contract stops alerting
         Clause.objects.filter(community=community).exclude(pk__in=live_ids).update(
             is_live=False, live_definition=None
         )

@@ -420,6 +420,12 @@ def _clear(clause: Clause, alert: ClauseAlert, now: datetime) -> ClauseAlert:
     return alert
 
 
+def clear_alerts(*, clause: Clause, now: datetime | None = None) -> list[ClauseAlert]:
+    """Close every open episode of a clause (it left the contract), announcing each once."""
+    now = now or timezone.now()
+    return [_clear(clause, alert, now) for alert in clause.alerts.open().select_related("space")]
+
+
 def _notify_moderators(clause: Clause, alert: ClauseAlert, definition: ClauseDefinition) -> None:
     """Email every moderator who has an address, after the alert commits."""
     community = clause.community

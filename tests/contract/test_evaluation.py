@@ -460,3 +460,26 @@ def test_the_scheduler_evaluates_every_clause_every_minute(community: Community)
         assert evaluate_clauses.delay().get() == 1
     assert ClauseSnapshot.objects.get(clause=clause, scope="", bucket=NOW).total == 10
     assert not Contract.objects.get(community=community).evaluation_pending
+
+
+def test_a_clause_leaving_the_contract_clears_its_open_alerts(community: Community) -> None:
+    from community.contract import publish_contract, retire_clause
+    from community.models import ContractVersion
+
+    clause = published_clause(community, at=NOW)
+    keep = save_clause(
+        community=community, definition=ClauseDefinition(**{**HOSTILITY.__dict__, "title": "Keep"})
+    )
+    flame_war(community)
+    evaluate_community(community=community, now=NOW)
+    assert clause.alerts.open().exists()
+    retire_clause(clause=clause)
+    publish_contract(community=community, summary="Retire it", by=None)
+    assert not clause.alerts.open().exists()
+    assert (
+        DomainEvent.objects.filter(
+            type="clause.alert_cleared", payload__clause_id=clause.pk
+        ).count()
+        == clause.alerts.count()
+    )
+    assert ContractVersion.objects.latest("number").clause_ids == [keep.pk]
