@@ -486,6 +486,25 @@ def evaluate_community(*, community: Community, now: datetime | None = None) -> 
     return results
 
 
+# History kept: community-wide rows draw the charts; per-space rows only need the latest.
+COMMUNITY_HISTORY = timedelta(days=400)
+SPACE_HISTORY = timedelta(days=35)
+
+
+def prune_snapshots(*, now: datetime | None = None) -> int:
+    """Delete history nobody reads any more. Returns rows deleted."""
+    now = now or timezone.now()
+    spaces, _ = (
+        ClauseSnapshot.objects.exclude(scope=COMMUNITY_SCOPE)
+        .filter(bucket__lt=now - SPACE_HISTORY)
+        .delete()
+    )
+    overall, _ = ClauseSnapshot.objects.filter(
+        scope=COMMUNITY_SCOPE, bucket__lt=now - COMMUNITY_HISTORY
+    ).delete()
+    return spaces + overall
+
+
 def evaluate_all(*, now: datetime | None = None) -> int:
     """The periodic sweep: every community with a live clause. Returns clauses evaluated."""
     evaluated = 0

@@ -40,3 +40,10 @@ def evaluate_community_clauses(community_id: int) -> int:
     from community.slo_service import run_requested_evaluation
 
     return run_requested_evaluation(community_id=community_id)
+
+
+@shared_task(name="community.prune_clause_snapshots", ignore_result=True)
+def prune_clause_snapshots() -> int:
+    from community.slo_service import prune_snapshots
+
+    return prune_snapshots()

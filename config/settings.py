@@ -203,6 +203,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "community.heartbeat", "schedule": 60.0},
     # Clause SLOs: status snapshots and burn-rate alerts (ingest also queues one, coalesced).
     "evaluate-clauses": {"task": "community.evaluate_clauses", "schedule": 60.0},
+    "prune-clause-snapshots": {"task": "community.prune_clause_snapshots", "schedule": 86400.0},
 }
 
 # --- API ------------------------------------------------------------------------------------

@@ -483,3 +483,22 @@ def test_a_clause_leaving_the_contract_clears_its_open_alerts(community: Communi
         == clause.alerts.count()
     )
     assert ContractVersion.objects.latest("number").clause_ids == [keep.pk]
+
+
+def test_old_history_is_pruned_per_space_sooner(community: Community) -> None:
+    from community.tasks import prune_clause_snapshots
+
+    clause = published_clause(community, at=NOW)
+    posts_and_flags(community, posts=10, flags=0, at=NOW - timedelta(days=1))
+    posts_and_flags(community, posts=10, flags=0, at=NOW - timedelta(days=101), prefix="old")
+    for days in (500, 100, 1):
+        evaluate_community(community=community, now=NOW - timedelta(days=days))
+    space = str(Space.objects.get().pk)
+    assert clause.snapshots.filter(scope=space, bucket=NOW - timedelta(days=100)).exists()
+    with time_machine.travel(NOW, tick=False):
+        prune_clause_snapshots.delay()
+    kept = set(clause.snapshots.values_list("scope", "bucket"))
+    assert ("", NOW - timedelta(days=500)) not in kept
+    assert ("", NOW - timedelta(days=100)) in kept
+    assert (space, NOW - timedelta(days=1)) in kept
+    assert not clause.snapshots.filter(scope=space, bucket__lt=NOW - timedelta(days=35)).exists()
