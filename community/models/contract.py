@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from community.models.spine import Community, Membership, Space
-from community.slo import DEFAULT_ALERT_RULES, ClauseDefinition, Tier
+from community.slo import DEFAULT_ALERT_RULES, ClauseDefinition, Tier, window_label
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
@@ -283,6 +283,14 @@ class ClauseAlert(models.Model):
     def __str__(self) -> str:
         where = self.scope or "all"
         return f"{self.rule} on {self.clause_id}/{where} @ {self.fired_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def long_window(self) -> str:
+        return window_label(self.long_minutes)
+
+    @property
+    def short_window(self) -> str:
+        return window_label(self.short_minutes)
 
 
 class Acknowledgement(models.Model):
