@@ -310,7 +310,9 @@ def leaves_window_at(policy: Policy, occurred_at: datetime) -> datetime:
 
 TIER_WORDS: dict[str, str] = {
     Tier.HEALTHY: "Plenty of room. Nothing to do.",
-    Tier.WARNING: "Some of your room is used. It comes back on its own as charges leave the window.",
+    Tier.WARNING: (
+        "Some of your room is used. It comes back on its own as charges leave the window."
+    ),
     Tier.CRITICAL: "Little room left for now. It regenerates as older charges leave the window.",
     Tier.EXHAUSTED: (
         "Your room is used up for now. Nothing is automatic beyond the steps below; a person "

@@ -92,6 +92,7 @@ def aggregate_sql(*, member_filter: str) -> str:
     f = ForgivenessEntry._meta.db_table
     b = MemberBudget._meta.db_table
     kinds = ", ".join(["%s"] * len(ACTIVITY_KINDS))
+    # Only table names and placeholders are interpolated; every value is a parameter.
     return f"""
         SELECT m.id, m.display_name,
                COALESCE(a.n, 0), COALESCE(c.spent, 0), COALESCE(c.spent_24h, 0), c.oldest,
@@ -120,19 +121,16 @@ def aggregate_sql(*, member_filter: str) -> str:
         LEFT JOIN {b} b ON b.membership_id = m.id
         WHERE m.community_id = %s AND {member_filter.format(col="m.id")}
         ORDER BY m.id
-    """
+    """  # noqa: S608
 
 
 def _dt(value: object) -> datetime | None:
     """A datetime from the database: psycopg gives aware datetimes, SQLite gives text."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        parsed = value
-    else:
-        parsed = parse_datetime(str(value))
-        if parsed is None:
-            raise ValueError(f"not a datetime: {value!r}")
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
@@ -156,14 +154,14 @@ def fetch_rows(
     if member_ids is not None:
         placeholders = ", ".join(["%s"] * len(member_ids))
         member_filter = "{col} IN (" + placeholders + ")"
-        filter_params: list[object] = list(member_ids)
+        filter_params: list[Any] = list(member_ids)
     else:
         assert id_range is not None
         member_filter = "{col} BETWEEN %s AND %s"
         filter_params = [id_range[0], id_range[1]]
     start, end = forgiveness.window_bounds(policy, at)
     adapt = connection.ops.adapt_datetimefield_value
-    params: list[object] = [
+    params: list[Any] = [
         community.pk,
         *sorted(ACTIVITY_KINDS),
         adapt(start),
@@ -328,7 +326,7 @@ def recalculate_community(
     One transaction per chunk; safe to repeat, to run twice at once, and to kill half-way."""
     from budgets.services import get_policy
 
-    at = at or timezone.now()
+    at = at if at is not None else timezone.now()
     started = time.perf_counter()
     policy = get_policy(community=community)
     result = RunResult()

@@ -147,13 +147,13 @@ def charge_events(*, community: Community, events: Sequence[ConductEvent]) -> li
     for a coalesced recalculation after commit.
     """
     policy = get_policy(community=community)
-    friction = [e for e in events if e.kind in FRICTION_KINDS and e.member_id is not None]
+    friction = [e for e in events if e.kind in FRICTION_KINDS and e.member is not None]
     already = set(Charge.objects.filter(event__in=friction).values_list("event_id", flat=True))
     charges = Charge.objects.bulk_create(
         [
             Charge(
                 community=community,
-                membership_id=e.member_id,
+                membership=e.member,
                 event=e,
                 kind=e.kind,
                 category=e.category,
@@ -419,7 +419,7 @@ def request_recalculation(*, community_id: int) -> bool:
 
     now = timezone.now()
     with transaction.atomic():
-        flag, created = RecalcFlag.objects.get_or_create(
+        _, created = RecalcFlag.objects.get_or_create(
             community_id=community_id, defaults={"pending": True, "requested_at": now}
         )
         if not created:
