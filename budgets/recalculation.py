@@ -22,6 +22,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -42,7 +43,6 @@ from community.vocabulary import ACTIVITY_KINDS
 
 logger = logging.getLogger(__name__)
 
-CHUNK_SIZE = 10_000
 DIRTY_CHUNK_SIZE = 2_000
 UPSERT_BATCH = 2_000
 ADVISORY_NAMESPACE = 0x4255  # "BU": keeps our advisory locks apart from other users'
@@ -319,7 +319,7 @@ def recalculate_community(
     community: Community,
     kind: str = RecalcKind.FULL,
     at: datetime | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int | None = None,
 ) -> RunResult:
     """Recalculate a community's budgets: every member (``full``), only those whose numbers
     moved (``periodic``: writes only what changed), or the members marked dirty (``dirty``).
@@ -327,6 +327,7 @@ def recalculate_community(
     from budgets.services import get_policy
 
     at = at if at is not None else timezone.now()
+    chunk_size = chunk_size or settings.BUDGETS_RECALC_CHUNK_SIZE
     started = time.perf_counter()
     policy = get_policy(community=community)
     result = RunResult()

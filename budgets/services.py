@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from budgets import forgiveness
@@ -407,7 +408,7 @@ def schedule_recalculation(*, community: Community, full: bool = False) -> None:
     """Ask for a recalculation of the whole community (``full``) after commit."""
     if full:
         RecalcFlag.objects.get_or_create(community=community)
-        RecalcFlag.objects.filter(community=community).update(full=True)
+        RecalcFlag.objects.filter(community=community).update(full_requested_at=timezone.now())
     transaction.on_commit(lambda: request_recalculation(community_id=community.pk))
 
 
@@ -437,23 +438,27 @@ def request_recalculation(*, community_id: int) -> bool:
 
 def run_pending_recalculation(*, community_id: int) -> RunResult | None:
     """The task's work: release the pending flag first (so changes from now on schedule a new
-    task), then recalculate the dirty members, or everyone if a full run was asked for."""
+    task), then recalculate the dirty members, or everyone if a full run was asked for. The
+    ``full`` mark is cleared only once the full run has finished, so a worker killed half-way
+    leaves it for the next run."""
     community = Community.objects.filter(pk=community_id).first()
     if community is None:
         return None
     with transaction.atomic():
         flag = RecalcFlag.objects.select_for_update().filter(community=community).first()
-        full = bool(flag and flag.full)
+        full_since = flag.full_requested_at if flag is not None else None
         if flag is not None:
             flag.pending = False
-            flag.full = False
-            flag.save(update_fields=["pending", "full"])
-    if full:
-        result = recalculate_community(community=community, kind=RecalcKind.FULL)
-        # Members marked before or during the full run are done again (cheap, and never lost).
-        recalculate_community(community=community, kind=RecalcKind.DIRTY)
-        return result
-    return recalculate_community(community=community, kind=RecalcKind.DIRTY)
+            flag.save(update_fields=["pending"])
+    if full_since is None:
+        return recalculate_community(community=community, kind=RecalcKind.DIRTY)
+    result = recalculate_community(community=community, kind=RecalcKind.FULL)
+    RecalcFlag.objects.filter(community=community, full_requested_at=full_since).update(
+        full_requested_at=None
+    )
+    # Members marked before or during the full run are done again (cheap, and never lost).
+    recalculate_community(community=community, kind=RecalcKind.DIRTY)
+    return result
 
 
 def recalculate_periodically(*, community: Community) -> RunResult:
@@ -463,9 +468,10 @@ def recalculate_periodically(*, community: Community) -> RunResult:
 
 def resend_stale_requests() -> int:
     """Re-send recalculations whose task was lost (pending for too long)."""
+    cutoff = timezone.now() - STALE_PENDING
     stale = list(
         RecalcFlag.objects.filter(
-            pending=True, requested_at__lt=timezone.now() - STALE_PENDING
+            Q(pending=True, requested_at__lt=cutoff) | Q(full_requested_at__lt=cutoff)
         ).values_list("community_id", flat=True)
     )
     RecalcFlag.objects.filter(community_id__in=stale).update(pending=False)
@@ -481,7 +487,7 @@ def email_notices(*, notice_ids: Sequence[int]) -> int:
     for notice_id in notice_ids:
         with transaction.atomic():
             notice = (
-                Notice.objects.select_for_update()
+                Notice.objects.select_for_update(of=("self",))
                 .select_related("membership__user", "community")
                 .filter(pk=notice_id, emailed_at__isnull=True)
                 .first()

@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-domain-events": {"task": "community.dispatch_domain_events", "schedule": 30.0},
     "prune-domain-events": {"task": "community.prune_domain_events", "schedule": 3600.0},
     "worker-heartbeat": {"task": "community.heartbeat", "schedule": 60.0},
+    # Budgets regenerate as charges leave the window: rewrite the budgets whose numbers moved.
+    "budgets-regenerate": {"task": "budgets.regenerate_all", "schedule": 600.0},
 }
 
 # --- API ------------------------------------------------------------------------------------
@@ -248,6 +250,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Members per transaction in the bulk budget recalculation (a killed worker loses one chunk).
+BUDGETS_RECALC_CHUNK_SIZE = env_int("BUDGETS_RECALC_CHUNK_SIZE", 10_000)
 
 # --- Product limits -------------------------------------------------------------------------
 EVENTS_BATCH_MAX = 1000

@@ -195,7 +195,9 @@ class RecalcFlag(models.Model):
         Community, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
     pending = models.BooleanField(default=False)
-    full = models.BooleanField(default=False, help_text="Recalculate every member, not the dirty.")
+    full_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="Set while a recalculation of every member is owed."
+    )
     requested_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
