@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from community.slo import ONE, ZERO, Tier, as_decimal, tier_for
 
@@ -213,16 +213,17 @@ class Budget:
     burn_rate_24h: Decimal
 
     def rounded(self) -> Budget:
-        """The numbers as stored and shown (the tier is already decided on exact values)."""
+        """The numbers as stored and shown (the tier is already decided on exact values).
+        Half away from zero, like PostgreSQL's ``round(numeric, n)``."""
         return Budget(
             activity=self.activity,
-            allowance=self.allowance.quantize(POINTS_PLACES),
-            spent=self.spent.quantize(POINTS_PLACES),
-            remaining=self.remaining.quantize(POINTS_PLACES),
-            remaining_ratio=self.remaining_ratio.quantize(RATIO_PLACES),
+            allowance=self.allowance.quantize(POINTS_PLACES, ROUND_HALF_UP),
+            spent=self.spent.quantize(POINTS_PLACES, ROUND_HALF_UP),
+            remaining=self.remaining.quantize(POINTS_PLACES, ROUND_HALF_UP),
+            remaining_ratio=self.remaining_ratio.quantize(RATIO_PLACES, ROUND_HALF_UP),
             tier=self.tier,
             recovers_at=self.recovers_at,
-            burn_rate_24h=self.burn_rate_24h.quantize(RATIO_PLACES),
+            burn_rate_24h=self.burn_rate_24h.quantize(RATIO_PLACES, ROUND_HALF_UP),
         )
 
 
@@ -273,7 +274,7 @@ def budget_from_totals(policy: Policy, totals: Totals) -> Budget:
         recovers_at=(
             totals.oldest_active + policy.window if totals.oldest_active is not None else None
         ),
-        burn_rate_24h=totals.spent_24h / allowance * policy.window_days,
+        burn_rate_24h=totals.spent_24h * policy.window_days / allowance,
     )
 
 

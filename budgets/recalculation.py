@@ -225,11 +225,15 @@ def _unchanged(old: dict[str, Any] | None, new: forgiveness.Budget, policy_versi
 
 
 def _lock_community(community: Community) -> None:
+    """Serialise recalculations of one community (PostgreSQL; SQLite serialises writers)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_NAMESPACE, community.pk]
             )
+            # The fused statement's estimates are pessimistic enough to trigger JIT
+            # compilation, which costs more than the whole query: off, for this transaction.
+            cursor.execute("SET LOCAL jit = off")
 
 
 def recalculate_chunk(
@@ -240,14 +244,79 @@ def recalculate_chunk(
     member_ids: Sequence[int] | None = None,
     id_range: tuple[int, int] | None = None,
     only_changed: bool = False,
+    engine: str | None = None,
 ) -> RunResult:
-    """Recalculate one chunk of members in the caller's transaction (see module docstring)."""
+    """Recalculate one chunk of members in the caller's transaction (see module docstring).
+
+    Two engines compute the same numbers (the property tests hold both to the pure function):
+    ``sql`` (PostgreSQL) fuses the aggregate, the math in exact ``numeric`` and the upsert
+    into one statement that returns only the members whose tier changed; ``python`` (any
+    database, and the reference) fetches the aggregate, finishes each row with
+    ``forgiveness.budget_from_totals`` and writes with one ``bulk_create`` upsert.
+    """
+    engine = engine or ("sql" if connection.vendor == "postgresql" else "python")
+    run = _chunk_sql if engine == "sql" else _chunk_python
+    result, transitions = run(
+        community=community,
+        policy=policy,
+        at=at,
+        member_ids=member_ids,
+        id_range=id_range,
+        only_changed=only_changed,
+    )
+    if transitions:
+        actions.record_transitions(community=community, policy=policy, transitions=transitions)
+    result.transitions = len(transitions)
+    return result
+
+
+Transitions = list[tuple[TierTransition, str]]
+
+
+def _transition(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    membership_id: int,
+    sequence: int,
+    from_tier: str,
+    to_tier: str,
+    at: datetime,
+    numbers: tuple[Decimal, Decimal, Decimal, Decimal],
+) -> TierTransition:
+    allowance, spent, remaining, ratio = numbers
+    worse = Tier(to_tier).rank > Tier(from_tier).rank
+    return TierTransition(
+        community=community,
+        membership_id=membership_id,
+        sequence=sequence,
+        from_tier=from_tier,
+        to_tier=to_tier,
+        at=at,
+        allowance=allowance,
+        spent=spent,
+        remaining=remaining,
+        remaining_ratio=ratio,
+        # Only a move to a worse tier triggers that tier's actions; recovering is just noted.
+        actions=policy.actions_for(to_tier) if worse else [],
+    )
+
+
+def _chunk_python(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    at: datetime,
+    member_ids: Sequence[int] | None,
+    id_range: tuple[int, int] | None,
+    only_changed: bool,
+) -> tuple[RunResult, Transitions]:
     math = policy.math()
     rows = fetch_rows(
         community=community, policy=math, at=at, member_ids=member_ids, id_range=id_range
     )
     snapshots: list[MemberBudget] = []
-    transitions: list[tuple[TierTransition, str]] = []
+    transitions: Transitions = []
     for row in rows:
         budget = forgiveness.budget_from_totals(math, row.totals).rounded()
         if only_changed and _unchanged(row.old, budget, policy.version):
@@ -256,22 +325,15 @@ def recalculate_chunk(
         sequence = row.old["transition_sequence"] if row.old else 0
         if budget.tier != old_tier:
             sequence += 1
-            transition = TierTransition(
+            transition = _transition(
                 community=community,
+                policy=policy,
                 membership_id=row.membership_id,
                 sequence=sequence,
                 from_tier=old_tier,
                 to_tier=budget.tier,
                 at=at,
-                allowance=budget.allowance,
-                spent=budget.spent,
-                remaining=budget.remaining,
-                remaining_ratio=budget.remaining_ratio,
-                actions=(
-                    policy.actions_for(budget.tier)
-                    if Tier(budget.tier).rank > Tier(old_tier).rank
-                    else []
-                ),
+                numbers=(budget.allowance, budget.spent, budget.remaining, budget.remaining_ratio),
             )
             transitions.append((transition, row.display_name))
         snapshots.append(
@@ -299,9 +361,159 @@ def recalculate_chunk(
             update_fields=SNAPSHOT_FIELDS,
             batch_size=UPSERT_BATCH,
         )
-    if transitions:
-        actions.record_transitions(community=community, policy=policy, transitions=transitions)
-    return RunResult(members=len(rows), written=len(snapshots), transitions=len(transitions))
+    return RunResult(members=len(rows), written=len(snapshots)), transitions
+
+
+def fused_sql(*, member_filter: str, only_changed: bool) -> str:
+    """PostgreSQL: aggregate, math and upsert in one statement (DESIGN.md §3.3 in exact
+    ``numeric``; tiers by comparison, without division). Returns one row per member whose tier
+    changed, then a last row (membership id NULL) with the counts of members and writes."""
+    m = Membership._meta.db_table
+    e = ConductEvent._meta.db_table
+    c = Charge._meta.db_table
+    f = ForgivenessEntry._meta.db_table
+    b = MemberBudget._meta.db_table
+    changed = (
+        f"""WHERE ({b}.activity, {b}.allowance, {b}.spent, {b}.remaining_ratio, {b}.tier,
+                   {b}.recovers_at, {b}.burn_rate_24h, {b}.policy_version)
+            IS DISTINCT FROM (EXCLUDED.activity, EXCLUDED.allowance, EXCLUDED.spent,
+                   EXCLUDED.remaining_ratio, EXCLUDED.tier, EXCLUDED.recovers_at,
+                   EXCLUDED.burn_rate_24h, EXCLUDED.policy_version)"""
+        if only_changed
+        else ""
+    )
+    return f"""
+    WITH totals AS (
+        SELECT m.id, m.display_name, COALESCE(a.n, 0) AS activity,
+               CASE WHEN %(target)s::numeric IS NULL THEN %(floor)s::numeric
+                    ELSE GREATEST(%(floor)s::numeric,
+                                  (1 - %(target)s::numeric) * COALESCE(a.n, 0)) END
+                 AS allowance,
+               COALESCE(ch.spent, 0) AS spent, COALESCE(ch.spent_24h, 0) AS spent_24h,
+               ch.oldest
+        FROM {m} m
+        LEFT JOIN (
+            SELECT e.member_id AS mid, COUNT(*) AS n FROM {e} e
+            WHERE e.community_id = %(community)s AND e.kind = ANY(%(kinds)s)
+              AND e.occurred_at > %(start)s AND e.occurred_at <= %(end)s
+              AND {member_filter.format(col="e.member_id")}
+            GROUP BY e.member_id
+        ) a ON a.mid = m.id
+        LEFT JOIN (
+            SELECT ch.membership_id AS mid, SUM(ch.cost) AS spent,
+                   SUM(CASE WHEN ch.occurred_at > %(day_start)s THEN ch.cost ELSE 0 END)
+                     AS spent_24h,
+                   MIN(ch.occurred_at) AS oldest
+            FROM {c} ch
+            WHERE ch.community_id = %(community)s
+              AND ch.occurred_at > %(start)s AND ch.occurred_at <= %(end)s
+              AND {member_filter.format(col="ch.membership_id")}
+              AND NOT EXISTS (SELECT 1 FROM {f} f WHERE f.charge_id = ch.id)
+            GROUP BY ch.membership_id
+        ) ch ON ch.mid = m.id
+        WHERE m.community_id = %(community)s AND {member_filter.format(col="m.id")}
+    ),
+    budgets AS (
+        SELECT t.id, t.display_name, t.activity, t.allowance, t.spent,
+               t.allowance - t.spent AS remaining,
+               round((t.allowance - t.spent) / t.allowance, 6) AS remaining_ratio,
+               CASE WHEN t.allowance - t.spent > 0.5 * t.allowance THEN 'healthy'
+                    WHEN t.allowance - t.spent > 0.2 * t.allowance THEN 'warning'
+                    WHEN t.allowance - t.spent > 0 THEN 'critical'
+                    ELSE 'exhausted' END AS tier,
+               t.oldest + %(window)s AS recovers_at,
+               round(t.spent_24h * %(window_days)s / t.allowance, 6) AS burn_rate_24h
+        FROM totals t
+    ),
+    old AS (
+        SELECT b.membership_id, b.tier, b.transition_sequence FROM {b} b
+        WHERE b.community_id = %(community)s AND {member_filter.format(col="b.membership_id")}
+    ),
+    up AS (
+        INSERT INTO {b} AS {b} (membership_id, community_id, activity, allowance, spent,
+            remaining, remaining_ratio, tier, recovers_at, burn_rate_24h, policy_version,
+            transition_sequence, computed_at)
+        SELECT n.id, %(community)s, n.activity, n.allowance, n.spent, n.remaining,
+               n.remaining_ratio, n.tier, n.recovers_at, n.burn_rate_24h, %(policy_version)s,
+               COALESCE(o.transition_sequence, 0)
+                 + CASE WHEN n.tier <> COALESCE(o.tier, 'healthy') THEN 1 ELSE 0 END,
+               %(at)s
+        FROM budgets n LEFT JOIN old o ON o.membership_id = n.id
+        ON CONFLICT (membership_id) DO UPDATE SET
+            community_id = EXCLUDED.community_id, activity = EXCLUDED.activity,
+            allowance = EXCLUDED.allowance, spent = EXCLUDED.spent,
+            remaining = EXCLUDED.remaining, remaining_ratio = EXCLUDED.remaining_ratio,
+            tier = EXCLUDED.tier, recovers_at = EXCLUDED.recovers_at,
+            burn_rate_24h = EXCLUDED.burn_rate_24h, policy_version = EXCLUDED.policy_version,
+            transition_sequence = EXCLUDED.transition_sequence,
+            computed_at = EXCLUDED.computed_at
+        {changed}
+        RETURNING {b}.membership_id, {b}.tier, {b}.transition_sequence, {b}.allowance,
+                  {b}.spent, {b}.remaining, {b}.remaining_ratio
+    )
+    SELECT up.membership_id, up.tier, COALESCE(o.tier, 'healthy'), up.transition_sequence,
+           up.allowance, up.spent, up.remaining, up.remaining_ratio, n.display_name
+    FROM up LEFT JOIN old o ON o.membership_id = up.membership_id
+    JOIN budgets n ON n.id = up.membership_id
+    WHERE up.tier <> COALESCE(o.tier, 'healthy')
+    UNION ALL
+    SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM budgets), NULL, NULL, NULL, NULL,
+           (SELECT COUNT(*) FROM up)::text
+    """  # noqa: S608
+
+
+def _chunk_sql(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    at: datetime,
+    member_ids: Sequence[int] | None,
+    id_range: tuple[int, int] | None,
+    only_changed: bool,
+) -> tuple[RunResult, Transitions]:
+    math = policy.math()
+    start, end = forgiveness.window_bounds(math, at)
+    params: dict[str, Any] = {
+        "community": community.pk,
+        "kinds": sorted(ACTIVITY_KINDS),
+        "start": start,
+        "end": end,
+        "day_start": at - forgiveness.DAY,
+        "target": math.member_target,
+        "floor": math.floor_points,
+        "window": math.window,
+        "window_days": math.window_days,
+        "policy_version": policy.version,
+        "at": at,
+    }
+    if member_ids is not None:
+        member_filter = "{col} = ANY(%(ids)s)"
+        params["ids"] = list(member_ids)
+    else:
+        assert id_range is not None
+        member_filter = "{col} BETWEEN %(lo)s AND %(hi)s"
+        params["lo"], params["hi"] = id_range
+    with connection.cursor() as cursor:
+        cursor.execute(fused_sql(member_filter=member_filter, only_changed=only_changed), params)
+        rows = cursor.fetchall()
+    *changes, counts = rows
+    transitions: Transitions = [
+        (
+            _transition(
+                community=community,
+                policy=policy,
+                membership_id=r[0],
+                sequence=r[3],
+                from_tier=r[2],
+                to_tier=r[1],
+                at=at,
+                numbers=(r[4], r[5], r[6], r[7]),
+            ),
+            r[8],
+        )
+        for r in changes
+    ]
+    return RunResult(members=int(counts[3]), written=int(counts[8])), transitions
 
 
 def _id_ranges(community: Community, chunk_size: int) -> list[tuple[int, int]]:
@@ -320,6 +532,7 @@ def recalculate_community(
     kind: str = RecalcKind.FULL,
     at: datetime | None = None,
     chunk_size: int | None = None,
+    engine: str | None = None,
 ) -> RunResult:
     """Recalculate a community's budgets: every member (``full``), only those whose numbers
     moved (``periodic``: writes only what changed), or the members marked dirty (``dirty``).
@@ -356,6 +569,7 @@ def recalculate_community(
                     at=at,
                     id_range=id_range,
                     only_changed=kind == RecalcKind.PERIODIC,
+                    engine=engine,
                 )
             _add(result, chunk)
     duration = time.perf_counter() - started
