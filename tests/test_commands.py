@@ -9,6 +9,15 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from budgets.models import (
+    Appeal,
+    Charge,
+    Forgiveness,
+    MemberBudget,
+    Notice,
+    PolicyVersion,
+    TierTransition,
+)
 from community import demo
 from community.models import ApiKey, Community, ConductEvent, Membership, Space
 
@@ -79,6 +88,13 @@ def _census() -> tuple[int, ...]:
         Space.objects.count(),
         ConductEvent.objects.count(),
         User.objects.count(),
+        Charge.objects.count(),
+        Forgiveness.objects.count(),
+        Appeal.objects.count(),
+        MemberBudget.objects.count(),
+        TierTransition.objects.count(),
+        Notice.objects.count(),
+        PolicyVersion.objects.count(),
     )
 
 
@@ -94,5 +110,13 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert member.check_password(demo.DEMO_PASSWORD)
     assert demo_community.memberships.get(user=member).events.exists()
     assert demo_community.memberships.get(user__username=demo.MODERATOR_USERNAME).is_moderator
+    # Budgets: every tier is shown, the member has a story, appeals in every state.
+    tiers = set(
+        MemberBudget.objects.filter(community=demo_community).values_list("tier", flat=True)
+    )
+    assert tiers == {"healthy", "warning", "critical", "exhausted"}
+    assert MemberBudget.objects.get(membership__user=member).tier in {"warning", "critical"}
+    assert set(Appeal.objects.values_list("status", flat=True)) == {"pending", "upheld", "declined"}
+    assert TierTransition.objects.filter(community=demo_community).exists()
     call_command("seed_demo", stdout=StringIO())
     assert _census() == first

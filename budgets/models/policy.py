@@ -25,6 +25,11 @@ def default_tier_actions() -> dict[str, list[str]]:
     return {str(tier): list(actions) for tier, actions in forgiveness.DEFAULT_TIER_ACTIONS.items()}
 
 
+def _plain(value: Decimal | int | str) -> str:
+    """A decimal as people write it: 0.95, 10, 2.5 (never 0.9500 or 1E+1)."""
+    return format(Decimal(value).normalize(), "f")
+
+
 class ForgivenessPolicy(models.Model):
     """How much room each member has, what friction costs, and what each tier does.
 
@@ -82,8 +87,8 @@ class ForgivenessPolicy(models.Model):
         return {
             "version": self.version,
             "window_days": self.window_days,
-            "member_target": None if self.member_target is None else str(self.member_target),
-            "floor_points": str(self.floor_points),
+            "member_target": None if self.member_target is None else _plain(self.member_target),
+            "floor_points": _plain(self.floor_points),
             "costs": self.costs,
             "tier_actions": self.tier_actions,
             "cooldown_hours": self.cooldown_hours,
