@@ -184,6 +184,8 @@ def _release_for_reversing_events(
         reversed_kind = REVERSING_KINDS.get(event.kind)
         if reversed_kind is None or not event.subject:
             continue
+        if Forgiveness.objects.filter(event=event).exists():
+            continue  # this rejection already released its charge (a replay)
         charge = (
             Charge.objects.active()
             .filter(community=community, kind=reversed_kind, event__subject=event.subject)

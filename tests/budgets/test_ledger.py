@@ -63,6 +63,16 @@ def test_a_rejected_flag_reverses_the_upheld_charge_with_its_own_entry(
     assert Charge.objects.count() == 2  # never deleted
 
 
+def test_replaying_a_rejection_releases_nothing_more(community: Community) -> None:
+    # Two upheld flags on the same post, one rejected: only one charge is released, even
+    # when the stored events are replayed.
+    send(community, event("flag_upheld", subject="p-7"), event("flag_upheld", subject="p-7"))
+    send(community, event("flag_rejected", subject="p-7"))
+    services.charge_existing_events(community=community)
+    assert Forgiveness.objects.count() == 1
+    assert Charge.objects.active().count() == 1
+
+
 def test_charges_and_activity_mark_members_for_a_recalculation(
     community: Community, django_capture_on_commit_callbacks: Any
 ) -> None:
