@@ -200,3 +200,16 @@ def test_budgets_by_tier_are_exported_as_metrics(client: Any, history: None) -> 
     assert 'csre_member_budgets{community="garden",tier="exhausted"} 1.0' in text
     assert 'csre_member_budgets{community="garden",tier="warning"} 1.0' in text
     assert 'csre_budget_recalculation_seconds{community="garden",kind="full"}' in text
+
+
+def test_the_member_list_takes_a_fixed_number_of_queries(
+    api: APIClient, community: Community, django_assert_max_num_queries: Any
+) -> None:
+    for n in range(30):
+        send(community, *posts(2, member=str(n)), event("moderator_warning", member=str(n)))
+    recalculate_community(community=community)
+    # key lookup, count, page with budgets, identities
+    with django_assert_max_num_queries(5):
+        body = api.get("/api/v1/members/", {"limit": 20}).json()
+    assert body["count"] == 30 and len(body["results"]) == 20
+    assert all(m["budget"]["spent"] == "3.0000" for m in body["results"])
