@@ -138,8 +138,7 @@ def build_chart(
         )
         for i, (t, b) in enumerate(series)
     ]
-    guides = [("healthy above", _y(Decimal("0.5"))), ("critical below", _y(Decimal("0.2")))]
-    guides.append(("nothing left", _y(Decimal(0))))
+    guides = [("50 %", _y(Decimal("0.5"))), ("20 %", _y(Decimal("0.2"))), ("0", _y(Decimal(0)))]
     return Chart(points=points, width=CHART_W, height=CHART_H, guides=guides)
 
 
