@@ -50,6 +50,8 @@ def get_charge_for_user(
         raise PermissionDenied("Only the member a charge belongs to can appeal it.")
     if forgive and not access.is_moderator:
         raise PermissionDenied("Only this community's moderators can forgive a charge.")
+    if forgive and own:
+        raise PermissionDenied("Your own charges are forgiven by another moderator.")
     return access, charge
 
 

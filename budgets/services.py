@@ -468,6 +468,18 @@ def recalculate_periodically(*, community: Community) -> RunResult:
     return recalculate_community(community=community, kind=RecalcKind.PERIODIC)
 
 
+def regenerate_budgets() -> int:
+    """The scheduler's sweep: one periodic recalculation per community (budgets regenerate as
+    charges leave the window, without new events), and lost requests sent again."""
+    from budgets.tasks import recalculate_periodic
+
+    resend_stale_requests()
+    ids = list(Community.objects.values_list("pk", flat=True))
+    for community_id in ids:
+        recalculate_periodic.delay(community_id)
+    return len(ids)
+
+
 def resend_stale_requests() -> int:
     """Re-send recalculations whose task was lost (pending for too long)."""
     cutoff = timezone.now() - STALE_PENDING

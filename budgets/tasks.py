@@ -26,11 +26,7 @@ def recalculate_periodic(community_id: int) -> None:
 def regenerate_all() -> int:
     """Beat: fan out one periodic recalculation per community (budgets regenerate as charges
     leave the window, without new events) and re-send recalculations whose task was lost."""
-    services.resend_stale_requests()
-    ids = list(Community.objects.values_list("pk", flat=True))
-    for community_id in ids:
-        recalculate_periodic.delay(community_id)
-    return len(ids)
+    return services.regenerate_budgets()
 
 
 @shared_task(name="budgets.email_notices", ignore_result=True)

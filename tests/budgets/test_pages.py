@@ -309,3 +309,25 @@ def test_a_policy_out_of_range_is_refused_and_changes_nothing(
     assert 'class="errorlist' in response.content.decode()
     assert ForgivenessPolicy.objects.get().version == 1
     assert PolicyVersion.objects.count() == 1
+
+
+def test_forgiving_needs_a_moderator_and_a_reason(
+    community: Community, member: User, moderator: User, member_membership: Membership
+) -> None:
+    c = charge(community, member_membership)
+    url = f"/c/garden/budgets/charges/{c.pk}/forgive/"
+    assert client_for(member).post(url, {"reason": "please"}).status_code == 403
+    client_for(moderator).post(url, {"reason": ""})
+    assert not hasattr(Charge.objects.get(), "forgiveness")
+    client_for(moderator).post(url, {"reason": "Apologised in the thread"})
+    assert Charge.objects.get().forgiveness.reason == "Apologised in the thread"
+
+
+def test_a_moderator_cannot_forgive_their_own_charge(community: Community, moderator: User) -> None:
+    own = Membership.objects.get(user=moderator)
+    c = charge(community, own)
+    response = client_for(moderator).post(
+        f"/c/garden/budgets/charges/{c.pk}/forgive/", {"reason": "mine"}
+    )
+    assert response.status_code == 403
+    assert not hasattr(Charge.objects.get(), "forgiveness")
