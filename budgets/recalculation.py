@@ -494,6 +494,11 @@ def _chunk_sql(
         member_filter = "{col} BETWEEN %(lo)s AND %(hi)s"
         params["lo"], params["hi"] = id_range
     with connection.cursor() as cursor:
+        if member_ids is None:
+            # A whole range of members is always best joined by hash or merge; with stale
+            # statistics (right after a big import) the planner may pick nested loops that
+            # re-run an aggregate per member: 16 s instead of 0.07 s for 6,000 members.
+            cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(fused_sql(member_filter=member_filter, only_changed=only_changed), params)
         rows = cursor.fetchall()
     *changes, counts = rows
