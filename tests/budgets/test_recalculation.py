@@ -412,3 +412,19 @@ def test_two_runs_at_once_record_each_transition_once(
     assert TierTransition.objects.count() == 300
     assert Notice.objects.count() == 300
     assert set(MemberBudget.objects.values_list("tier", "spent")) == {("warning", Decimal(6))}
+
+
+def test_operators_can_recalculate_from_the_command_line(community: Community) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    send(community, *posts(3), event("moderator_warning"))
+    out = StringIO()
+    call_command("recalculate_budgets", community="garden", stdout=out)
+    assert "garden: 1 members, 1 written, 0 tier changes" in out.getvalue()
+    call_command("recalculate_budgets", "--only-changed", stdout=out)
+    assert "garden: 1 members, 0 written" in out.getvalue()
+    with pytest.raises(CommandError, match="No community"):
+        call_command("recalculate_budgets", community="nowhere")
+    assert MemberBudget.objects.count() == 1
