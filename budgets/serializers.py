@@ -59,6 +59,8 @@ class AppealRefSerializer(serializers.Serializer[Any]):
 
 
 class ChargeSerializer(serializers.ModelSerializer[Charge]):
+    # A plain string: "severity" names another enum in the schema (clause alert severity).
+    severity = serializers.CharField(read_only=True, help_text="minor, moderate or severe")
     member_id = serializers.IntegerField(source="membership_id", read_only=True)
     event_id = serializers.IntegerField(allow_null=True, read_only=True)
     counts = serializers.SerializerMethodField()
@@ -114,7 +116,7 @@ class LedgerSerializer(serializers.Serializer[Any]):
 class ChargeInSerializer(serializers.Serializer[Any]):
     member_id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=sorted(FRICTION_KINDS))
-    severity = serializers.ChoiceField(choices=Severity.choices)
+    severity = serializers.CharField(help_text="minor, moderate or severe")
     reason = serializers.CharField(max_length=300)
     occurred_at = serializers.DateTimeField()
     cost = serializers.DecimalField(
@@ -125,6 +127,12 @@ class ChargeInSerializer(serializers.Serializer[Any]):
         max_value=1000,
         help_text="Leave out to use the policy's cost for the kind and severity.",
     )
+
+
+    def validate_severity(self, value: str) -> str:
+        if value not in Severity.values:
+            raise serializers.ValidationError(f"One of {', '.join(Severity.values)}.")
+        return value
 
 
 class ForgivenessInSerializer(serializers.Serializer[Any]):

@@ -19,7 +19,19 @@ from budgets.models import (
     TierTransition,
 )
 from community import demo
-from community.models import ApiKey, Community, ConductEvent, Membership, Space
+from community.models import (
+    Acknowledgement,
+    ApiKey,
+    Clause,
+    ClauseAlert,
+    ClauseSnapshot,
+    Community,
+    ConductEvent,
+    ContractVersion,
+    DomainEvent,
+    Membership,
+    Space,
+)
 
 
 def test_create_community_with_a_moderator(outsider: User) -> None:
@@ -88,6 +100,14 @@ def _census() -> tuple[int, ...]:
         Space.objects.count(),
         ConductEvent.objects.count(),
         User.objects.count(),
+        # The social contract (step 20)
+        Clause.objects.count(),
+        ContractVersion.objects.count(),
+        Acknowledgement.objects.count(),
+        ClauseSnapshot.objects.count(),
+        ClauseAlert.objects.count(),
+        DomainEvent.objects.filter(type="contract.published").count(),
+        # Forgiveness budgets (step 30)
         Charge.objects.count(),
         Forgiveness.objects.count(),
         Appeal.objects.count(),
@@ -110,11 +130,16 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert member.check_password(demo.DEMO_PASSWORD)
     assert demo_community.memberships.get(user=member).events.exists()
     assert demo_community.memberships.get(user__username=demo.MODERATOR_USERNAME).is_moderator
+    contract = demo_community.contract
+    assert [v.number for v in contract.versions.all()] == [2, 1]
+    assert Clause.objects.live().filter(community=demo_community).count() >= 4
+    tiers = set(ClauseSnapshot.objects.filter(scope="").values_list("tier", flat=True))
+    assert tiers - {"healthy"}, "at least one clause is not healthy"
     # Budgets: every tier is shown, the member has a story, appeals in every state.
-    tiers = set(
+    budget_tiers = set(
         MemberBudget.objects.filter(community=demo_community).values_list("tier", flat=True)
     )
-    assert tiers == {"healthy", "warning", "critical", "exhausted"}
+    assert budget_tiers == {"healthy", "warning", "critical", "exhausted"}
     assert MemberBudget.objects.get(membership__user=member).tier in {"warning", "critical"}
     assert set(Appeal.objects.values_list("status", flat=True)) == {"pending", "upheld", "declined"}
     assert TierTransition.objects.filter(community=demo_community).exists()
