@@ -128,7 +128,6 @@ class ChargeInSerializer(serializers.Serializer[Any]):
         help_text="Leave out to use the policy's cost for the kind and severity.",
     )
 
-
     def validate_severity(self, value: str) -> str:
         if value not in Severity.values:
             raise serializers.ValidationError(f"One of {', '.join(Severity.values)}.")
