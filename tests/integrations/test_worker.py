@@ -4,12 +4,14 @@ webhook endpoint, and an outbound webhook reaching a local receiver."""
 from __future__ import annotations
 
 import copy
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import transaction
 from django.test import Client
 
+from budgets.models import Charge, MemberBudget
 from community.domain_events import record_domain_event
 from community.models import Community, ConductEvent
 from integrations import services
@@ -179,6 +181,33 @@ def test_a_recorded_flame_war_becomes_the_right_conduct_events(
     assert upheld.space is not None and upheld.space.external_id == "topic:777"
     assert upheld.space.parent is not None and upheld.space.parent.external_id == "category:5"
     assert "integrations.drain_discourse_deliveries" in celery_worker.log()
+    # The budgets capability charges the authors, releases the reversed flag's charge, and the
+    # worker recalculates their budgets (defaults: floor 10, moderate 3, minor 1).
+    charges = sorted(
+        Charge.objects.values_list(
+            "membership__display_name", "category", "cost", "forgiveness__kind"
+        )
+    )
+    assert charges == [
+        ("compost_cal", "inappropriate", Decimal("3.00"), None),
+        ("tomato_tess", "inappropriate", Decimal("3.00"), None),
+        ("tomato_tess", "off_topic", Decimal("1.00"), "flag_rejected"),
+    ]
+    assert not Charge.objects.filter(membership__display_name="quiet_quinn").exists()
+    budgets = wait_for(
+        lambda: (
+            dict(
+                MemberBudget.objects.filter(
+                    membership__display_name__in=["tomato_tess", "compost_cal"], spent=3
+                ).values_list("membership__display_name", "remaining")
+            )
+            if MemberBudget.objects.filter(spent=3).count() == 2
+            else None
+        ),
+        timeout=30,
+        what="the worker to recalculate the parties' budgets",
+    )
+    assert budgets == {"tomato_tess": Decimal("7"), "compost_cal": Decimal("7")}
 
 
 def test_an_outbound_webhook_reaches_a_local_receiver_signed(
