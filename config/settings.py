@@ -239,6 +239,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several serializers have a field called "kind"; give the space kinds a stable name.
+    "ENUM_NAME_OVERRIDES": {"SpaceKindEnum": "community.models.SpaceKind"},
 }
 
 # --- Logging --------------------------------------------------------------------------------
