@@ -43,24 +43,6 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
             )
         return attrs
 
-    def to_event_input(self, data: dict[str, Any]) -> EventInput:
-        member = data.get("member") or {}
-        space = data.get("space") or {}
-        return EventInput(
-            external_id=data["external_id"],
-            kind=data["kind"],
-            occurred_at=data["occurred_at"],
-            member_external_id=member.get("external_id", ""),
-            member_username=member.get("username", ""),
-            space_external_id=space.get("external_id", ""),
-            space_name=space.get("name", ""),
-            space_kind=space.get("kind", SpaceKind.CATEGORY),
-            subject=data.get("subject") or "",
-            category=data.get("category") or "",
-            severity=data.get("severity") or "",
-            payload=data.get("payload") or {},
-        )
-
 
 class EventBatchInSerializer(serializers.Serializer[dict[str, Any]]):
     source = serializers.SlugField(max_length=40, required=False, default="api")  # type: ignore[assignment]
@@ -102,3 +84,23 @@ def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:
     if isinstance(errors, list):
         return [pair for item in errors for pair in flatten_errors(item, prefix)]
     return [(prefix or "(item)", str(errors))]
+
+
+def to_event_input(data: dict[str, Any]) -> EventInput:
+    """A validated EventIn item as the spine's ingest input."""
+    member = data.get("member") or {}
+    space = data.get("space") or {}
+    return EventInput(
+        external_id=data["external_id"],
+        kind=data["kind"],
+        occurred_at=data["occurred_at"],
+        member_external_id=member.get("external_id", ""),
+        member_username=member.get("username", ""),
+        space_external_id=space.get("external_id", ""),
+        space_name=space.get("name", ""),
+        space_kind=space.get("kind", SpaceKind.CATEGORY),
+        subject=data.get("subject") or "",
+        category=data.get("category") or "",
+        severity=data.get("severity") or "",
+        payload=data.get("payload") or {},
+    )
