@@ -8,6 +8,7 @@ from config import ops
 
 api_v1 = [
     path("", include("community.api_urls")),
+    path("", include("incidents.api_urls")),
 ]
 
 urlpatterns = [
@@ -29,5 +30,6 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("", include("incidents.urls")),
     path("", include("community.urls")),
 ]

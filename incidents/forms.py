@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from community.models import Community, Membership, Space
+from incidents.models import CooldownMode, RoleKind, SevLevel
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(
+        max_length=200, help_text="What is happening, not who: “Proposals: the vote got heated”."
+    )
+    severity = forms.ChoiceField(choices=SevLevel.choices, initial=SevLevel.SEV3)
+    spaces = forms.ModelMultipleChoiceField(queryset=Space.objects.none(), required=False)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["spaces"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
+
+
+class OfferForm(forms.Form):
+    membership = forms.ModelChoiceField(queryset=Membership.objects.none(), label="Facilitator")
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = (  # type: ignore[attr-defined]
+            Membership.objects.moderators().filter(community=community, user__isnull=False)
+        )
+
+
+class RoleForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[c for c in RoleKind.choices if c[0] != RoleKind.FACILITATOR], label="Role"
+    )
+    membership = forms.ModelChoiceField(queryset=Membership.objects.none(), label="Person")
+
+    def __init__(self, *args: Any, community: Community, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = people  # type: ignore[attr-defined]
+
+
+class CooldownForm(forms.Form):
+    space = forms.ModelChoiceField(queryset=Space.objects.none())
+    mode = forms.ChoiceField(choices=CooldownMode.choices, initial=CooldownMode.SLOW_MODE)
+    slow_mode_seconds = forms.IntegerField(
+        min_value=1, required=False, initial=120, label="Slow mode interval (seconds)"
+    )
+    duration_minutes = forms.IntegerField(min_value=1, initial=120, label="For (minutes)")
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["space"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
+
+
+class ExtendForm(forms.Form):
+    extra_minutes = forms.IntegerField(min_value=1, initial=30, label="Extend by (minutes)")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Note")
+
+
+class ReportForm(forms.Form):
+    space = forms.ModelChoiceField(queryset=Space.objects.none(), label="Which space?")
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        label="What are you seeing? (optional)",
+    )
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["space"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
