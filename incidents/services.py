@@ -991,7 +991,9 @@ def _enqueue_step(step_run_id: int, eta: datetime | None = None) -> None:
         else:
             run_step.apply_async(args=(step_run_id,), eta=eta)
     except Exception:
-        logger.warning("could not enqueue runbook step %s; the sweep will retry", step_run_id)
+        logger.warning(
+            "could not enqueue runbook step %s; the sweep will retry", step_run_id, exc_info=True
+        )
 
 
 def run_step_now(*, step_run: StepRun, expected_version: int | None, actor: Actor) -> StepRun:
@@ -1090,7 +1092,7 @@ def execute_step(*, step_run_id: int) -> str:
     return sr.status
 
 
-def fail_step(*, step_run_id: int, error: str) -> None:
+def fail_step(*, step_run_id: int, error: str, attempts: int) -> None:
     """The task gave up retrying a transient error."""
     with transaction.atomic():
         sr0 = StepRun.objects.select_related("run").get(pk=step_run_id)
@@ -1100,12 +1102,13 @@ def fail_step(*, step_run_id: int, error: str) -> None:
             return
         sr.status = StepStatus.FAILED
         sr.error = error
+        sr.attempts = attempts
         sr.finished_at = timezone.now()
-        sr.save(update_fields=["status", "error", "finished_at"])
+        sr.save(update_fields=["status", "error", "attempts", "finished_at"])
         _entry(
             inc,
             TimelineKind.STEP,
-            f"Step {sr.position} failed after {sr.attempts} attempts: {error}",
+            f"Step {sr.position} failed after {attempts} attempts: {error}",
             Actor.system(f"Runbook: {sr.run.runbook.name}"),
         )
         _save(inc)
@@ -1123,7 +1126,7 @@ def note_step_retry(*, step_run_id: int, error: str, attempt: int) -> None:
 
 def _facilitator_name(inc: Incident) -> str:
     role = _active_role(inc, RoleKind.FACILITATOR)
-    return role.membership.display_name if role else "the moderators"
+    return role.membership.display_name if role else "A moderator"
 
 
 def _perform(inc: Incident, sr: StepRun, actor: Actor) -> tuple[str, str]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from celery import Task, shared_task
+from celery import shared_task
 from django.db import OperationalError
 
 from incidents import services
@@ -25,17 +25,19 @@ def sweep_cooldowns() -> int:
     return ended
 
 
-@shared_task(name="incidents.run_step", bind=True, ignore_result=True, max_retries=STEP_RETRIES)
-def run_step(self: Task, step_run_id: int) -> str:
+@shared_task(name="incidents.run_step", ignore_result=True)
+def run_step(step_run_id: int, attempt: int = 1) -> str:
+    """Run one automated step. A transient error (mail server, database lock) is retried by
+    sending the task again with a growing delay; after STEP_RETRIES retries the step fails."""
     try:
         return services.execute_step(step_run_id=step_run_id)
     except (services.TransientStepError, OperationalError) as exc:
-        attempt = self.request.retries + 1
-        if self.request.retries >= STEP_RETRIES:
-            services.fail_step(step_run_id=step_run_id, error=str(exc))
+        if attempt > STEP_RETRIES:
+            services.fail_step(step_run_id=step_run_id, error=str(exc), attempts=attempt)
             return "failed"
         services.note_step_retry(step_run_id=step_run_id, error=str(exc), attempt=attempt)
-        raise self.retry(exc=exc, countdown=5 * 2**self.request.retries) from exc
+        run_step.apply_async(args=(step_run_id, attempt + 1), countdown=5 * 2 ** (attempt - 1))
+        return "retrying"
 
 
 @shared_task(name="incidents.check_in_due", ignore_result=True)
