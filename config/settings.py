@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-domain-events": {"task": "community.dispatch_domain_events", "schedule": 30.0},
     "prune-domain-events": {"task": "community.prune_domain_events", "schedule": 3600.0},
     "worker-heartbeat": {"task": "community.heartbeat", "schedule": 60.0},
+    # Cooldowns end by a task scheduled at their end; this sweep catches any whose task was lost.
+    "incidents-sweep-cooldowns": {"task": "incidents.sweep_cooldowns", "schedule": 60.0},
 }
 
 # --- API ------------------------------------------------------------------------------------

@@ -21,8 +21,13 @@ class DeclareForm(forms.Form):
         self.fields["spaces"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
 
 
+class MemberChoiceField(forms.ModelChoiceField[Membership]):
+    def label_from_instance(self, obj: Membership) -> str:
+        return obj.display_name
+
+
 class OfferForm(forms.Form):
-    membership = forms.ModelChoiceField(queryset=Membership.objects.none(), label="Facilitator")
+    membership = MemberChoiceField(queryset=Membership.objects.none(), label="Facilitator")
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -35,7 +40,7 @@ class RoleForm(forms.Form):
     kind = forms.ChoiceField(
         choices=[c for c in RoleKind.choices if c[0] != RoleKind.FACILITATOR], label="Role"
     )
-    membership = forms.ModelChoiceField(queryset=Membership.objects.none(), label="Person")
+    membership = MemberChoiceField(queryset=Membership.objects.none(), label="Person")
 
     def __init__(self, *args: Any, community: Community, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -6,7 +6,14 @@ from typing import Any
 
 from rest_framework import serializers
 
-from incidents.models import Cooldown, CooldownMode, Incident, SevLevel, StepRun
+from incidents.models import (
+    Cooldown,
+    CooldownMode,
+    Incident,
+    IncidentStatus,
+    SevLevel,
+    StepRun,
+)
 
 
 class SpaceOutSerializer(serializers.Serializer[Any]):
@@ -17,6 +24,9 @@ class SpaceOutSerializer(serializers.Serializer[Any]):
 
 class StepOutSerializer(serializers.ModelSerializer[StepRun]):
     runbook = serializers.CharField(source="run.runbook.name")
+    status = serializers.CharField(
+        help_text="pending, running, waiting (to re-check), done, skipped or failed"
+    )
 
     class Meta:
         model = StepRun
@@ -90,7 +100,7 @@ class UpdateInSerializer(serializers.Serializer[Any]):
     summary = serializers.CharField(required=False, allow_blank=True)
     severity = serializers.ChoiceField(choices=SevLevel.choices, required=False)
     status = serializers.ChoiceField(
-        choices=["declared", "mitigating", "monitoring", "resolved", "closed"],
+        choices=IncidentStatus.choices,
         required=False,
         help_text="Move along the lifecycle; out-of-order moves are refused.",
     )

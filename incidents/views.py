@@ -171,13 +171,12 @@ def _war_room_context(
         "now": now,
         "error": error,
         "poll_seconds": POLL_SECONDS,
-        "offer_form": OfferForm(community=community),
-        "role_form": RoleForm(community=community, people=people.distinct()),
+        "offer_form": OfferForm(community=community, auto_id="offer_%s"),
+        "role_form": RoleForm(community=community, people=people.distinct(), auto_id="role_%s"),
         "cooldown_form": CooldownForm(
-            community=community, initial={"space": incident.spaces.first()}
+            community=community, initial={"space": incident.spaces.first()}, auto_id="cd_%s"
         ),
-        "extend_form": ExtendForm(),
-        "note_form": NoteForm(),
+        "note_form": NoteForm(auto_id="note_%s"),
         "me": request.user,
     }
 

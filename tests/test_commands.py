@@ -10,7 +10,17 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from community import demo
-from community.models import ApiKey, Community, ConductEvent, Membership, Space
+from community.models import ApiKey, Community, ConductEvent, DomainEvent, Membership, Space
+from incidents.models import (
+    Cooldown,
+    Incident,
+    IncidentReport,
+    IncidentRole,
+    Runbook,
+    RunbookStep,
+    StepRun,
+    TimelineEntry,
+)
 
 
 def test_create_community_with_a_moderator(outsider: User) -> None:
@@ -79,6 +89,15 @@ def _census() -> tuple[int, ...]:
         Space.objects.count(),
         ConductEvent.objects.count(),
         User.objects.count(),
+        Runbook.objects.count(),
+        RunbookStep.objects.count(),
+        Incident.objects.count(),
+        IncidentRole.objects.count(),
+        TimelineEntry.objects.count(),
+        Cooldown.objects.count(),
+        StepRun.objects.count(),
+        IncidentReport.objects.count(),
+        DomainEvent.objects.count(),
     )
 
 
@@ -94,5 +113,15 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert member.check_password(demo.DEMO_PASSWORD)
     assert demo_community.memberships.get(user=member).events.exists()
     assert demo_community.memberships.get(user__username=demo.MODERATOR_USERNAME).is_moderator
+    assert set(demo_community.incidents.values_list("status", flat=True)) == {
+        "resolved",
+        "mitigating",
+    }
+    assert demo_community.runbooks.count() == 2
+    assert demo_community.cooldowns.active().count() == 1
+    assert demo_community.incident_reports.filter(source="member_report").exists()
+    resolved = demo_community.incidents.get(status="resolved")
+    assert resolved.cost_bad_events is not None
+    assert resolved.facilitator_at and resolved.first_cooldown_at and resolved.resolved_at
     call_command("seed_demo", stdout=StringIO())
     assert _census() == first

@@ -111,9 +111,15 @@ def test_an_alert_naming_a_space_of_another_community_declares_nothing(
 
 def test_each_forum_attempt_writes_one_timeline_entry(community, incident) -> None:
     payload = {
-        "action": "slow_mode", "incident_id": incident.pk, "cooldown_id": None,
-        "notice_id": None, "attempt": 2, "ok": False, "status_code": 502,
-        "error": "Bad Gateway", "permanent": False,
+        "action": "slow_mode",
+        "incident_id": incident.pk,
+        "cooldown_id": None,
+        "notice_id": None,
+        "attempt": 2,
+        "ok": False,
+        "status_code": 502,
+        "error": "Bad Gateway",
+        "permanent": False,
     }
     with transaction.atomic():
         record_domain_event(community=community, type="forum.action_attempted", payload=payload)

@@ -29,7 +29,9 @@ def room(incident: Incident) -> str:
     return f"/c/garden/incidents/{incident.pk}/"
 
 
-@pytest.mark.parametrize(("who", "code"), [("member", 404), ("outsider", 404), ("other_moderator", 404)])
+@pytest.mark.parametrize(
+    ("who", "code"), [("member", 404), ("outsider", 404), ("other_moderator", 404)]
+)
 def test_the_war_room_is_for_this_communitys_moderators(
     incident: Incident, who: str, code: int, request: pytest.FixtureRequest
 ) -> None:
@@ -69,9 +71,7 @@ def test_declaring_a_sev3_without_a_space_shows_the_reason(community, moderator)
     assert not Incident.objects.exists()
 
 
-def test_the_live_region_polls_and_refreshes_the_version_out_of_band(
-    incident, moderator
-) -> None:
+def test_the_live_region_polls_and_refreshes_the_version_out_of_band(incident, moderator) -> None:
     response = client_for(moderator).get(room(incident), **HTMX)
     html = response.content.decode()
     assert 'id="live"' in html and 'hx-trigger="every 3s"' in html
@@ -80,8 +80,8 @@ def test_the_live_region_polls_and_refreshes_the_version_out_of_band(
 
 
 def test_offer_and_accept_through_the_pages(community, incident, moderator) -> None:
-    from tests.incidents.test_roles import make_user
     from community.services import set_role
+    from tests.incidents.test_roles import make_user
 
     second = make_user("sam_secondmod")
     set_role(community=community, user=second, role="moderator")
@@ -105,9 +105,7 @@ def test_offer_and_accept_through_the_pages(community, incident, moderator) -> N
 def test_a_stale_form_is_refused_with_a_reload_message(incident, moderator) -> None:
     client = client_for(moderator)
     client.post(room(incident) + "transition/", {"to": "mitigating", "version": 1})
-    response = client.post(
-        room(incident) + "transition/", {"to": "resolved", "version": 1}, **HTMX
-    )
+    response = client.post(room(incident) + "transition/", {"to": "resolved", "version": 1}, **HTMX)
     assert response.status_code == 200
     assert "Someone else changed this incident" in response.content.decode()
     assert fresh(incident).status == "mitigating"
@@ -125,8 +123,13 @@ def test_cooldown_start_extend_and_lift_from_the_war_room(incident, space, moder
     client = client_for(moderator)
     response = client.post(
         room(incident) + "cooldowns/",
-        {"space": space.pk, "mode": "slow_mode", "slow_mode_seconds": 60,
-         "duration_minutes": 90, "version": 1},
+        {
+            "space": space.pk,
+            "mode": "slow_mode",
+            "slow_mode_seconds": 60,
+            "duration_minutes": 90,
+            "version": 1,
+        },
         **HTMX,
     )
     assert "left (ends" in response.content.decode()
@@ -169,7 +172,9 @@ def test_a_cooldown_on_another_communitys_space_is_refused_in_the_page(
 
 
 def test_notes_are_added_from_the_page(incident, moderator) -> None:
-    response = client_for(moderator).post(room(incident) + "notes/", {"text": "Calmer now."}, **HTMX)
+    response = client_for(moderator).post(
+        room(incident) + "notes/", {"text": "Calmer now."}, **HTMX
+    )
     assert "Calmer now." in response.content.decode()
 
 
@@ -183,8 +188,13 @@ def test_the_status_page_names_no_members_and_uses_calm_wording(
     incident, space, mod_actor, member_membership, community
 ) -> None:
     services.start_cooldown(
-        community=community, space=space, mode="slow_mode", slow_mode_seconds=60,
-        ends_at=timezone.now() + timedelta(hours=1), actor=mod_actor, incident=incident,
+        community=community,
+        space=space,
+        mode="slow_mode",
+        slow_mode_seconds=60,
+        ends_at=timezone.now() + timedelta(hours=1),
+        actor=mod_actor,
+        incident=incident,
     )
     html = Client().get("/c/garden/status/").content.decode()
     assert "A conversation in Proposals is being looked after" in html
@@ -225,7 +235,10 @@ def test_members_cannot_handle_reports(community, space, member, member_membersh
     report = services.report_heated_space(
         community=community, space=space, reporter=member_membership, message=""
     )
-    assert client_for(member).post(f"/c/garden/incidents/reports/{report.pk}/declare/").status_code == 403
+    assert (
+        client_for(member).post(f"/c/garden/incidents/reports/{report.pk}/declare/").status_code
+        == 403
+    )
     assert not Incident.objects.exists()
 
 
@@ -234,7 +247,10 @@ def test_pages_keep_their_query_counts_flat(
 ) -> None:
     for n in range(6):
         services.declare_incident(
-            community=community, title=f"Incident {n}", severity="SEV3", spaces=[space],
+            community=community,
+            title=f"Incident {n}",
+            severity="SEV3",
+            spaces=[space],
             actor=mod_actor,
         )
     client = client_for(moderator)
@@ -249,7 +265,9 @@ def test_pages_keep_their_query_counts_flat(
         assert client.get(room(incident)).status_code == 200
 
 
-def test_metrics_and_runbooks_pages_are_for_moderators(community, member, moderator, runbook_a) -> None:
+def test_metrics_and_runbooks_pages_are_for_moderators(
+    community, member, moderator, runbook_a
+) -> None:
     assert client_for(member).get("/c/garden/incidents/metrics/").status_code == 403
     page = client_for(moderator).get("/c/garden/incidents/runbooks/").content.decode()
     assert "Runbook A: Cool Down" in page
@@ -261,5 +279,3 @@ def test_the_nav_links_incidents_for_moderators_only(community, member, moderato
     page = client_for(member).get("/c/garden/").content
     assert b"/c/garden/incidents/" not in page
     assert b"/c/garden/status/" in page
-
-
