@@ -81,7 +81,7 @@ def test_each_step_of_the_lifecycle_gets_its_timestamp(
     statuses = [e.data["to"] for e in incident.timeline.filter(kind="status")]
     assert statuses == ["mitigating", "monitoring", "resolved", "closed"]
     updates = DomainEvent.objects.filter(type="incident.updated").order_by("created_at")
-    assert [u.payload["changes"] for u in updates][0] == {"status": ["declared", "mitigating"]}
+    assert next(u.payload["changes"] for u in updates) == {"status": ["declared", "mitigating"]}
     assert updates.last().payload["status"] == "closed"
 
 
