@@ -8,8 +8,9 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from community.domain_events import subscribe
-        from incidents import demo, services
+        from incidents import demo, metrics, services
 
         subscribe("incidents.clause_alert", services.handle_clause_alert)
         subscribe("incidents.forum_attempt", services.record_forum_attempt)
         demo.register()
+        metrics.register()

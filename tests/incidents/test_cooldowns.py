@@ -193,3 +193,14 @@ def test_starting_a_cooldown_schedules_its_end_after_commit(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _start(community, space, mod_actor)
     assert len(callbacks) >= 2  # the outbox dispatch and the end of the cooldown
+
+
+def test_metrics_export_open_incidents_and_active_cooldowns(
+    community, space, incident, mod_actor
+) -> None:
+    from django.test import Client
+
+    _start(community, space, mod_actor, incident=incident)
+    body = Client().get("/metrics").content.decode()
+    assert 'csre_open_incidents{community="garden",severity="SEV3"} 1.0' in body
+    assert 'csre_active_cooldowns{community="garden"} 1.0' in body
