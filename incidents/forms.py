@@ -80,3 +80,30 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["space"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
+
+
+class DetailsForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    severity = forms.ChoiceField(choices=SevLevel.choices)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    spaces = forms.ModelMultipleChoiceField(queryset=Space.objects.none(), required=False)
+    parties = forms.CharField(
+        required=False,
+        help_text="Names of the members involved, separated by commas. Parties, not culprits.",
+    )
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.community = community
+        self.fields["spaces"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
+
+    def clean_parties(self) -> list[Membership]:
+        names = [n.strip() for n in self.cleaned_data["parties"].split(",") if n.strip()]
+        found = {
+            m.display_name: m
+            for m in Membership.objects.filter(community=self.community, display_name__in=names)
+        }
+        unknown = [n for n in names if n not in found]
+        if unknown:
+            raise forms.ValidationError(f"Not members here: {', '.join(unknown)}.")
+        return [found[n] for n in dict.fromkeys(names)]

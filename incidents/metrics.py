@@ -35,10 +35,9 @@ class IncidentCollector(DatabaseCollector):
         cooldowns = GaugeMetricFamily(
             "csre_active_cooldowns", "Cooldowns in force, by community.", labels=["community"]
         )
-        for row in (
-            Cooldown.objects.active().values("community__slug").annotate(n=Count("pk")).order_by()
-        ):
-            cooldowns.add_metric([row["community__slug"]], row["n"])
+        active = Cooldown.objects.active().values("community__slug").annotate(n=Count("pk"))
+        for active_row in active.order_by():
+            cooldowns.add_metric([active_row["community__slug"]], active_row["n"])
         yield cooldowns
 
 

@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path(room + "roles/", views.role, name="role"),
     path(room + "notes/", views.note, name="note"),
+    path(room + "details/", views.details, name="details"),
     path(room + "runbooks/", views.runbook_start, name="runbook-start"),
     path(room + "steps/<int:step_id>/<str:verb>/", views.step_action, name="step"),
     path(room + "cooldowns/", views.cooldown_start, name="cooldown-start"),

@@ -30,6 +30,7 @@ from incidents.access import (
 from incidents.forms import (
     CooldownForm,
     DeclareForm,
+    DetailsForm,
     ExtendForm,
     NoteForm,
     OfferForm,
@@ -167,7 +168,7 @@ def _war_room_context(
         "cooldowns": list(incident.cooldowns.select_related("space").order_by("-starts_at")),
         "timeline": list(incident.timeline.select_related("author")),
         "metric_rows": _metric_rows(services.incident_metrics(incident)),
-        "version_ids": ("v-offer", "v-role", "v-cooldown"),
+        "version_ids": ("v-offer", "v-role", "v-cooldown", "v-details"),
         "now": now,
         "error": error,
         "poll_seconds": POLL_SECONDS,
@@ -177,6 +178,17 @@ def _war_room_context(
             community=community, initial={"space": incident.spaces.first()}, auto_id="cd_%s"
         ),
         "note_form": NoteForm(auto_id="note_%s"),
+        "details_form": DetailsForm(
+            community=community,
+            auto_id="details_%s",
+            initial={
+                "title": incident.title,
+                "severity": incident.severity,
+                "summary": incident.summary,
+                "spaces": list(incident.spaces.all()),
+                "parties": ", ".join(p.display_name for p in incident.parties.all()),
+            },
+        ),
         "me": request.user,
     }
 
@@ -310,6 +322,30 @@ def role(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
         )
 
     return _act(request, incident, action, "Role assigned.")
+
+
+@login_required
+@require_POST
+def details(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    _access, incident = get_incident_for_user(request.user, slug, pk, write=True)
+    form = DetailsForm(request.POST, community=incident.community)
+
+    def action() -> object:
+        if not form.is_valid():
+            raise ServiceError(" ".join(str(e) for errors in form.errors.values() for e in errors))
+        data = form.cleaned_data
+        return services.update_incident(
+            incident=incident,
+            expected_version=_version(request),
+            actor=_actor(request),
+            title=data["title"],
+            severity=data["severity"],
+            summary=data["summary"],
+            spaces=list(data["spaces"]),
+            parties=data["parties"],
+        )
+
+    return _act(request, incident, action, "Details updated.")
 
 
 @login_required

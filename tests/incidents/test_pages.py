@@ -279,3 +279,37 @@ def test_the_nav_links_incidents_for_moderators_only(community, member, moderato
     page = client_for(member).get("/c/garden/").content
     assert b"/c/garden/incidents/" not in page
     assert b"/c/garden/status/" in page
+
+
+def test_details_and_parties_are_edited_from_the_war_room(
+    incident, space, moderator, member_membership
+) -> None:
+    client = client_for(moderator)
+    response = client.post(
+        room(incident) + "details/",
+        {
+            "title": "Proposals: calmer title",
+            "severity": "SEV2",
+            "summary": "",
+            "spaces": [space.pk],
+            "parties": "milo_member, nobody_here",
+            "version": 1,
+        },
+        **HTMX,
+    )
+    assert "Not members here: nobody_here." in response.content.decode()
+    assert fresh(incident).title == "Proposals: the vote got heated"
+    client.post(
+        room(incident) + "details/",
+        {
+            "title": "Proposals: calmer title",
+            "severity": "SEV2",
+            "summary": "",
+            "spaces": [space.pk],
+            "parties": "",
+            "version": 1,
+        },
+    )
+    after = fresh(incident)
+    assert (after.title, after.severity, after.version) == ("Proposals: calmer title", "SEV2", 2)
+    assert not after.parties.exists()
