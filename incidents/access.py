@@ -10,7 +10,14 @@ from __future__ import annotations
 from django.http import Http404
 
 from community.access import AnyUser, CommunityAccess, get_community_for_user
-from incidents.models import Cooldown, FacilitatorHandoff, Incident, IncidentReport, StepRun
+from incidents.models import (
+    Cooldown,
+    FacilitatorHandoff,
+    Incident,
+    IncidentReport,
+    Runbook,
+    StepRun,
+)
 
 
 def get_incident_for_user(
@@ -61,3 +68,11 @@ def get_report_for_user(
     if report is None:
         raise Http404("No such report.")
     return access, report
+
+
+def get_runbook_for_user(user: AnyUser, slug: str, pk: int) -> tuple[CommunityAccess, Runbook]:
+    access = get_community_for_user(user, slug, moderate=True)
+    runbook = Runbook.objects.filter(community=access.community, pk=pk).first()
+    if runbook is None:
+        raise Http404("No such runbook.")
+    return access, runbook

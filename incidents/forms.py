@@ -4,8 +4,8 @@ from typing import Any
 
 from django import forms
 
-from community.models import Community, Membership, Space
-from incidents.models import CooldownMode, RoleKind, SevLevel
+from community.models import Community, Membership, Space, SpaceKind
+from incidents.models import CooldownMode, RoleKind, SevLevel, StepKind
 
 
 class DeclareForm(forms.Form):
@@ -107,3 +107,55 @@ class DetailsForm(forms.Form):
         if unknown:
             raise forms.ValidationError(f"Not members here: {', '.join(unknown)}.")
         return [found[n] for n in dict.fromkeys(names)]
+
+
+class RunbookForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="e.g. “Runbook C: Newcomer welcome”.")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="When to use it"
+    )
+
+
+class StepForm(forms.Form):
+    """One form for every kind; fields a kind does not use are ignored by the service."""
+
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=StepKind.choices)
+    duration_minutes = forms.IntegerField(required=False, min_value=1, label="Cooldown minutes")
+    mode = forms.ChoiceField(choices=CooldownMode.choices, required=False)
+    slow_mode_seconds = forms.IntegerField(required=False, min_value=1)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Notice or message; {facilitator}, {runbook}, {space}, {ends_at}, {name}.",
+    )
+    after_minutes = forms.IntegerField(required=False, min_value=1, label="Check in after (min)")
+    every_minutes = forms.IntegerField(required=False, min_value=1, label="Re-check every (min)")
+    only_severities = forms.MultipleChoiceField(
+        choices=SevLevel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Only for these severities",
+    )
+    only_space_kinds = forms.MultipleChoiceField(
+        choices=SpaceKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Only in these kinds of space",
+    )
+
+    CONFIG_FIELDS = (
+        "duration_minutes",
+        "mode",
+        "slow_mode_seconds",
+        "text",
+        "after_minutes",
+        "every_minutes",
+    )
+
+    def config(self) -> dict[str, Any]:
+        return {
+            k: self.cleaned_data[k]
+            for k in self.CONFIG_FIELDS
+            if self.cleaned_data.get(k) not in (None, "")
+        }

@@ -14,6 +14,12 @@ urlpatterns = [
     path(base, views.board, name="board"),
     path(base + "metrics/", views.metrics, name="metrics"),
     path(base + "runbooks/", views.runbooks, name="runbooks"),
+    path(base + "runbooks/<int:runbook_id>/<str:verb>/", views.runbook_edit, name="runbook-edit"),
+    path(
+        base + "runbooks/<int:runbook_id>/steps/<int:step_id>/<str:verb>/",
+        views.runbook_edit,
+        name="runbook-step-edit",
+    ),
     path(base + "reports/<int:pk>/declare/", views.report_declare, name="report-declare"),
     path(base + "reports/<int:pk>/dismiss/", views.report_dismiss, name="report-dismiss"),
     path(room, views.detail, name="detail"),

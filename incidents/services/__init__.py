@@ -6,6 +6,12 @@ See ``incidents.services.common`` for the concurrency rule (``expected_version``
 
 from __future__ import annotations
 
+from incidents.services.authoring import (
+    add_runbook_step,
+    create_runbook,
+    remove_runbook_step,
+    set_runbook_active,
+)
 from incidents.services.common import (
     MAX_SLOW_MODE_SECONDS,
     Actor,
@@ -71,8 +77,10 @@ __all__ = [
     "StepFailed",
     "TransientStepError",
     "add_note",
+    "add_runbook_step",
     "assign_role",
     "cooldown_payload",
+    "create_runbook",
     "declare_from_report",
     "declare_incident",
     "dismiss_report",
@@ -90,10 +98,12 @@ __all__ = [
     "record_check_in_due",
     "record_cost",
     "record_forum_attempt",
+    "remove_runbook_step",
     "report_heated_space",
     "respond_to_handoff",
     "retry_waiting_steps",
     "run_step_now",
+    "set_runbook_active",
     "settings_for",
     "skip_step",
     "space_calm",
