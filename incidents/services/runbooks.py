@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from community.domain_events import record_domain_event
@@ -429,8 +430,8 @@ def _schedule_check_in(step_run_id: int, due: datetime) -> None:
 
 def record_check_in_due(*, step_run_id: int) -> bool:
     sr = StepRun.objects.select_related("run__incident").filter(pk=step_run_id).first()
-    if sr is None or sr.due_at is None:
-        return False
+    if sr is None or sr.due_at is None or not sr.run.incident.is_open:
+        return False  # nothing to check in on once the incident is resolved
     inc = sr.run.incident
     try:
         with transaction.atomic():
@@ -446,9 +447,18 @@ def record_check_in_due(*, step_run_id: int) -> bool:
     return True
 
 
+STUCK_AFTER = timedelta(minutes=5)
+
+
 def retry_waiting_steps() -> int:
-    """Re-enqueue re-checks whose time has come (if their scheduled task was lost)."""
-    due = StepRun.objects.filter(status=StepStatus.WAITING, due_at__lte=timezone.now())
+    """Re-enqueue steps whose task may have been lost: re-checks whose time has come, and steps
+    marked running for a while (the broker was down when they were enqueued). Running a step
+    twice is safe: the second run finds it finished and does nothing."""
+    now = timezone.now()
+    due = StepRun.objects.filter(
+        Q(status=StepStatus.WAITING, due_at__lte=now)
+        | Q(status=StepStatus.RUNNING, started_at__lte=now - STUCK_AFTER)
+    )
     ids = list(due.values_list("pk", flat=True))
     for pk in ids:
         _enqueue_step(pk)

@@ -200,3 +200,24 @@ def test_a_step_whose_space_is_cooling_for_another_reason_fails_clearly(
     assert first.status == "failed"
     assert "cooldown from elsewhere" in first.error
     assert RunbookStep.objects.filter(runbook=runbook_a).count() == 6
+
+
+def test_the_sweep_re_enqueues_a_step_whose_task_was_lost(
+    incident, runbook_a, mod_actor, django_capture_on_commit_callbacks
+) -> None:
+    from incidents import tasks
+
+    # The broker was down: the run starts but no task ever reaches a worker.
+    with django_capture_on_commit_callbacks(execute=False):
+        run = services.start_runbook(
+            incident=incident, runbook=runbook_a, expected_version=None, actor=mod_actor
+        )
+    first = run.steps.get(position=1)
+    assert first.status == "running"
+    assert tasks.sweep_cooldowns() == 0
+    assert StepRun.objects.get(pk=first.pk).status == "running"  # not yet considered stuck
+    later = timezone.now() + timedelta(minutes=6)
+    with time_machine.travel(later), django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_cooldowns()
+    assert StepRun.objects.get(pk=first.pk).status == "done"
+    assert Cooldown.objects.filter(incident=incident).exists()
