@@ -31,6 +31,7 @@ urlpatterns = [
         name="handoff",
     ),
     path(room + "roles/", views.role, name="role"),
+    path(room + "roles/<int:role_id>/checklist/<int:index>/", views.checklist, name="checklist"),
     path(room + "notes/", views.note, name="note"),
     path(room + "details/", views.details, name="details"),
     path(room + "runbooks/", views.runbook_start, name="runbook-start"),

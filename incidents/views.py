@@ -355,6 +355,23 @@ def details(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def checklist(
+    request: AuthedHttpRequest, slug: str, pk: int, role_id: int, index: int
+) -> HttpResponse:
+    _access, incident = get_incident_for_user(request.user, slug, pk, write=True)
+    role = incident.roles.filter(pk=role_id).first()
+    if role is None:
+        raise Http404("No such role.")
+    return _act(
+        request,
+        incident,
+        lambda: services.tick_checklist_item(role=role, index=index, actor=_actor(request)),
+        "",
+    )
+
+
+@login_required
+@require_POST
 def note(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     _access, incident = get_incident_for_user(request.user, slug, pk, write=True)
     return _act(

@@ -216,6 +216,9 @@ class IncidentRole(models.Model):
     )
     assigned_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    done_items = models.JSONField(
+        default=list, blank=True, help_text="Indexes of the checklist items ticked."
+    )
 
     objects: ClassVar[IncidentRoleQuerySet] = IncidentRoleQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -235,6 +238,10 @@ class IncidentRole(models.Model):
     @property
     def checklist(self) -> list[str]:
         return ROLE_CHECKLISTS.get(self.kind, [])
+
+    def checklist_items(self) -> list[tuple[int, str, bool]]:
+        done = set(self.done_items or [])
+        return [(i, text, i in done) for i, text in enumerate(self.checklist)]
 
 
 class HandoffStatus(models.TextChoices):

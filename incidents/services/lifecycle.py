@@ -469,6 +469,29 @@ def assign_role(
     return inc
 
 
+def tick_checklist_item(*, role: IncidentRole, index: int, actor: Actor) -> IncidentRole:
+    """Tick one item of a role's checklist (the holder or a moderator; once)."""
+    with transaction.atomic():
+        inc = _locked(role.incident_id, None)
+        held = IncidentRole.objects.select_for_update().get(pk=role.pk)
+        if held.ended_at is not None:
+            raise ServiceError("This role has been handed on; its checklist is closed.")
+        if not 0 <= index < len(held.checklist):
+            raise ServiceError("No such checklist item.")
+        if index in held.done_items:
+            raise ServiceError("That item is already ticked.")
+        held.done_items = sorted({*held.done_items, index})
+        held.save(update_fields=["done_items"])
+        _save(inc)
+        _entry(
+            inc,
+            TimelineKind.ROLE,
+            f"{held.get_kind_display()} checklist: “{held.checklist[index]}” done.",
+            actor,
+        )
+    return held
+
+
 def add_note(*, incident: Incident, text: str, actor: Actor) -> TimelineEntry:
     """Notes are appended and never change the incident's state, so they need no version."""
     text = text.strip()

@@ -161,3 +161,16 @@ def test_runbook_and_steps_through_the_api(
         done = api.post(url + f"steps/{checklist['id']}/", {"version": version}, format="json")
     assert done.status_code == 200
     assert api.get(url).json()["steps"][3]["status"] == "done"
+
+
+def test_listing_keeps_its_query_count_flat(
+    api: APIClient, community, space, mod_actor, django_assert_max_num_queries
+) -> None:
+    from incidents import services
+
+    for n in range(8):
+        services.declare_incident(
+            community=community, title=f"I{n}", severity="SEV3", spaces=[space], actor=mod_actor
+        )
+    with django_assert_max_num_queries(6):
+        assert len(api.get("/api/v1/incidents/").json()) == 8

@@ -313,3 +313,16 @@ def test_details_and_parties_are_edited_from_the_war_room(
     after = fresh(incident)
     assert (after.title, after.severity, after.version) == ("Proposals: calmer title", "SEV2", 2)
     assert not after.parties.exists()
+
+
+def test_a_checklist_item_is_ticked_from_the_war_room(community, incident, moderator) -> None:
+    services.offer_facilitator(
+        incident=incident,
+        to=community.memberships.get(user=moderator),
+        expected_version=None,
+        actor=services.Actor.person(moderator),
+    )
+    role = incident.roles.get()
+    response = client_for(moderator).post(room(incident) + f"roles/{role.pk}/checklist/0/", **HTMX)
+    assert "✓" in response.content.decode()
+    assert client_for(moderator).post(room(incident) + "roles/999/checklist/0/").status_code == 404

@@ -156,3 +156,21 @@ def test_a_role_from_another_community_is_refused(
             expected_version=None,
             actor=mod_actor,
         )
+
+
+def test_checklist_items_are_ticked_once_and_noted(
+    incident, community, mod_actor, moderator
+) -> None:
+    services.offer_facilitator(
+        incident=incident, to=_m(community, moderator), expected_version=None, actor=mod_actor
+    )
+    role = IncidentRole.objects.active().get()
+    assert [done for _, _, done in role.checklist_items()] == [False] * len(role.checklist)
+    services.tick_checklist_item(role=role, index=2, actor=mod_actor)
+    role.refresh_from_db()
+    assert role.done_items == [2]
+    assert incident.timeline.filter(text__contains="Check in privately").exists()
+    with pytest.raises(ServiceError, match="already ticked"):
+        services.tick_checklist_item(role=role, index=2, actor=mod_actor)
+    with pytest.raises(ServiceError, match="No such"):
+        services.tick_checklist_item(role=role, index=99, actor=mod_actor)
