@@ -51,11 +51,7 @@ run: seed
 	@echo ""
 	@echo "  Community SRE is at http://$(HOST):$(PORT)/  (demo logins are in the README)"
 	@echo ""
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(VENV)/bin/celery -A config worker --loglevel=INFO --concurrency=2 & \
-	  $(VENV)/bin/celery -A config beat --loglevel=INFO --schedule=var/celerybeat-schedule & \
-	  $(PY) manage.py runserver $(HOST):$(PORT) & \
-	  wait
+	$(PY) scripts/run_all.py $(HOST):$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

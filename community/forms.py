@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django import forms
 
-from community.models import ApiKeyScope, Community, Visibility
+from community.models import ApiKeyScope, Community, Role, Visibility
 
 
 class CommunityForm(forms.ModelForm[Community]):
@@ -23,3 +23,8 @@ class ApiKeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         choices=ApiKeyScope.choices, widget=forms.CheckboxSelectMultiple, initial=["read"]
     )
+
+
+class RoleForm(forms.Form):
+    username = forms.CharField(max_length=150, help_text="The person's account name here.")
+    role = forms.ChoiceField(choices=Role.choices)

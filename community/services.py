@@ -71,6 +71,31 @@ def set_role(*, community: Community, user: User, role: str) -> Membership:
     return membership
 
 
+def join_community(*, community: Community, user: User) -> Membership:
+    """A person with a login joins a public community as a member (idempotent)."""
+    existing = Membership.objects.filter(community=community, user=user).first()
+    if existing is not None:
+        return existing
+    if not community.is_public:
+        raise ServiceError("This community is members-only: a moderator can add you.")
+    return set_role(community=community, user=user, role=Role.MEMBER)
+
+
+@transaction.atomic
+def change_role(*, community: Community, username: str, role: str) -> Membership:
+    """Give an existing user a role here. The last admin cannot be demoted, so a community is
+    never left without someone who can manage it."""
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        raise ServiceError(f"No account is called “{username}”.")
+    current = Membership.objects.select_for_update().filter(community=community, user=user).first()
+    if current is not None and current.role == Role.ADMIN and role != Role.ADMIN:
+        admins = Membership.objects.select_for_update().filter(community=community, role=Role.ADMIN)
+        if admins.count() <= 1:
+            raise ServiceError("A community needs at least one admin: name another admin first.")
+    return set_role(community=community, user=user, role=role)
+
+
 # --- API keys -------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,10 +14,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from community.access import get_community_for_user
-from community.forms import ApiKeyForm, CommunityForm
+from community.forms import ApiKeyForm, CommunityForm, RoleForm
 from community.http import AuthedHttpRequest, HtmxHttpRequest
-from community.models import ApiKey, Community, Heartbeat, Visibility
-from community.services import ServiceError, create_api_key, create_community, revoke_api_key
+from community.models import MODERATING_ROLES, ApiKey, Community, Heartbeat, Role, Visibility
+from community.services import (
+    ServiceError,
+    change_role,
+    create_api_key,
+    create_community,
+    join_community,
+    revoke_api_key,
+)
 from community.vocabulary import ACTIVITY_KINDS, FRICTION_KINDS
 
 
@@ -77,7 +85,13 @@ def settings_page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 
 
 def _render_settings(
-    request: AuthedHttpRequest, community: Community, form: ApiKeyForm, new_key: str | None
+    request: AuthedHttpRequest,
+    community: Community,
+    form: ApiKeyForm,
+    new_key: str | None,
+    *,
+    role_form: RoleForm | None = None,
+    partial: str = "api-keys",
 ) -> HttpResponse:
     context = {
         "community": community,
@@ -86,8 +100,10 @@ def _render_settings(
         "form": form,
         "new_key": new_key,
         "heartbeats": Heartbeat.objects.all(),
+        "team": community.memberships.filter(role__in=MODERATING_ROLES).select_related("user"),
+        "role_form": role_form or RoleForm(initial={"role": Role.MODERATOR}),
     }
-    template = "community/settings.html#api-keys" if request.htmx else "community/settings.html"
+    template = f"community/settings.html#{partial}" if request.htmx else "community/settings.html"
     return render(request, template, context)
 
 
@@ -121,3 +137,40 @@ def api_key_revoke(request: AuthedHttpRequest, slug: str, key_id: str) -> HttpRe
     if not request.htmx:
         messages.info(request, f"Key “{key.name}” is revoked. Calls with it now get 401.")
     return _render_settings(request, access.community, ApiKeyForm(), new_key=None)
+
+
+@login_required
+@require_POST
+def join(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = get_community_for_user(request.user, slug)
+    try:
+        join_community(community=access.community, user=request.user)
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Welcome to {access.community.name}.")
+    return redirect(access.community)
+
+
+@login_required
+@require_POST
+def role_change(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    """Admins give roles; moderators can see the team but not change it."""
+    access = get_community_for_user(request.user, slug, moderate=True)
+    if access.membership is None or access.membership.role != Role.ADMIN:
+        raise PermissionDenied("Only this community's admins can change roles.")
+    form = RoleForm(request.POST)
+    if form.is_valid():
+        try:
+            change_role(
+                community=access.community,
+                username=form.cleaned_data["username"],
+                role=form.cleaned_data["role"],
+            )
+        except ServiceError as exc:
+            form.add_error("username", str(exc))
+        else:
+            form = RoleForm(initial={"role": Role.MODERATOR})
+    return _render_settings(
+        request, access.community, ApiKeyForm(), new_key=None, role_form=form, partial="team"
+    )

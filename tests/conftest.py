@@ -44,6 +44,13 @@ def _celery_eager() -> Iterator[None]:
     celery_app.conf.task_always_eager = False
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings() -> None:
+    """Close connections after each request in tests, so live-server threads never hold one
+    open when the test database is dropped."""
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 # --- The cast -------------------------------------------------------------------------------
 
 

@@ -153,3 +153,66 @@ def test_starting_a_community_with_a_taken_address_is_a_form_error(
     )
     assert response.status_code == 200
     assert response.context["form"].errors["slug"]
+
+
+def test_a_logged_in_person_joins_a_public_community(community: Community, outsider: User) -> None:
+    client = client_for(outsider)
+    assert b"Join Garden Club" in client.get("/c/garden/").content
+    client.post("/c/garden/join/")
+    client.post("/c/garden/join/")
+    assert community.memberships.get(user=outsider).role == "member"
+
+
+def test_nobody_joins_a_members_only_community_uninvited(
+    community: Community, member: User, outsider: User
+) -> None:
+    community.visibility = Visibility.MEMBERS
+    community.save()
+    assert client_for(outsider).post("/c/garden/join/").status_code == 404
+    assert not community.memberships.filter(user=outsider).exists()
+
+
+def _admin(community: Community) -> User:
+    from community.services import set_role
+    from tests.conftest import make_user
+
+    admin = make_user("ada_admin")
+    set_role(community=community, user=admin, role="admin")
+    return admin
+
+
+def test_an_admin_makes_a_member_a_moderator(community: Community, member: User) -> None:
+    response = client_for(_admin(community)).post(
+        "/c/garden/settings/roles/",
+        {"username": member.username, "role": "moderator"},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200
+    assert response.content.lstrip().startswith(b'<section id="team"')
+    assert community.memberships.get(user=member).is_moderator
+
+
+def test_a_moderator_cannot_change_roles(
+    community: Community, moderator: User, member: User
+) -> None:
+    response = client_for(moderator).post(
+        "/c/garden/settings/roles/", {"username": member.username, "role": "admin"}
+    )
+    assert response.status_code == 403
+    assert community.memberships.get(user=member).role == "member"
+
+
+def test_the_last_admin_cannot_step_down(community: Community) -> None:
+    admin = _admin(community)
+    response = client_for(admin).post(
+        "/c/garden/settings/roles/", {"username": admin.username, "role": "member"}
+    )
+    assert "at least one admin" in str(response.context["role_form"].errors)
+    assert community.memberships.get(user=admin).role == "admin"
+
+
+def test_a_role_for_an_unknown_account_is_a_form_error(community: Community) -> None:
+    response = client_for(_admin(community)).post(
+        "/c/garden/settings/roles/", {"username": "ghost", "role": "moderator"}
+    )
+    assert "No account is called" in str(response.context["role_form"].errors)
