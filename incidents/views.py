@@ -9,6 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -636,7 +637,9 @@ def status_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, "Thank you. The moderators have your report.")
                 return redirect("incidents:status", slug=slug)
     elif request.method == "POST":
-        return redirect(f"/accounts/login/?next={request.path}")
+        if request.user.is_authenticated:
+            raise PermissionDenied("Only members of this community can report here.")
+        return redirect(f"{reverse('login')}?next={request.path}")
     return render(
         request,
         "incidents/status.html",

@@ -326,3 +326,10 @@ def test_a_checklist_item_is_ticked_from_the_war_room(community, incident, moder
     response = client_for(moderator).post(room(incident) + f"roles/{role.pk}/checklist/0/", **HTMX)
     assert "✓" in response.content.decode()
     assert client_for(moderator).post(room(incident) + "roles/999/checklist/0/").status_code == 404
+
+
+def test_only_members_can_report(community, space, outsider) -> None:
+    assert client_for(outsider).post("/c/garden/status/", {"space": space.pk}).status_code == 403
+    response = Client().post("/c/garden/status/", {"space": space.pk})
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not IncidentReport.objects.exists()
