@@ -8,7 +8,15 @@ class CommunityConfig(AppConfig):
     verbose_name = "Community (spine)"
 
     def ready(self) -> None:
-        from community import demo, metrics, schema  # noqa: F401 - schema registers itself
+        from community import (  # noqa: F401 - schema and slo_service register themselves
+            contract_metrics,
+            demo,
+            demo_contract,
+            metrics,
+            schema,
+            slo_service,
+        )
 
         metrics.register()
+        contract_metrics.register()
         demo.register()

@@ -175,12 +175,14 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Without this kombu writes its exchange table to ./control in the working directory.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -201,6 +203,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "community.heartbeat", "schedule": 60.0},
     # Cooldowns end by a task scheduled at their end; this sweep catches any whose task was lost.
     "incidents-sweep-cooldowns": {"task": "incidents.sweep_cooldowns", "schedule": 60.0},
+    # Clause SLOs: status snapshots and burn-rate alerts (ingest also queues one, coalesced).
+    "evaluate-clauses": {"task": "community.evaluate_clauses", "schedule": 60.0},
+    "prune-clause-snapshots": {"task": "community.prune_clause_snapshots", "schedule": 86400.0},
 }
 
 # --- API ------------------------------------------------------------------------------------

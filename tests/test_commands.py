@@ -10,7 +10,19 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from community import demo
-from community.models import ApiKey, Community, ConductEvent, DomainEvent, Membership, Space
+from community.models import (
+    Acknowledgement,
+    ApiKey,
+    Clause,
+    ClauseAlert,
+    ClauseSnapshot,
+    Community,
+    ConductEvent,
+    ContractVersion,
+    DomainEvent,
+    Membership,
+    Space,
+)
 from incidents.models import (
     Cooldown,
     Incident,
@@ -89,6 +101,13 @@ def _census() -> tuple[int, ...]:
         Space.objects.count(),
         ConductEvent.objects.count(),
         User.objects.count(),
+        # The social contract (step 20)
+        Clause.objects.count(),
+        ContractVersion.objects.count(),
+        Acknowledgement.objects.count(),
+        ClauseSnapshot.objects.count(),
+        ClauseAlert.objects.count(),
+        DomainEvent.objects.filter(type="contract.published").count(),
         Runbook.objects.count(),
         RunbookStep.objects.count(),
         Incident.objects.count(),
@@ -113,6 +132,11 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert member.check_password(demo.DEMO_PASSWORD)
     assert demo_community.memberships.get(user=member).events.exists()
     assert demo_community.memberships.get(user__username=demo.MODERATOR_USERNAME).is_moderator
+    contract = demo_community.contract
+    assert [v.number for v in contract.versions.all()] == [2, 1]
+    assert Clause.objects.live().filter(community=demo_community).count() >= 4
+    tiers = set(ClauseSnapshot.objects.filter(scope="").values_list("tier", flat=True))
+    assert tiers - {"healthy"}, "at least one clause is not healthy"
     assert set(demo_community.incidents.values_list("status", flat=True)) == {
         "resolved",
         "mitigating",

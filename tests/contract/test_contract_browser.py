@@ -1,0 +1,48 @@
+"""The contract editor and the contract page in a real browser."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from community import demo
+from community.models import Clause
+from tests.conftest import browser_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_page: Any) -> None:
+    demo.build(log=lambda line: None)
+    page = browser_page
+    browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
+    page.goto("/c/demo/")
+    page.get_by_role("link", name="Contract editor").click()
+    page.wait_for_url("**/c/demo/contract/edit/")
+    page.get_by_role("link", name="Add a clause").click()
+    page.get_by_label("Title").fill("Be kind to newcomers")
+    page.get_by_label("Wording").fill("Welcome first posts; everyone was new once.")
+    page.get_by_label("Only these flag categories").fill("inappropriate")
+    page.get_by_label("Target").fill("0.99")
+    page.get_by_role("button", name="Save to draft").click()
+    page.wait_for_url("**/c/demo/contract/edit/")
+    assert page.get_by_role("cell", name="new, not yet published").is_visible()
+    page.get_by_label("What changed").fill("A clause for newcomers.")
+    page.get_by_role("button", name="Publish version 3").click()
+    page.wait_for_url("**/c/demo/contract/")
+    clause = Clause.objects.get(slug="be-kind-to-newcomers")
+    assert page.get_by_role("heading", name="Be kind to newcomers").is_visible()
+    sli = page.get_by_test_id(f"sli-{clause.pk}").inner_text()
+    assert sli.endswith("%") and float(sli.rstrip(" %")) > 90
+    assert page.get_by_text("Version 3, published").is_visible()
+    # Every clause has its chart, drawn inline.
+    assert page.locator("svg.spark").count() >= 4
+    # A member reads the new version and acknowledges it in place (htmx).
+    page.get_by_role("button", name="Log out").click()
+    browser_login(page, demo.MEMBER_USERNAME, demo.DEMO_PASSWORD)
+    page.goto("/c/demo/contract/")
+    page.get_by_role("button", name="I have read version 3 and will keep it").click()
+    expect(page.get_by_text("You acknowledged version 3")).to_be_visible()
+    assert page.url.endswith("/c/demo/contract/")
