@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two apps have a "severity" with different choices: name each enum after its meaning.
+    "ENUM_NAME_OVERRIDES": {"IncidentSeverityEnum": "incidents.models.SevLevel"},
 }
 
 # --- Logging --------------------------------------------------------------------------------

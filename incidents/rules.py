@@ -153,26 +153,26 @@ POSTMORTEM_SHARE = Decimal("0.20")
 
 
 @dataclass(frozen=True)
-class ClauseBudget:
-    """What one clause allows over its window and how many of its bad events the incident
-    caused. ``allowed_bad`` is ``(1 - target) * T`` over the clause's window (DESIGN §3.1)."""
+class ClauseShare:
+    """The share of one clause's error budget an incident consumed: its bad events in the
+    incident's spaces divided by the clause's ``allowed_bad = (1 - target) * T`` over the
+    clause's window (DESIGN §3.1, §3.5). 0.25 is a quarter of the budget."""
 
     clause_id: int
     title: str
-    allowed_bad: Decimal
-    consumed: int
+    share: Decimal
 
-    @property
-    def share(self) -> Decimal:
-        """The fraction of the clause's budget the incident consumed. With nothing allowed
-        (no traffic), any bad event consumes the whole budget."""
-        if self.allowed_bad <= ZERO:
-            return ONE if self.consumed > 0 else ZERO
-        return Decimal(self.consumed) / self.allowed_bad
+
+def budget_share(consumed: int, allowed_bad: Decimal) -> Decimal:
+    """``consumed / allowed_bad``; with nothing allowed (no traffic), any bad event consumes the
+    whole budget and none consumes nothing."""
+    if allowed_bad <= ZERO:
+        return ONE if consumed > 0 else ZERO
+    return Decimal(consumed) / allowed_bad
 
 
 def postmortem_required(
-    budgets: Sequence[ClauseBudget], *, limit: Decimal = POSTMORTEM_SHARE
+    shares: Sequence[ClauseShare], *, limit: Decimal = POSTMORTEM_SHARE
 ) -> bool:
     """An incident that consumed *more than* 20 % of any clause's budget needs a postmortem."""
-    return any(b.share > limit for b in budgets)
+    return any(s.share > limit for s in shares)

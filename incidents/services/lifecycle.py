@@ -231,19 +231,19 @@ def _compute_cost(inc: Incident, *, end: datetime) -> None:
         if first is not None and first < start:
             start = first
     ids = cost.bad_event_ids(spaces=spaces, start=start, end=end)
-    budgets = cost.clause_budgets(community=inc.community, spaces=spaces, event_ids=ids, at=end)
+    shares = cost.clause_shares(community=inc.community, spaces=spaces, start=start, end=end)
     inc.cost_bad_events = len(ids)
     inc.cost_detail = [
         {
-            "clause_id": b.clause_id,
-            "title": b.title,
-            "allowed_bad": str(b.allowed_bad),
-            "consumed": b.consumed,
-            "share": str(b.share.quantize(Decimal("0.0001"))),
+            "clause_id": s.clause_id,
+            "title": s.title,
+            "share": str(s.share.quantize(Decimal("0.0001"))),
+            "percent": str((s.share * 100).quantize(Decimal("0.1"))),
+            "over_limit": s.share > rules.POSTMORTEM_SHARE,
         }
-        for b in budgets
+        for s in shares
     ]
-    inc.postmortem_required = rules.postmortem_required(budgets)
+    inc.postmortem_required = rules.postmortem_required(shares)
 
 
 def record_cost(*, incident: Incident) -> Incident:

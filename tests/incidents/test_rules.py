@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from incidents import rules
-from incidents.rules import ClauseBudget, WindowCount
+from incidents.rules import ClauseShare, WindowCount
 
 
 @pytest.mark.parametrize(
@@ -107,13 +107,14 @@ def test_elapsed_and_humanized_durations() -> None:
 
 
 def test_more_than_twenty_percent_of_a_clause_budget_requires_a_postmortem() -> None:
-    exactly = ClauseBudget(clause_id=1, title="Kind", allowed_bad=Decimal(100), consumed=20)
-    above = ClauseBudget(clause_id=2, title="On topic", allowed_bad=Decimal(100), consumed=21)
+    exactly = ClauseShare(clause_id=1, title="Kind", share=rules.budget_share(20, Decimal(100)))
+    above = ClauseShare(clause_id=2, title="On topic", share=rules.budget_share(21, Decimal(100)))
     assert exactly.share == Decimal("0.2")
     assert not rules.postmortem_required([exactly])
     assert rules.postmortem_required([exactly, above])
+    assert not rules.postmortem_required([])
 
 
 def test_a_clause_with_no_allowance_is_fully_consumed_by_any_bad_event() -> None:
-    assert ClauseBudget(1, "x", Decimal(0), 1).share == 1
-    assert ClauseBudget(1, "x", Decimal(0), 0).share == 0
+    assert rules.budget_share(1, Decimal(0)) == 1
+    assert rules.budget_share(0, Decimal(0)) == 0
