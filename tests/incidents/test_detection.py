@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -144,3 +145,27 @@ def test_a_forum_attempt_for_another_communitys_incident_is_ignored(
         )
     dispatch_pending()
     assert not incident.timeline.filter(kind="forum").exists()
+
+
+def test_a_real_clause_alert_declares_an_incident_end_to_end(
+    community, django_capture_on_commit_callbacks
+) -> None:
+    from django.utils import timezone
+
+    from community.slo_service import evaluate_community
+    from tests.contract.helpers import HOSTILITY, posts_and_flags, published_clause
+
+    published_clause(community, HOSTILITY)
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        # The design's flame-war hour: 150 posts, 45 of them upheld as hostile.
+        posts_and_flags(community, posts=150, flags=45, at=now - timedelta(minutes=2))
+        evaluate_community(community=community, now=now)
+    dispatch_pending()
+    incident = Incident.objects.get()
+    assert incident.detected_by == "clause_alert"
+    assert [s.external_id for s in incident.spaces.all()] == ["2"]
+    assert len(incident.trigger_event_ids) == 45
+    assert incident.timeline.filter(
+        kind="alert", text__contains="Disagree without hostility"
+    ).exists()
