@@ -35,6 +35,7 @@ from incidents.models import (
 
 RUNBOOK_A = "Runbook A: Cool Down"
 RUNBOOK_B = "Runbook B: Safety (SEV1)"
+RESOLVED_TITLE = "Proposals: the raised-beds vote got heated"
 
 RUNBOOKS: dict[str, tuple[str, list[tuple[str, str, dict[str, object], list[str]]]]] = {
     RUNBOOK_A: (
@@ -112,7 +113,8 @@ def seed_incidents(ctx: DemoContext) -> None:
     community = ctx.community
     rng = random.Random(40)
     runbooks = _runbooks(community)
-    if community.incidents.exists():
+    # Keyed on the demo's own incident: clause alerts (step 20) may have declared others already.
+    if community.incidents.filter(title=RESOLVED_TITLE).exists():
         ctx.log("  incidents already present: nothing to add")
         return
     spaces = {s.name: s for s in community.spaces.all()}
@@ -177,7 +179,7 @@ def _resolved_incident(
     )
     inc = Incident.objects.create(
         community=community,
-        title="Proposals: the raised-beds vote got heated",
+        title=RESOLVED_TITLE,
         summary="A vote thread on the shared raised beds turned into personal remarks.",
         severity=SevLevel.SEV3,
         status=IncidentStatus.RESOLVED,
