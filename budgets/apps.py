@@ -5,3 +5,15 @@ from django.apps import AppConfig
 
 class BudgetsConfig(AppConfig):
     name = "budgets"
+    verbose_name = "Forgiveness budgets"
+
+    def ready(self) -> None:
+        from budgets import demo, metrics
+        from budgets.receivers import on_conduct_events_recorded
+        from community.domain_events import conduct_events_recorded
+
+        conduct_events_recorded.connect(
+            on_conduct_events_recorded, dispatch_uid="budgets.charge_events"
+        )
+        metrics.register()
+        demo.register()

@@ -206,6 +206,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Clause SLOs: status snapshots and burn-rate alerts (ingest also queues one, coalesced).
     "evaluate-clauses": {"task": "community.evaluate_clauses", "schedule": 60.0},
     "prune-clause-snapshots": {"task": "community.prune_clause_snapshots", "schedule": 86400.0},
+    # Budgets regenerate as charges leave the window: rewrite the budgets whose numbers moved.
+    "budgets-regenerate": {"task": "budgets.regenerate_all", "schedule": 600.0},
 }
 
 # --- API ------------------------------------------------------------------------------------
@@ -258,6 +260,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Members per transaction in the bulk budget recalculation (a killed worker loses one chunk).
+BUDGETS_RECALC_CHUNK_SIZE = env_int("BUDGETS_RECALC_CHUNK_SIZE", 10_000)
 
 # --- Product limits -------------------------------------------------------------------------
 EVENTS_BATCH_MAX = 1000

@@ -9,6 +9,7 @@ from config import ops
 api_v1 = [
     path("", include("community.api_urls")),
     path("", include("incidents.api_urls")),
+    path("", include("budgets.api_urls")),
 ]
 
 urlpatterns = [
@@ -31,5 +32,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("", include("incidents.urls")),
+    path("", include("budgets.urls")),
     path("", include("community.urls")),
 ]

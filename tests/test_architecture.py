@@ -50,6 +50,7 @@ PURE_MODULES = [
     "community/sparkline.py",
     "community/openslo.py",
     "incidents/rules.py",
+    "budgets/forgiveness.py",
 ]
 
 

@@ -9,6 +9,15 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
+from budgets.models import (
+    Appeal,
+    Charge,
+    Forgiveness,
+    MemberBudget,
+    Notice,
+    PolicyVersion,
+    TierTransition,
+)
 from community import demo
 from community.models import (
     Acknowledgement,
@@ -117,6 +126,14 @@ def _census() -> tuple[int, ...]:
         StepRun.objects.count(),
         IncidentReport.objects.count(),
         DomainEvent.objects.count(),
+        # Forgiveness budgets (step 30)
+        Charge.objects.count(),
+        Forgiveness.objects.count(),
+        Appeal.objects.count(),
+        MemberBudget.objects.count(),
+        TierTransition.objects.count(),
+        Notice.objects.count(),
+        PolicyVersion.objects.count(),
     )
 
 
@@ -147,5 +164,13 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     resolved = demo_community.incidents.get(status="resolved")
     assert resolved.cost_bad_events is not None
     assert resolved.facilitator_at and resolved.first_cooldown_at and resolved.resolved_at
+    # Budgets: every tier is shown, the member has a story, appeals in every state.
+    budget_tiers = set(
+        MemberBudget.objects.filter(community=demo_community).values_list("tier", flat=True)
+    )
+    assert budget_tiers == {"healthy", "warning", "critical", "exhausted"}
+    assert MemberBudget.objects.get(membership__user=member).tier in {"warning", "critical"}
+    assert set(Appeal.objects.values_list("status", flat=True)) == {"pending", "upheld", "declined"}
+    assert TierTransition.objects.filter(community=demo_community).exists()
     call_command("seed_demo", stdout=StringIO())
     assert _census() == first

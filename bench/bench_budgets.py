@@ -1,0 +1,386 @@
+"""Budget recalculation at 1k / 10k / 100k members (`make bench BENCH=budgets`).
+
+Needs PostgreSQL: DATABASE_URL=postgres://user@host:5432/anything. The benchmark creates (and
+recreates) its own database `csre_bench` on that server, seeds each size with 10 charges and 30
+activity events per member spread over 60 days (generate_series, seeded), and reports:
+
+* bulk: the production path (`budgets.recalculation.recalculate_community`, kind=full) on a
+  warm table (every snapshot rewritten), and the first, cold run (snapshots and transitions
+  created);
+* floor: the bare SQL of the same work in the same run: one INSERT .. SELECT aggregate .. ON
+  CONFLICT DO UPDATE of every row, the math done in SQL; and the ratio bulk / floor;
+* loop: a per-member ORM loop (two aggregates and an upsert per member) over 1,000 members,
+  extrapolated to all of them, and the ratio loop / bulk;
+* periodic: the "write only what changed" run an hour later;
+* peak RSS of the recalculating process (each measurement runs in a fresh child process).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+SIZES = [1_000, 10_000, 100_000]
+BENCH_DB = "csre_bench"
+POSTS_PER_MEMBER = 30
+CHARGES_PER_MEMBER = 10
+DAYS = 60
+
+
+def _bench_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("bench_budgets needs DATABASE_URL=postgres://... (PostgreSQL)")
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+
+
+def _admin_url() -> str:
+    parts = urlsplit(_bench_url())
+    return urlunsplit(parts._replace(path="/postgres"))
+
+
+def _child(action: str, *args: str) -> dict[str, Any]:
+    env = {**os.environ, "DATABASE_URL": _bench_url(), "LOG_LEVEL": "WARNING"}
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.bench_budgets", action, *args],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _vacuum() -> None:
+    import psycopg
+
+    with psycopg.connect(_bench_url(), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE budgets_memberbudget")
+
+
+def run() -> None:
+    import psycopg
+
+    with psycopg.connect(_admin_url(), autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {BENCH_DB}")
+    _child("migrate")
+    results = {}
+    for size in SIZES:
+        seeded = _child("seed", str(size))
+        print(
+            f"\n{size:,} members: seeded {seeded['events']:,} events and "
+            f"{seeded['charges']:,} charges in {seeded['seconds']:.1f} s",
+            flush=True,
+        )
+        cold = _child("bulk", str(size))
+        bulk_runs, floor_runs, python_runs = [], [], []
+        for _ in range(2):
+            _vacuum()
+            bulk_runs.append(_child("bulk", str(size)))
+            _vacuum()
+            floor_runs.append(_child("floor", str(size)))
+        _vacuum()
+        python_runs.append(_child("bulk_python", str(size)))
+        bulk = min(bulk_runs, key=lambda r: r["seconds"])
+        floor = min(floor_runs, key=lambda r: r["seconds"])
+        python = python_runs[0]
+        _vacuum()
+        periodic = _child("periodic", str(size))
+        loop = _child("loop", str(size))
+        per_member = loop["seconds"] / loop["members"]
+        loop_total = per_member * size
+        results[size] = bulk["seconds"]
+        print(
+            f"  bulk (warm, every row rewritten): {bulk['seconds']:.2f} s  "
+            f"peak RSS {bulk['rss_mb']:.0f} MB  ({bulk['written']:,} written)"
+        )
+        print(
+            f"  bulk (cold, first run):            {cold['seconds']:.2f} s  "
+            f"({cold['transitions']:,} transitions recorded)"
+        )
+        print(
+            f"  floor (bare SQL aggregate+upsert): {floor['seconds']:.2f} s  "
+            f"ratio bulk/floor {bulk['seconds'] / floor['seconds']:.2f}  (target <= 1.5)"
+        )
+        print(
+            f"  bulk, python engine (bulk_create): {python['seconds']:.2f} s  "
+            f"peak RSS {python['rss_mb']:.0f} MB  ratio to floor "
+            f"{python['seconds'] / floor['seconds']:.2f}"
+        )
+        print(
+            f"  ORM loop: {loop['members']:,} members in {loop['seconds']:.2f} s, "
+            f"extrapolated {loop_total:.1f} s  ratio loop/bulk "
+            f"{loop_total / bulk['seconds']:.1f}  (target >= 10)"
+        )
+        print(
+            f"  periodic, only what changed:       {periodic['seconds']:.2f} s  "
+            f"({periodic['written']:,} of {periodic['members']:,} written)  "
+            f"ratio periodic/floor {periodic['seconds'] / floor['seconds']:.2f}"
+        )
+    if 10_000 in results and 100_000 in results:
+        growth = results[100_000] / results[10_000]
+        print(f"\ngrowth 10k -> 100k: {growth:.1f}x (target <= 12)")
+
+
+# --- Child processes (fresh interpreter each, so the RSS is the measured work's) -------------
+
+
+def _setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _community(size: int) -> Any:
+    from community.models import Community
+
+    return Community.objects.get(slug=f"bench-{size}")
+
+
+def child_migrate() -> dict[str, Any]:
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return {}
+
+
+def child_seed(size: int) -> dict[str, Any]:
+    from django.db import connection
+
+    from budgets.services import get_policy
+    from community.models import Community
+
+    started = time.perf_counter()
+    community = Community.objects.create(slug=f"bench-{size}", name=f"Bench {size}")
+    get_policy(community=community)
+    c = community.pk
+    with connection.cursor() as cur:
+        cur.execute("SELECT setseed(0.42)")
+        cur.execute(
+            """INSERT INTO community_membership (community_id, display_name, role, joined_at)
+               SELECT %s, 'member ' || g, 'member', now() FROM generate_series(1, %s) g""",
+            [c, size],
+        )
+        cur.execute(
+            """INSERT INTO community_conductevent (community_id, kind, category, severity,
+                 member_id, subject, occurred_at, recorded_at, source, external_id, payload)
+               SELECT %s, 'post', '', '', m.id, '', now() - random() * interval '60 days',
+                      now(), 'bench', m.id || '-' || g, '{}'
+               FROM community_membership m, generate_series(1, %s) g
+               WHERE m.community_id = %s""",
+            [c, POSTS_PER_MEMBER, c],
+        )
+        cur.execute(
+            """INSERT INTO budgets_charge (community_id, membership_id, kind, category, severity,
+                 cost, reason, occurred_at, recorded_at)
+               SELECT %s, m.id, 'flag_upheld', '', 'minor',
+                      (ARRAY[1, 1, 1, 3, 0.5])[1 + floor(random() * 5)::int], 'bench',
+                      now() - random() * interval '60 days', now()
+               FROM community_membership m, generate_series(1, %s) g
+               WHERE m.community_id = %s""",
+            [c, CHARGES_PER_MEMBER, c],
+        )
+        cur.execute(
+            """INSERT INTO budgets_forgiveness (community_id, charge_id, kind, reason, at)
+               SELECT %s, ch.id, 'grace', 'bench', now() FROM budgets_charge ch
+               WHERE ch.community_id = %s AND random() < 0.05""",
+            [c, c],
+        )
+        cur.execute("ANALYZE")
+    return {
+        "seconds": time.perf_counter() - started,
+        "events": size * POSTS_PER_MEMBER,
+        "charges": size * CHARGES_PER_MEMBER,
+    }
+
+
+def child_bulk(size: int, engine: str = "") -> dict[str, Any]:
+    from budgets.recalculation import recalculate_community
+
+    community = _community(size)
+    started = time.perf_counter()
+    result = recalculate_community(community=community, kind="full", engine=engine or None)
+    return {
+        "seconds": time.perf_counter() - started,
+        "rss_mb": _rss_mb(),
+        "members": result.members,
+        "written": result.written,
+        "transitions": result.transitions,
+    }
+
+
+def child_bulk_python(size: int) -> dict[str, Any]:
+    return child_bulk(size, engine="python")
+
+
+def child_periodic(size: int) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from budgets.recalculation import recalculate_community
+
+    community = _community(size)
+    started = time.perf_counter()
+    result = recalculate_community(
+        community=community, kind="periodic", at=timezone.now() + timedelta(hours=1)
+    )
+    return {
+        "seconds": time.perf_counter() - started,
+        "rss_mb": _rss_mb(),
+        "members": result.members,
+        "written": result.written,
+    }
+
+
+FLOOR_SQL = """
+INSERT INTO budgets_memberbudget (membership_id, community_id, activity, allowance, spent,
+    remaining, remaining_ratio, tier, recovers_at, burn_rate_24h, policy_version,
+    transition_sequence, computed_at)
+SELECT id, %(c)s, activity, allowance, spent, allowance - spent,
+       round((allowance - spent) / allowance, 6),
+       CASE WHEN (allowance - spent) / allowance > 0.5 THEN 'healthy'
+            WHEN (allowance - spent) / allowance > 0.2 THEN 'warning'
+            WHEN (allowance - spent) / allowance > 0 THEN 'critical' ELSE 'exhausted' END,
+       oldest + %(window)s, round(spent_24h / allowance * %(days)s, 6), 1, 0, %(now)s
+FROM (
+    SELECT m.id, COALESCE(a.n, 0) AS activity,
+           GREATEST(%(floor)s, (1 - %(target)s) * COALESCE(a.n, 0)) AS allowance,
+           COALESCE(c.spent, 0) AS spent, COALESCE(c.spent_24h, 0) AS spent_24h, c.oldest
+    FROM community_membership m
+    LEFT JOIN (SELECT member_id, COUNT(*) AS n FROM community_conductevent
+               WHERE community_id = %(c)s AND kind = 'post'
+                 AND occurred_at > %(start)s AND occurred_at <= %(now)s
+               GROUP BY member_id) a ON a.member_id = m.id
+    LEFT JOIN (SELECT ch.membership_id, SUM(ch.cost) AS spent,
+                      SUM(CASE WHEN ch.occurred_at > %(day)s THEN ch.cost ELSE 0 END)
+                        AS spent_24h,
+                      MIN(ch.occurred_at) AS oldest
+               FROM budgets_charge ch
+               WHERE ch.community_id = %(c)s
+                 AND ch.occurred_at > %(start)s AND ch.occurred_at <= %(now)s
+                 AND NOT EXISTS (SELECT 1 FROM budgets_forgiveness f WHERE f.charge_id = ch.id)
+               GROUP BY ch.membership_id) c ON c.membership_id = m.id
+    WHERE m.community_id = %(c)s
+) t
+ON CONFLICT (membership_id) DO UPDATE SET activity = EXCLUDED.activity,
+    allowance = EXCLUDED.allowance, spent = EXCLUDED.spent, remaining = EXCLUDED.remaining,
+    remaining_ratio = EXCLUDED.remaining_ratio, tier = EXCLUDED.tier,
+    recovers_at = EXCLUDED.recovers_at, burn_rate_24h = EXCLUDED.burn_rate_24h,
+    computed_at = EXCLUDED.computed_at
+"""
+
+
+def child_floor(size: int) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from budgets.services import get_policy
+
+    community = _community(size)
+    policy = get_policy(community=community)
+    now = timezone.now()
+    params = {
+        "c": community.pk,
+        "now": now,
+        "start": now - timedelta(days=policy.window_days),
+        "day": now - timedelta(days=1),
+        "window": timedelta(days=policy.window_days),
+        "days": policy.window_days,
+        "floor": policy.floor_points,
+        "target": policy.member_target,
+    }
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL jit = off")  # as the production path does
+        cur.execute(FLOOR_SQL, params)
+    return {"seconds": time.perf_counter() - started, "rss_mb": _rss_mb()}
+
+
+def child_loop(size: int, members: int = 1_000) -> dict[str, Any]:
+    """The naive way: per member, two aggregates and an upsert through the ORM."""
+    from datetime import timedelta
+
+    from django.db.models import Min, Sum
+    from django.utils import timezone
+
+    from budgets import forgiveness
+    from budgets.models import Charge, MemberBudget
+    from budgets.services import get_policy
+    from community.models import ConductEvent, Membership
+
+    community = _community(size)
+    policy = get_policy(community=community)
+    math = policy.math()
+    now = timezone.now()
+    start = now - math.window
+    ids = list(
+        Membership.objects.filter(community=community)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:members]
+    )
+    started = time.perf_counter()
+    for pk in ids:
+        activity = ConductEvent.objects.filter(
+            member_id=pk, kind="post", occurred_at__gt=start, occurred_at__lte=now
+        ).count()
+        charges = Charge.objects.active().filter(membership_id=pk).in_window(start, now)
+        agg = charges.aggregate(spent=Sum("cost"), oldest=Min("occurred_at"))
+        day = charges.filter(occurred_at__gt=now - timedelta(days=1)).aggregate(s=Sum("cost"))
+        budget = forgiveness.budget_from_totals(
+            math,
+            forgiveness.Totals(
+                activity=activity,
+                spent=agg["spent"] or forgiveness.ZERO,
+                spent_24h=day["s"] or forgiveness.ZERO,
+                oldest_active=agg["oldest"],
+            ),
+        ).rounded()
+        MemberBudget.objects.update_or_create(
+            membership_id=pk,
+            defaults={
+                "community": community,
+                "activity": budget.activity,
+                "allowance": budget.allowance,
+                "spent": budget.spent,
+                "remaining": budget.remaining,
+                "remaining_ratio": budget.remaining_ratio,
+                "tier": budget.tier,
+                "recovers_at": budget.recovers_at,
+                "burn_rate_24h": budget.burn_rate_24h,
+                "policy_version": policy.version,
+                "computed_at": now,
+            },
+        )
+    return {"seconds": time.perf_counter() - started, "members": len(ids)}
+
+
+if __name__ == "__main__":
+    _setup()
+    action, *rest = sys.argv[1:]
+    handlers = {
+        "migrate": child_migrate,
+        "seed": child_seed,
+        "bulk": child_bulk,
+        "bulk_python": child_bulk_python,
+        "periodic": child_periodic,
+        "floor": child_floor,
+        "loop": child_loop,
+    }
+    out = handlers[action](*[int(a) for a in rest])
+    print(json.dumps(out, default=str))

@@ -1,0 +1,200 @@
+"""What a tier transition does: recorded in the same transaction as the transition itself, so
+an action happens exactly once even when a recalculation is retried. External effects (webhooks,
+the forum applying a member cooldown) leave through the spine's outbox as domain events; the
+e-mail copy of a private nudge is sent after commit by a task that marks it sent."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from django.db import transaction
+
+from budgets.forgiveness import TIER_WORDS, Action
+from budgets.models import (
+    ForgivenessPolicy,
+    MemberCooldown,
+    Notice,
+    NoticeAudience,
+    TierTransition,
+)
+from community.models import Community, DomainEvent, ExternalIdentity, Membership
+
+logger = logging.getLogger(__name__)
+
+TIER_CHANGED = "budget.tier_changed"
+MEMBER_COOLDOWN = "budget.member_cooldown"
+
+
+def record_domain_events(
+    *, community: Community, events: Sequence[tuple[str, dict[str, Any]]]
+) -> None:
+    """Record many outbox rows at once (a bulk form of ``record_domain_event``), with one
+    dispatch enqueued after commit instead of one per row."""
+    if not events:
+        return
+    DomainEvent.objects.bulk_create(
+        [DomainEvent(community=community, type=type_, payload=payload) for type_, payload in events]
+    )
+    transaction.on_commit(_enqueue_dispatch)
+
+
+def _enqueue_dispatch() -> None:
+    from community.tasks import dispatch_domain_events
+
+    try:
+        dispatch_domain_events.delay()
+    except Exception:
+        logger.warning("could not enqueue domain-event dispatch; the periodic sweep will")
+
+
+def record_transitions(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    transitions: Sequence[tuple[TierTransition, str]],
+) -> list[TierTransition]:
+    """Store transitions and do their tier's actions (in the caller's transaction)."""
+    created = TierTransition.objects.bulk_create([t for t, _ in transitions])
+    names = {t.membership_id: name for t, name in transitions}
+    notices: list[Notice] = []
+    cooldowns: list[MemberCooldown] = []
+    events: list[tuple[str, dict[str, Any]]] = []
+    cooling = [t for t in created if Action.MEMBER_COOLDOWN in t.actions]
+    identities = _identities_of([t.membership_id for t in cooling])
+    for transition in created:
+        name = names[transition.membership_id]
+        for action in transition.actions:
+            if action == Action.PRIVATE_NUDGE:
+                notices.append(_nudge(community, transition))
+            elif action == Action.NOTIFY_MODERATORS:
+                notices.append(_moderator_note(community, transition, name))
+            elif action == Action.FACILITATOR_CHECKIN:
+                notices.append(_checkin(community, transition, name))
+            elif action == Action.MEMBER_COOLDOWN:
+                cooldown = MemberCooldown(
+                    community=community,
+                    membership_id=transition.membership_id,
+                    transition=transition,
+                    starts_at=transition.at,
+                    ends_at=transition.at + timedelta(hours=policy.cooldown_hours),
+                    reason=(
+                        f"Forgiveness budget {transition.to_tier}: a {policy.cooldown_hours} h "
+                        "pause to cool down (timed; it lifts itself)."
+                    ),
+                )
+                cooldowns.append(cooldown)
+        events.append((TIER_CHANGED, tier_changed_payload(transition, name)))
+    if cooldowns:
+        MemberCooldown.objects.bulk_create(cooldowns)
+        for cooldown in cooldowns:
+            events.append(
+                (
+                    MEMBER_COOLDOWN,
+                    {
+                        "membership_id": cooldown.membership_id,
+                        "identities": identities.get(cooldown.membership_id, []),
+                        "ends_at": cooldown.ends_at.isoformat(),
+                        "reason": cooldown.reason,
+                    },
+                )
+            )
+    if notices:
+        Notice.objects.bulk_create(notices)
+        _email_nudges_after_commit([n for n in notices if n.audience == NoticeAudience.MEMBER])
+    record_domain_events(community=community, events=events)
+    return created
+
+
+def tier_changed_payload(transition: TierTransition, display_name: str) -> dict[str, Any]:
+    return {
+        "membership_id": transition.membership_id,
+        "display_name": display_name,
+        "from_tier": transition.from_tier,
+        "to_tier": transition.to_tier,
+        "allowance": str(transition.allowance),
+        "spent": str(transition.spent),
+        "remaining": str(transition.remaining),
+        "remaining_ratio": str(transition.remaining_ratio),
+        "at": transition.at.isoformat(),
+        "actions": list(transition.actions),
+    }
+
+
+def _identities_of(membership_ids: list[int]) -> dict[int, list[dict[str, str]]]:
+    found: dict[int, list[dict[str, str]]] = {}
+    if not membership_ids:
+        return found
+    for ident in ExternalIdentity.objects.filter(membership_id__in=membership_ids).order_by("pk"):
+        found.setdefault(ident.membership_id, []).append(
+            {"source": ident.source, "external_id": ident.external_id, "username": ident.username}
+        )
+    return found
+
+
+def _nudge(community: Community, transition: TierTransition) -> Notice:
+    return Notice(
+        community=community,
+        membership_id=transition.membership_id,
+        audience=NoticeAudience.MEMBER,
+        kind=Action.PRIVATE_NUDGE,
+        transition=transition,
+        created_at=transition.at,
+        title=f"A quiet note about your budget in {community.name}",
+        body=(
+            f"Your forgiveness budget is now at {transition.to_tier} "
+            f"({transition.remaining.normalize():f} of {transition.allowance.normalize():f} "
+            f"points left). {TIER_WORDS[transition.to_tier]} Nobody else sees this note "
+            "except the moderators. If a charge looks wrong to you, you can appeal it."
+        ),
+    )
+
+
+def _moderator_note(community: Community, transition: TierTransition, name: str) -> Notice:
+    return Notice(
+        community=community,
+        membership_id=transition.membership_id,
+        audience=NoticeAudience.MODERATORS,
+        kind=Action.NOTIFY_MODERATORS,
+        transition=transition,
+        created_at=transition.at,
+        title=f"{name}'s budget moved to {transition.to_tier}",
+        body=(
+            f"{name} has {transition.remaining.normalize():f} of "
+            f"{transition.allowance.normalize():f} points left. Consider whether a kind word "
+            "helps; nothing else happens automatically."
+        ),
+    )
+
+
+def _checkin(community: Community, transition: TierTransition, name: str) -> Notice:
+    return Notice(
+        community=community,
+        membership_id=transition.membership_id,
+        audience=NoticeAudience.MODERATORS,
+        kind=Action.FACILITATOR_CHECKIN,
+        transition=transition,
+        created_at=transition.at,
+        title=f"Suggested: a facilitator check-in with {name}",
+        body=(
+            f"{name}'s budget is {transition.to_tier}. A facilitator could check in with them "
+            "privately: listen first, ask what is going on, agree on next steps together."
+        ),
+    )
+
+
+def _email_nudges_after_commit(notices: list[Notice]) -> None:
+    if not notices:
+        return
+    with_email = set(
+        Membership.objects.filter(pk__in={n.membership_id for n in notices}, user__isnull=False)
+        .exclude(user__email="")
+        .values_list("pk", flat=True)
+    )
+    ids = [n.pk for n in notices if n.membership_id in with_email and n.pk is not None]
+    if ids:
+        from budgets.tasks import email_notices
+
+        transaction.on_commit(lambda: email_notices.delay(ids))

@@ -1,0 +1,237 @@
+"""Read-side: a member's budget explained (numbers, charges, chart) and the moderator table.
+
+Every number shown to a member is computed here with the pure function from their own ledger,
+so the page can say exactly why the budget is what it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from budgets import forgiveness
+from budgets.forgiveness import TIER_WORDS, Budget, ChargeFact
+from budgets.models import (
+    Appeal,
+    AppealStatus,
+    Charge,
+    ForgivenessPolicy,
+    MemberBudget,
+    MemberCooldown,
+    Notice,
+    TierTransition,
+)
+from budgets.services import get_policy
+from community.models import ConductEvent, Membership
+from community.vocabulary import ACTIVITY_KINDS
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    charge: Charge
+    in_window: bool
+    counts: bool
+    leaves_at: datetime
+    appeal: Appeal | None
+    can_appeal: bool
+    appeal_until: datetime
+
+
+@dataclass(frozen=True)
+class ChartPoint:
+    at: datetime
+    x: float
+    y: float
+    ratio: Decimal
+    remaining: Decimal
+
+
+@dataclass(frozen=True)
+class Chart:
+    points: list[ChartPoint]
+    width: int
+    height: int
+    guides: list[tuple[str, float]]
+
+    @property
+    def polyline(self) -> str:
+        return " ".join(f"{p.x:.1f},{p.y:.1f}" for p in self.points)
+
+    @property
+    def summary(self) -> str:
+        if not self.points:
+            return "No history yet."
+        first, last = self.points[0], self.points[-1]
+        return (
+            f"Remaining budget over the last {len(self.points) - 1} days: from "
+            f"{_percent(first.ratio)} to {_percent(last.ratio)} of the allowance."
+        )
+
+
+def _percent(ratio: Decimal) -> str:
+    return f"{(ratio * 100).quantize(Decimal(1))} %"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    membership: Membership
+    policy: ForgivenessPolicy
+    budget: Budget
+    at: datetime
+    window_start: datetime
+    tier_words: str
+    lines: list[ChargeLine]
+    chart: Chart
+    notices: list[Notice]
+
+    @property
+    def counting(self) -> list[ChargeLine]:
+        return [line for line in self.lines if line.in_window]
+
+    @property
+    def used_percent(self) -> int:
+        used = self.budget.spent / self.budget.allowance * 100
+        return int(max(Decimal(0), min(Decimal(100), used)))
+
+    @property
+    def per_post(self) -> Decimal | None:
+        target = self.policy.member_target
+        return None if target is None else 1 - target
+
+    @property
+    def earned_allowance(self) -> Decimal | None:
+        target = self.policy.member_target
+        if target is None:
+            return None
+        return ((1 - target) * self.budget.activity).normalize()
+
+
+CHART_W, CHART_H, CHART_PAD = 600, 160, 10
+
+
+def _y(ratio: Decimal) -> float:
+    clipped = max(Decimal(-1), min(Decimal(1), ratio))
+    return CHART_PAD + float((1 - clipped) / 2) * (CHART_H - 2 * CHART_PAD)
+
+
+def build_chart(
+    policy: forgiveness.Policy,
+    now: datetime,
+    *,
+    activity: list[datetime],
+    facts: list[ChargeFact],
+) -> Chart:
+    days = policy.window_days
+    times = [now - timedelta(days=days - i) for i in range(days + 1)]
+    series = forgiveness.budget_series(policy, times, activity_times=activity, charges=facts)
+    step = (CHART_W - 2 * CHART_PAD) / max(1, days)
+    points = [
+        ChartPoint(
+            at=t,
+            x=CHART_PAD + i * step,
+            y=_y(b.remaining_ratio),
+            ratio=b.remaining_ratio,
+            remaining=b.remaining,
+        )
+        for i, (t, b) in enumerate(series)
+    ]
+    guides = [("50 %", _y(Decimal("0.5"))), ("20 %", _y(Decimal("0.2"))), ("0", _y(Decimal(0)))]
+    return Chart(points=points, width=CHART_W, height=CHART_H, guides=guides)
+
+
+def explain_budget(*, membership: Membership, now: datetime | None = None) -> Explanation:
+    """The member's budget now, each charge with its reason and when it leaves the window,
+    and the budget over the last window (from the ledger)."""
+    now = now or timezone.now()
+    policy = get_policy(community=membership.community)
+    math = policy.math()
+    chart_start = now - 2 * math.window
+    activity = list(
+        ConductEvent.objects.filter(
+            member=membership, kind__in=ACTIVITY_KINDS, occurred_at__gt=chart_start
+        ).values_list("occurred_at", flat=True)
+    )
+    charges = list(
+        Charge.objects.filter(membership=membership, occurred_at__gt=chart_start)
+        .select_related("forgiveness__by", "appeal")
+        .order_by("-occurred_at", "-pk")
+    )
+    facts = [
+        ChargeFact(
+            cost=c.cost,
+            occurred_at=c.occurred_at,
+            released_at=c.forgiveness.at if hasattr(c, "forgiveness") else None,
+        )
+        for c in charges
+    ]
+    budget = forgiveness.compute_budget(math, now, activity_times=activity, charges=facts)
+    window_start, _ = forgiveness.window_bounds(math, now)
+    lines = []
+    for charge, fact in zip(charges, facts, strict=True):
+        in_window = window_start < charge.occurred_at <= now
+        appeal = getattr(charge, "appeal", None)
+        until = charge.recorded_at + timedelta(days=policy.appeal_days)
+        lines.append(
+            ChargeLine(
+                charge=charge,
+                in_window=in_window,
+                counts=in_window and fact.active_at(now),
+                leaves_at=forgiveness.leaves_window_at(math, charge.occurred_at),
+                appeal=appeal,
+                can_appeal=appeal is None and fact.released_at is None and now <= until,
+                appeal_until=until,
+            )
+        )
+    return Explanation(
+        membership=membership,
+        policy=policy,
+        budget=budget,
+        at=now,
+        window_start=window_start,
+        tier_words=TIER_WORDS[budget.tier],
+        lines=lines,
+        chart=build_chart(math, now, activity=activity, facts=facts),
+        notices=list(Notice.objects.for_member(membership)[:10]),
+    )
+
+
+def charge_line(*, charge: Charge, now: datetime | None = None) -> ChargeLine:
+    """One line of the ledger (for the htmx swap after an appeal)."""
+    now = now or timezone.now()
+    policy = get_policy(community=charge.community)
+    math = policy.math()
+    released = getattr(charge, "forgiveness", None)
+    appeal = Appeal.objects.filter(charge=charge).first()
+    window_start, _ = forgiveness.window_bounds(math, now)
+    in_window = window_start < charge.occurred_at <= now
+    until = charge.recorded_at + timedelta(days=policy.appeal_days)
+    return ChargeLine(
+        charge=charge,
+        in_window=in_window,
+        counts=in_window and released is None,
+        leaves_at=forgiveness.leaves_window_at(math, charge.occurred_at),
+        appeal=appeal,
+        can_appeal=appeal is None and released is None and now <= until,
+        appeal_until=until,
+    )
+
+
+def moderator_extras(*, membership: Membership) -> dict[str, object]:
+    return {
+        "transitions": list(TierTransition.objects.filter(membership=membership)[:50]),
+        "cooldowns": list(MemberCooldown.objects.filter(membership=membership)[:10]),
+        "older_charges": Charge.objects.filter(membership=membership)
+        .select_related("forgiveness")
+        .order_by("-occurred_at")[:100],
+        "snapshot": MemberBudget.objects.filter(membership=membership).first(),
+    }
+
+
+# --- The moderator table --------------------------------------------------------------------
+
+
+def pending_appeals_count(*, community_id: int) -> int:
+    return Appeal.objects.filter(community_id=community_id, status=AppealStatus.PENDING).count()

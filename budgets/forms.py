@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from budgets.forgiveness import ACTION_TIERS, SEVERITIES, Action
+from budgets.models import ForgivenessPolicy
+from community.vocabulary import FRICTION_KINDS, EventKind
+
+
+class AppealForm(forms.Form):
+    statement = forms.CharField(
+        label="Why is this charge wrong?",
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="In your own words. A moderator reads it and answers with a reason.",
+    )
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("uphold", "Uphold: reverse the charge"), ("decline", "Decline: it stands")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="The member reads this.",
+    )
+
+
+class GraceForm(forms.Form):
+    reason = forms.CharField(
+        label="Why forgive it?", max_length=500, help_text="The member reads this."
+    )
+
+
+ACTION_CHOICES = [(a, Action.LABELS[a]) for a in Action.ALL]
+
+
+def _cost_field(kind: str, severity: str) -> str:
+    return f"cost__{kind}__{severity}"
+
+
+def _actions_field(tier: str) -> str:
+    return f"actions__{tier}"
+
+
+class PolicyForm(forms.Form):
+    """The policy as a flat form; ``changes()`` gives the service its nested shape. Ranges
+    are checked by the service (``forgiveness.validate_policy``), one place for the rules."""
+
+    window_days = forms.IntegerField(label="Window (days)", help_text="1 to 365.")
+    member_target = forms.DecimalField(
+        label="Member target",
+        required=False,
+        max_digits=5,
+        decimal_places=4,
+        help_text="E.g. 0.95: the allowance grows by 0.05 points per post. Empty: a fixed "
+        "allowance of the floor.",
+    )
+    floor_points = forms.DecimalField(
+        label="Floor (points)",
+        max_digits=8,
+        decimal_places=2,
+        help_text="Everyone has at least this.",
+    )
+    cooldown_hours = forms.IntegerField(label="Member cooldown (hours)")
+    appeal_days = forms.IntegerField(label="Appeal period (days)")
+    note = forms.CharField(label="What changed and why", max_length=300, required=False)
+
+    def __init__(self, *args: Any, policy: ForgivenessPolicy, **kwargs: Any) -> None:
+        initial: dict[str, Any] = {
+            "window_days": policy.window_days,
+            "member_target": policy.member_target,
+            "floor_points": policy.floor_points,
+            "cooldown_hours": policy.cooldown_hours,
+            "appeal_days": policy.appeal_days,
+        }
+        for kind in sorted(FRICTION_KINDS):
+            for severity in SEVERITIES:
+                initial[_cost_field(kind, severity)] = policy.cost_for(kind, severity)
+        for tier in ACTION_TIERS:
+            initial[_actions_field(tier)] = policy.actions_for(tier)
+        kwargs["initial"] = initial
+        super().__init__(*args, **kwargs)
+        for kind in sorted(FRICTION_KINDS):
+            for severity in SEVERITIES:
+                self.fields[_cost_field(kind, severity)] = forms.DecimalField(
+                    label=f"{EventKind(kind).label}, {severity}",
+                    max_digits=7,
+                    decimal_places=2,
+                )
+        for tier in ACTION_TIERS:
+            self.fields[_actions_field(tier)] = forms.MultipleChoiceField(
+                label=f"When a budget becomes {tier}",
+                choices=ACTION_CHOICES,
+                required=False,
+                widget=forms.CheckboxSelectMultiple,
+            )
+
+    def cost_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("cost__")]
+
+    def action_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name.startswith("actions__")]
+
+    def changes(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "window_days": data["window_days"],
+            "member_target": data["member_target"],
+            "floor_points": data["floor_points"],
+            "cooldown_hours": data["cooldown_hours"],
+            "appeal_days": data["appeal_days"],
+            "costs": {
+                kind: {sev: data[_cost_field(kind, sev)] for sev in SEVERITIES}
+                for kind in sorted(FRICTION_KINDS)
+            },
+            "tier_actions": {tier: data[_actions_field(tier)] for tier in ACTION_TIERS},
+        }

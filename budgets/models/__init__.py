@@ -1,0 +1,35 @@
+"""Forgiveness budgets: the policy, the ledger (charges, forgiveness, appeals) and the member
+budget snapshots with their tier transitions and actions."""
+
+from __future__ import annotations
+
+from budgets.models.ledger import Appeal, AppealStatus, Charge, Forgiveness, ForgivenessKind
+from budgets.models.policy import ForgivenessPolicy, PolicyVersion
+from budgets.models.snapshots import (
+    DirtyMember,
+    MemberBudget,
+    MemberCooldown,
+    Notice,
+    NoticeAudience,
+    RecalcFlag,
+    RecalcRun,
+    TierTransition,
+)
+
+__all__ = [
+    "Appeal",
+    "AppealStatus",
+    "Charge",
+    "DirtyMember",
+    "Forgiveness",
+    "ForgivenessKind",
+    "ForgivenessPolicy",
+    "MemberBudget",
+    "MemberCooldown",
+    "Notice",
+    "NoticeAudience",
+    "PolicyVersion",
+    "RecalcFlag",
+    "RecalcRun",
+    "TierTransition",
+]

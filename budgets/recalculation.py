@@ -1,0 +1,611 @@
+"""The bulk recalculation of member budgets (DESIGN.md §3.4).
+
+Per chunk of members, in one transaction: one aggregate statement (activity and active spent per
+member, with the old snapshot joined in), the math of ``budgets.forgiveness`` on each row, one
+bulk upsert of the snapshots, and the tier transitions with their actions. So:
+
+* a snapshot row is always entirely old or entirely new, and a transition is never recorded
+  without its snapshot (or the other way round): a worker killed half-way leaves whole chunks,
+  and the next run converges;
+* two runs at once are serialised per community (an advisory lock on PostgreSQL; SQLite's
+  IMMEDIATE transactions do the same), and the second finds nothing left to change, so a
+  transition (unique per member and sequence) and its actions happen exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from budgets import actions, forgiveness
+from budgets.models import (
+    Charge,
+    DirtyMember,
+    ForgivenessPolicy,
+    MemberBudget,
+    TierTransition,
+)
+from budgets.models import Forgiveness as ForgivenessEntry
+from budgets.models.snapshots import RecalcKind, RecalcRun
+from community.models import Community, ConductEvent, Membership
+from community.slo import Tier
+from community.vocabulary import ACTIVITY_KINDS
+
+logger = logging.getLogger(__name__)
+
+DIRTY_CHUNK_SIZE = 2_000
+UPSERT_BATCH = 2_000
+ADVISORY_NAMESPACE = 0x4255  # "BU": keeps our advisory locks apart from other users'
+
+SNAPSHOT_FIELDS = [
+    "community",
+    "activity",
+    "allowance",
+    "spent",
+    "remaining",
+    "remaining_ratio",
+    "tier",
+    "recovers_at",
+    "burn_rate_24h",
+    "policy_version",
+    "transition_sequence",
+    "computed_at",
+]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One member's line of the aggregate: the totals and the old snapshot, if any."""
+
+    membership_id: int
+    display_name: str
+    totals: forgiveness.Totals
+    old: dict[str, Any] | None
+
+
+@dataclass
+class RunResult:
+    members: int = 0
+    written: int = 0
+    transitions: int = 0
+    chunks: int = 0
+
+
+def aggregate_sql(*, member_filter: str) -> str:
+    """The one aggregate statement. ``member_filter`` restricts ``{col}`` to the chunk's
+    members (a BETWEEN or an IN list); parameters are positional, in this order: activity
+    (community, kinds..., start, end, filter), charges (day_start, community, start, end,
+    filter), members (community, filter)."""
+    m = Membership._meta.db_table
+    e = ConductEvent._meta.db_table
+    c = Charge._meta.db_table
+    f = ForgivenessEntry._meta.db_table
+    b = MemberBudget._meta.db_table
+    kinds = ", ".join(["%s"] * len(ACTIVITY_KINDS))
+    # Only table names and placeholders are interpolated; every value is a parameter.
+    return f"""
+        SELECT m.id, m.display_name,
+               COALESCE(a.n, 0), COALESCE(c.spent, 0), COALESCE(c.spent_24h, 0), c.oldest,
+               b.tier, b.transition_sequence, b.activity, b.allowance, b.spent,
+               b.remaining_ratio, b.recovers_at, b.burn_rate_24h, b.policy_version
+        FROM {m} m
+        LEFT JOIN (
+            SELECT e.member_id AS mid, COUNT(*) AS n
+            FROM {e} e
+            WHERE e.community_id = %s AND e.kind IN ({kinds})
+              AND e.occurred_at > %s AND e.occurred_at <= %s
+              AND {member_filter.format(col="e.member_id")}
+            GROUP BY e.member_id
+        ) a ON a.mid = m.id
+        LEFT JOIN (
+            SELECT ch.membership_id AS mid, SUM(ch.cost) AS spent,
+                   SUM(CASE WHEN ch.occurred_at > %s THEN ch.cost ELSE 0 END) AS spent_24h,
+                   MIN(ch.occurred_at) AS oldest
+            FROM {c} ch
+            WHERE ch.community_id = %s
+              AND ch.occurred_at > %s AND ch.occurred_at <= %s
+              AND {member_filter.format(col="ch.membership_id")}
+              AND NOT EXISTS (SELECT 1 FROM {f} f WHERE f.charge_id = ch.id)
+            GROUP BY ch.membership_id
+        ) c ON c.mid = m.id
+        LEFT JOIN {b} b ON b.membership_id = m.id
+        WHERE m.community_id = %s AND {member_filter.format(col="m.id")}
+        ORDER BY m.id
+    """  # noqa: S608
+
+
+def _dt(value: object) -> datetime | None:
+    """A datetime from the database: psycopg gives aware datetimes, SQLite gives text."""
+    if value is None:
+        return None
+    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if parsed is None:
+        raise ValueError(f"not a datetime: {value!r}")
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _dec(value: object, places: Decimal = forgiveness.COST_PLACES) -> Decimal:
+    """A Decimal from the database (SQLite hands back ints or floats for sums of decimals;
+    costs have two decimal places, so rounding to them recovers the exact sum)."""
+    if isinstance(value, Decimal):
+        return value
+    return Decimal(str(value)).quantize(places)
+
+
+def fetch_rows(
+    *,
+    community: Community,
+    policy: forgiveness.Policy,
+    at: datetime,
+    member_ids: Sequence[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+) -> list[Row]:
+    """Run the aggregate for one chunk: an explicit id list or an inclusive id range."""
+    if member_ids is not None:
+        placeholders = ", ".join(["%s"] * len(member_ids))
+        member_filter = "{col} IN (" + placeholders + ")"
+        filter_params: list[Any] = list(member_ids)
+    else:
+        assert id_range is not None
+        member_filter = "{col} BETWEEN %s AND %s"
+        filter_params = [id_range[0], id_range[1]]
+    start, end = forgiveness.window_bounds(policy, at)
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list[Any] = [
+        community.pk,
+        *sorted(ACTIVITY_KINDS),
+        adapt(start),
+        adapt(end),
+        *filter_params,
+        adapt(at - forgiveness.DAY),
+        community.pk,
+        adapt(start),
+        adapt(end),
+        *filter_params,
+        community.pk,
+        *filter_params,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(aggregate_sql(member_filter=member_filter), params)
+        raw = cursor.fetchall()
+    rows = []
+    for r in raw:
+        old = None
+        if r[6] is not None:
+            old = {
+                "tier": r[6],
+                "transition_sequence": int(r[7]),
+                "activity": int(r[8]),
+                "allowance": _dec(r[9], forgiveness.POINTS_PLACES),
+                "spent": _dec(r[10], forgiveness.POINTS_PLACES),
+                "remaining_ratio": _dec(r[11], forgiveness.RATIO_PLACES),
+                "recovers_at": _dt(r[12]),
+                "burn_rate_24h": _dec(r[13], forgiveness.RATIO_PLACES),
+                "policy_version": int(r[14]),
+            }
+        rows.append(
+            Row(
+                membership_id=int(r[0]),
+                display_name=str(r[1]),
+                totals=forgiveness.Totals(
+                    activity=int(r[2]),
+                    spent=_dec(r[3]),
+                    spent_24h=_dec(r[4]),
+                    oldest_active=_dt(r[5]),
+                ),
+                old=old,
+            )
+        )
+    return rows
+
+
+def _unchanged(old: dict[str, Any] | None, new: forgiveness.Budget, policy_version: int) -> bool:
+    if old is None:
+        return False
+    return (
+        old["tier"] == new.tier
+        and old["activity"] == new.activity
+        and old["allowance"] == new.allowance
+        and old["spent"] == new.spent
+        and old["remaining_ratio"] == new.remaining_ratio
+        and old["recovers_at"] == new.recovers_at
+        and old["burn_rate_24h"] == new.burn_rate_24h
+        and old["policy_version"] == policy_version
+    )
+
+
+def _lock_community(community: Community) -> None:
+    """Serialise recalculations of one community (PostgreSQL; SQLite serialises writers)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_NAMESPACE, community.pk]
+            )
+            # The fused statement's estimates are pessimistic enough to trigger JIT
+            # compilation, which costs more than the whole query: off, for this transaction.
+            cursor.execute("SET LOCAL jit = off")
+
+
+def recalculate_chunk(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    at: datetime,
+    member_ids: Sequence[int] | None = None,
+    id_range: tuple[int, int] | None = None,
+    only_changed: bool = False,
+    engine: str | None = None,
+) -> RunResult:
+    """Recalculate one chunk of members in the caller's transaction (see module docstring).
+
+    Two engines compute the same numbers (the property tests hold both to the pure function):
+    ``sql`` (PostgreSQL) fuses the aggregate, the math in exact ``numeric`` and the upsert
+    into one statement that returns only the members whose tier changed; ``python`` (any
+    database, and the reference) fetches the aggregate, finishes each row with
+    ``forgiveness.budget_from_totals`` and writes with one ``bulk_create`` upsert.
+    """
+    engine = engine or ("sql" if connection.vendor == "postgresql" else "python")
+    run = _chunk_sql if engine == "sql" else _chunk_python
+    result, transitions = run(
+        community=community,
+        policy=policy,
+        at=at,
+        member_ids=member_ids,
+        id_range=id_range,
+        only_changed=only_changed,
+    )
+    if transitions:
+        actions.record_transitions(community=community, policy=policy, transitions=transitions)
+    result.transitions = len(transitions)
+    return result
+
+
+Transitions = list[tuple[TierTransition, str]]
+
+
+def _transition(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    membership_id: int,
+    sequence: int,
+    from_tier: str,
+    to_tier: str,
+    at: datetime,
+    numbers: tuple[Decimal, Decimal, Decimal, Decimal],
+) -> TierTransition:
+    allowance, spent, remaining, ratio = numbers
+    worse = Tier(to_tier).rank > Tier(from_tier).rank
+    return TierTransition(
+        community=community,
+        membership_id=membership_id,
+        sequence=sequence,
+        from_tier=from_tier,
+        to_tier=to_tier,
+        at=at,
+        allowance=allowance,
+        spent=spent,
+        remaining=remaining,
+        remaining_ratio=ratio,
+        # Only a move to a worse tier triggers that tier's actions; recovering is just noted.
+        actions=policy.actions_for(to_tier) if worse else [],
+    )
+
+
+def _chunk_python(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    at: datetime,
+    member_ids: Sequence[int] | None,
+    id_range: tuple[int, int] | None,
+    only_changed: bool,
+) -> tuple[RunResult, Transitions]:
+    math = policy.math()
+    rows = fetch_rows(
+        community=community, policy=math, at=at, member_ids=member_ids, id_range=id_range
+    )
+    snapshots: list[MemberBudget] = []
+    transitions: Transitions = []
+    for row in rows:
+        budget = forgiveness.budget_from_totals(math, row.totals).rounded()
+        if only_changed and _unchanged(row.old, budget, policy.version):
+            continue
+        old_tier = row.old["tier"] if row.old else Tier.HEALTHY
+        sequence = row.old["transition_sequence"] if row.old else 0
+        if budget.tier != old_tier:
+            sequence += 1
+            transition = _transition(
+                community=community,
+                policy=policy,
+                membership_id=row.membership_id,
+                sequence=sequence,
+                from_tier=old_tier,
+                to_tier=budget.tier,
+                at=at,
+                numbers=(budget.allowance, budget.spent, budget.remaining, budget.remaining_ratio),
+            )
+            transitions.append((transition, row.display_name))
+        snapshots.append(
+            MemberBudget(
+                membership_id=row.membership_id,
+                community=community,
+                activity=budget.activity,
+                allowance=budget.allowance,
+                spent=budget.spent,
+                remaining=budget.remaining,
+                remaining_ratio=budget.remaining_ratio,
+                tier=budget.tier,
+                recovers_at=budget.recovers_at,
+                burn_rate_24h=budget.burn_rate_24h,
+                policy_version=policy.version,
+                transition_sequence=sequence,
+                computed_at=at,
+            )
+        )
+    if snapshots:
+        MemberBudget.objects.bulk_create(
+            snapshots,
+            update_conflicts=True,
+            unique_fields=["membership"],
+            update_fields=SNAPSHOT_FIELDS,
+            batch_size=UPSERT_BATCH,
+        )
+    return RunResult(members=len(rows), written=len(snapshots)), transitions
+
+
+def fused_sql(*, member_filter: str, only_changed: bool) -> str:
+    """PostgreSQL: aggregate, math and upsert in one statement (DESIGN.md §3.3 in exact
+    ``numeric``; tiers by comparison, without division). Returns one row per member whose tier
+    changed, then a last row (membership id NULL) with the counts of members and writes."""
+    m = Membership._meta.db_table
+    e = ConductEvent._meta.db_table
+    c = Charge._meta.db_table
+    f = ForgivenessEntry._meta.db_table
+    b = MemberBudget._meta.db_table
+    changed = (
+        f"""WHERE ({b}.activity, {b}.allowance, {b}.spent, {b}.remaining_ratio, {b}.tier,
+                   {b}.recovers_at, {b}.burn_rate_24h, {b}.policy_version)
+            IS DISTINCT FROM (EXCLUDED.activity, EXCLUDED.allowance, EXCLUDED.spent,
+                   EXCLUDED.remaining_ratio, EXCLUDED.tier, EXCLUDED.recovers_at,
+                   EXCLUDED.burn_rate_24h, EXCLUDED.policy_version)"""
+        if only_changed
+        else ""
+    )
+    return f"""
+    WITH totals AS (
+        SELECT m.id, m.display_name, COALESCE(a.n, 0) AS activity,
+               CASE WHEN %(target)s::numeric IS NULL THEN %(floor)s::numeric
+                    ELSE GREATEST(%(floor)s::numeric,
+                                  (1 - %(target)s::numeric) * COALESCE(a.n, 0)) END
+                 AS allowance,
+               COALESCE(ch.spent, 0) AS spent, COALESCE(ch.spent_24h, 0) AS spent_24h,
+               ch.oldest
+        FROM {m} m
+        LEFT JOIN (
+            SELECT e.member_id AS mid, COUNT(*) AS n FROM {e} e
+            WHERE e.community_id = %(community)s AND e.kind = ANY(%(kinds)s)
+              AND e.occurred_at > %(start)s AND e.occurred_at <= %(end)s
+              AND {member_filter.format(col="e.member_id")}
+            GROUP BY e.member_id
+        ) a ON a.mid = m.id
+        LEFT JOIN (
+            SELECT ch.membership_id AS mid, SUM(ch.cost) AS spent,
+                   SUM(CASE WHEN ch.occurred_at > %(day_start)s THEN ch.cost ELSE 0 END)
+                     AS spent_24h,
+                   MIN(ch.occurred_at) AS oldest
+            FROM {c} ch
+            WHERE ch.community_id = %(community)s
+              AND ch.occurred_at > %(start)s AND ch.occurred_at <= %(end)s
+              AND {member_filter.format(col="ch.membership_id")}
+              AND NOT EXISTS (SELECT 1 FROM {f} f WHERE f.charge_id = ch.id)
+            GROUP BY ch.membership_id
+        ) ch ON ch.mid = m.id
+        WHERE m.community_id = %(community)s AND {member_filter.format(col="m.id")}
+    ),
+    budgets AS (
+        SELECT t.id, t.display_name, t.activity, t.allowance, t.spent,
+               t.allowance - t.spent AS remaining,
+               round((t.allowance - t.spent) / t.allowance, 6) AS remaining_ratio,
+               CASE WHEN t.allowance - t.spent > 0.5 * t.allowance THEN 'healthy'
+                    WHEN t.allowance - t.spent > 0.2 * t.allowance THEN 'warning'
+                    WHEN t.allowance - t.spent > 0 THEN 'critical'
+                    ELSE 'exhausted' END AS tier,
+               t.oldest + %(window)s AS recovers_at,
+               round(t.spent_24h * %(window_days)s / t.allowance, 6) AS burn_rate_24h
+        FROM totals t
+    ),
+    old AS (
+        SELECT b.membership_id, b.tier, b.transition_sequence FROM {b} b
+        WHERE b.community_id = %(community)s AND {member_filter.format(col="b.membership_id")}
+    ),
+    up AS (
+        INSERT INTO {b} AS {b} (membership_id, community_id, activity, allowance, spent,
+            remaining, remaining_ratio, tier, recovers_at, burn_rate_24h, policy_version,
+            transition_sequence, computed_at)
+        SELECT n.id, %(community)s, n.activity, n.allowance, n.spent, n.remaining,
+               n.remaining_ratio, n.tier, n.recovers_at, n.burn_rate_24h, %(policy_version)s,
+               COALESCE(o.transition_sequence, 0)
+                 + CASE WHEN n.tier <> COALESCE(o.tier, 'healthy') THEN 1 ELSE 0 END,
+               %(at)s
+        FROM budgets n LEFT JOIN old o ON o.membership_id = n.id
+        ON CONFLICT (membership_id) DO UPDATE SET
+            community_id = EXCLUDED.community_id, activity = EXCLUDED.activity,
+            allowance = EXCLUDED.allowance, spent = EXCLUDED.spent,
+            remaining = EXCLUDED.remaining, remaining_ratio = EXCLUDED.remaining_ratio,
+            tier = EXCLUDED.tier, recovers_at = EXCLUDED.recovers_at,
+            burn_rate_24h = EXCLUDED.burn_rate_24h, policy_version = EXCLUDED.policy_version,
+            transition_sequence = EXCLUDED.transition_sequence,
+            computed_at = EXCLUDED.computed_at
+        {changed}
+        RETURNING {b}.membership_id, {b}.tier, {b}.transition_sequence, {b}.allowance,
+                  {b}.spent, {b}.remaining, {b}.remaining_ratio
+    )
+    SELECT up.membership_id, up.tier, COALESCE(o.tier, 'healthy'), up.transition_sequence,
+           up.allowance, up.spent, up.remaining, up.remaining_ratio, n.display_name
+    FROM up LEFT JOIN old o ON o.membership_id = up.membership_id
+    JOIN budgets n ON n.id = up.membership_id
+    WHERE up.tier <> COALESCE(o.tier, 'healthy')
+    UNION ALL
+    SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM budgets), NULL, NULL, NULL, NULL,
+           (SELECT COUNT(*) FROM up)::text
+    """  # noqa: S608
+
+
+def _chunk_sql(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    at: datetime,
+    member_ids: Sequence[int] | None,
+    id_range: tuple[int, int] | None,
+    only_changed: bool,
+) -> tuple[RunResult, Transitions]:
+    math = policy.math()
+    start, end = forgiveness.window_bounds(math, at)
+    params: dict[str, Any] = {
+        "community": community.pk,
+        "kinds": sorted(ACTIVITY_KINDS),
+        "start": start,
+        "end": end,
+        "day_start": at - forgiveness.DAY,
+        "target": math.member_target,
+        "floor": math.floor_points,
+        "window": math.window,
+        "window_days": math.window_days,
+        "policy_version": policy.version,
+        "at": at,
+    }
+    if member_ids is not None:
+        member_filter = "{col} = ANY(%(ids)s)"
+        params["ids"] = list(member_ids)
+    else:
+        assert id_range is not None
+        member_filter = "{col} BETWEEN %(lo)s AND %(hi)s"
+        params["lo"], params["hi"] = id_range
+    with connection.cursor() as cursor:
+        if member_ids is None:
+            # A whole range of members is always best joined by hash or merge; with stale
+            # statistics (right after a big import) the planner may pick nested loops that
+            # re-run an aggregate per member: 16 s instead of 0.07 s for 6,000 members.
+            cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute(fused_sql(member_filter=member_filter, only_changed=only_changed), params)
+        rows = cursor.fetchall()
+    *changes, counts = rows
+    transitions: Transitions = [
+        (
+            _transition(
+                community=community,
+                policy=policy,
+                membership_id=r[0],
+                sequence=r[3],
+                from_tier=r[2],
+                to_tier=r[1],
+                at=at,
+                numbers=(r[4], r[5], r[6], r[7]),
+            ),
+            r[8],
+        )
+        for r in changes
+    ]
+    return RunResult(members=int(counts[3]), written=int(counts[8])), transitions
+
+
+def _id_ranges(community: Community, chunk_size: int) -> list[tuple[int, int]]:
+    """Inclusive id ranges of about ``chunk_size`` members each (one cheap index scan)."""
+    ids = list(
+        Membership.objects.filter(community=community).order_by("pk").values_list("pk", flat=True)
+    )
+    return [
+        (ids[i], ids[min(i + chunk_size, len(ids)) - 1]) for i in range(0, len(ids), chunk_size)
+    ]
+
+
+def recalculate_community(
+    *,
+    community: Community,
+    kind: str = RecalcKind.FULL,
+    at: datetime | None = None,
+    chunk_size: int | None = None,
+    engine: str | None = None,
+) -> RunResult:
+    """Recalculate a community's budgets: every member (``full``), only those whose numbers
+    moved (``periodic``: writes only what changed), or the members marked dirty (``dirty``).
+    One transaction per chunk; safe to repeat, to run twice at once, and to kill half-way."""
+    from budgets.services import get_policy
+
+    at = at if at is not None else timezone.now()
+    chunk_size = chunk_size or settings.BUDGETS_RECALC_CHUNK_SIZE
+    started = time.perf_counter()
+    policy = get_policy(community=community)
+    result = RunResult()
+    if kind == RecalcKind.DIRTY:
+        while True:
+            with transaction.atomic():
+                _lock_community(community)
+                ids = list(
+                    DirtyMember.objects.filter(community=community)
+                    .order_by("membership_id")
+                    .select_for_update(skip_locked=True)
+                    .values_list("membership_id", flat=True)[:DIRTY_CHUNK_SIZE]
+                )
+                if not ids:
+                    break
+                chunk = recalculate_chunk(community=community, policy=policy, at=at, member_ids=ids)
+                DirtyMember.objects.filter(membership_id__in=ids).delete()
+            _add(result, chunk)
+    else:
+        for id_range in _id_ranges(community, chunk_size):
+            with transaction.atomic():
+                _lock_community(community)
+                chunk = recalculate_chunk(
+                    community=community,
+                    policy=policy,
+                    at=at,
+                    id_range=id_range,
+                    only_changed=kind == RecalcKind.PERIODIC,
+                    engine=engine,
+                )
+            _add(result, chunk)
+    duration = time.perf_counter() - started
+    RecalcRun.objects.create(
+        community=community,
+        kind=kind,
+        started_at=at,
+        duration_seconds=duration,
+        members=result.members,
+        written=result.written,
+        transitions=result.transitions,
+    )
+    RecalcRun.objects.filter(
+        community=community, started_at__lt=timezone.now() - timedelta(days=7)
+    ).delete()
+    logger.info(
+        "budgets recalculated",
+        extra={
+            "community": community.slug,
+            "kind": kind,
+            "members": result.members,
+            "written": result.written,
+            "transitions": result.transitions,
+            "seconds": round(duration, 3),
+        },
+    )
+    return result
+
+
+def _add(total: RunResult, chunk: RunResult) -> None:
+    total.members += chunk.members
+    total.written += chunk.written
+    total.transitions += chunk.transitions
+    total.chunks += 1

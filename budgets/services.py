@@ -1,0 +1,524 @@
+"""State changes of the budgets app. Views, the API, tasks, commands and the spine's signal all
+call these; only these enqueue tasks (after commit)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from budgets import forgiveness
+from budgets.models import (
+    Appeal,
+    AppealStatus,
+    Charge,
+    DirtyMember,
+    Forgiveness,
+    ForgivenessKind,
+    ForgivenessPolicy,
+    Notice,
+    NoticeAudience,
+    PolicyVersion,
+    RecalcFlag,
+)
+from budgets.models.snapshots import RecalcKind
+from budgets.recalculation import RunResult, recalculate_community
+from community.models import Community, ConductEvent, Membership
+from community.services import ServiceError
+from community.vocabulary import (
+    ACTIVITY_KINDS,
+    FRICTION_KINDS,
+    REVERSING_KINDS,
+    EventKind,
+    Severity,
+)
+
+logger = logging.getLogger(__name__)
+
+# A flag left pending longer than this (its task was lost, e.g. the broker was down) is re-sent.
+STALE_PENDING = timedelta(minutes=5)
+
+
+class PolicyError(ServiceError):
+    """A policy out of range; ``errors`` maps each field to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+# --- Policy ---------------------------------------------------------------------------------
+
+
+def get_policy(*, community: Community) -> ForgivenessPolicy:
+    """The community's policy, created with the defaults (version 1) on first use."""
+    policy = ForgivenessPolicy.objects.filter(community=community).first()
+    if policy is not None:
+        return policy
+    try:
+        with transaction.atomic():
+            policy = ForgivenessPolicy.objects.create(community=community)
+            PolicyVersion.objects.create(
+                community=community, version=1, snapshot=policy.as_dict(), note="Defaults"
+            )
+    except IntegrityError:
+        return ForgivenessPolicy.objects.get(community=community)
+    return policy
+
+
+POLICY_FIELDS = (
+    "window_days",
+    "member_target",
+    "floor_points",
+    "costs",
+    "tier_actions",
+    "cooldown_hours",
+    "appeal_days",
+)
+
+
+def update_policy(
+    *, community: Community, changes: dict[str, Any], by: User | None, note: str = ""
+) -> ForgivenessPolicy:
+    """Validate and save a new version of the policy, then recalculate every budget."""
+    unknown = sorted(set(changes) - set(POLICY_FIELDS))
+    if unknown:
+        raise PolicyError({name: f"“{name}” is not a policy setting." for name in unknown})
+    with transaction.atomic():
+        policy = get_policy(community=community)
+        policy = ForgivenessPolicy.objects.select_for_update().get(pk=policy.pk)
+        proposed = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
+        errors = forgiveness.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
+        if errors:
+            raise PolicyError(errors)
+        target = proposed["member_target"]
+        policy.window_days = int(proposed["window_days"])
+        policy.member_target = None if target in (None, "") else Decimal(str(target))
+        policy.floor_points = Decimal(str(proposed["floor_points"]))
+        policy.costs = {
+            kind: {sev: str(Decimal(str(v))) for sev, v in by_sev.items()}
+            for kind, by_sev in proposed["costs"].items()
+        }
+        policy.tier_actions = {tier: list(a) for tier, a in proposed["tier_actions"].items()}
+        policy.cooldown_hours = int(proposed["cooldown_hours"])
+        policy.appeal_days = int(proposed["appeal_days"])
+        policy.version += 1
+        policy.updated_at = timezone.now()
+        policy.save()
+        PolicyVersion.objects.create(
+            community=community,
+            version=policy.version,
+            snapshot=policy.as_dict(),
+            note=note[:300],
+            created_by=by if by is not None and by.is_authenticated else None,
+        )
+        schedule_recalculation(community=community, full=True)
+    return policy
+
+
+# --- Charges from the spine's conduct events ------------------------------------------------
+
+
+def _reason_for(event: ConductEvent) -> str:
+    if event.kind == EventKind.FLAG_UPHELD:
+        what = f"A flag ({event.category.replace('_', ' ')})" if event.category else "A flag"
+        return f"{what} on {event.subject or 'a post'} was upheld by a moderator"
+    if event.kind == EventKind.MODERATOR_WARNING:
+        return f"A moderator warning{f' about {event.subject}' if event.subject else ''}"
+    if event.kind == EventKind.POST_REMOVED:
+        return f"A post was removed{f' ({event.subject})' if event.subject else ''}"
+    return event.get_kind_display()
+
+
+def charge_events(*, community: Community, events: Sequence[ConductEvent]) -> list[Charge]:
+    """Ledger entries for new conduct events (the spine's ``conduct_events_recorded``).
+
+    One charge per friction event (idempotent: the event is a unique key of the charge); a
+    rejected flag releases the active charge of the upheld flag on the same subject (a
+    Forgiveness entry, never an edit). Members whose ledger or activity changed are marked
+    for a coalesced recalculation after commit.
+    """
+    policy = get_policy(community=community)
+    friction = [e for e in events if e.kind in FRICTION_KINDS and e.member is not None]
+    already = set(Charge.objects.filter(event__in=friction).values_list("event_id", flat=True))
+    charges = Charge.objects.bulk_create(
+        [
+            Charge(
+                community=community,
+                membership=e.member,
+                event=e,
+                kind=e.kind,
+                category=e.category,
+                severity=e.severity or Severity.MODERATE,
+                cost=policy.cost_for(e.kind, e.severity),
+                reason=_reason_for(e),
+                occurred_at=e.occurred_at,
+                recorded_at=e.recorded_at,
+            )
+            for e in friction
+            if e.pk not in already
+        ]
+    )
+    released = _release_for_reversing_events(community=community, events=events)
+    dirty = {e.member_id for e in events if e.member_id is not None and e.kind in ACTIVITY_KINDS}
+    dirty |= {c.membership_id for c in charges}
+    dirty |= {f.charge.membership_id for f in released}
+    mark_dirty(community=community, membership_ids=dirty)
+    return charges
+
+
+def _release_for_reversing_events(
+    *, community: Community, events: Sequence[ConductEvent]
+) -> list[Forgiveness]:
+    released: list[Forgiveness] = []
+    for event in events:
+        reversed_kind = REVERSING_KINDS.get(event.kind)
+        if reversed_kind is None or not event.subject:
+            continue
+        if Forgiveness.objects.filter(event=event).exists():
+            continue  # this rejection already released its charge (a replay)
+        charge = (
+            Charge.objects.active()
+            .filter(community=community, kind=reversed_kind, event__subject=event.subject)
+            .order_by("occurred_at", "pk")
+            .first()
+        )
+        if charge is None:
+            continue
+        released.append(
+            Forgiveness.objects.create(
+                community=community,
+                charge=charge,
+                kind=ForgivenessKind.FLAG_REJECTED,
+                reason="The flag was rejected on review, so this charge no longer counts.",
+                event=event,
+            )
+        )
+    return released
+
+
+def charge_existing_events(*, community: Community) -> int:
+    """Charges for friction events stored before this app listened (idempotent)."""
+    events = list(
+        ConductEvent.objects.filter(
+            community=community, kind__in=FRICTION_KINDS, member__isnull=False, charge__isnull=True
+        ).order_by("recorded_at", "pk")
+    )
+    reversing = list(
+        ConductEvent.objects.filter(community=community, kind__in=REVERSING_KINDS).order_by(
+            "recorded_at", "pk"
+        )
+    )
+    with transaction.atomic():
+        created = charge_events(community=community, events=events)
+        charge_events(community=community, events=reversing)
+    return len(created)
+
+
+def create_charge(
+    *,
+    community: Community,
+    membership: Membership,
+    kind: str,
+    severity: str,
+    reason: str,
+    occurred_at: datetime,
+    by: User | None,
+    cost: Decimal | None = None,
+) -> Charge:
+    """A moderator's own charge (not from a forum event)."""
+    if membership.community_id != community.pk:
+        raise ServiceError("That member is not in this community.")
+    if kind not in FRICTION_KINDS:
+        raise ServiceError(f"Only friction is charged ({', '.join(sorted(FRICTION_KINDS))}).")
+    if severity not in Severity.values:
+        raise ServiceError(f"Severity is one of {', '.join(Severity.values)}.")
+    if not reason.strip():
+        raise ServiceError("Give the reason the member will read.")
+    if occurred_at > timezone.now():
+        raise ServiceError("The behaviour cannot be in the future.")
+    policy = get_policy(community=community)
+    if cost is None:
+        cost = policy.cost_for(kind, severity)
+    elif not (0 <= cost <= forgiveness.MAX_COST) or cost != cost.quantize(forgiveness.COST_PLACES):
+        raise ServiceError(
+            f"A cost is from 0 to {forgiveness.MAX_COST} points with at most two decimals."
+        )
+    with transaction.atomic():
+        charge = Charge.objects.create(
+            community=community,
+            membership=membership,
+            kind=kind,
+            severity=severity,
+            cost=cost,
+            reason=reason.strip()[:300],
+            occurred_at=occurred_at,
+            created_by=by if by is not None and by.is_authenticated else None,
+        )
+        mark_dirty(community=community, membership_ids=[membership.pk])
+    return charge
+
+
+# --- Forgiveness and appeals ----------------------------------------------------------------
+
+
+def forgive_charges(
+    *,
+    charges: Iterable[Charge],
+    reason: str,
+    by: User | None,
+    kind: str = ForgivenessKind.GRACE,
+) -> list[Forgiveness]:
+    """Release charges (moderator grace, a restorative agreement kept, an upheld appeal).
+
+    Charges already released are left as they are (their first entry stands); the members
+    concerned are recalculated soon after commit. Returns the new entries.
+    """
+    if kind not in ForgivenessKind.values:
+        raise ServiceError(f"Forgiveness is one of {', '.join(ForgivenessKind.values)}.")
+    if not reason.strip():
+        raise ServiceError("Say why the charges are forgiven; the member will read it.")
+    wanted = list(charges)
+    created: list[Forgiveness] = []
+    with transaction.atomic():
+        locked = Charge.objects.select_for_update().filter(pk__in=[c.pk for c in wanted])
+        for charge in locked.order_by("pk").select_related("community"):
+            if Forgiveness.objects.filter(charge=charge).exists():
+                continue
+            created.append(
+                Forgiveness.objects.create(
+                    community=charge.community,
+                    charge=charge,
+                    kind=kind,
+                    reason=reason.strip()[:500],
+                    by=by if by is not None and by.is_authenticated else None,
+                )
+            )
+        by_community: dict[int, set[int]] = {}
+        for entry in created:
+            by_community.setdefault(entry.community_id, set()).add(entry.charge.membership_id)
+        for community_id, members in by_community.items():
+            community = Community.objects.get(pk=community_id)
+            mark_dirty(community=community, membership_ids=members)
+    return created
+
+
+def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Appeal:
+    """A member appeals one of their own charges, once, within the policy's period."""
+    if charge.membership_id != membership.pk:
+        raise ServiceError("Only the member a charge belongs to can appeal it.")
+    statement = statement.strip()
+    if not statement:
+        raise ServiceError("Tell the moderators, in your own words, why the charge is wrong.")
+    policy = get_policy(community=charge.community)
+    deadline = charge.recorded_at + timedelta(days=policy.appeal_days)
+    if timezone.now() > deadline:
+        raise ServiceError(
+            f"The appeal period for this charge ended on {deadline:%d %b %Y} "
+            f"({policy.appeal_days} days after it was recorded)."
+        )
+    if Forgiveness.objects.filter(charge=charge).exists():
+        raise ServiceError("This charge no longer counts, so there is nothing to appeal.")
+    try:
+        with transaction.atomic():
+            return Appeal.objects.create(
+                community=charge.community,
+                charge=charge,
+                membership=membership,
+                statement=statement[:4000],
+            )
+    except IntegrityError:
+        raise ServiceError(
+            "This charge has already been appealed (one appeal per charge)."
+        ) from None
+
+
+def appeal_deadline(*, charge: Charge, policy: ForgivenessPolicy) -> datetime:
+    return charge.recorded_at + timedelta(days=policy.appeal_days)
+
+
+def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> Appeal:
+    """A moderator decides an appeal with a reason. Upheld: the charge is reversed (its own
+    entry) and the budget recalculated. The member is told either way."""
+    if not reason.strip():
+        raise ServiceError("Give the reason for the decision; the member will read it.")
+    with transaction.atomic():
+        appeal = (
+            Appeal.objects.select_for_update()
+            .select_related("charge", "community")
+            .get(pk=appeal.pk)
+        )
+        if appeal.status != AppealStatus.PENDING:
+            raise ServiceError("This appeal has already been decided.")
+        appeal.status = AppealStatus.UPHELD if uphold else AppealStatus.DECLINED
+        appeal.decided_at = timezone.now()
+        appeal.decided_by = by
+        appeal.decision_reason = reason.strip()[:4000]
+        appeal.save(update_fields=["status", "decided_at", "decided_by", "decision_reason"])
+        if uphold:
+            forgive_charges(
+                charges=[appeal.charge],
+                reason=f"Appeal upheld: {appeal.decision_reason}",
+                by=by,
+                kind=ForgivenessKind.APPEAL,
+            )
+        Notice.objects.create(
+            community=appeal.community,
+            membership_id=appeal.membership_id,
+            audience=NoticeAudience.MEMBER,
+            kind="appeal_decided",
+            title=(
+                "Your appeal was upheld: the charge no longer counts"
+                if uphold
+                else "Your appeal was looked at: the charge stands"
+            ),
+            body=f"{appeal.charge.reason}. The moderators wrote: {appeal.decision_reason}",
+        )
+    return appeal
+
+
+# --- Recalculation scheduling (coalesced) ---------------------------------------------------
+
+
+def mark_dirty(*, community: Community, membership_ids: Iterable[int]) -> None:
+    """Mark members for recalculation and schedule one (coalesced) after commit."""
+    ids = sorted(set(membership_ids))
+    if not ids:
+        return
+    now = timezone.now()
+    # DO UPDATE (not DO NOTHING): it waits for a recalculation holding the row, so a change
+    # committed during that recalculation re-marks the member instead of being lost.
+    DirtyMember.objects.bulk_create(
+        [DirtyMember(membership_id=pk, community=community, marked_at=now) for pk in ids],
+        update_conflicts=True,
+        unique_fields=["membership"],
+        update_fields=["marked_at"],
+    )
+    transaction.on_commit(lambda: request_recalculation(community_id=community.pk))
+
+
+def schedule_recalculation(*, community: Community, full: bool = False) -> None:
+    """Ask for a recalculation of the whole community (``full``) after commit."""
+    if full:
+        RecalcFlag.objects.get_or_create(community=community)
+        RecalcFlag.objects.filter(community=community).update(full_requested_at=timezone.now())
+    transaction.on_commit(lambda: request_recalculation(community_id=community.pk))
+
+
+def request_recalculation(*, community_id: int) -> bool:
+    """Enqueue the community's recalculation unless one is already pending. Returns whether
+    this call enqueued it. At most one pending task per community: a burst of events makes a
+    handful of tasks, not one per event."""
+    from budgets.tasks import recalculate_budgets
+
+    now = timezone.now()
+    with transaction.atomic():
+        _, created = RecalcFlag.objects.get_or_create(
+            community_id=community_id, defaults={"pending": True, "requested_at": now}
+        )
+        if not created:
+            claimed = RecalcFlag.objects.filter(community_id=community_id, pending=False).update(
+                pending=True, requested_at=now
+            )
+            if not claimed:
+                return False
+    try:
+        recalculate_budgets.delay(community_id)
+    except Exception:
+        logger.warning("could not enqueue a budget recalculation; the periodic sweep will")
+    return True
+
+
+def run_pending_recalculation(*, community_id: int) -> RunResult | None:
+    """The task's work: release the pending flag first (so changes from now on schedule a new
+    task), then recalculate the dirty members, or everyone if a full run was asked for. The
+    ``full`` mark is cleared only once the full run has finished, so a worker killed half-way
+    leaves it for the next run."""
+    community = Community.objects.filter(pk=community_id).first()
+    if community is None:
+        return None
+    with transaction.atomic():
+        flag = RecalcFlag.objects.select_for_update().filter(community=community).first()
+        full_since = flag.full_requested_at if flag is not None else None
+        if flag is not None:
+            flag.pending = False
+            flag.save(update_fields=["pending"])
+    if full_since is None:
+        return recalculate_community(community=community, kind=RecalcKind.DIRTY)
+    result = recalculate_community(community=community, kind=RecalcKind.FULL)
+    RecalcFlag.objects.filter(community=community, full_requested_at=full_since).update(
+        full_requested_at=None
+    )
+    # Members marked before or during the full run are done again (cheap, and never lost).
+    recalculate_community(community=community, kind=RecalcKind.DIRTY)
+    return result
+
+
+def recalculate_periodically(*, community: Community) -> RunResult:
+    """Regeneration without new events: rewrite only the budgets whose numbers moved."""
+    return recalculate_community(community=community, kind=RecalcKind.PERIODIC)
+
+
+def regenerate_budgets() -> int:
+    """The scheduler's sweep: one periodic recalculation per community (budgets regenerate as
+    charges leave the window, without new events), and lost requests sent again."""
+    from budgets.tasks import recalculate_periodic
+
+    resend_stale_requests()
+    ids = list(Community.objects.values_list("pk", flat=True))
+    for community_id in ids:
+        recalculate_periodic.delay(community_id)
+    return len(ids)
+
+
+def resend_stale_requests() -> int:
+    """Re-send recalculations whose task was lost (pending for too long)."""
+    cutoff = timezone.now() - STALE_PENDING
+    stale = list(
+        RecalcFlag.objects.filter(
+            Q(pending=True, requested_at__lt=cutoff) | Q(full_requested_at__lt=cutoff)
+        ).values_list("community_id", flat=True)
+    )
+    RecalcFlag.objects.filter(community_id__in=stale).update(pending=False)
+    return sum(request_recalculation(community_id=pk) for pk in stale)
+
+
+# --- Notices --------------------------------------------------------------------------------
+
+
+def email_notices(*, notice_ids: Sequence[int]) -> int:
+    """Send the e-mail copy of private nudges, once each (``emailed_at`` marks it sent)."""
+    sent = 0
+    for notice_id in notice_ids:
+        with transaction.atomic():
+            notice = (
+                Notice.objects.select_for_update(of=("self",))
+                .select_related("membership__user", "community")
+                .filter(pk=notice_id, emailed_at__isnull=True)
+                .first()
+            )
+            if notice is None or notice.membership.user is None:
+                continue
+            address = notice.membership.user.email
+            if not address:
+                continue
+            link = f"{settings.SITE_URL}/c/{notice.community.slug}/my-budget/"
+            send_mail(
+                subject=notice.title,
+                message=f"{notice.body}\n\nSee your budget explained: {link}\n",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[address],
+            )
+            notice.emailed_at = timezone.now()
+            notice.save(update_fields=["emailed_at"])
+            sent += 1
+    return sent

@@ -1,0 +1,34 @@
+"""Thin Celery wrappers over the budgets services. Tasks take ids and are idempotent."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from budgets import services
+from community.models import Community
+
+
+@shared_task(name="budgets.recalculate", ignore_result=True)
+def recalculate_budgets(community_id: int) -> None:
+    """The coalesced recalculation of one community (dirty members, or all after a policy
+    change). Enqueued only by ``services.request_recalculation``."""
+    services.run_pending_recalculation(community_id=community_id)
+
+
+@shared_task(name="budgets.recalculate_periodic", ignore_result=True)
+def recalculate_periodic(community_id: int) -> None:
+    community = Community.objects.filter(pk=community_id).first()
+    if community is not None:
+        services.recalculate_periodically(community=community)
+
+
+@shared_task(name="budgets.regenerate_all", ignore_result=True)
+def regenerate_all() -> int:
+    """Beat: fan out one periodic recalculation per community (budgets regenerate as charges
+    leave the window, without new events) and re-send recalculations whose task was lost."""
+    return services.regenerate_budgets()
+
+
+@shared_task(name="budgets.email_notices", ignore_result=True)
+def email_notices(notice_ids: list[int]) -> int:
+    return services.email_notices(notice_ids=notice_ids)

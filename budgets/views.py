@@ -1,0 +1,257 @@
+"""Pages: *My budget* (the member's budget explained), a member's page for moderators, the
+moderator table, the appeals queue and the policy editor."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from budgets import services
+from budgets.access import (
+    get_appeal_for_moderator,
+    get_budget_member_for_user,
+    get_charge_for_user,
+    get_own_membership,
+)
+from budgets.explain import charge_line, explain_budget, moderator_extras, pending_appeals_count
+from budgets.forgiveness import ACTION_TIERS, Action
+from budgets.forms import AppealForm, DecisionForm, GraceForm, PolicyForm
+from budgets.models import Appeal, AppealStatus, ForgivenessKind, MemberBudget, Notice
+from budgets.models.snapshots import DEFAULT_SORT, SORTS, TIER_CHOICES
+from community.access import CommunityAccess, get_community_for_user
+from community.http import AuthedHttpRequest
+from community.models import Membership
+from community.services import ServiceError
+
+PAGE_SIZE = 50
+
+
+def _budget_page(
+    request: AuthedHttpRequest, access: CommunityAccess, membership: Membership
+) -> HttpResponse:
+    own = access.membership is not None and access.membership.pk == membership.pk
+    context: dict[str, object] = {
+        "access": access,
+        "community": access.community,
+        "membership": membership,
+        "own": own,
+        "explained": explain_budget(membership=membership),
+        "appeal_form": AppealForm(),
+        "grace_form": GraceForm(),
+        "action_labels": Action.LABELS,
+    }
+    if access.is_moderator:
+        context.update(moderator_extras(membership=membership))
+    return render(request, "budgets/member_budget.html", context)
+
+
+@login_required
+def my_budget(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access, membership = get_own_membership(request.user, slug)
+    return _budget_page(request, access, membership)
+
+
+@login_required
+def member_budget(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access, membership = get_budget_member_for_user(request.user, slug, pk)
+    return _budget_page(request, access, membership)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appeal_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """File an appeal: the form inline (htmx) or on its own page (without JavaScript); a
+    POST returns the charge's updated line."""
+    access, charge = get_charge_for_user(request.user, slug, pk, appeal=True)
+    assert access.membership is not None  # the charge's own member, checked above
+    form = AppealForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.file_appeal(
+                charge=charge,
+                membership=access.membership,
+                statement=form.cleaned_data["statement"],
+            )
+        except ServiceError as exc:
+            error = str(exc)
+        else:
+            if not request.htmx:
+                messages.success(request, "Your appeal is filed. A moderator will answer it.")
+                return redirect("budgets:my-budget", slug=slug)
+            form = AppealForm()
+    context = {
+        "access": access,
+        "community": access.community,
+        "line": charge_line(charge=charge),
+        "own": True,
+        "appeal_form": form,
+        "appeal_error": error,
+        "show_form": request.method == "GET" or bool(form.errors) or bool(error),
+    }
+    status = 400 if (form.errors or error) else 200
+    if request.htmx:
+        return render(request, "budgets/member_budget.html#charge-row", context, status=status)
+    return render(request, "budgets/appeal.html", context, status=status)
+
+
+@login_required
+@require_POST
+def forgive_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    _, charge = get_charge_for_user(request.user, slug, pk, forgive=True)
+    form = GraceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.forgive_charges(
+                charges=[charge],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+                kind=ForgivenessKind.GRACE,
+            )
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Forgiven. The budget is recalculated in a moment.")
+    else:
+        messages.error(request, "Give a reason the member can read.")
+    url = reverse("budgets:member", kwargs={"slug": slug, "pk": charge.membership_id})
+    if request.htmx:
+        return HttpResponseClientRedirect(url)
+    return redirect(url)
+
+
+@login_required
+def budget_table(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = get_community_for_user(request.user, slug, moderate=True)
+    tier = request.GET.get("tier", "")
+    tier = tier if tier in dict(TIER_CHOICES) else ""
+    sort = request.GET.get("sort", DEFAULT_SORT)
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    query = request.GET.get("q", "").strip()[:100]
+    rows = MemberBudget.objects.for_table(access.community, tier=tier, query=query, sort=sort)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "access": access,
+        "community": access.community,
+        "page": page,
+        "tier": tier,
+        "sort": sort,
+        "query": query,
+        "tiers": TIER_CHOICES,
+        "sorts": [
+            ("ratio", "Least room first"),
+            ("-ratio", "Most room first"),
+            ("-spent", "Most spent"),
+            ("-activity", "Most active"),
+            ("name", "Name"),
+        ],
+    }
+    if request.htmx:
+        return render(request, "budgets/table.html#budget-table", context)
+    context["notices"] = Notice.objects.for_moderators(access.community).select_related(
+        "membership"
+    )[:8]
+    context["pending_appeals"] = pending_appeals_count(community_id=access.community.pk)
+    return render(request, "budgets/table.html", context)
+
+
+@login_required
+def appeals_queue(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = get_community_for_user(request.user, slug, moderate=True)
+    appeals = (
+        Appeal.objects.filter(community=access.community)
+        .select_related("charge", "membership", "decided_by")
+        .order_by("-status", "filed_at")
+    )
+    pending = [a for a in appeals if a.status == AppealStatus.PENDING]
+    decided = [a for a in appeals if a.status != AppealStatus.PENDING][:50]
+    return render(
+        request,
+        "budgets/appeals.html",
+        {
+            "access": access,
+            "community": access.community,
+            "pending": pending,
+            "decided": decided,
+            "form": DecisionForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def decide_appeal(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access, appeal = get_appeal_for_moderator(request.user, slug, pk)
+    form = DecisionForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            appeal = services.decide_appeal(
+                appeal=appeal,
+                uphold=form.cleaned_data["decision"] == "uphold",
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ServiceError as exc:
+            error = str(exc)
+    if not request.htmx:
+        if error or form.errors:
+            messages.error(request, error or "Choose a decision and give a reason.")
+        return redirect("budgets:appeals", slug=slug)
+    status = 400 if (error or form.errors) else 200
+    context = {
+        "access": access,
+        "community": access.community,
+        "appeal": appeal,
+        "form": form if status == 400 else DecisionForm(),
+        "error": error,
+    }
+    return render(request, "budgets/appeals.html#appeal-row", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def policy_editor(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = get_community_for_user(request.user, slug, moderate=True)
+    policy = services.get_policy(community=access.community)
+    form = PolicyForm(request.POST or None, policy=policy)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.update_policy(
+                    community=access.community,
+                    changes=form.changes(),
+                    by=request.user,
+                    note=form.cleaned_data["note"],
+                )
+            except services.PolicyError as exc:
+                for field, message in exc.errors.items():
+                    form.add_error(field if field in form.fields else None, message)
+            else:
+                messages.success(
+                    request, "Policy saved as a new version. Every budget is being recalculated."
+                )
+                return redirect("budgets:policy", slug=slug)
+        status = 400
+    return render(
+        request,
+        "budgets/policy.html",
+        {
+            "access": access,
+            "community": access.community,
+            "policy": policy,
+            "form": form,
+            "versions": access.community.forgiveness_policy_versions.select_related("created_by")[
+                :20
+            ],
+            "action_tiers": ACTION_TIERS,
+        },
+        status=status,
+    )
