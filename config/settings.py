@@ -201,6 +201,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-domain-events": {"task": "community.dispatch_domain_events", "schedule": 30.0},
     "prune-domain-events": {"task": "community.prune_domain_events", "schedule": 3600.0},
     "worker-heartbeat": {"task": "community.heartbeat", "schedule": 60.0},
+    # Cooldowns end by a task scheduled at their end; this sweep catches any whose task was lost.
+    "incidents-sweep-cooldowns": {"task": "incidents.sweep_cooldowns", "schedule": 60.0},
     # Clause SLOs: status snapshots and burn-rate alerts (ingest also queues one, coalesced).
     "evaluate-clauses": {"task": "community.evaluate_clauses", "schedule": 60.0},
     "prune-clause-snapshots": {"task": "community.prune_clause_snapshots", "schedule": 86400.0},
@@ -239,8 +241,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    # Several serializers have a field called "kind"; give the space kinds a stable name.
-    "ENUM_NAME_OVERRIDES": {"SpaceKindEnum": "community.models.SpaceKind"},
+    # Several serializers share field names ("kind", "severity") with different choices: give
+    # each enum a stable name after its meaning.
+    "ENUM_NAME_OVERRIDES": {
+        "SpaceKindEnum": "community.models.SpaceKind",
+        "IncidentSeverityEnum": "incidents.models.SevLevel",
+    },
 }
 
 # --- Logging --------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from config import ops
 
 api_v1 = [
     path("", include("community.api_urls")),
+    path("", include("incidents.api_urls")),
     path("", include("budgets.api_urls")),
     path("", include("integrations.api_urls")),
 ]
@@ -31,6 +32,7 @@ urlpatterns = [
         ),
         name="api-docs",
     ),
+    path("", include("incidents.urls")),
     path("", include("budgets.urls")),
     path("", include("integrations.urls")),
     path("", include("community.urls")),

@@ -5,3 +5,12 @@ from django.apps import AppConfig
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
+
+    def ready(self) -> None:
+        from community.domain_events import subscribe
+        from incidents import demo, metrics, services
+
+        subscribe("incidents.clause_alert", services.handle_clause_alert)
+        subscribe("incidents.forum_attempt", services.record_forum_attempt)
+        demo.register()
+        metrics.register()

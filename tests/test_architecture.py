@@ -49,6 +49,7 @@ PURE_MODULES = [
     "community/slo.py",
     "community/sparkline.py",
     "community/openslo.py",
+    "incidents/rules.py",
     "budgets/forgiveness.py",
     "integrations/signing.py",
 ]

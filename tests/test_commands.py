@@ -32,6 +32,16 @@ from community.models import (
     Membership,
     Space,
 )
+from incidents.models import (
+    Cooldown,
+    Incident,
+    IncidentReport,
+    IncidentRole,
+    Runbook,
+    RunbookStep,
+    StepRun,
+    TimelineEntry,
+)
 from integrations.models import DiscourseConnection, WebhookAttempt, WebhookDelivery
 
 
@@ -108,6 +118,15 @@ def _census() -> tuple[int, ...]:
         ClauseSnapshot.objects.count(),
         ClauseAlert.objects.count(),
         DomainEvent.objects.filter(type="contract.published").count(),
+        Runbook.objects.count(),
+        RunbookStep.objects.count(),
+        Incident.objects.count(),
+        IncidentRole.objects.count(),
+        TimelineEntry.objects.count(),
+        Cooldown.objects.count(),
+        StepRun.objects.count(),
+        IncidentReport.objects.count(),
+        DomainEvent.objects.count(),
         # Forgiveness budgets (step 30)
         Charge.objects.count(),
         Forgiveness.objects.count(),
@@ -140,6 +159,16 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert Clause.objects.live().filter(community=demo_community).count() >= 4
     tiers = set(ClauseSnapshot.objects.filter(scope="").values_list("tier", flat=True))
     assert tiers - {"healthy"}, "at least one clause is not healthy"
+    assert set(demo_community.incidents.values_list("status", flat=True)) == {
+        "resolved",
+        "mitigating",
+    }
+    assert demo_community.runbooks.count() == 2
+    assert demo_community.cooldowns.active().count() == 1
+    assert demo_community.incident_reports.filter(source="member_report").exists()
+    resolved = demo_community.incidents.get(status="resolved")
+    assert resolved.cost_bad_events is not None
+    assert resolved.facilitator_at and resolved.first_cooldown_at and resolved.resolved_at
     # Budgets: every tier is shown, the member has a story, appeals in every state.
     budget_tiers = set(
         MemberBudget.objects.filter(community=demo_community).values_list("tier", flat=True)

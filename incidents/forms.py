@@ -1,0 +1,161 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from community.models import Community, Membership, Space, SpaceKind
+from incidents.models import CooldownMode, RoleKind, SevLevel, StepKind
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(
+        max_length=200, help_text="What is happening, not who: “Proposals: the vote got heated”."
+    )
+    severity = forms.ChoiceField(choices=SevLevel.choices, initial=SevLevel.SEV3)
+    spaces = forms.ModelMultipleChoiceField(queryset=Space.objects.none(), required=False)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["spaces"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
+
+
+class MemberChoiceField(forms.ModelChoiceField[Membership]):
+    def label_from_instance(self, obj: Membership) -> str:
+        return obj.display_name
+
+
+class OfferForm(forms.Form):
+    membership = MemberChoiceField(queryset=Membership.objects.none(), label="Facilitator")
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = (  # type: ignore[attr-defined]
+            Membership.objects.moderators().filter(community=community, user__isnull=False)
+        )
+
+
+class RoleForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[c for c in RoleKind.choices if c[0] != RoleKind.FACILITATOR], label="Role"
+    )
+    membership = MemberChoiceField(queryset=Membership.objects.none(), label="Person")
+
+    def __init__(self, *args: Any, community: Community, people: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = people  # type: ignore[attr-defined]
+
+
+class CooldownForm(forms.Form):
+    space = forms.ModelChoiceField(queryset=Space.objects.none())
+    mode = forms.ChoiceField(choices=CooldownMode.choices, initial=CooldownMode.SLOW_MODE)
+    slow_mode_seconds = forms.IntegerField(
+        min_value=1, required=False, initial=120, label="Slow mode interval (seconds)"
+    )
+    duration_minutes = forms.IntegerField(min_value=1, initial=120, label="For (minutes)")
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["space"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
+
+
+class ExtendForm(forms.Form):
+    extra_minutes = forms.IntegerField(min_value=1, initial=30, label="Extend by (minutes)")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Note")
+
+
+class ReportForm(forms.Form):
+    space = forms.ModelChoiceField(queryset=Space.objects.none(), label="Which space?")
+    message = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=2000,
+        label="What are you seeing? (optional)",
+    )
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["space"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
+
+
+class DetailsForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    severity = forms.ChoiceField(choices=SevLevel.choices)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    spaces = forms.ModelMultipleChoiceField(queryset=Space.objects.none(), required=False)
+    parties = forms.CharField(
+        required=False,
+        help_text="Names of the members involved, separated by commas. Parties, not culprits.",
+    )
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.community = community
+        self.fields["spaces"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
+
+    def clean_parties(self) -> list[Membership]:
+        names = [n.strip() for n in self.cleaned_data["parties"].split(",") if n.strip()]
+        found = {
+            m.display_name: m
+            for m in Membership.objects.filter(community=self.community, display_name__in=names)
+        }
+        unknown = [n for n in names if n not in found]
+        if unknown:
+            raise forms.ValidationError(f"Not members here: {', '.join(unknown)}.")
+        return [found[n] for n in dict.fromkeys(names)]
+
+
+class RunbookForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="e.g. “Runbook C: Newcomer welcome”.")
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="When to use it"
+    )
+
+
+class StepForm(forms.Form):
+    """One form for every kind; fields a kind does not use are ignored by the service."""
+
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=StepKind.choices)
+    duration_minutes = forms.IntegerField(required=False, min_value=1, label="Cooldown minutes")
+    mode = forms.ChoiceField(choices=CooldownMode.choices, required=False)
+    slow_mode_seconds = forms.IntegerField(required=False, min_value=1)
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Notice or message; {facilitator}, {runbook}, {space}, {ends_at}, {name}.",
+    )
+    after_minutes = forms.IntegerField(required=False, min_value=1, label="Check in after (min)")
+    every_minutes = forms.IntegerField(required=False, min_value=1, label="Re-check every (min)")
+    only_severities = forms.MultipleChoiceField(
+        choices=SevLevel.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Only for these severities",
+    )
+    only_space_kinds = forms.MultipleChoiceField(
+        choices=SpaceKind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Only in these kinds of space",
+    )
+
+    CONFIG_FIELDS = (
+        "duration_minutes",
+        "mode",
+        "slow_mode_seconds",
+        "text",
+        "after_minutes",
+        "every_minutes",
+    )
+
+    def config(self) -> dict[str, Any]:
+        return {
+            k: self.cleaned_data[k]
+            for k in self.CONFIG_FIELDS
+            if self.cleaned_data.get(k) not in (None, "")
+        }

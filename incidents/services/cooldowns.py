@@ -1,0 +1,300 @@
+"""Cooldowns on spaces: start, extend, lift, expire on time; and whether a space is calm."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from community.domain_events import record_domain_event
+from community.models import Community, ConductEvent, Space
+from community.services import ServiceError
+from community.vocabulary import ACTIVITY_KINDS, FRICTION_KINDS
+from incidents import rules
+from incidents.models import (
+    Cooldown,
+    CooldownEndReason,
+    CooldownMode,
+    Incident,
+    IncidentStatus,
+    StepRun,
+    TimelineKind,
+)
+from incidents.services.common import (
+    MAX_SLOW_MODE_SECONDS,
+    Actor,
+    _entry,
+    _iso,
+    _locked,
+    _save,
+    cooldown_payload,
+    settings_for,
+    space_payload,
+)
+from incidents.services.lifecycle import _transition
+
+logger = logging.getLogger(__name__)
+
+# --- Cooldowns ------------------------------------------------------------------------------
+
+
+def start_cooldown(
+    *,
+    community: Community,
+    space: Space,
+    mode: str,
+    ends_at: datetime | None,
+    actor: Actor,
+    slow_mode_seconds: int | None = None,
+    incident: Incident | None = None,
+    expected_version: int | None = None,
+    step_run: StepRun | None = None,
+) -> Cooldown:
+    if space.community_id != community.pk:
+        raise ServiceError("That space belongs to another community; a cooldown stays at home.")
+    if mode not in CooldownMode.values:
+        raise ServiceError("Choose slow mode or read-only.")
+    if mode == CooldownMode.SLOW_MODE:
+        if not slow_mode_seconds or not 0 < slow_mode_seconds <= MAX_SLOW_MODE_SECONDS:
+            raise ServiceError(
+                f"Slow mode needs an interval between 1 and {MAX_SLOW_MODE_SECONDS} seconds."
+            )
+    else:
+        slow_mode_seconds = None
+    now = timezone.now()
+    _check_end(community, ends_at, now)
+    assert ends_at is not None
+    with transaction.atomic():
+        inc = None
+        if incident is not None:
+            inc = _locked(incident.pk, expected_version)
+            if inc.community_id != community.pk:
+                raise ServiceError("That incident belongs to another community.")
+            if not inc.is_open:
+                raise ServiceError("This incident is no longer open.")
+        active = Cooldown.objects.select_for_update().filter(space=space, ended_at__isnull=True)
+        existing = active.first()
+        if existing is not None:
+            raise ServiceError(
+                f"{space.name} already has an active cooldown until "
+                f"{existing.ends_at:%Y-%m-%d %H:%M} UTC; extend that one instead."
+            )
+        try:
+            with transaction.atomic():
+                cooldown = Cooldown.objects.create(
+                    community=community,
+                    space=space,
+                    incident=inc,
+                    step_run=step_run,
+                    mode=mode,
+                    slow_mode_seconds=slow_mode_seconds,
+                    starts_at=now,
+                    ends_at=ends_at,
+                    started_by=actor.user,
+                    started_by_label=actor.name,
+                )
+        except IntegrityError:
+            raise ServiceError(f"{space.name} already has an active cooldown.") from None
+        record_domain_event(
+            community=community, type="cooldown.started", payload=cooldown_payload(cooldown)
+        )
+        if inc is not None:
+            if not inc.spaces.filter(pk=space.pk).exists():
+                inc.spaces.add(space)
+            fields = []
+            if inc.first_cooldown_at is None:
+                inc.first_cooldown_at = now
+                fields.append("first_cooldown_at")
+            _save(inc, *fields)
+            _entry(
+                inc,
+                TimelineKind.COOLDOWN,
+                f"Cooldown started on {space.name}: {cooldown.describe()} until "
+                f"{ends_at:%H:%M} UTC.",
+                actor,
+                data={"cooldown_id": cooldown.pk},
+            )
+            if inc.status == IncidentStatus.DECLARED:
+                _transition(inc, IncidentStatus.MITIGATING, actor, reason="A cooldown is on.")
+        transaction.on_commit(lambda: _schedule_end(cooldown.pk, ends_at))
+    return cooldown
+
+
+def _check_end(community: Community, ends_at: datetime | None, now: datetime) -> None:
+    if ends_at is None:
+        raise ServiceError("A cooldown needs an end: every restriction is timed.")
+    if ends_at <= now:
+        raise ServiceError("The end must be in the future.")
+    limit = settings_for(community).max_cooldown_minutes
+    if ends_at - now > timedelta(minutes=limit):
+        raise ServiceError(
+            f"That is longer than this community's maximum cooldown of "
+            f"{rules.humanize_duration(timedelta(minutes=limit))}."
+        )
+
+
+def _schedule_end(cooldown_id: int, ends_at: datetime) -> None:
+    from incidents.tasks import end_cooldown
+
+    try:
+        end_cooldown.apply_async(args=(cooldown_id,), eta=ends_at)
+    except Exception:
+        # The broker is down: the periodic sweep ends the cooldown on time anyway.
+        logger.warning("could not schedule the end of cooldown %s; the sweep will", cooldown_id)
+
+
+def extend_cooldown(
+    *,
+    cooldown: Cooldown,
+    ends_at: datetime | None,
+    actor: Actor,
+    expected_version: int | None = None,
+) -> Cooldown:
+    now = timezone.now()
+    with transaction.atomic():
+        inc = _locked(cooldown.incident_id, expected_version) if cooldown.incident_id else None
+        cd = (
+            Cooldown.objects.select_for_update()
+            .select_related("space", "community")
+            .get(pk=cooldown.pk)
+        )
+        if cd.ended_at is not None:
+            raise ServiceError("This cooldown has already ended; start a new one if needed.")
+        _check_end(cd.community, ends_at, now)
+        assert ends_at is not None
+        if ends_at <= cd.ends_at:
+            raise ServiceError(
+                f"To extend, choose an end after the current one ({cd.ends_at:%H:%M} UTC). "
+                "To end it sooner, lift it."
+            )
+        old = cd.ends_at
+        cd.ends_at = ends_at
+        cd.save(update_fields=["ends_at"])
+        record_domain_event(
+            community=cd.community, type="cooldown.extended", payload=cooldown_payload(cd)
+        )
+        if inc is not None:
+            _save(inc)
+            _entry(
+                inc,
+                TimelineKind.COOLDOWN,
+                f"Cooldown on {cd.space.name} extended from {old:%H:%M} to {ends_at:%H:%M} UTC.",
+                actor,
+                data={"cooldown_id": cd.pk},
+            )
+        transaction.on_commit(lambda: _schedule_end(cd.pk, ends_at))
+    return cd
+
+
+def lift_cooldown(
+    *, cooldown: Cooldown, reason: str, actor: Actor, expected_version: int | None = None
+) -> Cooldown:
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError("Say why the cooldown is lifted early (it goes on the timeline).")
+    with transaction.atomic():
+        inc = _locked(cooldown.incident_id, expected_version) if cooldown.incident_id else None
+        return _end_cooldown(cooldown.pk, CooldownEndReason.LIFTED, actor, inc, note=reason)
+
+
+def _end_cooldown(
+    cooldown_id: int,
+    reason: str,
+    actor: Actor,
+    inc: Incident | None,
+    *,
+    note: str = "",
+    now: datetime | None = None,
+) -> Cooldown:
+    cd = (
+        Cooldown.objects.select_for_update()
+        .select_related("space", "community")
+        .get(pk=cooldown_id)
+    )
+    if cd.ended_at is not None:
+        raise ServiceError("This cooldown has already ended.")
+    cd.ended_at = now or timezone.now()
+    cd.end_reason = reason
+    cd.lift_reason = note
+    cd.save(update_fields=["ended_at", "end_reason", "lift_reason"])
+    record_domain_event(
+        community=cd.community,
+        type="cooldown.ended",
+        payload={
+            "cooldown_id": cd.pk,
+            "incident_id": cd.incident_id,
+            "space": space_payload(cd.space),
+            "mode": cd.mode,
+            "ended_at": _iso(cd.ended_at),
+            "reason": reason,
+        },
+    )
+    if inc is not None:
+        _save(inc)
+        label = CooldownEndReason(reason).label.lower()
+        _entry(
+            inc,
+            TimelineKind.COOLDOWN,
+            f"Cooldown on {cd.space.name} {label}." + (f" {note}" if note else ""),
+            actor,
+            data={"cooldown_id": cd.pk, "reason": reason},
+        )
+    return cd
+
+
+def expire_cooldown(*, cooldown_id: int) -> bool:
+    """End a cooldown whose time is up. Safe to call early, twice or after an extension: it
+    acts only on an active cooldown whose end has passed."""
+    with transaction.atomic():
+        cd = Cooldown.objects.filter(pk=cooldown_id).first()
+        if cd is None or cd.ended_at is not None or cd.ends_at > timezone.now():
+            return False
+        inc = _locked(cd.incident_id, None) if cd.incident_id else None
+        cd = Cooldown.objects.select_for_update().get(pk=cooldown_id)
+        if cd.ended_at is not None:
+            return False
+        _end_cooldown(cd.pk, CooldownEndReason.EXPIRED, Actor.system("timer"), inc, now=cd.ends_at)
+    return True
+
+
+def sweep_expired_cooldowns() -> int:
+    """End every cooldown that is past its end (in case a scheduled end was lost)."""
+    ended = 0
+    for pk in Cooldown.objects.overdue(timezone.now()).values_list("pk", flat=True):
+        ended += expire_cooldown(cooldown_id=pk)
+    return ended
+
+
+# --- Calm ------------------------------------------------------------------------------------
+
+
+def space_calm(
+    *,
+    space: Space,
+    target: str = "0.98",
+    threshold: str = "1",
+    long_minutes: int = 60,
+    short_minutes: int = 5,
+    now: datetime | None = None,
+) -> rules.CalmVerdict:
+    """Burn rate of the space over a long and a short window (by recorded time, as alerts)."""
+    now = now or timezone.now()
+    counts = []
+    for minutes in (long_minutes, short_minutes):
+        since = now - timedelta(minutes=minutes)
+        row = ConductEvent.objects.filter(
+            space=space, recorded_at__gt=since, recorded_at__lte=now
+        ).aggregate(
+            bad=Count("pk", filter=Q(kind__in=FRICTION_KINDS)),
+            total=Count("pk", filter=Q(kind__in=ACTIVITY_KINDS)),
+        )
+        counts.append(
+            rules.WindowCount(
+                hours=Decimal(minutes) / 60, bad=row["bad"] or 0, total=row["total"] or 0
+            )
+        )
+    return rules.is_calm(counts[0], counts[1], target=target, threshold=threshold)

@@ -1,0 +1,206 @@
+"""Member reports, clause-alert detection and the forum's reports back (domain-event
+subscribers)."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from community.models import Community, DomainEvent, Membership, Space
+from community.services import ServiceError
+from incidents.models import (
+    AlertResponse,
+    Cooldown,
+    DetectedBy,
+    Incident,
+    IncidentReport,
+    ReportSource,
+    ReportStatus,
+    SevLevel,
+    TimelineEntry,
+    TimelineKind,
+)
+from incidents.services.common import Actor, _check_spaces, _entry, _locked, _save, settings_for
+from incidents.services.lifecycle import declare_incident
+from incidents.services.runbooks import start_runbook
+
+# --- Reports and detection ------------------------------------------------------------------
+
+
+def report_heated_space(
+    *, community: Community, space: Space, reporter: Membership, message: str
+) -> IncidentReport:
+    _check_spaces(community, [space])
+    if reporter.community_id != community.pk:
+        raise ServiceError("Only members of this community can report here.")
+    message = message.strip()
+    if len(message) > 2000:
+        raise ServiceError("Keep the report under 2000 characters.")
+    if IncidentReport.objects.open().filter(reporter=reporter, space=space).exists():
+        raise ServiceError(f"You already reported {space.name}; the moderators have it. Thank you.")
+    return IncidentReport.objects.create(
+        community=community,
+        source=ReportSource.MEMBER,
+        space=space,
+        reporter=reporter,
+        message=message,
+    )
+
+
+def declare_from_report(
+    *, report: IncidentReport, actor: Actor, title: str = "", severity: str = ""
+) -> Incident:
+    with transaction.atomic():
+        rep = IncidentReport.objects.select_for_update().get(pk=report.pk)
+        if rep.status != ReportStatus.OPEN:
+            raise ServiceError("This report has already been handled.")
+        spaces = [rep.space] if rep.space else []
+        incident = declare_incident(
+            community=rep.community,
+            title=title
+            or f"Heated conversation in {rep.space.name if rep.space else 'the community'}",
+            severity=severity or (SevLevel.SEV3 if spaces else SevLevel.SEV2),
+            spaces=spaces,
+            summary=rep.message,
+            actor=actor,
+            detected_by=(
+                DetectedBy.CLAUSE_ALERT
+                if rep.source == ReportSource.CLAUSE_ALERT
+                else DetectedBy.MEMBER_REPORT
+            ),
+            trigger_event_ids=rep.event_ids,
+        )
+        rep.status = ReportStatus.DECLARED
+        rep.incident = incident
+        rep.handled_by = actor.user
+        rep.handled_at = timezone.now()
+        rep.save(update_fields=["status", "incident", "handled_by", "handled_at"])
+        _entry(
+            incident,
+            TimelineKind.REPORT,
+            f"Declared from a {rep.get_source_display().lower()}.",
+            actor,
+        )
+    return incident
+
+
+def dismiss_report(*, report: IncidentReport, actor: Actor) -> IncidentReport:
+    with transaction.atomic():
+        rep = IncidentReport.objects.select_for_update().get(pk=report.pk)
+        if rep.status != ReportStatus.OPEN:
+            raise ServiceError("This report has already been handled.")
+        rep.status = ReportStatus.DISMISSED
+        rep.handled_by = actor.user
+        rep.handled_at = timezone.now()
+        rep.save(update_fields=["status", "handled_by", "handled_at"])
+    return rep
+
+
+def handle_clause_alert(event: DomainEvent) -> None:
+    """Subscriber for ``clause.alert_fired``: declare a SEV3 incident on the alert's space (or
+    suggest one, if the community prefers), unless an open incident already covers it."""
+    if event.type != "clause.alert_fired":
+        return
+    community = event.community
+    payload = event.payload or {}
+    key = f"alert:{event.pk}"
+    if TimelineEntry.objects.filter(dedupe_key=key).exists():
+        return
+    if IncidentReport.objects.filter(alert_key=str(event.pk)).exists():
+        return
+    space_data = payload.get("space") or {}
+    space_id = space_data.get("id") if isinstance(space_data, dict) else None
+    space = (
+        Space.objects.filter(community=community, pk=space_id).first()
+        if isinstance(space_id, int)
+        else None
+    )
+    event_ids = [int(i) for i in payload.get("event_ids") or [] if str(i).isdigit()]
+    title = str(payload.get("clause_title") or "a clause")
+    text = (
+        f"Alert on “{title}” ({payload.get('rule', 'alert')}): burn rate "
+        f"{payload.get('burn_rate_long')} over {payload.get('long_window_hours')} h and "
+        f"{payload.get('burn_rate_short')} over {payload.get('short_window_hours')} h "
+        f"(threshold {payload.get('threshold')}); {payload.get('bad_long')} bad of "
+        f"{payload.get('total_long')} events."
+    )
+    actor = Actor.system("clause alert")
+    with transaction.atomic():
+        if space is not None:
+            existing = Incident.objects.open().filter(community=community, spaces=space).first()
+            if existing is not None:
+                inc = _locked(existing.pk, None)
+                inc.trigger_event_ids = sorted(set(inc.trigger_event_ids) | set(event_ids))
+                _save(inc, "trigger_event_ids")
+                _entry(inc, TimelineKind.ALERT, text, actor, dedupe_key=key, data=payload)
+                return
+        settings_ = settings_for(community)
+        if space is None or settings_.alert_response == AlertResponse.SUGGEST:
+            IncidentReport.objects.create(
+                community=community,
+                source=ReportSource.CLAUSE_ALERT,
+                space=space,
+                message=text,
+                alert_key=str(event.pk),
+                event_ids=event_ids,
+            )
+            return
+        incident = declare_incident(
+            community=community,
+            title=f"{space.name}: “{title}” is burning fast",
+            severity=SevLevel.SEV3,
+            spaces=[space],
+            summary=text,
+            actor=actor,
+            detected_by=DetectedBy.CLAUSE_ALERT,
+            trigger_event_ids=event_ids,
+        )
+        _entry(incident, TimelineKind.ALERT, text, actor, dedupe_key=key, data=payload)
+        runbook = settings_.auto_runbook
+        if runbook is not None and runbook.is_active:
+            start_runbook(
+                incident=incident,
+                runbook=runbook,
+                expected_version=None,
+                actor=Actor.system("auto-start (community setting)"),
+            )
+
+
+def record_forum_attempt(event: DomainEvent) -> None:
+    """Subscriber for ``forum.action_attempted``: one timeline entry per attempt."""
+    if event.type != "forum.action_attempted":
+        return
+    payload = event.payload or {}
+    incident = None
+    if payload.get("incident_id"):
+        incident = Incident.objects.filter(
+            community=event.community, pk=payload["incident_id"]
+        ).first()
+    if incident is None and payload.get("cooldown_id"):
+        cd = Cooldown.objects.filter(community=event.community, pk=payload["cooldown_id"]).first()
+        incident = cd.incident if cd else None
+    if incident is None:
+        return
+    action = str(payload.get("action", "action")).replace("_", " ")
+    attempt = payload.get("attempt", 1)
+    if payload.get("ok"):
+        text = f"Forum: {action} done (attempt {attempt})."
+    else:
+        kind = "permanent" if payload.get("permanent") else "will retry"
+        text = (
+            f"Forum: {action} failed on attempt {attempt} "
+            f"({payload.get('status_code') or 'no answer'}: {payload.get('error') or 'unknown'}; "
+            f"{kind})."
+        )
+    try:
+        with transaction.atomic():
+            _entry(
+                incident,
+                TimelineKind.FORUM,
+                text,
+                Actor.system("forum"),
+                data=payload,
+                dedupe_key=f"forum:{event.pk}",
+            )
+    except IntegrityError:
+        pass  # already recorded: subscribers may see an event twice

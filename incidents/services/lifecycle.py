@@ -1,0 +1,502 @@
+"""Declaring, updating and moving incidents along their lifecycle; roles and handoffs; notes;
+response metrics and incident cost."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from community.domain_events import record_domain_event
+from community.models import Community, ConductEvent, Membership, Space
+from community.services import ServiceError
+from incidents import cost, rules
+from incidents.models import (
+    DetectedBy,
+    FacilitatorHandoff,
+    HandoffStatus,
+    Incident,
+    IncidentRole,
+    IncidentStatus,
+    RoleKind,
+    SevLevel,
+    TimelineEntry,
+    TimelineKind,
+)
+from incidents.models.incidents import MODERATOR_ROLES
+from incidents.services.common import (
+    Actor,
+    _check_members,
+    _check_spaces,
+    _entry,
+    _locked,
+    _save,
+    _updated_event,
+    incident_payload,
+)
+
+# --- Declaring and updating -----------------------------------------------------------------
+
+
+def declare_incident(
+    *,
+    community: Community,
+    title: str,
+    severity: str,
+    actor: Actor,
+    spaces: Sequence[Space] = (),
+    summary: str = "",
+    parties: Sequence[Membership] = (),
+    detected_by: str = DetectedBy.MODERATOR,
+    trigger_event_ids: Sequence[int] = (),
+) -> Incident:
+    title = title.strip()
+    if not title:
+        raise ServiceError("Give the incident a short title (what is happening, not who).")
+    if severity not in SevLevel.values:
+        raise ServiceError(f"Severity must be one of {', '.join(SevLevel.values)}.")
+    if detected_by not in DetectedBy.values:
+        raise ServiceError(f"Unknown detection “{detected_by}”.")
+    space_list = _check_spaces(community, spaces)
+    party_list = _check_members(community, parties)
+    if severity == SevLevel.SEV3 and not space_list:
+        raise ServiceError("A SEV3 incident is about one space: choose it.")
+    with transaction.atomic():
+        incident = Incident.objects.create(
+            community=community,
+            title=title,
+            summary=summary.strip(),
+            severity=severity,
+            detected_by=detected_by,
+            declared_by=actor.user,
+            trigger_event_ids=sorted(set(trigger_event_ids)),
+        )
+        incident.spaces.set(space_list)
+        incident.parties.set(party_list)
+        where = ", ".join(s.name for s in space_list) or "the whole community"
+        _entry(
+            incident,
+            TimelineKind.DECLARED,
+            f"Declared {severity} in {where} ({incident.get_detected_by_display().lower()}).",
+            actor,
+            data={"trigger_event_ids": incident.trigger_event_ids},
+        )
+        record_domain_event(
+            community=community, type="incident.declared", payload=incident_payload(incident)
+        )
+    return incident
+
+
+def update_incident(
+    *,
+    incident: Incident,
+    expected_version: int | None,
+    actor: Actor,
+    title: str | None = None,
+    summary: str | None = None,
+    severity: str | None = None,
+    spaces: Sequence[Space] | None = None,
+    parties: Sequence[Membership] | None = None,
+) -> Incident:
+    with transaction.atomic():
+        inc = _locked(incident.pk, expected_version)
+        changes: dict[str, Any] = {}
+        fields: list[str] = []
+        if title is not None and title.strip() != inc.title:
+            if not title.strip():
+                raise ServiceError("The title cannot be empty.")
+            changes["title"] = [inc.title, title.strip()]
+            inc.title = title.strip()
+            fields.append("title")
+        if summary is not None and summary.strip() != inc.summary:
+            changes["summary"] = [inc.summary, summary.strip()]
+            inc.summary = summary.strip()
+            fields.append("summary")
+        if severity is not None and severity != inc.severity:
+            if severity not in SevLevel.values:
+                raise ServiceError(f"Severity must be one of {', '.join(SevLevel.values)}.")
+            changes["severity"] = [inc.severity, severity]
+            inc.severity = severity
+            fields.append("severity")
+        if spaces is not None:
+            new = _check_spaces(inc.community, spaces)
+            old_ids = sorted(inc.spaces.values_list("pk", flat=True))
+            new_ids = sorted(s.pk for s in new)
+            if old_ids != new_ids:
+                if inc.severity == SevLevel.SEV3 and not new:
+                    raise ServiceError("A SEV3 incident needs its space.")
+                inc.spaces.set(new)
+                changes["spaces"] = [old_ids, new_ids]
+        if parties is not None:
+            new_parties = _check_members(inc.community, parties)
+            old_ids = sorted(inc.parties.values_list("pk", flat=True))
+            new_ids = sorted(m.pk for m in new_parties)
+            if old_ids != new_ids:
+                inc.parties.set(new_parties)
+                changes["parties"] = [len(old_ids), len(new_ids)]
+        if not changes:
+            return inc
+        _save(inc, *fields)
+        _entry(
+            inc,
+            TimelineKind.UPDATED,
+            "Updated " + ", ".join(sorted(changes)) + ".",
+            actor,
+            data={k: v for k, v in changes.items() if k != "summary"},
+        )
+        public = {k: v for k, v in changes.items() if k != "parties"}
+        if public:
+            _updated_event(inc, public)
+    return inc
+
+
+def transition_incident(
+    *,
+    incident: Incident,
+    to: str,
+    expected_version: int | None,
+    actor: Actor,
+    reason: str = "",
+) -> Incident:
+    with transaction.atomic():
+        inc = _locked(incident.pk, expected_version)
+        _transition(inc, to, actor, reason=reason.strip())
+    return inc
+
+
+def _transition(inc: Incident, to: str, actor: Actor, *, reason: str = "") -> None:
+    error = rules.transition_error(inc.status, to)
+    if error:
+        raise ServiceError(error)
+    now = timezone.now()
+    fields = ["status"]
+    if to == IncidentStatus.CLOSED and inc.postmortem_required and not reason:
+        raise ServiceError(
+            "This incident consumed more than 20 % of a clause's budget, so it needs a "
+            "restorative postmortem. Until postmortems exist here, write why it can be closed."
+        )
+    stamp = {
+        IncidentStatus.MITIGATING: "mitigating_at",
+        IncidentStatus.MONITORING: "monitoring_at",
+        IncidentStatus.RESOLVED: "resolved_at",
+        IncidentStatus.CLOSED: "closed_at",
+    }[IncidentStatus(to)]
+    if getattr(inc, stamp) is None:  # a flare-up keeps the first time it was mitigated
+        setattr(inc, stamp, now)
+        fields.append(stamp)
+    old = inc.status
+    inc.status = to
+    if to == IncidentStatus.CLOSED and reason:
+        inc.close_reason = reason
+        fields.append("close_reason")
+    if to == IncidentStatus.RESOLVED:
+        _compute_cost(inc, end=now)
+        fields += ["cost_bad_events", "cost_detail", "postmortem_required"]
+    _save(inc, *fields)
+    text = f"Status {old} → {to}."
+    if reason:
+        text += f" {reason}"
+    _entry(inc, TimelineKind.STATUS, text, actor, data={"from": old, "to": to})
+    if to == IncidentStatus.RESOLVED:
+        m = incident_metrics(inc)
+        _entry(
+            inc,
+            TimelineKind.METRICS,
+            f"Time to facilitator {rules.humanize_duration(m.to_facilitator)}, to cooldown "
+            f"{rules.humanize_duration(m.to_cooldown)}, to resolution "
+            f"{rules.humanize_duration(m.to_resolution)}; {inc.cost_bad_events} bad events in "
+            "its spaces." + (" Postmortem required." if inc.postmortem_required else ""),
+            Actor.system("metrics"),
+            data={"cost_detail": inc.cost_detail},
+        )
+    _updated_event(inc, {"status": [old, to]})
+
+
+def _compute_cost(inc: Incident, *, end: datetime) -> None:
+    spaces = list(inc.spaces.all())
+    start = inc.declared_at
+    if inc.trigger_event_ids:
+        first = (
+            ConductEvent.objects.filter(pk__in=inc.trigger_event_ids)
+            .order_by("occurred_at")
+            .values_list("occurred_at", flat=True)
+            .first()
+        )
+        if first is not None and first < start:
+            start = first
+    ids = cost.bad_event_ids(spaces=spaces, start=start, end=end)
+    shares = cost.clause_shares(community=inc.community, spaces=spaces, start=start, end=end)
+    inc.cost_bad_events = len(ids)
+    inc.cost_detail = [
+        {
+            "clause_id": s.clause_id,
+            "title": s.title,
+            "share": str(s.share.quantize(Decimal("0.0001"))),
+            "percent": str((s.share * 100).quantize(Decimal("0.1"))),
+            "over_limit": s.share > rules.POSTMORTEM_SHARE,
+        }
+        for s in shares
+    ]
+    inc.postmortem_required = rules.postmortem_required(shares)
+
+
+def record_cost(*, incident: Incident) -> Incident:
+    """(Re)compute the cost of a resolved incident, e.g. once clause budgets are known."""
+    with transaction.atomic():
+        inc = _locked(incident.pk, None)
+        _compute_cost(inc, end=inc.resolved_at or timezone.now())
+        _save(inc, "cost_bad_events", "cost_detail", "postmortem_required")
+    return inc
+
+
+# --- Metrics --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentMetrics:
+    to_facilitator: timedelta | None
+    to_cooldown: timedelta | None
+    to_resolution: timedelta | None
+
+
+def incident_metrics(incident: Incident) -> IncidentMetrics:
+    return IncidentMetrics(
+        to_facilitator=rules.elapsed(incident.declared_at, incident.facilitator_at),
+        to_cooldown=rules.elapsed(incident.declared_at, incident.first_cooldown_at),
+        to_resolution=rules.elapsed(incident.declared_at, incident.resolved_at),
+    )
+
+
+@dataclass(frozen=True)
+class PeriodMetrics:
+    period: str
+    incidents: int
+    to_facilitator: timedelta | None
+    to_cooldown: timedelta | None
+    to_resolution: timedelta | None
+
+
+def metrics_by_month(incidents: Sequence[Incident]) -> list[PeriodMetrics]:
+    """Median response times per calendar month of declaration, newest first."""
+    by_month: dict[str, list[Incident]] = {}
+    for inc in incidents:
+        by_month.setdefault(inc.declared_at.strftime("%Y-%m"), []).append(inc)
+    rows = []
+    for month in sorted(by_month, reverse=True):
+        metrics = [incident_metrics(i) for i in by_month[month]]
+        rows.append(
+            PeriodMetrics(
+                period=month,
+                incidents=len(metrics),
+                to_facilitator=rules.median(m.to_facilitator for m in metrics),
+                to_cooldown=rules.median(m.to_cooldown for m in metrics),
+                to_resolution=rules.median(m.to_resolution for m in metrics),
+            )
+        )
+    return rows
+
+
+# --- Roles and the facilitator handoff ------------------------------------------------------
+
+
+def _active_role(inc: Incident, kind: str) -> IncidentRole | None:
+    return inc.roles.active().filter(kind=kind).select_related("membership").first()
+
+
+def offer_facilitator(
+    *, incident: Incident, to: Membership, expected_version: int | None, actor: Actor
+) -> FacilitatorHandoff:
+    """Offer to make ``to`` the facilitator. It takes effect when they accept; a moderator who
+    offers it to themselves has accepted by doing so."""
+    with transaction.atomic():
+        inc = _locked(incident.pk, expected_version)
+        if not inc.is_open:
+            raise ServiceError("This incident is no longer open.")
+        _check_members(inc.community, [to])
+        if not to.is_moderator or to.user_id is None:
+            raise ServiceError(
+                f"{to.display_name} cannot facilitate: facilitators are moderators with a login."
+            )
+        current = _active_role(inc, RoleKind.FACILITATOR)
+        if current is not None and current.membership_id == to.pk:
+            raise ServiceError(f"{to.display_name} is already the facilitator.")
+        if inc.handoffs.filter(status=HandoffStatus.OFFERED).exists():
+            raise ServiceError(
+                "An offer to facilitate is still waiting for an answer; withdraw it first."
+            )
+        handoff = FacilitatorHandoff.objects.create(
+            incident=inc,
+            to_membership=to,
+            from_membership=current.membership if current else None,
+            offered_by=actor.user,
+        )
+        _save(inc)
+        _entry(
+            inc,
+            TimelineKind.HANDOFF,
+            f"Offered the facilitator role to {to.display_name}.",
+            actor,
+            data={"handoff_id": handoff.pk, "to": to.pk},
+        )
+        if actor.user is not None and actor.user.pk == to.user_id:
+            _accept(inc, handoff, actor)
+    return handoff
+
+
+def respond_to_handoff(*, handoff: FacilitatorHandoff, user: User, accept: bool) -> Incident:
+    """The person offered the role accepts or declines. Only they can."""
+    with transaction.atomic():
+        inc = _locked(handoff.incident_id, None)
+        offer = FacilitatorHandoff.objects.select_for_update().get(pk=handoff.pk)
+        if offer.status != HandoffStatus.OFFERED:
+            raise ServiceError("This offer is no longer open.")
+        to = offer.to_membership
+        if to.user_id != user.pk:
+            raise ServiceError(f"Only {to.display_name} can answer this offer.")
+        actor = Actor.person(user)
+        if accept:
+            _accept(inc, offer, actor)
+        else:
+            offer.status = HandoffStatus.DECLINED
+            offer.responded_at = timezone.now()
+            offer.save(update_fields=["status", "responded_at"])
+            _save(inc)
+            _entry(inc, TimelineKind.HANDOFF, f"{to.display_name} declined to facilitate.", actor)
+    return inc
+
+
+def withdraw_handoff(
+    *, handoff: FacilitatorHandoff, expected_version: int | None, actor: Actor
+) -> Incident:
+    with transaction.atomic():
+        inc = _locked(handoff.incident_id, expected_version)
+        offer = FacilitatorHandoff.objects.select_for_update().get(pk=handoff.pk)
+        if offer.status != HandoffStatus.OFFERED:
+            raise ServiceError("This offer is no longer open.")
+        offer.status = HandoffStatus.WITHDRAWN
+        offer.responded_at = timezone.now()
+        offer.save(update_fields=["status", "responded_at"])
+        _save(inc)
+        _entry(
+            inc,
+            TimelineKind.HANDOFF,
+            f"Withdrew the offer to {offer.to_membership.display_name}.",
+            actor,
+        )
+    return inc
+
+
+def _accept(inc: Incident, offer: FacilitatorHandoff, actor: Actor) -> None:
+    now = timezone.now()
+    current = _active_role(inc, RoleKind.FACILITATOR)
+    if current is not None:
+        current.ended_at = now
+        current.save(update_fields=["ended_at"])
+    IncidentRole.objects.create(
+        incident=inc,
+        kind=RoleKind.FACILITATOR,
+        membership=offer.to_membership,
+        assigned_by=offer.offered_by,
+        assigned_at=now,
+    )
+    offer.status = HandoffStatus.ACCEPTED
+    offer.responded_at = now
+    offer.save(update_fields=["status", "responded_at"])
+    fields = []
+    if inc.facilitator_at is None:
+        inc.facilitator_at = now
+        fields.append("facilitator_at")
+    _save(inc, *fields)
+    name = offer.to_membership.display_name
+    text = (
+        f"{name} took over as facilitator from {current.membership.display_name}."
+        if current
+        else f"{name} is the facilitator."
+    )
+    _entry(inc, TimelineKind.ROLE, text, actor, data={"role": "facilitator", "to": name})
+
+
+def assign_role(
+    *,
+    incident: Incident,
+    kind: str,
+    membership: Membership | None,
+    expected_version: int | None,
+    actor: Actor,
+) -> Incident:
+    """Give a non-facilitator role to someone (or clear it with ``membership=None``)."""
+    if kind == RoleKind.FACILITATOR:
+        raise ServiceError("The facilitator role is offered and takes effect when accepted.")
+    if kind not in RoleKind.values:
+        raise ServiceError(f"Unknown role “{kind}”.")
+    with transaction.atomic():
+        inc = _locked(incident.pk, expected_version)
+        if not inc.is_open:
+            raise ServiceError("This incident is no longer open.")
+        label = RoleKind(kind).label.lower()
+        if membership is not None:
+            _check_members(inc.community, [membership])
+            if kind in MODERATOR_ROLES and not membership.is_moderator:
+                raise ServiceError(f"The {label} must be a moderator.")
+        current = _active_role(inc, kind)
+        if (
+            current is not None
+            and membership is not None
+            and current.membership_id == membership.pk
+        ):
+            raise ServiceError(f"{membership.display_name} is already the {label}.")
+        if current is None and membership is None:
+            raise ServiceError(f"Nobody is the {label}.")
+        now = timezone.now()
+        if current is not None:
+            current.ended_at = now
+            current.save(update_fields=["ended_at"])
+        if membership is not None:
+            IncidentRole.objects.create(
+                incident=inc, kind=kind, membership=membership, assigned_by=actor.user
+            )
+            text = f"{membership.display_name} is the {label}."
+        else:
+            text = f"Nobody is the {label} any more."
+        _save(inc)
+        _entry(inc, TimelineKind.ROLE, text, actor, data={"role": kind})
+    return inc
+
+
+def tick_checklist_item(*, role: IncidentRole, index: int, actor: Actor) -> IncidentRole:
+    """Tick one item of a role's checklist (the holder or a moderator; once)."""
+    with transaction.atomic():
+        inc = _locked(role.incident_id, None)
+        held = IncidentRole.objects.select_for_update().get(pk=role.pk)
+        if held.ended_at is not None:
+            raise ServiceError("This role has been handed on; its checklist is closed.")
+        if not 0 <= index < len(held.checklist):
+            raise ServiceError("No such checklist item.")
+        if index in held.done_items:
+            raise ServiceError("That item is already ticked.")
+        held.done_items = sorted({*held.done_items, index})
+        held.save(update_fields=["done_items"])
+        _save(inc)
+        _entry(
+            inc,
+            TimelineKind.ROLE,
+            f"{held.get_kind_display()} checklist: “{held.checklist[index]}” done.",
+            actor,
+        )
+    return held
+
+
+def add_note(*, incident: Incident, text: str, actor: Actor) -> TimelineEntry:
+    """Notes are appended and never change the incident's state, so they need no version."""
+    text = text.strip()
+    if not text:
+        raise ServiceError("Write something in the note.")
+    if len(text) > 5000:
+        raise ServiceError("Keep a note under 5000 characters.")
+    return _entry(incident, TimelineKind.NOTE, text, actor)
