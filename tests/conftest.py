@@ -51,6 +51,13 @@ def django_db_modify_db_settings() -> None:
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """The cast logs in with real passwords; a fast hasher keeps the suite quick. (Password
+    hashing itself is Django's, tested there; a test that needs the real hasher can override.)"""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 # --- The cast -------------------------------------------------------------------------------
 
 

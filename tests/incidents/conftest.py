@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,12 +12,6 @@ from community.models import Community, ConductEvent, Membership, Space
 from incidents import services
 from incidents.demo import RUNBOOK_A, RUNBOOK_B, _runbooks
 from incidents.models import Incident, Runbook
-
-
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings: Any) -> None:
-    """The cast logs in with real passwords; a fast hasher keeps these tests quick."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
