@@ -216,6 +216,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "integrations-sweep-outbound": {"task": "integrations.sweep_outbound", "schedule": 60.0},
 }
 
+# --- Integrations -------------------------------------------------------------------------
+# Outbound webhooks and forum calls may reach private or loopback addresses only when this is on
+# (development and tests use local fakes); in production they are refused
+# (integrations/addresses.py).
+INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES = env_bool(
+    "INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG
+)
+
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

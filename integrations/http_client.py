@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from integrations.addresses import InternalAddressError, check_public_url
+
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 USER_AGENT = "CommunitySRE/1.0"
 
@@ -81,6 +83,7 @@ class DiscourseClient:
         self._client.close()
 
     def request(self, method: str, path: str, *, json_body: dict[str, Any] | None = None) -> Reply:
+        _refuse_internal(self.base_url)
         try:
             response = self._client.request(method, path, json=json_body)
         except httpx.TimeoutException:
@@ -105,6 +108,13 @@ class DiscourseClient:
         return self.request("GET", path).data
 
 
+def _refuse_internal(url: str) -> None:
+    try:
+        check_public_url(url)
+    except InternalAddressError as exc:
+        raise ForumError(f"refused: {exc}", status_code=None, permanent=True) from None
+
+
 def post_signed(
     url: str,
     body: bytes,
@@ -114,6 +124,7 @@ def post_signed(
     transport: httpx.BaseTransport | None = None,
 ) -> int:
     """POST an already-serialised, already-signed body; returns the status code or raises."""
+    _refuse_internal(url)
     try:
         with httpx.Client(timeout=timeout, transport=transport) as client:
             response = client.post(

@@ -33,6 +33,7 @@ from community.models import Community, ConductEvent, DomainEvent, Space, SpaceK
 from community.services import ServiceError, ingest_events, upsert_identities, upsert_spaces
 from community.vocabulary import EventKind
 from integrations import discourse_payloads as payloads
+from integrations.addresses import InternalAddressError, check_public_url
 from integrations.http_client import DiscourseClient, ForumError, dumps, post_signed
 from integrations.models import (
     MIN_SECRET_LENGTH,
@@ -89,7 +90,15 @@ def _clean_base_url(base_url: str) -> str:
         raise ServiceError("The forum address must start with https:// (or http://).")
     if parts.query or parts.fragment:
         raise ServiceError("The forum address must not carry a query or fragment.")
+    _refuse_internal(value, "forum")
     return value
+
+
+def _refuse_internal(url: str, what: str) -> None:
+    try:
+        check_public_url(url, unresolvable_ok=True)
+    except InternalAddressError as exc:
+        raise ServiceError(f"The {what} address must be public: {exc}.") from None
 
 
 def connect_discourse(
@@ -804,6 +813,7 @@ def create_subscription(
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ServiceError("The webhook address must be an http(s) URL.")
+    _refuse_internal(url.strip(), "webhook")
     if len(secret) < MIN_SECRET_LENGTH:
         raise ServiceError(f"The secret must be at least {MIN_SECRET_LENGTH} characters.")
     types = sorted(set(event_types))
