@@ -20,34 +20,13 @@ from budgets.models import (
     NoticeAudience,
     TierTransition,
 )
-from community.models import Community, DomainEvent, ExternalIdentity, Membership
+from community.domain_events import record_domain_events
+from community.models import Community, ExternalIdentity, Membership
 
 logger = logging.getLogger(__name__)
 
 TIER_CHANGED = "budget.tier_changed"
 MEMBER_COOLDOWN = "budget.member_cooldown"
-
-
-def record_domain_events(
-    *, community: Community, events: Sequence[tuple[str, dict[str, Any]]]
-) -> None:
-    """Record many outbox rows at once (a bulk form of ``record_domain_event``), with one
-    dispatch enqueued after commit instead of one per row."""
-    if not events:
-        return
-    DomainEvent.objects.bulk_create(
-        [DomainEvent(community=community, type=type_, payload=payload) for type_, payload in events]
-    )
-    transaction.on_commit(_enqueue_dispatch)
-
-
-def _enqueue_dispatch() -> None:
-    from community.tasks import dispatch_domain_events
-
-    try:
-        dispatch_domain_events.delay()
-    except Exception:
-        logger.warning("could not enqueue domain-event dispatch; the periodic sweep will")
 
 
 def record_transitions(

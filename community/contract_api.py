@@ -37,10 +37,11 @@ from community.contract_serializers import (
     PublishInSerializer,
     VersionOutSerializer,
 )
+from community.domain_events import space_payload
 from community.models import ApiKey, Clause, ClauseSnapshot, Community, ContractVersion
 from community.serializers import flatten_errors
 from community.services import ServiceError
-from community.slo_service import exact, space_payload
+from community.slo_service import exact
 
 CLAUSE_EXAMPLE = {
     "title": "Disagree without hostility",

@@ -14,7 +14,7 @@ Two mechanisms, both owned here so that apps above the spine never import each o
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from community.models import Community, DomainEvent
+from community.models import Community, DomainEvent, Space
 
 logger = logging.getLogger(__name__)
 
@@ -42,11 +42,36 @@ def subscribers() -> dict[str, Subscriber]:
     return dict(_subscribers)
 
 
+def space_payload(space: Space | None) -> dict[str, Any] | None:
+    """The ``space`` object of domain-event payloads (docs/domain-events.md): enough for the forum
+    adapter to know, without a query, whether the space lives on a connected forum."""
+    if space is None:
+        return None
+    return {
+        "id": space.pk,
+        "name": space.name,
+        "kind": space.kind,
+        "source": space.source,
+        "external_id": space.external_id,
+    }
+
+
 def record_domain_event(*, community: Community, type: str, payload: dict[str, Any]) -> DomainEvent:
     """Record that something happened, in the caller's transaction; delivered after commit."""
-    event = DomainEvent.objects.create(community=community, type=type, payload=payload)
+    return record_domain_events(community=community, events=[(type, payload)])[0]
+
+
+def record_domain_events(
+    *, community: Community, events: Sequence[tuple[str, dict[str, Any]]]
+) -> list[DomainEvent]:
+    """Record several (type, payload) events in one insert, with one dispatch after commit."""
+    if not events:
+        return []
+    rows = DomainEvent.objects.bulk_create(
+        [DomainEvent(community=community, type=type_, payload=payload) for type_, payload in events]
+    )
     transaction.on_commit(_enqueue_dispatch)
-    return event
+    return rows
 
 
 def _enqueue_dispatch() -> None:

@@ -31,7 +31,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from community.domain_events import conduct_events_recorded, record_domain_event
+from community.domain_events import conduct_events_recorded, record_domain_event, space_payload
 from community.models import (
     Clause,
     ClauseAlert,
@@ -64,19 +64,6 @@ SIX_PLACES = Decimal("0.000001")
 
 def scope_of(space_id: int | None) -> str:
     return COMMUNITY_SCOPE if space_id is None else str(space_id)
-
-
-def space_payload(space: Space | None) -> dict[str, Any] | None:
-    """The ``space`` object of domain-event payloads (docs/domain-events.md)."""
-    if space is None:
-        return None
-    return {
-        "id": space.pk,
-        "name": space.name,
-        "kind": space.kind,
-        "source": space.source,
-        "external_id": space.external_id,
-    }
 
 
 def exact(value: Decimal) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from community import slo
 from community.slo import ONE, ZERO, as_decimal
 
 # --- Lifecycle ------------------------------------------------------------------------------
@@ -63,13 +64,12 @@ class WindowCount:
 
 
 def burn_rate(bad: int, total: int, target: Decimal | str) -> Decimal:
-    """``(B_w / T_w) / (1 - target)``; 0 when the window holds no events (DESIGN §3.1)."""
+    """The clause math's burn rate (``community.slo.burn_rate``, DESIGN §3.1), with the target
+    checked, since a runbook step's target is typed in by a moderator."""
     t = as_decimal(target)
     if not ZERO < t < ONE:
         raise ValueError("target must be between 0 and 1")
-    if total <= 0:
-        return ZERO
-    return (Decimal(bad) / Decimal(total)) / (ONE - t)
+    return slo.burn_rate(t, total, bad)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from community.domain_events import record_domain_event
+from community.domain_events import record_domain_event, space_payload
 from community.models import Community, Membership, Space
 from community.services import ServiceError
 from incidents.models import (
@@ -72,16 +72,6 @@ class Actor:
 
 def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat() if value is not None else None
-
-
-def space_payload(space: Space) -> dict[str, Any]:
-    return {
-        "id": space.pk,
-        "name": space.name,
-        "kind": space.kind,
-        "source": space.source,
-        "external_id": space.external_id,
-    }
 
 
 def incident_payload(incident: Incident) -> dict[str, Any]:

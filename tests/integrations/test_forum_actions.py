@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from community.domain_events import dispatch_pending, record_domain_event
+from community.domain_events import dispatch_pending, record_domain_event, space_payload
 from community.models import Community, DomainEvent, Space, SpaceKind
 from integrations import services
 from integrations.models import ActionStatus, DiscourseConnection, ForumAction, ForumActionAttempt
@@ -25,16 +25,6 @@ def topic(community: Community) -> Space:
         source="discourse",
         external_id="topic:46582",
     )
-
-
-def space_payload(space: Space) -> dict[str, Any]:
-    return {
-        "id": space.pk,
-        "name": space.name,
-        "kind": space.kind,
-        "source": space.source,
-        "external_id": space.external_id,
-    }
 
 
 def cooldown(space: Space, type_: str = "cooldown.started", **changes: Any) -> dict[str, Any]:
