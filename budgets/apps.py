@@ -8,7 +8,7 @@ class BudgetsConfig(AppConfig):
     verbose_name = "Forgiveness budgets"
 
     def ready(self) -> None:
-        from budgets import demo, metrics
+        from budgets import demo, metrics, tasks  # noqa: F401 - tasks registers the tasks
         from budgets.receivers import on_conduct_events_recorded
         from community.domain_events import conduct_events_recorded
 

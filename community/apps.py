@@ -15,6 +15,7 @@ class CommunityConfig(AppConfig):
             metrics,
             schema,
             slo_service,
+            tasks,  # registers the tasks, which community.jobs enqueues by name
         )
 
         metrics.register()

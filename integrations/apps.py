@@ -9,7 +9,7 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from community.domain_events import subscribe
-        from integrations import demo, services
+        from integrations import demo, services, tasks  # noqa: F401 - registers tasks
 
         subscribe("integrations", services.on_domain_event)
         demo.register()
