@@ -21,12 +21,9 @@ from budgets.models import (
     TierTransition,
 )
 from community.domain_events import record_domain_events
-from community.models import Community, ExternalIdentity, Membership
+from community.models import Community, DomainEventType, ExternalIdentity, Membership
 
 logger = logging.getLogger(__name__)
-
-TIER_CHANGED = "budget.tier_changed"
-MEMBER_COOLDOWN = "budget.member_cooldown"
 
 
 def record_transitions(
@@ -40,7 +37,7 @@ def record_transitions(
     names = {t.membership_id: name for t, name in transitions}
     notices: list[Notice] = []
     cooldowns: list[MemberCooldown] = []
-    events: list[tuple[str, dict[str, Any]]] = []
+    events: list[tuple[DomainEventType, dict[str, Any]]] = []
     cooling = [t for t in created if Action.MEMBER_COOLDOWN in t.actions]
     identities = _identities_of([t.membership_id for t in cooling])
     for transition in created:
@@ -65,13 +62,13 @@ def record_transitions(
                     ),
                 )
                 cooldowns.append(cooldown)
-        events.append((TIER_CHANGED, tier_changed_payload(transition, name)))
+        events.append((DomainEventType.BUDGET_TIER_CHANGED, tier_changed_payload(transition, name)))
     if cooldowns:
         MemberCooldown.objects.bulk_create(cooldowns)
         for cooldown in cooldowns:
             events.append(
                 (
-                    MEMBER_COOLDOWN,
+                    DomainEventType.BUDGET_MEMBER_COOLDOWN,
                     {
                         "membership_id": cooldown.membership_id,
                         "identities": identities.get(cooldown.membership_id, []),

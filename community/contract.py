@@ -22,6 +22,7 @@ from community.models import (
     Community,
     Contract,
     ContractVersion,
+    DomainEventType,
     Membership,
     Space,
     default_policy,
@@ -219,7 +220,7 @@ def publish_contract(
             backfill_history(clause=clause, points=days)
         record_domain_event(
             community=community,
-            type="contract.published",
+            type=DomainEventType.CONTRACT_PUBLISHED,
             payload={
                 "version": version.number,
                 "version_id": version.pk,

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from community.models import Community, DomainEvent, Space
+from community.models import Community, DomainEvent, DomainEventType, Space
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +56,15 @@ def space_payload(space: Space | None) -> dict[str, Any] | None:
     }
 
 
-def record_domain_event(*, community: Community, type: str, payload: dict[str, Any]) -> DomainEvent:
+def record_domain_event(
+    *, community: Community, type: DomainEventType, payload: dict[str, Any]
+) -> DomainEvent:
     """Record that something happened, in the caller's transaction; delivered after commit."""
     return record_domain_events(community=community, events=[(type, payload)])[0]
 
 
 def record_domain_events(
-    *, community: Community, events: Sequence[tuple[str, dict[str, Any]]]
+    *, community: Community, events: Sequence[tuple[DomainEventType, dict[str, Any]]]
 ) -> list[DomainEvent]:
     """Record several (type, payload) events in one insert, with one dispatch after commit."""
     if not events:

@@ -39,6 +39,7 @@ from community.models import (
     Community,
     ConductEvent,
     Contract,
+    DomainEventType,
     Membership,
     Space,
 )
@@ -368,7 +369,7 @@ def _fire(
         return None
     record_domain_event(
         community=clause.community,
-        type="clause.alert_fired",
+        type=DomainEventType.CLAUSE_ALERT_FIRED,
         payload={
             "alert_id": alert.pk,
             "clause_id": clause.pk,
@@ -395,7 +396,7 @@ def _clear(clause: Clause, alert: ClauseAlert, now: datetime) -> ClauseAlert:
     alert.save(update_fields=["cleared_at"])
     record_domain_event(
         community=clause.community,
-        type="clause.alert_cleared",
+        type=DomainEventType.CLAUSE_ALERT_CLEARED,
         payload={
             "alert_id": alert.pk,
             "clause_id": clause.pk,

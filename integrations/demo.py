@@ -9,6 +9,7 @@ import uuid
 from datetime import timedelta
 
 from community.demo import DemoContext, demo_step
+from community.models import DomainEventType
 from integrations import services
 from integrations.models import (
     DiscourseConnection,
@@ -49,11 +50,20 @@ def seed_integrations(ctx: DemoContext) -> None:
         community=community,
         url=DEMO_RECEIVER,
         secret="demo-receiver-secret",  # noqa: S106 - demo data
-        event_types=["incident.declared", "incident.updated", "cooldown.started", "cooldown.ended"],
+        event_types=[
+            DomainEventType.INCIDENT_DECLARED,
+            DomainEventType.INCIDENT_UPDATED,
+            DomainEventType.COOLDOWN_STARTED,
+            DomainEventType.COOLDOWN_ENDED,
+        ],
         description="Moderators' chat bot",
     )
     for n, (event_type, outcome) in enumerate(
-        [("incident.declared", 200), ("cooldown.started", 200), ("cooldown.ended", 503)]
+        [
+            (DomainEventType.INCIDENT_DECLARED, 200),
+            (DomainEventType.COOLDOWN_STARTED, 200),
+            (DomainEventType.COOLDOWN_ENDED, 503),
+        ]
     ):
         event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
         created = ctx.now - timedelta(days=3 - n, hours=rng.randint(1, 5))

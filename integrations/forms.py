@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from community.models import DomainEventType
 from integrations.models import MIN_SECRET_LENGTH
 from integrations.services import EVENT_TYPES
 
@@ -91,4 +92,7 @@ class SubscriptionForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["event_types"].initial = ["incident.declared", "cooldown.started"]
+        self.fields["event_types"].initial = [
+            DomainEventType.INCIDENT_DECLARED,
+            DomainEventType.COOLDOWN_STARTED,
+        ]

@@ -29,7 +29,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from community.domain_events import record_domain_event
-from community.models import Community, ConductEvent, DomainEvent, Space, SpaceKind
+from community.models import Community, ConductEvent, DomainEvent, DomainEventType, Space, SpaceKind
 from community.services import ServiceError, ingest_events, upsert_identities, upsert_spaces
 from community.vocabulary import EventKind
 from integrations import discourse_payloads as payloads
@@ -64,20 +64,7 @@ HTTP_TIMEOUT = 10.0
 FORUM_ACTION_MAX_ATTEMPTS = 6
 WEBHOOK_MAX_ATTEMPTS = 8
 # Domain-event types a subscription may ask for (docs/domain-events.md); "*" means all.
-EVENT_TYPES = [
-    "contract.published",
-    "clause.alert_fired",
-    "clause.alert_cleared",
-    "budget.tier_changed",
-    "budget.member_cooldown",
-    "incident.declared",
-    "incident.updated",
-    "cooldown.started",
-    "cooldown.extended",
-    "cooldown.ended",
-    "notice.requested",
-    "forum.action_attempted",
-]
+EVENT_TYPES: list[str] = list(DomainEventType.values)
 
 
 # --- Connection -------------------------------------------------------------------------------
@@ -560,7 +547,10 @@ class PlannedAction:
 
 def _plan(event_type: str, payload: Mapping[str, Any]) -> list[PlannedAction]:
     mode = payload.get("mode")
-    if event_type in ("cooldown.started", "cooldown.extended") and mode == "slow_mode":
+    if (
+        event_type in (DomainEventType.COOLDOWN_STARTED, DomainEventType.COOLDOWN_EXTENDED)
+        and mode == "slow_mode"
+    ):
         return [
             PlannedAction(
                 ForumActionKind.SLOW_MODE,
@@ -578,24 +568,24 @@ def _plan(event_type: str, payload: Mapping[str, Any]) -> list[PlannedAction]:
         "POST",
         {"time": payload.get("ends_at"), "status_type": "open"},
     )
-    if event_type == "cooldown.started" and mode == "read_only":
+    if event_type == DomainEventType.COOLDOWN_STARTED and mode == "read_only":
         return [
             PlannedAction(
                 ForumActionKind.CLOSE_TOPIC, "PUT", {"status": "closed", "enabled": "true"}
             ),
             reopen_timer,
         ]
-    if event_type == "cooldown.extended" and mode == "read_only":
+    if event_type == DomainEventType.COOLDOWN_EXTENDED and mode == "read_only":
         return [reopen_timer]
-    if event_type == "cooldown.ended" and mode == "slow_mode":
+    if event_type == DomainEventType.COOLDOWN_ENDED and mode == "slow_mode":
         return [PlannedAction(ForumActionKind.LIFT_SLOW_MODE, "PUT", {"seconds": 0})]
-    if event_type == "cooldown.ended" and mode == "read_only":
+    if event_type == DomainEventType.COOLDOWN_ENDED and mode == "read_only":
         return [
             PlannedAction(
                 ForumActionKind.REOPEN_TOPIC, "PUT", {"status": "closed", "enabled": "false"}
             )
         ]
-    if event_type == "notice.requested":
+    if event_type == DomainEventType.NOTICE_REQUESTED:
         return [PlannedAction(ForumActionKind.POST_NOTICE, "POST", {"raw": payload.get("raw", "")})]
     return []
 
@@ -706,7 +696,7 @@ def _announce_attempt(
 ) -> None:
     record_domain_event(
         community=action.community,
-        type="forum.action_attempted",
+        type=DomainEventType.FORUM_ACTION_ATTEMPTED,
         payload={
             "action": action.action,
             "incident_id": _int_or_none(action.incident_id),
@@ -976,7 +966,12 @@ def sweep_webhooks(*, limit: int = 200) -> int:
 # --- Subscribers ------------------------------------------------------------------------------
 
 FORUM_EVENT_TYPES = frozenset(
-    {"cooldown.started", "cooldown.extended", "cooldown.ended", "notice.requested"}
+    {
+        DomainEventType.COOLDOWN_STARTED,
+        DomainEventType.COOLDOWN_EXTENDED,
+        DomainEventType.COOLDOWN_ENDED,
+        DomainEventType.NOTICE_REQUESTED,
+    }
 )
 
 

@@ -281,6 +281,24 @@ class ApiKey(models.Model):
         return scope in (self.scopes or [])
 
 
+class DomainEventType(models.TextChoices):
+    """Every kind of domain event the apps record (docs/domain-events.md). One list, owned by the
+    spine, so a subscriber, a webhook subscription and the recorder agree on the names."""
+
+    CONTRACT_PUBLISHED = "contract.published", "A contract version was published"
+    CLAUSE_ALERT_FIRED = "clause.alert_fired", "A clause alert fired"
+    CLAUSE_ALERT_CLEARED = "clause.alert_cleared", "A clause alert cleared"
+    BUDGET_TIER_CHANGED = "budget.tier_changed", "A member's budget tier changed"
+    BUDGET_MEMBER_COOLDOWN = "budget.member_cooldown", "A member cooldown was recorded"
+    INCIDENT_DECLARED = "incident.declared", "An incident was declared"
+    INCIDENT_UPDATED = "incident.updated", "An incident changed"
+    COOLDOWN_STARTED = "cooldown.started", "A cooldown started"
+    COOLDOWN_EXTENDED = "cooldown.extended", "A cooldown was extended"
+    COOLDOWN_ENDED = "cooldown.ended", "A cooldown ended"
+    NOTICE_REQUESTED = "notice.requested", "A notice was requested on the forum"
+    FORUM_ACTION_ATTEMPTED = "forum.action_attempted", "A call to the forum was attempted"
+
+
 class DomainEvent(models.Model):
     """The transactional outbox. A service records one in the same transaction as its change;
     Celery hands it to subscribers (outbound webhooks, the forum adapter) after commit, so a
@@ -288,7 +306,7 @@ class DomainEvent(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="domain_events")
-    type = models.CharField(max_length=60)
+    type = models.CharField(max_length=60, choices=DomainEventType.choices)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now)
     dispatched_at = models.DateTimeField(null=True, blank=True)

@@ -20,7 +20,7 @@ from typing import Any
 from django.contrib.auth.models import User
 
 from community.domain_events import record_domain_event, space_payload
-from community.models import Community, Membership, Space
+from community.models import Community, DomainEventType, Membership, Space
 from community.services import ServiceError
 from incidents.models import (
     Cooldown,
@@ -172,6 +172,6 @@ def _check_members(community: Community, members: Iterable[Membership]) -> list[
 def _updated_event(incident: Incident, changes: dict[str, Any]) -> None:
     record_domain_event(
         community=incident.community,
-        type="incident.updated",
+        type=DomainEventType.INCIDENT_UPDATED,
         payload={**incident_payload(incident), "changes": changes},
     )

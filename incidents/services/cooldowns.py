@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from community.domain_events import record_domain_event
-from community.models import Community, ConductEvent, Space
+from community.models import Community, ConductEvent, DomainEventType, Space
 from community.services import ServiceError
 from community.vocabulary import ACTIVITY_KINDS, FRICTION_KINDS
 from incidents import rules
@@ -100,7 +100,9 @@ def start_cooldown(
         except IntegrityError:
             raise ServiceError(f"{space.name} already has an active cooldown.") from None
         record_domain_event(
-            community=community, type="cooldown.started", payload=cooldown_payload(cooldown)
+            community=community,
+            type=DomainEventType.COOLDOWN_STARTED,
+            payload=cooldown_payload(cooldown),
         )
         if inc is not None:
             if not inc.spaces.filter(pk=space.pk).exists():
@@ -175,7 +177,9 @@ def extend_cooldown(
         cd.ends_at = ends_at
         cd.save(update_fields=["ends_at"])
         record_domain_event(
-            community=cd.community, type="cooldown.extended", payload=cooldown_payload(cd)
+            community=cd.community,
+            type=DomainEventType.COOLDOWN_EXTENDED,
+            payload=cooldown_payload(cd),
         )
         if inc is not None:
             _save(inc)
@@ -223,7 +227,7 @@ def _end_cooldown(
     cd.save(update_fields=["ended_at", "end_reason", "lift_reason"])
     record_domain_event(
         community=cd.community,
-        type="cooldown.ended",
+        type=DomainEventType.COOLDOWN_ENDED,
         payload={
             "cooldown_id": cd.pk,
             "incident_id": cd.incident_id,

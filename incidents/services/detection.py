@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from community.models import Community, DomainEvent, Membership, Space
+from community.models import Community, DomainEvent, DomainEventType, Membership, Space
 from community.services import ServiceError
 from incidents.models import (
     AlertResponse,
@@ -99,7 +99,7 @@ def dismiss_report(*, report: IncidentReport, actor: Actor) -> IncidentReport:
 def handle_clause_alert(event: DomainEvent) -> None:
     """Subscriber for ``clause.alert_fired``: declare a SEV3 incident on the alert's space (or
     suggest one, if the community prefers), unless an open incident already covers it."""
-    if event.type != "clause.alert_fired":
+    if event.type != DomainEventType.CLAUSE_ALERT_FIRED:
         return
     community = event.community
     payload = event.payload or {}
@@ -168,7 +168,7 @@ def handle_clause_alert(event: DomainEvent) -> None:
 
 def record_forum_attempt(event: DomainEvent) -> None:
     """Subscriber for ``forum.action_attempted``: one timeline entry per attempt."""
-    if event.type != "forum.action_attempted":
+    if event.type != DomainEventType.FORUM_ACTION_ATTEMPTED:
         return
     payload = event.payload or {}
     incident = None

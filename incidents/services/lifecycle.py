@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.domain_events import record_domain_event
-from community.models import Community, ConductEvent, Membership, Space
+from community.models import Community, ConductEvent, DomainEventType, Membership, Space
 from community.services import ServiceError
 from incidents import cost, rules
 from incidents.models import (
@@ -88,7 +88,9 @@ def declare_incident(
             data={"trigger_event_ids": incident.trigger_event_ids},
         )
         record_domain_event(
-            community=community, type="incident.declared", payload=incident_payload(incident)
+            community=community,
+            type=DomainEventType.INCIDENT_DECLARED,
+            payload=incident_payload(incident),
         )
     return incident
 

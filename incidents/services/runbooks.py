@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from community.domain_events import record_domain_event
-from community.models import Space
+from community.models import DomainEventType, Space
 from community.services import ServiceError
 from incidents.models import (
     CooldownEndReason,
@@ -283,7 +283,7 @@ def _perform(inc: Incident, sr: StepRun, actor: Actor) -> tuple[str, str]:
             if created:
                 record_domain_event(
                     community=inc.community,
-                    type="notice.requested",
+                    type=DomainEventType.NOTICE_REQUESTED,
                     payload={
                         "notice_id": notice.pk,
                         "incident_id": inc.pk,
