@@ -39,6 +39,10 @@ def subscribe(name: str, handler: Subscriber) -> None:
     _subscribers[name] = handler
 
 
+def unsubscribe(name: str) -> None:
+    _subscribers.pop(name, None)
+
+
 def subscribers() -> dict[str, Subscriber]:
     return dict(_subscribers)
 
