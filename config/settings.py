@@ -230,6 +230,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["community.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["community.api_auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only: the schema then advertises (and clients generate) JSON bodies, never forms.
+    "DEFAULT_PARSER_CLASSES": ["community.api_parsers.StrictJSONParser"],
+    # ASCII JSON: an error that quotes hostile input (a lone surrogate) still renders.
+    "UNICODE_JSON": False,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "UNAUTHENTICATED_USER": None,
