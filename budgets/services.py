@@ -87,6 +87,17 @@ POLICY_FIELDS = (
 )
 
 
+def _comparable(policy: ForgivenessPolicy) -> dict[str, Any]:
+    """The policy's settings as values (3 and "3.0" points are the same cost)."""
+    settings_ = policy.as_dict()
+    del settings_["version"]
+    settings_["costs"] = {
+        kind: {sev: Decimal(str(v)) for sev, v in by_sev.items()}
+        for kind, by_sev in settings_["costs"].items()
+    }
+    return settings_
+
+
 def update_policy(
     *, community: Community, changes: dict[str, Any], by: User | None, note: str = ""
 ) -> ForgivenessPolicy:
@@ -97,6 +108,7 @@ def update_policy(
     with transaction.atomic():
         policy = get_policy(community=community)
         policy = ForgivenessPolicy.objects.select_for_update().get(pk=policy.pk)
+        before = _comparable(policy)
         proposed = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
         errors = forgiveness.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
         if errors:
@@ -112,6 +124,9 @@ def update_policy(
         policy.tier_actions = {tier: list(a) for tier, a in proposed["tier_actions"].items()}
         policy.cooldown_hours = int(proposed["cooldown_hours"])
         policy.appeal_days = int(proposed["appeal_days"])
+        if _comparable(policy) == before:
+            # Saving the same settings again would add a version and recalculate everyone.
+            raise PolicyError({"policy": "Nothing changed: the policy already has these settings."})
         policy.version += 1
         policy.updated_at = timezone.now()
         policy.save()
