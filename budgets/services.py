@@ -46,7 +46,9 @@ from community.vocabulary import (
 logger = logging.getLogger(__name__)
 
 # A flag left pending longer than this (its task was lost, e.g. the broker was down) is re-sent.
-STALE_PENDING = timedelta(minutes=5)
+# A queued recalculation runs within seconds; one still pending after this was lost (a broker
+# outage, a killed worker) and is sent again by the minutely sweep. A duplicate is harmless.
+STALE_PENDING = timedelta(minutes=2)
 
 
 class PolicyError(ServiceError):
@@ -481,8 +483,7 @@ def recalculate_periodically(*, community: Community) -> RunResult:
 
 def regenerate_budgets() -> int:
     """The scheduler's sweep: one periodic recalculation per community (budgets regenerate as
-    charges leave the window, without new events), and lost requests sent again."""
-    resend_stale_requests()
+    charges leave the window, without new events)."""
     ids = list(Community.objects.values_list("pk", flat=True))
     for community_id in ids:
         enqueue_after_commit("budgets.recalculate_periodic", community_id)

@@ -208,6 +208,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "prune-clause-snapshots": {"task": "community.prune_clause_snapshots", "schedule": 86400.0},
     # Budgets regenerate as charges leave the window: rewrite the budgets whose numbers moved.
     "budgets-regenerate": {"task": "budgets.regenerate_all", "schedule": 600.0},
+    # Recalculations requested while the broker was down are sent again (coalescing flags).
+    "budgets-resend-stale": {"task": "budgets.resend_stale", "schedule": 60.0},
     # Discourse deliveries stored while the broker was down; forum-action and webhook retries.
     "integrations-sweep-deliveries": {
         "task": "integrations.sweep_discourse_deliveries",
