@@ -55,6 +55,7 @@ MIDDLEWARE = [
     "config.observability.RequestIdMiddleware",
     "config.observability.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -247,7 +248,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["community.api_parsers.StrictJSONParser"],
     # ASCII JSON: an error that quotes hostile input (a lone surrogate) still renders.
     "UNICODE_JSON": False,
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "community.api_pagination.Pagination",
     "PAGE_SIZE": 100,
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "community.api_errors.exception_handler",
