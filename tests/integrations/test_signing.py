@@ -8,14 +8,10 @@ import json
 
 import pytest
 
-from integrations.signing import (
-    backoff_seconds,
-    content_key,
-    same_instance,
-    sign,
-    signature_matches,
-    topic_id_of,
-)
+from integrations.discourse.dedupe import content_key
+from integrations.discourse.payloads import same_instance, topic_id_of
+from integrations.retry import backoff_seconds
+from integrations.signing import sign, signature_matches
 
 
 def test_the_signature_is_sha256_hmac_of_the_raw_body() -> None:
