@@ -32,6 +32,7 @@ from budgets.models import (
 )
 from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import RunResult, recalculate_community
+from community.jobs import enqueue_after_commit
 from community.models import Community, ConductEvent, Membership
 from community.services import ServiceError
 from community.vocabulary import (
@@ -418,8 +419,6 @@ def request_recalculation(*, community_id: int) -> bool:
     """Enqueue the community's recalculation unless one is already pending. Returns whether
     this call enqueued it. At most one pending task per community: a burst of events makes a
     handful of tasks, not one per event."""
-    from budgets.tasks import recalculate_budgets
-
     now = timezone.now()
     with transaction.atomic():
         _, created = RecalcFlag.objects.get_or_create(
@@ -431,10 +430,7 @@ def request_recalculation(*, community_id: int) -> bool:
             )
             if not claimed:
                 return False
-    try:
-        recalculate_budgets.delay(community_id)
-    except Exception:
-        logger.warning("could not enqueue a budget recalculation; the periodic sweep will")
+    enqueue_after_commit("budgets.recalculate", community_id)
     return True
 
 
@@ -471,12 +467,10 @@ def recalculate_periodically(*, community: Community) -> RunResult:
 def regenerate_budgets() -> int:
     """The scheduler's sweep: one periodic recalculation per community (budgets regenerate as
     charges leave the window, without new events), and lost requests sent again."""
-    from budgets.tasks import recalculate_periodic
-
     resend_stale_requests()
     ids = list(Community.objects.values_list("pk", flat=True))
     for community_id in ids:
-        recalculate_periodic.delay(community_id)
+        enqueue_after_commit("budgets.recalculate_periodic", community_id)
     return len(ids)
 
 

@@ -179,7 +179,11 @@ def test_the_aggregate_is_one_statement_per_chunk_and_one_upsert(
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record recalculation tasks sent to the broker instead of running them."""
     sent: list[int] = []
-    monkeypatch.setattr(tasks.recalculate_budgets, "delay", lambda pk: sent.append(pk))
+    monkeypatch.setattr(
+        tasks.recalculate_budgets,
+        "apply_async",
+        lambda args=None, kwargs=None, **options: sent.append(args[0]),
+    )
     return sent
 
 
@@ -216,7 +220,10 @@ def test_a_lost_task_is_sent_again_by_the_periodic_sweep(
     assert enqueued == [community.pk]
     assert services.resend_stale_requests() == 0
     later = timezone.now() + services.STALE_PENDING + timedelta(minutes=1)
-    with pytest.MonkeyPatch.context() as patch:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         patch.setattr(timezone, "now", lambda: later)
         assert services.resend_stale_requests() == 1
     assert enqueued == [community.pk, community.pk]
