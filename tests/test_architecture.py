@@ -54,6 +54,7 @@ PURE_MODULES = [
     "integrations/signing.py",
     "integrations/retry.py",
     "integrations/discourse/dedupe.py",
+    "community/json_safety.py",
 ]
 
 
