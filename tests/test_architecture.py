@@ -55,6 +55,7 @@ PURE_MODULES = [
     "integrations/retry.py",
     "integrations/discourse/dedupe.py",
     "community/json_safety.py",
+    "incidents/notice_templates.py",
 ]
 
 
