@@ -17,7 +17,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from community.models import Community, ConductEvent
+from community.models import ConductEvent
+from community.services import lock_community
 from community.vocabulary import EventKind
 from integrations.discourse import payloads
 from integrations.discourse.connection import client_for, record_permanent_error
@@ -51,9 +52,9 @@ def process_delivery(*, delivery_id: int) -> InboundDelivery | None:
     if isinstance(reviewable, dict) and payloads.needs_review_detail(reviewable):
         detail = _fetch_review_detail(connection, reviewable)
     with transaction.atomic():
-        # Serialise processing per community (as ingest does), so two workers never race to
-        # create the same new identity or space.
-        Community.objects.select_for_update().filter(pk=connection.community_id).first()
+        # Serialise processing per community (as ingest does, with the same lock first), so
+        # two workers never race to create the same new identity or space.
+        lock_community(connection.community)
         locked = (
             InboundDelivery.objects.select_for_update()
             .filter(pk=delivery.pk, status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED))
