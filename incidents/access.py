@@ -16,7 +16,6 @@ incident's.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.http import Http404
 
 from community.access import CommunityAccess
@@ -43,14 +42,11 @@ def _require_records(access: CommunityAccess) -> None:
 
 
 def visible_incidents(access: CommunityAccess) -> IncidentQuerySet:
-    """The community's incidents (newest first) with their spaces and active roles, for those
-    who see moderation records; 404 for everyone else."""
+    """The community's incidents (newest first), for those who see moderation records; 404 for
+    everyone else."""
     if not access.sees_member_records:
         raise Http404("No such incident.")
-    return Incident.objects.for_community(access.community).prefetch_related(
-        "spaces",
-        Prefetch("roles", queryset=IncidentRole.objects.active().select_related("membership")),
-    )
+    return Incident.objects.for_community(access.community)
 
 
 def get_incident(access: CommunityAccess, pk: int, *, write: bool = False) -> Incident:
