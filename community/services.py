@@ -179,7 +179,10 @@ def ingest_events(
         return IngestResult(accepted=0, duplicates=0, events=[])
     with transaction.atomic():
         # Serialise ingest per community: the "what is new" decision below is then exact.
-        Community.objects.select_for_update().filter(pk=community.pk).first()
+        # FOR NO KEY UPDATE, not FOR UPDATE: rows that merely reference the community (budget
+        # upserts in a recalculation holding dirty-member rows we re-mark) take FOR KEY SHARE
+        # on it, which a full row lock would block: a lock-order deadlock.
+        Community.objects.select_for_update(no_key=True).filter(pk=community.pk).first()
         seen: set[str] = set()
         unique: list[EventInput] = []
         for item in events:

@@ -52,6 +52,7 @@ PURE_MODULES = [
     "incidents/rules.py",
     "budgets/forgiveness.py",
     "integrations/signing.py",
+    "community/json_safety.py",
 ]
 
 
