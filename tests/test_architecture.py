@@ -53,6 +53,7 @@ PURE_MODULES = [
     "budgets/forgiveness.py",
     "integrations/signing.py",
     "community/json_safety.py",
+    "incidents/notice_templates.py",
 ]
 
 

@@ -11,8 +11,14 @@ from django.db import connection
 from budgets.models import MemberBudget
 from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import recalculate_community
-from community.models import Community, ConductEvent, ExternalIdentity, Membership
-from community.services import EventInput, IngestResult, ingest_events
+from community.models import Community, ConductEvent, ExternalIdentity, Membership, Space
+from community.services import (
+    EventInput,
+    IngestResult,
+    ingest_events,
+    upsert_identities,
+    upsert_spaces,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -117,3 +123,33 @@ def test_ingest_and_recalculation_at_once_never_deadlock() -> None:
     recalculate_community(community=community, kind=RecalcKind.DIRTY)
     spent = {b.membership_id: b.spent for b in MemberBudget.objects.filter(community=community)}
     assert sum(spent.values()) == 4 * 25 * 7  # every minor warning costs 1, counted once
+
+
+def test_identical_identity_and_space_upserts_at_once_create_each_row_once() -> None:
+    community = Community.objects.create(slug="garden", name="Garden")
+    identities = {str(n): f"user{n}" for n in range(30)}
+    spaces = {str(n): (f"Space {n}", "") for n in range(10)}
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def upsert() -> None:
+        try:
+            barrier.wait()
+            upsert_identities(community=community, source="discourse", identities=identities)
+            upsert_spaces(community=community, source="discourse", spaces=spaces)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=upsert) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert [repr(e) for e in errors] == []
+    assert ExternalIdentity.objects.filter(community=community).count() == 30
+    # No "ghost" membership left behind by an insert that lost a race.
+    assert Membership.objects.filter(community=community).count() == 30
+    assert Membership.objects.filter(community=community, identities__isnull=True).count() == 0
+    assert Space.objects.filter(community=community).count() == 10
