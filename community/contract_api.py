@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Count, OuterRef, Subquery
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
@@ -16,7 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from community.api_auth import community_of
+from community.access import get_clause, get_version, get_versions, visible_clauses
+from community.api_auth import access_of, community_of
 from community.contract import (
     ClauseInvalid,
     export_openslo,
@@ -38,7 +39,7 @@ from community.contract_serializers import (
     VersionOutSerializer,
 )
 from community.domain_events import space_payload
-from community.models import ApiKey, Clause, ClauseSnapshot, Community, ContractVersion
+from community.models import ApiKey, Clause, ClauseSnapshot, ContractVersion
 from community.serializers import flatten_errors
 from community.services import ServiceError
 from community.slo_service import exact
@@ -96,6 +97,7 @@ def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, 
                 "title": definition.title,
                 "wording": definition.wording,
                 "published": clause.is_live,
+                "retired": clause.retired_at is not None,
                 "unpublished_changes": clause.has_unpublished_changes,
                 "definition": definition.as_dict(),
                 "status": _status(current) if current else None,
@@ -107,15 +109,6 @@ def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, 
             }
         )
     return rows
-
-
-def _visible_clauses(request: Request) -> Any:
-    """Live clauses for everyone; drafts too for keys that may moderate."""
-    clauses = Clause.objects.filter(community=community_of(request)).prefetch_related("spaces")
-    key = request.auth
-    if isinstance(key, ApiKey) and key.has_scope("moderate"):
-        return clauses.filter(retired_at__isnull=True) | clauses.filter(is_live=True)
-    return clauses.live()
 
 
 def _invalid(errors: list[tuple[str, str]]) -> Response:
@@ -138,7 +131,7 @@ class ClauseListView(APIView):
         operation_id="clauses_list", responses=ClauseOutSerializer(many=True), tags=["contract"]
     )
     def get(self, request: Request) -> Response:
-        return Response(_clause_rows(request, _visible_clauses(request).distinct()))
+        return Response(_clause_rows(request, visible_clauses(access_of(request))))
 
     @extend_schema(
         operation_id="clauses_create",
@@ -168,9 +161,7 @@ class ClauseDetailView(APIView):
         operation_id="clauses_retrieve", responses=ClauseOutSerializer, tags=["contract"]
     )
     def get(self, request: Request, pk: int) -> Response:
-        clause = _visible_clauses(request).filter(pk=pk).first()
-        if clause is None:
-            raise Http404
+        clause = get_clause(access_of(request), pk)
         return Response(_clause_rows(request, [clause])[0])
 
 
@@ -185,9 +176,7 @@ class ClauseOpenSLOView(APIView):
         tags=["contract"],
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        clause = _visible_clauses(request).filter(pk=pk).select_related("community").first()
-        if clause is None:
-            raise Http404
+        clause = get_clause(access_of(request), pk)
         return HttpResponse(export_openslo(clause=clause), content_type="application/yaml")
 
 
@@ -230,10 +219,6 @@ def _version(version: ContractVersion, acks: int) -> dict[str, Any]:
     }
 
 
-def _versions(community: Community) -> Any:
-    return ContractVersion.objects.filter(contract__community=community).order_by("-number")
-
-
 class ContractView(APIView):
     required_scope = "read"
 
@@ -241,12 +226,12 @@ class ContractView(APIView):
         operation_id="contract_retrieve", responses=ContractOutSerializer, tags=["contract"]
     )
     def get(self, request: Request) -> Response:
-        community = community_of(request)
-        versions = _versions(community)
+        access = access_of(request)
+        versions = get_versions(access)
         current = versions.first()
         return Response(
             {
-                "community": community.slug,
+                "community": access.community.slug,
                 "current_version": _version(current, current.acknowledgements.count())
                 if current
                 else None,
@@ -264,7 +249,7 @@ class VersionListView(APIView):
         tags=["contract"],
     )
     def get(self, request: Request) -> Response:
-        rows = _versions(community_of(request)).annotate(n=Count("acknowledgements"))
+        rows = get_versions(access_of(request)).annotate(n=Count("acknowledgements"))
         return Response([_version(v, v.n) for v in rows])
 
 
@@ -275,9 +260,7 @@ class VersionDetailView(APIView):
         operation_id="contract_versions_retrieve", responses=VersionOutSerializer, tags=["contract"]
     )
     def get(self, request: Request, number: int) -> Response:
-        version = _versions(community_of(request)).filter(number=number).first()
-        if version is None:
-            raise Http404
+        version = get_version(access_of(request), number)
         return Response(_version(version, version.acknowledgements.count()))
 
 

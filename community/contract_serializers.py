@@ -114,6 +114,9 @@ class ClauseOutSerializer(serializers.Serializer[dict[str, Any]]):
     title = serializers.CharField()
     wording = serializers.CharField()
     published = serializers.BooleanField(help_text="In the current published version.")
+    retired = serializers.BooleanField(
+        help_text="Removed from the draft (it leaves the contract at the next publish)."
+    )
     unpublished_changes = serializers.BooleanField()
     definition = DefinitionSerializer(help_text="As published (the draft for a new clause).")
     status = StatusSerializer(allow_null=True, help_text="Community-wide; null until evaluated.")

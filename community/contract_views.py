@@ -21,9 +21,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from community.access import (
     CommunityAccess,
-    get_clause_for_user,
-    get_community_for_user,
-    get_version_for_user,
+    access_for_user,
+    get_clause,
+    get_current_version,
+    get_version,
+    visible_clauses,
 )
 from community.contract import (
     ClauseInvalid,
@@ -139,10 +141,6 @@ def _daily(snaps: list[ClauseSnapshot]) -> list[ClauseSnapshot]:
     return list(by_day.values())
 
 
-def _current_version(community: Community) -> ContractVersion | None:
-    return ContractVersion.objects.filter(contract__community=community).order_by("-number").first()
-
-
 def _ack_context(access: CommunityAccess, version: ContractVersion | None) -> dict[str, Any]:
     acknowledged = None
     if access.membership is not None and version is not None:
@@ -156,9 +154,9 @@ def _ack_context(access: CommunityAccess, version: ContractVersion | None) -> di
 
 
 def contract_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
     community = access.community
-    version = _current_version(community)
+    version = get_current_version(access)
     context = {
         "access": access,
         "community": community,
@@ -173,10 +171,10 @@ def contract_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def contract_acknowledge(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
     if access.membership is None:
         raise PermissionDenied("Join the community to acknowledge its contract.")
-    version = _current_version(access.community)
+    version = get_current_version(access)
     if version is None:
         raise Http404("There is no published contract yet.")
     acknowledge_version(membership=access.membership, version=version)
@@ -189,7 +187,7 @@ def contract_acknowledge(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 
 
 def contract_versions(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
     contract = Contract.objects.filter(community=access.community).first()
     versions = list(contract.versions.select_related("published_by")) if contract else []
     counts = acknowledgement_counts(contract=contract) if contract and access.is_moderator else {}
@@ -207,7 +205,8 @@ def contract_versions(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def contract_version(request: HtmxHttpRequest, slug: str, number: int) -> HttpResponse:
-    access, version = get_version_for_user(request.user, slug, number)
+    access = access_for_user(request.user, slug)
+    version = get_version(access, number)
     return render(
         request,
         "community/contract_version.html",
@@ -222,13 +221,13 @@ def contract_version(request: HtmxHttpRequest, slug: str, number: int) -> HttpRe
 
 
 def contract_diff(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
     try:
         old_n, new_n = int(request.GET["from"]), int(request.GET["to"])
     except (KeyError, ValueError):
         return HttpResponseBadRequest("Choose two versions to compare: ?from=1&to=2.")
-    _, old = get_version_for_user(request.user, slug, old_n)
-    _, new = get_version_for_user(request.user, slug, new_n)
+    old = get_version(access, old_n)
+    new = get_version(access, new_n)
     lines = diff_versions(old, new, space_names(access.community))
     return render(
         request,
@@ -261,11 +260,7 @@ def _editor_context(
 ) -> dict[str, Any]:
     community = access.community
     contract = get_contract(community=community)
-    clauses = list(
-        Clause.objects.filter(community=community)
-        .prefetch_related("spaces")
-        .order_by("retired_at", "position", "pk")
-    )
+    clauses = list(visible_clauses(access).order_by("retired_at", "position", "pk"))
     latest = ClauseSnapshot.objects.filter(
         clause__community=community,
         scope="",
@@ -298,14 +293,14 @@ def _editor_context(
 
 @login_required
 def contract_edit(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     return render(request, "community/contract_edit.html", _editor_context(access))
 
 
 @login_required
 @require_POST
 def contract_draft_save(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     form = DraftForm(request.POST)
     saved = False
     if form.is_valid():
@@ -330,7 +325,7 @@ def contract_draft_save(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def contract_publish(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     form = PublishForm(request.POST)
     if form.is_valid():
         try:
@@ -352,14 +347,15 @@ def contract_publish(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def clause_new(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     return _clause_form(request, access, None)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def clause_edit(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, clause = get_clause_for_user(request.user, slug, pk, write=True)
+    access = access_for_user(request.user, slug)
+    clause = get_clause(access, pk, write=True)
     return _clause_form(request, access, clause)
 
 
@@ -398,7 +394,8 @@ def _clause_form(
 @login_required
 @require_POST
 def clause_retire(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, clause = get_clause_for_user(request.user, slug, pk, write=True)
+    access = access_for_user(request.user, slug)
+    clause = get_clause(access, pk, write=True)
     retire_clause(clause=clause)
     if not request.htmx:
         messages.info(request, f"“{clause.title}” leaves the contract at the next publish.")
@@ -407,7 +404,7 @@ def clause_retire(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
 
 
 def clause_openslo(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
-    _, clause = get_clause_for_user(request.user, slug, pk)
+    clause = get_clause(access_for_user(request.user, slug), pk)
     response = HttpResponse(export_openslo(clause=clause), content_type="application/yaml")
     response["Content-Disposition"] = f'inline; filename="{clause.slug}.openslo.yaml"'
     return response
@@ -416,7 +413,7 @@ def clause_openslo(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse
 @login_required
 @require_POST
 def clause_import(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     form = ImportForm(request.POST)
     if form.is_valid():
         try:

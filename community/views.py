@@ -9,14 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from community.access import get_community_for_user
+from community.access import access_for_user, get_api_key
 from community.forms import ApiKeyForm, CommunityForm, RoleForm
 from community.http import AuthedHttpRequest, HtmxHttpRequest
-from community.models import MODERATING_ROLES, ApiKey, Community, Heartbeat, Role, Visibility
+from community.models import MODERATING_ROLES, Community, Heartbeat, Role, Visibility
 from community.services import (
     ServiceError,
     change_role,
@@ -58,7 +58,7 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def home(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
     community = access.community
     since = timezone.now() - timedelta(days=30)
     recent = Q(events__occurred_at__gt=since)
@@ -80,7 +80,7 @@ def home(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def settings_page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     return _render_settings(request, access.community, ApiKeyForm(), new_key=None)
 
 
@@ -95,7 +95,7 @@ def _render_settings(
 ) -> HttpResponse:
     context = {
         "community": community,
-        "access": get_community_for_user(request.user, community.slug, moderate=True),
+        "access": access_for_user(request.user, community.slug, moderate=True),
         "keys": community.api_keys.select_related("created_by"),
         "form": form,
         "new_key": new_key,
@@ -110,7 +110,7 @@ def _render_settings(
 @login_required
 @require_POST
 def api_key_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     form = ApiKeyForm(request.POST)
     new_key = None
     if form.is_valid():
@@ -131,8 +131,8 @@ def api_key_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def api_key_revoke(request: AuthedHttpRequest, slug: str, key_id: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
-    key = get_object_or_404(ApiKey, community=access.community, pk=key_id)
+    access = access_for_user(request.user, slug, moderate=True)
+    key = get_api_key(access, key_id)
     revoke_api_key(key=key)
     if not request.htmx:
         messages.info(request, f"Key “{key.name}” is revoked. Calls with it now get 401.")
@@ -142,7 +142,7 @@ def api_key_revoke(request: AuthedHttpRequest, slug: str, key_id: str) -> HttpRe
 @login_required
 @require_POST
 def join(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
     try:
         join_community(community=access.community, user=request.user)
     except ServiceError as exc:
@@ -156,7 +156,7 @@ def join(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def role_change(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     """Admins give roles; moderators can see the team but not change it."""
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     if access.membership is None or access.membership.role != Role.ADMIN:
         raise PermissionDenied("Only this community's admins can change roles.")
     form = RoleForm(request.POST)

@@ -10,13 +10,14 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from community.access import CommunityAccess
+from community.access import CommunityAccess, access_for_user
 from community.http import AuthedHttpRequest
 from community.services import ServiceError
 from integrations.access import (
-    get_integrations_for_user,
-    get_subscription_for_user,
-    get_webhook_delivery_for_user,
+    get_connection,
+    get_subscription,
+    get_webhook_delivery,
+    recent_webhook_deliveries,
 )
 from integrations.discourse import receive
 from integrations.discourse.actions import community_forum_actions
@@ -28,7 +29,7 @@ from integrations.discourse.connection import (
     webhook_path,
 )
 from integrations.forms import DiscourseConnectionForm, DiscourseMappingForm, SubscriptionForm
-from integrations.models import DiscourseConnection, WebhookDelivery
+from integrations.models import DiscourseConnection
 from integrations.webhooks.delivery import redeliver_webhook
 from integrations.webhooks.subscriptions import create_subscription, set_subscription_active
 
@@ -83,11 +84,7 @@ def _render(
     if mapping_form is None and connection is not None:
         mapping_form = DiscourseMappingForm(initial=_mapping_initial(connection))
     subscriptions = list(community.webhook_subscriptions.all())
-    deliveries = list(
-        WebhookDelivery.objects.filter(subscription__community=community)
-        .select_related("subscription")
-        .order_by("-created_at", "-pk")[:30]
-    )
+    deliveries = recent_webhook_deliveries(access)
     context = {
         "community": community,
         "access": access,
@@ -112,7 +109,8 @@ def _render(
 
 @login_required
 def page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     return _render(request, access, connection)
 
 
@@ -125,7 +123,8 @@ def _done(request: AuthedHttpRequest, access: CommunityAccess, partial: str) -> 
 @login_required
 @require_POST
 def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     form = DiscourseConnectionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -151,7 +150,8 @@ def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
     connection = test_discourse_connection(connection=connection)
@@ -163,7 +163,8 @@ def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def clear_error(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
     connection = clear_connection_error(connection=connection)
@@ -175,7 +176,8 @@ def clear_error(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def mapping(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
     form = DiscourseMappingForm(request.POST)
@@ -200,7 +202,8 @@ def mapping(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def subscription_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     form = SubscriptionForm(request.POST)
     if form.is_valid():
         try:
@@ -225,9 +228,10 @@ def subscription_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def subscription_toggle(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, subscription = get_subscription_for_user(request.user, slug, pk)
+    access = access_for_user(request.user, slug)
+    subscription = get_subscription(access, pk)
     set_subscription_active(subscription=subscription, active=not subscription.active)
-    _, connection = get_integrations_for_user(request.user, slug)
+    connection = get_connection(access)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
     )
@@ -236,9 +240,10 @@ def subscription_toggle(request: AuthedHttpRequest, slug: str, pk: int) -> HttpR
 @login_required
 @require_POST
 def redeliver(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, delivery = get_webhook_delivery_for_user(request.user, slug, pk)
+    access = access_for_user(request.user, slug)
+    delivery = get_webhook_delivery(access, pk)
     redeliver_webhook(delivery=delivery)
-    _, connection = get_integrations_for_user(request.user, slug)
+    connection = get_connection(access)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
     )

@@ -66,3 +66,121 @@ def test_math_modules_are_framework_free(module: str) -> None:
         m for m in imports if m.split(".")[0] in {"django", "rest_framework", "celery", "budgets"}
     )
     assert framework == []
+
+
+# --- One access helper per protected object (STYLE.md points 5 and 10) -----------------------
+
+# Models a page or an API view may fetch only through an access helper (``<app>/access.py``),
+# which applies the one rule per object for session users and API keys alike.
+PROTECTED_MODELS = frozenset(
+    {
+        "ApiKey",
+        "Appeal",
+        "Charge",
+        "Clause",
+        "ContractVersion",
+        "Cooldown",
+        "DiscourseConnection",
+        "FacilitatorHandoff",
+        "Incident",
+        "IncidentReport",
+        "IncidentRole",
+        "MemberBudget",
+        "Membership",
+        "Runbook",
+        "RunbookRun",
+        "RunbookStep",
+        "Space",
+        "StepRun",
+        "WebhookDelivery",
+        "WebhookSubscription",
+    }
+)
+FETCHING_MANAGER_METHODS = frozenset(
+    {"get", "filter", "exclude", "all", "in_bulk", "first", "last"}
+)
+SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404"})
+BY_ID = frozenset({"pk", "id", "pk__in", "id__in"})
+
+
+def view_modules() -> list[Path]:
+    """Every module that serves pages or API endpoints: ``views.py``, ``api.py``, modules in a
+    ``views/`` package, and feature modules named ``*_views.py`` / ``*_api.py``."""
+    found = []
+    for app in APPS:
+        for path in (ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            name = path.name
+            if (
+                name in {"views.py", "api.py"}
+                or name.endswith(("_views.py", "_api.py"))
+                or path.parent.name == "views"
+            ):
+                found.append(path)
+    return sorted(found)
+
+
+def protected_fetches(source: str) -> list[str]:
+    """Where ``source`` fetches a protected object without an access helper: a 404 shortcut,
+    ``<ProtectedModel>.objects.get/filter/…(``, or any ``.get/.filter(pk=…)`` by id."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Name) and func.id in SHORTCUTS:
+            found.append(f"line {node.lineno}: {func.id}")
+            continue
+        if not isinstance(func, ast.Attribute):
+            continue
+        manager = func.value
+        if (
+            func.attr in FETCHING_MANAGER_METHODS
+            and isinstance(manager, ast.Attribute)
+            and manager.attr == "objects"
+            and isinstance(manager.value, ast.Name)
+            and manager.value.id in PROTECTED_MODELS
+        ):
+            found.append(f"line {node.lineno}: {manager.value.id}.objects.{func.attr}")
+        elif func.attr in {"get", "filter"} and any(kw.arg in BY_ID for kw in node.keywords):
+            found.append(f"line {node.lineno}: .{func.attr}() by id")
+    return found
+
+
+def test_the_protected_models_exist() -> None:
+    from django.apps import apps
+
+    names = {model.__name__ for model in apps.get_models()}
+    assert PROTECTED_MODELS - names == set()
+
+
+def test_views_fetch_protected_objects_only_through_access_helpers() -> None:
+    modules = view_modules()
+    assert len(modules) >= 8  # the scan is not vacuous
+    offending = [
+        f"{path.relative_to(ROOT)} {where}"
+        for path in modules
+        for where in protected_fetches(path.read_text())
+    ]
+    assert offending == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "get_object_or_404(Incident, pk=pk)",
+        "Incident.objects.get(pk=pk)",
+        "Cooldown.objects.filter(community=community)",
+        "ApiKey.objects.all()",
+        "incident.roles.filter(pk=role_id).first()",
+        "community.spaces.filter(pk__in=ids)",
+    ],
+)
+def test_the_scan_catches_a_fetch_around_the_helpers(source: str) -> None:
+    assert protected_fetches(source) != []
+
+
+def test_the_scan_lets_collection_queries_through() -> None:
+    assert protected_fetches("Incident.objects.for_community(c).open().filter(x=1)") == []
+    assert protected_fetches("get_incident(access, pk, write=True)") == []
