@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from community.models import Clause, Community, ContractVersion, Membership, Space
+from community.models import Community, Membership, Space
 
 type AnyUser = User | AnonymousUser
 
@@ -79,32 +79,3 @@ def get_space_for_user(
     if space is None:
         raise Http404("No such space.")
     return access, space
-
-
-def get_clause_for_user(
-    user: AnyUser, slug: str, pk: int, *, write: bool = False
-) -> tuple[CommunityAccess, Clause]:
-    """A clause: live ones are as visible as the contract; drafts and retired ones only to
-    moderators (for everyone else they do not exist). ``write`` needs a moderator (403)."""
-    access = get_community_for_user(user, slug)
-    clause = Clause.objects.filter(community=access.community, pk=pk).first()
-    if clause is None or not (clause.is_live or access.is_moderator):
-        raise Http404("No such clause.")
-    if write and not access.is_moderator:
-        raise PermissionDenied("Only this community's moderators can change the contract.")
-    return access, clause
-
-
-def get_version_for_user(
-    user: AnyUser, slug: str, number: int
-) -> tuple[CommunityAccess, ContractVersion]:
-    """A published version: readable by whoever can see the community."""
-    access = get_community_for_user(user, slug)
-    version = (
-        ContractVersion.objects.filter(contract__community=access.community, number=number)
-        .select_related("contract")
-        .first()
-    )
-    if version is None:
-        raise Http404("No such version.")
-    return access, version

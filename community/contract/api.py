@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -17,16 +17,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from community.api_auth import community_of
-from community.contract import (
-    ClauseInvalid,
-    export_openslo,
-    get_contract,
-    import_openslo,
-    publish_contract,
-    save_clause,
-    update_draft,
-)
-from community.contract_serializers import (
+from community.contract.serializers import (
     ClauseErrorSerializer,
     ClauseOutSerializer,
     ContractOutSerializer,
@@ -37,11 +28,20 @@ from community.contract_serializers import (
     PublishInSerializer,
     VersionOutSerializer,
 )
+from community.contract.services import (
+    ClauseInvalid,
+    export_openslo,
+    get_contract,
+    import_openslo,
+    publish_contract,
+    save_clause,
+    update_draft,
+)
+from community.contract.text import exact
 from community.domain_events import space_payload
 from community.models import ApiKey, Clause, ClauseSnapshot, Community, ContractVersion
 from community.serializers import flatten_errors
 from community.services import ServiceError
-from community.slo_service import exact
 
 CLAUSE_EXAMPLE = {
     "title": "Disagree without hostility",
@@ -70,14 +70,11 @@ def _status(snap: ClauseSnapshot) -> dict[str, Any]:
 
 def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, Any]]:
     clauses = list(clauses)
-    latest = ClauseSnapshot.objects.filter(
-        clause_id__in=[c.pk for c in clauses],
-        bucket=Subquery(
-            ClauseSnapshot.objects.filter(clause=OuterRef("clause"))
-            .order_by("-bucket")
-            .values("bucket")[:1]
-        ),
-    ).select_related("space")
+    latest = (
+        ClauseSnapshot.objects.filter(clause_id__in=[c.pk for c in clauses])
+        .latest_per_clause()
+        .select_related("space")
+    )
     overall: dict[int, ClauseSnapshot] = {}
     spaces: dict[int, list[ClauseSnapshot]] = {}
     for snap in latest.order_by("space__name"):

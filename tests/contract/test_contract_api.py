@@ -11,8 +11,8 @@ import yaml
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from community.contract.evaluation import evaluate_community
 from community.models import Clause, Community, ContractVersion, DomainEvent, Space
-from community.slo_service import evaluate_community
 from tests.conftest import api_client_for
 from tests.contract.helpers import posts_and_flags, published_clause
 
