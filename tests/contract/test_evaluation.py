@@ -15,7 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from community.contract.counting import count_clause
-from community.contract.evaluation import clause_budget_consumed, evaluate_community
+from community.contract.evaluation import (
+    clause_budget_consumed,
+    evaluate_clause,
+    evaluate_community,
+)
 from community.contract.scheduling import request_evaluation
 from community.contract.services import save_clause
 from community.contract.slo import ClauseDefinition, Counts, sli
@@ -152,6 +156,32 @@ def test_evaluations_in_one_hour_update_one_history_row(community: Community) ->
     evaluate_community(community=community, now=NOW + timedelta(minutes=20))
     evaluate_community(community=community, now=NOW + timedelta(hours=1))
     assert clause.snapshots.filter(scope="", bucket__gte=NOW).count() == 2
+
+
+def test_the_latest_snapshots_are_the_rows_of_each_clauses_latest_evaluation(
+    community: Community, django_assert_num_queries: Any
+) -> None:
+    first = published_clause(community, at=NOW)
+    second = published_clause(
+        community, ClauseDefinition(**{**HOSTILITY.__dict__, "title": "Second"}), at=NOW
+    )
+    posts_and_flags(community, posts=10, flags=1, at=NOW - timedelta(days=1), space="2")
+    evaluate_community(community=community, now=NOW - timedelta(hours=3))
+    later = NOW - timedelta(hours=1)
+    posts_and_flags(community, posts=10, flags=0, at=later, space="3", prefix="b")
+    evaluate_clause(clause=first, now=NOW)  # the second clause was last evaluated 3 hours ago
+    with django_assert_num_queries(1):
+        latest = list(ClauseSnapshot.objects.all().latest_per_clause())
+    space2, space3 = (str(Space.objects.get(name=f"Space {n}").pk) for n in (2, 3))
+    assert sorted((s.clause_id, s.scope, s.bucket) for s in latest) == sorted(
+        [
+            (first.pk, "", NOW),
+            (first.pk, space2, NOW),
+            (first.pk, space3, NOW),
+            (second.pk, "", NOW - timedelta(hours=3)),
+            (second.pk, space2, NOW - timedelta(hours=3)),
+        ]
+    )
 
 
 def test_a_draft_edit_changes_nothing_until_published(community: Community) -> None:
