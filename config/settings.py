@@ -209,6 +209,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "prune-clause-snapshots": {"task": "community.prune_clause_snapshots", "schedule": 86400.0},
     # Budgets regenerate as charges leave the window: rewrite the budgets whose numbers moved.
     "budgets-regenerate": {"task": "budgets.regenerate_all", "schedule": 600.0},
+    # Recalculations requested while the broker was down are sent again (coalescing flags).
+    "budgets-resend-stale": {"task": "budgets.resend_stale", "schedule": 60.0},
     # Discourse deliveries stored while the broker was down; forum-action and webhook retries.
     "integrations-sweep-deliveries": {
         "task": "integrations.sweep_discourse_deliveries",
@@ -231,6 +233,10 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["community.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["community.api_auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only: the schema then advertises (and clients generate) JSON bodies, never forms.
+    "DEFAULT_PARSER_CLASSES": ["community.api_parsers.StrictJSONParser"],
+    # ASCII JSON: an error that quotes hostile input (a lone surrogate) still renders.
+    "UNICODE_JSON": False,
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
     "UNAUTHENTICATED_USER": None,
