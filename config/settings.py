@@ -56,6 +56,7 @@ MIDDLEWARE = [
     "config.observability.RequestIdMiddleware",
     "config.observability.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "config.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -91,6 +92,17 @@ DATABASES = {
         DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
 }
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
+    # A bounded pool per process: a burst of requests (the development server opens a thread
+    # per request) waits for a free connection instead of exhausting PostgreSQL's
+    # max_connections. Pooled connections replace persistent ones (CONN_MAX_AGE must be 0).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids upgrade deadlocks.
     DATABASES["default"]["OPTIONS"] = {
@@ -237,7 +249,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["community.api_parsers.StrictJSONParser"],
     # ASCII JSON: an error that quotes hostile input (a lone surrogate) still renders.
     "UNICODE_JSON": False,
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "community.api_pagination.Pagination",
     "PAGE_SIZE": 100,
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "community.api_errors.exception_handler",
