@@ -21,7 +21,7 @@ from budgets.recalculation import recalculate_community
 from community import demo
 from community.demo import DemoContext, demo_step
 from community.models import Membership, Role
-from community.slo import Tier
+from community.tiers import Tier
 
 STORY = {
     "counts": "A sharp reply to a newcomer in Growing Tips (moderator warning)",

@@ -26,6 +26,7 @@ from budgets.models import (
 )
 from budgets.services import get_policy
 from community.models import ConductEvent, Membership
+from community.tiers import HEALTHY_ABOVE, WARNING_ABOVE
 from community.vocabulary import ACTIVITY_KINDS
 
 
@@ -138,7 +139,9 @@ def build_chart(
         )
         for i, (t, b) in enumerate(series)
     ]
-    guides = [("50 %", _y(Decimal("0.5"))), ("20 %", _y(Decimal("0.2"))), ("0", _y(Decimal(0)))]
+    guides = [(f"{limit * 100:.0f} %", _y(limit)) for limit in (HEALTHY_ABOVE, WARNING_ABOVE)] + [
+        ("0", _y(Decimal(0)))
+    ]
     return Chart(points=points, width=CHART_W, height=CHART_H, guides=guides)
 
 

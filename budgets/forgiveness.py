@@ -5,7 +5,7 @@ their history. The bulk recalculation computes the same totals set-based in SQL 
 them with :func:`budget_from_totals`, the very function ``compute_budget`` ends with; a
 property-based test holds the two paths to the same result.
 
-Exact decimal arithmetic throughout (``community.slo.as_decimal`` refuses floats), so that
+Exact decimal arithmetic throughout (``community.tiers.as_decimal`` refuses floats), so that
 ``(1 - 0.95) * 200`` is exactly 10 and a ratio of exactly 0.5 is *warning*.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from community.slo import ONE, ZERO, Tier, as_decimal, tier_for
+from community.tiers import ONE, ZERO, Tier, as_decimal, tier_for
 
 # Stored precision of the snapshot numbers (the tier is decided on the exact values).
 POINTS_PLACES = Decimal("0.0001")

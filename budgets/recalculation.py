@@ -38,7 +38,7 @@ from budgets.models import (
 from budgets.models import Forgiveness as ForgivenessEntry
 from budgets.models.snapshots import RecalcKind, RecalcRun
 from community.models import Community, ConductEvent, Membership
-from community.slo import Tier
+from community.tiers import HEALTHY_ABOVE, WARNING_ABOVE, Tier, is_worse
 from community.vocabulary import ACTIVITY_KINDS
 
 logger = logging.getLogger(__name__)
@@ -285,7 +285,7 @@ def _transition(
     numbers: tuple[Decimal, Decimal, Decimal, Decimal],
 ) -> TierTransition:
     allowance, spent, remaining, ratio = numbers
-    worse = Tier(to_tier).rank > Tier(from_tier).rank
+    worse = is_worse(to_tier, from_tier)
     return TierTransition(
         community=community,
         membership_id=membership_id,
@@ -367,7 +367,8 @@ def _chunk_python(
 def fused_sql(*, member_filter: str, only_changed: bool) -> str:
     """PostgreSQL: aggregate, math and upsert in one statement (DESIGN.md §3.3 in exact
     ``numeric``; tiers by comparison, without division). Returns one row per member whose tier
-    changed, then a last row (membership id NULL) with the counts of members and writes."""
+    changed, then a last row (membership id NULL) with the counts of members and writes.
+    The tier thresholds and names are ``community.tiers``' own, written in as constants."""
     m = Membership._meta.db_table
     e = ConductEvent._meta.db_table
     c = Charge._meta.db_table
@@ -417,10 +418,12 @@ def fused_sql(*, member_filter: str, only_changed: bool) -> str:
         SELECT t.id, t.display_name, t.activity, t.allowance, t.spent,
                t.allowance - t.spent AS remaining,
                round((t.allowance - t.spent) / t.allowance, 6) AS remaining_ratio,
-               CASE WHEN t.allowance - t.spent > 0.5 * t.allowance THEN 'healthy'
-                    WHEN t.allowance - t.spent > 0.2 * t.allowance THEN 'warning'
-                    WHEN t.allowance - t.spent > 0 THEN 'critical'
-                    ELSE 'exhausted' END AS tier,
+               CASE WHEN t.allowance - t.spent > {HEALTHY_ABOVE} * t.allowance
+                      THEN '{Tier.HEALTHY}'
+                    WHEN t.allowance - t.spent > {WARNING_ABOVE} * t.allowance
+                      THEN '{Tier.WARNING}'
+                    WHEN t.allowance - t.spent > 0 THEN '{Tier.CRITICAL}'
+                    ELSE '{Tier.EXHAUSTED}' END AS tier,
                t.oldest + %(window)s AS recovers_at,
                round(t.spent_24h * %(window_days)s / t.allowance, 6) AS burn_rate_24h
         FROM totals t
@@ -436,7 +439,7 @@ def fused_sql(*, member_filter: str, only_changed: bool) -> str:
         SELECT n.id, %(community)s, n.activity, n.allowance, n.spent, n.remaining,
                n.remaining_ratio, n.tier, n.recovers_at, n.burn_rate_24h, %(policy_version)s,
                COALESCE(o.transition_sequence, 0)
-                 + CASE WHEN n.tier <> COALESCE(o.tier, 'healthy') THEN 1 ELSE 0 END,
+                 + CASE WHEN n.tier <> COALESCE(o.tier, '{Tier.HEALTHY}') THEN 1 ELSE 0 END,
                %(at)s
         FROM budgets n LEFT JOIN old o ON o.membership_id = n.id
         ON CONFLICT (membership_id) DO UPDATE SET
@@ -451,11 +454,11 @@ def fused_sql(*, member_filter: str, only_changed: bool) -> str:
         RETURNING {b}.membership_id, {b}.tier, {b}.transition_sequence, {b}.allowance,
                   {b}.spent, {b}.remaining, {b}.remaining_ratio
     )
-    SELECT up.membership_id, up.tier, COALESCE(o.tier, 'healthy'), up.transition_sequence,
+    SELECT up.membership_id, up.tier, COALESCE(o.tier, '{Tier.HEALTHY}'), up.transition_sequence,
            up.allowance, up.spent, up.remaining, up.remaining_ratio, n.display_name
     FROM up LEFT JOIN old o ON o.membership_id = up.membership_id
     JOIN budgets n ON n.id = up.membership_id
-    WHERE up.tier <> COALESCE(o.tier, 'healthy')
+    WHERE up.tier <> COALESCE(o.tier, '{Tier.HEALTHY}')
     UNION ALL
     SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM budgets), NULL, NULL, NULL, NULL,
            (SELECT COUNT(*) FROM up)::text

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "community",
+    "community.contract",  # the social contract's wiring; its models stay in "community"
     "budgets",
     "incidents",
     "integrations",

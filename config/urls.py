@@ -8,6 +8,7 @@ from config import ops
 
 api_v1 = [
     path("", include("community.api_urls")),
+    path("", include("community.contract.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("budgets.api_urls")),
     path("", include("integrations.api_urls")),
@@ -35,5 +36,6 @@ urlpatterns = [
     path("", include("incidents.urls")),
     path("", include("budgets.urls")),
     path("", include("integrations.urls")),
+    path("", include("community.contract.urls")),
     path("", include("community.urls")),
 ]

@@ -1,9 +1,10 @@
 """Incident cost (DESIGN §3.5): the bad events of the incident's spaces between its start and
 its resolution, and the share of each clause's budget they consumed.
 
-Clauses live in the spine (the social contract). The incident side reaches them through one
-small interface, ``ClauseBudgetSource``; the default source asks every live clause whose scope
-covers one of the incident's spaces, through ``community.slo_service.clause_budget_consumed``.
+Clauses belong to the social contract (``community.contract``). The incident side reaches them
+through one small interface, ``ClauseBudgetSource``; the default source asks every live clause
+whose scope covers one of the incident's spaces, through
+``community.contract.evaluation.clause_budget_consumed``.
 Tests (or another deployment) can register another source.
 """
 
@@ -13,8 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from community.contract.evaluation import clause_budget_consumed
 from community.models import Clause, Community, ConductEvent, Space
-from community.slo_service import clause_budget_consumed
 from community.vocabulary import FRICTION_KINDS
 from incidents.rules import ClauseShare
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from community import slo
-from community.slo import ONE, ZERO, as_decimal
+from community.contract import slo
+from community.tiers import ONE, ZERO, as_decimal
 
 # --- Lifecycle ------------------------------------------------------------------------------
 
@@ -64,8 +64,8 @@ class WindowCount:
 
 
 def burn_rate(bad: int, total: int, target: Decimal | str) -> Decimal:
-    """The clause math's burn rate (``community.slo.burn_rate``, DESIGN §3.1), with the target
-    checked, since a runbook step's target is typed in by a moderator."""
+    """The clause math's burn rate (``community.contract.slo.burn_rate``, DESIGN §3.1), with
+    the target checked, since a runbook step's target is typed in by a moderator."""
     t = as_decimal(target)
     if not ZERO < t < ONE:
         raise ValueError("target must be between 0 and 1")

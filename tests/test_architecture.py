@@ -5,6 +5,7 @@ imports integrations."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -44,11 +45,103 @@ def test_apps_import_only_the_apps_below_them(app: str) -> None:
     assert offending == []
 
 
+DOTTED = re.compile(rf"({'|'.join(APPS)})(\.\w+)+")
+
+
+def resolved_imports(path: Path, root: Path = ROOT) -> set[str]:
+    """Every module ``path`` imports, relative imports made absolute; for ``from a import b``
+    both ``a`` and ``a.b`` (``b`` may be a submodule). Also strings that name a module of ours,
+    such as ``include("app.urls")``: a way in through the back door."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    package = list(path.relative_to(root).parts[:-1])
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            module = ".".join([*base, *(node.module.split(".") if node.module else [])])
+            names.add(module)
+            names.update(f"{module}.{alias.name}" for alias in node.names)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and DOTTED.fullmatch(node.value)
+        ):
+            names.add(node.value)
+    return names
+
+
+CONTRACT = "community.contract"
+# The contract's models stay in the community app's models (its app label and tables), so that
+# module is the one outside the package allowed to reach in, and only for the pure definitions.
+SPINE_MAY_IMPORT = {"community/models/contract.py": ("community.contract.slo",)}
+
+
+def _within(module: str, package: str) -> bool:
+    return module == package or module.startswith(f"{package}.")
+
+
+def spine_imports_of_the_contract(root: Path) -> list[str]:
+    """Imports of ``community.contract`` from the spine: community/ outside community/contract/."""
+    offending = []
+    for path in sorted((root / "community").rglob("*.py")):
+        relative = path.relative_to(root)
+        # Migrations name models by "app_label.model" ("community.contract" is a model).
+        if relative.parts[:2] == ("community", "contract") or "migrations" in relative.parts:
+            continue
+        allowed = SPINE_MAY_IMPORT.get(relative.as_posix(), ())
+        for module in sorted(resolved_imports(path, root)):
+            if _within(module, CONTRACT) and not any(_within(module, a) for a in allowed):
+                offending.append(f"{relative.as_posix()} imports {module}")
+    return offending
+
+
+def test_the_spine_never_imports_the_contract_package() -> None:
+    """community/contract/ builds on the spine, never the reverse: no module of community/
+    outside the package imports it (the contract's models only its pure ``slo``)."""
+    assert spine_imports_of_the_contract(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "caught"),
+    [
+        ("community/urls.py", "from community.contract import views\n", "community.contract"),
+        ("community/urls.py", "import community.contract.views\n", "community.contract.views"),
+        ("community/urls.py", "from .contract.views import page\n", "community.contract.views"),
+        ("community/apps.py", "from . import contract\n", "community.contract"),
+        ("community/models/spine.py", "from ..contract import slo\n", "community.contract"),
+        (
+            "community/models/contract.py",
+            "from community.contract.services import save_clause\n",
+            "community.contract.services",
+        ),
+        ("config/urls.py", 'URLS = "community.contract.urls"\n', None),
+        ("community/urls.py", 'URLS = "community.contract.urls"\n', "community.contract.urls"),
+        ("community/contract/views.py", "from community.contract import text\n", None),
+        ("community/models/contract.py", "from community.contract.slo import Counts\n", None),
+    ],
+)
+def test_the_spine_rule_catches_absolute_relative_and_dotted_string_imports(
+    tmp_path: Path, module: str, source: str, caught: str | None
+) -> None:
+    target = tmp_path / module
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source)
+    (tmp_path / "community").mkdir(exist_ok=True)
+    offending = spine_imports_of_the_contract(tmp_path)
+    if caught is None:
+        assert offending == []
+    else:
+        assert f"{module} imports {caught}" in offending
+
+
 # Framework-free modules that hold the normative math (DESIGN.md §3). Add new ones here.
 PURE_MODULES = [
-    "community/slo.py",
-    "community/sparkline.py",
-    "community/openslo.py",
+    "community/tiers.py",
+    "community/contract/slo.py",
+    "community/contract/sparkline.py",
+    "community/contract/openslo.py",
     "incidents/rules.py",
     "budgets/forgiveness.py",
     "integrations/signing.py",

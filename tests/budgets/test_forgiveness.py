@@ -9,7 +9,7 @@ import pytest
 
 from budgets import forgiveness
 from budgets.forgiveness import ChargeFact, Policy, compute_budget, validate_policy
-from community.slo import Tier
+from community.tiers import Tier
 from community.vocabulary import FRICTION_KINDS
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

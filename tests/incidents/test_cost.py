@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from community.contract.slo import ClauseDefinition
 from community.models import Community, Space
 from community.services import ServiceError
-from community.slo import ClauseDefinition
 from incidents import cost, services
 from incidents.rules import ClauseShare
 from tests.contract.helpers import HOSTILITY, published_clause

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
@@ -16,18 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from community.access import get_clause, get_version, get_versions, visible_clauses
 from community.api_auth import access_of, community_of
-from community.contract import (
-    ClauseInvalid,
-    export_openslo,
-    get_contract,
-    import_openslo,
-    publish_contract,
-    save_clause,
-    update_draft,
-)
-from community.contract_serializers import (
+from community.contract.access import get_clause, get_version, get_versions, visible_clauses
+from community.contract.serializers import (
     ClauseErrorSerializer,
     ClauseOutSerializer,
     ContractOutSerializer,
@@ -38,11 +29,20 @@ from community.contract_serializers import (
     PublishInSerializer,
     VersionOutSerializer,
 )
+from community.contract.services import (
+    ClauseInvalid,
+    export_openslo,
+    get_contract,
+    import_openslo,
+    publish_contract,
+    save_clause,
+    update_draft,
+)
+from community.contract.text import exact
 from community.domain_events import space_payload
 from community.models import ApiKey, Clause, ClauseSnapshot, ContractVersion
 from community.serializers import flatten_errors
 from community.services import ServiceError
-from community.slo_service import exact
 
 CLAUSE_EXAMPLE = {
     "title": "Disagree without hostility",
@@ -71,14 +71,11 @@ def _status(snap: ClauseSnapshot) -> dict[str, Any]:
 
 def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, Any]]:
     clauses = list(clauses)
-    latest = ClauseSnapshot.objects.filter(
-        clause_id__in=[c.pk for c in clauses],
-        bucket=Subquery(
-            ClauseSnapshot.objects.filter(clause=OuterRef("clause"))
-            .order_by("-bucket")
-            .values("bucket")[:1]
-        ),
-    ).select_related("space")
+    latest = (
+        ClauseSnapshot.objects.filter(clause_id__in=[c.pk for c in clauses])
+        .latest_per_clause()
+        .select_related("space")
+    )
     overall: dict[int, ClauseSnapshot] = {}
     spaces: dict[int, list[ClauseSnapshot]] = {}
     for snap in latest.order_by("space__name"):

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from community.slo import (
+from community.contract.slo import (
     MINUTES_PER_DAY,
     AlertRule,
     ClauseDefinition,

@@ -1,5 +1,5 @@
-"""Forms of the contract editor. They parse; the services in community.contract validate the
-definition and change things."""
+"""Forms of the contract editor. They parse; the services (``community.contract.services``)
+validate the definition and change things."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from typing import Any
 
 from django import forms
 
-from community.models import Community, Space
-from community.slo import (
+from community.contract.slo import (
     DEFAULT_ALERT_RULES,
     AlertRule,
     ClauseDefinition,
     Severity,
-    Tier,
     parse_window,
     window_label,
 )
+from community.models import Community, Space
+from community.tiers import Tier
 from community.vocabulary import EventKind
 
 RULES_HELP = (

@@ -8,12 +8,12 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
-from community.contract import publish_contract, save_clause, update_draft
+from community.contract.evaluation import evaluate_community
+from community.contract.services import publish_contract, save_clause, update_draft
+from community.contract.slo import ClauseDefinition
 from community.demo import DEMO_SOURCE, DemoContext, _event, demo_step
 from community.models import Acknowledgement, Clause, Contract, ContractVersion, Membership, Role
 from community.services import ingest_events
-from community.slo import ClauseDefinition
-from community.slo_service import evaluate_community
 
 PREAMBLE = (
     "Allotment Commons is a shared garden in words. We disagree about compost and pests and "
@@ -72,7 +72,7 @@ def seed_contract(ctx: DemoContext) -> None:
     if ContractVersion.objects.filter(contract__community=community).exists():
         ctx.log("  contract already published: nothing to add")
         return
-    rng = random.Random(2026_0020)  # noqa: S311 - seeded demo data, not secrets
+    rng = random.Random(2026_0020)
     moderator = Membership.objects.filter(community=community, role=Role.MODERATOR).first()
     by = moderator.user if moderator else None
     update_draft(
@@ -158,3 +158,7 @@ def _flame_war(ctx: DemoContext, rng: random.Random) -> None:
             flag = _event(f"slug-flag-{n}", "flag_upheld", at, author, space, pid, "inappropriate")
             events.append(replace(flag, recorded_at=min(at + timedelta(minutes=2), ctx.now)))
     ingest_events(community=ctx.community, events=events, source=DEMO_SOURCE)
+
+
+def register() -> None:
+    """Imported for its decorator."""

@@ -11,7 +11,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,20 +18,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from community.access import (
-    CommunityAccess,
-    access_for_user,
+from community.access import CommunityAccess, access_for_user
+from community.contract.access import (
     get_clause,
     get_current_version,
     get_version,
     visible_clauses,
 )
-from community.contract import (
+from community.contract.forms import ClauseForm, DraftForm, ImportForm, PublishForm
+from community.contract.services import (
     ClauseInvalid,
     acknowledge_version,
     acknowledgement_counts,
-    describe_indicator,
-    diff_versions,
     export_openslo,
     get_contract,
     import_openslo,
@@ -42,7 +39,9 @@ from community.contract import (
     space_names,
     update_draft,
 )
-from community.contract_forms import ClauseForm, DraftForm, ImportForm, PublishForm
+from community.contract.slo import ClauseDefinition
+from community.contract.sparkline import Sparkline, sparkline
+from community.contract.text import describe_indicator, diff_versions
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.models import (
     Acknowledgement,
@@ -54,8 +53,7 @@ from community.models import (
     ContractVersion,
 )
 from community.services import ServiceError
-from community.slo import ClauseDefinition, Tier
-from community.sparkline import Sparkline, sparkline
+from community.tiers import Tier
 
 HISTORY_DAYS = 30
 
@@ -107,26 +105,25 @@ def clause_views(community: Community, version: ContractVersion, *, live: bool) 
     by_id = {v.clause_id: v for v in views}
     since = timezone.now() - timedelta(days=HISTORY_DAYS)
     history: dict[int, list[ClauseSnapshot]] = {}
-    latest_bucket: dict[int, Any] = {}
     for snap in ClauseSnapshot.objects.filter(
         clause_id__in=list(by_id), scope="", bucket__gte=since
     ).order_by("bucket"):
         history.setdefault(snap.clause_id, []).append(snap)
-        latest_bucket[snap.clause_id] = snap.bucket
-    per_space = (
-        ClauseSnapshot.objects.filter(
-            clause_id__in=list(by_id), bucket__gte=since - timedelta(hours=1)
-        )
-        .exclude(scope="")
+    # The current status, unless it is older than the chart (then there is nothing to show).
+    current = (
+        ClauseSnapshot.objects.filter(clause_id__in=list(by_id), bucket__gte=since)
+        .latest_per_clause()
         .select_related("space")
+        .order_by("space__name")
     )
-    for snap in per_space.order_by("space__name"):
-        if latest_bucket.get(snap.clause_id) == snap.bucket:
+    for snap in current:
+        if snap.scope:
             by_id[snap.clause_id].spaces.append(snap)
+        else:
+            by_id[snap.clause_id].status = snap
     for clause_id, view in by_id.items():
         snaps = history.get(clause_id, [])
         if snaps:
-            view.status = snaps[-1]
             view.spark = sparkline([s.sli for s in _daily(snaps)], view.definition.target)
         tier = view.status.tier if view.status else Tier.HEALTHY.value
         view.policy = (version.policy or {}).get(tier, "")
@@ -165,7 +162,7 @@ def contract_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "tiers": [t.value for t in Tier],
         **_ack_context(access, version),
     }
-    return render(request, "community/contract.html", context)
+    return render(request, "contract/contract.html", context)
 
 
 @login_required
@@ -180,10 +177,10 @@ def contract_acknowledge(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     acknowledge_version(membership=access.membership, version=version)
     if not request.htmx:
         messages.success(request, f"Thank you: you acknowledged version {version.number}.")
-        return redirect("community:contract", slug=slug)
+        return redirect("contract:page", slug=slug)
     context = {"access": access, "community": access.community, "version": version}
     context.update(_ack_context(access, version))
-    return render(request, "community/contract.html#ack", context)
+    return render(request, "contract/contract.html#ack", context)
 
 
 def contract_versions(request: HtmxHttpRequest, slug: str) -> HttpResponse:
@@ -193,7 +190,7 @@ def contract_versions(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     counts = acknowledgement_counts(contract=contract) if contract and access.is_moderator else {}
     return render(
         request,
-        "community/contract_versions.html",
+        "contract/contract_versions.html",
         {
             "access": access,
             "community": access.community,
@@ -209,7 +206,7 @@ def contract_version(request: HtmxHttpRequest, slug: str, number: int) -> HttpRe
     version = get_version(access, number)
     return render(
         request,
-        "community/contract_version.html",
+        "contract/contract_version.html",
         {
             "access": access,
             "community": access.community,
@@ -231,7 +228,7 @@ def contract_diff(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     lines = diff_versions(old, new, space_names(access.community))
     return render(
         request,
-        "community/contract_diff.html",
+        "contract/contract_diff.html",
         {
             "access": access,
             "community": access.community,
@@ -261,16 +258,8 @@ def _editor_context(
     community = access.community
     contract = get_contract(community=community)
     clauses = list(visible_clauses(access).order_by("retired_at", "position", "pk"))
-    latest = ClauseSnapshot.objects.filter(
-        clause__community=community,
-        scope="",
-        bucket=Subquery(
-            ClauseSnapshot.objects.filter(clause=OuterRef("clause"), scope="")
-            .order_by("-bucket")
-            .values("bucket")[:1]
-        ),
-    )
-    status = {snap.clause_id: snap for snap in latest}
+    latest = ClauseSnapshot.objects.filter(clause__community=community).latest_per_clause()
+    status = {snap.clause_id: snap for snap in latest.filter(scope="")}
     for clause in clauses:
         clause.current = status.get(clause.pk)  # type: ignore[attr-defined]
     alerts = ClauseAlert.objects.filter(clause__community=community).select_related(
@@ -294,7 +283,7 @@ def _editor_context(
 @login_required
 def contract_edit(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug, moderate=True)
-    return render(request, "community/contract_edit.html", _editor_context(access))
+    return render(request, "contract/contract_edit.html", _editor_context(access))
 
 
 @login_required
@@ -312,10 +301,10 @@ def contract_draft_save(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         saved = True
         if not request.htmx:
             messages.success(request, "Draft saved. Members see it once you publish.")
-            return redirect("community:contract-edit", slug=slug)
+            return redirect("contract:edit", slug=slug)
     context = _editor_context(access, draft_form=form if not saved else None, saved=saved)
     template = (
-        "community/contract_edit.html#draft" if request.htmx else "community/contract_edit.html"
+        "contract/contract_edit.html#draft" if request.htmx else "contract/contract_edit.html"
     )
     # htmx swaps only 2xx answers, so a form with errors comes back as 200 to htmx.
     status = 200 if form.is_valid() or request.htmx else 422
@@ -336,12 +325,12 @@ def contract_publish(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             messages.success(request, f"Version {version.number} is published.")
-            url = reverse("community:contract", kwargs={"slug": slug})
+            url = reverse("contract:page", kwargs={"slug": slug})
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = _editor_context(access, publish_form=form)
     if request.htmx:  # htmx swaps only 2xx answers
-        return render(request, "community/contract_edit.html#publish", context)
-    return render(request, "community/contract_edit.html", context, status=422)
+        return render(request, "contract/contract_edit.html#publish", context)
+    return render(request, "contract/contract_edit.html", context, status=422)
 
 
 @login_required
@@ -382,10 +371,10 @@ def _clause_form(
                 messages.success(
                     request, f"“{saved.title}” is saved in the draft. Publish to make it live."
                 )
-                return redirect("community:contract-edit", slug=community.slug)
+                return redirect("contract:edit", slug=community.slug)
     return render(
         request,
-        "community/clause_form.html",
+        "contract/clause_form.html",
         {"access": access, "community": community, "clause": clause, "form": form},
         status=status,
     )
@@ -399,8 +388,8 @@ def clause_retire(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
     retire_clause(clause=clause)
     if not request.htmx:
         messages.info(request, f"“{clause.title}” leaves the contract at the next publish.")
-        return redirect("community:contract-edit", slug=slug)
-    return render(request, "community/contract_edit.html#clauses", _editor_context(access))
+        return redirect("contract:edit", slug=slug)
+    return render(request, "contract/contract_edit.html#clauses", _editor_context(access))
 
 
 def clause_openslo(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
@@ -423,10 +412,10 @@ def clause_import(request: AuthedHttpRequest, slug: str) -> HttpResponse:
                 form.add_error("document", f"{path}: {message}")
         else:
             messages.success(request, f"Imported “{clause.title}” as a draft clause.")
-            return redirect("community:clause-edit", slug=slug, pk=clause.pk)
+            return redirect("contract:clause-edit", slug=slug, pk=clause.pk)
     return render(
         request,
-        "community/contract_edit.html",
+        "contract/contract_edit.html",
         _editor_context(access, import_form=form),
         status=422,
     )

@@ -14,9 +14,10 @@ from decimal import Decimal
 from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
+from community.contract.slo import DEFAULT_ALERT_RULES, MINUTES_PER_DAY, window_label
 from community.metrics import DatabaseCollector, register_collector
 from community.models import Clause, ClauseSnapshot
-from community.slo import DEFAULT_ALERT_RULES, MINUTES_PER_DAY, ONE, window_label
+from community.tiers import ONE
 
 LABELS = ["sloth_service", "sloth_slo", "sloth_id", "space"]
 DEFAULT_WINDOWS = sorted(

@@ -1,11 +1,10 @@
 """Services of the social contract: the draft, clauses, publishing versions, acknowledgements
-and the readable diff between versions. Views, the API and the demo all call these."""
+and OpenSLO import and export. Views, the API and the demo all call these; the wording of
+versions and their diff is in ``text``."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +14,11 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.text import slugify
 
+from community.contract.alerts import clear_alerts
+from community.contract.evaluation import backfill_history
+from community.contract.openslo import OpenSLOError, export_clause, field_path, parse_document
+from community.contract.scheduling import request_evaluation
+from community.contract.slo import ClauseDefinition
 from community.domain_events import record_domain_event
 from community.models import (
     Acknowledgement,
@@ -27,10 +31,8 @@ from community.models import (
     Space,
     default_policy,
 )
-from community.openslo import OpenSLOError, export_clause, field_path, parse_document
 from community.services import ServiceError
-from community.slo import ClauseDefinition, Tier, window_label
-from community.slo_service import backfill_history, clear_alerts, request_evaluation
+from community.tiers import Tier
 from community.vocabulary import EventKind
 
 HISTORY_DAYS = 30
@@ -250,66 +252,7 @@ def acknowledgement_counts(*, contract: Contract) -> dict[int, int]:
     return dict(rows)
 
 
-# --- Reading and diffing versions -----------------------------------------------------------
-
-
-def describe_indicator(definition: ClauseDefinition, space_names: dict[int, str]) -> str:
-    """The indicator in one plain sentence, for members and for the diff."""
-    percent = format((definition.target * 100).normalize(), "f")
-    total = " or ".join(k.replace("_", " ") + "s" for k in definition.total_kinds)
-    if definition.total_categories:
-        total += f" ({', '.join(definition.total_categories)})"
-    bad = " or ".join(k.replace("_", " ") for k in definition.bad_kinds)
-    if definition.bad_categories:
-        bad += f" for {' or '.join(f'“{c}”' for c in definition.bad_categories)}"
-    where = (
-        "in " + ", ".join(space_names.get(s, f"space {s}") for s in definition.spaces)
-        if definition.spaces
-        else "across the community"
-    )
-    days = f"{definition.window_days} day{'s' if definition.window_days != 1 else ''}"
-    return f"{percent} % of {total} {where} are not met with a {bad}, over a rolling {days}."
-
-
-def version_lines(version: ContractVersion, space_names: dict[int, str]) -> list[str]:
-    """A version as text lines: what the diff compares."""
-    lines = [f"Preamble: {line}" for line in version.preamble.splitlines() if line.strip()]
-    for data in version.clauses:
-        definition = ClauseDefinition.from_dict(data)
-        lines.append(f"Clause: {definition.title}")
-        lines.extend(f"   {line}" for line in definition.wording.splitlines() if line.strip())
-        lines.append(f"   Measured: {describe_indicator(definition, space_names)}")
-        rules = ", ".join(
-            f"{r.name} ({r.budget_percent} % of the budget in {window_label(r.long_minutes)})"
-            for r in definition.alert_rules
-        )
-        lines.append(f"   Alerts: {rules}; at least {definition.min_bad_events} bad events.")
-    for tier in Tier:
-        text = (version.policy or {}).get(tier.value, "")
-        if text:
-            lines.append(f"When {tier.value}: {text}")
-    return lines
-
-
-@dataclass(frozen=True)
-class DiffLine:
-    op: str  # "same", "added" or "removed"
-    text: str
-
-
-def diff_versions(
-    old: ContractVersion, new: ContractVersion, space_names: dict[int, str]
-) -> list[DiffLine]:
-    """Line by line, what changed from ``old`` to ``new``."""
-    a, b = version_lines(old, space_names), version_lines(new, space_names)
-    out: list[DiffLine] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            out.extend(DiffLine("same", line) for line in a[i1:i2])
-            continue
-        out.extend(DiffLine("removed", line) for line in a[i1:i2])
-        out.extend(DiffLine("added", line) for line in b[j1:j2])
-    return out
+# --- Reading versions -----------------------------------------------------------------------
 
 
 def space_names(community: Community, ids: Iterable[int] | None = None) -> dict[int, str]:

@@ -1,7 +1,7 @@
-"""Tiers and SLO math (DESIGN.md §3.1 to 3.2). Framework-free: imports nothing from Django.
+"""Clause SLO math (DESIGN.md §3.1). Framework-free: imports nothing from Django.
 
-Exact decimal arithmetic throughout, so that ``(1 - 0.95) * 200`` is exactly 10 and a ratio of
-exactly 0.5 is *warning*, never healthy. Pass targets as strings or Decimals, never floats.
+Exact decimal arithmetic throughout, so that ``(1 - 0.95) * 200`` is exactly 10; the tier of a
+remaining budget comes from ``community.tiers``. Pass targets as strings or Decimals, never floats.
 """
 
 from __future__ import annotations
@@ -11,46 +11,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-ZERO = Decimal(0)
-ONE = Decimal(1)
-HEALTHY_ABOVE = Decimal("0.5")
-WARNING_ABOVE = Decimal("0.2")
+from community.tiers import ONE, ZERO, Tier, as_decimal, tier_for
 
-
-class Tier(StrEnum):
-    """One policy for clauses and members (DESIGN.md §3.2)."""
-
-    HEALTHY = "healthy"
-    WARNING = "warning"
-    CRITICAL = "critical"
-    EXHAUSTED = "exhausted"
-
-    @property
-    def rank(self) -> int:
-        """0 for healthy up to 3 for exhausted: higher is worse."""
-        return list(Tier).index(self)
-
-
-def tier_for(ratio: Decimal) -> Tier:
-    """healthy > 0.5; warning 0.2 < r <= 0.5; critical 0 < r <= 0.2; exhausted r <= 0."""
-    if ratio > HEALTHY_ABOVE:
-        return Tier.HEALTHY
-    if ratio > WARNING_ABOVE:
-        return Tier.WARNING
-    if ratio > ZERO:
-        return Tier.CRITICAL
-    return Tier.EXHAUSTED
-
-
-def as_decimal(value: Decimal | int | str) -> Decimal:
-    """Decimal from an int, str or Decimal. Floats are refused: they would break exactness."""
-    if isinstance(value, float):
-        raise TypeError("use a str or Decimal, not a float, for exact budget arithmetic")
-    return value if isinstance(value, Decimal) else Decimal(value)
-
-
-# --- Clause SLO math (DESIGN.md §3.1) -------------------------------------------------------
-#
 # A clause selects total events and bad events, with a target in (0, 1) and a rolling window.
 # Every function here takes plain counts, so the set-based evaluation in SQL and these
 # definitions can be checked against each other.
@@ -59,6 +21,8 @@ MINUTES_PER_HOUR = 60
 MINUTES_PER_DAY = 24 * MINUTES_PER_HOUR
 DEFAULT_WINDOW_DAYS = 30
 DEFAULT_MIN_BAD_EVENTS = 3
+# Stored precision of SLIs, budgets, thresholds and burn rates (the columns' six places).
+SIX_PLACES = Decimal("0.000001")
 
 
 class Severity(StrEnum):

@@ -7,7 +7,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from community.slo import AlertRule, ClauseDefinition, Severity, Tier
+from community.contract.slo import AlertRule, ClauseDefinition, Severity
+from community.tiers import Tier
 from community.vocabulary import EventKind
 
 KINDS = ", ".join(EventKind.values)
