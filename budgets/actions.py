@@ -10,8 +10,6 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from django.db import transaction
-
 from budgets.forgiveness import TIER_WORDS, Action
 from budgets.models import (
     ForgivenessPolicy,
@@ -21,6 +19,7 @@ from budgets.models import (
     TierTransition,
 )
 from community.domain_events import record_domain_events
+from community.jobs import enqueue_after_commit
 from community.models import Community, DomainEventType, ExternalIdentity, Membership
 
 logger = logging.getLogger(__name__)
@@ -171,6 +170,4 @@ def _email_nudges_after_commit(notices: list[Notice]) -> None:
     )
     ids = [n.pk for n in notices if n.membership_id in with_email and n.pk is not None]
     if ids:
-        from budgets.tasks import email_notices
-
-        transaction.on_commit(lambda: email_notices.delay(ids))
+        enqueue_after_commit("budgets.email_notices", ids)

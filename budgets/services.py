@@ -32,6 +32,7 @@ from budgets.models import (
 )
 from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import RunResult, recalculate_community
+from community.jobs import enqueue_after_commit
 from community.models import Community, ConductEvent, Membership
 from community.services import ServiceError
 from community.vocabulary import (
@@ -45,7 +46,9 @@ from community.vocabulary import (
 logger = logging.getLogger(__name__)
 
 # A flag left pending longer than this (its task was lost, e.g. the broker was down) is re-sent.
-STALE_PENDING = timedelta(minutes=5)
+# A queued recalculation runs within seconds; one still pending after this was lost (a broker
+# outage, a killed worker) and is sent again by the minutely sweep. A duplicate is harmless.
+STALE_PENDING = timedelta(minutes=2)
 
 
 class PolicyError(ServiceError):
@@ -86,6 +89,17 @@ POLICY_FIELDS = (
 )
 
 
+def _comparable(policy: ForgivenessPolicy) -> dict[str, Any]:
+    """The policy's settings as values (3 and "3.0" points are the same cost)."""
+    settings_ = policy.as_dict()
+    del settings_["version"]
+    settings_["costs"] = {
+        kind: {sev: Decimal(str(v)) for sev, v in by_sev.items()}
+        for kind, by_sev in settings_["costs"].items()
+    }
+    return settings_
+
+
 def update_policy(
     *, community: Community, changes: dict[str, Any], by: User | None, note: str = ""
 ) -> ForgivenessPolicy:
@@ -96,6 +110,7 @@ def update_policy(
     with transaction.atomic():
         policy = get_policy(community=community)
         policy = ForgivenessPolicy.objects.select_for_update().get(pk=policy.pk)
+        before = _comparable(policy)
         proposed = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
         errors = forgiveness.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
         if errors:
@@ -111,6 +126,9 @@ def update_policy(
         policy.tier_actions = {tier: list(a) for tier, a in proposed["tier_actions"].items()}
         policy.cooldown_hours = int(proposed["cooldown_hours"])
         policy.appeal_days = int(proposed["appeal_days"])
+        if _comparable(policy) == before:
+            # Saving the same settings again would add a version and recalculate everyone.
+            raise PolicyError({"policy": "Nothing changed: the policy already has these settings."})
         policy.version += 1
         policy.updated_at = timezone.now()
         policy.save()
@@ -418,8 +436,6 @@ def request_recalculation(*, community_id: int) -> bool:
     """Enqueue the community's recalculation unless one is already pending. Returns whether
     this call enqueued it. At most one pending task per community: a burst of events makes a
     handful of tasks, not one per event."""
-    from budgets.tasks import recalculate_budgets
-
     now = timezone.now()
     with transaction.atomic():
         _, created = RecalcFlag.objects.get_or_create(
@@ -431,10 +447,7 @@ def request_recalculation(*, community_id: int) -> bool:
             )
             if not claimed:
                 return False
-    try:
-        recalculate_budgets.delay(community_id)
-    except Exception:
-        logger.warning("could not enqueue a budget recalculation; the periodic sweep will")
+    enqueue_after_commit("budgets.recalculate", community_id)
     return True
 
 
@@ -470,13 +483,10 @@ def recalculate_periodically(*, community: Community) -> RunResult:
 
 def regenerate_budgets() -> int:
     """The scheduler's sweep: one periodic recalculation per community (budgets regenerate as
-    charges leave the window, without new events), and lost requests sent again."""
-    from budgets.tasks import recalculate_periodic
-
-    resend_stale_requests()
+    charges leave the window, without new events)."""
     ids = list(Community.objects.values_list("pk", flat=True))
     for community_id in ids:
-        recalculate_periodic.delay(community_id)
+        enqueue_after_commit("budgets.recalculate_periodic", community_id)
     return len(ids)
 
 

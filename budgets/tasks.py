@@ -29,6 +29,13 @@ def regenerate_all() -> int:
     return services.regenerate_budgets()
 
 
+@shared_task(name="budgets.resend_stale", ignore_result=True)
+def resend_stale() -> int:
+    """Beat, every minute: a recalculation requested while the broker was down (or whose task
+    was lost) is sent again, so budgets catch up within minutes of the broker returning."""
+    return services.resend_stale_requests()
+
+
 @shared_task(name="budgets.email_notices", ignore_result=True)
 def email_notices(notice_ids: list[int]) -> int:
     return services.email_notices(notice_ids=notice_ids)

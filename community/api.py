@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from community.api_auth import community_of
 from community.fast_events import plain_event_data
+from community.json_safety import printable
 from community.serializers import (
     BatchErrorSerializer,
     EventBatchInSerializer,
@@ -71,7 +72,7 @@ class EventBatchView(APIView):
         item_errors: list[dict[str, object]] = [
             {
                 "index": index,
-                "external_id": str(raw_events[index].get("external_id", ""))[:200],
+                "external_id": _echo_external_id(raw_events[index]),
                 "field": field,
                 "message": message,
             }
@@ -84,6 +85,12 @@ class EventBatchView(APIView):
         events = [to_event_input(data) for data in items]
         result = ingest_events(community=community_of(request), events=events, source=source)
         return Response({"accepted": result.accepted, "duplicates": result.duplicates})
+
+
+def _echo_external_id(raw: Any) -> str:
+    """The item's external id as it may be shown back: a string, cut short, storable."""
+    value = raw.get("external_id", "") if isinstance(raw, dict) else ""
+    return printable(str(value))
 
 
 def _errors_by_index(errors: Any) -> list[tuple[int, Any]]:

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
+from community.jobs import enqueue_after_commit
 from community.models import Community, DomainEvent, DomainEventType, Space
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ _subscribers: dict[str, Subscriber] = {}
 def subscribe(name: str, handler: Subscriber) -> None:
     """Register a subscriber under a stable name (re-registering replaces it)."""
     _subscribers[name] = handler
+
+
+def unsubscribe(name: str) -> None:
+    _subscribers.pop(name, None)
 
 
 def subscribers() -> dict[str, Subscriber]:
@@ -72,18 +77,9 @@ def record_domain_events(
     rows = DomainEvent.objects.bulk_create(
         [DomainEvent(community=community, type=type_, payload=payload) for type_, payload in events]
     )
-    transaction.on_commit(_enqueue_dispatch)
+    # If the broker is down the rows are safe in the outbox and the periodic sweep delivers them.
+    enqueue_after_commit("community.dispatch_domain_events")
     return rows
-
-
-def _enqueue_dispatch() -> None:
-    from community.tasks import dispatch_domain_events
-
-    try:
-        dispatch_domain_events.delay()
-    except Exception:
-        # The broker is down: the row is safe in the outbox and the periodic sweep delivers it.
-        logger.warning("could not enqueue domain-event dispatch; the periodic sweep will")
 
 
 def dispatch_pending(*, limit: int = 500) -> int:

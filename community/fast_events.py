@@ -15,6 +15,7 @@ from typing import Any
 
 from django.utils.dateparse import parse_datetime
 
+from community.json_safety import json_problem
 from community.models import SpaceKind
 from community.vocabulary import FRICTION_KINDS, EventKind, Severity
 
@@ -62,9 +63,13 @@ def plain_event_data(raw: Any) -> dict[str, Any] | None:
     occurred = raw.get("occurred_at")
     if type(occurred) is not str or occurred != occurred.strip():
         return None
-    when = parse_datetime(occurred)
-    if when is None or when.tzinfo is None:
-        return None
+    try:
+        when = parse_datetime(occurred)
+        if when is None or when.tzinfo is None:
+            return None
+        when = when.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None  # an impossible date (30 February, hour 25) or beyond the calendar
     member = _ref(raw.get("member"), {"username": 150})
     space = _ref(raw.get("space"), {"name": 200})
     if member is False or space is False:
@@ -78,7 +83,7 @@ def plain_event_data(raw: Any) -> dict[str, Any] | None:
     data: dict[str, Any] = {
         "external_id": raw["external_id"],
         "kind": raw["kind"],
-        "occurred_at": when.astimezone(UTC),
+        "occurred_at": when,
     }
     for key, max_length in (("subject", 100), ("category", 60)):
         value = raw.get(key, "")
@@ -90,7 +95,11 @@ def plain_event_data(raw: Any) -> dict[str, Any] | None:
         return None
     data["severity"] = severity
     payload = raw.get("payload", {})
-    if type(payload) is not dict or not all(type(key) is str for key in payload):
+    if (
+        type(payload) is not dict
+        or not all(type(key) is str for key in payload)
+        or json_problem(payload) is not None
+    ):
         return None
     data["payload"] = payload
     if "member" in raw:

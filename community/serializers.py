@@ -7,6 +7,7 @@ from typing import Any
 from django.conf import settings
 from rest_framework import serializers
 
+from community.json_safety import json_problem
 from community.models import SpaceKind
 from community.services import EventInput
 from community.vocabulary import FRICTION_KINDS, EventKind, Severity
@@ -35,6 +36,12 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
         choices=[("", "(community default)"), *Severity.choices], required=False, default=""
     )
     payload = serializers.DictField(required=False, default=dict)
+
+    def validate_payload(self, value: dict[str, Any]) -> dict[str, Any]:
+        problem = json_problem(value)
+        if problem:
+            raise serializers.ValidationError(f"The payload {problem}.")
+        return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["kind"] in FRICTION_KINDS and not attrs.get("member"):

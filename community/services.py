@@ -162,6 +162,18 @@ class IngestResult:
     events: list[ConductEvent]
 
 
+def lock_community(community: Community) -> None:
+    """Serialise writers of one community's forum-derived rows (events, identities, spaces)
+    until the transaction ends. Call it first in the transaction: the community row is the
+    first lock every such path takes, so they cannot deadlock with each other.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: rows that merely reference the community (a
+    recalculation's budget upserts, while it holds dirty-member rows that ingest re-marks)
+    take FOR KEY SHARE on it, which a full row lock would block: a lock-order deadlock.
+    """
+    Community.objects.select_for_update(no_key=True).filter(pk=community.pk).first()
+
+
 def ingest_events(
     *, community: Community, events: Sequence[EventInput], source: str = "api"
 ) -> IngestResult:
@@ -175,7 +187,7 @@ def ingest_events(
         return IngestResult(accepted=0, duplicates=0, events=[])
     with transaction.atomic():
         # Serialise ingest per community: the "what is new" decision below is then exact.
-        Community.objects.select_for_update().filter(pk=community.pk).first()
+        lock_community(community)
         seen: set[str] = set()
         unique: list[EventInput] = []
         for item in events:
@@ -241,6 +253,15 @@ def upsert_identities(
     """
     if not identities:
         return {}
+    with transaction.atomic():
+        # Two identical upserts at once would both see the identity missing and both insert.
+        lock_community(community)
+        return _upsert_identities(community, source, identities)
+
+
+def _upsert_identities(
+    community: Community, source: str, identities: dict[str, str]
+) -> dict[str, Membership]:
     found = {
         ident.external_id: ident
         for ident in ExternalIdentity.objects.filter(
@@ -303,6 +324,14 @@ def upsert_spaces(
     """Map forum spaces (external id -> (name, kind)) to Space rows, creating new ones."""
     if not spaces:
         return {}
+    with transaction.atomic():
+        lock_community(community)  # as for identities: concurrent upserts insert once
+        return _upsert_spaces(community, source, spaces)
+
+
+def _upsert_spaces(
+    community: Community, source: str, spaces: dict[str, tuple[str, str]]
+) -> dict[str, Space]:
     found = {
         space.external_id: space
         for space in Space.objects.filter(

@@ -60,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "config.headers.PermissionsPolicyMiddleware",
+    "config.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +98,17 @@ DATABASES = {
         DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
 }
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
+    # A bounded pool per process: a burst of requests (the development server opens a thread
+    # per request) waits for a free connection instead of exhausting PostgreSQL's
+    # max_connections. Pooled connections replace persistent ones (CONN_MAX_AGE must be 0).
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL_MAX_SIZE,
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web process read while the worker writes; IMMEDIATE avoids upgrade deadlocks.
     DATABASES["default"]["OPTIONS"] = {
@@ -245,6 +257,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "prune-clause-snapshots": {"task": "community.prune_clause_snapshots", "schedule": 86400.0},
     # Budgets regenerate as charges leave the window: rewrite the budgets whose numbers moved.
     "budgets-regenerate": {"task": "budgets.regenerate_all", "schedule": 600.0},
+    # Recalculations requested while the broker was down are sent again (coalescing flags).
+    "budgets-resend-stale": {"task": "budgets.resend_stale", "schedule": 60.0},
     # Discourse deliveries stored while the broker was down; forum-action and webhook retries.
     "integrations-sweep-deliveries": {
         "task": "integrations.sweep_discourse_deliveries",
@@ -310,7 +324,11 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["community.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["community.api_auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # JSON only: the schema then advertises (and clients generate) JSON bodies, never forms.
+    "DEFAULT_PARSER_CLASSES": ["community.api_parsers.StrictJSONParser"],
+    # ASCII JSON: an error that quotes hostile input (a lone surrogate) still renders.
+    "UNICODE_JSON": False,
+    "DEFAULT_PAGINATION_CLASS": "community.api_pagination.Pagination",
     "PAGE_SIZE": 100,
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "community.api_errors.exception_handler",

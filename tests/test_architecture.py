@@ -52,6 +52,8 @@ PURE_MODULES = [
     "incidents/rules.py",
     "budgets/forgiveness.py",
     "integrations/signing.py",
+    "community/json_safety.py",
+    "incidents/notice_templates.py",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -232,3 +233,82 @@ def test_ingest_is_a_constant_number_of_queries(
     with django_assert_max_num_queries(20):
         response = api.post(URL, {"events": events}, format="json")
     assert response.json() == {"accepted": 500, "duplicates": 0}
+
+
+# --- Hostile input: refused with a 400 that names the item, never a 500 -------------------
+
+
+@pytest.mark.parametrize(
+    "occurred_at",
+    [
+        "2026-02-30T10:00:00Z",
+        "2026-13-01T10:00:00Z",
+        "2026-11-20T25:00:00Z",
+        "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00",
+        "2026-11-20T10:00:00+25:00",
+    ],
+)
+def test_an_impossible_time_is_refused_for_that_item(api: APIClient, occurred_at: str) -> None:
+    batch = {"events": [post_event(external_id="ok"), post_event(occurred_at=occurred_at)]}
+    response = api.post(URL, batch, format="json")
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, "occurred_at")]
+    assert not ConductEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"text": "a\x00b"},
+        {"a\x00": "key with a NUL"},
+        {"text": "\ud800"},
+        {"nested": [{"deeper": "x\x00"}]},
+    ],
+)
+def test_a_payload_the_database_cannot_store_is_refused(
+    api: APIClient, payload: dict[str, Any]
+) -> None:
+    body = json.dumps({"events": [post_event(payload=payload)]})
+    response = api.post(URL, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert [e["field"] for e in response.json()["errors"]] == ["payload"]
+    assert not ConductEvent.objects.exists()
+
+
+def test_an_external_id_with_a_lone_surrogate_is_refused_and_the_error_renders(
+    api: APIClient,
+) -> None:
+    body = (
+        '{"events": [{"external_id": "p-\\ud800", "kind": "post",'
+        ' "occurred_at": "2026-11-20T10:00:00Z"}]}'
+    )
+    response = api.post(URL, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    error = response.json()["errors"][0]
+    assert error["field"] == "external_id" and error["external_id"] == "p-\ufffd"
+    assert not ConductEvent.objects.exists()
+
+
+def test_json_nested_100000_deep_is_a_400(api: APIClient) -> None:
+    body = '{"events": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    response = api.post(URL, body, content_type="application/json")
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["detail"]
+
+
+def test_a_payload_nested_past_the_limit_is_a_400(api: APIClient) -> None:
+    payload: dict[str, Any] = {}
+    inner = payload
+    for _ in range(40):
+        inner["x"] = {}
+        inner = inner["x"]
+    response = api.post(URL, {"events": [post_event(payload=payload)]}, format="json")
+    assert response.status_code == 400
+    assert "nested more than 32 levels" in response.json()["detail"]
+
+
+def test_a_form_encoded_body_is_refused_as_unsupported(api: APIClient) -> None:
+    response = api.post(URL, {"events": "x"})  # multipart, the test client's default
+    assert response.status_code == 415

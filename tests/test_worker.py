@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.db import transaction
 
-from community.domain_events import record_domain_event, subscribe
-from community.models import Community, DomainEvent, Heartbeat
+from community.domain_events import dispatch_pending, record_domain_event, subscribe, unsubscribe
+from community.models import Community, DomainEvent, DomainEventType, Heartbeat
 from community.tasks import heartbeat
 from tests.conftest import WorkerProcess, wait_for
 
@@ -32,19 +34,38 @@ def test_a_recorded_domain_event_is_dispatched_after_commit(celery_worker: Worke
     )
 
 
-def test_an_event_rolled_back_is_never_dispatched(db: None) -> None:
+def test_an_event_rolled_back_is_never_dispatched(
+    db: None, django_capture_on_commit_callbacks: Any
+) -> None:
     community = Community.objects.create(slug="garden", name="Garden")
     seen: list[str] = []
-    subscribe("test-recorder", lambda event: seen.append(event.type))
+    subscribe("test-recorder", lambda event: seen.append(event.payload["change"]))
     try:
 
         def failing_change() -> None:
             with transaction.atomic():
-                record_domain_event(community=community, type="never", payload={})
+                record_domain_event(
+                    community=community,
+                    type=DomainEventType.INCIDENT_UPDATED,
+                    payload={"change": "rolled back"},
+                )
                 raise RuntimeError("the change failed")
 
-        with pytest.raises(RuntimeError):
+        with django_capture_on_commit_callbacks(execute=True) as sent, pytest.raises(RuntimeError):
             failing_change()
+        assert sent == []  # no dispatch was even enqueued
         assert not DomainEvent.objects.exists()
+        dispatch_pending()
+        assert seen == []
+
+        # The same path with a change that commits is dispatched, so the checks above can fail.
+        with django_capture_on_commit_callbacks(execute=True) as sent:
+            record_domain_event(
+                community=community,
+                type=DomainEventType.INCIDENT_UPDATED,
+                payload={"change": "kept"},
+            )
+        assert len(sent) == 1
+        assert seen == ["kept"]
     finally:
-        subscribe("test-recorder", lambda event: None)
+        unsubscribe("test-recorder")

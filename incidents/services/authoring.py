@@ -13,6 +13,7 @@ from django.db.models import Max
 from community.models import Community, SpaceKind
 from community.services import ServiceError
 from incidents.models import CooldownMode, Runbook, RunbookStep, SevLevel, StepKind
+from incidents.notice_templates import NOTICE_PLACEHOLDERS, PARTY_PLACEHOLDERS, template_problem
 from incidents.services.common import MAX_SLOW_MODE_SECONDS, settings_for
 
 
@@ -94,6 +95,10 @@ def _check_config(community: Community, kind: str, config: dict[str, Any]) -> di
         return clean
     if kind in (StepKind.POST_NOTICE, StepKind.NOTIFY_PARTIES):
         text = str(config.get("text") or "").strip()
+        allowed = NOTICE_PLACEHOLDERS if kind == StepKind.POST_NOTICE else PARTY_PLACEHOLDERS
+        problem = template_problem(text, allowed)
+        if problem:
+            raise ServiceError(problem)
         return {"text": text} if text else {}
     if kind == StepKind.SCHEDULE_CHECK_IN:
         return {"after_minutes": _positive(config, "after_minutes", 60)}

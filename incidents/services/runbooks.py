@@ -29,6 +29,7 @@ from incidents.models import (
     StepStatus,
     TimelineKind,
 )
+from incidents.notice_templates import fill
 from incidents.services.common import (
     Actor,
     StepFailed,
@@ -269,13 +270,14 @@ def _perform(inc: Incident, sr: StepRun, actor: Actor) -> tuple[str, str]:
         posted = []
         for space in spaces:
             active = space.cooldowns.active().first()
-            raw = template.format_map(
-                _Fill(
-                    facilitator=_facilitator_name(inc),
-                    runbook=sr.run.runbook.name,
-                    space=space.name,
-                    ends_at=f"{active.ends_at:%H:%M} UTC" if active else "later today",
-                )
+            raw = fill(
+                template,
+                {
+                    "facilitator": _facilitator_name(inc),
+                    "runbook": sr.run.runbook.name,
+                    "space": space.name,
+                    "ends_at": f"{active.ends_at:%H:%M} UTC" if active else "later today",
+                },
             )
             notice, created = Notice.objects.get_or_create(
                 step_run=sr, space=space, defaults={"incident": inc, "raw": raw}
@@ -304,13 +306,6 @@ def _perform(inc: Incident, sr: StepRun, actor: Actor) -> tuple[str, str]:
     if sr.kind == StepKind.RECHECK_CALM:
         return _step_recheck(inc, sr, config)
     raise StepFailed(f"“{sr.kind}” is not an automated step.")
-
-
-class _Fill(dict[str, str]):
-    """Fills known placeholders and leaves unknown ones as written."""
-
-    def __missing__(self, key: str) -> str:
-        return "{" + key + "}"
 
 
 DEFAULT_NOTICE = (
@@ -373,9 +368,7 @@ def _step_notify(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[st
         if not email:
             without += 1
             continue
-        body = template.format_map(
-            _Fill(name=party.display_name, facilitator=_facilitator_name(inc))
-        )
+        body = fill(template, {"name": party.display_name, "facilitator": _facilitator_name(inc)})
         try:
             send_mail(
                 subject=f"{inc.community.name}: a conversation is cooling down",

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from budgets.models import Charge, Forgiveness, ForgivenessPolicy, PolicyVersion
+from budgets.models import Charge, Forgiveness, ForgivenessPolicy, PolicyVersion, RecalcFlag
 from budgets.recalculation import recalculate_community
 from community.models import Community
 from tests.budgets.helpers import event, membership, posts, send
@@ -213,3 +213,19 @@ def test_the_member_list_takes_a_fixed_number_of_queries(
         body = api.get("/api/v1/members/", {"limit": 20}).json()
     assert body["count"] == 30 and len(body["results"]) == 20
     assert all(m["budget"]["spent"] == "3.0000" for m in body["results"])
+
+
+@pytest.mark.parametrize(
+    "body", [{}, {"note": "just saving"}, {"window_days": 30, "floor_points": "10.0"}]
+)
+def test_a_policy_update_that_changes_nothing_is_refused_and_saves_no_version(
+    api: APIClient, community: Community, body: dict
+) -> None:
+    api.get("/api/v1/budget-policy/")
+    for _ in range(3):
+        response = api.put("/api/v1/budget-policy/", body, format="json")
+        assert response.status_code == 400, response.content
+        assert "Nothing changed" in response.json()["errors"]["policy"]
+    assert ForgivenessPolicy.objects.get().version == 1
+    assert PolicyVersion.objects.count() == 1
+    assert not RecalcFlag.objects.filter(full_requested_at__isnull=False).exists()

@@ -311,6 +311,17 @@ def test_a_policy_out_of_range_is_refused_and_changes_nothing(
     assert PolicyVersion.objects.count() == 1
 
 
+def test_saving_the_policy_unchanged_says_nothing_changed(
+    community: Community, moderator: User
+) -> None:
+    client = client_for(moderator)
+    assert client.post("/c/garden/budgets/policy/", policy_post()).status_code == 302
+    response = client.post("/c/garden/budgets/policy/", policy_post(note="again"))
+    assert response.status_code == 400
+    assert "Nothing changed: the policy already has these settings." in response.content.decode()
+    assert PolicyVersion.objects.count() == 2
+
+
 def test_forgiving_needs_a_moderator_and_a_reason(
     community: Community, member: User, moderator: User, member_membership: Membership
 ) -> None:

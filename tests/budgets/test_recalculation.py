@@ -9,11 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.conf import settings as settings_module
 from django.core import mail
 from django.db import connection, transaction
 from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kombu.exceptions import OperationalError
 
 from budgets import forgiveness, services, tasks
 from budgets.forgiveness import ChargeFact, compute_budget
@@ -25,6 +27,7 @@ from budgets.models import (
     MemberBudget,
     MemberCooldown,
     Notice,
+    RecalcFlag,
     TierTransition,
 )
 from budgets.models.snapshots import RecalcKind
@@ -179,7 +182,11 @@ def test_the_aggregate_is_one_statement_per_chunk_and_one_upsert(
 def enqueued(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Record recalculation tasks sent to the broker instead of running them."""
     sent: list[int] = []
-    monkeypatch.setattr(tasks.recalculate_budgets, "delay", lambda pk: sent.append(pk))
+    monkeypatch.setattr(
+        tasks.recalculate_budgets,
+        "apply_async",
+        lambda args=None, kwargs=None, **options: sent.append(args[0]),
+    )
     return sent
 
 
@@ -216,10 +223,44 @@ def test_a_lost_task_is_sent_again_by_the_periodic_sweep(
     assert enqueued == [community.pk]
     assert services.resend_stale_requests() == 0
     later = timezone.now() + services.STALE_PENDING + timedelta(minutes=1)
-    with pytest.MonkeyPatch.context() as patch:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
         patch.setattr(timezone, "now", lambda: later)
         assert services.resend_stale_requests() == 1
     assert enqueued == [community.pk, community.pk]
+
+
+def test_budgets_catch_up_within_minutes_of_a_broker_outage(
+    community: Community, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """Events ingested while the broker is down leave the coalescing flag pending (no task got
+    through); the minutely sweep sends it again once the request is stale, not 10 minutes on."""
+
+    def broker_down(*args: Any, **kwargs: Any) -> None:
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    with monkeypatch.context() as outage:
+        outage.setattr(tasks.recalculate_budgets, "apply_async", broker_down)
+        with django_capture_on_commit_callbacks(execute=True):
+            send(community, *posts(3), event("moderator_warning", severity="moderate"))
+    assert RecalcFlag.objects.get(community=community).pending
+    assert not MemberBudget.objects.exists()
+    # More events while the flag is pending enqueue nothing new (coalesced) ...
+    with django_capture_on_commit_callbacks(execute=True):
+        send(community, event("post", member="43"))
+    assert not MemberBudget.objects.exists()
+    # ... and the sweep that beat runs every minute re-arms the flag once it is stale.
+    assert settings_module.CELERY_BEAT_SCHEDULE["budgets-resend-stale"]["schedule"] <= 60
+    later = timezone.now() + services.STALE_PENDING + timedelta(seconds=1)
+    with (
+        pytest.MonkeyPatch.context() as clock,
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        clock.setattr(timezone, "now", lambda: later)
+        assert tasks.resend_stale() == 1
+    assert MemberBudget.objects.filter(community=community).count() == 2
 
 
 # --- Transitions and actions ----------------------------------------------------------------

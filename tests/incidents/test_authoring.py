@@ -80,3 +80,30 @@ def test_only_moderators_author_runbooks(community, member, other_moderator) -> 
     assert Client().post(f"{URL}{runbook.pk}/add-step/", step).status_code == 302
     assert Runbook.objects.count() == 1
     assert not RunbookStep.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "message"),
+    [
+        ("post_notice", "Hello {facilitatr}", r"does not know \{facilitatr\}"),
+        ("notify_parties", "Hello {space}", r"can mention \{name\}, \{facilitator\}"),
+    ],
+)
+def test_a_notice_text_with_an_unknown_placeholder_is_refused_when_saved(
+    community, kind: str, text: str, message: str
+) -> None:
+    runbook = services.create_runbook(community=community, name="R", description="", by=None)
+    with pytest.raises(ServiceError, match=message):
+        services.add_runbook_step(runbook=runbook, title="Say", kind=kind, config={"text": text})
+    assert not RunbookStep.objects.exists()
+
+
+def test_a_notice_text_with_known_placeholders_and_plain_braces_is_saved(community) -> None:
+    runbook = services.create_runbook(community=community, name="R", description="", by=None)
+    step = services.add_runbook_step(
+        runbook=runbook,
+        title="Say",
+        kind="post_notice",
+        config={"text": "{facilitator} is here until {ends_at} :-{"},
+    )
+    assert step.config == {"text": "{facilitator} is here until {ends_at} :-{"}

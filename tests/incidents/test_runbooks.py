@@ -221,3 +221,21 @@ def test_the_sweep_re_enqueues_a_step_whose_task_was_lost(
         tasks.sweep_cooldowns()
     assert StepRun.objects.get(pk=first.pk).status == "done"
     assert Cooldown.objects.filter(incident=incident).exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "raw"),
+    [
+        ("Calm down {", "Calm down {"),
+        ("Calm down {0} {space.name} {}", "Calm down {0} {space.name} {}"),
+        ("{facilitator} asks: breathe {x}", "A moderator asks: breathe {x}"),
+    ],
+)
+def test_a_notice_text_with_stray_braces_is_posted_as_written_and_later_steps_run(
+    incident, runbook_a, mod_actor, django_capture_on_commit_callbacks, text: str, raw: str
+) -> None:
+    # Written before texts were checked when saved: running it must still never stall.
+    RunbookStep.objects.filter(runbook=runbook_a, kind="post_notice").update(config={"text": text})
+    run = _run_a(incident, runbook_a, mod_actor, django_capture_on_commit_callbacks)
+    assert _statuses(run) == ["done", "done", "done", "pending", "pending", "pending"]
+    assert Notice.objects.get().raw == raw
