@@ -240,7 +240,7 @@ def _members_by_external_id(
     community: Community, source: str, items: Sequence[EventInput]
 ) -> dict[str, Membership]:
     wanted = {i.member_external_id: i.member_username for i in items if i.member_external_id}
-    return upsert_identities(community=community, source=source, identities=wanted)
+    return _upsert_identities(community, source, wanted)  # ingest holds the community lock
 
 
 def upsert_identities(
@@ -315,7 +315,7 @@ def _spaces_by_external_id(
     for item in items:
         if item.space_external_id:
             wanted[item.space_external_id] = (item.space_name, item.space_kind)
-    return upsert_spaces(community=community, source=source, spaces=wanted)
+    return _upsert_spaces(community, source, wanted)  # ingest holds the community lock
 
 
 def upsert_spaces(

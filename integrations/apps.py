@@ -9,7 +9,7 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from community.domain_events import subscribe
-        from integrations import demo, services, tasks  # noqa: F401 - registers tasks
+        from integrations import demo, subscriber, tasks  # noqa: F401 - registers tasks
 
-        subscribe("integrations", services.on_domain_event)
+        subscribe("integrations", subscriber.on_domain_event)
         demo.register()

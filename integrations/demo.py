@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from community.demo import DemoContext, demo_step
 from community.models import DomainEventType
-from integrations import services
+from integrations.discourse.connection import connect_discourse
 from integrations.models import (
     DiscourseConnection,
     WebhookAttempt,
@@ -18,6 +18,7 @@ from integrations.models import (
     WebhookStatus,
     WebhookSubscription,
 )
+from integrations.retry import backoff_seconds
 
 DEMO_FORUM = "https://forum.allotment-commons.invalid"
 DEMO_SECRET = "demo-webhook-secret-1"  # noqa: S105 - demo data, documented in docs/integrations.md
@@ -35,7 +36,7 @@ def seed_integrations(ctx: DemoContext) -> None:
         ctx.log("  connection already present: nothing to add")
         return
     rng = random.Random(50_2026)
-    connection = services.connect_discourse(
+    connection = connect_discourse(
         community=community,
         base_url=DEMO_FORUM,
         secret=DEMO_SECRET,
@@ -81,7 +82,7 @@ def seed_integrations(ctx: DemoContext) -> None:
             event_type=event_type,
             body=json.dumps(body, sort_keys=True),
             status=WebhookStatus.DELIVERED if ok else WebhookStatus.FAILED,
-            attempts=1 if ok else services.WEBHOOK_MAX_ATTEMPTS,
+            attempts=1 if ok else WebhookDelivery.MAX_ATTEMPTS,
             last_status_code=outcome,
             last_error="" if ok else "HTTP 503: Service Unavailable",
             created_at=created,
@@ -91,7 +92,7 @@ def seed_integrations(ctx: DemoContext) -> None:
             WebhookAttempt.objects.create(
                 delivery=delivery,
                 number=attempt,
-                at=created + timedelta(seconds=services.backoff_seconds(attempt)),
+                at=created + timedelta(seconds=backoff_seconds(attempt)),
                 status_code=outcome,
                 error=delivery.last_error,
                 duration_ms=rng.randint(40, 400),

@@ -13,28 +13,38 @@ from django.views.decorators.http import require_POST
 from community.access import CommunityAccess
 from community.http import AuthedHttpRequest
 from community.services import ServiceError
-from integrations import services
 from integrations.access import (
     get_integrations_for_user,
     get_subscription_for_user,
     get_webhook_delivery_for_user,
 )
+from integrations.discourse import receive
+from integrations.discourse.actions import community_forum_actions
+from integrations.discourse.connection import (
+    clear_connection_error,
+    connect_discourse,
+    test_discourse_connection,
+    update_discourse_mapping,
+    webhook_path,
+)
 from integrations.forms import DiscourseConnectionForm, DiscourseMappingForm, SubscriptionForm
 from integrations.models import DiscourseConnection, WebhookDelivery
+from integrations.webhooks.delivery import redeliver_webhook
+from integrations.webhooks.subscriptions import create_subscription, set_subscription_active
 
 
 @csrf_exempt  # authenticated by the HMAC signature over the raw body, not by a session
 @require_POST
 def discourse_webhook(request: HttpRequest, connection_id: str) -> HttpResponse:
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > services.MAX_BODY_BYTES:
-        services._reject(connection_id, 413, "body too large (declared)")
+    if declared.isdigit() and int(declared) > receive.MAX_BODY_BYTES:
+        receive.reject_delivery(connection_id, 413, "body too large (declared)")
         return JsonResponse({"status": "body too large"}, status=413)
     try:
         body = request.body
     except RequestDataTooBig:
         return JsonResponse({"status": "body too large"}, status=413)
-    result = services.receive_delivery(
+    result = receive.receive_delivery(
         connection_id=connection_id, headers=request.headers, body=body
     )
     return JsonResponse({"status": result.message}, status=result.status_code)
@@ -82,14 +92,12 @@ def _render(
         "community": community,
         "access": access,
         "connection": connection,
-        "webhook_url": (
-            f"{settings.SITE_URL}{services.webhook_path(connection)}" if connection else ""
-        ),
+        "webhook_url": (f"{settings.SITE_URL}{webhook_path(connection)}" if connection else ""),
         "connection_form": connection_form,
         "mapping_form": mapping_form,
         "spaces": community.spaces.filter(parent__isnull=True).order_by("name")[:50],
-        "inbound": services.recent_deliveries(connection) if connection else [],
-        "actions": services.community_forum_actions(community),
+        "inbound": receive.recent_deliveries(connection) if connection else [],
+        "actions": community_forum_actions(community),
         "subscriptions": subscriptions,
         "subscription_form": subscription_form or SubscriptionForm(),
         "deliveries": deliveries,
@@ -121,15 +129,12 @@ def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     form = DiscourseConnectionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        secret = data["secret"] or (connection.webhook_secret if connection else "")
-        keep_key = connection is not None and bool(data["api_username"])
-        api_key = data["api_key"] or (connection.api_key if keep_key and connection else "")
         try:
-            connection = services.connect_discourse(
+            connection = connect_discourse(
                 community=access.community,
                 base_url=data["base_url"],
-                secret=secret,
-                api_key=api_key,
+                secret=data["secret"],
+                api_key=data["api_key"],
                 api_username=data["api_username"],
             )
         except ServiceError as exc:
@@ -149,7 +154,7 @@ def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access, connection = get_integrations_for_user(request.user, slug)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
-    connection = services.test_discourse_connection(connection=connection)
+    connection = test_discourse_connection(connection=connection)
     return _done(request, access, "discourse") or _render(
         request, access, connection, partial="discourse"
     )
@@ -161,7 +166,7 @@ def clear_error(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access, connection = get_integrations_for_user(request.user, slug)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
-    connection = services.clear_connection_error(connection=connection)
+    connection = clear_connection_error(connection=connection)
     return _done(request, access, "discourse") or _render(
         request, access, connection, partial="discourse"
     )
@@ -176,7 +181,7 @@ def mapping(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     form = DiscourseMappingForm(request.POST)
     if form.is_valid():
         try:
-            connection = services.update_discourse_mapping(
+            connection = update_discourse_mapping(
                 connection=connection,
                 category_spaces=form.cleaned_data["category_spaces"],
                 flag_severities=form.cleaned_data["flag_severities"],
@@ -199,7 +204,7 @@ def subscription_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     form = SubscriptionForm(request.POST)
     if form.is_valid():
         try:
-            services.create_subscription(
+            create_subscription(
                 community=access.community,
                 url=form.cleaned_data["url"],
                 secret=form.cleaned_data["secret"],
@@ -221,7 +226,7 @@ def subscription_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def subscription_toggle(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access, subscription = get_subscription_for_user(request.user, slug, pk)
-    services.set_subscription_active(subscription=subscription, active=not subscription.active)
+    set_subscription_active(subscription=subscription, active=not subscription.active)
     _, connection = get_integrations_for_user(request.user, slug)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
@@ -232,7 +237,7 @@ def subscription_toggle(request: AuthedHttpRequest, slug: str, pk: int) -> HttpR
 @require_POST
 def redeliver(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access, delivery = get_webhook_delivery_for_user(request.user, slug, pk)
-    services.redeliver_webhook(delivery=delivery)
+    redeliver_webhook(delivery=delivery)
     _, connection = get_integrations_for_user(request.user, slug)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"

@@ -52,6 +52,8 @@ PURE_MODULES = [
     "incidents/rules.py",
     "budgets/forgiveness.py",
     "integrations/signing.py",
+    "integrations/retry.py",
+    "integrations/discourse/dedupe.py",
     "community/json_safety.py",
     "incidents/notice_templates.py",
 ]

@@ -101,6 +101,23 @@ def post_external_id(post_id: Any) -> str:
     return f"post:{post_id}"
 
 
+def topic_id_of(external_id: str) -> str | None:
+    """The Discourse topic id behind a space's external id (``topic:123``, ``t/123`` or ``123``)."""
+    value = external_id.strip()
+    for prefix in ("topic:", "t/", "topic-"):
+        if value.startswith(prefix):
+            value = value[len(prefix) :]
+            break
+    return value if value.isdigit() else None
+
+
+def same_instance(header: str | None, base_url: str) -> bool:
+    """Discourse names itself in ``X-Discourse-Instance`` (its base URL, no trailing slash)."""
+    if not header:
+        return False
+    return header.strip().rstrip("/").lower() == base_url.strip().rstrip("/").lower()
+
+
 # --- Posts and topics -------------------------------------------------------------------------
 
 

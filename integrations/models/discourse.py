@@ -1,14 +1,15 @@
-"""Forum connections (Discourse in and out) and outbound webhooks.
+"""The Discourse connection, its inbound deliveries and the actions we take on the forum.
 
 Inbound Discourse deliveries are stored raw (headers and body) before anything else happens, so a
 delivery that arrived is never lost, even when the broker is down; a Celery task (or the periodic
-sweep) turns them into conduct events. Forum actions and our outbound webhook deliveries are rows
-too, with every attempt logged beside them.
+sweep) turns them into conduct events. Forum actions are outbound calls (``OutboundCall``), with
+every attempt logged beside them.
 """
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import ClassVar
 
 from django.db import models
@@ -17,6 +18,8 @@ from django.utils import timezone
 
 from community.models import Community, Space
 from community.vocabulary import Severity
+from integrations.models.outbound import OutboundAttempt, OutboundCall
+from integrations.retry import AttemptResult, Verdict
 
 SOURCE = "discourse"
 MIN_SECRET_LENGTH = 12  # Discourse refuses shorter webhook secrets
@@ -153,7 +156,7 @@ class ActionStatus(models.TextChoices):
     SKIPPED = "skipped", "Not applied"
 
 
-class ForumAction(models.Model):
+class ForumAction(OutboundCall):
     """One call we make to the forum because of a domain event (a cooldown, a notice)."""
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="+")
@@ -173,12 +176,15 @@ class ForumAction(models.Model):
     status = models.CharField(
         max_length=10, choices=ActionStatus.choices, default=ActionStatus.PENDING
     )
-    attempts = models.PositiveIntegerField(default=0)
-    last_status_code = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+
+    PENDING = ActionStatus.PENDING
+    RETRYING = ActionStatus.RETRYING
+    SUCCEEDED = ActionStatus.SUCCEEDED
+    FAILED = ActionStatus.FAILED
+    GAVE_UP = ActionStatus.GAVE_UP
+    MAX_ATTEMPTS = 6
+    ATTEMPT_TASK = "integrations.perform_forum_action"
 
     class Meta:
         ordering = ("-created_at", "-id")
@@ -191,14 +197,24 @@ class ForumAction(models.Model):
     def __str__(self) -> str:
         return f"{self.action} topic {self.topic_id or '-'} ({self.status})"
 
+    def finish(self, *, now: datetime, verdict: Verdict) -> None:
+        self.finished_at = now
 
-class ForumActionAttempt(models.Model):
+    def log_attempt(self, result: AttemptResult, *, at: datetime) -> None:
+        ForumActionAttempt.objects.create(
+            forum_action=self,
+            number=self.attempts,
+            at=at,
+            ok=result.ok,
+            status_code=result.status_code,
+            error=result.error[:500],
+            permanent=result.permanent,
+        )
+
+
+class ForumActionAttempt(OutboundAttempt):
     forum_action = models.ForeignKey(ForumAction, on_delete=models.CASCADE, related_name="tries")
-    number = models.PositiveIntegerField()
-    at = models.DateTimeField(default=timezone.now)
     ok = models.BooleanField()
-    status_code = models.PositiveIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
     permanent = models.BooleanField(default=False)
 
     class Meta:
@@ -206,81 +222,3 @@ class ForumActionAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"attempt {self.number} of {self.forum_action_id}: {self.status_code}"
-
-
-# --- Outbound webhooks ------------------------------------------------------------------------
-
-
-class WebhookSubscription(models.Model):
-    community = models.ForeignKey(
-        Community, on_delete=models.CASCADE, related_name="webhook_subscriptions"
-    )
-    url = models.URLField(max_length=500)
-    secret = models.CharField(max_length=200)
-    event_types = models.JSONField(default=list)
-    description = models.CharField(max_length=200, blank=True)
-    active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ("created_at", "id")
-
-    def __str__(self) -> str:
-        return self.url
-
-    def wants(self, event_type: str) -> bool:
-        return self.active and ("*" in self.event_types or event_type in self.event_types)
-
-
-class WebhookStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RETRYING = "retrying", "Retrying"
-    DELIVERED = "delivered", "Delivered"
-    FAILED = "failed", "Failed"
-
-
-class WebhookDelivery(models.Model):
-    """One domain event for one subscription. The body is frozen at creation, so a redelivery
-    sends exactly the bytes (and signature) the first attempt sent."""
-
-    subscription = models.ForeignKey(
-        WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries"
-    )
-    event_id = models.UUIDField()
-    event_type = models.CharField(max_length=60)
-    body = models.TextField()
-    status = models.CharField(
-        max_length=10, choices=WebhookStatus.choices, default=WebhookStatus.PENDING
-    )
-    attempts = models.PositiveIntegerField(default=0)
-    last_status_code = models.PositiveIntegerField(null=True, blank=True)
-    last_error = models.CharField(max_length=500, blank=True)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    delivered_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ("-created_at", "-id")
-        constraints = [
-            models.UniqueConstraint(
-                fields=("subscription", "event_id"), name="webhook_delivery_once"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event_type} -> {self.subscription_id} ({self.status})"
-
-
-class WebhookAttempt(models.Model):
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
-    number = models.PositiveIntegerField()
-    at = models.DateTimeField(default=timezone.now)
-    status_code = models.PositiveIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=500, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ("delivery", "number")
-
-    def __str__(self) -> str:
-        return f"attempt {self.number}: {self.status_code or self.error}"
