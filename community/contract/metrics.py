@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
+from django.db.models import QuerySet
 from django.utils import timezone
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from community.contract.slo import DEFAULT_ALERT_RULES, MINUTES_PER_DAY, window_label
 from community.metrics import DatabaseCollector, register_collector
-from community.models import Clause, ClauseSnapshot
+from community.models import Clause, ClauseSnapshot, Community
 from community.tiers import ONE
 
 LABELS = ["sloth_service", "sloth_slo", "sloth_id", "space"]
@@ -39,8 +40,9 @@ class ClauseSloCollector(DatabaseCollector):
         ("slo:period_burn_rate:ratio", "Burn rate over the whole window."),
     )
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        clauses = {c.pk: c for c in Clause.objects.live().select_related("community")}
+    def collect_for(self, communities: QuerySet[Community]) -> Iterator[Metric]:
+        live = Clause.objects.live().filter(community__in=communities)
+        clauses = {c.pk: c for c in live.select_related("community")}
         since = timezone.now() - timedelta(hours=2)
         latest: dict[tuple[int, str], ClauseSnapshot] = {}
         for snap in (
