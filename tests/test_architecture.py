@@ -143,7 +143,7 @@ PURE_MODULES = [
     "community/contract/sparkline.py",
     "community/contract/openslo.py",
     "incidents/rules.py",
-    "budgets/forgiveness.py",
+    "budgets/budget_math.py",
     "integrations/signing.py",
     "integrations/retry.py",
     "integrations/discourse/dedupe.py",
