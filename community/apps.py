@@ -9,11 +9,9 @@ class CommunityConfig(AppConfig):
 
     def ready(self) -> None:
         from community import (  # noqa: F401 - schema registers its extension
-            demo,
             metrics,
             schema,
             tasks,  # registers the tasks, which community.jobs enqueues by name
         )
 
         metrics.register()
-        demo.register()

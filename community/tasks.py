@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from community import domain_events
+from community.services import record_heartbeat
 
 
 @shared_task(name="community.dispatch_domain_events", ignore_result=True)
@@ -21,6 +22,4 @@ def prune_domain_events() -> int:
 def heartbeat(name: str = "worker") -> None:
     """Prove a worker is consuming: the scheduler sends this every minute and /metrics exports
     the time it last ran, so an alert can fire when the worker or the scheduler stops."""
-    from community.services import record_heartbeat
-
     record_heartbeat(name=name)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "budgets",
     "incidents",
     "integrations",
+    "demo",  # the demo community (manage.py seed_demo); nothing imports it
 ]
 
 MIDDLEWARE = [

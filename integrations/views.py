@@ -22,9 +22,9 @@ from integrations.access import (
 from integrations.discourse import receive
 from integrations.discourse.actions import community_forum_actions
 from integrations.discourse.connection import (
+    check_discourse_connection,
     clear_connection_error,
     connect_discourse,
-    test_discourse_connection,
     update_discourse_mapping,
     webhook_path,
 )
@@ -149,12 +149,12 @@ def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+def check_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
     connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
-    connection = test_discourse_connection(connection=connection)
+    connection = check_discourse_connection(connection=connection)
     return _done(request, access, "discourse") or _render(
         request, access, connection, partial="discourse"
     )

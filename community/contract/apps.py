@@ -19,11 +19,10 @@ class ContractConfig(AppConfig):
 
     def ready(self) -> None:
         # tasks registers the tasks, which community.jobs enqueues by name
-        from community.contract import demo, metrics, scheduling, tasks  # noqa: F401
+        from community.contract import metrics, scheduling, tasks  # noqa: F401
         from community.domain_events import conduct_events_recorded
 
         conduct_events_recorded.connect(
             scheduling.on_events_recorded, dispatch_uid="community.clause_evaluation"
         )
         metrics.register()
-        demo.register()

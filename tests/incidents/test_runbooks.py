@@ -18,6 +18,7 @@ from community.models import ConductEvent, DomainEvent, Space
 from community.services import ServiceError
 from incidents import services
 from incidents.models import Cooldown, Notice, RunbookStep, StepRun
+from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 from tests.incidents.conftest import add_events, fresh
 
 
@@ -216,9 +217,7 @@ def test_the_same_runbook_cannot_run_twice_on_an_incident(
 
 
 def test_a_runbook_of_another_community_is_refused(incident, other_community, mod_actor) -> None:
-    from incidents.demo import RUNBOOK_A, _runbooks
-
-    foreign = _runbooks(other_community)[RUNBOOK_A]
+    foreign = install_starter_runbooks(community=other_community)[RUNBOOK_A]
     with pytest.raises(ServiceError, match="another community"):
         services.start_runbook(
             incident=incident, runbook=foreign, expected_version=None, actor=mod_actor

@@ -11,9 +11,10 @@ from decimal import Decimal
 from community.contract.evaluation import evaluate_community
 from community.contract.services import publish_contract, save_clause, update_draft
 from community.contract.slo import ClauseDefinition
-from community.demo import DEMO_SOURCE, DemoContext, _event, demo_step
 from community.models import Acknowledgement, Clause, Contract, ContractVersion, Membership, Role
 from community.services import ingest_events
+from demo.community import forum_event
+from demo.context import DEMO_SOURCE, DemoContext
 
 PREAMBLE = (
     "Allotment Commons is a shared garden in words. We disagree about compost and pests and "
@@ -66,7 +67,6 @@ def _on_topic(growing_tips: int) -> ClauseDefinition:
     )
 
 
-@demo_step(20, "social contract: two versions, acknowledgements, a month of history")
 def seed_contract(ctx: DemoContext) -> None:
     community = ctx.community
     if ContractVersion.objects.filter(contract__community=community).exists():
@@ -153,12 +153,12 @@ def _flame_war(ctx: DemoContext, rng: random.Random) -> None:
         author = str(1040 + rng.randrange(12))
         pid = f"slug-thread-{n}"
         space = ("7", "Off-topic Lounge", 0.0)
-        events.append(replace(_event(pid, "post", at, author, space, subject=pid), recorded_at=at))
+        events.append(
+            replace(forum_event(pid, "post", at, author, space, subject=pid), recorded_at=at)
+        )
         if n % 3 == 0:
-            flag = _event(f"slug-flag-{n}", "flag_upheld", at, author, space, pid, "inappropriate")
+            flag = forum_event(
+                f"slug-flag-{n}", "flag_upheld", at, author, space, pid, "inappropriate"
+            )
             events.append(replace(flag, recorded_at=min(at + timedelta(minutes=2), ctx.now)))
     ingest_events(community=ctx.community, events=events, source=DEMO_SOURCE)
-
-
-def register() -> None:
-    """Imported for its decorator."""

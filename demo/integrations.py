@@ -8,8 +8,8 @@ import random
 import uuid
 from datetime import timedelta
 
-from community.demo import DemoContext, demo_step
 from community.models import DomainEventType
+from demo.context import DemoContext
 from integrations.discourse.connection import connect_discourse
 from integrations.models import (
     DiscourseConnection,
@@ -25,11 +25,6 @@ DEMO_SECRET = "demo-webhook-secret-1"  # noqa: S105 - demo data, documented in d
 DEMO_RECEIVER = "https://hooks.allotment-commons.invalid/community-sre"
 
 
-def register() -> None:
-    """Imported for its decorator (see community.demo.register)."""
-
-
-@demo_step(50, "integrations: Discourse connection and outbound webhooks")
 def seed_integrations(ctx: DemoContext) -> None:
     community = ctx.community
     if DiscourseConnection.objects.filter(community=community).exists():

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from budgets import forgiveness
-from budgets.forgiveness import ChargeFact, Policy, compute_budget, validate_policy
+from budgets import budget_math
+from budgets.budget_math import ChargeFact, Policy, compute_budget, validate_policy
 from community.tiers import Tier
 from community.vocabulary import FRICTION_KINDS
 
@@ -108,7 +108,7 @@ def test_burn_rate_over_24_hours_scales_to_the_window() -> None:
 
 def test_floats_never_enter_the_math() -> None:
     with pytest.raises(TypeError):
-        forgiveness.allowance_for(Policy(member_target=0.95), 10)  # type: ignore[arg-type]
+        budget_math.allowance_for(Policy(member_target=0.95), 10)  # type: ignore[arg-type]
 
 
 GOOD = {

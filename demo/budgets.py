@@ -18,10 +18,9 @@ from budgets import services
 from budgets.models import Appeal, Charge, ForgivenessKind, MemberBudget, TierTransition
 from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import recalculate_community
-from community import demo
-from community.demo import DemoContext, demo_step
 from community.models import Membership, Role
 from community.tiers import Tier
+from demo.context import MEMBER_USERNAME, MODERATOR_USERNAME, DemoContext
 
 STORY = {
     "counts": "A sharp reply to a newcomer in Growing Tips (moderator warning)",
@@ -31,7 +30,6 @@ STORY = {
 TOP_UP = "A heated reply in Proposals (moderator warning)"
 
 
-@demo_step(30, "forgiveness budgets: charges, recalculation, appeals")
 def seed_budgets(ctx: DemoContext) -> None:
     community, now = ctx.community, ctx.now
     rng = random.Random(30)
@@ -42,8 +40,8 @@ def seed_budgets(ctx: DemoContext) -> None:
         # Replay the last three weeks, so members have a history of tier changes.
         for days in (21, 14, 7):
             recalculate_community(community=community, at=now - timedelta(days=days))
-    moderator = User.objects.get(username=demo.MODERATOR_USERNAME)
-    member = Membership.objects.get(community=community, user__username=demo.MEMBER_USERNAME)
+    moderator = User.objects.get(username=MODERATOR_USERNAME)
+    member = Membership.objects.get(community=community, user__username=MEMBER_USERNAME)
     _member_story(ctx, member, moderator)
     _other_appeals(ctx, moderator, rng)
     recalculate_community(community=community, kind=RecalcKind.PERIODIC, at=now)
@@ -124,7 +122,7 @@ def _member_story(ctx: DemoContext, member: Membership, moderator: User) -> None
 def _other_appeals(ctx: DemoContext, moderator: User, rng: random.Random) -> None:
     if (
         Appeal.objects.filter(community=ctx.community)
-        .exclude(membership__user__username=demo.MEMBER_USERNAME)
+        .exclude(membership__user__username=MEMBER_USERNAME)
         .exists()
     ):
         return
@@ -159,7 +157,7 @@ def _fill_every_tier(ctx: DemoContext, moderator: User) -> None:
     quiet = (
         MemberBudget.objects.filter(community=ctx.community, tier=Tier.HEALTHY, spent=0)
         .exclude(membership__role__in=[Role.MODERATOR, Role.ADMIN])
-        .exclude(membership__user__username=demo.MEMBER_USERNAME)
+        .exclude(membership__user__username=MEMBER_USERNAME)
         .order_by("activity", "membership_id")
     )
     needed = {Tier.WARNING: 2, Tier.CRITICAL: 3, Tier.EXHAUSTED: 4}  # moderate slips per tier
@@ -172,7 +170,3 @@ def _fill_every_tier(ctx: DemoContext, moderator: User) -> None:
         for n in range(slips):
             _charge(ctx, budget.membership, f"{TOP_UP} #{n + 1}", 1 + n, moderator)
     recalculate_community(community=ctx.community, kind=RecalcKind.PERIODIC, at=ctx.now)
-
-
-def register() -> None:
-    """Imported for its decorators."""

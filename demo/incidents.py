@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 
-from community.demo import MEMBER_USERNAME, MODERATOR_USERNAME, DemoContext, demo_step
 from community.models import Community, Membership, Space
+from demo.context import MEMBER_USERNAME, MODERATOR_USERNAME, DemoContext
 from incidents import services
 from incidents.models import (
     Cooldown,
@@ -24,7 +24,6 @@ from incidents.models import (
     RoleKind,
     Runbook,
     RunbookRun,
-    RunbookStep,
     SevLevel,
     StepKind,
     StepRun,
@@ -32,87 +31,15 @@ from incidents.models import (
     TimelineEntry,
     TimelineKind,
 )
+from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 
-RUNBOOK_A = "Runbook A: Cool Down"
-RUNBOOK_B = "Runbook B: Safety (SEV1)"
 RESOLVED_TITLE = "Proposals: the raised-beds vote got heated"
 
-RUNBOOKS: dict[str, tuple[str, list[tuple[str, str, dict[str, object], list[str]]]]] = {
-    RUNBOOK_A: (
-        "A thread is overheating: slow it down for two hours, say so in public, check in with "
-        "the parties, and lift the cooldown as soon as the space is calm.",
-        [
-            (
-                "Slow mode for 2 hours",
-                StepKind.START_COOLDOWN,
-                {"duration_minutes": 120, "mode": "slow_mode", "slow_mode_seconds": 120},
-                [],
-            ),
-            ("Post a calm notice in the thread", StepKind.POST_NOTICE, {}, []),
-            ("Let the parties know privately", StepKind.NOTIFY_PARTIES, {}, []),
-            (
-                "Facilitator reads the thread and checks in with each party",
-                StepKind.CHECKLIST,
-                {},
-                [],
-            ),
-            ("Check in again in an hour", StepKind.SCHEDULE_CHECK_IN, {"after_minutes": 60}, []),
-            (
-                "Lift the cooldown when both windows are calm",
-                StepKind.RECHECK_CALM,
-                {
-                    "target": "0.98",
-                    "threshold": "1",
-                    "long_minutes": 60,
-                    "short_minutes": 5,
-                    "every_minutes": 15,
-                },
-                [],
-            ),
-        ],
-    ),
-    RUNBOOK_B: (
-        "Someone may be unsafe (threats, doxxing): make the space read-only, support whoever was "
-        "harmed first, and keep the details out of public.",
-        [
-            (
-                "Make the space read-only for 6 hours",
-                StepKind.START_COOLDOWN,
-                {"duration_minutes": 360, "mode": "read_only"},
-                [],
-            ),
-            ("Assign a support person for whoever was harmed", StepKind.CHECKLIST, {}, []),
-            (
-                "Remove personal information; record what was removed, not what it said",
-                StepKind.CHECKLIST,
-                {},
-                ["SEV1"],
-            ),
-            (
-                "Post a short notice (no details)",
-                StepKind.POST_NOTICE,
-                {
-                    "text": "This space is paused while moderators look after a safety matter. "
-                    "{facilitator} is facilitating. Thank you for your patience."
-                },
-                [],
-            ),
-            (
-                "Check in with the support person in 30 minutes",
-                StepKind.SCHEDULE_CHECK_IN,
-                {"after_minutes": 30},
-                [],
-            ),
-        ],
-    ),
-}
 
-
-@demo_step(40, "incidents: runbooks, incidents, a member report")
 def seed_incidents(ctx: DemoContext) -> None:
     community = ctx.community
     rng = random.Random(40)
-    runbooks = _runbooks(community)
+    runbooks = install_starter_runbooks(community=community)
     # Keyed on the demo's own incident: clause alerts (step 20) may have declared others already.
     if community.incidents.filter(title=RESOLVED_TITLE).exists():
         ctx.log("  incidents already present: nothing to add")
@@ -132,28 +59,6 @@ def seed_incidents(ctx: DemoContext) -> None:
         created_at=ctx.now - timedelta(minutes=25),
     )
     ctx.log("  2 runbooks, a resolved and an active incident, one member report")
-
-
-def _runbooks(community: Community) -> dict[str, Runbook]:
-    found = {}
-    for name, (description, steps) in RUNBOOKS.items():
-        runbook, created = Runbook.objects.get_or_create(
-            community=community, name=name, defaults={"description": description}
-        )
-        if created:
-            RunbookStep.objects.bulk_create(
-                RunbookStep(
-                    runbook=runbook,
-                    position=i,
-                    title=title,
-                    kind=kind,
-                    config=config,
-                    only_severities=only,
-                )
-                for i, (title, kind, config, only) in enumerate(steps, start=1)
-            )
-        found[name] = runbook
-    return found
 
 
 def _resolved_incident(
@@ -334,7 +239,3 @@ def _active_incident(
         text="Slow mode on while I read the thread; I'll check in with both of them tonight.",
         actor=actor,
     )
-
-
-def register() -> None:
-    """Imported for its decorator."""

@@ -1,59 +1,15 @@
-"""The demo community (`manage.py seed_demo`): how people first meet each feature.
-
-Each app contributes a step with ``demo_step``; the command runs them in order. Steps must be
-idempotent: running the command twice changes nothing. Randomness is seeded, so every machine
-builds the same community.
-"""
+"""Demo step 1: members, spaces and 60 days of conduct events, ingested like a forum's."""
 
 from __future__ import annotations
 
-import random
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
-from django.utils import timezone
 
-from community.models import Community, Membership, Role, Visibility
-from community.services import EventInput, ingest_events, set_role, upsert_identities
-
-DEMO_SLUG = "demo"
-DEMO_SOURCE = "demo"
-DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published in the README on purpose
-MODERATOR_USERNAME = "mod"
-MEMBER_USERNAME = "member"
-MEMBER_COUNT = 300
-DAYS = 60
-
-
-@dataclass
-class DemoContext:
-    community: Community
-    now: datetime
-    rng: random.Random
-    created: bool
-    log: Callable[[str], None]
-    extras: dict[str, object] = field(default_factory=dict)
-
-
-DemoStep = Callable[[DemoContext], None]
-_steps: list[tuple[int, str, DemoStep]] = []
-
-
-def demo_step(order: int, name: str) -> Callable[[DemoStep], DemoStep]:
-    def decorate(fn: DemoStep) -> DemoStep:
-        if all(existing != name for _, existing, _ in _steps):
-            _steps.append((order, name, fn))
-            _steps.sort(key=lambda step: step[0])
-        return fn
-
-    return decorate
-
-
-def steps() -> list[tuple[int, str, DemoStep]]:
-    return list(_steps)
-
+from community.models import Membership
+from community.services import EventInput, ingest_events, upsert_identities
+from demo.context import DAYS, DEMO_SOURCE, MEMBER_COUNT, MEMBER_USERNAME, DemoContext
 
 SPACES = [
     ("1", "Announcements", 0.04),
@@ -99,42 +55,6 @@ def _username(i: int) -> str:
     return f"{FIRST[i % len(FIRST)]}_{LAST[(i // len(FIRST)) % len(LAST)]}{i // 250 or ''}"
 
 
-def build(log: Callable[[str], None]) -> Community:
-    """Build (or top up) the demo community and run every registered step."""
-    users = get_user_model()
-    community = Community.objects.filter(slug=DEMO_SLUG).first()
-    created = community is None
-    if community is None:
-        community = Community.objects.create(
-            slug=DEMO_SLUG,
-            name="Allotment Commons",
-            description=(
-                "A forum for community gardeners: growing tips, plot swaps and proposals for "
-                "the shared plots. Run with a social contract and forgiveness budgets."
-            ),
-            visibility=Visibility.PUBLIC,
-        )
-    for username, role in ((MODERATOR_USERNAME, Role.MODERATOR), (MEMBER_USERNAME, Role.MEMBER)):
-        user = users.objects.filter(username=username).first()
-        if user is None:
-            user = users.objects.create_user(
-                username=username, email=f"{username}@example.org", password=DEMO_PASSWORD
-            )
-        set_role(community=community, user=user, role=role)
-    context = DemoContext(
-        community=community,
-        now=timezone.now(),
-        rng=random.Random(20261123),
-        created=created,
-        log=log,
-    )
-    for _, name, step in steps():
-        log(f"demo step: {name}")
-        step(context)
-    return community
-
-
-@demo_step(10, "members, spaces and 60 days of conduct events")
 def seed_spine(ctx: DemoContext) -> None:
     community, rng = ctx.community, ctx.rng
     if community.events.filter(source=DEMO_SOURCE).exists():
@@ -163,7 +83,9 @@ def seed_spine(ctx: DemoContext) -> None:
         at = start + timedelta(seconds=rng.uniform(0, DAYS * 86400 - 3600))
         pid = f"post-{n}"
         post_ids.append((pid, author, space[0], at))
-        events.append(replace(_event(pid, "post", at, author, space, subject=pid), recorded_at=at))
+        events.append(
+            replace(forum_event(pid, "post", at, author, space, subject=pid), recorded_at=at)
+        )
     # Friction: about 2 % of posts draw an upheld flag; a handful of rejected flags and warnings.
     # A small group of "hot" members carry more of it, so every budget tier is represented.
     hot = set(member_ids[3:9]) | set(rng.sample(member_ids[20:], 14))
@@ -175,22 +97,22 @@ def seed_spine(ctx: DemoContext) -> None:
                 [c for c, _ in FLAG_CATEGORIES], [w for _, w in FLAG_CATEGORIES]
             )[0]
             flagged = at + timedelta(minutes=rng.randint(2, 240))
-            raised = _event(f"flag-{n}", "flag_raised", flagged, author, space, pid, category)
+            raised = forum_event(f"flag-{n}", "flag_raised", flagged, author, space, pid, category)
             events.append(replace(raised, recorded_at=flagged))
             decided = flagged + timedelta(hours=rng.randint(1, 30))
             if decided < ctx.now:
                 kind = "flag_upheld" if rng.random() < 0.85 else "flag_rejected"
-                review = _event(f"review-{n}", kind, at, author, space, pid, category)
+                review = forum_event(f"review-{n}", kind, at, author, space, pid, category)
                 events.append(replace(review, recorded_at=decided))
         elif author in hot and rng.random() < 0.01:
             events.append(
-                _event(f"warn-{n}", "moderator_warning", at, author, space, pid, "", "minor")
+                forum_event(f"warn-{n}", "moderator_warning", at, author, space, pid, "", "minor")
             )
     result = ingest_events(community=community, events=events, source=DEMO_SOURCE)
     ctx.log(f"  stored {result.accepted} events ({result.duplicates} already present)")
 
 
-def _event(
+def forum_event(
     external_id: str,
     kind: str,
     at: datetime,
@@ -211,7 +133,3 @@ def _event(
         category=category,
         severity=severity,
     )
-
-
-def register() -> None:
-    """Imported for its decorators; other apps import their own ``demo`` module in ``ready``."""

@@ -4,16 +4,17 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from community import demo
+from demo import context
+from demo.build import build
 
 
 class Command(BaseCommand):
     help = "Build the demo community (slug `demo`). Running it again changes nothing."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        community = demo.build(log=self.stdout.write)
+        community = build(log=self.stdout.write)
         self.stdout.write(
             f"Demo community ready at /c/{community.slug}/ — log in as "
-            f"{demo.MODERATOR_USERNAME} or {demo.MEMBER_USERNAME} "
-            f"with password {demo.DEMO_PASSWORD}"
+            f"{context.MODERATOR_USERNAME} or {context.MEMBER_USERNAME} "
+            f"with password {context.DEMO_PASSWORD}"
         )
