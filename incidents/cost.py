@@ -14,8 +14,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from django.utils import timezone
+
 from community.contract.evaluation import clause_budget_consumed
-from community.models import Clause, Community, ConductEvent, Space
+from community.models import Clause, Community, ConductEvent, Space, bad_event_q
 from community.vocabulary import FRICTION_KINDS
 from incidents.rules import ClauseShare
 
@@ -58,17 +60,16 @@ def set_clause_budget_source(source: ClauseBudgetSource) -> ClauseBudgetSource:
     return previous
 
 
-def bad_event_ids(*, spaces: Sequence[Space], start: datetime, end: datetime) -> list[int]:
-    """Friction events in the spaces whose behaviour happened in [start, end]."""
+def bad_event_ids(
+    *, community: Community, spaces: Sequence[Space], start: datetime, end: datetime
+) -> list[int]:
+    """Bad events (the spine's one definition: a flag rejected later does not count) in the
+    spaces whose behaviour happened in [start, end]."""
     if not spaces:
         return []
     return list(
-        ConductEvent.objects.filter(
-            space__in=spaces,
-            kind__in=FRICTION_KINDS,
-            occurred_at__gte=start,
-            occurred_at__lte=end,
-        )
+        ConductEvent.objects.filter(space__in=spaces, occurred_at__gte=start, occurred_at__lte=end)
+        .filter(bad_event_q(FRICTION_KINDS, community_id=community.pk, as_of=timezone.now()))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
