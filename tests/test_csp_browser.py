@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from community import demo
+from demo import context as demo
+from demo.build import build as build_demo
 from incidents.models import Incident
 from tests.conftest import browser_login
 
@@ -66,7 +67,7 @@ class Watch:
 
 
 def test_the_main_pages_raise_no_csp_violation(browser_page: Any) -> None:
-    demo.build(log=lambda line: None)
+    build_demo(log=lambda line: None)
     page = browser_page
     watch = Watch(page)
     for path in PUBLIC_PAGES:

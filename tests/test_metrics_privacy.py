@@ -13,6 +13,7 @@ from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
 from budgets import services as budget_services
+from community.contract.evaluation import evaluate_community
 from community.models import (
     Community,
     DomainEvent,
@@ -23,7 +24,6 @@ from community.models import (
     Visibility,
 )
 from community.services import set_role
-from community.slo_service import evaluate_community
 from incidents import services as incident_services
 from tests.conftest import make_user
 from tests.contract.helpers import posts_and_flags, published_clause
