@@ -176,7 +176,7 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
     for charge, fact in zip(charges, facts, strict=True):
         in_window = window_start < charge.occurred_at <= now
         appeal = getattr(charge, "appeal", None)
-        until = charge.recorded_at + timedelta(days=policy.appeal_days)
+        until = policy.appeal_deadline(charge.recorded_at)
         lines.append(
             ChargeLine(
                 charge=charge,
@@ -210,7 +210,7 @@ def charge_line(*, charge: Charge, now: datetime | None = None) -> ChargeLine:
     appeal = Appeal.objects.filter(charge=charge).first()
     window_start, _ = budget_math.window_bounds(math, now)
     in_window = window_start < charge.occurred_at <= now
-    until = charge.recorded_at + timedelta(days=policy.appeal_days)
+    until = policy.appeal_deadline(charge.recorded_at)
     return ChargeLine(
         charge=charge,
         in_window=in_window,

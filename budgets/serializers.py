@@ -51,13 +51,6 @@ class ForgivenessSerializer(serializers.ModelSerializer[Forgiveness]):
         fields = ("id", "charge", "kind", "reason", "by", "at")
 
 
-class AppealRefSerializer(serializers.Serializer[Any]):
-    status = serializers.CharField()
-    filed_at = serializers.DateTimeField()
-    decided_at = serializers.DateTimeField(allow_null=True)
-    decision_reason = serializers.CharField()
-
-
 class ChargeSerializer(serializers.ModelSerializer[Charge]):
     # A plain string: "severity" names another enum in the schema (clause alert severity).
     severity = serializers.CharField(read_only=True, help_text="minor, moderate or severe")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -317,7 +317,7 @@ def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Ap
     if not statement:
         raise ServiceError("Tell the moderators, in your own words, why the charge is wrong.")
     policy = get_policy(community=charge.community)
-    deadline = charge.recorded_at + timedelta(days=policy.appeal_days)
+    deadline = policy.appeal_deadline(charge.recorded_at)
     if timezone.now() > deadline:
         raise ServiceError(
             f"The appeal period for this charge ended on {deadline:%d %b %Y} "
@@ -337,10 +337,6 @@ def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Ap
         raise ServiceError(
             "This charge has already been appealed (one appeal per charge)."
         ) from None
-
-
-def appeal_deadline(*, charge: Charge, policy: ForgivenessPolicy) -> datetime:
-    return charge.recorded_at + timedelta(days=policy.appeal_days)
 
 
 def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> Appeal:

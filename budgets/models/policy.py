@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -101,6 +102,10 @@ class ForgivenessPolicy(models.Model):
 
     def actions_for(self, tier: str) -> list[str]:
         return list((self.tier_actions or {}).get(tier, []))
+
+    def appeal_deadline(self, recorded_at: datetime) -> datetime:
+        """The last moment a charge recorded at ``recorded_at`` can be appealed."""
+        return recorded_at + timedelta(days=self.appeal_days)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -260,11 +259,6 @@ def space_names(community: Community, ids: Iterable[int] | None = None) -> dict[
     if ids is not None:
         spaces = spaces.filter(pk__in=list(ids))
     return dict(spaces.values_list("pk", "name"))
-
-
-def definition_from_data(data: dict[str, Any]) -> ClauseDefinition:
-    """A definition from already-validated plain data (forms, serializers)."""
-    return ClauseDefinition.from_dict(data)
 
 
 # --- OpenSLO --------------------------------------------------------------------------------
