@@ -20,7 +20,16 @@ from django.db import connection, models, transaction
 
 from community.models import Community
 from operations import values
-from operations.tables import TABLES, USER_FIELDS, USERS, Table, concrete_fields, many_to_many
+from operations.tables import (
+    TABLES,
+    USER_FIELDS,
+    USERS,
+    Table,
+    concrete_fields,
+    many_to_many,
+    model_field,
+    through_model,
+)
 
 FORMAT = "community-sre-export"
 FORMAT_VERSION = 1
@@ -62,7 +71,7 @@ def _m2m(table: Table, community: Community) -> dict[str, dict[Any, list[Any]]]:
     """For each many-to-many field, the related ids per row (sorted)."""
     result: dict[str, dict[Any, list[Any]]] = {}
     for m2m in many_to_many(table.model):
-        through = m2m.remote_field.through
+        through = through_model(m2m)
         source = m2m.m2m_field_name()
         target = m2m.m2m_reverse_field_name()
         lookup = f"{source}__{table.path}" if table.path else source
@@ -98,7 +107,7 @@ def table_rows(table: Table, community: Community) -> Iterator[dict[str, Any]]:
 
 def user_rows(community: Community) -> Iterator[dict[str, Any]]:
     users = get_user_model()
-    fields = [users._meta.get_field(name) for name in ("id", *USER_FIELDS)]
+    fields = [model_field(users, name) for name in ("id", *USER_FIELDS)]
     for raw in (
         users._default_manager.filter(pk__in=_user_ids(community))
         .order_by("pk")

@@ -49,6 +49,8 @@ from operations.tables import (
     Table,
     concrete_fields,
     many_to_many,
+    model_field,
+    through_model,
 )
 
 BATCH = 1_000
@@ -109,7 +111,7 @@ def read_document(source: TextIO) -> dict[str, Any]:
 
 def _import_users(rows: list[dict[str, Any]], ids: IdMap, summary: ImportSummary) -> None:
     users = get_user_model()
-    fields = {name: users._meta.get_field(name) for name in USER_FIELDS}
+    fields = {name: model_field(users, name) for name in USER_FIELDS}
     # A random password nobody knows, hashed once for all: usable, so that the password-reset
     # email (which skips logins without a usable password) lets each person choose their own.
     unknown_password = make_password(secrets.token_urlsafe(32))
@@ -246,7 +248,7 @@ def _import_table(table: Table, rows: list[dict[str, Any]], ids: IdMap, slug: st
                 setattr(obj, f.attname, _foreign(table, row, f, ids))
         model._default_manager.bulk_update(objects, [f.name for f in self_refs], batch_size=BATCH)
     for m2m in links:
-        through = m2m.remote_field.through
+        through = through_model(m2m)
         source, target = f"{m2m.m2m_field_name()}_id", f"{m2m.m2m_reverse_field_name()}_id"
         assert m2m.related_model is not None and not isinstance(m2m.related_model, str)
         target_label = m2m.related_model._meta.label_lower

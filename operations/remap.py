@@ -82,7 +82,11 @@ def remap_json(value: Any, ids: IdMap, *, keys: dict[str, str] | None = None) ->
     return value
 
 
-def remap_id_list(value: Any, label: str, ids: IdMap) -> list[Any]:
+def remap_id_list(value: Any, label: str, ids: IdMap) -> list[Any] | dict[str, Any]:
+    """A list of ids, or an object whose values are ids (a forum category -> a space)."""
+    if isinstance(value, dict):
+        mapped = {key: ids.get(label, old) for key, old in value.items()}
+        return {key: new for key, new in mapped.items() if new is not None}
     if not isinstance(value, list):
         raise ValueError("is not a list of ids")
     return [new for new in (ids.get(label, old) for old in value) if new is not None]

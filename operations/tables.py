@@ -9,6 +9,7 @@ out, ids hidden inside JSON or text, and the tables deliberately not exported.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db import models
@@ -49,7 +50,7 @@ class Table:
     secrets: tuple[str, ...] = ()
     # JSON fields whose ids are remapped by ``JSON_KEYS``.
     json_fields: tuple[str, ...] = ()
-    # JSON fields that are a plain list of ids of one table.
+    # JSON fields that hold only ids of one table: a list, or an object whose values are ids.
     id_lists: dict[str, str] = field(default_factory=dict)
     # Text fields holding the id of one table (``""`` for none).
     text_ids: dict[str, str] = field(default_factory=dict)
@@ -116,6 +117,7 @@ TABLES: tuple[Table, ...] = (
         "integrations.discourseconnection",
         "community",
         secrets=("webhook_secret", "api_key"),
+        id_lists={"category_spaces": "community.space"},
     ),
     Table("integrations.inbounddelivery", "connection__community"),
     Table(
@@ -175,5 +177,17 @@ def concrete_fields(model: type[models.Model]) -> list[models.Field[object, obje
     return list(model._meta.concrete_fields)
 
 
-def many_to_many(model: type[models.Model]) -> list[models.ManyToManyField[object, object]]:
+def many_to_many(model: type[models.Model]) -> list[models.ManyToManyField[Any, Any]]:
     return [f for f in model._meta.many_to_many if isinstance(f, models.ManyToManyField)]
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
+def through_model(m2m: models.ManyToManyField[Any, Any]) -> type[models.Model]:
+    through = m2m.remote_field.through
+    assert through is not None and not isinstance(through, str)
+    return through

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -27,7 +27,9 @@ class Command(BaseCommand):
             raise CommandError(f"No community with the slug {options['community']!r}.")
         output = options["output"]
         if output is None:
-            summary = export_community(community=community, out=self.stdout._out)
+            # The document goes to the real stream: OutputWrapper.write would add newlines.
+            stream = cast(TextIO, self.stdout._out)
+            summary = export_community(community=community, out=stream)
             report = sys.stderr
         else:
             path = Path(output)
