@@ -6,7 +6,12 @@ from __future__ import annotations
 from django.http import Http404
 
 from community.access import AnyUser, CommunityAccess, get_community_for_user
-from integrations.models import DiscourseConnection, WebhookDelivery, WebhookSubscription
+from integrations.models import (
+    DiscourseConnection,
+    InboundDelivery,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 
 def get_integrations_for_user(
@@ -38,4 +43,14 @@ def get_webhook_delivery_for_user(
     )
     if delivery is None:
         raise Http404("No such delivery.")
+    return access, delivery
+
+
+def get_inbound_delivery_for_user(
+    user: AnyUser, slug: str, pk: int
+) -> tuple[CommunityAccess, InboundDelivery]:
+    access = get_community_for_user(user, slug, moderate=True)
+    delivery = InboundDelivery.objects.filter(connection__community=access.community, pk=pk).first()
+    if delivery is None:
+        raise Http404("No such delivery from the forum.")
     return access, delivery

@@ -14,6 +14,7 @@ from community.access import CommunityAccess
 from community.http import AuthedHttpRequest
 from community.services import ServiceError
 from integrations.access import (
+    get_inbound_delivery_for_user,
     get_integrations_for_user,
     get_subscription_for_user,
     get_webhook_delivery_for_user,
@@ -27,6 +28,7 @@ from integrations.discourse.connection import (
     update_discourse_mapping,
     webhook_path,
 )
+from integrations.discourse.process import retry_delivery
 from integrations.forms import DiscourseConnectionForm, DiscourseMappingForm, SubscriptionForm
 from integrations.models import DiscourseConnection, WebhookDelivery
 from integrations.webhooks.delivery import redeliver_webhook
@@ -97,6 +99,7 @@ def _render(
         "mapping_form": mapping_form,
         "spaces": community.spaces.filter(parent__isnull=True).order_by("name")[:50],
         "inbound": receive.recent_deliveries(connection) if connection else [],
+        "dead_letters": receive.dead_letters(connection) if connection else [],
         "actions": community_forum_actions(community),
         "subscriptions": subscriptions,
         "subscription_form": subscription_form or SubscriptionForm(),
@@ -241,4 +244,18 @@ def redeliver(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     _, connection = get_integrations_for_user(request.user, slug)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
+    )
+
+
+@login_required
+@require_POST
+def retry_inbound(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access, delivery = get_inbound_delivery_for_user(request.user, slug, pk)
+    try:
+        retry_delivery(delivery=delivery)
+    except ServiceError as exc:
+        return HttpResponse(str(exc), status=400)
+    _, connection = get_integrations_for_user(request.user, slug)
+    return _done(request, access, "discourse") or _render(
+        request, access, connection, partial="discourse"
     )
