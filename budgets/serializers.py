@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from budgets.forgiveness import ACTION_TIERS, Action
+from budgets.budget_math import ACTION_TIERS, Action
 from budgets.models import Charge, Forgiveness, ForgivenessKind, MemberBudget, TierTransition
 from community.models import ExternalIdentity, Membership
 from community.vocabulary import FRICTION_KINDS, Severity

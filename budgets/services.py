@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from budgets import forgiveness
+from budgets import budget_math
 from budgets.models import (
     Appeal,
     AppealStatus,
@@ -64,18 +64,7 @@ class PolicyError(ServiceError):
 
 def get_policy(*, community: Community) -> ForgivenessPolicy:
     """The community's policy, created with the defaults (version 1) on first use."""
-    policy = ForgivenessPolicy.objects.filter(community=community).first()
-    if policy is not None:
-        return policy
-    try:
-        with transaction.atomic():
-            policy = ForgivenessPolicy.objects.create(community=community)
-            PolicyVersion.objects.create(
-                community=community, version=1, snapshot=policy.as_dict(), note="Defaults"
-            )
-    except IntegrityError:
-        return ForgivenessPolicy.objects.get(community=community)
-    return policy
+    return ForgivenessPolicy.objects.for_community(community)
 
 
 POLICY_FIELDS = (
@@ -112,7 +101,7 @@ def update_policy(
         policy = ForgivenessPolicy.objects.select_for_update().get(pk=policy.pk)
         before = _comparable(policy)
         proposed = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
-        errors = forgiveness.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
+        errors = budget_math.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
         if errors:
             raise PolicyError(errors)
         target = proposed["member_target"]
@@ -267,9 +256,9 @@ def create_charge(
     policy = get_policy(community=community)
     if cost is None:
         cost = policy.cost_for(kind, severity)
-    elif not (0 <= cost <= forgiveness.MAX_COST) or cost != cost.quantize(forgiveness.COST_PLACES):
+    elif not (0 <= cost <= budget_math.MAX_COST) or cost != cost.quantize(budget_math.COST_PLACES):
         raise ServiceError(
-            f"A cost is from 0 to {forgiveness.MAX_COST} points with at most two decimals."
+            f"A cost is from 0 to {budget_math.MAX_COST} points with at most two decimals."
         )
     with transaction.atomic():
         charge = Charge.objects.create(

@@ -35,6 +35,10 @@ class ServiceError(Exception):
     """A request the domain refuses; the message is safe to show to the person who asked."""
 
 
+class ConflictError(ServiceError):
+    """The object changed since the caller last read it (the API answers 409)."""
+
+
 # --- Communities and members ----------------------------------------------------------------
 
 

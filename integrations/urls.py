@@ -14,7 +14,7 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/integrations/", views.page, name="page"),
     path("c/<slug:slug>/integrations/discourse/", views.connect, name="connect"),
-    path("c/<slug:slug>/integrations/discourse/test/", views.test_connection, name="test"),
+    path("c/<slug:slug>/integrations/discourse/test/", views.check_connection, name="test"),
     path(
         "c/<slug:slug>/integrations/discourse/clear-error/", views.clear_error, name="clear-error"
     ),

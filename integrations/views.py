@@ -10,27 +10,28 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from community.access import CommunityAccess
+from community.access import CommunityAccess, access_for_user
 from community.http import AuthedHttpRequest
 from community.services import ServiceError
 from integrations.access import (
-    get_inbound_delivery_for_user,
-    get_integrations_for_user,
-    get_subscription_for_user,
-    get_webhook_delivery_for_user,
+    get_connection,
+    get_inbound_delivery,
+    get_subscription,
+    get_webhook_delivery,
+    recent_webhook_deliveries,
 )
 from integrations.discourse import receive
 from integrations.discourse.actions import community_forum_actions
 from integrations.discourse.connection import (
+    check_discourse_connection,
     clear_connection_error,
     connect_discourse,
-    test_discourse_connection,
     update_discourse_mapping,
     webhook_path,
 )
 from integrations.discourse.process import retry_delivery
 from integrations.forms import DiscourseConnectionForm, DiscourseMappingForm, SubscriptionForm
-from integrations.models import DiscourseConnection, WebhookDelivery
+from integrations.models import DiscourseConnection
 from integrations.webhooks.delivery import redeliver_webhook
 from integrations.webhooks.subscriptions import create_subscription, set_subscription_active
 
@@ -85,11 +86,7 @@ def _render(
     if mapping_form is None and connection is not None:
         mapping_form = DiscourseMappingForm(initial=_mapping_initial(connection))
     subscriptions = list(community.webhook_subscriptions.all())
-    deliveries = list(
-        WebhookDelivery.objects.filter(subscription__community=community)
-        .select_related("subscription")
-        .order_by("-created_at", "-pk")[:30]
-    )
+    deliveries = recent_webhook_deliveries(access)
     context = {
         "community": community,
         "access": access,
@@ -115,7 +112,8 @@ def _render(
 
 @login_required
 def page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     return _render(request, access, connection)
 
 
@@ -128,7 +126,8 @@ def _done(request: AuthedHttpRequest, access: CommunityAccess, partial: str) -> 
 @login_required
 @require_POST
 def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     form = DiscourseConnectionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -153,11 +152,12 @@ def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+def check_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
-    connection = test_discourse_connection(connection=connection)
+    connection = check_discourse_connection(connection=connection)
     return _done(request, access, "discourse") or _render(
         request, access, connection, partial="discourse"
     )
@@ -166,7 +166,8 @@ def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def clear_error(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
     connection = clear_connection_error(connection=connection)
@@ -178,7 +179,8 @@ def clear_error(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def mapping(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
     form = DiscourseMappingForm(request.POST)
@@ -203,7 +205,8 @@ def mapping(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def subscription_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     form = SubscriptionForm(request.POST)
     if form.is_valid():
         try:
@@ -228,9 +231,10 @@ def subscription_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def subscription_toggle(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, subscription = get_subscription_for_user(request.user, slug, pk)
+    access = access_for_user(request.user, slug)
+    subscription = get_subscription(access, pk)
     set_subscription_active(subscription=subscription, active=not subscription.active)
-    _, connection = get_integrations_for_user(request.user, slug)
+    connection = get_connection(access)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
     )
@@ -239,9 +243,10 @@ def subscription_toggle(request: AuthedHttpRequest, slug: str, pk: int) -> HttpR
 @login_required
 @require_POST
 def redeliver(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, delivery = get_webhook_delivery_for_user(request.user, slug, pk)
+    access = access_for_user(request.user, slug)
+    delivery = get_webhook_delivery(access, pk)
     redeliver_webhook(delivery=delivery)
-    _, connection = get_integrations_for_user(request.user, slug)
+    connection = get_connection(access)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
     )
@@ -250,12 +255,13 @@ def redeliver(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def retry_inbound(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, delivery = get_inbound_delivery_for_user(request.user, slug, pk)
+    access = access_for_user(request.user, slug)
+    delivery = get_inbound_delivery(access, pk)
     try:
         retry_delivery(delivery=delivery)
     except ServiceError as exc:
         return HttpResponse(str(exc), status=400)
-    _, connection = get_integrations_for_user(request.user, slug)
+    connection = get_connection(access)
     return _done(request, access, "discourse") or _render(
         request, access, connection, partial="discourse"
     )

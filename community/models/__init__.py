@@ -11,6 +11,7 @@ from community.models.contract import (
     ClauseAlertQuerySet,
     ClauseQuerySet,
     ClauseSnapshot,
+    ClauseSnapshotQuerySet,
     Contract,
     ContractVersion,
     default_policy,
@@ -34,6 +35,7 @@ from community.models.spine import (
     Space,
     SpaceKind,
     Visibility,
+    bad_event_q,
     hash_api_key,
 )
 
@@ -52,6 +54,7 @@ __all__ = [
     "ClauseAlertQuerySet",
     "ClauseQuerySet",
     "ClauseSnapshot",
+    "ClauseSnapshotQuerySet",
     "Community",
     "ConductEvent",
     "ConductEventQuerySet",
@@ -67,6 +70,7 @@ __all__ = [
     "Space",
     "SpaceKind",
     "Visibility",
+    "bad_event_q",
     "default_policy",
     "hash_api_key",
 ]

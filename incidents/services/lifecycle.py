@@ -232,7 +232,7 @@ def _compute_cost(inc: Incident, *, end: datetime) -> None:
         )
         if first is not None and first < start:
             start = first
-    ids = cost.bad_event_ids(spaces=spaces, start=start, end=end)
+    ids = cost.bad_event_ids(community=inc.community, spaces=spaces, start=start, end=end)
     shares = cost.clause_shares(community=inc.community, spaces=spaces, start=start, end=end)
     inc.cost_bad_events = len(ids)
     inc.cost_detail = [

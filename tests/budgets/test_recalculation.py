@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
-from budgets import forgiveness, services, tasks
-from budgets.forgiveness import ChargeFact, compute_budget
+from budgets import budget_math, services, tasks
+from budgets.budget_math import ChargeFact, compute_budget
 from budgets.models import (
     Charge,
     DirtyMember,
@@ -92,7 +92,7 @@ def test_bulk_recalculation_agrees_with_the_pure_function(
         member_target=history["target"],
         floor_points=history["floor"],
     )
-    policy = forgiveness.Policy(
+    policy = budget_math.Policy(
         window_days=history["window"],
         member_target=history["target"],
         floor_points=history["floor"],
@@ -139,7 +139,7 @@ def test_bulk_recalculation_agrees_with_the_pure_function(
         assert_snapshots_match(expected)
 
 
-def assert_snapshots_match(expected: dict[int, forgiveness.Budget]) -> None:
+def assert_snapshots_match(expected: dict[int, budget_math.Budget]) -> None:
     for pk, budget in expected.items():
         row = MemberBudget.objects.get(pk=pk)
         got = (
