@@ -26,7 +26,7 @@ from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import recalculate_community
 from budgets.services import get_policy
 from community.models import ConductEvent, ExternalIdentity, Membership, Space
-from community.slo import Tier
+from community.tiers import Tier
 from integrations.discourse import receive
 from integrations.discourse.process import process_delivery
 from integrations.discourse.receive import receive_delivery
@@ -75,13 +75,18 @@ def deadlocks() -> int:
         return int(cursor.fetchone()[0])
 
 
-def deadlocks_after(before: int) -> int:
-    """Deadlocks counted since ``before``. Closing the pool ends the threads' server processes,
-    which makes each of them report its counters."""
+def fresh_pool() -> None:
+    """Start a new connection pool: its server processes end (reporting their counters), and
+    a connection an earlier test's thread kept cannot take one of the eight threads' places."""
     db.close()
     close_pool = getattr(db, "close_pool", None)
     if callable(close_pool):
         close_pool()
+
+
+def deadlocks_after(before: int) -> int:
+    """Deadlocks the server counted since ``before``."""
+    fresh_pool()
     time.sleep(0.5)
     return deadlocks() - before
 
@@ -105,7 +110,7 @@ def run_threads(sends: list[Send], connection: DiscourseConnection) -> list[str]
         finally:
             db.close()
 
-    db.close()  # give the pool's connections to the threads
+    fresh_pool()  # every connection of the pool is for the threads
     threads = [threading.Thread(target=work, args=(shard,)) for shard in shards]
     for thread in threads:
         thread.start()
