@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.core.exceptions import RequestDataTooBig
 from django.http import (
     HttpRequest,
     HttpResponse,
@@ -36,11 +35,8 @@ class InputGuardMiddleware:
             return _refuse(request, MESSAGE)
         # The API takes JSON only (a form body there is a 415 from its parser); pages take forms.
         if request.content_type in FORM_TYPES and not request.path.startswith("/api/"):
-            try:
-                form = request.POST
-            except RequestDataTooBig:
-                return self.get_response(request)  # answered as too large further in
-            if _unreadable([], form):
+            # A body over the limits raises here, and is answered by the styled 400/413 pages.
+            if _unreadable([], request.POST):
                 return _refuse(request, FORM_MESSAGE)
         return self.get_response(request)
 
