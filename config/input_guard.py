@@ -34,10 +34,10 @@ class InputGuardMiddleware:
         if _unreadable([request.path], request.GET):
             return _refuse(request, MESSAGE)
         # The API takes JSON only (a form body there is a 415 from its parser); pages take forms.
-        if request.content_type in FORM_TYPES and not request.path.startswith("/api/"):
-            # A body over the limits raises here, and is answered by the styled 400/413 pages.
-            if _unreadable([], request.POST):
-                return _refuse(request, FORM_MESSAGE)
+        # A form over the size limits raises here and is answered by the styled 400/413 pages.
+        is_form = request.content_type in FORM_TYPES and not request.path.startswith("/api/")
+        if is_form and _unreadable([], request.POST):
+            return _refuse(request, FORM_MESSAGE)
         return self.get_response(request)
 
 
