@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import HttpRequest
 
 from community.models import (
     ApiKey,
+    AuditEntry,
     Community,
     ConductEvent,
     DomainEvent,
@@ -75,3 +77,22 @@ class DomainEventAdmin(admin.ModelAdmin[DomainEvent]):
 
 
 admin.site.register(Heartbeat)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+    """Read by admins, changed by nobody (the model and, on PostgreSQL, a trigger refuse it)."""
+
+    list_display = ("at", "community_slug", "username", "api_key_name", "action", "status_code")
+    list_filter = ("community_slug", "method", "status_code")
+    search_fields = ("username", "api_key_name", "action", "path", "request_id")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False

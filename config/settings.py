@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # After CSRF and auth: a forged POST never counts, and limits per person know the user.
     "config.throttling.FormThrottleMiddleware",
+    # Innermost: records what the view did, with the status it answered.
+    "config.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/integrations/discourse/mapping/", views.mapping, name="mapping"),
     path(
+        "c/<slug:slug>/integrations/discourse/deliveries/<int:pk>/retry/",
+        views.retry_inbound,
+        name="retry-inbound",
+    ),
+    path(
         "c/<slug:slug>/integrations/webhooks/",
         views.subscription_create,
         name="subscription-create",

@@ -15,6 +15,7 @@ from community.http import AuthedHttpRequest
 from community.services import ServiceError
 from integrations.access import (
     get_connection,
+    get_inbound_delivery,
     get_subscription,
     get_webhook_delivery,
     recent_webhook_deliveries,
@@ -28,6 +29,7 @@ from integrations.discourse.connection import (
     update_discourse_mapping,
     webhook_path,
 )
+from integrations.discourse.process import retry_delivery
 from integrations.forms import DiscourseConnectionForm, DiscourseMappingForm, SubscriptionForm
 from integrations.models import DiscourseConnection
 from integrations.webhooks.delivery import redeliver_webhook
@@ -94,6 +96,7 @@ def _render(
         "mapping_form": mapping_form,
         "spaces": community.spaces.filter(parent__isnull=True).order_by("name")[:50],
         "inbound": receive.recent_deliveries(connection) if connection else [],
+        "dead_letters": receive.dead_letters(connection) if connection else [],
         "actions": community_forum_actions(community),
         "subscriptions": subscriptions,
         "subscription_form": subscription_form or SubscriptionForm(),
@@ -246,4 +249,19 @@ def redeliver(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     connection = get_connection(access)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
+    )
+
+
+@login_required
+@require_POST
+def retry_inbound(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = access_for_user(request.user, slug)
+    delivery = get_inbound_delivery(access, pk)
+    try:
+        retry_delivery(delivery=delivery)
+    except ServiceError as exc:
+        return HttpResponse(str(exc), status=400)
+    connection = get_connection(access)
+    return _done(request, access, "discourse") or _render(
+        request, access, connection, partial="discourse"
     )

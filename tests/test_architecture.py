@@ -150,6 +150,7 @@ PURE_MODULES = [
     "integrations/signing.py",
     "integrations/retry.py",
     "integrations/discourse/dedupe.py",
+    "integrations/discourse/fields.py",
     "community/json_safety.py",
     "incidents/notice_templates.py",
 ]

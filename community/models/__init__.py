@@ -1,6 +1,7 @@
 """The spine's models (``spine``) and the social contract (``contract``), re-exported so that
 ``from community.models import Community, Clause`` keeps working."""
 
+from community.models.audit import AuditEntry, AuditLogIsAppendOnly
 from community.models.contract import (
     DEFAULT_POLICY,
     TIER_CHOICES,
@@ -49,6 +50,8 @@ __all__ = [
     "ApiKey",
     "ApiKeyQuerySet",
     "ApiKeyScope",
+    "AuditEntry",
+    "AuditLogIsAppendOnly",
     "Clause",
     "ClauseAlert",
     "ClauseAlertQuerySet",
