@@ -140,6 +140,10 @@ BY_LABEL = {table.label: table for table in TABLES}
 NOT_EXPORTED: dict[str, str] = {
     "community.apikey": "API keys are secrets: moderators create new ones after an import",
     "community.heartbeat": "not a community's: the last beat of each background process",
+    "community.auditentry": (
+        "the installation's record of requests made to it: kept where they happened, never "
+        "rewritten (it outlives the community it names)"
+    ),
 }
 
 # Fields that hold a domain event's id without a foreign key (the outbox is pruned while the
