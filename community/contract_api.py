@@ -10,7 +10,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,7 +28,6 @@ from community.contract import (
     update_draft,
 )
 from community.contract_serializers import (
-    ClauseErrorSerializer,
     ClauseOutSerializer,
     ContractOutSerializer,
     DefinitionSerializer,
@@ -136,7 +135,7 @@ class ClauseListView(APIView):
     @extend_schema(
         operation_id="clauses_create",
         request=DefinitionSerializer,
-        responses={201: ClauseOutSerializer, 400: ClauseErrorSerializer},
+        responses={201: ClauseOutSerializer},
         examples=[OpenApiExample("A clause", value=CLAUSE_EXAMPLE, request_only=True)],
         tags=["contract"],
     )
@@ -189,7 +188,7 @@ class ClauseImportView(APIView):
     @extend_schema(
         operation_id="clauses_import",
         request=ImportInSerializer,
-        responses={201: ClauseOutSerializer, 400: ClauseErrorSerializer},
+        responses={201: ClauseOutSerializer},
         tags=["contract"],
     )
     def post(self, request: Request) -> Response:
@@ -279,7 +278,7 @@ class DraftView(APIView):
     @extend_schema(
         operation_id="contract_draft_update",
         request=DraftInSerializer,
-        responses={200: DraftOutSerializer, 400: ClauseErrorSerializer},
+        responses={200: DraftOutSerializer},
         tags=["contract"],
     )
     def put(self, request: Request) -> Response:
@@ -305,7 +304,7 @@ class PublishView(APIView):
     @extend_schema(
         operation_id="contract_publish",
         request=PublishInSerializer,
-        responses={201: VersionOutSerializer, 400: OpenApiResponse(ClauseErrorSerializer)},
+        responses={201: VersionOutSerializer},
         tags=["contract"],
     )
     def post(self, request: Request) -> Response:

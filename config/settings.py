@@ -240,7 +240,7 @@ INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES = env_bool(
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "community.schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["community.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["community.api_auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
