@@ -10,7 +10,7 @@ from django.db.models import Count, OuterRef, Subquery
 from django.http import HttpResponse
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -171,7 +171,11 @@ class ClauseOpenSLOView(APIView):
 
     @extend_schema(
         operation_id="clauses_openslo",
-        responses={(200, "application/yaml"): OpenApiTypes.STR},
+        responses={
+            (200, "application/yaml"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="An OpenSLO v1 `SLO` document."
+            )
+        },
         tags=["contract"],
     )
     def get(self, request: Request, pk: int) -> HttpResponse:

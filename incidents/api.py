@@ -264,7 +264,10 @@ class CooldownListView(APIView):
             )
         incident = None
         if data["incident_id"] is not None:
-            incident = get_incident(access, data["incident_id"], write=True)
+            try:
+                incident = get_incident(access, data["incident_id"], write=True)
+            except Http404:
+                return Response({"detail": "Unknown incident for this community."}, status=400)
         cooldown = services.start_cooldown(
             community=access.community,
             space=space,

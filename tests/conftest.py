@@ -28,6 +28,7 @@ from rest_framework.test import APIClient
 from community.models import Community, Membership, Role
 from community.services import create_api_key, set_role
 from config.celery import app as celery_app
+from tests.world import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -104,6 +105,26 @@ def other_moderator(other_community: Community) -> User:
     user = make_user("oscar_othermod")
     set_role(community=other_community, user=user, role=Role.MODERATOR)
     return user
+
+
+@pytest.fixture
+def world(
+    community: Community,
+    other_community: Community,
+    moderator: User,
+    member: User,
+    outsider: User,
+    other_moderator: User,
+) -> World:
+    """One of each protected object on the cast (see ``tests/world.py``)."""
+    return build_world(
+        community=community,
+        other_community=other_community,
+        moderator=moderator,
+        member=member,
+        outsider=outsider,
+        other_moderator=other_moderator,
+    )
 
 
 def api_client_for(community: Community, *scopes: str) -> APIClient:
