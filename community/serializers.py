@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from community.json_safety import json_problem
@@ -60,13 +61,21 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
+@extend_schema_field(
+    EventInSerializer(many=True, allow_empty=False, max_length=settings.EVENTS_BATCH_MAX)
+)
+class EventItemsField(serializers.ListField):
+    """The batch's items, read as plain dicts: the view checks each one, with a fast path for
+    the plain ones (see ``community.fast_events``). The schema declares their real shape."""
+
+
 class EventBatchInSerializer(serializers.Serializer[dict[str, Any]]):
     source = serializers.SlugField(max_length=40, required=False, default="api")  # type: ignore[assignment]
-    events = serializers.ListField(
+    events = EventItemsField(
         child=serializers.DictField(),
         allow_empty=False,
         max_length=settings.EVENTS_BATCH_MAX,
-        help_text=f"Up to {settings.EVENTS_BATCH_MAX} events; see EventIn for each item.",
+        help_text=f"Up to {settings.EVENTS_BATCH_MAX} events, stored all or none.",
     )
 
 

@@ -272,6 +272,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SpaceKindEnum": "community.models.SpaceKind",
         "IncidentSeverityEnum": "incidents.models.SevLevel",
+        "EventKindEnum": "community.vocabulary.EventKind",
     },
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from community.serializers import id_field
@@ -83,6 +84,7 @@ class IncidentDetailSerializer(IncidentOutSerializer):
     class Meta(IncidentOutSerializer.Meta):
         fields = (*IncidentOutSerializer.Meta.fields, "steps")  # type: ignore[assignment]
 
+    @extend_schema_field(StepOutSerializer(many=True))
     def get_steps(self, obj: Incident) -> list[dict[str, Any]]:
         steps = StepRun.objects.filter(run__incident=obj).select_related("run__runbook")
         return list(StepOutSerializer(steps.order_by("run_id", "position"), many=True).data)

@@ -10,6 +10,7 @@ missing; with ``CI=true`` any skipped test fails the run (see ``pytest_sessionfi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -23,6 +24,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework.test import APIClient
 
 from community.models import Community, Membership, Role
@@ -125,6 +128,12 @@ def world(
         outsider=outsider,
         other_moderator=other_moderator,
     )
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document ``/api/schema/`` serves, generated in-process."""
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(generated))
 
 
 def api_client_for(community: Community, *scopes: str) -> APIClient:

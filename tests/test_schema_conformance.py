@@ -17,7 +17,6 @@ publish with nothing new) and ``negative_data_rejection`` (DRF reads "12" as 12 
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -28,13 +27,12 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from django.test import Client
-from drf_spectacular.generators import SchemaGenerator
-from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
 from rest_framework.test import APIClient
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from incidents.models import Cooldown
+from tests.conftest import openapi_document
 from tests.world import World
 
 # Bounded: a handful of examples per operation (and phase) keeps the whole run near half a
@@ -42,12 +40,6 @@ from tests.world import World
 MAX_EXAMPLES = 12
 RUN_BUDGET_SECONDS = 110.0
 EXCLUDED_CHECKS = [positive_data_acceptance, negative_data_rejection]
-
-
-def openapi_document() -> dict[str, Any]:
-    """The document ``/api/schema/`` serves, generated in-process."""
-    generated = SchemaGenerator().get_schema(request=None, public=True)
-    return json.loads(OpenApiJsonRenderer().render(generated))
 
 
 DOCUMENT = openapi_document()
