@@ -62,7 +62,9 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 @extend_schema_field(
-    EventInSerializer(many=True, allow_empty=False, max_length=settings.EVENTS_BATCH_MAX)
+    serializers.ListSerializer(
+        child=EventInSerializer(), allow_empty=False, max_length=settings.EVENTS_BATCH_MAX
+    )
 )
 class EventItemsField(serializers.ListField):
     """The batch's items, read as plain dicts: the view checks each one, with a fast path for

@@ -33,6 +33,7 @@ from incidents.models import (
     Runbook,
     RunbookStep,
     StepRun,
+    StepStatus,
 )
 from integrations.discourse.connection import connect_discourse
 from integrations.models import DiscourseConnection, WebhookDelivery, WebhookSubscription
@@ -66,6 +67,7 @@ class World:
     membership: Membership
     other_membership: Membership
     space: Space
+    quiet_space: Space
     other_space: Space
     clause: Clause
     draft_clause: Clause
@@ -112,6 +114,7 @@ def build_world(
     membership = Membership.objects.get(community=community, user=member)
     other_membership = Membership.objects.get(community=community, user=other_member)
     space = Space.objects.create(community=community, name="Proposals", external_id="5")
+    quiet_space = Space.objects.create(community=community, name="Allotments", external_id="6")
     other_space = Space.objects.create(community=other_community, name="Openings", external_id="8")
 
     clause = published_clause(community)
@@ -216,6 +219,7 @@ def build_world(
         membership=membership,
         other_membership=other_membership,
         space=space,
+        quiet_space=quiet_space,
         other_space=other_space,
         clause=clause,
         draft_clause=draft_clause,
@@ -226,7 +230,9 @@ def build_world(
         cooldown=cooldown,
         runbook=runbook,
         runbook_step=runbook.steps.order_by("position").first(),  # type: ignore[arg-type]
-        step=StepRun.objects.filter(run__incident=incident).order_by("position").first(),  # type: ignore[arg-type]
+        step=StepRun.objects.filter(run__incident=incident, status=StepStatus.PENDING)
+        .order_by("position")
+        .first(),  # type: ignore[arg-type]
         role=IncidentRole.objects.get(incident=incident, kind=RoleKind.SCRIBE),
         handoff=handoff,
         report=report,
