@@ -20,8 +20,8 @@ from budgets.access import (
     get_charge,
     get_own_membership,
 )
+from budgets.budget_math import ACTION_TIERS, Action
 from budgets.explain import charge_line, explain_budget, moderator_extras, pending_appeals_count
-from budgets.forgiveness import ACTION_TIERS, Action
 from budgets.forms import AppealForm, DecisionForm, GraceForm, PolicyForm
 from budgets.models import AppealStatus, ForgivenessKind, MemberBudget, Notice
 from budgets.models.snapshots import DEFAULT_SORT, SORTS, TIER_CHOICES

@@ -34,15 +34,11 @@ from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import Http404
 
 from community.models import (
     ApiKey,
-    Clause,
-    ClauseQuerySet,
     Community,
-    ContractVersion,
     Membership,
     MembershipQuerySet,
     Space,
@@ -170,55 +166,3 @@ def get_api_key(access: CommunityAccess, pk: UUID | str) -> ApiKey:
     if key is None:
         raise Http404("No such API key.")
     return key
-
-
-# --- The contract -----------------------------------------------------------------------------
-
-
-def can_see_clause(access: CommunityAccess, clause: Clause) -> bool:
-    """Live clauses are as visible as the contract; drafts and retired ones only to moderators
-    (and ``moderate`` keys): for everyone else they do not exist."""
-    return clause.is_live or access.is_moderator
-
-
-def visible_clauses(access: CommunityAccess) -> ClauseQuerySet:
-    """The clauses ``access`` may see: the rule of :func:`can_see_clause`, for a list."""
-    clauses = Clause.objects.filter(community=access.community).prefetch_related("spaces")
-    return clauses if access.is_moderator else clauses.live()
-
-
-def get_clause(access: CommunityAccess, pk: int, *, write: bool = False) -> Clause:
-    """A clause (see :func:`can_see_clause`). ``write`` needs a moderator (403)."""
-    clause = (
-        Clause.objects.filter(community=access.community, pk=pk)
-        .select_related("community")
-        .prefetch_related("spaces")
-        .first()
-    )
-    if clause is None or not can_see_clause(access, clause):
-        raise Http404("No such clause.")
-    if write:
-        access.require_moderator("Only this community's moderators can change the contract.")
-    return clause
-
-
-def get_version(access: CommunityAccess, number: int) -> ContractVersion:
-    """A published version: readable by whoever can see the community."""
-    version = (
-        ContractVersion.objects.filter(contract__community=access.community, number=number)
-        .select_related("contract")
-        .first()
-    )
-    if version is None:
-        raise Http404("No such version.")
-    return version
-
-
-def get_versions(access: CommunityAccess) -> QuerySet[ContractVersion]:
-    """The community's published versions, newest first (readable by whoever sees it)."""
-    return ContractVersion.objects.filter(contract__community=access.community).order_by("-number")
-
-
-def get_current_version(access: CommunityAccess) -> ContractVersion | None:
-    """The version in force: the newest published one (None before the first publish)."""
-    return get_versions(access).first()

@@ -41,7 +41,10 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The API key is not valid.") from None
-        return None, self._key_for(raw)
+        key = self._key_for(raw)
+        # The audit log (config.audit) runs outside DRF and names the key that acted.
+        request._request.audit_api_key = key  # type: ignore[attr-defined]
+        return None, key
 
     def _key_for(self, raw: str) -> ApiKey:
         parts = raw.split("_", 2)

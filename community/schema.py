@@ -26,6 +26,7 @@ SHARED_ERRORS = {
 }
 NOT_FOUND = "No such object in the key's community (or one the key may not see)."
 UNSUPPORTED_MEDIA_TYPE = "The body was not sent as `application/json`."
+TOO_LARGE = "The body is larger than this service accepts."
 THROTTLED = "Too many requests with this key; retry after `Retry-After` seconds."
 
 
@@ -44,7 +45,8 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 class AutoSchema(SpectacularAutoSchema):
     """drf-spectacular's schema, plus the error responses every API operation shares: 400, 401
     and 403 everywhere (an address the server cannot read is a 400 on any operation), 404 where
-    the path names an object, 415 where a body is read, 429 where requests are throttled."""
+    the path names an object, 413 and 415 where a body is read, 429 where requests are
+    throttled."""
 
     def _get_paginator(self) -> Any:
         """Only GET lists are paginated (DRF pages in ``list()``); a POST on a list view that
@@ -57,6 +59,7 @@ class AutoSchema(SpectacularAutoSchema):
         if "{" in self.path:
             shared["404"] = NOT_FOUND
         if self.method in BODY_METHODS:
+            shared["413"] = TOO_LARGE
             shared["415"] = UNSUPPORTED_MEDIA_TYPE
         if self.view.get_throttles():
             shared["429"] = THROTTLED

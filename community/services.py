@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from community.domain_events import conduct_events_recorded
@@ -366,34 +366,6 @@ def _upsert_spaces(
         )
         found.update({space.external_id: space for space in created})
     return found
-
-
-def claim_identity(
-    *, community: Community, user: User, source: str, external_id: str
-) -> Membership:
-    """Attach a forum identity's membership to a login (the member claims their history)."""
-    with transaction.atomic():
-        try:
-            ident = ExternalIdentity.objects.select_related("membership").get(
-                community=community, source=source, external_id=external_id
-            )
-        except ExternalIdentity.DoesNotExist:
-            raise ServiceError("That forum account is not known in this community.") from None
-        membership = ident.membership
-        if membership.user_id is not None and membership.user_id != user.pk:
-            raise ServiceError("That forum account is already claimed by someone else.")
-        if (
-            Membership.objects.filter(community=community, user=user)
-            .exclude(pk=membership.pk)
-            .exists()
-        ):
-            raise ServiceError("You already have a membership here; ask a moderator to merge.")
-        membership.user = user
-        try:
-            membership.save(update_fields=["user"])
-        except IntegrityError:
-            raise ServiceError("That account is already linked.") from None
-    return membership
 
 
 # --- Operations -----------------------------------------------------------------------------

@@ -16,7 +16,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 from community.access import access_for_user, get_api_key
 from community.forms import ApiKeyForm, CommunityForm, RoleForm
 from community.http import AuthedHttpRequest, HtmxHttpRequest
-from community.models import MODERATING_ROLES, Community, Heartbeat, Role, Visibility
+from community.models import (
+    MODERATING_ROLES,
+    Community,
+    ConductEvent,
+    Heartbeat,
+    Role,
+    Visibility,
+    bad_event_q,
+)
 from community.services import (
     ServiceError,
     change_role,
@@ -60,12 +68,24 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
 def home(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
     community = access.community
-    since = timezone.now() - timedelta(days=30)
+    now = timezone.now()
+    since = now - timedelta(days=30)
     recent = Q(events__occurred_at__gt=since)
-    spaces = community.spaces.annotate(
-        posts=Count("events", filter=recent & Q(events__kind__in=ACTIVITY_KINDS)),
-        friction=Count("events", filter=recent & Q(events__kind__in=FRICTION_KINDS)),
-    ).order_by("-posts", "name")
+    spaces = list(
+        community.spaces.annotate(
+            posts=Count("events", filter=recent & Q(events__kind__in=ACTIVITY_KINDS))
+        ).order_by("-posts", "name")
+    )
+    # Friction counts as the clause SLIs count it: a flag rejected later is not friction.
+    friction = dict(
+        ConductEvent.objects.filter(community=community, occurred_at__gt=since)
+        .filter(bad_event_q(FRICTION_KINDS, community_id=community.pk, as_of=now))
+        .values("space")
+        .annotate(n=Count("pk"))
+        .values_list("space", "n")
+    )
+    for space in spaces:
+        space.friction = friction.get(space.pk, 0)  # type: ignore[attr-defined]
     return render(
         request,
         "community/home.html",

@@ -116,10 +116,6 @@ class UpdateInSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class VersionInSerializer(serializers.Serializer[Any]):
-    version = version_field()
-
-
 class StepActionInSerializer(serializers.Serializer[Any]):
     version = version_field()
     action = serializers.ChoiceField(choices=["run", "skip"], default="run")

@@ -7,7 +7,12 @@ from __future__ import annotations
 from django.http import Http404
 
 from community.access import CommunityAccess
-from integrations.models import DiscourseConnection, WebhookDelivery, WebhookSubscription
+from integrations.models import (
+    DiscourseConnection,
+    InboundDelivery,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 
 def get_connection(access: CommunityAccess) -> DiscourseConnection | None:
@@ -44,3 +49,12 @@ def recent_webhook_deliveries(access: CommunityAccess, *, limit: int = 30) -> li
         .select_related("subscription")
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def get_inbound_delivery(access: CommunityAccess, pk: int) -> InboundDelivery:
+    """One delivery from the community's forum (to try again after it was set aside)."""
+    access.require_moderator()
+    delivery = InboundDelivery.objects.filter(connection__community=access.community, pk=pk).first()
+    if delivery is None:
+        raise Http404("No such delivery from the forum.")
+    return delivery

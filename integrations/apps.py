@@ -9,7 +9,6 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from community.domain_events import subscribe
-        from integrations import demo, subscriber, tasks  # noqa: F401 - registers tasks
+        from integrations import subscriber, tasks  # noqa: F401 - registers tasks
 
         subscribe("integrations", subscriber.on_domain_event)
-        demo.register()

@@ -14,10 +14,10 @@ from integrations.webhooks.delivery import sweep_webhooks
 
 @shared_task(name="integrations.drain_discourse_deliveries", ignore_result=True)
 def drain_discourse_deliveries() -> int:
-    done = drain_deliveries()
-    if done >= DRAIN_BATCH:
+    taken = drain_deliveries()
+    if taken >= DRAIN_BATCH:
         schedule_drain()  # more are waiting
-    return done
+    return taken
 
 
 @shared_task(name="integrations.sweep_discourse_deliveries", ignore_result=True)

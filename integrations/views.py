@@ -15,6 +15,7 @@ from community.http import AuthedHttpRequest
 from community.services import ServiceError
 from integrations.access import (
     get_connection,
+    get_inbound_delivery,
     get_subscription,
     get_webhook_delivery,
     recent_webhook_deliveries,
@@ -22,12 +23,13 @@ from integrations.access import (
 from integrations.discourse import receive
 from integrations.discourse.actions import community_forum_actions
 from integrations.discourse.connection import (
+    check_discourse_connection,
     clear_connection_error,
     connect_discourse,
-    test_discourse_connection,
     update_discourse_mapping,
     webhook_path,
 )
+from integrations.discourse.process import retry_delivery
 from integrations.forms import DiscourseConnectionForm, DiscourseMappingForm, SubscriptionForm
 from integrations.models import DiscourseConnection
 from integrations.webhooks.delivery import redeliver_webhook
@@ -94,6 +96,7 @@ def _render(
         "mapping_form": mapping_form,
         "spaces": community.spaces.filter(parent__isnull=True).order_by("name")[:50],
         "inbound": receive.recent_deliveries(connection) if connection else [],
+        "dead_letters": receive.dead_letters(connection) if connection else [],
         "actions": community_forum_actions(community),
         "subscriptions": subscriptions,
         "subscription_form": subscription_form or SubscriptionForm(),
@@ -149,12 +152,12 @@ def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+def check_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
     connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
-    connection = test_discourse_connection(connection=connection)
+    connection = check_discourse_connection(connection=connection)
     return _done(request, access, "discourse") or _render(
         request, access, connection, partial="discourse"
     )
@@ -246,4 +249,19 @@ def redeliver(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     connection = get_connection(access)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
+    )
+
+
+@login_required
+@require_POST
+def retry_inbound(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = access_for_user(request.user, slug)
+    delivery = get_inbound_delivery(access, pk)
+    try:
+        retry_delivery(delivery=delivery)
+    except ServiceError as exc:
+        return HttpResponse(str(exc), status=400)
+    connection = get_connection(access)
+    return _done(request, access, "discourse") or _render(
+        request, access, connection, partial="discourse"
     )

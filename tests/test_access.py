@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
@@ -10,7 +14,8 @@ from django.test import Client
 
 from community.access import access_for_key, access_for_user, get_api_key, get_membership
 from community.models import ApiKey, Community, Membership, Visibility
-from community.services import create_api_key
+from community.services import EventInput, create_api_key
+from tests.budgets.helpers import event, send
 from tests.conftest import PASSWORD
 
 
@@ -285,3 +290,27 @@ def test_a_key_never_reaches_another_communitys_objects(
             access_for_key(_key(other_community, "read")),
             Membership.objects.get(user=moderator).pk,
         )
+
+
+def test_the_home_page_counts_friction_as_the_clause_slis_do(
+    community: Community, django_assert_max_num_queries: Any
+) -> None:
+    def in_proposals(item: EventInput) -> EventInput:
+        return replace(item, space_external_id="5", space_name="Proposals")
+
+    send(
+        community,
+        *map(
+            in_proposals,
+            [
+                event("post", subject="p1"),
+                event("flag_upheld", subject="p1", category="inappropriate"),
+                event("flag_upheld", subject="p2", category="inappropriate"),
+                event("flag_rejected", subject="p2"),
+            ],
+        ),
+    )
+    with django_assert_max_num_queries(8):
+        page = Client().get("/c/garden/").content.decode()
+    # One post; two flags upheld, one of them rejected later: one friction event.
+    assert re.search(r'<td class="num">1</td><td class="num">1</td>', page), page

@@ -31,7 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from community.contract import export_openslo
+from community.contract.services import export_openslo
 from community.models import Visibility
 from community.services import create_api_key
 from incidents.models import Runbook
@@ -160,22 +160,22 @@ PAGES: dict[str, Page] = {
     "community:api-key-create": post(MODERATORS),
     "community:api-key-revoke": post(MODERATORS, lambda w: {"key_id": w.api_key.pk}),
     # The social contract
-    "community:contract": get(EVERYONE),
-    "community:contract-acknowledge": post(MEMBERS_ACT),
-    "community:contract-versions": get(EVERYONE),
-    "community:contract-version": get(EVERYONE, lambda w: {"number": w.version.number}),
-    "community:contract-diff": Page(EVERYONE, query="from=1&to=1"),
-    "community:contract-edit": get(MODERATORS),
-    "community:contract-draft": post(MODERATORS_FORM),
-    "community:contract-publish": post(MODERATORS, data=lambda w: {"summary": "Stay on topic"}),
-    "community:clause-new": get(MODERATORS),
-    "community:clause-import": post(
+    "contract:page": get(EVERYONE),
+    "contract:acknowledge": post(MEMBERS_ACT),
+    "contract:versions": get(EVERYONE),
+    "contract:version": get(EVERYONE, lambda w: {"number": w.version.number}),
+    "contract:diff": Page(EVERYONE, query="from=1&to=1"),
+    "contract:edit": get(MODERATORS),
+    "contract:draft": post(MODERATORS_FORM),
+    "contract:publish": post(MODERATORS, data=lambda w: {"summary": "Stay on topic"}),
+    "contract:clause-new": get(MODERATORS),
+    "contract:clause-import": post(
         MODERATORS,
         data=lambda w: {"document": export_openslo(clause=w.clause).replace("disagree", "differ")},
     ),
-    "community:clause-edit": get(MODERATORS, lambda w: {"pk": w.clause.pk}),
-    "community:clause-retire": post(MODERATORS, lambda w: {"pk": w.clause.pk}),
-    "community:clause-openslo": get(EVERYONE, lambda w: {"pk": w.clause.pk}),
+    "contract:clause-edit": get(MODERATORS, lambda w: {"pk": w.clause.pk}),
+    "contract:clause-retire": post(MODERATORS, lambda w: {"pk": w.clause.pk}),
+    "contract:clause-openslo": get(EVERYONE, lambda w: {"pk": w.clause.pk}),
     # Budgets
     "budgets:my-budget": get(MEMBERS),
     "budgets:table": get(MODERATORS),
@@ -233,6 +233,7 @@ PAGES: dict[str, Page] = {
     "integrations:subscription-create": post(MODERATORS_FORM),
     "integrations:subscription-toggle": post(MODERATORS, lambda w: {"pk": w.subscription.pk}),
     "integrations:redeliver": post(MODERATORS, lambda w: {"pk": w.delivery.pk}),
+    "integrations:retry-inbound": post(MODERATORS, lambda w: {"pk": w.inbound_delivery.pk}),
     # The admin's own login and logout; every other admin address is ADMIN (see below).
     "admin:login": get(EVERYONE),
     "admin:logout": post(EVERYONE),
@@ -527,7 +528,7 @@ def test_every_address_has_a_rule() -> None:
         for op, method, path in api_operations(document)
         if op not in OPERATIONS
     ]
-    assert missing == []
+    assert not missing, "\n".join(missing)
     stale = set(PAGES) - {a.name for a in addresses()}
     stale |= set(OPERATIONS) - {op for op, _, _ in api_operations(document)}
     assert stale == set(), "rules for addresses that no longer exist"

@@ -17,12 +17,11 @@ from django.utils import timezone
 
 from budgets import services as budget_services
 from budgets.models import Appeal, Charge
-from community.contract import save_clause
+from community.contract.services import save_clause
+from community.contract.slo import ClauseDefinition
 from community.models import ApiKey, Clause, Community, ContractVersion, Membership, Role, Space
 from community.services import create_api_key, revoke_api_key, set_role
-from community.slo import ClauseDefinition
 from incidents import services as incident_services
-from incidents.demo import RUNBOOK_A, _runbooks
 from incidents.models import (
     Cooldown,
     FacilitatorHandoff,
@@ -35,8 +34,15 @@ from incidents.models import (
     StepRun,
     StepStatus,
 )
+from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 from integrations.discourse.connection import connect_discourse
-from integrations.models import DiscourseConnection, WebhookDelivery, WebhookSubscription
+from integrations.models import (
+    DeliveryStatus,
+    DiscourseConnection,
+    InboundDelivery,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from tests.contract.helpers import HOSTILITY, published_clause
 
 ALL_SCOPES = ("read", "events:write", "moderate")
@@ -88,6 +94,7 @@ class World:
     subscription: WebhookSubscription
     delivery: WebhookDelivery
     connection: DiscourseConnection
+    inbound_delivery: InboundDelivery
     api_key: ApiKey
     key: str
     other_key: str
@@ -138,7 +145,7 @@ def build_world(
         spaces=[other_space],
         actor=incident_services.Actor.person(other_moderator),
     )
-    runbook = _runbooks(community)[RUNBOOK_A]
+    runbook = install_starter_runbooks(community=community)[RUNBOOK_A]
     incident_services.start_runbook(
         incident=incident, runbook=runbook, expected_version=None, actor=actor
     )
@@ -196,6 +203,16 @@ def build_world(
         body="{}",
     )
     connection = connect_discourse(community=community, base_url=NOWHERE, secret=SECRET)
+    # Set aside after its attempts ran out: a moderator may try it again.
+    inbound_delivery = InboundDelivery.objects.create(
+        connection=connection,
+        event_id="evt-1",
+        event_name="post_created",
+        content_key="post:1:1",
+        body="{}",
+        status=DeliveryStatus.DEAD_LETTER,
+        attempts=InboundDelivery.MAX_ATTEMPTS,
+    )
 
     api_key, key = create_api_key(community=community, name="world", scopes=ALL_SCOPES, by=None)
     _, other_key = create_api_key(
@@ -242,6 +259,7 @@ def build_world(
         subscription=subscription,
         delivery=delivery,
         connection=connection,
+        inbound_delivery=inbound_delivery,
         api_key=api_key,
         key=key,
         other_key=other_key,

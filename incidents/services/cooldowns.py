@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from community.domain_events import record_domain_event
 from community.jobs import enqueue_after_commit
-from community.models import Community, ConductEvent, DomainEventType, Space
+from community.models import Community, ConductEvent, DomainEventType, Space, bad_event_q
 from community.services import ServiceError
 from community.vocabulary import ACTIVITY_KINDS, FRICTION_KINDS
 from incidents import rules
@@ -285,15 +285,17 @@ def space_calm(
     short_minutes: int = 5,
     now: datetime | None = None,
 ) -> rules.CalmVerdict:
-    """Burn rate of the space over a long and a short window (by recorded time, as alerts)."""
+    """Burn rate of the space over a long and a short window (by recorded time, as alerts).
+    Bad events are the clause SLI's: friction that was later reversed does not count."""
     now = now or timezone.now()
+    bad = bad_event_q(FRICTION_KINDS, community_id=space.community_id, as_of=now)
     counts = []
     for minutes in (long_minutes, short_minutes):
         since = now - timedelta(minutes=minutes)
         row = ConductEvent.objects.filter(
             space=space, recorded_at__gt=since, recorded_at__lte=now
         ).aggregate(
-            bad=Count("pk", filter=Q(kind__in=FRICTION_KINDS)),
+            bad=Count("pk", filter=bad),
             total=Count("pk", filter=Q(kind__in=ACTIVITY_KINDS)),
         )
         counts.append(

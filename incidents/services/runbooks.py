@@ -40,7 +40,7 @@ from incidents.services.common import (
     space_payload,
 )
 from incidents.services.cooldowns import _end_cooldown, space_calm, start_cooldown
-from incidents.services.lifecycle import _active_role
+from incidents.services.roles import _active_role
 
 logger = logging.getLogger(__name__)
 

@@ -118,7 +118,7 @@ def client_for(connection: DiscourseConnection) -> DiscourseClient:
     )
 
 
-def test_discourse_connection(*, connection: DiscourseConnection) -> DiscourseConnection:
+def check_discourse_connection(*, connection: DiscourseConnection) -> DiscourseConnection:
     """Ask the forum who we are (``/session/current.json``) or, without a key, ``/site.json``."""
     path = "/session/current.json" if connection.can_act else "/site.json"
     try:

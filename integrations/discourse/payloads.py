@@ -7,18 +7,24 @@ passes it in. Shapes follow the real payloads kept in tests/integrations/fixture
 Spaces: a post belongs to its *topic* (space kind ``topic``, external id ``topic:<id>``), whose
 parent is the topic's category (``category:<id>``, or the space a moderator mapped it to). That
 way cooldowns, which Discourse applies per topic, land on the space where the heat is.
+
+Every field is read through ``fields``: a delivery is stored before it is read, so a field that
+does not fit our columns is shortened, left out or refused here (and the note says which), never
+left to fail at the database on every attempt.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from community.models import SpaceKind
 from community.services import EventInput
 from community.vocabulary import EventKind
+from integrations.discourse import fields
+from integrations.discourse.fields import dicts, forum_id, parse_time
 
 # Reviewable.statuses in Discourse.
 PENDING, APPROVED, REJECTED, IGNORED, DELETED = 0, 1, 2, 3, 4
@@ -79,16 +85,6 @@ class ReviewFacts:
     is_flagged_post: bool
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def topic_space_id(topic_id: Any) -> str:
     return f"topic:{topic_id}"
 
@@ -118,74 +114,108 @@ def same_instance(header: str | None, base_url: str) -> bool:
     return header.strip().rstrip("/").lower() == base_url.strip().rstrip("/").lower()
 
 
+class Notes:
+    """What was changed or left out while reading a delivery, for its note."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def name(self, what: str, value: Any, limit: int) -> str:
+        text, changed = fields.display_name(value, limit)
+        if changed:
+            self.items.append(f"{what} {changed}")
+        return text
+
+    def username(self, value: Any) -> str:
+        text, problem = fields.username(value)
+        if problem:
+            self.items.append(f"username not stored (it {problem})")
+        return text
+
+    def say(self, note: str) -> str:
+        return "; ".join([note, *self.items] if note else self.items)
+
+
 # --- Posts and topics -------------------------------------------------------------------------
 
 
 def parse_post(
     event_name: str, post: dict[str, Any], *, received_at: datetime, include_private: bool
 ) -> Parsed:
-    if "id" not in post:
-        return Parsed(note="post without an id: nothing to record")
-    user_id, username = str(post.get("user_id", "")), str(post.get("username") or "")
-    identities = {user_id: username} if user_id and user_id != "None" else {}
+    post_id = forum_id(post.get("id"))
+    if post_id is None:
+        return Parsed(note="post without a usable id: nothing to record")
     if post.get("topic_archetype") == "private_message" and not include_private:
         return Parsed(note="private message: ignored (see the connection settings)")
+    notes = Notes()
+    user_id = forum_id(post.get("user_id"))
+    identities = {user_id: notes.username(post.get("username"))} if user_id else {}
+    username = identities.get(user_id or "", "")
     topic = TopicRef(
-        topic_id=str(post.get("topic_id", "")),
-        title=str(post.get("topic_title") or ""),
-        category_id=str(post.get("category_id") or ""),
-        category_name=str(post.get("category_slug") or ""),
+        topic_id=forum_id(post.get("topic_id")) or "",
+        title=notes.name("topic title", post.get("topic_title"), fields.SPACE_NAME_MAX),
+        category_id=forum_id(post.get("category_id")) or "",
+        category_name=notes.name("category name", post.get("category_slug"), fields.SPACE_NAME_MAX),
     )
     if event_name == "post_destroyed":
         # A deleted post is not evidence of friction: a moderator's removal arrives as a
         # reviewable decision. The post itself stays counted as activity.
-        return Parsed(identities=identities, topics=[topic], note="post deleted on the forum")
+        return Parsed(
+            identities=identities, topics=[topic], note=notes.say("post deleted on the forum")
+        )
     if post.get("post_type") == SMALL_ACTION:
-        return Parsed(topics=[topic], note="forum system notice: not member activity")
-    external_id = post_external_id(post["id"])
+        return Parsed(topics=[topic], note=notes.say("forum system notice: not member activity"))
+    external_id = post_external_id(post_id)
     event = EventInput(
         external_id=external_id,
         kind=EventKind.POST,
         occurred_at=parse_time(post.get("created_at")) or received_at,
-        member_external_id=user_id if identities else "",
+        member_external_id=user_id or "",
         member_username=username,
         space_external_id=topic_space_id(topic.topic_id) if topic.topic_id else "",
         space_name=topic.title,
         space_kind=SpaceKind.TOPIC,
         subject=external_id,
         payload={
-            "post_number": post.get("post_number"),
-            "topic_id": post.get("topic_id"),
-            "reply_to_post_number": post.get("reply_to_post_number"),
+            "post_number": fields.plain_int(post.get("post_number")),
+            "topic_id": fields.plain_int(post.get("topic_id")),
+            "reply_to_post_number": fields.plain_int(post.get("reply_to_post_number")),
         },
     )
-    return Parsed(events=[event], identities=identities, topics=[topic])
+    return Parsed(events=[event], identities=identities, topics=[topic], note=notes.say(""))
 
 
 def parse_topic(topic: dict[str, Any]) -> Parsed:
-    if "id" not in topic:
-        return Parsed(note="topic without an id: nothing to record")
+    topic_id = forum_id(topic.get("id"))
+    if topic_id is None:
+        return Parsed(note="topic without a usable id: nothing to record")
+    notes = Notes()
     identities: dict[str, str] = {}
     creator = topic.get("created_by")
-    if isinstance(creator, dict) and creator.get("id") is not None:
-        identities[str(creator["id"])] = str(creator.get("username") or "")
+    creator_id = forum_id(creator.get("id")) if isinstance(creator, dict) else None
+    if isinstance(creator, dict) and creator_id:
+        identities[creator_id] = notes.username(creator.get("username"))
     ref = TopicRef(
-        topic_id=str(topic["id"]),
-        title=str(topic.get("title") or topic.get("fancy_title") or ""),
-        category_id=str(topic.get("category_id") or ""),
+        topic_id=topic_id,
+        title=notes.name(
+            "topic title", topic.get("title") or topic.get("fancy_title"), fields.SPACE_NAME_MAX
+        ),
+        category_id=forum_id(topic.get("category_id")) or "",
     )
     if topic.get("archetype") == "private_message":
-        return Parsed(identities=identities, note="private message topic: ignored")
-    return Parsed(identities=identities, topics=[ref], note="topic recorded as a space")
+        return Parsed(identities=identities, note=notes.say("private message topic: ignored"))
+    return Parsed(identities=identities, topics=[ref], note=notes.say("topic recorded as a space"))
 
 
 # --- Users ------------------------------------------------------------------------------------
 
 
 def parse_user(event_name: str, user: dict[str, Any], *, received_at: datetime) -> Parsed:
-    if user.get("id") is None:
-        return Parsed(note="user without an id: nothing to record")
-    user_id, username = str(user["id"]), str(user.get("username") or "")
+    user_id = forum_id(user.get("id"))
+    if user_id is None:
+        return Parsed(note="user without a usable id: nothing to record")
+    notes = Notes()
+    username = notes.username(user.get("username"))
     parsed = Parsed(identities={user_id: username})
     if event_name in ("user_suspended", "user_unsuspended"):
         kind = (
@@ -204,14 +234,14 @@ def parse_user(event_name: str, user: dict[str, Any], *, received_at: datetime) 
                 member_username=username,
                 subject=f"user:{user_id}",
                 payload={
-                    "suspended_till": user.get("suspended_till"),
-                    "suspend_reason": user.get("suspend_reason"),
+                    "suspended_till": fields.free_text(user.get("suspended_till")),
+                    "suspend_reason": fields.free_text(user.get("suspend_reason")),
                 },
             )
         )
-        parsed.note = "suspension recorded (it causes nothing here)"
+        parsed.note = notes.say("suspension recorded (it causes nothing here)")
     else:
-        parsed.note = "identity updated"
+        parsed.note = notes.say("identity updated")
     return parsed
 
 
@@ -224,8 +254,9 @@ def _status(value: Any) -> int | None:
     if isinstance(value, int):
         return value if value in STATUS_NAMES.values() else None
     if isinstance(value, str):
-        if value.isdigit():
-            return _status(int(value))
+        number = forum_id(value)
+        if number is not None:
+            return _status(int(number))
         return STATUS_NAMES.get(value)
     return None
 
@@ -234,13 +265,18 @@ def _score_flag_type(score: dict[str, Any]) -> str | None:
     score_type = score.get("score_type")
     if isinstance(score_type, dict):
         if score_type.get("type"):
-            return str(score_type["type"])
-        if isinstance(score_type.get("id"), int):
-            return FLAG_TYPE_IDS.get(score_type["id"], "custom")
-    type_id = score.get("score_type_id", score.get("reviewable_score_type"))
-    if isinstance(type_id, int):
+            return fields.flag_type(score_type["type"]) or "custom"
+        type_id = fields.plain_int(score_type.get("id"))
+        if type_id is not None:
+            return FLAG_TYPE_IDS.get(type_id, "custom")
+    type_id = fields.plain_int(score.get("score_type_id", score.get("reviewable_score_type")))
+    if type_id is not None:
         return FLAG_TYPE_IDS.get(type_id, "custom")
     return None
+
+
+def _name(value: Any) -> str:
+    return fields.username(value)[0]
 
 
 def review_facts(reviewable: dict[str, Any], detail: dict[str, Any] | None) -> ReviewFacts | None:
@@ -251,38 +287,38 @@ def review_facts(reviewable: dict[str, Any], detail: dict[str, Any] | None) -> R
     """
     merged = dict(reviewable)
     users: dict[str, str] = {}
-    scores: list[dict[str, Any]] = [
-        s for s in reviewable.get("reviewable_scores") or [] if isinstance(s, dict)
-    ]
+    scores = dicts(reviewable.get("reviewable_scores"))
     if detail:
         inner = detail.get("reviewable")
         if isinstance(inner, dict):
             merged = {**inner, **{k: v for k, v in reviewable.items() if v is not None}}
-        for user in detail.get("users") or []:
-            if isinstance(user, dict) and user.get("id") is not None:
-                users[str(user["id"])] = str(user.get("username") or "")
-        scores += [s for s in detail.get("reviewable_scores") or [] if isinstance(s, dict)]
+        for user in dicts(detail.get("users")):
+            user_id = forum_id(user.get("id"))
+            if user_id:
+                users[user_id] = _name(user.get("username"))
+        scores += dicts(detail.get("reviewable_scores"))
     status = _status(merged.get("status"))
-    if status is None or merged.get("id") is None:
+    reviewable_id = forum_id(merged.get("id"))
+    if status is None or reviewable_id is None:
         return None
     author = merged.get("target_created_by")
     if isinstance(author, dict):
-        author_id, author_name = str(author.get("id", "")), str(author.get("username") or "")
+        author_id, author_name = forum_id(author.get("id")), _name(author.get("username"))
     else:
-        author_id = str(merged.get("target_created_by_id") or "")
-        author_name = users.get(author_id, "")
+        author_id = forum_id(merged.get("target_created_by_id"))
+        author_name = users.get(author_id or "", "")
     flagger = merged.get("created_by")
     flaggers: list[str] = []
-    if isinstance(flagger, dict) and flagger.get("username"):
-        flaggers.append(str(flagger["username"]))
+    if isinstance(flagger, dict) and _name(flagger.get("username")):
+        flaggers.append(_name(flagger.get("username")))
     for score in scores:
-        user = score.get("user")
-        name = user.get("username") if isinstance(user, dict) else None
-        name = name or users.get(str(score.get("user_id", "")))
+        scorer = score.get("user")
+        name = _name(scorer.get("username")) if isinstance(scorer, dict) else ""
+        name = name or users.get(forum_id(score.get("user_id")) or "", "")
         if name and name not in flaggers:
-            flaggers.append(str(name))
-    if not flaggers and merged.get("created_by_id") is not None:
-        name = users.get(str(merged["created_by_id"]))
+            flaggers.append(name)
+    if not flaggers:
+        name = users.get(forum_id(merged.get("created_by_id")) or "", "")
         if name:
             flaggers.append(name)
     flag_types: list[str] = []
@@ -294,13 +330,13 @@ def review_facts(reviewable: dict[str, Any], detail: dict[str, Any] | None) -> R
     if target_id is None and merged.get("target_type") == "Post":
         target_id = merged.get("target_id")
     return ReviewFacts(
-        reviewable_id=str(merged["id"]),
+        reviewable_id=reviewable_id,
         status=status,
-        version=str(merged.get("version", 0)),
-        post_id=str(target_id) if target_id is not None else "",
-        topic_id=str(merged.get("topic_id") or merged.get("removed_topic_id") or ""),
-        category_id=str(merged.get("category_id") or ""),
-        author_id=author_id if author_id != "None" else "",
+        version=forum_id(merged.get("version", 0)) or "0",
+        post_id=forum_id(target_id) or "",
+        topic_id=forum_id(merged.get("topic_id") or merged.get("removed_topic_id")) or "",
+        category_id=forum_id(merged.get("category_id")) or "",
+        author_id=author_id or "",
         author_username=author_name,
         flag_types=flag_types,
         flaggers=flaggers,

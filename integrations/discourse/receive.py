@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db import connection as db_connection
 
 from community.jobs import enqueue_after_commit
+from community.json_safety import json_problem, too_deep
 from integrations.discourse.connection import cached_connection
 from integrations.discourse.dedupe import content_key
 from integrations.discourse.payloads import same_instance
@@ -71,17 +72,27 @@ def receive_delivery(
     if not event_name or len(event_name) > 80:
         return reject_delivery(connection_id, 400, "missing X-Discourse-Event")
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        # Discourse sends UTF-8; json.loads would guess UTF-16 or UTF-32 from raw bytes, which
+        # we could then not store as the text we verified.
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return reject_delivery(connection_id, 400, "the body is not UTF-8 JSON")
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):
         return reject_delivery(connection_id, 400, "malformed JSON")
     if not isinstance(data, dict):
         return reject_delivery(connection_id, 400, "the body is not a JSON object")
-    event_id = (headers.get("X-Discourse-Event-Id") or "").strip()[:64]
+    if too_deep(data):
+        return reject_delivery(connection_id, 400, "the body is nested too deeply")
     kept_headers = {
         name: value
         for name, value in headers.items()
         if name.lower().startswith("x-discourse-") or name.lower() == "content-type"
     }
+    if json_problem(kept_headers):
+        return reject_delivery(connection_id, 400, "a Discourse header cannot be stored")
+    event_id = (headers.get("X-Discourse-Event-Id") or "").strip()[:64]
     try:
         # Outside a transaction this is one round trip (the INSERT commits itself); inside one
         # (a replay, a test) the savepoint keeps a duplicate from spoiling the caller's work.
@@ -93,7 +104,7 @@ def receive_delivery(
                 event_type=(headers.get("X-Discourse-Event-Type") or "")[:40],
                 content_key=content_key(event_name, data, body)[:200],
                 headers=kept_headers,
-                body=body.decode(),
+                body=text,
             )
     except IntegrityError:
         # Same event id, or a retry (new id) of content we already hold: acknowledge, store none.
@@ -125,3 +136,8 @@ def schedule_drain() -> None:
 
 def recent_deliveries(connection: DiscourseConnection, limit: int = 20) -> list[InboundDelivery]:
     return list(connection.deliveries.order_by("-received_at", "-pk")[:limit])
+
+
+def dead_letters(connection: DiscourseConnection, limit: int = 50) -> list[InboundDelivery]:
+    """Deliveries set aside after repeated failures, for the moderators to see and try again."""
+    return list(InboundDelivery.objects.filter(connection=connection).dead_letters()[:limit])

@@ -80,12 +80,30 @@ class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Waiting to be processed"
     PROCESSED = "processed", "Processed"
     IGNORED = "ignored", "Stored, nothing to do"
-    FAILED = "failed", "Failed (will be retried by the sweep)"
+    FAILED = "failed", "Failed (will be tried again)"
+    DEAD_LETTER = "dead_letter", "Set aside after repeated failures"
 
 
 class InboundDeliveryQuerySet(models.QuerySet["InboundDelivery"]):
     def pending(self) -> InboundDeliveryQuerySet:
+        """Deliveries still to be processed (dead letters wait for a moderator instead)."""
         return self.filter(status__in=(DeliveryStatus.PENDING, DeliveryStatus.FAILED))
+
+    def fresh(self, *, received_before: datetime | None = None) -> InboundDeliveryQuerySet:
+        """Never tried yet, oldest first (so a post is known before the flag on it)."""
+        rows = self.filter(status=DeliveryStatus.PENDING)
+        if received_before is not None:
+            rows = rows.filter(received_at__lte=received_before)
+        return rows.order_by("received_at", "pk")
+
+    def due_retries(self, *, now: datetime) -> InboundDeliveryQuerySet:
+        """Failed before and due for another attempt, the longest-waiting first."""
+        return self.filter(status=DeliveryStatus.FAILED, next_attempt_at__lte=now).order_by(
+            "next_attempt_at", "pk"
+        )
+
+    def dead_letters(self) -> InboundDeliveryQuerySet:
+        return self.filter(status=DeliveryStatus.DEAD_LETTER).order_by("-received_at", "-pk")
 
 
 class InboundDelivery(models.Model):
@@ -93,7 +111,15 @@ class InboundDelivery(models.Model):
 
     Unique on the forum's event id *and* on its content key (event name, object id, version),
     because Discourse's automatic retries carry a new event id.
+
+    Every attempt to process it is counted, whether it ends in an error or not. A failed attempt
+    is tried again after a growing pause (the first at the next sweep, then 1, 2, 4, ... minutes);
+    after ``MAX_ATTEMPTS`` it is a *dead letter*: set aside with its reason in ``note`` until a
+    moderator chooses *Try again*, so it can never hold up newer deliveries.
     """
+
+    MAX_ATTEMPTS = 8
+    RETRY_BACKOFF_BASE_SECONDS = 60.0
 
     connection = models.ForeignKey(
         DiscourseConnection, on_delete=models.CASCADE, related_name="deliveries"
@@ -106,9 +132,10 @@ class InboundDelivery(models.Model):
     body = models.TextField()
     received_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(
-        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+        max_length=12, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
 
@@ -128,10 +155,11 @@ class InboundDelivery(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=("received_at",),
-                condition=Q(status__in=("pending", "failed")),
-                name="inbound_pending",
-            )
+                fields=("received_at",), condition=Q(status="pending"), name="inbound_fresh"
+            ),
+            models.Index(
+                fields=("next_attempt_at",), condition=Q(status="failed"), name="inbound_retry"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -13,10 +13,10 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from community.contract import publish_contract, retire_clause, save_clause
+from community.contract.evaluation import evaluate_community
+from community.contract.services import publish_contract, retire_clause, save_clause
+from community.contract.slo import ClauseDefinition
 from community.models import Clause, Community, ContractVersion, DomainEvent, Space
-from community.slo import ClauseDefinition
-from community.slo_service import evaluate_community
 from tests.conftest import api_client_for
 from tests.contract.helpers import HOSTILITY, posts_and_flags, published_clause
 

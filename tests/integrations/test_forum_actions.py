@@ -332,7 +332,7 @@ def test_handing_the_same_event_over_twice_calls_the_forum_once(
 def test_test_connection_reports_who_we_act_as(
     connection: DiscourseConnection, forum: FakeDiscourse
 ) -> None:
-    connection_service.test_discourse_connection(connection=connection)
+    connection_service.check_discourse_connection(connection=connection)
     assert connection.last_test_ok is True and "system" in connection.last_test_message
     assert forum.calls("GET", "/session/current.json")
 
@@ -342,7 +342,7 @@ def test_test_connection_reports_a_bad_key(
 ) -> None:
     connection.api_key = "wrong"
     connection.save()
-    connection_service.test_discourse_connection(connection=connection)
+    connection_service.check_discourse_connection(connection=connection)
     assert connection.last_test_ok is False and "403" in connection.last_test_message
 
 
