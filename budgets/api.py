@@ -31,6 +31,7 @@ from budgets.serializers import (
 from community.access import get_membership, visible_memberships
 from community.api_auth import access_of, community_of
 from community.models import Membership
+from community.serializers import flatten_errors
 
 
 @extend_schema(
@@ -198,7 +199,11 @@ class PolicyView(APIView):
     def put(self, request: Request) -> Response:
         community = community_of(request)
         data = PolicySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+        if not data.is_valid():
+            messages: dict[str, list[str]] = {}
+            for field, message in flatten_errors(data.errors):
+                messages.setdefault(field, []).append(message)
+            return _policy_refused({field: " ".join(texts) for field, texts in messages.items()})
         changes: dict[str, Any] = dict(data.validated_data)
         note = changes.pop("note", "")
         try:
@@ -206,8 +211,13 @@ class PolicyView(APIView):
                 community=community, changes=changes, by=None, note=note
             )
         except services.PolicyError as exc:
-            return Response(
-                {"detail": "The policy was not saved.", "errors": exc.errors},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
+            return _policy_refused(exc.errors)
         return Response(PolicySerializer(policy.as_dict()).data)
+
+
+def _policy_refused(errors: dict[str, str]) -> Response:
+    """The policy's own error shape: one message per field, as the policy editor shows them."""
+    return Response(
+        {"detail": "The policy was not saved.", "errors": errors},
+        status=status.HTTP_400_BAD_REQUEST,
+    )

@@ -6,9 +6,16 @@ from typing import Any
 
 from rest_framework import serializers
 
-from budgets.budget_math import ACTION_TIERS, Action
+from budgets.budget_math import (
+    ACTION_TIERS,
+    MAX_APPEAL_DAYS,
+    MAX_COOLDOWN_HOURS,
+    MAX_WINDOW_DAYS,
+    Action,
+)
 from budgets.models import Charge, Forgiveness, ForgivenessKind, MemberBudget, TierTransition
 from community.models import ExternalIdentity, Membership
+from community.serializers import id_field
 from community.vocabulary import FRICTION_KINDS, Severity
 
 
@@ -44,7 +51,13 @@ class MemberSerializer(serializers.ModelSerializer[Membership]):
 
 
 class ForgivenessSerializer(serializers.ModelSerializer[Forgiveness]):
-    by = serializers.CharField(source="by.username", default=None, read_only=True)
+    by = serializers.CharField(
+        source="by.username",
+        default=None,
+        allow_null=True,
+        read_only=True,
+        help_text="The moderator who forgave; null when an API key or the system did.",
+    )
 
     class Meta:
         model = Forgiveness
@@ -107,7 +120,7 @@ class LedgerSerializer(serializers.Serializer[Any]):
 
 
 class ChargeInSerializer(serializers.Serializer[Any]):
-    member_id = serializers.IntegerField()
+    member_id = id_field()
     kind = serializers.ChoiceField(choices=sorted(FRICTION_KINDS))
     severity = serializers.CharField(help_text="minor, moderate or severe")
     reason = serializers.CharField(max_length=300)
@@ -128,9 +141,7 @@ class ChargeInSerializer(serializers.Serializer[Any]):
 
 
 class ForgivenessInSerializer(serializers.Serializer[Any]):
-    charge_ids = serializers.ListField(
-        child=serializers.IntegerField(), allow_empty=False, max_length=500
-    )
+    charge_ids = serializers.ListField(child=id_field(), allow_empty=False, max_length=500)
     reason = serializers.CharField(max_length=500)
     kind = serializers.ChoiceField(
         choices=[ForgivenessKind.GRACE, ForgivenessKind.AGREEMENT], default=ForgivenessKind.GRACE
@@ -148,7 +159,7 @@ class PolicySerializer(serializers.Serializer[Any]):
     """The policy. On PUT every field is optional: what is given replaces the current value."""
 
     version = serializers.IntegerField(read_only=True)
-    window_days = serializers.IntegerField(required=False)
+    window_days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_WINDOW_DAYS)
     member_target = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, help_text='e.g. "0.95"; null: fixed'
     )
@@ -163,11 +174,17 @@ class PolicySerializer(serializers.Serializer[Any]):
         required=False,
         help_text=f"Per tier ({', '.join(ACTION_TIERS)}).",
     )
-    cooldown_hours = serializers.IntegerField(required=False)
-    appeal_days = serializers.IntegerField(required=False)
+    cooldown_hours = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_COOLDOWN_HOURS
+    )
+    appeal_days = serializers.IntegerField(required=False, min_value=1, max_value=MAX_APPEAL_DAYS)
     note = serializers.CharField(required=False, write_only=True, max_length=300)
 
 
 class PolicyErrorSerializer(serializers.Serializer[Any]):
+    """A refused policy: a message per field (absent when the body could not be read)."""
+
     detail = serializers.CharField()
-    errors = serializers.DictField(child=serializers.CharField())  # type: ignore[assignment]
+    errors = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.CharField(), required=False, help_text="Field name to message."
+    )

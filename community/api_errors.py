@@ -1,7 +1,9 @@
 """The API's exception handler (kept apart from authentication, which DRF imports early).
 
-The one place where the errors views let through become JSON: the access helpers' ``Http404``
-and ``PermissionDenied`` (with their message), and a service's refusal (``ServiceError``) as a
+The one place where the errors views let through become JSON, all in the one shape the schema
+declares (``ErrorSerializer``: a ``detail``, and for input that was not valid an ``errors`` list
+naming each field): the access helpers' ``Http404`` and ``PermissionDenied`` (with their
+message), a serializer's ``ValidationError``, and a service's refusal (``ServiceError``) as a
 400, or a 409 when the object moved since the client read it (``ConflictError``).
 """
 
@@ -18,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from community.serializers import validation_error_body
 from community.services import ConflictError, ServiceError
 
 
@@ -28,8 +31,9 @@ def too_large_message() -> str:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, plus: a missing key is always 401 (never 403) with a WWW-Authenticate;
-    access errors keep their message; a service's refusal is a 400 (409 for a conflict); a body
-    over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a JSON 413 (Django would answer an HTML 400)."""
+    access errors keep their message; a service's refusal is a 400 (409 for a conflict); a
+    validation error names each field in ``errors`` beside a ``detail``; a body over
+    ``DATA_UPLOAD_MAX_MEMORY_SIZE`` is a JSON 413 (Django would answer an HTML 400)."""
     if isinstance(exc, RequestDataTooBig):
         return Response(
             {"detail": too_large_message()}, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -38,6 +42,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         code = status.HTTP_409_CONFLICT if isinstance(exc, ConflictError) else 400
         set_rollback()
         return Response({"detail": str(exc)}, status=code)
+    if isinstance(exc, exceptions.ValidationError):
+        set_rollback()
+        return Response(validation_error_body(exc.detail), status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or None)
     elif isinstance(exc, PermissionDenied):

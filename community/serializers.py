@@ -5,12 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from community.json_safety import json_problem
 from community.models import SpaceKind
 from community.services import EventInput
 from community.vocabulary import FRICTION_KINDS, EventKind, Severity
+
+# Ids are PostgreSQL bigints: a larger number names nothing, and is refused as input (a 400
+# naming the field) before any query could fail on it.
+MAX_ID = 2**63 - 1
+
+
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """An input field holding the id of one of our objects."""
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
 
 
 class MemberRefSerializer(serializers.Serializer[dict[str, Any]]):
@@ -51,13 +61,23 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
         return attrs
 
 
+@extend_schema_field(
+    serializers.ListSerializer(
+        child=EventInSerializer(), allow_empty=False, max_length=settings.EVENTS_BATCH_MAX
+    )
+)
+class EventItemsField(serializers.ListField):
+    """The batch's items, read as plain dicts: the view checks each one, with a fast path for
+    the plain ones (see ``community.fast_events``). The schema declares their real shape."""
+
+
 class EventBatchInSerializer(serializers.Serializer[dict[str, Any]]):
     source = serializers.SlugField(max_length=40, required=False, default="api")  # type: ignore[assignment]
-    events = serializers.ListField(
+    events = EventItemsField(
         child=serializers.DictField(),
         allow_empty=False,
         max_length=settings.EVENTS_BATCH_MAX,
-        help_text=f"Up to {settings.EVENTS_BATCH_MAX} events; see EventIn for each item.",
+        help_text=f"Up to {settings.EVENTS_BATCH_MAX} events, stored all or none.",
     )
 
 
@@ -68,16 +88,44 @@ class EventBatchOutSerializer(serializers.Serializer[dict[str, Any]]):
     )
 
 
+class FieldErrorSerializer(serializers.Serializer[dict[str, Any]]):
+    field = serializers.CharField(help_text="The field, dotted into nested input: `spaces.0.name`.")
+    message = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
+    """Every error the API answers: what went wrong, in words; a request that was not valid also
+    names each field (``errors``)."""
+
+    detail = serializers.CharField()
+    errors = FieldErrorSerializer(  # type: ignore[assignment]
+        many=True, required=False, help_text="Only when fields were not valid: one per problem."
+    )
+
+
 class ItemErrorSerializer(serializers.Serializer[dict[str, Any]]):
-    index = serializers.IntegerField()
+    index = serializers.IntegerField(
+        allow_null=True, help_text="The item's position in the batch; null for the batch itself."
+    )
     external_id = serializers.CharField(allow_blank=True)
     field = serializers.CharField()
     message = serializers.CharField()
 
 
 class BatchErrorSerializer(serializers.Serializer[dict[str, Any]]):
+    """A rejected batch: every bad item, by position (or a plain ``detail`` when the body could
+    not be read at all)."""
+
     detail = serializers.CharField()
-    errors = ItemErrorSerializer(many=True)  # type: ignore[assignment]
+    errors = ItemErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+
+
+def validation_error_body(errors: Any) -> dict[str, Any]:
+    """A DRF validation error (nested dicts and lists) as the API's one error shape."""
+    return {
+        "detail": "The request was not valid; nothing was changed.",
+        "errors": [{"field": f, "message": m} for f, m in flatten_errors(errors)],
+    }
 
 
 def flatten_errors(errors: Any, prefix: str = "") -> list[tuple[str, str]]:

@@ -1,10 +1,13 @@
-"""Error pages for what never reaches a view: a body over the size limit, a malformed request."""
+"""Error pages for what never reaches a view: a body over the size limit, a malformed request,
+an address no route matches (JSON under the API, as a route whose object does not exist would
+answer, never an HTML page)."""
 
 from __future__ import annotations
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.views.defaults import page_not_found
 
 from community.api_errors import too_large_message
 
@@ -17,3 +20,9 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
             return JsonResponse({"detail": too_large_message()}, status=413)
         return render(request, "413.html", {"message": too_large_message()}, status=413)
     return render(request, "400.html", status=400)
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception or Exception())

@@ -36,8 +36,12 @@ class InputGuardMiddleware:
         # The API takes JSON only (a form body there is a 415 from its parser); pages take forms.
         # A form over the size limits raises here and is answered by the styled 400/413 pages.
         is_form = request.content_type in FORM_TYPES and not request.path.startswith("/api/")
-        if is_form and _unreadable([], request.POST):
-            return _refuse(request, FORM_MESSAGE)
+        if is_form:
+            # Read (and keep) the raw body first: parsing a multipart form would consume it, and a
+            # view that checks a signature over the exact bytes (the Discourse webhook) reads it.
+            request.body  # noqa: B018
+            if _unreadable([], request.POST):
+                return _refuse(request, FORM_MESSAGE)
         return self.get_response(request)
 
 

@@ -325,7 +325,7 @@ INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES = env_bool(
 
 # --- API ------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "community.schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": ["community.api_auth.ApiKeyAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["community.api_auth.HasApiKey"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -362,6 +362,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SpaceKindEnum": "community.models.SpaceKind",
         "IncidentSeverityEnum": "incidents.models.SevLevel",
+        "EventKindEnum": "community.vocabulary.EventKind",
     },
 }
 

@@ -16,6 +16,8 @@ api_v1 = [
     path("", include("integrations.api_urls")),
 ]
 
+handler404 = "config.errors.not_found"
+
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("readyz", ops.readyz, name="readyz"),

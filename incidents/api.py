@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from community.access import CommunityAccess, get_memberships, get_space, get_spaces
 from community.api_auth import access_of
 from community.models import ApiKey
+from community.serializers import ErrorSerializer
 from incidents import services
 from incidents.access import (
     get_cooldown,
@@ -31,7 +32,6 @@ from incidents.serializers import (
     CooldownInSerializer,
     CooldownOutSerializer,
     DeclareInSerializer,
-    ErrorSerializer,
     ExtendInSerializer,
     IncidentDetailSerializer,
     IncidentOutSerializer,
@@ -76,7 +76,7 @@ class IncidentListView(APIView):
     @extend_schema(
         operation_id="incidents_declare",
         request=DeclareInSerializer,
-        responses={201: IncidentDetailSerializer, 400: ErrorSerializer},
+        responses={201: IncidentDetailSerializer},
         examples=[
             OpenApiExample(
                 "Declare",
@@ -124,7 +124,7 @@ class IncidentDetailView(APIView):
     @extend_schema(
         operation_id="incidents_update",
         request=UpdateInSerializer,
-        responses={200: IncidentDetailSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+        responses={200: IncidentDetailSerializer, 409: ErrorSerializer},
         examples=[
             OpenApiExample(
                 "Advance", value={"version": 3, "status": "mitigating"}, request_only=True
@@ -163,7 +163,7 @@ class RunbookStartView(APIView):
     @extend_schema(
         operation_id="incidents_runbook_start",
         request=StartRunbookInSerializer,
-        responses={201: IncidentDetailSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+        responses={201: IncidentDetailSerializer, 409: ErrorSerializer},
         tags=["incidents"],
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -190,7 +190,7 @@ class StepActionView(APIView):
     @extend_schema(
         operation_id="incidents_step_action",
         request=StepActionInSerializer,
-        responses={200: IncidentDetailSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+        responses={200: IncidentDetailSerializer, 409: ErrorSerializer},
         tags=["incidents"],
     )
     def post(self, request: Request, pk: int, step_id: int) -> Response:
@@ -233,7 +233,7 @@ class CooldownListView(APIView):
     @extend_schema(
         operation_id="cooldowns_start",
         request=CooldownInSerializer,
-        responses={201: CooldownOutSerializer, 400: ErrorSerializer, 409: ErrorSerializer},
+        responses={201: CooldownOutSerializer, 409: ErrorSerializer},
         examples=[
             OpenApiExample(
                 "Slow mode for two hours",
@@ -264,7 +264,10 @@ class CooldownListView(APIView):
             )
         incident = None
         if data["incident_id"] is not None:
-            incident = get_incident(access, data["incident_id"], write=True)
+            try:
+                incident = get_incident(access, data["incident_id"], write=True)
+            except Http404:
+                return Response({"detail": "Unknown incident for this community."}, status=400)
         cooldown = services.start_cooldown(
             community=access.community,
             space=space,
@@ -284,7 +287,7 @@ class CooldownExtendView(APIView):
     @extend_schema(
         operation_id="cooldowns_extend",
         request=ExtendInSerializer,
-        responses={200: CooldownOutSerializer, 400: ErrorSerializer},
+        responses={200: CooldownOutSerializer},
         tags=["cooldowns"],
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -303,7 +306,7 @@ class CooldownLiftView(APIView):
     @extend_schema(
         operation_id="cooldowns_lift",
         request=LiftInSerializer,
-        responses={200: CooldownOutSerializer, 400: ErrorSerializer},
+        responses={200: CooldownOutSerializer},
         tags=["cooldowns"],
     )
     def post(self, request: Request, pk: int) -> Response:

@@ -6,6 +6,7 @@ from django import forms
 
 from community.models import Community, Membership, Space, SpaceKind
 from incidents.models import CooldownMode, RoleKind, SevLevel, StepKind
+from incidents.services import MAX_SLOW_MODE_SECONDS
 
 
 class DeclareForm(forms.Form):
@@ -47,13 +48,26 @@ class RoleForm(forms.Form):
         self.fields["membership"].queryset = people  # type: ignore[attr-defined]
 
 
+# No cooldown, check-in or re-check is set further out than a year; the bound keeps the time
+# computable (a larger number would overflow the date) and the community's own limit still applies.
+MAX_MINUTES = 366 * 24 * 60
+
+
+def minutes_field(**kwargs: Any) -> forms.IntegerField:
+    return forms.IntegerField(min_value=1, max_value=MAX_MINUTES, **kwargs)
+
+
 class CooldownForm(forms.Form):
     space = forms.ModelChoiceField(queryset=Space.objects.none())
     mode = forms.ChoiceField(choices=CooldownMode.choices, initial=CooldownMode.SLOW_MODE)
     slow_mode_seconds = forms.IntegerField(
-        min_value=1, required=False, initial=120, label="Slow mode interval (seconds)"
+        min_value=1,
+        max_value=MAX_SLOW_MODE_SECONDS,
+        required=False,
+        initial=120,
+        label="Slow mode interval (seconds)",
     )
-    duration_minutes = forms.IntegerField(min_value=1, initial=120, label="For (minutes)")
+    duration_minutes = minutes_field(initial=120, label="For (minutes)")
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,7 +75,7 @@ class CooldownForm(forms.Form):
 
 
 class ExtendForm(forms.Form):
-    extra_minutes = forms.IntegerField(min_value=1, initial=30, label="Extend by (minutes)")
+    extra_minutes = minutes_field(initial=30, label="Extend by (minutes)")
 
 
 class NoteForm(forms.Form):
@@ -121,16 +135,18 @@ class StepForm(forms.Form):
 
     title = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=StepKind.choices)
-    duration_minutes = forms.IntegerField(required=False, min_value=1, label="Cooldown minutes")
+    duration_minutes = minutes_field(required=False, label="Cooldown minutes")
     mode = forms.ChoiceField(choices=CooldownMode.choices, required=False)
-    slow_mode_seconds = forms.IntegerField(required=False, min_value=1)
+    slow_mode_seconds = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_SLOW_MODE_SECONDS
+    )
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
         help_text="Notice or message; {facilitator}, {runbook}, {space}, {ends_at}, {name}.",
     )
-    after_minutes = forms.IntegerField(required=False, min_value=1, label="Check in after (min)")
-    every_minutes = forms.IntegerField(required=False, min_value=1, label="Re-check every (min)")
+    after_minutes = minutes_field(required=False, label="Check in after (min)")
+    every_minutes = minutes_field(required=False, label="Re-check every (min)")
     only_severities = forms.MultipleChoiceField(
         choices=SevLevel.choices,
         required=False,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from community.serializers import id_field
 from incidents.models import (
     Cooldown,
     CooldownMode,
@@ -14,6 +16,14 @@ from incidents.models import (
     SevLevel,
     StepRun,
 )
+from incidents.services import MAX_SLOW_MODE_SECONDS
+
+# An incident's version is a PositiveIntegerField.
+MAX_VERSION = 2**31 - 1
+
+
+def version_field(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_VERSION, **kwargs)
 
 
 class SpaceOutSerializer(serializers.Serializer[Any]):
@@ -74,6 +84,7 @@ class IncidentDetailSerializer(IncidentOutSerializer):
     class Meta(IncidentOutSerializer.Meta):
         fields = (*IncidentOutSerializer.Meta.fields, "steps")  # type: ignore[assignment]
 
+    @extend_schema_field(StepOutSerializer(many=True))
     def get_steps(self, obj: Incident) -> list[dict[str, Any]]:
         steps = StepRun.objects.filter(run__incident=obj).select_related("run__runbook")
         return list(StepOutSerializer(steps.order_by("run_id", "position"), many=True).data)
@@ -83,11 +94,9 @@ class DeclareInSerializer(serializers.Serializer[Any]):
     title = serializers.CharField(max_length=200)
     severity = serializers.ChoiceField(choices=SevLevel.choices)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
-    space_ids = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list
-    )
+    space_ids = serializers.ListField(child=id_field(), required=False, default=list)
     party_ids = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=id_field(),
         required=False,
         default=list,
         help_text="Membership ids of the members involved (parties, never culprits).",
@@ -95,7 +104,7 @@ class DeclareInSerializer(serializers.Serializer[Any]):
 
 
 class UpdateInSerializer(serializers.Serializer[Any]):
-    version = serializers.IntegerField(help_text="The version you last read; 409 if it moved.")
+    version = version_field(help_text="The version you last read; 409 if it moved.")
     title = serializers.CharField(max_length=200, required=False)
     summary = serializers.CharField(required=False, allow_blank=True)
     severity = serializers.ChoiceField(choices=SevLevel.choices, required=False)
@@ -108,14 +117,14 @@ class UpdateInSerializer(serializers.Serializer[Any]):
 
 
 class StepActionInSerializer(serializers.Serializer[Any]):
-    version = serializers.IntegerField()
+    version = version_field()
     action = serializers.ChoiceField(choices=["run", "skip"], default="run")
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class StartRunbookInSerializer(serializers.Serializer[Any]):
-    version = serializers.IntegerField()
-    runbook_id = serializers.IntegerField()
+    version = version_field()
+    runbook_id = id_field()
 
 
 class CooldownOutSerializer(serializers.ModelSerializer[Cooldown]):
@@ -138,14 +147,21 @@ class CooldownOutSerializer(serializers.ModelSerializer[Cooldown]):
 
 
 class CooldownInSerializer(serializers.Serializer[Any]):
-    space_id = serializers.IntegerField()
+    space_id = id_field()
     mode = serializers.ChoiceField(choices=CooldownMode.choices)
-    slow_mode_seconds = serializers.IntegerField(required=False, allow_null=True, default=None)
+    slow_mode_seconds = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=1,
+        max_value=MAX_SLOW_MODE_SECONDS,
+        help_text="Required for slow mode.",
+    )
     ends_at = serializers.DateTimeField(
         required=False, allow_null=True, default=None, help_text="Required: every cooldown ends."
     )
-    incident_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    version = serializers.IntegerField(
+    incident_id = id_field(required=False, allow_null=True, default=None)
+    version = version_field(
         required=False, allow_null=True, default=None, help_text="The incident's version."
     )
 
@@ -156,7 +172,3 @@ class ExtendInSerializer(serializers.Serializer[Any]):
 
 class LiftInSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField()
-
-
-class ErrorSerializer(serializers.Serializer[Any]):
-    detail = serializers.CharField()

@@ -11,6 +11,7 @@ missing; with ``CI=true`` any skipped test fails the run (see ``pytest_sessionfi
 from __future__ import annotations
 
 import copy
+import json
 import os
 import shutil
 import subprocess
@@ -25,11 +26,14 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework.test import APIClient
 
 from community.models import Community, Membership, Role
 from community.services import create_api_key, set_role
 from config.celery import app as celery_app
+from tests.world import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
@@ -115,6 +119,32 @@ def other_moderator(other_community: Community) -> User:
     user = make_user("oscar_othermod")
     set_role(community=other_community, user=user, role=Role.MODERATOR)
     return user
+
+
+@pytest.fixture
+def world(
+    community: Community,
+    other_community: Community,
+    moderator: User,
+    member: User,
+    outsider: User,
+    other_moderator: User,
+) -> World:
+    """One of each protected object on the cast (see ``tests/world.py``)."""
+    return build_world(
+        community=community,
+        other_community=other_community,
+        moderator=moderator,
+        member=member,
+        outsider=outsider,
+        other_moderator=other_moderator,
+    )
+
+
+def openapi_document() -> dict[str, Any]:
+    """The OpenAPI document ``/api/schema/`` serves, generated in-process."""
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(generated))
 
 
 def api_client_for(community: Community, *scopes: str) -> APIClient:

@@ -19,7 +19,6 @@ from rest_framework.views import APIView
 from community.api_auth import access_of, community_of
 from community.contract.access import get_clause, get_version, get_versions, visible_clauses
 from community.contract.serializers import (
-    ClauseErrorSerializer,
     ClauseOutSerializer,
     ContractOutSerializer,
     DefinitionSerializer,
@@ -133,7 +132,7 @@ class ClauseListView(APIView):
     @extend_schema(
         operation_id="clauses_create",
         request=DefinitionSerializer,
-        responses={201: ClauseOutSerializer, 400: ClauseErrorSerializer},
+        responses={201: ClauseOutSerializer},
         examples=[OpenApiExample("A clause", value=CLAUSE_EXAMPLE, request_only=True)],
         tags=["contract"],
     )
@@ -169,7 +168,11 @@ class ClauseOpenSLOView(APIView):
 
     @extend_schema(
         operation_id="clauses_openslo",
-        responses={(200, "application/yaml"): OpenApiTypes.STR},
+        responses={
+            (200, "application/yaml"): OpenApiResponse(
+                OpenApiTypes.OBJECT, description="An OpenSLO v1 `SLO` document."
+            )
+        },
         tags=["contract"],
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
@@ -186,7 +189,7 @@ class ClauseImportView(APIView):
     @extend_schema(
         operation_id="clauses_import",
         request=ImportInSerializer,
-        responses={201: ClauseOutSerializer, 400: ClauseErrorSerializer},
+        responses={201: ClauseOutSerializer},
         tags=["contract"],
     )
     def post(self, request: Request) -> Response:
@@ -276,7 +279,7 @@ class DraftView(APIView):
     @extend_schema(
         operation_id="contract_draft_update",
         request=DraftInSerializer,
-        responses={200: DraftOutSerializer, 400: ClauseErrorSerializer},
+        responses={200: DraftOutSerializer},
         tags=["contract"],
     )
     def put(self, request: Request) -> Response:
@@ -302,7 +305,7 @@ class PublishView(APIView):
     @extend_schema(
         operation_id="contract_publish",
         request=PublishInSerializer,
-        responses={201: VersionOutSerializer, 400: OpenApiResponse(ClauseErrorSerializer)},
+        responses={201: VersionOutSerializer},
         tags=["contract"],
     )
     def post(self, request: Request) -> Response:

@@ -7,11 +7,20 @@ from typing import Any
 
 from rest_framework import serializers
 
-from community.contract.slo import AlertRule, ClauseDefinition, Severity
+from community.contract.slo import (
+    MAX_MIN_BAD_EVENTS,
+    MAX_WINDOW_DAYS,
+    MINUTES_PER_DAY,
+    AlertRule,
+    ClauseDefinition,
+    Severity,
+)
+from community.serializers import id_field
 from community.tiers import Tier
 from community.vocabulary import EventKind
 
 KINDS = ", ".join(EventKind.values)
+MAX_WINDOW_MINUTES = MAX_WINDOW_DAYS * MINUTES_PER_DAY
 
 
 class StatusSerializer(serializers.Serializer[dict[str, Any]]):
@@ -46,8 +55,12 @@ class AlertRuleSerializer(serializers.Serializer[dict[str, Any]]):
     name = serializers.SlugField(max_length=40)
     severity = serializers.ChoiceField(choices=[s.value for s in Severity])
     budget_percent = serializers.DecimalField(max_digits=7, decimal_places=4)
-    long_minutes = serializers.IntegerField(min_value=1)
-    short_minutes = serializers.IntegerField(min_value=1)
+    long_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_WINDOW_DAYS * MINUTES_PER_DAY
+    )
+    short_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_WINDOW_DAYS * MINUTES_PER_DAY
+    )
 
 
 class DefinitionSerializer(serializers.Serializer[dict[str, Any]]):
@@ -68,16 +81,20 @@ class DefinitionSerializer(serializers.Serializer[dict[str, Any]]):
         child=serializers.CharField(max_length=60), required=False, default=list
     )
     spaces = serializers.ListField(
-        child=serializers.IntegerField(),
+        child=id_field(),
         required=False,
         default=list,
         help_text="Space ids; empty measures the whole community.",
     )
     per_space = serializers.BooleanField(required=False, default=True)
     target = serializers.DecimalField(max_digits=7, decimal_places=6)
-    window_days = serializers.IntegerField(required=False, default=30)
+    window_days = serializers.IntegerField(
+        required=False, default=30, min_value=1, max_value=MAX_WINDOW_DAYS
+    )
     alert_rules = AlertRuleSerializer(many=True, required=False)
-    min_bad_events = serializers.IntegerField(required=False, default=3)
+    min_bad_events = serializers.IntegerField(
+        required=False, default=3, min_value=1, max_value=MAX_MIN_BAD_EVENTS
+    )
 
     def to_definition(self, data: dict[str, Any]) -> ClauseDefinition:
         rules = data.get("alert_rules")
@@ -164,13 +181,3 @@ class DraftOutSerializer(serializers.Serializer[dict[str, Any]]):
 
 class ImportInSerializer(serializers.Serializer[dict[str, Any]]):
     document = serializers.CharField(help_text="An OpenSLO v1 SLO document (YAML).")
-
-
-class FieldErrorSerializer(serializers.Serializer[dict[str, Any]]):
-    field = serializers.CharField()
-    message = serializers.CharField()
-
-
-class ClauseErrorSerializer(serializers.Serializer[dict[str, Any]]):
-    detail = serializers.CharField()
-    errors = FieldErrorSerializer(many=True)  # type: ignore[assignment]

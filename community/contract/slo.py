@@ -23,6 +23,9 @@ DEFAULT_WINDOW_DAYS = 30
 DEFAULT_MIN_BAD_EVENTS = 3
 # Stored precision of SLIs, budgets, thresholds and burn rates (the columns' six places).
 SIX_PLACES = Decimal("0.000001")
+MAX_WINDOW_DAYS = 366
+# More bad events than any window of any forum holds: the bound keeps the number storable.
+MAX_MIN_BAD_EVENTS = 1_000_000
 
 
 class Severity(StrEnum):
@@ -239,10 +242,14 @@ def definition_errors(
         errors.append(
             ("target", "The target must be between 0 and 1, e.g. 0.98 for 98 %; 1 leaves no room.")
         )
-    if window_days < 1 or window_days > 366:
-        errors.append(("window_days", "The window must be between 1 and 366 days."))
+    if window_days < 1 or window_days > MAX_WINDOW_DAYS:
+        errors.append(("window_days", f"The window must be between 1 and {MAX_WINDOW_DAYS} days."))
     if min_bad_events < 1:
         errors.append(("min_bad_events", "At least one bad event must be needed to alert."))
+    if min_bad_events > MAX_MIN_BAD_EVENTS:
+        errors.append(
+            ("min_bad_events", f"At most {MAX_MIN_BAD_EVENTS:,} bad events can be asked for.")
+        )
     if not total_kinds:
         errors.append(("total_kinds", "Choose at least one kind of event that counts as total."))
     if not bad_kinds:
