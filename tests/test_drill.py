@@ -1,0 +1,80 @@
+"""``make drill`` cannot rot: its private services start on spare ports and stop without a
+trace, and a small drill (PostgreSQL restarted under load) passes end to end.
+
+Neither test touches the shared PostgreSQL or Redis: the drill starts its own from Debian's
+server binaries, and the drill's process is given no ``DATABASE_URL`` or broker at all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
+
+from drill.services import SHARED_PORTS, PrivatePostgres, PrivateRedis, make_root, port_open
+from tests.conftest import ROOT
+
+pytestmark = [pytest.mark.postgres]
+
+
+def test_private_services_run_on_spare_ports_and_stop_without_a_trace() -> None:
+    root = make_root()  # (pytest's own temporary folders are closed to the postgres user)
+    postgres = PrivatePostgres(root=root)
+    broker = PrivateRedis(root=root)
+    assert postgres.port not in SHARED_PORTS and broker.port not in SHARED_PORTS
+    try:
+        postgres.start()
+        broker.start()
+        with psycopg.connect(postgres.url, connect_timeout=5) as conn:
+            data_dir = conn.execute("SHOW data_directory").fetchone()
+        assert data_dir is not None and Path(data_dir[0]) == postgres.data_dir
+        assert redis.Redis.from_url(broker.url, socket_connect_timeout=2).ping()
+        assert postgres.restart() < 30
+        with psycopg.connect(postgres.url, connect_timeout=5) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+        server_pid = postgres.pid()
+        assert server_pid is not None
+    finally:
+        broker.stop()
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)
+    assert not port_open(postgres.port) and not port_open(broker.port)
+    assert not Path(f"/proc/{server_pid}").exists()
+
+
+def test_a_small_drill_restarts_postgres_under_load_and_loses_nothing() -> None:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE")
+    }
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "drill", "--quick", "--scenarios", "postgres-restart",
+            "--members", "300", "--posts", "2", "--pg-load-seconds", "6",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )  # fmt: skip
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert "PASS  every event stored exactly once" in out
+    assert "PASS  every member's stored budget equals the pure function" in out
+    assert "PASS  web, worker, beat recovered by themselves" in out
+    assert "restart PostgreSQL under load    PASS" in out
+    assert "stopped web, worker, beat, the forum stand-in, Redis and PostgreSQL" in out
+    folder = re.search(r"started a private PostgreSQL on port (\d+) in (\S+)/postgres", out)
+    assert folder is not None
+    assert not Path(folder.group(2)).exists(), "the drill left its temporary folder behind"
+    assert not port_open(int(folder.group(1)))
