@@ -135,15 +135,15 @@ def set_up(drill: Drill) -> None:
 
 
 def summary(results: list[Result], elapsed: float) -> None:
-    print("\n  scenario                         result   converged")
-    print("  " + "-" * 72)
+    print(f"\n  {'scenario':<38} {'result':<8} converged")
+    print("  " + "-" * 76)
     for r in results:
         when = (
             f"{r.converge_seconds:6.1f} s {r.converge_label}"
             if r.converge_seconds is not None
             else "-"
         )
-        print(f"  {r.scenario:<32} {'PASS' if r.ok else 'FAIL':<8} {when}")
+        print(f"  {r.scenario:<38} {'PASS' if r.ok else 'FAIL':<8} {when}")
         for c in r.checks:
             if not c.ok:
                 print(f"      FAIL {c.name}: {c.detail[:400]}")

@@ -487,6 +487,9 @@ def redis_outage(drill: Drill, result: Result, cooldowns: Result) -> None:
 def cooldown_ended(drill: Drill, cooldowns: Result, watch: CooldownWatch, when: str) -> None:
     """Checked at the end of the drill; the watch has been looking since the cooldown began."""
     late, info = watch.outcome()
+    if late is not None and late > (cooldowns.converge_seconds or 0):
+        cooldowns.converge_seconds = late
+        cooldowns.converge_label = "after its end (the latest)"
     drill.check(
         cooldowns,
         f"a cooldown whose end passed {when} has ended",
