@@ -319,7 +319,7 @@ def child_loop(size: int, members: int = 1_000) -> dict[str, Any]:
     from django.db.models import Min, Sum
     from django.utils import timezone
 
-    from budgets import forgiveness
+    from budgets import budget_math
     from budgets.models import Charge, MemberBudget
     from budgets.services import get_policy
     from community.models import ConductEvent, Membership
@@ -342,12 +342,12 @@ def child_loop(size: int, members: int = 1_000) -> dict[str, Any]:
         charges = Charge.objects.active().filter(membership_id=pk).in_window(start, now)
         agg = charges.aggregate(spent=Sum("cost"), oldest=Min("occurred_at"))
         day = charges.filter(occurred_at__gt=now - timedelta(days=1)).aggregate(s=Sum("cost"))
-        budget = forgiveness.budget_from_totals(
+        budget = budget_math.budget_from_totals(
             math,
-            forgiveness.Totals(
+            budget_math.Totals(
                 activity=activity,
-                spent=agg["spent"] or forgiveness.ZERO,
-                spent_24h=day["s"] or forgiveness.ZERO,
+                spent=agg["spent"] or budget_math.ZERO,
+                spent_24h=day["s"] or budget_math.ZERO,
                 oldest_active=agg["oldest"],
             ),
         ).rounded()

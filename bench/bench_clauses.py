@@ -22,10 +22,11 @@ def run() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from community.contract import publish_contract, save_clause
+    from community.contract.counting import count_clause
+    from community.contract.evaluation import evaluate_community
+    from community.contract.services import publish_contract, save_clause
+    from community.contract.slo import ClauseDefinition
     from community.models import Community, ConductEvent, Space
-    from community.slo import ClauseDefinition
-    from community.slo_service import count_clause, evaluate_community
 
     if connection.vendor != "postgresql":
         print("needs PostgreSQL: set DATABASE_URL=postgres://...")

@@ -15,7 +15,7 @@ from django.db import connection  # noqa: E402
 
 from community.models import Community, Space  # noqa: E402
 from community.services import create_api_key, upsert_identities  # noqa: E402
-from integrations import services  # noqa: E402
+from integrations.discourse.connection import connect_discourse, webhook_path  # noqa: E402
 
 SECRET = "bench-webhook-secret-1"  # noqa: S105 - a throwaway bench database
 
@@ -24,7 +24,7 @@ def main() -> None:
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE bench_row (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
     community = Community.objects.create(slug="bench", name="Bench")
-    conn = services.connect_discourse(
+    conn = connect_discourse(
         community=community, base_url="https://forum.bench.invalid", secret=SECRET
     )
     _, key = create_api_key(community=community, name="bench", scopes=["events:write"], by=None)
@@ -33,7 +33,7 @@ def main() -> None:
     print(
         json.dumps(
             {
-                "webhook_path": services.webhook_path(conn),
+                "webhook_path": webhook_path(conn),
                 "instance": conn.base_url,
                 "secret": SECRET,
                 "api_key": key,

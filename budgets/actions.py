@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from budgets.forgiveness import TIER_WORDS, Action
+from budgets.budget_math import TIER_WORDS, Action
 from budgets.models import (
     ForgivenessPolicy,
     MemberCooldown,

@@ -6,15 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from budgets import services
-from budgets.models import Charge, Forgiveness, TierTransition
+from budgets.access import get_budget_member, get_charges
+from budgets.models import Forgiveness, TierTransition
 from budgets.models.snapshots import TIER_CHOICES
 from budgets.serializers import (
     ChargeInSerializer,
@@ -26,9 +28,9 @@ from budgets.serializers import (
     PolicyErrorSerializer,
     PolicySerializer,
 )
-from community.api_auth import community_of
+from community.access import get_membership, visible_memberships
+from community.api_auth import access_of, community_of
 from community.models import Membership
-from community.services import ServiceError
 
 
 @extend_schema(
@@ -48,7 +50,7 @@ class MemberListView(generics.ListAPIView[Membership]):
     def get_queryset(self) -> QuerySet[Membership]:
         params = self.request.query_params
         members = (
-            Membership.objects.filter(community=community_of(self.request))
+            visible_memberships(access_of(self.request))
             .select_related("budget")
             .prefetch_related("identities")
             .order_by("pk")
@@ -79,18 +81,10 @@ class LedgerView(APIView):
 
     @extend_schema(responses=LedgerSerializer, tags=["budgets"])
     def get(self, request: Request, pk: int) -> Response:
-        community = community_of(request)
-        member = (
-            Membership.objects.filter(community=community, pk=pk)
-            .select_related("budget")
-            .prefetch_related("identities")
-            .first()
-        )
-        if member is None:
-            raise NotFound("No such member in this community.")
+        member = get_budget_member(access_of(request), pk)
         data = {
             "member": member,
-            "charges": Charge.objects.filter(membership=member).select_related("forgiveness")[:500],
+            "charges": member.charges.select_related("forgiveness")[:500],
             "forgiveness": Forgiveness.objects.filter(charge__membership=member).select_related(
                 "by"
             )[:500],
@@ -123,26 +117,24 @@ class ChargeCreateView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        community = community_of(request)
+        access = access_of(request)
         data = ChargeInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        member = Membership.objects.filter(community=community, pk=values["member_id"]).first()
-        if member is None:
-            raise ValidationError({"member_id": "No such member in this community."})
         try:
-            charge = services.create_charge(
-                community=community,
-                membership=member,
-                kind=values["kind"],
-                severity=values["severity"],
-                reason=values["reason"],
-                occurred_at=values["occurred_at"],
-                cost=values.get("cost"),
-                by=None,
-            )
-        except ServiceError as exc:
-            raise ValidationError({"detail": str(exc)}) from None
+            member = get_membership(access, values["member_id"])
+        except Http404:
+            raise ValidationError({"member_id": "No such member in this community."}) from None
+        charge = services.create_charge(
+            community=access.community,
+            membership=member,
+            kind=values["kind"],
+            severity=values["severity"],
+            reason=values["reason"],
+            occurred_at=values["occurred_at"],
+            cost=values.get("cost"),
+            by=None,
+        )
         return Response(ChargeSerializer(charge).data, status=status.HTTP_201_CREATED)
 
 
@@ -164,12 +156,11 @@ class ForgivenessCreateView(APIView):
         ],
     )
     def post(self, request: Request) -> Response:
-        community = community_of(request)
         data = ForgivenessInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
         ids = set(values["charge_ids"])
-        charges = list(Charge.objects.filter(community=community, pk__in=ids))
+        charges = get_charges(access_of(request), ids, forgive=True)
         missing = sorted(ids - {c.pk for c in charges})
         if missing:
             raise ValidationError({"charge_ids": f"Not charges of this community: {missing}."})

@@ -8,7 +8,7 @@ class BudgetsConfig(AppConfig):
     verbose_name = "Forgiveness budgets"
 
     def ready(self) -> None:
-        from budgets import demo, metrics, tasks  # noqa: F401 - tasks registers the tasks
+        from budgets import metrics, tasks  # noqa: F401 - tasks registers the tasks
         from budgets.receivers import on_conduct_events_recorded
         from community.domain_events import conduct_events_recorded
 
@@ -16,4 +16,3 @@ class BudgetsConfig(AppConfig):
             on_conduct_events_recorded, dispatch_uid="budgets.charge_events"
         )
         metrics.register()
-        demo.register()

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from budgets import forgiveness
-from budgets.forgiveness import TIER_WORDS, Budget, ChargeFact
+from budgets import budget_math
+from budgets.budget_math import TIER_WORDS, Budget, ChargeFact
 from budgets.models import (
     Appeal,
     AppealStatus,
@@ -26,6 +26,7 @@ from budgets.models import (
 )
 from budgets.services import get_policy
 from community.models import ConductEvent, Membership
+from community.tiers import HEALTHY_ABOVE, WARNING_ABOVE
 from community.vocabulary import ACTIVITY_KINDS
 
 
@@ -118,7 +119,7 @@ def _y(ratio: Decimal) -> float:
 
 
 def build_chart(
-    policy: forgiveness.Policy,
+    policy: budget_math.Policy,
     now: datetime,
     *,
     activity: list[datetime],
@@ -126,7 +127,7 @@ def build_chart(
 ) -> Chart:
     days = policy.window_days
     times = [now - timedelta(days=days - i) for i in range(days + 1)]
-    series = forgiveness.budget_series(policy, times, activity_times=activity, charges=facts)
+    series = budget_math.budget_series(policy, times, activity_times=activity, charges=facts)
     step = (CHART_W - 2 * CHART_PAD) / max(1, days)
     points = [
         ChartPoint(
@@ -138,7 +139,9 @@ def build_chart(
         )
         for i, (t, b) in enumerate(series)
     ]
-    guides = [("50 %", _y(Decimal("0.5"))), ("20 %", _y(Decimal("0.2"))), ("0", _y(Decimal(0)))]
+    guides = [(f"{limit * 100:.0f} %", _y(limit)) for limit in (HEALTHY_ABOVE, WARNING_ABOVE)] + [
+        ("0", _y(Decimal(0)))
+    ]
     return Chart(points=points, width=CHART_W, height=CHART_H, guides=guides)
 
 
@@ -167,19 +170,19 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
         )
         for c in charges
     ]
-    budget = forgiveness.compute_budget(math, now, activity_times=activity, charges=facts)
-    window_start, _ = forgiveness.window_bounds(math, now)
+    budget = budget_math.compute_budget(math, now, activity_times=activity, charges=facts)
+    window_start, _ = budget_math.window_bounds(math, now)
     lines = []
     for charge, fact in zip(charges, facts, strict=True):
         in_window = window_start < charge.occurred_at <= now
         appeal = getattr(charge, "appeal", None)
-        until = charge.recorded_at + timedelta(days=policy.appeal_days)
+        until = policy.appeal_deadline(charge.recorded_at)
         lines.append(
             ChargeLine(
                 charge=charge,
                 in_window=in_window,
                 counts=in_window and fact.active_at(now),
-                leaves_at=forgiveness.leaves_window_at(math, charge.occurred_at),
+                leaves_at=budget_math.leaves_window_at(math, charge.occurred_at),
                 appeal=appeal,
                 can_appeal=appeal is None and fact.released_at is None and now <= until,
                 appeal_until=until,
@@ -205,14 +208,14 @@ def charge_line(*, charge: Charge, now: datetime | None = None) -> ChargeLine:
     math = policy.math()
     released = getattr(charge, "forgiveness", None)
     appeal = Appeal.objects.filter(charge=charge).first()
-    window_start, _ = forgiveness.window_bounds(math, now)
+    window_start, _ = budget_math.window_bounds(math, now)
     in_window = window_start < charge.occurred_at <= now
-    until = charge.recorded_at + timedelta(days=policy.appeal_days)
+    until = policy.appeal_deadline(charge.recorded_at)
     return ChargeLine(
         charge=charge,
         in_window=in_window,
         counts=in_window and released is None,
-        leaves_at=forgiveness.leaves_window_at(math, charge.occurred_at),
+        leaves_at=budget_math.leaves_window_at(math, charge.occurred_at),
         appeal=appeal,
         can_appeal=appeal is None and released is None and now <= until,
         appeal_until=until,

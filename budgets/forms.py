@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from budgets.forgiveness import ACTION_TIERS, SEVERITIES, Action
+from budgets.budget_math import ACTION_TIERS, SEVERITIES, Action
 from budgets.models import ForgivenessPolicy
 from community.vocabulary import FRICTION_KINDS, EventKind
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Count
-from prometheus_client.core import GaugeMetricFamily
+from django.db.models import Count, QuerySet
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from budgets.models import MemberBudget
 from budgets.models.snapshots import RecalcRun
@@ -20,15 +20,16 @@ class BudgetCollector(DatabaseCollector):
         ("csre_budget_recalculation_timestamp_seconds", ""),
     )
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        slugs = dict(Community.objects.values_list("pk", "slug"))
+    def collect_for(self, communities: QuerySet[Community]) -> Iterator[Metric]:
+        slugs = dict(communities.values_list("pk", "slug"))
         by_tier = GaugeMetricFamily(
             "csre_member_budgets",
             "Members by forgiveness-budget tier, per community.",
             labels=["community", "tier"],
         )
         rows = (
-            MemberBudget.objects.values("community_id", "tier")
+            MemberBudget.objects.filter(community_id__in=list(slugs))
+            .values("community_id", "tier")
             .annotate(n=Count("pk"))
             .order_by("community_id", "tier")
         )
@@ -47,7 +48,8 @@ class BudgetCollector(DatabaseCollector):
             labels=["community", "kind"],
         )
         seen: set[tuple[int, str]] = set()
-        for run in RecalcRun.objects.order_by("-started_at")[:500]:
+        runs = RecalcRun.objects.filter(community_id__in=list(slugs)).order_by("-started_at")
+        for run in runs[:500]:
             key = (run.community_id, run.kind)
             if key in seen:
                 continue

@@ -1,7 +1,7 @@
 """The bulk recalculation of member budgets (DESIGN.md §3.4).
 
 Per chunk of members, in one transaction: one aggregate statement (activity and active spent per
-member, with the old snapshot joined in), the math of ``budgets.forgiveness`` on each row, one
+member, with the old snapshot joined in), the math of ``budgets.budget_math`` on each row, one
 bulk upsert of the snapshots, and the tier transitions with their actions. So:
 
 * a snapshot row is always entirely old or entirely new, and a transition is never recorded
@@ -27,18 +27,17 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from budgets import actions, forgiveness
+from budgets import actions, budget_math
 from budgets.models import (
-    Charge,
     DirtyMember,
     ForgivenessPolicy,
     MemberBudget,
     TierTransition,
 )
-from budgets.models import Forgiveness as ForgivenessEntry
 from budgets.models.snapshots import RecalcKind, RecalcRun
-from community.models import Community, ConductEvent, Membership
-from community.slo import Tier
+from budgets.recalculation_sql import aggregate_sql, fused_sql
+from community.models import Community, Membership
+from community.tiers import Tier, is_worse
 from community.vocabulary import ACTIVITY_KINDS
 
 logger = logging.getLogger(__name__)
@@ -69,7 +68,7 @@ class Row:
 
     membership_id: int
     display_name: str
-    totals: forgiveness.Totals
+    totals: budget_math.Totals
     old: dict[str, Any] | None
 
 
@@ -79,49 +78,6 @@ class RunResult:
     written: int = 0
     transitions: int = 0
     chunks: int = 0
-
-
-def aggregate_sql(*, member_filter: str) -> str:
-    """The one aggregate statement. ``member_filter`` restricts ``{col}`` to the chunk's
-    members (a BETWEEN or an IN list); parameters are positional, in this order: activity
-    (community, kinds..., start, end, filter), charges (day_start, community, start, end,
-    filter), members (community, filter)."""
-    m = Membership._meta.db_table
-    e = ConductEvent._meta.db_table
-    c = Charge._meta.db_table
-    f = ForgivenessEntry._meta.db_table
-    b = MemberBudget._meta.db_table
-    kinds = ", ".join(["%s"] * len(ACTIVITY_KINDS))
-    # Only table names and placeholders are interpolated; every value is a parameter.
-    return f"""
-        SELECT m.id, m.display_name,
-               COALESCE(a.n, 0), COALESCE(c.spent, 0), COALESCE(c.spent_24h, 0), c.oldest,
-               b.tier, b.transition_sequence, b.activity, b.allowance, b.spent,
-               b.remaining_ratio, b.recovers_at, b.burn_rate_24h, b.policy_version
-        FROM {m} m
-        LEFT JOIN (
-            SELECT e.member_id AS mid, COUNT(*) AS n
-            FROM {e} e
-            WHERE e.community_id = %s AND e.kind IN ({kinds})
-              AND e.occurred_at > %s AND e.occurred_at <= %s
-              AND {member_filter.format(col="e.member_id")}
-            GROUP BY e.member_id
-        ) a ON a.mid = m.id
-        LEFT JOIN (
-            SELECT ch.membership_id AS mid, SUM(ch.cost) AS spent,
-                   SUM(CASE WHEN ch.occurred_at > %s THEN ch.cost ELSE 0 END) AS spent_24h,
-                   MIN(ch.occurred_at) AS oldest
-            FROM {c} ch
-            WHERE ch.community_id = %s
-              AND ch.occurred_at > %s AND ch.occurred_at <= %s
-              AND {member_filter.format(col="ch.membership_id")}
-              AND NOT EXISTS (SELECT 1 FROM {f} f WHERE f.charge_id = ch.id)
-            GROUP BY ch.membership_id
-        ) c ON c.mid = m.id
-        LEFT JOIN {b} b ON b.membership_id = m.id
-        WHERE m.community_id = %s AND {member_filter.format(col="m.id")}
-        ORDER BY m.id
-    """  # noqa: S608
 
 
 def _dt(value: object) -> datetime | None:
@@ -134,7 +90,7 @@ def _dt(value: object) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _dec(value: object, places: Decimal = forgiveness.COST_PLACES) -> Decimal:
+def _dec(value: object, places: Decimal = budget_math.COST_PLACES) -> Decimal:
     """A Decimal from the database (SQLite hands back ints or floats for sums of decimals;
     costs have two decimal places, so rounding to them recovers the exact sum)."""
     if isinstance(value, Decimal):
@@ -145,7 +101,7 @@ def _dec(value: object, places: Decimal = forgiveness.COST_PLACES) -> Decimal:
 def fetch_rows(
     *,
     community: Community,
-    policy: forgiveness.Policy,
+    policy: budget_math.Policy,
     at: datetime,
     member_ids: Sequence[int] | None = None,
     id_range: tuple[int, int] | None = None,
@@ -159,7 +115,7 @@ def fetch_rows(
         assert id_range is not None
         member_filter = "{col} BETWEEN %s AND %s"
         filter_params = [id_range[0], id_range[1]]
-    start, end = forgiveness.window_bounds(policy, at)
+    start, end = budget_math.window_bounds(policy, at)
     adapt = connection.ops.adapt_datetimefield_value
     params: list[Any] = [
         community.pk,
@@ -167,7 +123,7 @@ def fetch_rows(
         adapt(start),
         adapt(end),
         *filter_params,
-        adapt(at - forgiveness.DAY),
+        adapt(at - budget_math.DAY),
         community.pk,
         adapt(start),
         adapt(end),
@@ -186,18 +142,18 @@ def fetch_rows(
                 "tier": r[6],
                 "transition_sequence": int(r[7]),
                 "activity": int(r[8]),
-                "allowance": _dec(r[9], forgiveness.POINTS_PLACES),
-                "spent": _dec(r[10], forgiveness.POINTS_PLACES),
-                "remaining_ratio": _dec(r[11], forgiveness.RATIO_PLACES),
+                "allowance": _dec(r[9], budget_math.POINTS_PLACES),
+                "spent": _dec(r[10], budget_math.POINTS_PLACES),
+                "remaining_ratio": _dec(r[11], budget_math.RATIO_PLACES),
                 "recovers_at": _dt(r[12]),
-                "burn_rate_24h": _dec(r[13], forgiveness.RATIO_PLACES),
+                "burn_rate_24h": _dec(r[13], budget_math.RATIO_PLACES),
                 "policy_version": int(r[14]),
             }
         rows.append(
             Row(
                 membership_id=int(r[0]),
                 display_name=str(r[1]),
-                totals=forgiveness.Totals(
+                totals=budget_math.Totals(
                     activity=int(r[2]),
                     spent=_dec(r[3]),
                     spent_24h=_dec(r[4]),
@@ -209,7 +165,7 @@ def fetch_rows(
     return rows
 
 
-def _unchanged(old: dict[str, Any] | None, new: forgiveness.Budget, policy_version: int) -> bool:
+def _unchanged(old: dict[str, Any] | None, new: budget_math.Budget, policy_version: int) -> bool:
     if old is None:
         return False
     return (
@@ -252,7 +208,7 @@ def recalculate_chunk(
     ``sql`` (PostgreSQL) fuses the aggregate, the math in exact ``numeric`` and the upsert
     into one statement that returns only the members whose tier changed; ``python`` (any
     database, and the reference) fetches the aggregate, finishes each row with
-    ``forgiveness.budget_from_totals`` and writes with one ``bulk_create`` upsert.
+    ``budget_math.budget_from_totals`` and writes with one ``bulk_create`` upsert.
     """
     engine = engine or ("sql" if connection.vendor == "postgresql" else "python")
     run = _chunk_sql if engine == "sql" else _chunk_python
@@ -285,7 +241,7 @@ def _transition(
     numbers: tuple[Decimal, Decimal, Decimal, Decimal],
 ) -> TierTransition:
     allowance, spent, remaining, ratio = numbers
-    worse = Tier(to_tier).rank > Tier(from_tier).rank
+    worse = is_worse(to_tier, from_tier)
     return TierTransition(
         community=community,
         membership_id=membership_id,
@@ -318,7 +274,7 @@ def _chunk_python(
     snapshots: list[MemberBudget] = []
     transitions: Transitions = []
     for row in rows:
-        budget = forgiveness.budget_from_totals(math, row.totals).rounded()
+        budget = budget_math.budget_from_totals(math, row.totals).rounded()
         if only_changed and _unchanged(row.old, budget, policy.version):
             continue
         old_tier = row.old["tier"] if row.old else Tier.HEALTHY
@@ -364,104 +320,6 @@ def _chunk_python(
     return RunResult(members=len(rows), written=len(snapshots)), transitions
 
 
-def fused_sql(*, member_filter: str, only_changed: bool) -> str:
-    """PostgreSQL: aggregate, math and upsert in one statement (DESIGN.md §3.3 in exact
-    ``numeric``; tiers by comparison, without division). Returns one row per member whose tier
-    changed, then a last row (membership id NULL) with the counts of members and writes."""
-    m = Membership._meta.db_table
-    e = ConductEvent._meta.db_table
-    c = Charge._meta.db_table
-    f = ForgivenessEntry._meta.db_table
-    b = MemberBudget._meta.db_table
-    changed = (
-        f"""WHERE ({b}.activity, {b}.allowance, {b}.spent, {b}.remaining_ratio, {b}.tier,
-                   {b}.recovers_at, {b}.burn_rate_24h, {b}.policy_version)
-            IS DISTINCT FROM (EXCLUDED.activity, EXCLUDED.allowance, EXCLUDED.spent,
-                   EXCLUDED.remaining_ratio, EXCLUDED.tier, EXCLUDED.recovers_at,
-                   EXCLUDED.burn_rate_24h, EXCLUDED.policy_version)"""
-        if only_changed
-        else ""
-    )
-    return f"""
-    WITH totals AS (
-        SELECT m.id, m.display_name, COALESCE(a.n, 0) AS activity,
-               CASE WHEN %(target)s::numeric IS NULL THEN %(floor)s::numeric
-                    ELSE GREATEST(%(floor)s::numeric,
-                                  (1 - %(target)s::numeric) * COALESCE(a.n, 0)) END
-                 AS allowance,
-               COALESCE(ch.spent, 0) AS spent, COALESCE(ch.spent_24h, 0) AS spent_24h,
-               ch.oldest
-        FROM {m} m
-        LEFT JOIN (
-            SELECT e.member_id AS mid, COUNT(*) AS n FROM {e} e
-            WHERE e.community_id = %(community)s AND e.kind = ANY(%(kinds)s)
-              AND e.occurred_at > %(start)s AND e.occurred_at <= %(end)s
-              AND {member_filter.format(col="e.member_id")}
-            GROUP BY e.member_id
-        ) a ON a.mid = m.id
-        LEFT JOIN (
-            SELECT ch.membership_id AS mid, SUM(ch.cost) AS spent,
-                   SUM(CASE WHEN ch.occurred_at > %(day_start)s THEN ch.cost ELSE 0 END)
-                     AS spent_24h,
-                   MIN(ch.occurred_at) AS oldest
-            FROM {c} ch
-            WHERE ch.community_id = %(community)s
-              AND ch.occurred_at > %(start)s AND ch.occurred_at <= %(end)s
-              AND {member_filter.format(col="ch.membership_id")}
-              AND NOT EXISTS (SELECT 1 FROM {f} f WHERE f.charge_id = ch.id)
-            GROUP BY ch.membership_id
-        ) ch ON ch.mid = m.id
-        WHERE m.community_id = %(community)s AND {member_filter.format(col="m.id")}
-    ),
-    budgets AS (
-        SELECT t.id, t.display_name, t.activity, t.allowance, t.spent,
-               t.allowance - t.spent AS remaining,
-               round((t.allowance - t.spent) / t.allowance, 6) AS remaining_ratio,
-               CASE WHEN t.allowance - t.spent > 0.5 * t.allowance THEN 'healthy'
-                    WHEN t.allowance - t.spent > 0.2 * t.allowance THEN 'warning'
-                    WHEN t.allowance - t.spent > 0 THEN 'critical'
-                    ELSE 'exhausted' END AS tier,
-               t.oldest + %(window)s AS recovers_at,
-               round(t.spent_24h * %(window_days)s / t.allowance, 6) AS burn_rate_24h
-        FROM totals t
-    ),
-    old AS (
-        SELECT b.membership_id, b.tier, b.transition_sequence FROM {b} b
-        WHERE b.community_id = %(community)s AND {member_filter.format(col="b.membership_id")}
-    ),
-    up AS (
-        INSERT INTO {b} AS {b} (membership_id, community_id, activity, allowance, spent,
-            remaining, remaining_ratio, tier, recovers_at, burn_rate_24h, policy_version,
-            transition_sequence, computed_at)
-        SELECT n.id, %(community)s, n.activity, n.allowance, n.spent, n.remaining,
-               n.remaining_ratio, n.tier, n.recovers_at, n.burn_rate_24h, %(policy_version)s,
-               COALESCE(o.transition_sequence, 0)
-                 + CASE WHEN n.tier <> COALESCE(o.tier, 'healthy') THEN 1 ELSE 0 END,
-               %(at)s
-        FROM budgets n LEFT JOIN old o ON o.membership_id = n.id
-        ON CONFLICT (membership_id) DO UPDATE SET
-            community_id = EXCLUDED.community_id, activity = EXCLUDED.activity,
-            allowance = EXCLUDED.allowance, spent = EXCLUDED.spent,
-            remaining = EXCLUDED.remaining, remaining_ratio = EXCLUDED.remaining_ratio,
-            tier = EXCLUDED.tier, recovers_at = EXCLUDED.recovers_at,
-            burn_rate_24h = EXCLUDED.burn_rate_24h, policy_version = EXCLUDED.policy_version,
-            transition_sequence = EXCLUDED.transition_sequence,
-            computed_at = EXCLUDED.computed_at
-        {changed}
-        RETURNING {b}.membership_id, {b}.tier, {b}.transition_sequence, {b}.allowance,
-                  {b}.spent, {b}.remaining, {b}.remaining_ratio
-    )
-    SELECT up.membership_id, up.tier, COALESCE(o.tier, 'healthy'), up.transition_sequence,
-           up.allowance, up.spent, up.remaining, up.remaining_ratio, n.display_name
-    FROM up LEFT JOIN old o ON o.membership_id = up.membership_id
-    JOIN budgets n ON n.id = up.membership_id
-    WHERE up.tier <> COALESCE(o.tier, 'healthy')
-    UNION ALL
-    SELECT NULL, NULL, NULL, (SELECT COUNT(*) FROM budgets), NULL, NULL, NULL, NULL,
-           (SELECT COUNT(*) FROM up)::text
-    """  # noqa: S608
-
-
 def _chunk_sql(
     *,
     community: Community,
@@ -472,13 +330,13 @@ def _chunk_sql(
     only_changed: bool,
 ) -> tuple[RunResult, Transitions]:
     math = policy.math()
-    start, end = forgiveness.window_bounds(math, at)
+    start, end = budget_math.window_bounds(math, at)
     params: dict[str, Any] = {
         "community": community.pk,
         "kinds": sorted(ACTIVITY_KINDS),
         "start": start,
         "end": end,
-        "day_start": at - forgiveness.DAY,
+        "day_start": at - budget_math.DAY,
         "target": math.member_target,
         "floor": math.floor_points,
         "window": math.window,
@@ -542,12 +400,10 @@ def recalculate_community(
     """Recalculate a community's budgets: every member (``full``), only those whose numbers
     moved (``periodic``: writes only what changed), or the members marked dirty (``dirty``).
     One transaction per chunk; safe to repeat, to run twice at once, and to kill half-way."""
-    from budgets.services import get_policy
-
     at = at if at is not None else timezone.now()
     chunk_size = chunk_size or settings.BUDGETS_RECALC_CHUNK_SIZE
     started = time.perf_counter()
-    policy = get_policy(community=community)
+    policy = ForgivenessPolicy.objects.for_community(community)
     result = RunResult()
     if kind == RecalcKind.DIRTY:
         while True:

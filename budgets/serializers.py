@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from budgets.forgiveness import ACTION_TIERS, Action
+from budgets.budget_math import ACTION_TIERS, Action
 from budgets.models import Charge, Forgiveness, ForgivenessKind, MemberBudget, TierTransition
 from community.models import ExternalIdentity, Membership
 from community.vocabulary import FRICTION_KINDS, Severity
@@ -49,13 +49,6 @@ class ForgivenessSerializer(serializers.ModelSerializer[Forgiveness]):
     class Meta:
         model = Forgiveness
         fields = ("id", "charge", "kind", "reason", "by", "at")
-
-
-class AppealRefSerializer(serializers.Serializer[Any]):
-    status = serializers.CharField()
-    filed_at = serializers.DateTimeField()
-    decided_at = serializers.DateTimeField(allow_null=True)
-    decision_reason = serializers.CharField()
 
 
 class ChargeSerializer(serializers.ModelSerializer[Charge]):

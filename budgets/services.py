@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -13,26 +13,21 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from budgets import forgiveness
+from budgets import budget_math
 from budgets.models import (
     Appeal,
     AppealStatus,
     Charge,
-    DirtyMember,
     Forgiveness,
     ForgivenessKind,
     ForgivenessPolicy,
     Notice,
     NoticeAudience,
     PolicyVersion,
-    RecalcFlag,
 )
-from budgets.models.snapshots import RecalcKind
-from budgets.recalculation import RunResult, recalculate_community
-from community.jobs import enqueue_after_commit
+from budgets.scheduling import mark_dirty, schedule_recalculation
 from community.models import Community, ConductEvent, Membership
 from community.services import ServiceError
 from community.vocabulary import (
@@ -44,11 +39,6 @@ from community.vocabulary import (
 )
 
 logger = logging.getLogger(__name__)
-
-# A flag left pending longer than this (its task was lost, e.g. the broker was down) is re-sent.
-# A queued recalculation runs within seconds; one still pending after this was lost (a broker
-# outage, a killed worker) and is sent again by the minutely sweep. A duplicate is harmless.
-STALE_PENDING = timedelta(minutes=2)
 
 
 class PolicyError(ServiceError):
@@ -64,18 +54,7 @@ class PolicyError(ServiceError):
 
 def get_policy(*, community: Community) -> ForgivenessPolicy:
     """The community's policy, created with the defaults (version 1) on first use."""
-    policy = ForgivenessPolicy.objects.filter(community=community).first()
-    if policy is not None:
-        return policy
-    try:
-        with transaction.atomic():
-            policy = ForgivenessPolicy.objects.create(community=community)
-            PolicyVersion.objects.create(
-                community=community, version=1, snapshot=policy.as_dict(), note="Defaults"
-            )
-    except IntegrityError:
-        return ForgivenessPolicy.objects.get(community=community)
-    return policy
+    return ForgivenessPolicy.objects.for_community(community)
 
 
 POLICY_FIELDS = (
@@ -112,7 +91,7 @@ def update_policy(
         policy = ForgivenessPolicy.objects.select_for_update().get(pk=policy.pk)
         before = _comparable(policy)
         proposed = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
-        errors = forgiveness.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
+        errors = budget_math.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
         if errors:
             raise PolicyError(errors)
         target = proposed["member_target"]
@@ -267,9 +246,9 @@ def create_charge(
     policy = get_policy(community=community)
     if cost is None:
         cost = policy.cost_for(kind, severity)
-    elif not (0 <= cost <= forgiveness.MAX_COST) or cost != cost.quantize(forgiveness.COST_PLACES):
+    elif not (0 <= cost <= budget_math.MAX_COST) or cost != cost.quantize(budget_math.COST_PLACES):
         raise ServiceError(
-            f"A cost is from 0 to {forgiveness.MAX_COST} points with at most two decimals."
+            f"A cost is from 0 to {budget_math.MAX_COST} points with at most two decimals."
         )
     with transaction.atomic():
         charge = Charge.objects.create(
@@ -338,7 +317,7 @@ def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Ap
     if not statement:
         raise ServiceError("Tell the moderators, in your own words, why the charge is wrong.")
     policy = get_policy(community=charge.community)
-    deadline = charge.recorded_at + timedelta(days=policy.appeal_days)
+    deadline = policy.appeal_deadline(charge.recorded_at)
     if timezone.now() > deadline:
         raise ServiceError(
             f"The appeal period for this charge ended on {deadline:%d %b %Y} "
@@ -358,10 +337,6 @@ def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Ap
         raise ServiceError(
             "This charge has already been appealed (one appeal per charge)."
         ) from None
-
-
-def appeal_deadline(*, charge: Charge, policy: ForgivenessPolicy) -> datetime:
-    return charge.recorded_at + timedelta(days=policy.appeal_days)
 
 
 def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> Appeal:
@@ -402,104 +377,6 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
             body=f"{appeal.charge.reason}. The moderators wrote: {appeal.decision_reason}",
         )
     return appeal
-
-
-# --- Recalculation scheduling (coalesced) ---------------------------------------------------
-
-
-def mark_dirty(*, community: Community, membership_ids: Iterable[int]) -> None:
-    """Mark members for recalculation and schedule one (coalesced) after commit."""
-    ids = sorted(set(membership_ids))
-    if not ids:
-        return
-    now = timezone.now()
-    # DO UPDATE (not DO NOTHING): it waits for a recalculation holding the row, so a change
-    # committed during that recalculation re-marks the member instead of being lost.
-    DirtyMember.objects.bulk_create(
-        [DirtyMember(membership_id=pk, community=community, marked_at=now) for pk in ids],
-        update_conflicts=True,
-        unique_fields=["membership"],
-        update_fields=["marked_at"],
-    )
-    transaction.on_commit(lambda: request_recalculation(community_id=community.pk))
-
-
-def schedule_recalculation(*, community: Community, full: bool = False) -> None:
-    """Ask for a recalculation of the whole community (``full``) after commit."""
-    if full:
-        RecalcFlag.objects.get_or_create(community=community)
-        RecalcFlag.objects.filter(community=community).update(full_requested_at=timezone.now())
-    transaction.on_commit(lambda: request_recalculation(community_id=community.pk))
-
-
-def request_recalculation(*, community_id: int) -> bool:
-    """Enqueue the community's recalculation unless one is already pending. Returns whether
-    this call enqueued it. At most one pending task per community: a burst of events makes a
-    handful of tasks, not one per event."""
-    now = timezone.now()
-    with transaction.atomic():
-        _, created = RecalcFlag.objects.get_or_create(
-            community_id=community_id, defaults={"pending": True, "requested_at": now}
-        )
-        if not created:
-            claimed = RecalcFlag.objects.filter(community_id=community_id, pending=False).update(
-                pending=True, requested_at=now
-            )
-            if not claimed:
-                return False
-    enqueue_after_commit("budgets.recalculate", community_id)
-    return True
-
-
-def run_pending_recalculation(*, community_id: int) -> RunResult | None:
-    """The task's work: release the pending flag first (so changes from now on schedule a new
-    task), then recalculate the dirty members, or everyone if a full run was asked for. The
-    ``full`` mark is cleared only once the full run has finished, so a worker killed half-way
-    leaves it for the next run."""
-    community = Community.objects.filter(pk=community_id).first()
-    if community is None:
-        return None
-    with transaction.atomic():
-        flag = RecalcFlag.objects.select_for_update().filter(community=community).first()
-        full_since = flag.full_requested_at if flag is not None else None
-        if flag is not None:
-            flag.pending = False
-            flag.save(update_fields=["pending"])
-    if full_since is None:
-        return recalculate_community(community=community, kind=RecalcKind.DIRTY)
-    result = recalculate_community(community=community, kind=RecalcKind.FULL)
-    RecalcFlag.objects.filter(community=community, full_requested_at=full_since).update(
-        full_requested_at=None
-    )
-    # Members marked before or during the full run are done again (cheap, and never lost).
-    recalculate_community(community=community, kind=RecalcKind.DIRTY)
-    return result
-
-
-def recalculate_periodically(*, community: Community) -> RunResult:
-    """Regeneration without new events: rewrite only the budgets whose numbers moved."""
-    return recalculate_community(community=community, kind=RecalcKind.PERIODIC)
-
-
-def regenerate_budgets() -> int:
-    """The scheduler's sweep: one periodic recalculation per community (budgets regenerate as
-    charges leave the window, without new events)."""
-    ids = list(Community.objects.values_list("pk", flat=True))
-    for community_id in ids:
-        enqueue_after_commit("budgets.recalculate_periodic", community_id)
-    return len(ids)
-
-
-def resend_stale_requests() -> int:
-    """Re-send recalculations whose task was lost (pending for too long)."""
-    cutoff = timezone.now() - STALE_PENDING
-    stale = list(
-        RecalcFlag.objects.filter(
-            Q(pending=True, requested_at__lt=cutoff) | Q(full_requested_at__lt=cutoff)
-        ).values_list("community_id", flat=True)
-    )
-    RecalcFlag.objects.filter(community_id__in=stale).update(pending=False)
-    return sum(request_recalculation(community_id=pk) for pk in stale)
 
 
 # --- Notices --------------------------------------------------------------------------------

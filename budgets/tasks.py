@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from budgets import services
+from budgets import scheduling, services
 from community.models import Community
 
 
@@ -12,28 +12,28 @@ from community.models import Community
 def recalculate_budgets(community_id: int) -> None:
     """The coalesced recalculation of one community (dirty members, or all after a policy
     change). Enqueued only by ``services.request_recalculation``."""
-    services.run_pending_recalculation(community_id=community_id)
+    scheduling.run_pending_recalculation(community_id=community_id)
 
 
 @shared_task(name="budgets.recalculate_periodic", ignore_result=True)
 def recalculate_periodic(community_id: int) -> None:
     community = Community.objects.filter(pk=community_id).first()
     if community is not None:
-        services.recalculate_periodically(community=community)
+        scheduling.recalculate_periodically(community=community)
 
 
 @shared_task(name="budgets.regenerate_all", ignore_result=True)
 def regenerate_all() -> int:
     """Beat: fan out one periodic recalculation per community (budgets regenerate as charges
     leave the window, without new events) and re-send recalculations whose task was lost."""
-    return services.regenerate_budgets()
+    return scheduling.regenerate_budgets()
 
 
 @shared_task(name="budgets.resend_stale", ignore_result=True)
 def resend_stale() -> int:
     """Beat, every minute: a recalculation requested while the broker was down (or whose task
     was lost) is sent again, so budgets catch up within minutes of the broker returning."""
-    return services.resend_stale_requests()
+    return scheduling.resend_stale_requests()
 
 
 @shared_task(name="budgets.email_notices", ignore_result=True)

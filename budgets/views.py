@@ -14,17 +14,18 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from budgets import services
 from budgets.access import (
-    get_appeal_for_moderator,
-    get_budget_member_for_user,
-    get_charge_for_user,
+    get_appeal,
+    get_appeals,
+    get_budget_member,
+    get_charge,
     get_own_membership,
 )
+from budgets.budget_math import ACTION_TIERS, Action
 from budgets.explain import charge_line, explain_budget, moderator_extras, pending_appeals_count
-from budgets.forgiveness import ACTION_TIERS, Action
 from budgets.forms import AppealForm, DecisionForm, GraceForm, PolicyForm
-from budgets.models import Appeal, AppealStatus, ForgivenessKind, MemberBudget, Notice
+from budgets.models import AppealStatus, ForgivenessKind, MemberBudget, Notice
 from budgets.models.snapshots import DEFAULT_SORT, SORTS, TIER_CHOICES
-from community.access import CommunityAccess, get_community_for_user
+from community.access import CommunityAccess, access_for_user
 from community.http import AuthedHttpRequest
 from community.models import Membership
 from community.services import ServiceError
@@ -53,13 +54,15 @@ def _budget_page(
 
 @login_required
 def my_budget(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, membership = get_own_membership(request.user, slug)
+    access = access_for_user(request.user, slug)
+    membership = get_own_membership(access)
     return _budget_page(request, access, membership)
 
 
 @login_required
 def member_budget(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, membership = get_budget_member_for_user(request.user, slug, pk)
+    access = access_for_user(request.user, slug)
+    membership = get_budget_member(access, pk)
     return _budget_page(request, access, membership)
 
 
@@ -68,7 +71,8 @@ def member_budget(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
 def appeal_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     """File an appeal: the form inline (htmx) or on its own page (without JavaScript); a
     POST returns the charge's updated line."""
-    access, charge = get_charge_for_user(request.user, slug, pk, appeal=True)
+    access = access_for_user(request.user, slug)
+    charge = get_charge(access, pk, appeal=True)
     assert access.membership is not None  # the charge's own member, checked above
     form = AppealForm(request.POST or None)
     error = ""
@@ -104,7 +108,7 @@ def appeal_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
 @login_required
 @require_POST
 def forgive_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    _, charge = get_charge_for_user(request.user, slug, pk, forgive=True)
+    charge = get_charge(access_for_user(request.user, slug), pk, forgive=True)
     form = GraceForm(request.POST)
     if form.is_valid():
         try:
@@ -128,7 +132,7 @@ def forgive_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespon
 
 @login_required
 def budget_table(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     tier = request.GET.get("tier", "")
     tier = tier if tier in dict(TIER_CHOICES) else ""
     sort = request.GET.get("sort", DEFAULT_SORT)
@@ -163,12 +167,8 @@ def budget_table(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def appeals_queue(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
-    appeals = (
-        Appeal.objects.filter(community=access.community)
-        .select_related("charge", "membership", "decided_by")
-        .order_by("-status", "filed_at")
-    )
+    access = access_for_user(request.user, slug)
+    appeals = get_appeals(access)
     pending = [a for a in appeals if a.status == AppealStatus.PENDING]
     decided = [a for a in appeals if a.status != AppealStatus.PENDING][:50]
     return render(
@@ -187,7 +187,8 @@ def appeals_queue(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def decide_appeal(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, appeal = get_appeal_for_moderator(request.user, slug, pk)
+    access = access_for_user(request.user, slug)
+    appeal = get_appeal(access, pk)
     form = DecisionForm(request.POST)
     error = ""
     if form.is_valid():
@@ -218,7 +219,7 @@ def decide_appeal(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
 @login_required
 @require_http_methods(["GET", "POST"])
 def policy_editor(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     policy = services.get_policy(community=access.community)
     form = PolicyForm(request.POST or None, policy=policy)
     status = 200

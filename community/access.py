@@ -1,28 +1,59 @@
-"""Access helpers: the only way a view fetches a protected object of the spine.
+"""Access helpers: the only way a page or an API view fetches a protected object of the spine.
 
-Rule of thumb, as in healthchecks: whatever a person may not see answers 404 (it does not leak
+Rule of thumb, as in healthchecks: whatever a caller may not see answers 404 (it does not leak
 that the object exists); what they may see but not change answers 403.
+
+Every helper takes a :class:`CommunityAccess`, built once per request from either origin:
+
+* a **session user** (:func:`access_for_user`): public communities are readable by anyone,
+  members-only ones by their members; moderators and admins moderate;
+* an **API key** (:func:`access_for_key`): a key acts for its community, not for a person. A
+  moderator creates it for a machine client (a forum plugin, a bot), and its scopes say what it
+  may see and do, object by object:
+
+  - ``moderate``: what a moderator may see and change, on the web and through the API alike
+    (drafts and retired clauses, every member's records, incidents, cooldowns, runbooks);
+  - ``read``: the records the moderators' pages show (every member with their budget, ledger
+    and charges; incidents, cooldowns and reports) and the published contract, but not the
+    contract's unpublished work (draft and retired clauses need ``moderate``, as they need a
+    moderator on the web), and nothing it may change;
+  - ``events:write`` alone sees nothing: it sends events, identities and spaces.
+
+  Each API view also declares the scope its endpoint needs (``required_scope``); these helpers
+  then decide per object, with the same rule the pages use.
+
+Objects that belong to another object (a runbook step of an incident, a role, a handoff) are
+fetched with their parent, which was itself fetched through its helper.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from uuid import UUID
 
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from community.models import Clause, Community, ContractVersion, Membership, Space
+from community.models import (
+    ApiKey,
+    Community,
+    Membership,
+    MembershipQuerySet,
+    Space,
+)
 
 type AnyUser = User | AnonymousUser
 
 
 @dataclass(frozen=True)
 class CommunityAccess:
-    """A community together with the requesting person's membership in it (if any)."""
+    """A community together with who is asking: a person's membership (if any) or an API key."""
 
     community: Community
-    membership: Membership | None
+    membership: Membership | None = None
+    api_key: ApiKey | None = None
 
     @property
     def is_member(self) -> bool:
@@ -30,7 +61,27 @@ class CommunityAccess:
 
     @property
     def is_moderator(self) -> bool:
+        """A moderator (or admin) membership, or a key with the ``moderate`` scope."""
+        if self.api_key is not None:
+            return self.api_key.has_scope("moderate")
         return self.membership is not None and self.membership.is_moderator
+
+    @property
+    def sees_member_records(self) -> bool:
+        """May see the records moderators work from: every member's budget, ledger and charges,
+        incidents, cooldowns and reports. Moderators, and keys with ``read`` or ``moderate``."""
+        if self.api_key is not None:
+            return self.api_key.has_scope("read") or self.is_moderator
+        return self.is_moderator
+
+    def owns(self, membership_id: int) -> bool:
+        """Whether ``membership_id`` is the requesting person's own membership."""
+        return self.membership is not None and self.membership.pk == membership_id
+
+    def require_moderator(self, message: str = "") -> None:
+        """403 for whoever may see the community but not moderate it."""
+        if not self.is_moderator:
+            raise PermissionDenied(message or "Only this community's moderators can do that.")
 
 
 def membership_of(user: AnyUser, community: Community) -> Membership | None:
@@ -39,7 +90,7 @@ def membership_of(user: AnyUser, community: Community) -> Membership | None:
     return Membership.objects.filter(community=community, user=user).first()
 
 
-def get_community_for_user(user: AnyUser, slug: str, *, moderate: bool = False) -> CommunityAccess:
+def access_for_user(user: AnyUser, slug: str, *, moderate: bool = False) -> CommunityAccess:
     """The community at ``slug`` as ``user`` may see it.
 
     Public communities are readable by anyone; members-only ones by their members. With
@@ -52,59 +103,66 @@ def get_community_for_user(user: AnyUser, slug: str, *, moderate: bool = False) 
     if membership is None and not community.is_public:
         raise Http404("No such community.")
     access = CommunityAccess(community=community, membership=membership)
-    if moderate and not access.is_moderator:
-        raise PermissionDenied("Only this community's moderators can do that.")
+    if moderate:
+        access.require_moderator()
     return access
 
 
-def get_membership_for_user(
-    user: AnyUser, slug: str, pk: int
-) -> tuple[CommunityAccess, Membership]:
-    """A membership's private page: visible to that member and to the community's moderators."""
-    access = get_community_for_user(user, slug)
+def access_for_key(key: ApiKey, *, moderate: bool = False) -> CommunityAccess:
+    """The key's own community, as the key may see it (see the module docstring)."""
+    access = CommunityAccess(community=key.community, api_key=key)
+    if moderate:
+        access.require_moderator()
+    return access
+
+
+# --- Members and spaces -----------------------------------------------------------------------
+
+
+def get_membership(access: CommunityAccess, pk: int) -> Membership:
+    """A membership's private records: that member, the moderators and ``read`` keys."""
     target = Membership.objects.filter(community=access.community, pk=pk).first()
-    if target is None:
+    if target is None or not (access.owns(target.pk) or access.sees_member_records):
         raise Http404("No such member.")
-    own = access.membership is not None and access.membership.pk == target.pk
-    if not (own or access.is_moderator):
-        raise Http404("No such member.")
-    return access, target
+    return target
 
 
-def get_space_for_user(
-    user: AnyUser, slug: str, pk: int, *, moderate: bool = False
-) -> tuple[CommunityAccess, Space]:
-    access = get_community_for_user(user, slug, moderate=moderate)
+def visible_memberships(access: CommunityAccess) -> MembershipQuerySet:
+    """The members whose private records ``access`` may see (the rule of
+    :func:`get_membership`): everyone for those who see member records, else one's own."""
+    members = Membership.objects.filter(community=access.community)
+    if access.sees_member_records:
+        return members
+    if access.membership is None:
+        return members.none()
+    return members.filter(pk=access.membership.pk)
+
+
+def get_memberships(access: CommunityAccess, ids: Iterable[int]) -> list[Membership]:
+    """The community's members among ``ids`` (for naming parties; missing ids are left out)."""
+    if not access.sees_member_records:
+        raise Http404("No such member.")
+    return list(access.community.memberships.filter(pk__in=list(ids)))
+
+
+def get_space(access: CommunityAccess, pk: int) -> Space:
+    """A space: as visible as its community."""
     space = Space.objects.filter(community=access.community, pk=pk).first()
     if space is None:
         raise Http404("No such space.")
-    return access, space
+    return space
 
 
-def get_clause_for_user(
-    user: AnyUser, slug: str, pk: int, *, write: bool = False
-) -> tuple[CommunityAccess, Clause]:
-    """A clause: live ones are as visible as the contract; drafts and retired ones only to
-    moderators (for everyone else they do not exist). ``write`` needs a moderator (403)."""
-    access = get_community_for_user(user, slug)
-    clause = Clause.objects.filter(community=access.community, pk=pk).first()
-    if clause is None or not (clause.is_live or access.is_moderator):
-        raise Http404("No such clause.")
-    if write and not access.is_moderator:
-        raise PermissionDenied("Only this community's moderators can change the contract.")
-    return access, clause
+def get_spaces(access: CommunityAccess, ids: Iterable[int]) -> list[Space]:
+    """The community's spaces among ``ids`` (missing ids are left out)."""
+    return list(Space.objects.filter(community=access.community, pk__in=list(ids)))
 
 
-def get_version_for_user(
-    user: AnyUser, slug: str, number: int
-) -> tuple[CommunityAccess, ContractVersion]:
-    """A published version: readable by whoever can see the community."""
-    access = get_community_for_user(user, slug)
-    version = (
-        ContractVersion.objects.filter(contract__community=access.community, number=number)
-        .select_related("contract")
-        .first()
-    )
-    if version is None:
-        raise Http404("No such version.")
-    return access, version
+def get_api_key(access: CommunityAccess, pk: UUID | str) -> ApiKey:
+    """One of the community's API keys: moderators manage them (403 for others who can see the
+    community; 404 for a key of another community)."""
+    access.require_moderator()
+    key = ApiKey.objects.filter(community=access.community, pk=pk).first()
+    if key is None:
+        raise Http404("No such API key.")
+    return key

@@ -4,15 +4,10 @@ from django.contrib import admin
 from django.http import HttpRequest
 
 from community.models import (
-    Acknowledgement,
     ApiKey,
-    Clause,
-    ClauseAlert,
-    ClauseSnapshot,
+    AuditEntry,
     Community,
     ConductEvent,
-    Contract,
-    ContractVersion,
     DomainEvent,
     ExternalIdentity,
     Heartbeat,
@@ -84,28 +79,20 @@ class DomainEventAdmin(admin.ModelAdmin[DomainEvent]):
 admin.site.register(Heartbeat)
 
 
-@admin.register(Clause)
-class ClauseAdmin(admin.ModelAdmin[Clause]):
-    list_display = ("title", "community", "target", "window_days", "is_live", "retired_at")
-    list_filter = ("is_live", "community")
-    search_fields = ("title", "slug")
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin[AuditEntry]):
+    """Read by admins, changed by nobody (the model and, on PostgreSQL, a trigger refuse it)."""
 
+    list_display = ("at", "community_slug", "username", "api_key_name", "action", "status_code")
+    list_filter = ("community_slug", "method", "status_code")
+    search_fields = ("username", "api_key_name", "action", "path", "request_id")
+    date_hierarchy = "at"
 
-@admin.register(ContractVersion)
-class ContractVersionAdmin(admin.ModelAdmin[ContractVersion]):
-    list_display = ("contract", "number", "published_by_name", "published_at")
-    readonly_fields = [f.name for f in ContractVersion._meta.fields]
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False  # published versions are immutable
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
 
-
-@admin.register(ClauseAlert)
-class ClauseAlertAdmin(admin.ModelAdmin[ClauseAlert]):
-    list_display = ("clause", "scope", "rule", "burn_rate_long", "fired_at", "cleared_at")
-    list_filter = ("rule", "severity")
-
-
-admin.site.register(Contract)
-admin.site.register(ClauseSnapshot)
-admin.site.register(Acknowledgement)
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False

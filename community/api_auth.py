@@ -16,6 +16,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from community.access import CommunityAccess, access_for_key
 from community.models import API_KEY_PREFIX, ApiKey, Community, hash_api_key
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through the DRF settings
@@ -40,7 +41,10 @@ class ApiKeyAuthentication(BaseAuthentication):
             raw = header[1].decode()
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The API key is not valid.") from None
-        return None, self._key_for(raw)
+        key = self._key_for(raw)
+        # The audit log (config.audit) runs outside DRF and names the key that acted.
+        request._request.audit_api_key = key  # type: ignore[attr-defined]
+        return None, key
 
     def _key_for(self, raw: str) -> ApiKey:
         parts = raw.split("_", 2)
@@ -92,3 +96,11 @@ def community_of(request: Request) -> Community:
     key = request.auth
     assert isinstance(key, ApiKey)  # guaranteed by HasApiKey
     return key.community
+
+
+def access_of(request: Request) -> CommunityAccess:
+    """The request's key as a :class:`CommunityAccess`, for the access helpers every API view
+    fetches protected objects through (the same helpers, and rules, as the pages)."""
+    key = request.auth
+    assert isinstance(key, ApiKey)  # guaranteed by HasApiKey
+    return access_for_key(key)

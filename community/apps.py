@@ -8,16 +8,10 @@ class CommunityConfig(AppConfig):
     verbose_name = "Community (spine)"
 
     def ready(self) -> None:
-        from community import (  # noqa: F401 - schema and slo_service register themselves
-            contract_metrics,
-            demo,
-            demo_contract,
+        from community import (  # noqa: F401 - schema registers its extension
             metrics,
             schema,
-            slo_service,
             tasks,  # registers the tasks, which community.jobs enqueues by name
         )
 
         metrics.register()
-        contract_metrics.register()
-        demo.register()

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from community.domain_events import conduct_events_recorded
@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 class ServiceError(Exception):
     """A request the domain refuses; the message is safe to show to the person who asked."""
+
+
+class ConflictError(ServiceError):
+    """The object changed since the caller last read it (the API answers 409)."""
 
 
 # --- Communities and members ----------------------------------------------------------------
@@ -240,7 +244,7 @@ def _members_by_external_id(
     community: Community, source: str, items: Sequence[EventInput]
 ) -> dict[str, Membership]:
     wanted = {i.member_external_id: i.member_username for i in items if i.member_external_id}
-    return upsert_identities(community=community, source=source, identities=wanted)
+    return _upsert_identities(community, source, wanted)  # ingest holds the community lock
 
 
 def upsert_identities(
@@ -315,7 +319,7 @@ def _spaces_by_external_id(
     for item in items:
         if item.space_external_id:
             wanted[item.space_external_id] = (item.space_name, item.space_kind)
-    return upsert_spaces(community=community, source=source, spaces=wanted)
+    return _upsert_spaces(community, source, wanted)  # ingest holds the community lock
 
 
 def upsert_spaces(
@@ -362,34 +366,6 @@ def _upsert_spaces(
         )
         found.update({space.external_id: space for space in created})
     return found
-
-
-def claim_identity(
-    *, community: Community, user: User, source: str, external_id: str
-) -> Membership:
-    """Attach a forum identity's membership to a login (the member claims their history)."""
-    with transaction.atomic():
-        try:
-            ident = ExternalIdentity.objects.select_related("membership").get(
-                community=community, source=source, external_id=external_id
-            )
-        except ExternalIdentity.DoesNotExist:
-            raise ServiceError("That forum account is not known in this community.") from None
-        membership = ident.membership
-        if membership.user_id is not None and membership.user_id != user.pk:
-            raise ServiceError("That forum account is already claimed by someone else.")
-        if (
-            Membership.objects.filter(community=community, user=user)
-            .exclude(pk=membership.pk)
-            .exists()
-        ):
-            raise ServiceError("You already have a membership here; ask a moderator to merge.")
-        membership.user = user
-        try:
-            membership.save(update_fields=["user"])
-        except IntegrityError:
-            raise ServiceError("That account is already linked.") from None
-    return membership
 
 
 # --- Operations -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from community import domain_events
+from community.services import record_heartbeat
 
 
 @shared_task(name="community.dispatch_domain_events", ignore_result=True)
@@ -21,29 +22,4 @@ def prune_domain_events() -> int:
 def heartbeat(name: str = "worker") -> None:
     """Prove a worker is consuming: the scheduler sends this every minute and /metrics exports
     the time it last ran, so an alert can fire when the worker or the scheduler stops."""
-    from community.services import record_heartbeat
-
     record_heartbeat(name=name)
-
-
-@shared_task(name="community.evaluate_clauses", ignore_result=True)
-def evaluate_clauses() -> int:
-    """Every minute: refresh every live clause's status and alerts."""
-    from community.slo_service import evaluate_all
-
-    return evaluate_all()
-
-
-@shared_task(name="community.evaluate_community_clauses", ignore_result=True)
-def evaluate_community_clauses(community_id: int) -> int:
-    """After ingest (coalesced: at most one pending per community)."""
-    from community.slo_service import run_requested_evaluation
-
-    return run_requested_evaluation(community_id=community_id)
-
-
-@shared_task(name="community.prune_clause_snapshots", ignore_result=True)
-def prune_clause_snapshots() -> int:
-    from community.slo_service import prune_snapshots
-
-    return prune_snapshots()

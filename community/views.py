@@ -9,14 +9,22 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from community.access import get_community_for_user
+from community.access import access_for_user, get_api_key
 from community.forms import ApiKeyForm, CommunityForm, RoleForm
 from community.http import AuthedHttpRequest, HtmxHttpRequest
-from community.models import MODERATING_ROLES, ApiKey, Community, Heartbeat, Role, Visibility
+from community.models import (
+    MODERATING_ROLES,
+    Community,
+    ConductEvent,
+    Heartbeat,
+    Role,
+    Visibility,
+    bad_event_q,
+)
 from community.services import (
     ServiceError,
     change_role,
@@ -58,14 +66,26 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
 
 
 def home(request: HtmxHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
     community = access.community
-    since = timezone.now() - timedelta(days=30)
+    now = timezone.now()
+    since = now - timedelta(days=30)
     recent = Q(events__occurred_at__gt=since)
-    spaces = community.spaces.annotate(
-        posts=Count("events", filter=recent & Q(events__kind__in=ACTIVITY_KINDS)),
-        friction=Count("events", filter=recent & Q(events__kind__in=FRICTION_KINDS)),
-    ).order_by("-posts", "name")
+    spaces = list(
+        community.spaces.annotate(
+            posts=Count("events", filter=recent & Q(events__kind__in=ACTIVITY_KINDS))
+        ).order_by("-posts", "name")
+    )
+    # Friction counts as the clause SLIs count it: a flag rejected later is not friction.
+    friction = dict(
+        ConductEvent.objects.filter(community=community, occurred_at__gt=since)
+        .filter(bad_event_q(FRICTION_KINDS, community_id=community.pk, as_of=now))
+        .values("space")
+        .annotate(n=Count("pk"))
+        .values_list("space", "n")
+    )
+    for space in spaces:
+        space.friction = friction.get(space.pk, 0)  # type: ignore[attr-defined]
     return render(
         request,
         "community/home.html",
@@ -80,7 +100,7 @@ def home(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def settings_page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     return _render_settings(request, access.community, ApiKeyForm(), new_key=None)
 
 
@@ -95,7 +115,7 @@ def _render_settings(
 ) -> HttpResponse:
     context = {
         "community": community,
-        "access": get_community_for_user(request.user, community.slug, moderate=True),
+        "access": access_for_user(request.user, community.slug, moderate=True),
         "keys": community.api_keys.select_related("created_by"),
         "form": form,
         "new_key": new_key,
@@ -110,7 +130,7 @@ def _render_settings(
 @login_required
 @require_POST
 def api_key_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     form = ApiKeyForm(request.POST)
     new_key = None
     if form.is_valid():
@@ -131,8 +151,8 @@ def api_key_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def api_key_revoke(request: AuthedHttpRequest, slug: str, key_id: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug, moderate=True)
-    key = get_object_or_404(ApiKey, community=access.community, pk=key_id)
+    access = access_for_user(request.user, slug, moderate=True)
+    key = get_api_key(access, key_id)
     revoke_api_key(key=key)
     if not request.htmx:
         messages.info(request, f"Key “{key.name}” is revoked. Calls with it now get 401.")
@@ -142,7 +162,7 @@ def api_key_revoke(request: AuthedHttpRequest, slug: str, key_id: str) -> HttpRe
 @login_required
 @require_POST
 def join(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = get_community_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
     try:
         join_community(community=access.community, user=request.user)
     except ServiceError as exc:
@@ -156,7 +176,7 @@ def join(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def role_change(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     """Admins give roles; moderators can see the team but not change it."""
-    access = get_community_for_user(request.user, slug, moderate=True)
+    access = access_for_user(request.user, slug, moderate=True)
     if access.membership is None or access.membership.role != Role.ADMIN:
         raise PermissionDenied("Only this community's admins can change roles.")
     form = RoleForm(request.POST)

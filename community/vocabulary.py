@@ -61,11 +61,3 @@ DEFAULT_CATEGORY_SEVERITIES: dict[str, str] = {
 
 def default_category_severities() -> dict[str, str]:
     return dict(DEFAULT_CATEGORY_SEVERITIES)
-
-
-def is_friction(kind: str) -> bool:
-    return kind in FRICTION_KINDS
-
-
-def is_activity(kind: str) -> bool:
-    return kind in ACTIVITY_KINDS

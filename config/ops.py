@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from kombu import Connection
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from community.metrics import database_registry
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +60,21 @@ def readyz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok", "checks": dict.fromkeys(checks, "ok")})
 
 
+def has_metrics_token(request: HttpRequest) -> bool:
+    """``Authorization: Bearer <METRICS_TOKEN>``, compared in constant time; never with no token
+    configured."""
+    token = settings.METRICS_TOKEN
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    if not token or scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(sent.strip().encode(), token.encode())
+
+
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(generate_latest(REGISTRY), content_type=CONTENT_TYPE_LATEST)
+    """Process and request metrics, then the database's: members-only communities appear only
+    to a scrape that sends the metrics token."""
+    private = database_registry(include_members_only=has_metrics_token(request))
+    body = generate_latest(REGISTRY) + generate_latest(private)
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)

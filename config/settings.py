@@ -10,8 +10,11 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from config.env import env_bool, env_int, env_list, env_str
+from config.rates import Rate
 
 # Lets runtime code write the generic forms that type checking needs (ModelAdmin[Model], ...).
 django_stubs_ext.monkeypatch()
@@ -46,15 +49,19 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "community",
+    "community.contract",  # the social contract's wiring; its models stay in "community"
     "budgets",
     "incidents",
     "integrations",
+    "demo",  # the demo community (manage.py seed_demo); nothing imports it
 ]
 
 MIDDLEWARE = [
     "config.observability.RequestIdMiddleware",
     "config.observability.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "config.headers.PermissionsPolicyMiddleware",
     "config.input_guard.InputGuardMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -64,6 +71,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After CSRF and auth: a forged POST never counts, and limits per person know the user.
+    "config.throttling.FormThrottleMiddleware",
+    # Innermost: records what the view did, with the status it answered.
+    "config.audit.AuditMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,6 +191,36 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+# Every page's scripts and styles are our own static files (htmx is vendored and told not to
+# inject its indicator style), so the policy needs no 'unsafe-inline' and no nonce.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],  # Swagger UI's icons are data: URLs
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Browser features the app never uses, denied to the page and to anything it might embed.
+PERMISSIONS_POLICY_DENIED = (
+    "accelerometer",
+    "camera",
+    "display-capture",
+    "geolocation",
+    "gyroscope",
+    "magnetometer",
+    "microphone",
+    "midi",
+    "payment",
+    "publickey-credentials-get",
+    "serial",
+    "usb",
+    "xr-spatial-tracking",
+)
 # Webhook bodies are verified over the raw bytes; anything bigger than this is refused early.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 
@@ -230,6 +271,49 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "integrations-sweep-outbound": {"task": "integrations.sweep_outbound", "schedule": 60.0},
 }
 
+# --- Cache and rate limits ----------------------------------------------------------------
+# Rate-limit counters must be shared by every web worker: Redis in production (by default the
+# broker's, when that is Redis; keys are prefixed), local memory otherwise.
+_redis_schemes = ("redis://", "rediss://")
+CACHE_URL = env_str(
+    "CACHE_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(_redis_schemes) else "locmem://"
+)
+if CACHE_URL.startswith(_redis_schemes):
+    CACHES: dict[str, dict[str, object]] = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "csre",
+        }
+    }
+elif CACHE_URL.startswith("locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured(f"CACHE_URL must be redis://... or locmem://, got {CACHE_URL!r}.")
+
+# Trusted proxies in front of the app: the client address is the one this many hops back in
+# X-Forwarded-For (0: the connecting address itself). Rate limits per address rely on it.
+NUM_PROXIES = env_int("NUM_PROXIES", 0)
+# Hits per period ("5/15m", "10/h", "600/m"), each from THROTTLE_<SCOPE> in the environment.
+THROTTLE_RATES = {
+    scope: env_str(f"THROTTLE_{scope.upper()}", default)
+    for scope, default in {
+        "login_account": "5/15m",  # failed logins per account
+        "login_address": "20/15m",  # failed logins per client address
+        "password_reset": "5/h",  # reset requests per client address
+        "password_reset_email": "3/h",  # reset requests per email address
+        "appeal": "10/h",  # appeals filed per person
+        "report": "10/h",  # heated-space reports per person
+        "api_key": "600/m",  # API calls per key
+        "api_anon": "60/m",  # API calls without a key, per client address
+    }.items()
+}
+for _scope, _rate in THROTTLE_RATES.items():
+    try:
+        Rate.parse(_rate)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"THROTTLE_{_scope.upper()}: {exc}") from None
+
 # --- Integrations -------------------------------------------------------------------------
 # Outbound webhooks and forum calls may reach private or loopback addresses only when this is on
 # (development and tests use local fakes); in production they are refused
@@ -252,6 +336,11 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 100,
     "UNAUTHENTICATED_USER": None,
     "EXCEPTION_HANDLER": "community.api_errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "config.throttling.ApiKeyRateThrottle",
+        "config.throttling.AnonymousRateThrottle",
+    ],
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Community SRE API",
@@ -274,6 +363,11 @@ SPECTACULAR_SETTINGS = {
         "IncidentSeverityEnum": "incidents.models.SevLevel",
     },
 }
+
+# --- Operations -----------------------------------------------------------------------------
+# A scrape of /metrics that sends `Authorization: Bearer <METRICS_TOKEN>` also sees members-only
+# communities; without it (or with no token set) /metrics tells nothing about them.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

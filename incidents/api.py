@@ -1,24 +1,32 @@
-"""REST API for incidents and cooldowns. Reads need `read`; writes need `moderate`. Every
-query is filtered by the key's community; writes call the same services as the pages."""
+"""REST API for incidents and cooldowns. Reads need `read`; writes need `moderate`. Objects are
+fetched through the same access helpers as the pages (``incidents.access``), so the key's
+community and the same per-object rules apply; writes call the same services as the pages. A
+service's refusal becomes 400 (409 when the incident moved) in ``community.api_errors``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import Prefetch
+from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import status
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from community.api_auth import community_of
-from community.models import ApiKey, Community
-from community.services import ServiceError
+from community.access import CommunityAccess, get_memberships, get_space, get_spaces
+from community.api_auth import access_of
+from community.models import ApiKey
 from incidents import services
-from incidents.models import Cooldown, Incident, IncidentRole, Runbook, StepRun
-from incidents.models.incidents import IncidentQuerySet
+from incidents.access import (
+    get_cooldown,
+    get_incident,
+    get_runbook,
+    get_step,
+    visible_cooldowns,
+    visible_incidents,
+)
+from incidents.models import IncidentRole
 from incidents.serializers import (
     CooldownInSerializer,
     CooldownOutSerializer,
@@ -42,27 +50,8 @@ def _actor(request: Request) -> services.Actor:
     return services.Actor.system(f"API key “{name}”")
 
 
-def _refused(exc: ServiceError) -> Response:
-    code = status.HTTP_409_CONFLICT if isinstance(exc, services.StaleIncident) else 400
-    return Response({"detail": str(exc)}, status=code)
-
-
-def _incidents(community: Community) -> IncidentQuerySet:
-    return Incident.objects.for_community(community).prefetch_related(
-        "spaces",
-        Prefetch("roles", queryset=IncidentRole.objects.active().select_related("membership")),
-    )
-
-
-def _incident(community: Community, pk: int) -> Incident:
-    incident = _incidents(community).filter(pk=pk).first()
-    if incident is None:
-        raise NotFound("No such incident in this community.")
-    return incident
-
-
-def _detail(community: Community, pk: int, code: int = 200) -> Response:
-    return Response(IncidentDetailSerializer(_incident(community, pk)).data, status=code)
+def _detail(access: CommunityAccess, pk: int, code: int = 200) -> Response:
+    return Response(IncidentDetailSerializer(get_incident(access, pk)).data, status=code)
 
 
 class IncidentListView(APIView):
@@ -76,7 +65,10 @@ class IncidentListView(APIView):
         tags=["incidents"],
     )
     def get(self, request: Request) -> Response:
-        qs = _incidents(community_of(request))
+        qs = visible_incidents(access_of(request)).prefetch_related(
+            "spaces",
+            Prefetch("roles", queryset=IncidentRole.objects.active().select_related("membership")),
+        )
         if request.query_params.get("open") == "true":
             qs = qs.open()
         return Response(IncidentOutSerializer(qs[:200], many=True).data)
@@ -95,30 +87,27 @@ class IncidentListView(APIView):
         tags=["incidents"],
     )
     def post(self, request: Request) -> Response:
-        community = community_of(request)
+        access = access_of(request)
         data_in = DeclareInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        spaces = list(community.spaces.filter(pk__in=data["space_ids"]))
-        parties = list(community.memberships.filter(pk__in=data["party_ids"]))
+        spaces = get_spaces(access, data["space_ids"])
+        parties = get_memberships(access, data["party_ids"])
         if len(spaces) != len(set(data["space_ids"])):
             return Response({"detail": "Unknown space id for this community."}, status=400)
         if len(parties) != len(set(data["party_ids"])):
             return Response({"detail": "Unknown member id for this community."}, status=400)
-        try:
-            incident = services.declare_incident(
-                community=community,
-                title=data["title"],
-                severity=data["severity"],
-                summary=data["summary"],
-                spaces=spaces,
-                parties=parties,
-                actor=_actor(request),
-                detected_by="api",
-            )
-        except ServiceError as exc:
-            return _refused(exc)
-        return _detail(community, incident.pk, 201)
+        incident = services.declare_incident(
+            community=access.community,
+            title=data["title"],
+            severity=data["severity"],
+            summary=data["summary"],
+            spaces=spaces,
+            parties=parties,
+            actor=_actor(request),
+            detected_by="api",
+        )
+        return _detail(access, incident.pk, 201)
 
 
 class IncidentDetailView(APIView):
@@ -130,7 +119,7 @@ class IncidentDetailView(APIView):
         operation_id="incidents_retrieve", responses=IncidentDetailSerializer, tags=["incidents"]
     )
     def get(self, request: Request, pk: int) -> Response:
-        return _detail(community_of(request), pk)
+        return _detail(access_of(request), pk)
 
     @extend_schema(
         operation_id="incidents_update",
@@ -144,31 +133,28 @@ class IncidentDetailView(APIView):
         tags=["incidents"],
     )
     def patch(self, request: Request, pk: int) -> Response:
-        community = community_of(request)
-        incident = _incident(community, pk)
+        access = access_of(request)
+        incident = get_incident(access, pk, write=True)
         data_in = UpdateInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data: dict[str, Any] = data_in.validated_data
         actor = _actor(request)
-        try:
-            version = data["version"]
-            fields = {k: data[k] for k in ("title", "summary", "severity") if k in data}
-            if fields:
-                incident = services.update_incident(
-                    incident=incident, expected_version=version, actor=actor, **fields
-                )
-                version = incident.version
-            if data.get("status"):
-                services.transition_incident(
-                    incident=incident,
-                    to=data["status"],
-                    expected_version=version,
-                    actor=actor,
-                    reason=data["reason"],
-                )
-        except ServiceError as exc:
-            return _refused(exc)
-        return _detail(community, pk)
+        version = data["version"]
+        fields = {k: data[k] for k in ("title", "summary", "severity") if k in data}
+        if fields:
+            incident = services.update_incident(
+                incident=incident, expected_version=version, actor=actor, **fields
+            )
+            version = incident.version
+        if data.get("status"):
+            services.transition_incident(
+                incident=incident,
+                to=data["status"],
+                expected_version=version,
+                actor=actor,
+                reason=data["reason"],
+            )
+        return _detail(access, pk)
 
 
 class RunbookStartView(APIView):
@@ -181,25 +167,21 @@ class RunbookStartView(APIView):
         tags=["incidents"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        community = community_of(request)
-        incident = _incident(community, pk)
+        access = access_of(request)
+        incident = get_incident(access, pk, write=True)
         data_in = StartRunbookInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
-        runbook = Runbook.objects.filter(
-            community=community, pk=data_in.validated_data["runbook_id"]
-        ).first()
-        if runbook is None:
-            return Response({"detail": "Unknown runbook for this community."}, status=400)
         try:
-            services.start_runbook(
-                incident=incident,
-                runbook=runbook,
-                expected_version=data_in.validated_data["version"],
-                actor=_actor(request),
-            )
-        except ServiceError as exc:
-            return _refused(exc)
-        return _detail(community, pk, 201)
+            runbook = get_runbook(access, data_in.validated_data["runbook_id"])
+        except Http404:
+            return Response({"detail": "Unknown runbook for this community."}, status=400)
+        services.start_runbook(
+            incident=incident,
+            runbook=runbook,
+            expected_version=data_in.validated_data["version"],
+            actor=_actor(request),
+        )
+        return _detail(access, pk, 201)
 
 
 class StepActionView(APIView):
@@ -212,29 +194,24 @@ class StepActionView(APIView):
         tags=["incidents"],
     )
     def post(self, request: Request, pk: int, step_id: int) -> Response:
-        community = community_of(request)
-        incident = _incident(community, pk)
-        step = StepRun.objects.filter(run__incident=incident, pk=step_id).first()
-        if step is None:
-            raise NotFound("No such step on this incident.")
+        access = access_of(request)
+        incident = get_incident(access, pk, write=True)
+        step = get_step(access, incident, step_id)
         data_in = StepActionInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        try:
-            if data["action"] == "skip":
-                services.skip_step(
-                    step_run=step,
-                    reason=data["reason"],
-                    expected_version=data["version"],
-                    actor=_actor(request),
-                )
-            else:
-                services.run_step_now(
-                    step_run=step, expected_version=data["version"], actor=_actor(request)
-                )
-        except ServiceError as exc:
-            return _refused(exc)
-        return _detail(community, pk)
+        if data["action"] == "skip":
+            services.skip_step(
+                step_run=step,
+                reason=data["reason"],
+                expected_version=data["version"],
+                actor=_actor(request),
+            )
+        else:
+            services.run_step_now(
+                step_run=step, expected_version=data["version"], actor=_actor(request)
+            )
+        return _detail(access, pk)
 
 
 class CooldownListView(APIView):
@@ -248,7 +225,7 @@ class CooldownListView(APIView):
         tags=["cooldowns"],
     )
     def get(self, request: Request) -> Response:
-        qs = Cooldown.objects.filter(community=community_of(request)).select_related("space")
+        qs = visible_cooldowns(access_of(request))
         if request.query_params.get("all") != "true":
             qs = qs.active()
         return Response(CooldownOutSerializer(qs[:200], many=True).data)
@@ -274,40 +251,31 @@ class CooldownListView(APIView):
         tags=["cooldowns"],
     )
     def post(self, request: Request) -> Response:
-        community = community_of(request)
+        access = access_of(request)
         data_in = CooldownInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
         data = data_in.validated_data
-        space = community.spaces.filter(pk=data["space_id"]).first()
-        if space is None:
+        try:
+            space = get_space(access, data["space_id"])
+        except Http404:
             return Response(
                 {"detail": "Unknown space for this community; a cooldown stays at home."},
                 status=400,
             )
         incident = None
         if data["incident_id"] is not None:
-            incident = _incident(community, data["incident_id"])
-        try:
-            cooldown = services.start_cooldown(
-                community=community,
-                space=space,
-                mode=data["mode"],
-                slow_mode_seconds=data["slow_mode_seconds"],
-                ends_at=data["ends_at"],
-                actor=_actor(request),
-                incident=incident,
-                expected_version=data["version"],
-            )
-        except ServiceError as exc:
-            return _refused(exc)
+            incident = get_incident(access, data["incident_id"], write=True)
+        cooldown = services.start_cooldown(
+            community=access.community,
+            space=space,
+            mode=data["mode"],
+            slow_mode_seconds=data["slow_mode_seconds"],
+            ends_at=data["ends_at"],
+            actor=_actor(request),
+            incident=incident,
+            expected_version=data["version"],
+        )
         return Response(CooldownOutSerializer(cooldown).data, status=201)
-
-
-def _cooldown(community: Community, pk: int) -> Cooldown:
-    cooldown = Cooldown.objects.filter(community=community, pk=pk).select_related("space").first()
-    if cooldown is None:
-        raise NotFound("No such cooldown in this community.")
-    return cooldown
 
 
 class CooldownExtendView(APIView):
@@ -320,17 +288,12 @@ class CooldownExtendView(APIView):
         tags=["cooldowns"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        cooldown = _cooldown(community_of(request), pk)
+        cooldown = get_cooldown(access_of(request), pk, write=True)
         data_in = ExtendInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
-        try:
-            cooldown = services.extend_cooldown(
-                cooldown=cooldown,
-                ends_at=data_in.validated_data["ends_at"],
-                actor=_actor(request),
-            )
-        except ServiceError as exc:
-            return _refused(exc)
+        cooldown = services.extend_cooldown(
+            cooldown=cooldown, ends_at=data_in.validated_data["ends_at"], actor=_actor(request)
+        )
         return Response(CooldownOutSerializer(cooldown).data)
 
 
@@ -344,13 +307,10 @@ class CooldownLiftView(APIView):
         tags=["cooldowns"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        cooldown = _cooldown(community_of(request), pk)
+        cooldown = get_cooldown(access_of(request), pk, write=True)
         data_in = LiftInSerializer(data=request.data)
         data_in.is_valid(raise_exception=True)
-        try:
-            cooldown = services.lift_cooldown(
-                cooldown=cooldown, reason=data_in.validated_data["reason"], actor=_actor(request)
-            )
-        except ServiceError as exc:
-            return _refused(exc)
+        cooldown = services.lift_cooldown(
+            cooldown=cooldown, reason=data_in.validated_data["reason"], actor=_actor(request)
+        )
         return Response(CooldownOutSerializer(cooldown).data)

@@ -8,9 +8,8 @@ class IncidentsConfig(AppConfig):
 
     def ready(self) -> None:
         from community.domain_events import subscribe
-        from incidents import demo, metrics, services, tasks  # noqa: F401 - registers tasks
+        from incidents import metrics, services, tasks  # noqa: F401 - registers tasks
 
         subscribe("incidents.clause_alert", services.handle_clause_alert)
         subscribe("incidents.forum_attempt", services.record_forum_attempt)
-        demo.register()
         metrics.register()

@@ -1,9 +1,10 @@
 """Incident cost (DESIGN §3.5): the bad events of the incident's spaces between its start and
 its resolution, and the share of each clause's budget they consumed.
 
-Clauses live in the spine (the social contract). The incident side reaches them through one
-small interface, ``ClauseBudgetSource``; the default source asks every live clause whose scope
-covers one of the incident's spaces, through ``community.slo_service.clause_budget_consumed``.
+Clauses belong to the social contract (``community.contract``). The incident side reaches them
+through one small interface, ``ClauseBudgetSource``; the default source asks every live clause
+whose scope covers one of the incident's spaces, through
+``community.contract.evaluation.clause_budget_consumed``.
 Tests (or another deployment) can register another source.
 """
 
@@ -13,8 +14,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from community.models import Clause, Community, ConductEvent, Space
-from community.slo_service import clause_budget_consumed
+from django.utils import timezone
+
+from community.contract.evaluation import clause_budget_consumed
+from community.models import Clause, Community, ConductEvent, Space, bad_event_q
 from community.vocabulary import FRICTION_KINDS
 from incidents.rules import ClauseShare
 
@@ -57,17 +60,16 @@ def set_clause_budget_source(source: ClauseBudgetSource) -> ClauseBudgetSource:
     return previous
 
 
-def bad_event_ids(*, spaces: Sequence[Space], start: datetime, end: datetime) -> list[int]:
-    """Friction events in the spaces whose behaviour happened in [start, end]."""
+def bad_event_ids(
+    *, community: Community, spaces: Sequence[Space], start: datetime, end: datetime
+) -> list[int]:
+    """Bad events (the spine's one definition: a flag rejected later does not count) in the
+    spaces whose behaviour happened in [start, end]."""
     if not spaces:
         return []
     return list(
-        ConductEvent.objects.filter(
-            space__in=spaces,
-            kind__in=FRICTION_KINDS,
-            occurred_at__gte=start,
-            occurred_at__lte=end,
-        )
+        ConductEvent.objects.filter(space__in=spaces, occurred_at__gte=start, occurred_at__lte=end)
+        .filter(bad_event_q(FRICTION_KINDS, community_id=community.pk, as_of=timezone.now()))
         .order_by("pk")
         .values_list("pk", flat=True)
     )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Count
-from prometheus_client.core import GaugeMetricFamily
+from django.db.models import Count, QuerySet
+from prometheus_client.core import GaugeMetricFamily, Metric
 
 from community.metrics import DatabaseCollector, register_collector
+from community.models import Community
 from incidents.models import Cooldown, Incident
 
 
@@ -17,7 +18,7 @@ class IncidentCollector(DatabaseCollector):
         ("csre_active_cooldowns", ""),
     )
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect_for(self, communities: QuerySet[Community]) -> Iterator[Metric]:
         incidents = GaugeMetricFamily(
             "csre_open_incidents",
             "Incidents not yet resolved, by community and severity.",
@@ -25,6 +26,7 @@ class IncidentCollector(DatabaseCollector):
         )
         rows = (
             Incident.objects.open()
+            .filter(community__in=communities)
             .values("community__slug", "severity")
             .annotate(n=Count("pk"))
             .order_by()
@@ -35,7 +37,12 @@ class IncidentCollector(DatabaseCollector):
         cooldowns = GaugeMetricFamily(
             "csre_active_cooldowns", "Cooldowns in force, by community.", labels=["community"]
         )
-        active = Cooldown.objects.active().values("community__slug").annotate(n=Count("pk"))
+        active = (
+            Cooldown.objects.active()
+            .filter(community__in=communities)
+            .values("community__slug")
+            .annotate(n=Count("pk"))
+        )
         for active_row in active.order_by():
             cooldowns.add_metric([active_row["community__slug"]], active_row["n"])
         yield cooldowns

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from community import slo
-from community.slo import ONE, ZERO, as_decimal
+from community.contract import slo
+from community.tiers import ONE, ZERO, as_decimal
 
 # --- Lifecycle ------------------------------------------------------------------------------
 
@@ -63,15 +63,6 @@ class WindowCount:
     total: int
 
 
-def burn_rate(bad: int, total: int, target: Decimal | str) -> Decimal:
-    """The clause math's burn rate (``community.slo.burn_rate``, DESIGN §3.1), with the target
-    checked, since a runbook step's target is typed in by a moderator."""
-    t = as_decimal(target)
-    if not ZERO < t < ONE:
-        raise ValueError("target must be between 0 and 1")
-    return slo.burn_rate(t, total, bad)
-
-
 @dataclass(frozen=True)
 class CalmVerdict:
     calm: bool
@@ -96,10 +87,15 @@ def is_calm(
     long: WindowCount, short: WindowCount, *, target: Decimal | str, threshold: Decimal | str
 ) -> CalmVerdict:
     """A space is calm when *both* windows burn under the threshold: the mirror image of the
-    multi-window alert rule, so one quiet five minutes inside a hot hour is not "calm"."""
+    multi-window alert rule, so one quiet five minutes inside a hot hour is not "calm".
+    The burn rates are the clause math's (``community.contract.slo.burn_rate``, DESIGN §3.1);
+    the target is checked here, since a runbook step's target is typed in by a moderator."""
     limit = as_decimal(threshold)
-    b_long = burn_rate(long.bad, long.total, target)
-    b_short = burn_rate(short.bad, short.total, target)
+    t = as_decimal(target)
+    if not ZERO < t < ONE:
+        raise ValueError("target must be between 0 and 1")
+    b_long = slo.burn_rate(t, long.total, long.bad)
+    b_short = slo.burn_rate(t, short.total, short.bad)
     return CalmVerdict(
         calm=b_long < limit and b_short < limit,
         burn_long=b_long,

@@ -107,10 +107,6 @@ class UpdateInSerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class VersionInSerializer(serializers.Serializer[Any]):
-    version = serializers.IntegerField()
-
-
 class StepActionInSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField()
     action = serializers.ChoiceField(choices=["run", "skip"], default="run")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
+from community.jobs import enqueue_after_commit
 from incidents import services
 
 STEP_RETRIES = 3
@@ -36,7 +37,9 @@ def run_step(step_run_id: int, attempt: int = 1) -> str:
             services.fail_step(step_run_id=step_run_id, error=str(exc), attempts=attempt)
             return "failed"
         services.note_step_retry(step_run_id=step_run_id, error=str(exc), attempt=attempt)
-        run_step.apply_async(args=(step_run_id, attempt + 1), countdown=5 * 2 ** (attempt - 1))
+        enqueue_after_commit(
+            "incidents.run_step", step_run_id, attempt + 1, countdown=5 * 2 ** (attempt - 1)
+        )
         return "retrying"
 
 

@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from community.services import ServiceError
+
 
 class InternalAddressError(ValueError):
     """The URL points at a loopback, private, link-local or otherwise non-public address."""
@@ -39,3 +41,12 @@ def check_public_url(url: str, *, unresolvable_ok: bool = False) -> None:
             raise InternalAddressError(
                 f"{host} resolves to {address}, which is not a public address"
             )
+
+
+def require_public_address(url: str, what: str) -> None:
+    """Refuse to save an address that points at a non-public network (a moderator's typo or an
+    SSRF attempt); a name that does not resolve yet is allowed and checked before each request."""
+    try:
+        check_public_url(url, unresolvable_ok=True)
+    except InternalAddressError as exc:
+        raise ServiceError(f"The {what} address must be public: {exc}.") from None

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from community.api_auth import community_of
+from community.api_auth import access_of, community_of
 from community.models import Space
 from community.services import upsert_identities, upsert_spaces
 from integrations.serializers import (
@@ -93,7 +93,7 @@ class SpaceListView(generics.ListAPIView[Space]):
     required_scope = {"GET": "read", "POST": "events:write"}
 
     def get_queryset(self):  # type: ignore[no-untyped-def]
-        return Space.objects.filter(community=community_of(self.request)).order_by("pk")
+        return access_of(self.request).community.spaces.order_by("pk")
 
     @extend_schema(operation_id="spaces_list", tags=["spaces"])
     def get(self, request: Request, *args: object, **kwargs: object) -> Response:

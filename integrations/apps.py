@@ -9,7 +9,6 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self) -> None:
         from community.domain_events import subscribe
-        from integrations import demo, services, tasks  # noqa: F401 - registers tasks
+        from integrations import subscriber, tasks  # noqa: F401 - registers tasks
 
-        subscribe("integrations", services.on_domain_event)
-        demo.register()
+        subscribe("integrations", subscriber.on_domain_event)

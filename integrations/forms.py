@@ -6,7 +6,6 @@ from django import forms
 
 from community.models import DomainEventType
 from integrations.models import MIN_SECRET_LENGTH
-from integrations.services import EVENT_TYPES
 
 
 class DiscourseConnectionForm(forms.Form):
@@ -86,7 +85,7 @@ class SubscriptionForm(forms.Form):
         help_text="We sign every body with it (X-CSRE-Signature: sha256=…).",
     )
     event_types = forms.MultipleChoiceField(
-        choices=[(t, t) for t in EVENT_TYPES], widget=forms.CheckboxSelectMultiple
+        choices=[(t, t) for t in DomainEventType.values], widget=forms.CheckboxSelectMultiple
     )
     description = forms.CharField(max_length=200, required=False)
 

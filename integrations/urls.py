@@ -14,11 +14,16 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/integrations/", views.page, name="page"),
     path("c/<slug:slug>/integrations/discourse/", views.connect, name="connect"),
-    path("c/<slug:slug>/integrations/discourse/test/", views.test_connection, name="test"),
+    path("c/<slug:slug>/integrations/discourse/test/", views.check_connection, name="test"),
     path(
         "c/<slug:slug>/integrations/discourse/clear-error/", views.clear_error, name="clear-error"
     ),
     path("c/<slug:slug>/integrations/discourse/mapping/", views.mapping, name="mapping"),
+    path(
+        "c/<slug:slug>/integrations/discourse/deliveries/<int:pk>/retry/",
+        views.retry_inbound,
+        name="retry-inbound",
+    ),
     path(
         "c/<slug:slug>/integrations/webhooks/",
         views.subscription_create,

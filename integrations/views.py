@@ -10,31 +10,44 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from community.access import CommunityAccess
+from community.access import CommunityAccess, access_for_user
 from community.http import AuthedHttpRequest
 from community.services import ServiceError
-from integrations import services
 from integrations.access import (
-    get_integrations_for_user,
-    get_subscription_for_user,
-    get_webhook_delivery_for_user,
+    get_connection,
+    get_inbound_delivery,
+    get_subscription,
+    get_webhook_delivery,
+    recent_webhook_deliveries,
 )
+from integrations.discourse import receive
+from integrations.discourse.actions import community_forum_actions
+from integrations.discourse.connection import (
+    check_discourse_connection,
+    clear_connection_error,
+    connect_discourse,
+    update_discourse_mapping,
+    webhook_path,
+)
+from integrations.discourse.process import retry_delivery
 from integrations.forms import DiscourseConnectionForm, DiscourseMappingForm, SubscriptionForm
-from integrations.models import DiscourseConnection, WebhookDelivery
+from integrations.models import DiscourseConnection
+from integrations.webhooks.delivery import redeliver_webhook
+from integrations.webhooks.subscriptions import create_subscription, set_subscription_active
 
 
 @csrf_exempt  # authenticated by the HMAC signature over the raw body, not by a session
 @require_POST
 def discourse_webhook(request: HttpRequest, connection_id: str) -> HttpResponse:
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > services.MAX_BODY_BYTES:
-        services._reject(connection_id, 413, "body too large (declared)")
+    if declared.isdigit() and int(declared) > receive.MAX_BODY_BYTES:
+        receive.reject_delivery(connection_id, 413, "body too large (declared)")
         return JsonResponse({"status": "body too large"}, status=413)
     try:
         body = request.body
     except RequestDataTooBig:
         return JsonResponse({"status": "body too large"}, status=413)
-    result = services.receive_delivery(
+    result = receive.receive_delivery(
         connection_id=connection_id, headers=request.headers, body=body
     )
     return JsonResponse({"status": result.message}, status=result.status_code)
@@ -73,23 +86,18 @@ def _render(
     if mapping_form is None and connection is not None:
         mapping_form = DiscourseMappingForm(initial=_mapping_initial(connection))
     subscriptions = list(community.webhook_subscriptions.all())
-    deliveries = list(
-        WebhookDelivery.objects.filter(subscription__community=community)
-        .select_related("subscription")
-        .order_by("-created_at", "-pk")[:30]
-    )
+    deliveries = recent_webhook_deliveries(access)
     context = {
         "community": community,
         "access": access,
         "connection": connection,
-        "webhook_url": (
-            f"{settings.SITE_URL}{services.webhook_path(connection)}" if connection else ""
-        ),
+        "webhook_url": (f"{settings.SITE_URL}{webhook_path(connection)}" if connection else ""),
         "connection_form": connection_form,
         "mapping_form": mapping_form,
         "spaces": community.spaces.filter(parent__isnull=True).order_by("name")[:50],
-        "inbound": services.recent_deliveries(connection) if connection else [],
-        "actions": services.community_forum_actions(community),
+        "inbound": receive.recent_deliveries(connection) if connection else [],
+        "dead_letters": receive.dead_letters(connection) if connection else [],
+        "actions": community_forum_actions(community),
         "subscriptions": subscriptions,
         "subscription_form": subscription_form or SubscriptionForm(),
         "deliveries": deliveries,
@@ -104,7 +112,8 @@ def _render(
 
 @login_required
 def page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     return _render(request, access, connection)
 
 
@@ -117,19 +126,17 @@ def _done(request: AuthedHttpRequest, access: CommunityAccess, partial: str) -> 
 @login_required
 @require_POST
 def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     form = DiscourseConnectionForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        secret = data["secret"] or (connection.webhook_secret if connection else "")
-        keep_key = connection is not None and bool(data["api_username"])
-        api_key = data["api_key"] or (connection.api_key if keep_key and connection else "")
         try:
-            connection = services.connect_discourse(
+            connection = connect_discourse(
                 community=access.community,
                 base_url=data["base_url"],
-                secret=secret,
-                api_key=api_key,
+                secret=data["secret"],
+                api_key=data["api_key"],
                 api_username=data["api_username"],
             )
         except ServiceError as exc:
@@ -145,11 +152,12 @@ def connect(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+def check_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
-    connection = services.test_discourse_connection(connection=connection)
+    connection = check_discourse_connection(connection=connection)
     return _done(request, access, "discourse") or _render(
         request, access, connection, partial="discourse"
     )
@@ -158,10 +166,11 @@ def test_connection(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def clear_error(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
-    connection = services.clear_connection_error(connection=connection)
+    connection = clear_connection_error(connection=connection)
     return _done(request, access, "discourse") or _render(
         request, access, connection, partial="discourse"
     )
@@ -170,13 +179,14 @@ def clear_error(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def mapping(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     if connection is None:
         return HttpResponse("Connect a forum first.", status=400)
     form = DiscourseMappingForm(request.POST)
     if form.is_valid():
         try:
-            connection = services.update_discourse_mapping(
+            connection = update_discourse_mapping(
                 connection=connection,
                 category_spaces=form.cleaned_data["category_spaces"],
                 flag_severities=form.cleaned_data["flag_severities"],
@@ -195,11 +205,12 @@ def mapping(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def subscription_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    connection = get_connection(access)
     form = SubscriptionForm(request.POST)
     if form.is_valid():
         try:
-            services.create_subscription(
+            create_subscription(
                 community=access.community,
                 url=form.cleaned_data["url"],
                 secret=form.cleaned_data["secret"],
@@ -220,9 +231,10 @@ def subscription_create(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 @require_POST
 def subscription_toggle(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, subscription = get_subscription_for_user(request.user, slug, pk)
-    services.set_subscription_active(subscription=subscription, active=not subscription.active)
-    _, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    subscription = get_subscription(access, pk)
+    set_subscription_active(subscription=subscription, active=not subscription.active)
+    connection = get_connection(access)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
     )
@@ -231,9 +243,25 @@ def subscription_toggle(request: AuthedHttpRequest, slug: str, pk: int) -> HttpR
 @login_required
 @require_POST
 def redeliver(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
-    access, delivery = get_webhook_delivery_for_user(request.user, slug, pk)
-    services.redeliver_webhook(delivery=delivery)
-    _, connection = get_integrations_for_user(request.user, slug)
+    access = access_for_user(request.user, slug)
+    delivery = get_webhook_delivery(access, pk)
+    redeliver_webhook(delivery=delivery)
+    connection = get_connection(access)
     return _done(request, access, "webhooks") or _render(
         request, access, connection, partial="webhooks"
+    )
+
+
+@login_required
+@require_POST
+def retry_inbound(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = access_for_user(request.user, slug)
+    delivery = get_inbound_delivery(access, pk)
+    try:
+        retry_delivery(delivery=delivery)
+    except ServiceError as exc:
+        return HttpResponse(str(exc), status=400)
+    connection = get_connection(access)
+    return _done(request, access, "discourse") or _render(
+        request, access, connection, partial="discourse"
     )

@@ -10,11 +10,13 @@ missing; with ``CI=true`` any skipped test fails the run (see ``pytest_sessionfi
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,6 +58,15 @@ def _fast_passwords(settings: Any) -> None:
     """The cast logs in with real passwords; a fast hasher keeps the suite quick. (Password
     hashing itself is Django's, tested there; a test that needs the real hasher can override.)"""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings: Any) -> None:
+    """Each test counts rate limits from zero (at the real rates) under its own cache key
+    prefix. Never a flush: with Redis the cache may share the broker's database."""
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = caches
 
 
 # --- The cast -------------------------------------------------------------------------------

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+from typing import Any
+
 import pytest
 from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.test import Client
 
-from community.models import ApiKey, Community, Visibility
+from community.access import access_for_key, access_for_user, get_api_key, get_membership
+from community.models import ApiKey, Community, Membership, Visibility
+from community.services import EventInput, create_api_key
+from tests.budgets.helpers import event, send
 from tests.conftest import PASSWORD
 
 
@@ -216,3 +225,92 @@ def test_a_role_for_an_unknown_account_is_a_form_error(community: Community) -> 
         "/c/garden/settings/roles/", {"username": "ghost", "role": "moderator"}
     )
     assert "No account is called" in str(response.context["role_form"].errors)
+
+
+# --- One CommunityAccess for a session user or an API key ---------------------------------
+
+
+def _key(community: Community, *scopes: str) -> ApiKey:
+    key, _ = create_api_key(community=community, name="bot", scopes=list(scopes), by=None)
+    return key
+
+
+@pytest.mark.parametrize(
+    ("scopes", "moderates", "sees_records"),
+    [
+        (("moderate",), True, True),
+        (("read",), False, True),
+        (("events:write",), False, False),
+    ],
+)
+def test_what_a_key_may_see_follows_its_scopes(
+    community: Community, scopes: tuple[str, ...], moderates: bool, sees_records: bool
+) -> None:
+    access = access_for_key(_key(community, *scopes))
+    assert access.community == community and access.membership is None
+    assert (access.is_moderator, access.sees_member_records) == (moderates, sees_records)
+
+
+def test_a_session_user_sees_member_records_only_as_a_moderator(
+    community: Community, moderator: User, member: User
+) -> None:
+    assert access_for_user(moderator, "garden").sees_member_records
+    as_member = access_for_user(member, "garden")
+    assert not as_member.sees_member_records and as_member.is_member
+
+
+def test_a_read_key_sees_any_members_records_a_member_only_their_own(
+    community: Community, moderator: User, member: User, member_membership: Membership
+) -> None:
+    mod_membership = Membership.objects.get(user=moderator)
+    assert get_membership(access_for_key(_key(community, "read")), mod_membership.pk)
+    with pytest.raises(Http404):
+        get_membership(access_for_key(_key(community, "events:write")), member_membership.pk)
+    as_member = access_for_user(member, "garden")
+    assert get_membership(as_member, member_membership.pk) == member_membership
+    with pytest.raises(Http404):
+        get_membership(as_member, mod_membership.pk)
+
+
+def test_a_key_manages_no_api_keys_unless_it_may_moderate(community: Community) -> None:
+    target = _key(community, "read")
+    with pytest.raises(PermissionDenied):
+        get_api_key(access_for_key(_key(community, "read")), target.pk)
+    assert get_api_key(access_for_key(_key(community, "moderate")), target.pk) == target
+
+
+def test_a_key_never_reaches_another_communitys_objects(
+    community: Community, other_community: Community, moderator: User
+) -> None:
+    theirs = _key(other_community, "read")
+    with pytest.raises(Http404):
+        get_api_key(access_for_key(_key(community, "moderate")), theirs.pk)
+    with pytest.raises(Http404):
+        get_membership(
+            access_for_key(_key(other_community, "read")),
+            Membership.objects.get(user=moderator).pk,
+        )
+
+
+def test_the_home_page_counts_friction_as_the_clause_slis_do(
+    community: Community, django_assert_max_num_queries: Any
+) -> None:
+    def in_proposals(item: EventInput) -> EventInput:
+        return replace(item, space_external_id="5", space_name="Proposals")
+
+    send(
+        community,
+        *map(
+            in_proposals,
+            [
+                event("post", subject="p1"),
+                event("flag_upheld", subject="p1", category="inappropriate"),
+                event("flag_upheld", subject="p2", category="inappropriate"),
+                event("flag_rejected", subject="p2"),
+            ],
+        ),
+    )
+    with django_assert_max_num_queries(8):
+        page = Client().get("/c/garden/").content.decode()
+    # One post; two flags upheld, one of them rejected later: one friction event.
+    assert re.search(r'<td class="num">1</td><td class="num">1</td>', page), page

@@ -6,14 +6,15 @@ from typing import Any
 
 import pytest
 
-from community import demo
+from demo import context as demo
+from demo.build import build as build_demo
 from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_demo_moderator_logs_in_and_opens_the_community(browser_page: Any) -> None:
-    demo.build(log=lambda line: None)
+    build_demo(log=lambda line: None)
     page = browser_page
     browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
     assert page.get_by_text(f"Signed in as {demo.MODERATOR_USERNAME}").is_visible()

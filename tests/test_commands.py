@@ -18,7 +18,6 @@ from budgets.models import (
     PolicyVersion,
     TierTransition,
 )
-from community import demo
 from community.models import (
     Acknowledgement,
     ApiKey,
@@ -32,6 +31,7 @@ from community.models import (
     Membership,
     Space,
 )
+from demo import context as demo
 from incidents.models import (
     Cooldown,
     Incident,

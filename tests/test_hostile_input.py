@@ -8,6 +8,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from community.models import Community
+from incidents.models import TimelineEntry
+from incidents.services import Actor, declare_incident
 from tests.budgets.helpers import posts, send
 from tests.conftest import PASSWORD
 
@@ -55,3 +57,20 @@ def test_an_enormous_offset_is_an_empty_page(api: APIClient, community: Communit
     response = api.get("/api/v1/members/", {"offset": "9223372036854775808"})
     assert response.status_code == 200, response.content
     assert response.json()["results"] == []
+
+
+def test_a_form_with_a_nul_is_a_400_and_saves_nothing(
+    moderator: User, community: Community
+) -> None:
+    from incidents.models import Incident
+
+    incident: Incident = declare_incident(
+        community=community, title="Heated", severity="SEV2", actor=Actor.person(moderator)
+    )
+    before = TimelineEntry.objects.count()
+    response = logged_in(moderator).post(
+        f"/c/garden/incidents/{incident.pk}/notes/", {"text": "calm\x00down"}
+    )
+    assert response.status_code == 400
+    assert "cannot read" in response.content.decode()
+    assert TimelineEntry.objects.count() == before

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from community.slo import Tier, as_decimal, tier_for
+from community.tiers import Tier, as_decimal, tier_for
 
 
 @pytest.mark.parametrize(

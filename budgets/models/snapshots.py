@@ -9,10 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from community.models import Community, Membership
-from community.slo import Tier
-
-TIER_CHOICES = [(t.value, t.value.capitalize()) for t in Tier]
-
+from community.tiers import TIER_CHOICES, is_worse
 
 SORTS: dict[str, tuple[str, str]] = {
     "ratio": ("remaining_ratio", "membership_id"),
@@ -122,7 +119,7 @@ class TierTransition(models.Model):
 
     @property
     def is_worse(self) -> bool:
-        return Tier(self.to_tier).rank > Tier(self.from_tier).rank
+        return is_worse(self.to_tier, self.from_tier)
 
 
 class NoticeAudience(models.TextChoices):

@@ -1,6 +1,7 @@
 """The spine's models (``spine``) and the social contract (``contract``), re-exported so that
 ``from community.models import Community, Clause`` keeps working."""
 
+from community.models.audit import AuditEntry, AuditLogIsAppendOnly
 from community.models.contract import (
     DEFAULT_POLICY,
     TIER_CHOICES,
@@ -11,6 +12,7 @@ from community.models.contract import (
     ClauseAlertQuerySet,
     ClauseQuerySet,
     ClauseSnapshot,
+    ClauseSnapshotQuerySet,
     Contract,
     ContractVersion,
     default_policy,
@@ -34,6 +36,7 @@ from community.models.spine import (
     Space,
     SpaceKind,
     Visibility,
+    bad_event_q,
     hash_api_key,
 )
 
@@ -47,11 +50,14 @@ __all__ = [
     "ApiKey",
     "ApiKeyQuerySet",
     "ApiKeyScope",
+    "AuditEntry",
+    "AuditLogIsAppendOnly",
     "Clause",
     "ClauseAlert",
     "ClauseAlertQuerySet",
     "ClauseQuerySet",
     "ClauseSnapshot",
+    "ClauseSnapshotQuerySet",
     "Community",
     "ConductEvent",
     "ConductEventQuerySet",
@@ -67,6 +73,7 @@ __all__ = [
     "Space",
     "SpaceKind",
     "Visibility",
+    "bad_event_q",
     "default_policy",
     "hash_api_key",
 ]

@@ -1,5 +1,10 @@
 """The social contract: a draft, immutable published versions, clauses as SLOs, their status
-snapshots and alerts, and members' acknowledgements (DESIGN.md §3.1)."""
+snapshots and alerts, and members' acknowledgements (DESIGN.md §3.1).
+
+These are the models of the ``community.contract`` package. They live here, in the community
+app's models, so that their app label and tables stay ``community``'s; this is the one module
+outside the package that imports from it, and only its pure definitions (``slo``).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
+from community.contract.slo import DEFAULT_ALERT_RULES, ClauseDefinition, window_label
 from community.models.spine import Community, Membership, Space
-from community.slo import DEFAULT_ALERT_RULES, ClauseDefinition, Tier, window_label
+from community.tiers import TIER_CHOICES, Tier
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager
 
-
-TIER_CHOICES = [(tier.value, tier.value.capitalize()) for tier in Tier]
 
 # What a new contract commits to at each tier of a clause's budget (moderators rewrite these).
 DEFAULT_POLICY: dict[str, str] = {
@@ -194,6 +198,19 @@ class Clause(models.Model):
         return live is None or live != self.draft_definition()
 
 
+class ClauseSnapshotQuerySet(models.QuerySet["ClauseSnapshot"]):
+    def latest_per_clause(self) -> ClauseSnapshotQuerySet:
+        """Each clause's current status: the rows of its latest evaluation (the community-wide
+        row and one per space it measured). What the contract page, the editor and the API
+        show; one query, by the ``(clause, bucket)`` index."""
+        newest = (
+            ClauseSnapshot.objects.filter(clause=OuterRef("clause"))
+            .order_by("-bucket")
+            .values("bucket")[:1]
+        )
+        return self.filter(bucket=Subquery(newest))
+
+
 class ClauseSnapshot(models.Model):
     """A clause's status at one evaluation, community-wide (``space`` empty) or for one space.
 
@@ -213,6 +230,8 @@ class ClauseSnapshot(models.Model):
     budget_remaining = models.DecimalField(max_digits=14, decimal_places=6)
     tier = models.CharField(max_length=10, choices=TIER_CHOICES)
     burn_rates = models.JSONField(default=dict)
+
+    objects: ClassVar[ClauseSnapshotQuerySet] = ClauseSnapshotQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ("clause", "scope", "-bucket")

@@ -41,17 +41,19 @@ from incidents.services.detection import (
 from incidents.services.lifecycle import (
     IncidentMetrics,
     PeriodMetrics,
-    add_note,
-    assign_role,
     declare_incident,
     incident_metrics,
     metrics_by_month,
-    offer_facilitator,
     record_cost,
-    respond_to_handoff,
-    tick_checklist_item,
     transition_incident,
     update_incident,
+)
+from incidents.services.roles import (
+    add_note,
+    assign_role,
+    offer_facilitator,
+    respond_to_handoff,
+    tick_checklist_item,
     withdraw_handoff,
 )
 from incidents.services.runbooks import (

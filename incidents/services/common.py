@@ -21,7 +21,7 @@ from django.contrib.auth.models import User
 
 from community.domain_events import record_domain_event, space_payload
 from community.models import Community, DomainEventType, Membership, Space
-from community.services import ServiceError
+from community.services import ConflictError, ServiceError
 from incidents.models import (
     Cooldown,
     CooldownMode,
@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 MAX_SLOW_MODE_SECONDS = 6 * 3600
 
 
-class StaleIncident(ServiceError):
+class StaleIncident(ConflictError):
     """Someone else changed the incident since the caller last looked."""
 
 

@@ -11,7 +11,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from community.domain_events import record_domain_event
-from community.models import Community, ConductEvent, DomainEventType, Space
+from community.jobs import enqueue_after_commit
+from community.models import Community, ConductEvent, DomainEventType, Space, bad_event_q
 from community.services import ServiceError
 from community.vocabulary import ACTIVITY_KINDS, FRICTION_KINDS
 from incidents import rules
@@ -122,7 +123,7 @@ def start_cooldown(
             )
             if inc.status == IncidentStatus.DECLARED:
                 _transition(inc, IncidentStatus.MITIGATING, actor, reason="A cooldown is on.")
-        transaction.on_commit(lambda: _schedule_end(cooldown.pk, ends_at))
+        enqueue_after_commit("incidents.end_cooldown", cooldown.pk, eta=ends_at)
     return cooldown
 
 
@@ -139,23 +140,20 @@ def _check_end(community: Community, ends_at: datetime | None, now: datetime) ->
         )
 
 
-def _schedule_end(cooldown_id: int, ends_at: datetime) -> None:
-    from incidents.tasks import end_cooldown
-
-    try:
-        end_cooldown.apply_async(args=(cooldown_id,), eta=ends_at)
-    except Exception:
-        # The broker is down: the periodic sweep ends the cooldown on time anyway.
-        logger.warning("could not schedule the end of cooldown %s; the sweep will", cooldown_id)
-
-
 def extend_cooldown(
     *,
     cooldown: Cooldown,
-    ends_at: datetime | None,
     actor: Actor,
+    by: timedelta | None = None,
+    ends_at: datetime | None = None,
     expected_version: int | None = None,
 ) -> Cooldown:
+    """Move a cooldown's end later: ``by`` a duration added to its current end, or to a given
+    ``ends_at``. The new end is computed under the cooldown's row lock, so two extensions at
+    once add up instead of one overwriting the other. (If the broker is down when the new end is
+    scheduled, the periodic sweep ends the cooldown on time anyway.)"""
+    if (by is None) == (ends_at is None):
+        raise TypeError("extend_cooldown takes exactly one of `by` and `ends_at`.")
     now = timezone.now()
     with transaction.atomic():
         inc = _locked(cooldown.incident_id, expected_version) if cooldown.incident_id else None
@@ -166,6 +164,8 @@ def extend_cooldown(
         )
         if cd.ended_at is not None:
             raise ServiceError("This cooldown has already ended; start a new one if needed.")
+        if by is not None:
+            ends_at = cd.ends_at + by
         _check_end(cd.community, ends_at, now)
         assert ends_at is not None
         if ends_at <= cd.ends_at:
@@ -190,7 +190,7 @@ def extend_cooldown(
                 actor,
                 data={"cooldown_id": cd.pk},
             )
-        transaction.on_commit(lambda: _schedule_end(cd.pk, ends_at))
+        enqueue_after_commit("incidents.end_cooldown", cd.pk, eta=ends_at)
     return cd
 
 
@@ -285,15 +285,17 @@ def space_calm(
     short_minutes: int = 5,
     now: datetime | None = None,
 ) -> rules.CalmVerdict:
-    """Burn rate of the space over a long and a short window (by recorded time, as alerts)."""
+    """Burn rate of the space over a long and a short window (by recorded time, as alerts).
+    Bad events are the clause SLI's: friction that was later reversed does not count."""
     now = now or timezone.now()
+    bad = bad_event_q(FRICTION_KINDS, community_id=space.community_id, as_of=now)
     counts = []
     for minutes in (long_minutes, short_minutes):
         since = now - timedelta(minutes=minutes)
         row = ConductEvent.objects.filter(
             space=space, recorded_at__gt=since, recorded_at__lte=now
         ).aggregate(
-            bad=Count("pk", filter=Q(kind__in=FRICTION_KINDS)),
+            bad=Count("pk", filter=bad),
             total=Count("pk", filter=Q(kind__in=ACTIVITY_KINDS)),
         )
         counts.append(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import timedelta
 from typing import Any
 
 from django.core.mail import send_mail
@@ -14,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from community.domain_events import record_domain_event
+from community.jobs import enqueue_after_commit
 from community.models import DomainEventType, Space
 from community.services import ServiceError
 from incidents.models import (
@@ -40,7 +40,7 @@ from incidents.services.common import (
     space_payload,
 )
 from incidents.services.cooldowns import _end_cooldown, space_calm, start_cooldown
-from incidents.services.lifecycle import _active_role
+from incidents.services.roles import _active_role
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def _advance(run: RunbookRun) -> None:
             sr.status = StepStatus.RUNNING
             sr.started_at = timezone.now()
             sr.save(update_fields=["status", "started_at"])
-            transaction.on_commit(partial(_enqueue_step, sr.pk))
+            enqueue_after_commit("incidents.run_step", sr.pk)
         return
     if run.finished_at is None:
         run.finished_at = timezone.now()
@@ -108,20 +108,6 @@ def _advance(run: RunbookRun) -> None:
             TimelineKind.RUNBOOK,
             f"“{run.runbook.name}” finished.",
             Actor.system(f"Runbook: {run.runbook.name}"),
-        )
-
-
-def _enqueue_step(step_run_id: int, eta: datetime | None = None) -> None:
-    from incidents.tasks import run_step
-
-    try:
-        if eta is None:
-            run_step.apply_async(args=(step_run_id,))
-        else:
-            run_step.apply_async(args=(step_run_id,), eta=eta)
-    except Exception:
-        logger.warning(
-            "could not enqueue runbook step %s; the sweep will retry", step_run_id, exc_info=True
         )
 
 
@@ -152,7 +138,7 @@ def run_step_now(*, step_run: StepRun, expected_version: int | None, actor: Acto
         sr.save(update_fields=["status", "error", "started_at"])
         _entry(inc, TimelineKind.STEP, f"Step {sr.position} started: {sr.title}", actor)
         _save(inc)
-        transaction.on_commit(lambda: _enqueue_step(sr.pk))
+        enqueue_after_commit("incidents.run_step", sr.pk)
     return sr
 
 
@@ -215,7 +201,7 @@ def execute_step(*, step_run_id: int) -> str:
         _save(inc)
         if outcome == StepStatus.WAITING and sr.due_at is not None:
             due = sr.due_at
-            transaction.on_commit(lambda: _enqueue_step(sr.pk, eta=due))
+            enqueue_after_commit("incidents.run_step", sr.pk, eta=due)
         else:
             _advance(sr.run)
     return sr.status
@@ -301,7 +287,7 @@ def _perform(inc: Incident, sr: StepRun, actor: Actor) -> tuple[str, str]:
         minutes = int(config.get("after_minutes") or 60)
         due = timezone.now() + timedelta(minutes=minutes)
         sr.due_at = due
-        transaction.on_commit(lambda: _schedule_check_in(sr.pk, due))
+        enqueue_after_commit("incidents.check_in_due", sr.pk, eta=due)
         return StepStatus.DONE, f"Check-in due at {due:%H:%M} UTC."
     if sr.kind == StepKind.RECHECK_CALM:
         return _step_recheck(inc, sr, config)
@@ -412,15 +398,6 @@ def _step_recheck(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[s
     return StepStatus.WAITING, f"{worst.explain()}; re-checking in {every} min."
 
 
-def _schedule_check_in(step_run_id: int, due: datetime) -> None:
-    from incidents.tasks import check_in_due
-
-    try:
-        check_in_due.apply_async(args=(step_run_id,), eta=due)
-    except Exception:
-        logger.warning("could not schedule check-in for step %s", step_run_id)
-
-
 def record_check_in_due(*, step_run_id: int) -> bool:
     sr = StepRun.objects.select_related("run__incident").filter(pk=step_run_id).first()
     if sr is None or sr.due_at is None or not sr.run.incident.is_open:
@@ -454,5 +431,5 @@ def retry_waiting_steps() -> int:
     )
     ids = list(due.values_list("pk", flat=True))
     for pk in ids:
-        _enqueue_step(pk)
+        enqueue_after_commit("incidents.run_step", pk)
     return len(ids)

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from budgets.models import Appeal
-from community import demo
+from demo import context as demo
+from demo.build import build as build_demo
 from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_the_demo_member_sees_their_budget_explained_and_appeals_in_place(
     browser_page: Any,
 ) -> None:
-    demo.build(log=lambda line: None)
+    build_demo(log=lambda line: None)
     page = browser_page
     browser_login(page, demo.MEMBER_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/")

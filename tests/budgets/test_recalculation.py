@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kombu.exceptions import OperationalError
 
-from budgets import forgiveness, services, tasks
-from budgets.forgiveness import ChargeFact, compute_budget
+from budgets import budget_math, scheduling, services, tasks
+from budgets.budget_math import ChargeFact, compute_budget
 from budgets.models import (
     Charge,
     DirtyMember,
@@ -92,7 +92,7 @@ def test_bulk_recalculation_agrees_with_the_pure_function(
         member_target=history["target"],
         floor_points=history["floor"],
     )
-    policy = forgiveness.Policy(
+    policy = budget_math.Policy(
         window_days=history["window"],
         member_target=history["target"],
         floor_points=history["floor"],
@@ -139,7 +139,7 @@ def test_bulk_recalculation_agrees_with_the_pure_function(
         assert_snapshots_match(expected)
 
 
-def assert_snapshots_match(expected: dict[int, forgiveness.Budget]) -> None:
+def assert_snapshots_match(expected: dict[int, budget_math.Budget]) -> None:
     for pk, budget in expected.items():
         row = MemberBudget.objects.get(pk=pk)
         got = (
@@ -206,7 +206,7 @@ def test_a_burst_of_1000_events_enqueues_one_recalculation(
     assert enqueued == [community.pk]
     assert DirtyMember.objects.count() == 1000
 
-    services.run_pending_recalculation(community_id=community.pk)
+    scheduling.run_pending_recalculation(community_id=community.pk)
     assert MemberBudget.objects.count() == 1000
     assert not DirtyMember.objects.exists()
     # The next change after the task started schedules exactly one more.
@@ -221,14 +221,14 @@ def test_a_lost_task_is_sent_again_by_the_periodic_sweep(
     with django_capture_on_commit_callbacks(execute=True):
         send(community, event("post"))
     assert enqueued == [community.pk]
-    assert services.resend_stale_requests() == 0
-    later = timezone.now() + services.STALE_PENDING + timedelta(minutes=1)
+    assert scheduling.resend_stale_requests() == 0
+    later = timezone.now() + scheduling.STALE_PENDING + timedelta(minutes=1)
     with (
         pytest.MonkeyPatch.context() as patch,
         django_capture_on_commit_callbacks(execute=True),
     ):
         patch.setattr(timezone, "now", lambda: later)
-        assert services.resend_stale_requests() == 1
+        assert scheduling.resend_stale_requests() == 1
     assert enqueued == [community.pk, community.pk]
 
 
@@ -253,7 +253,7 @@ def test_budgets_catch_up_within_minutes_of_a_broker_outage(
     assert not MemberBudget.objects.exists()
     # ... and the sweep that beat runs every minute re-arms the flag once it is stale.
     assert settings_module.CELERY_BEAT_SCHEDULE["budgets-resend-stale"]["schedule"] <= 60
-    later = timezone.now() + services.STALE_PENDING + timedelta(seconds=1)
+    later = timezone.now() + scheduling.STALE_PENDING + timedelta(seconds=1)
     with (
         pytest.MonkeyPatch.context() as clock,
         django_capture_on_commit_callbacks(execute=True),

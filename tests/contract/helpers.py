@@ -8,10 +8,10 @@ from decimal import Decimal
 import time_machine
 from django.utils import timezone
 
-from community.contract import publish_contract, save_clause
+from community.contract.services import publish_contract, save_clause
+from community.contract.slo import ClauseDefinition
 from community.models import Clause, Community
 from community.services import EventInput, ingest_events
-from community.slo import ClauseDefinition
 
 HOSTILITY = ClauseDefinition(
     title="Disagree without hostility",

@@ -8,13 +8,17 @@ from typing import Any
 
 import pytest
 import yaml
+from django.contrib.auth.models import User
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from community.contract.evaluation import evaluate_community
+from community.contract.services import publish_contract, retire_clause, save_clause
+from community.contract.slo import ClauseDefinition
 from community.models import Clause, Community, ContractVersion, DomainEvent, Space
-from community.slo_service import evaluate_community
 from tests.conftest import api_client_for
-from tests.contract.helpers import posts_and_flags, published_clause
+from tests.contract.helpers import HOSTILITY, posts_and_flags, published_clause
 
 pytestmark = pytest.mark.django_db
 
@@ -294,3 +298,45 @@ def test_a_document_that_is_not_yaml_is_refused(community: Community, api: APICl
     response = api.post("/api/v1/clauses/import/", {"document": "kind: [unclosed"}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "(document)"
+
+
+def _retired_clause(community: Community) -> Clause:
+    """A clause that was published, then retired and published away (no longer live)."""
+    clause = published_clause(community)
+    save_clause(
+        community=community, definition=ClauseDefinition(**{**HOSTILITY.__dict__, "title": "Keep"})
+    )
+    retire_clause(clause=clause)
+    publish_contract(community=community, summary="Retire it", by=None)
+    clause.refresh_from_db()
+    assert not clause.is_live and clause.retired_at is not None
+    return clause
+
+
+def test_a_retired_clause_is_seen_through_a_moderate_key_as_by_a_moderator(
+    community: Community, moderator: User, member: User
+) -> None:
+    clause = _retired_clause(community)
+    moderate = api_client_for(community, "read", "moderate")
+    response = moderate.get(f"/api/v1/clauses/{clause.pk}/")
+    assert response.status_code == 200, response.content
+    assert (response.json()["retired"], response.json()["published"]) == (True, False)
+    assert moderate.get(f"/api/v1/clauses/{clause.pk}/openslo/").status_code == 200
+    assert clause.pk in [row["id"] for row in moderate.get("/api/v1/clauses/").json()]
+    # The same rule on the web: the moderator sees it, a member does not.
+    web = f"/c/garden/contract/clauses/{clause.pk}/openslo.yaml"
+    moderator_client, member_client = Client(), Client()
+    moderator_client.force_login(moderator)
+    member_client.force_login(member)
+    assert moderator_client.get(web).status_code == 200
+    assert member_client.get(web).status_code == 404
+
+
+def test_a_retired_clause_does_not_exist_for_a_read_key(community: Community) -> None:
+    clause = _retired_clause(community)
+    reader = api_client_for(community, "read")
+    response = reader.get(f"/api/v1/clauses/{clause.pk}/")
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No such clause."
+    assert reader.get(f"/api/v1/clauses/{clause.pk}/openslo/").status_code == 404
+    assert clause.pk not in [row["id"] for row in reader.get("/api/v1/clauses/").json()]

@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from community import demo
 from community.models import Clause
+from demo import context as demo
+from demo.build import build as build_demo
 from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_page: Any) -> None:
-    demo.build(log=lambda line: None)
+    build_demo(log=lambda line: None)
     page = browser_page
     browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/")

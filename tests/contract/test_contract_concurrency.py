@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from community.contract.evaluation import evaluate_community
 from community.models import ClauseAlert, Community, DomainEvent
-from community.slo_service import evaluate_community
 from tests.contract.helpers import posts_and_flags, published_clause
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -9,8 +9,8 @@ from django.test import Client
 from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 
+from community.contract.evaluation import evaluate_community
 from community.models import Community
-from community.slo_service import evaluate_community
 from tests.contract.helpers import posts_and_flags, published_clause
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from community.contract import publish_contract, save_clause
+from community.contract.evaluation import evaluate_community
+from community.contract.services import publish_contract, save_clause
+from community.contract.slo import ClauseDefinition
 from community.models import (
     Acknowledgement,
     Clause,
@@ -20,8 +22,6 @@ from community.models import (
     ContractVersion,
     Visibility,
 )
-from community.slo import ClauseDefinition
-from community.slo_service import evaluate_community
 from tests.contract.helpers import HOSTILITY, posts_and_flags, published_clause
 
 pytestmark = pytest.mark.django_db

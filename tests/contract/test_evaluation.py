@@ -8,12 +8,21 @@ from typing import Any
 
 import pytest
 import time_machine
+from celery import current_app
 from django.contrib.auth.models import User
 from django.core import mail
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from community.contract import save_clause
+from community.contract.counting import count_clause
+from community.contract.evaluation import (
+    clause_budget_consumed,
+    evaluate_clause,
+    evaluate_community,
+)
+from community.contract.scheduling import request_evaluation
+from community.contract.services import save_clause
+from community.contract.slo import ClauseDefinition, Counts, sli
 from community.models import (
     ClauseAlert,
     ClauseSnapshot,
@@ -24,13 +33,6 @@ from community.models import (
     Space,
 )
 from community.services import EventInput, ingest_events
-from community.slo import ClauseDefinition, Counts, sli
-from community.slo_service import (
-    clause_budget_consumed,
-    count_clause,
-    evaluate_community,
-    request_evaluation,
-)
 from tests.contract.helpers import HOSTILITY, posts_and_flags, published_clause
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -154,6 +156,32 @@ def test_evaluations_in_one_hour_update_one_history_row(community: Community) ->
     evaluate_community(community=community, now=NOW + timedelta(minutes=20))
     evaluate_community(community=community, now=NOW + timedelta(hours=1))
     assert clause.snapshots.filter(scope="", bucket__gte=NOW).count() == 2
+
+
+def test_the_latest_snapshots_are_the_rows_of_each_clauses_latest_evaluation(
+    community: Community, django_assert_num_queries: Any
+) -> None:
+    first = published_clause(community, at=NOW)
+    second = published_clause(
+        community, ClauseDefinition(**{**HOSTILITY.__dict__, "title": "Second"}), at=NOW
+    )
+    posts_and_flags(community, posts=10, flags=1, at=NOW - timedelta(days=1), space="2")
+    evaluate_community(community=community, now=NOW - timedelta(hours=3))
+    later = NOW - timedelta(hours=1)
+    posts_and_flags(community, posts=10, flags=0, at=later, space="3", prefix="b")
+    evaluate_clause(clause=first, now=NOW)  # the second clause was last evaluated 3 hours ago
+    with django_assert_num_queries(1):
+        latest = list(ClauseSnapshot.objects.all().latest_per_clause())
+    space2, space3 = (str(Space.objects.get(name=f"Space {n}").pk) for n in (2, 3))
+    assert sorted((s.clause_id, s.scope, s.bucket) for s in latest) == sorted(
+        [
+            (first.pk, "", NOW),
+            (first.pk, space2, NOW),
+            (first.pk, space3, NOW),
+            (second.pk, "", NOW - timedelta(hours=3)),
+            (second.pk, space2, NOW - timedelta(hours=3)),
+        ]
+    )
 
 
 def test_a_draft_edit_changes_nothing_until_published(community: Community) -> None:
@@ -289,20 +317,29 @@ def test_alerts_are_not_evaluated_for_unpublished_clauses(community: Community) 
 
 
 def test_ingest_queues_one_evaluation_per_community(
-    community: Community, django_capture_on_commit_callbacks: Any
+    community: Community, django_capture_on_commit_callbacks: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clause = published_clause(community, at=NOW)
     Contract.objects.filter(community=community).update(evaluation_pending=False)
+    task = current_app.tasks["community.evaluate_community_clauses"]
+    send = task.apply_async
+    sent: list[Any] = []
+
+    def record(args: Any = None, kwargs: Any = None, **options: Any) -> Any:
+        sent.append(args)
+        return send(args, kwargs, **options)
+
+    monkeypatch.setattr(task, "apply_async", record)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         posts_and_flags(community, posts=3, flags=0, at=NOW, prefix="a")
         posts_and_flags(community, posts=3, flags=0, at=NOW, prefix="b")
         assert request_evaluation(community=community) is False
     assert Contract.objects.get(community=community).evaluation_pending
-    names = [getattr(c, "__qualname__", "") for c in callbacks]
-    assert names.count("request_evaluation.<locals>.enqueue") == 1  # two batches, one evaluation
+    assert sent == []  # nothing before commit
     with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
         for callback in callbacks:
             callback()
+    assert sent == [(community.pk,)]  # two batches, one evaluation
     assert not Contract.objects.get(community=community).evaluation_pending
     assert ClauseSnapshot.objects.get(clause=clause, scope="", bucket=NOW).total == 6
 
@@ -436,7 +473,7 @@ def test_publishing_a_new_clause_backfills_a_month_of_history(
     assert (history[-1].total, history[-1].bad, history[-1].tier) == (100, 0, "healthy")
     assert history[-1].burn_rates == {}  # alert windows are not replayed
     with django_assert_max_num_queries(2):
-        from community.slo_service import backfill_history
+        from community.contract.evaluation import backfill_history
 
         backfill_history(clause=clause, points=[NOW - timedelta(days=d) for d in range(1, 31)])
 
@@ -444,7 +481,7 @@ def test_publishing_a_new_clause_backfills_a_month_of_history(
 def test_the_scheduler_evaluates_every_clause_every_minute(community: Community) -> None:
     from django.conf import settings as django_settings
 
-    from community.tasks import evaluate_clauses
+    from community.contract.tasks import evaluate_clauses
 
     entry = next(
         e
@@ -463,7 +500,7 @@ def test_the_scheduler_evaluates_every_clause_every_minute(community: Community)
 
 
 def test_a_clause_leaving_the_contract_clears_its_open_alerts(community: Community) -> None:
-    from community.contract import publish_contract, retire_clause
+    from community.contract.services import publish_contract, retire_clause
     from community.models import ContractVersion
 
     clause = published_clause(community, at=NOW)
@@ -486,7 +523,7 @@ def test_a_clause_leaving_the_contract_clears_its_open_alerts(community: Communi
 
 
 def test_old_history_is_pruned_per_space_sooner(community: Community) -> None:
-    from community.tasks import prune_clause_snapshots
+    from community.contract.tasks import prune_clause_snapshots
 
     clause = published_clause(community, at=NOW)
     posts_and_flags(community, posts=10, flags=0, at=NOW - timedelta(days=1))

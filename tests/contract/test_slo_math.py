@@ -8,12 +8,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from community.slo import (
+from community.contract.slo import (
     DEFAULT_ALERT_RULES,
     AlertRule,
     Counts,
     Severity,
-    Tier,
     allowed_bad,
     budget_remaining,
     burn_rate,
@@ -24,6 +23,7 @@ from community.slo import (
     sli,
     window_label,
 )
+from community.tiers import Tier
 
 TARGET = Decimal("0.98")
 

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from community.models import Community, ConductEvent, Membership, Space
 from incidents import services
-from incidents.demo import RUNBOOK_A, RUNBOOK_B, _runbooks
 from incidents.models import Incident, Runbook
+from incidents.starter_runbooks import RUNBOOK_A, RUNBOOK_B, install_starter_runbooks
 
 
 @pytest.fixture
@@ -45,12 +45,12 @@ def incident(
 
 @pytest.fixture
 def runbook_a(community: Community) -> Runbook:
-    return _runbooks(community)[RUNBOOK_A]
+    return install_starter_runbooks(community=community)[RUNBOOK_A]
 
 
 @pytest.fixture
 def runbook_b(community: Community) -> Runbook:
-    return _runbooks(community)[RUNBOOK_B]
+    return install_starter_runbooks(community=community)[RUNBOOK_B]
 
 
 def fresh(incident: Incident) -> Incident:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from community.models import Community
+from incidents import services
 from incidents.models import Cooldown, Incident
 from tests.conftest import api_client_for
 from tests.incidents.conftest import fresh
@@ -166,11 +167,62 @@ def test_runbook_and_steps_through_the_api(
 def test_listing_keeps_its_query_count_flat(
     api: APIClient, community, space, mod_actor, django_assert_max_num_queries
 ) -> None:
-    from incidents import services
-
     for n in range(8):
         services.declare_incident(
             community=community, title=f"I{n}", severity="SEV3", spaces=[space], actor=mod_actor
         )
     with django_assert_max_num_queries(6):
         assert len(api.get("/api/v1/incidents/").json()) == 8
+
+
+def test_a_read_key_sees_cooldowns_but_cannot_change_one(
+    reader: APIClient, community, space, mod_actor
+) -> None:
+    cd = services.start_cooldown(
+        community=community,
+        space=space,
+        mode="read_only",
+        ends_at=timezone.now() + timedelta(hours=1),
+        actor=mod_actor,
+    )
+    assert [c["id"] for c in reader.get("/api/v1/cooldowns/").json()] == [cd.pk]
+    response = reader.post(f"/api/v1/cooldowns/{cd.pk}/lift/", {"reason": "x"}, format="json")
+    assert response.status_code == 403
+    assert fresh_cooldown(cd).ended_at is None
+
+
+def test_another_communitys_cooldown_is_404_with_the_helpers_message(
+    other_community, community, space, mod_actor
+) -> None:
+    cd = services.start_cooldown(
+        community=community,
+        space=space,
+        mode="read_only",
+        ends_at=timezone.now() + timedelta(hours=1),
+        actor=mod_actor,
+    )
+    other = api_client_for(other_community, "read", "moderate")
+    response = other.post(f"/api/v1/cooldowns/{cd.pk}/lift/", {"reason": "x"}, format="json")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "No such cooldown."}
+
+
+def test_a_service_refusal_is_a_400_with_its_words(api: APIClient, community, space, mod_actor):
+    cd = services.start_cooldown(
+        community=community,
+        space=space,
+        mode="read_only",
+        ends_at=timezone.now() + timedelta(hours=1),
+        actor=mod_actor,
+    )
+    services.lift_cooldown(cooldown=cd, reason="calm", actor=mod_actor)
+    later = (timezone.now() + timedelta(hours=2)).isoformat()
+    response = api.post(f"/api/v1/cooldowns/{cd.pk}/extend/", {"ends_at": later}, format="json")
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "This cooldown has already ended; start a new one if needed."
+    }
+
+
+def fresh_cooldown(cd: Cooldown) -> Cooldown:
+    return Cooldown.objects.get(pk=cd.pk)

@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from community import demo
 from community.models import Community, Role
 from community.services import set_role
+from demo import context as demo
+from demo.build import build as build_demo
 from incidents.models import Cooldown, Incident
 from tests.conftest import PASSWORD, browser_login, make_user
 
@@ -19,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_moderator_runs_an_incident_end_to_end(browser_page: Any, live_server: Any) -> None:
-    demo.build(log=lambda line: None)
+    build_demo(log=lambda line: None)
     community = Community.objects.get(slug="demo")
     fran = make_user("fran_facilitator")
     set_role(community=community, user=fran, role=Role.MODERATOR)

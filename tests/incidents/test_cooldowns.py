@@ -7,8 +7,10 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from community.models import DomainEvent
 from community.services import ServiceError
@@ -204,3 +206,39 @@ def test_metrics_export_open_incidents_and_active_cooldowns(
     body = Client().get("/metrics").content.decode()
     assert 'csre_open_incidents{community="garden",severity="SEV3"} 1.0' in body
     assert 'csre_active_cooldowns{community="garden"} 1.0' in body
+
+
+def test_extending_by_a_duration_adds_to_the_end_read_under_the_lock(
+    community, space, incident, mod_actor
+) -> None:
+    cd = _start(community, space, mod_actor, incident=incident)
+    first_end = cd.ends_at
+    services.extend_cooldown(cooldown=cd, by=timedelta(minutes=30), actor=mod_actor)
+    # ``cd`` is stale now (as a second request would hold it): the end still moves from the
+    # stored one, so the two extensions add up instead of one overwriting the other.
+    again = services.extend_cooldown(cooldown=cd, by=timedelta(minutes=30), actor=mod_actor)
+    assert again.ends_at == first_end + timedelta(hours=1)
+    assert Cooldown.objects.get(pk=cd.pk).ends_at == first_end + timedelta(hours=1)
+
+
+def test_extending_takes_a_duration_or_an_end_never_both(community, space, mod_actor) -> None:
+    cd = _start(community, space, mod_actor)
+    with pytest.raises(TypeError):
+        services.extend_cooldown(cooldown=cd, actor=mod_actor)
+    with pytest.raises(TypeError):
+        services.extend_cooldown(
+            cooldown=cd, by=timedelta(minutes=5), ends_at=cd.ends_at, actor=mod_actor
+        )
+
+
+def test_a_cooldown_starts_when_the_broker_is_down(
+    community, space, mod_actor, monkeypatch, django_capture_on_commit_callbacks, caplog
+) -> None:
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(current_app.tasks["incidents.end_cooldown"], "apply_async", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        cd = _start(community, space, mod_actor)
+    assert "could not enqueue incidents.end_cooldown" in caplog.text  # logged, not raised
+    assert Cooldown.objects.active().get() == cd

@@ -11,9 +11,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from community.models import Community, Space
+from community.contract.slo import ClauseDefinition
+from community.models import Community, ConductEvent, Space
 from community.services import ServiceError
-from community.slo import ClauseDefinition
 from incidents import cost, services
 from incidents.rules import ClauseShare
 from tests.contract.helpers import HOSTILITY, published_clause
@@ -46,6 +46,33 @@ def test_without_live_clauses_only_the_bad_events_are_counted(incident, space, m
     _resolve(incident, mod_actor)
     after = fresh(incident)
     assert (after.cost_bad_events, after.cost_detail, after.postmortem_required) == (4, [], False)
+
+
+def test_a_flag_rejected_later_is_not_part_of_the_cost(incident, space, mod_actor) -> None:
+    now = timezone.now()
+    add_events(space, posts=20, bad=0, at=now)
+    for n in range(3):
+        ConductEvent.objects.create(
+            community=space.community,
+            space=space,
+            kind="flag_upheld",
+            category="inappropriate",
+            subject=f"post-{n}",
+            occurred_at=now,
+            recorded_at=now,
+            external_id=f"upheld-{n}",
+        )
+    ConductEvent.objects.create(
+        community=space.community,
+        space=space,
+        kind="flag_rejected",
+        subject="post-0",
+        occurred_at=now,
+        recorded_at=now,
+        external_id="rejected-0",
+    )
+    _resolve(incident, mod_actor)
+    assert fresh(incident).cost_bad_events == 2
 
 
 def test_exactly_twenty_percent_needs_no_postmortem(incident, mod_actor, share_of) -> None:

@@ -152,7 +152,7 @@ def test_a_real_clause_alert_declares_an_incident_end_to_end(
 ) -> None:
     from django.utils import timezone
 
-    from community.slo_service import evaluate_community
+    from community.contract.evaluation import evaluate_community
     from tests.contract.helpers import HOSTILITY, posts_and_flags, published_clause
 
     published_clause(community, HOSTILITY)

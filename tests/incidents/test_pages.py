@@ -333,3 +333,45 @@ def test_only_members_can_report(community, space, outsider) -> None:
     response = Client().post("/c/garden/status/", {"space": space.pk})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert not IncidentReport.objects.exists()
+
+
+def test_a_cooldown_of_another_incident_in_the_url_is_404(
+    community, incident, space, moderator, mod_actor
+) -> None:
+    other = services.declare_incident(
+        community=community, title="Elsewhere", severity="SEV3", spaces=[space], actor=mod_actor
+    )
+    cd = services.start_cooldown(
+        community=community,
+        space=space,
+        mode="read_only",
+        ends_at=timezone.now() + timedelta(hours=1),
+        actor=mod_actor,
+        incident=other,
+    )
+    client = client_for(moderator)
+    lift = client.post(room(incident) + f"cooldowns/{cd.pk}/lift/", {"reason": "calm"})
+    extend = client.post(room(incident) + f"cooldowns/{cd.pk}/extend/", {"extra_minutes": 30})
+    assert (lift.status_code, extend.status_code) == (404, 404)
+    assert Cooldown.objects.get(pk=cd.pk).ended_at is None
+    assert (
+        client.post(room(other) + f"cooldowns/{cd.pk}/lift/", {"reason": "calm"}).status_code == 302
+    )
+    assert Cooldown.objects.get(pk=cd.pk).ended_at is not None
+
+
+def test_extending_from_the_war_room_adds_to_the_current_end(
+    community, incident, space, moderator, mod_actor
+) -> None:
+    cd = services.start_cooldown(
+        community=community,
+        space=space,
+        mode="read_only",
+        ends_at=timezone.now() + timedelta(hours=1),
+        actor=mod_actor,
+        incident=incident,
+    )
+    client = client_for(moderator)
+    for _ in range(2):
+        client.post(room(incident) + f"cooldowns/{cd.pk}/extend/", {"extra_minutes": 30})
+    assert Cooldown.objects.get(pk=cd.pk).ends_at == cd.ends_at + timedelta(hours=1)

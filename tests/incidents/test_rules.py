@@ -44,10 +44,17 @@ def test_out_of_order_transitions_are_refused_with_a_message(current: str, targe
     assert current in message or "Unknown" in message
 
 
-def test_burn_rate_matches_the_design_worked_example() -> None:
+def test_calm_burn_rates_match_the_design_worked_example() -> None:
     # 45 bad of 150 posts over an hour, 5 of 14 in five minutes, target 0.98 (DESIGN §3.1).
-    assert rules.burn_rate(45, 150, "0.98") == Decimal("15")
-    assert rules.burn_rate(5, 14, "0.98").quantize(Decimal("0.1")) == Decimal("17.9")
+    verdict = rules.is_calm(
+        WindowCount(Decimal(1), bad=45, total=150),
+        WindowCount(Decimal("0.083"), bad=5, total=14),
+        target="0.98",
+        threshold="14.4",
+    )
+    assert verdict.burn_long == Decimal("15")
+    assert verdict.burn_short.quantize(Decimal("0.1")) == Decimal("17.9")
+    assert not verdict.calm
 
 
 def test_a_hot_hour_is_not_calm_even_if_the_last_five_minutes_were_quiet() -> None:
@@ -82,12 +89,22 @@ def test_calm_needs_both_windows_strictly_under_the_threshold() -> None:
 
 
 def test_a_window_without_events_burns_nothing() -> None:
-    assert rules.burn_rate(0, 0, "0.98") == 0
+    empty = WindowCount(Decimal(1), bad=0, total=0)
+    verdict = rules.is_calm(empty, empty, target="0.98", threshold="1")
+    assert (verdict.burn_long, verdict.burn_short, verdict.calm) == (0, 0, True)
 
 
 def test_a_float_target_is_refused() -> None:
+    empty = WindowCount(Decimal(1), bad=0, total=0)
     with pytest.raises(TypeError):
-        rules.burn_rate(1, 2, 0.98)  # type: ignore[arg-type]
+        rules.is_calm(empty, empty, target=0.98, threshold="1")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("target", ["0", "1", "98"])
+def test_a_target_outside_zero_and_one_is_refused(target: str) -> None:
+    empty = WindowCount(Decimal(1), bad=0, total=0)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        rules.is_calm(empty, empty, target=target, threshold="1")
 
 
 def test_median_of_response_times_ignores_unknowns() -> None:

@@ -14,10 +14,11 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.test import override_settings
 from django.utils import timezone
 
-from community.models import DomainEvent
+from community.models import ConductEvent, DomainEvent, Space
 from community.services import ServiceError
 from incidents import services
 from incidents.models import Cooldown, Notice, RunbookStep, StepRun
+from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 from tests.incidents.conftest import add_events, fresh
 
 
@@ -95,6 +96,47 @@ def test_ticking_the_checklist_runs_the_rest_and_a_calm_space_is_lifted(
     assert type(run).objects.get(pk=run.pk).finished_at is not None
     assert incident.timeline.filter(kind="check_in").count() == 1  # eager: due at once
     assert DomainEvent.objects.filter(type="cooldown.ended", payload__reason="calm").exists()
+
+
+def _rejected_flags(space: Space, *, posts: int, flags: int) -> None:
+    """Posts, flags upheld on some of them, and each of those flags rejected afterwards."""
+    at = timezone.now() - timedelta(minutes=2)
+    events = [
+        ConductEvent(
+            community=space.community,
+            space=space,
+            kind=kind,
+            category="inappropriate" if kind != "post" else "",
+            subject=f"post-{i}",
+            occurred_at=at,
+            recorded_at=at + timedelta(seconds=offset),
+            external_id=f"{kind}-{i}",
+        )
+        for i in range(posts)
+        for kind, offset in [("post", 0), ("flag_upheld", 10), ("flag_rejected", 30)]
+        if kind == "post" or i < flags
+    ]
+    ConductEvent.objects.bulk_create(events)
+
+
+def test_flags_that_were_rejected_do_not_count_against_calm(space: Space) -> None:
+    _rejected_flags(space, posts=100, flags=10)
+    verdict = services.space_calm(space=space)
+    assert verdict.calm, verdict.explain()
+    assert verdict.burn_long == verdict.burn_short == 0
+
+
+def test_a_space_whose_flags_were_rejected_is_calm_and_its_cooldown_lifts(
+    incident, runbook_a, mod_actor, space, django_capture_on_commit_callbacks
+) -> None:
+    run = _run_a(incident, runbook_a, mod_actor, django_capture_on_commit_callbacks)
+    _rejected_flags(space, posts=100, flags=10)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_step_now(
+            step_run=run.steps.get(position=4), expected_version=None, actor=mod_actor
+        )
+    assert _statuses(run) == ["done"] * 6
+    assert Cooldown.objects.get().end_reason == "calm"
 
 
 def test_a_hot_space_is_not_lifted_and_is_re_checked_later(
@@ -175,9 +217,7 @@ def test_the_same_runbook_cannot_run_twice_on_an_incident(
 
 
 def test_a_runbook_of_another_community_is_refused(incident, other_community, mod_actor) -> None:
-    from incidents.demo import RUNBOOK_A, _runbooks
-
-    foreign = _runbooks(other_community)[RUNBOOK_A]
+    foreign = install_starter_runbooks(community=other_community)[RUNBOOK_A]
     with pytest.raises(ServiceError, match="another community"):
         services.start_runbook(
             incident=incident, runbook=foreign, expected_version=None, actor=mod_actor

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from community.models import Community, DomainEvent, Membership, Role, Space
 from incidents import services
-from incidents.demo import RUNBOOK_A, _runbooks
 from incidents.models import Cooldown, StepRun
+from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 from tests.conftest import WorkerProcess, make_user, wait_for
 
 pytestmark = [pytest.mark.worker]
@@ -67,7 +67,7 @@ def test_the_worker_runs_the_automated_steps_of_a_runbook(celery_worker: WorkerP
     incident = services.declare_incident(
         community=community, title="Heated", severity="SEV3", spaces=[space], actor=actor
     )
-    runbook = _runbooks(community)[RUNBOOK_A]
+    runbook = install_starter_runbooks(community=community)[RUNBOOK_A]
     run = services.start_runbook(
         incident=incident, runbook=runbook, expected_version=None, actor=actor
     )

@@ -7,10 +7,12 @@ from django.test import override_settings
 
 from community.models import Community
 from community.services import ServiceError
-from integrations import services
 from integrations.addresses import InternalAddressError, check_public_url
-from integrations.http_client import DiscourseClient, ForumError, post_signed
+from integrations.discourse.client import DiscourseClient
+from integrations.discourse.connection import connect_discourse
+from integrations.http import CallError, post_signed
 from integrations.models import DiscourseConnection, WebhookSubscription
+from integrations.webhooks.subscriptions import create_subscription
 
 SECRET = "a-webhook-secret-of-length"
 INTERNAL = [
@@ -46,21 +48,21 @@ def test_a_webhook_to_an_internal_address_is_refused_and_nothing_stored(
     community: Community, url: str
 ) -> None:
     with pytest.raises(ServiceError, match="must be public"):
-        services.create_subscription(community=community, url=url, secret=SECRET, event_types=["*"])
+        create_subscription(community=community, url=url, secret=SECRET, event_types=["*"])
     assert not WebhookSubscription.objects.exists()
 
 
 def test_a_forum_on_an_internal_address_is_refused(community: Community) -> None:
     with pytest.raises(ServiceError, match="must be public"):
-        services.connect_discourse(community=community, base_url="http://10.1.2.3", secret=SECRET)
+        connect_discourse(community=community, base_url="http://10.1.2.3", secret=SECRET)
     assert not DiscourseConnection.objects.exists()
 
 
 def test_requests_are_checked_again_when_sent() -> None:
-    with pytest.raises(ForumError) as refused:
+    with pytest.raises(CallError) as refused:
         post_signed("http://127.0.0.1:9/hook", b"{}", {})
     assert refused.value.permanent
     client = DiscourseClient(base_url="http://127.0.0.1:9", api_key="k", api_username="u")
-    with client, pytest.raises(ForumError) as again:
+    with client, pytest.raises(CallError) as again:
         client.request("GET", "/site.json")
     assert again.value.permanent

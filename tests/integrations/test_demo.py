@@ -6,16 +6,18 @@ import random
 
 from django.utils import timezone
 
-from community.demo import DemoContext, steps
 from community.models import Community, Space
-from integrations.demo import DEMO_FORUM, seed_integrations
+from demo.build import STEPS
+from demo.context import DemoContext
+from demo.integrations import DEMO_FORUM, seed_integrations
 from integrations.models import DiscourseConnection, WebhookAttempt, WebhookDelivery
 
 
-def test_the_demo_step_is_registered_after_the_others() -> None:
-    assert (50, "integrations: Discourse connection and outbound webhooks") in [
-        (order, name) for order, name, _ in steps()
-    ]
+def test_the_demo_step_runs_last_after_the_steps_it_builds_on() -> None:
+    assert STEPS[-1] == (
+        "integrations: Discourse connection and outbound webhooks",
+        seed_integrations,
+    )
 
 
 def test_the_demo_step_connects_a_forum_and_logs_deliveries_once(community: Community) -> None:

@@ -6,13 +6,16 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from celery import current_app
 from django.test import Client
 from django.utils import timezone
 
 from community.domain_events import dispatch_pending, record_domain_event, space_payload
 from community.models import Community, DomainEvent, Space, SpaceKind
-from integrations import services
+from integrations.discourse import connection as connection_service
+from integrations.discourse.actions import perform_forum_action, sweep_forum_actions
 from integrations.models import ActionStatus, DiscourseConnection, ForumAction, ForumActionAttempt
+from integrations.subscriber import on_domain_event
 from tests.integrations.helpers import FakeDiscourse
 
 
@@ -205,20 +208,24 @@ def test_a_timeout_is_transient_and_schedules_a_retry(
 ) -> None:
     forum.plan["PUT /t/46582/slow_mode.json"] = ["timeout"]
     # Stop after the first attempt to look at the scheduled retry.
-    monkeypatch.setattr(services, "_enqueue_action", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        current_app.tasks["integrations.perform_forum_action"],
+        "apply_async",
+        lambda *args, **kwargs: None,
+    )
     event = record_domain_event(
         community=community, type="cooldown.started", payload=cooldown(topic)
     )
     dispatch_pending()
     action = ForumAction.objects.get(domain_event_id=event.pk)
     before = timezone.now()
-    services.perform_forum_action(action_id=action.pk)
+    perform_forum_action(action_id=action.pk)
     action.refresh_from_db()
     assert (action.status, action.attempts, action.last_status_code) == ("retrying", 1, None)
     assert "did not answer in time" in action.last_error
     assert action.next_attempt_at is not None
     assert timedelta(seconds=4) < action.next_attempt_at - before < timedelta(seconds=6)
-    services.perform_forum_action(action_id=action.pk)  # the retry: the forum answers now
+    perform_forum_action(action_id=action.pk)  # the retry: the forum answers now
     action.refresh_from_db()
     assert (action.status, action.attempts) == ("succeeded", 2)
 
@@ -233,7 +240,7 @@ def test_a_forum_that_keeps_failing_is_given_up_on(
     forum.plan["PUT /t/46582/slow_mode.json"] = [503] * 10
     publish(community, "cooldown.started", cooldown(topic), django_capture_on_commit_callbacks)
     action = ForumAction.objects.get()
-    assert (action.status, action.attempts) == ("gave_up", services.FORUM_ACTION_MAX_ATTEMPTS)
+    assert (action.status, action.attempts) == ("gave_up", ForumAction.MAX_ATTEMPTS)
     assert attempted()[-1]["permanent"] is True
 
 
@@ -317,7 +324,7 @@ def test_handing_the_same_event_over_twice_calls_the_forum_once(
         community, "cooldown.started", cooldown(topic), django_capture_on_commit_callbacks
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.on_domain_event(event)
+        on_domain_event(event)
     assert len(forum.calls("PUT", "/t/46582/slow_mode.json")) == 1
     assert ForumAction.objects.count() == 1
 
@@ -325,7 +332,7 @@ def test_handing_the_same_event_over_twice_calls_the_forum_once(
 def test_test_connection_reports_who_we_act_as(
     connection: DiscourseConnection, forum: FakeDiscourse
 ) -> None:
-    services.test_discourse_connection(connection=connection)
+    connection_service.check_discourse_connection(connection=connection)
     assert connection.last_test_ok is True and "system" in connection.last_test_message
     assert forum.calls("GET", "/session/current.json")
 
@@ -335,7 +342,7 @@ def test_test_connection_reports_a_bad_key(
 ) -> None:
     connection.api_key = "wrong"
     connection.save()
-    services.test_discourse_connection(connection=connection)
+    connection_service.check_discourse_connection(connection=connection)
     assert connection.last_test_ok is False and "403" in connection.last_test_message
 
 
@@ -347,15 +354,19 @@ def test_the_sweep_runs_forum_retries_whose_time_has_come(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     forum.plan["PUT /t/46582/slow_mode.json"] = [503]
-    monkeypatch.setattr(services, "_enqueue_action", lambda *args, **kwargs: None)
+    monkeypatch.setattr(
+        current_app.tasks["integrations.perform_forum_action"],
+        "apply_async",
+        lambda *args, **kwargs: None,
+    )
     record_domain_event(community=community, type="cooldown.started", payload=cooldown(topic))
     dispatch_pending()
     action = ForumAction.objects.get()
-    services.perform_forum_action(action_id=action.pk)
-    assert services.sweep_forum_actions() == 0  # the retry is not due yet
+    perform_forum_action(action_id=action.pk)
+    assert sweep_forum_actions() == 0  # the retry is not due yet
     ForumAction.objects.filter(pk=action.pk).update(
         next_attempt_at=timezone.now() - timedelta(minutes=1)
     )
-    assert services.sweep_forum_actions() == 1
+    assert sweep_forum_actions() == 1
     action.refresh_from_db()
     assert (action.status, action.attempts) == ("succeeded", 2)

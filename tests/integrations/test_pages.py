@@ -10,7 +10,7 @@ from django.test import Client
 
 from community.models import Community, Space
 from integrations.models import DiscourseConnection, ForumAction, WebhookDelivery
-from integrations.services import create_subscription
+from integrations.webhooks.subscriptions import create_subscription
 from tests.integrations.helpers import API_KEY, API_USER, FakeDiscourse
 
 PAGE = "/c/garden/integrations/"

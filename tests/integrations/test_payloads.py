@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from integrations import discourse_payloads as p
+from integrations.discourse import payloads as p
 from integrations.models import DEFAULT_FLAG_SEVERITIES
 from tests.integrations.helpers import fixture
 

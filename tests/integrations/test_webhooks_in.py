@@ -8,9 +8,13 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from kombu.exceptions import OperationalError
 
 from community.models import ConductEvent, ExternalIdentity, Space
-from integrations import services, tasks
+from integrations import tasks
+from integrations.discourse import receive
+from integrations.discourse.connection import update_discourse_mapping
+from integrations.discourse.process import sweep_deliveries
 from integrations.models import DeliveryStatus, DiscourseConnection, InboundDelivery
 from tests.integrations.helpers import FakeDiscourse, deliver, fixture, reviewable
 
@@ -87,7 +91,7 @@ def _refused(response: Any, status: int) -> None:
 def test_a_bad_signature_is_refused_and_logged(
     web: Client, connection: DiscourseConnection, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="integrations.services"):
+    with caplog.at_level(logging.WARNING, logger="integrations.discourse.receive"):
         response = deliver(web, connection, fixture("post_created"), secret="not-the-secret-123")
     _refused(response, 403)
     assert "discourse webhook rejected" in caplog.text and "signature" in caplog.text
@@ -149,7 +153,7 @@ def test_a_delivery_without_an_event_name_is_refused(
 def test_a_body_over_the_size_limit_is_refused(
     web: Client, connection: DiscourseConnection, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "MAX_BODY_BYTES", 1000)
+    monkeypatch.setattr(receive, "MAX_BODY_BYTES", 1000)
     big = fixture("post_created")
     big["body"]["post"]["raw"] = "x" * 2000
     _refused(deliver(web, connection, big), 413)
@@ -215,7 +219,7 @@ def test_a_real_topic_created_delivery_makes_a_topic_space_in_its_mapped_categor
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     ask = Space.objects.create(community=connection.community, name="Ask in English")
-    services.update_discourse_mapping(
+    update_discourse_mapping(
         connection=connection,
         category_spaces={"97": ask.pk},
         flag_severities=connection.flag_severities,
@@ -408,7 +412,7 @@ def test_an_unreachable_forum_leaves_the_flag_for_the_sweep(
     assert _flags() == []
     from datetime import timedelta
 
-    assert services.sweep_deliveries(older_than=timedelta(0)) == 1
+    assert sweep_deliveries(older_than=timedelta(0)) == 1
     assert _flags() == [("flag_upheld", "inappropriate", "moderate", "johnnee8")]
 
 
@@ -419,7 +423,7 @@ def test_deliveries_are_stored_while_the_broker_is_down_and_the_sweep_processes_
     django_capture_on_commit_callbacks: Any,
 ) -> None:
     def broker_down(*args: object, **kwargs: object) -> None:
-        raise ConnectionRefusedError("redis is down")
+        raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.drain_discourse_deliveries, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
@@ -432,6 +436,6 @@ def test_deliveries_are_stored_while_the_broker_is_down_and_the_sweep_processes_
     assert not ConductEvent.objects.exists()
     from datetime import timedelta
 
-    assert services.sweep_deliveries(older_than=timedelta(0)) == 2
+    assert sweep_deliveries(older_than=timedelta(0)) == 2
     assert ConductEvent.objects.count() == 2
     assert not InboundDelivery.objects.pending().exists()

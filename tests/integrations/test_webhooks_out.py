@@ -6,14 +6,16 @@ import json
 from typing import Any
 
 import pytest
+from celery import current_app
 from django.contrib.auth.models import User
 from django.test import Client
 
 from community.domain_events import record_domain_event
 from community.models import Community
-from integrations import services
 from integrations.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from integrations.signing import signature_matches
+from integrations.webhooks.delivery import deliver_webhook, fan_out_webhooks, sweep_webhooks
+from integrations.webhooks.subscriptions import create_subscription
 from tests.integrations.helpers import Receiver, webhook_receiver
 
 RECEIVER_SECRET = "receiver-secret-456"
@@ -27,7 +29,7 @@ def receiver() -> Any:
 
 @pytest.fixture
 def subscription(community: Community, receiver: Receiver) -> WebhookSubscription:
-    return services.create_subscription(
+    return create_subscription(
         community=community,
         url=receiver.url,
         secret=RECEIVER_SECRET,
@@ -97,7 +99,7 @@ def test_fanning_out_twice_creates_one_delivery(
 ) -> None:
     event = declare(community, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.fan_out_webhooks(event=event) == []
+        assert fan_out_webhooks(event=event) == []
     assert WebhookDelivery.objects.count() == 1 and len(receiver.received) == 1
 
 
@@ -129,7 +131,7 @@ def test_a_delivery_that_keeps_failing_is_marked_failed(
     receiver.statuses = [500] * 20
     declare(community, django_capture_on_commit_callbacks)
     delivery = WebhookDelivery.objects.get()
-    assert (delivery.status, delivery.attempts) == ("failed", services.WEBHOOK_MAX_ATTEMPTS)
+    assert (delivery.status, delivery.attempts) == ("failed", WebhookDelivery.MAX_ATTEMPTS)
 
 
 def test_the_first_failure_schedules_a_retry(
@@ -139,10 +141,12 @@ def test_the_first_failure_schedules_a_retry(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     receiver.statuses = [500]
-    monkeypatch.setattr(services, "_enqueue_webhook", lambda *a, **k: None)
+    monkeypatch.setattr(
+        current_app.tasks["integrations.deliver_webhook"], "apply_async", lambda *a, **k: None
+    )
     event = record_domain_event(community=community, type="incident.declared", payload={})
-    [delivery] = services.fan_out_webhooks(event=event)
-    services.deliver_webhook(delivery_id=delivery.pk)
+    [delivery] = fan_out_webhooks(event=event)
+    deliver_webhook(delivery_id=delivery.pk)
     delivery.refresh_from_db()
     assert delivery.status == "retrying" and delivery.next_attempt_at is not None
     assert delivery.last_status_code == 500
@@ -266,7 +270,7 @@ def test_the_service_refuses_unknown_event_types(community: Community) -> None:
     from community.services import ServiceError
 
     with pytest.raises(ServiceError, match="unknown: nope"):
-        services.create_subscription(
+        create_subscription(
             community=community, url="https://x.org/h", secret="s" * 12, event_types=["nope"]
         )
     assert not WebhookSubscription.objects.exists()
@@ -282,13 +286,15 @@ def test_the_sweep_sends_retries_the_broker_lost(
 
     from django.utils import timezone
 
-    monkeypatch.setattr(services, "_enqueue_webhook", lambda *a, **k: None)  # the broker lost it
+    monkeypatch.setattr(
+        current_app.tasks["integrations.deliver_webhook"], "apply_async", lambda *a, **k: None
+    )  # the broker lost it
     event = record_domain_event(community=community, type="incident.declared", payload={})
-    [delivery] = services.fan_out_webhooks(event=event)
-    assert services.sweep_webhooks() == 0  # too fresh: its own task may still be on the way
+    [delivery] = fan_out_webhooks(event=event)
+    assert sweep_webhooks() == 0  # too fresh: its own task may still be on the way
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         created_at=timezone.now() - timedelta(minutes=5)
     )
-    assert services.sweep_webhooks() == 1
+    assert sweep_webhooks() == 1
     delivery.refresh_from_db()
     assert delivery.status == "delivered" and len(receiver.received) == 1

@@ -14,9 +14,10 @@ from django.test import Client
 from budgets.models import Charge, MemberBudget
 from community.domain_events import record_domain_event
 from community.models import Community, ConductEvent
-from integrations import services
+from integrations.discourse.connection import connect_discourse
 from integrations.models import InboundDelivery, WebhookDelivery
 from integrations.signing import signature_matches
+from integrations.webhooks.subscriptions import create_subscription
 from tests.conftest import WorkerProcess, wait_for
 from tests.integrations.helpers import (
     API_KEY,
@@ -110,7 +111,7 @@ def test_a_recorded_flame_war_becomes_the_right_conduct_events(
 ) -> None:
     community = Community.objects.create(slug="garden", name="Garden Club")
     with fake_discourse() as forum:
-        connection = services.connect_discourse(
+        connection = connect_discourse(
             community=community,
             base_url=forum.url,
             secret=SECRET,
@@ -215,7 +216,7 @@ def test_an_outbound_webhook_reaches_a_local_receiver_signed(
 ) -> None:
     community = Community.objects.create(slug="garden", name="Garden Club")
     with webhook_receiver() as receiver:
-        services.create_subscription(
+        create_subscription(
             community=community,
             url=receiver.url,
             secret="receiver-secret-456",

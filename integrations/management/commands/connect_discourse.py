@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from community.models import Community
 from community.services import ServiceError
-from integrations import services
+from integrations.discourse.connection import connect_discourse, webhook_path
 
 
 class Command(BaseCommand):
@@ -28,7 +28,7 @@ class Command(BaseCommand):
         if community is None:
             raise CommandError(f"No community with slug {options['community']!r}.")
         try:
-            connection = services.connect_discourse(
+            connection = connect_discourse(
                 community=community,
                 base_url=options["base_url"],
                 secret=options["secret"],
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             )
         except ServiceError as exc:
             raise CommandError(str(exc)) from None
-        path = services.webhook_path(connection)
+        path = webhook_path(connection)
         self.stderr.write(
             f"Connected {community.slug} to {connection.base_url}. In Discourse, set the webhook "
             f"Payload URL to {settings.SITE_URL}{path} with content type application/json:"

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from community.models import Community
 from community.services import ServiceError
-from integrations import services
+from integrations.discourse.replay import parse_replay_line, replay_delivery
 from integrations.models import DiscourseConnection
 
 
@@ -36,12 +36,12 @@ class Command(BaseCommand):
             if not text.strip():
                 continue
             try:
-                lines.append(services.parse_replay_line(text, secret=connection.webhook_secret))
+                lines.append(parse_replay_line(text, secret=connection.webhook_secret))
             except (ValueError, TypeError, ServiceError) as exc:
                 raise CommandError(f"{path}:{number}: {exc}") from None
         stored = duplicates = rejected = 0
         for line in lines:
-            result = services.replay_delivery(connection=connection, line=line)
+            result = replay_delivery(connection=connection, line=line)
             if result.duplicate:
                 duplicates += 1
             elif result.delivery is not None:

@@ -1,0 +1,322 @@
+"""The member forgiveness budget (DESIGN.md §3.3). Framework-free: imports nothing from Django.
+
+One pure function, :func:`compute_budget`, defines the numbers for one member at one time from
+their history. The bulk recalculation computes the same totals set-based in SQL and finishes
+them with :func:`budget_from_totals`, the very function ``compute_budget`` ends with; a
+property-based test holds the two paths to the same result.
+
+Exact decimal arithmetic throughout (``community.tiers.as_decimal`` refuses floats), so that
+``(1 - 0.95) * 200`` is exactly 10 and a ratio of exactly 0.5 is *warning*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from community.tiers import ONE, ZERO, Tier, as_decimal, tier_for
+
+# Stored precision of the snapshot numbers (the tier is decided on the exact values).
+POINTS_PLACES = Decimal("0.0001")
+RATIO_PLACES = Decimal("0.000001")
+COST_PLACES = Decimal("0.01")
+
+DAY = timedelta(days=1)
+
+# --- Policy ---------------------------------------------------------------------------------
+
+SEVERITIES = ("minor", "moderate", "severe")
+DEFAULT_COSTS: dict[str, Decimal] = {
+    "minor": Decimal(1),
+    "moderate": Decimal(3),
+    "severe": Decimal(8),
+}
+DEFAULT_WINDOW_DAYS = 30
+DEFAULT_MEMBER_TARGET = Decimal("0.95")
+DEFAULT_FLOOR_POINTS = Decimal(10)
+
+MAX_WINDOW_DAYS = 365
+MAX_COST = Decimal(1000)
+MAX_FLOOR_POINTS = Decimal(100_000)
+MAX_COOLDOWN_HOURS = 24 * 14
+MAX_APPEAL_DAYS = 365
+
+
+class Action:
+    """Names of the humane tier actions. Never a ban: a ban is always a human decision."""
+
+    PRIVATE_NUDGE = "private_nudge"
+    NOTIFY_MODERATORS = "notify_moderators"
+    FACILITATOR_CHECKIN = "facilitator_checkin"
+    MEMBER_COOLDOWN = "member_cooldown"
+
+    ALL = (PRIVATE_NUDGE, NOTIFY_MODERATORS, FACILITATOR_CHECKIN, MEMBER_COOLDOWN)
+    LABELS = {
+        PRIVATE_NUDGE: "a private, calm note to the member",
+        NOTIFY_MODERATORS: "let the moderators know",
+        FACILITATOR_CHECKIN: "suggest a facilitator check-in",
+        MEMBER_COOLDOWN: "a timed cooldown for the member",
+    }
+
+
+ACTION_TIERS = (Tier.WARNING, Tier.CRITICAL, Tier.EXHAUSTED)
+DEFAULT_TIER_ACTIONS: dict[str, list[str]] = {
+    Tier.WARNING: [Action.PRIVATE_NUDGE],
+    Tier.CRITICAL: [Action.PRIVATE_NUDGE, Action.NOTIFY_MODERATORS],
+    Tier.EXHAUSTED: [Action.PRIVATE_NUDGE, Action.NOTIFY_MODERATORS, Action.FACILITATOR_CHECKIN],
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The numbers of a ForgivenessPolicy that the math needs."""
+
+    window_days: int = DEFAULT_WINDOW_DAYS
+    member_target: Decimal | None = DEFAULT_MEMBER_TARGET
+    floor_points: Decimal = DEFAULT_FLOOR_POINTS
+
+    @property
+    def window(self) -> timedelta:
+        return timedelta(days=self.window_days)
+
+
+def validate_policy(
+    *,
+    window_days: object,
+    member_target: object,
+    floor_points: object,
+    costs: object,
+    tier_actions: object,
+    cooldown_hours: object,
+    appeal_days: object,
+    friction_kinds: Iterable[str],
+) -> dict[str, str]:
+    """Every problem with a proposed policy, as {field: message}. Empty means valid."""
+    errors: dict[str, str] = {}
+    window = _as_int(window_days)
+    if window is None or not 1 <= window <= MAX_WINDOW_DAYS:
+        errors["window_days"] = f"The window is a whole number of days from 1 to {MAX_WINDOW_DAYS}."
+    if member_target not in (None, ""):
+        target = _as_exact(member_target)
+        if target is None or not ZERO < target < ONE:
+            errors["member_target"] = (
+                "The member target is a fraction between 0 and 1 (e.g. 0.95), or empty for a "
+                "fixed allowance."
+            )
+    floor = _as_exact(floor_points)
+    if floor is None or not ZERO < floor <= MAX_FLOOR_POINTS:
+        errors["floor_points"] = f"The floor is more than 0 and at most {MAX_FLOOR_POINTS} points."
+    elif floor != floor.quantize(COST_PLACES):
+        errors["floor_points"] = "The floor has at most two decimal places."
+    kinds = set(friction_kinds)
+    if not isinstance(costs, Mapping):
+        errors["costs"] = "Costs are given per friction kind and severity."
+    else:
+        for kind, by_severity in costs.items():
+            if kind not in kinds:
+                errors["costs"] = f"“{kind}” is not a friction kind ({', '.join(sorted(kinds))})."
+                break
+            if not isinstance(by_severity, Mapping) or set(by_severity) != set(SEVERITIES):
+                errors["costs"] = (
+                    f"Give a cost for each severity of {kind}: {', '.join(SEVERITIES)}."
+                )
+                break
+            bad = [s for s, v in by_severity.items() if not _cost_ok(v)]
+            if bad:
+                errors["costs"] = (
+                    f"Each cost is a number from 0 to {MAX_COST} with at most two decimals "
+                    f"({kind}: {', '.join(bad)})."
+                )
+                break
+    if not isinstance(tier_actions, Mapping):
+        errors["tier_actions"] = "Tier actions are given per tier."
+    else:
+        for tier, actions in tier_actions.items():
+            if tier not in ACTION_TIERS:
+                errors["tier_actions"] = (
+                    f"Actions can be set for {', '.join(ACTION_TIERS)}; not for “{tier}”."
+                )
+                break
+            if not isinstance(actions, list | tuple) or any(a not in Action.ALL for a in actions):
+                errors["tier_actions"] = f"Known actions are {', '.join(Action.ALL)}."
+                break
+    hours = _as_int(cooldown_hours)
+    if hours is None or not 1 <= hours <= MAX_COOLDOWN_HOURS:
+        errors["cooldown_hours"] = f"A cooldown lasts from 1 to {MAX_COOLDOWN_HOURS} hours."
+    days = _as_int(appeal_days)
+    if days is None or not 1 <= days <= MAX_APPEAL_DAYS:
+        errors["appeal_days"] = f"The appeal period is from 1 to {MAX_APPEAL_DAYS} days."
+    return errors
+
+
+def _as_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _as_exact(value: object) -> Decimal | None:
+    if isinstance(value, bool | float) or not isinstance(value, int | str | Decimal):
+        return None
+    try:
+        number = as_decimal(value.strip() if isinstance(value, str) else value)
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def _cost_ok(value: object) -> bool:
+    cost = _as_exact(value)
+    return cost is not None and ZERO <= cost <= MAX_COST and cost == cost.quantize(COST_PLACES)
+
+
+# --- The budget -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChargeFact:
+    """A charge as the math sees it. ``released_at`` is when it was reversed or forgiven."""
+
+    cost: Decimal
+    occurred_at: datetime
+    released_at: datetime | None = None
+
+    def active_at(self, at: datetime) -> bool:
+        return self.released_at is None or self.released_at > at
+
+
+@dataclass(frozen=True)
+class Totals:
+    """What the SQL aggregate returns per member (and what compute_budget derives)."""
+
+    activity: int
+    spent: Decimal
+    spent_24h: Decimal
+    oldest_active: datetime | None
+
+
+@dataclass(frozen=True)
+class Budget:
+    activity: int
+    allowance: Decimal
+    spent: Decimal
+    remaining: Decimal
+    remaining_ratio: Decimal
+    tier: Tier
+    recovers_at: datetime | None
+    burn_rate_24h: Decimal
+
+    def rounded(self) -> Budget:
+        """The numbers as stored and shown (the tier is already decided on exact values).
+        Half away from zero, like PostgreSQL's ``round(numeric, n)``."""
+        return Budget(
+            activity=self.activity,
+            allowance=self.allowance.quantize(POINTS_PLACES, ROUND_HALF_UP),
+            spent=self.spent.quantize(POINTS_PLACES, ROUND_HALF_UP),
+            remaining=self.remaining.quantize(POINTS_PLACES, ROUND_HALF_UP),
+            remaining_ratio=self.remaining_ratio.quantize(RATIO_PLACES, ROUND_HALF_UP),
+            tier=self.tier,
+            recovers_at=self.recovers_at,
+            burn_rate_24h=self.burn_rate_24h.quantize(RATIO_PLACES, ROUND_HALF_UP),
+        )
+
+
+def window_bounds(policy: Policy, at: datetime) -> tuple[datetime, datetime]:
+    """The window (start, end]: behaviour after ``start`` and at or before ``end`` counts."""
+    return at - policy.window, at
+
+
+def allowance_for(policy: Policy, activity: int) -> Decimal:
+    if policy.member_target is None:
+        return policy.floor_points
+    earned = (ONE - as_decimal(policy.member_target)) * activity
+    return max(policy.floor_points, earned)
+
+
+def totals_for(
+    policy: Policy, at: datetime, activity_times: Iterable[datetime], charges: Iterable[ChargeFact]
+) -> Totals:
+    start, end = window_bounds(policy, at)
+    day_start = at - DAY
+    activity = sum(1 for t in activity_times if start < t <= end)
+    spent = ZERO
+    spent_24h = ZERO
+    oldest: datetime | None = None
+    for charge in charges:
+        if not (start < charge.occurred_at <= end) or not charge.active_at(at):
+            continue
+        cost = as_decimal(charge.cost)
+        spent += cost
+        if charge.occurred_at > day_start:
+            spent_24h += cost
+        if oldest is None or charge.occurred_at < oldest:
+            oldest = charge.occurred_at
+    return Totals(activity=activity, spent=spent, spent_24h=spent_24h, oldest_active=oldest)
+
+
+def budget_from_totals(policy: Policy, totals: Totals) -> Budget:
+    allowance = allowance_for(policy, totals.activity)
+    remaining = allowance - totals.spent
+    ratio = remaining / allowance
+    return Budget(
+        activity=totals.activity,
+        allowance=allowance,
+        spent=totals.spent,
+        remaining=remaining,
+        remaining_ratio=ratio,
+        tier=tier_for(ratio),
+        recovers_at=(
+            totals.oldest_active + policy.window if totals.oldest_active is not None else None
+        ),
+        burn_rate_24h=totals.spent_24h * policy.window_days / allowance,
+    )
+
+
+def compute_budget(
+    policy: Policy,
+    at: datetime,
+    *,
+    activity_times: Iterable[datetime],
+    charges: Iterable[ChargeFact],
+) -> Budget:
+    """Member m's budget at time ``at`` (DESIGN.md §3.3), from their activity and charges."""
+    return budget_from_totals(policy, totals_for(policy, at, activity_times, charges))
+
+
+def budget_series(
+    policy: Policy,
+    times: Iterable[datetime],
+    *,
+    activity_times: Iterable[datetime],
+    charges: Iterable[ChargeFact],
+) -> list[tuple[datetime, Budget]]:
+    """The budget at each of ``times``, from the ledger (the chart on *My budget*)."""
+    activity = list(activity_times)
+    facts = list(charges)
+    return [(t, compute_budget(policy, t, activity_times=activity, charges=facts)) for t in times]
+
+
+def leaves_window_at(policy: Policy, occurred_at: datetime) -> datetime:
+    """When a charge for behaviour at ``occurred_at`` stops counting."""
+    return occurred_at + policy.window
+
+
+# --- Words (every number a member sees is explained) ----------------------------------------
+
+TIER_WORDS: dict[str, str] = {
+    Tier.HEALTHY: "Plenty of room. Nothing to do.",
+    Tier.WARNING: (
+        "Some of your room is used. It comes back on its own as charges leave the window."
+    ),
+    Tier.CRITICAL: "Little room left for now. It regenerates as older charges leave the window.",
+    Tier.EXHAUSTED: (
+        "Your room is used up for now. Nothing is automatic beyond the steps below; a person "
+        "looks at every case, and the budget regenerates as charges leave the window."
+    ),
+}

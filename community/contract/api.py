@@ -1,0 +1,323 @@
+"""REST API of the social contract: clauses with live status, versions, drafts, publishing and
+OpenSLO. Every query is filtered by the key's community."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count
+from django.http import HttpResponse
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from community.api_auth import access_of, community_of
+from community.contract.access import get_clause, get_version, get_versions, visible_clauses
+from community.contract.serializers import (
+    ClauseErrorSerializer,
+    ClauseOutSerializer,
+    ContractOutSerializer,
+    DefinitionSerializer,
+    DraftInSerializer,
+    DraftOutSerializer,
+    ImportInSerializer,
+    PublishInSerializer,
+    VersionOutSerializer,
+)
+from community.contract.services import (
+    ClauseInvalid,
+    export_openslo,
+    get_contract,
+    import_openslo,
+    publish_contract,
+    save_clause,
+    update_draft,
+)
+from community.contract.text import exact
+from community.domain_events import space_payload
+from community.models import ApiKey, Clause, ClauseSnapshot, ContractVersion
+from community.serializers import flatten_errors
+from community.services import ServiceError
+
+CLAUSE_EXAMPLE = {
+    "title": "Disagree without hostility",
+    "wording": "Argue with ideas, not with people.",
+    "total_kinds": ["post"],
+    "bad_kinds": ["flag_upheld"],
+    "bad_categories": ["inappropriate"],
+    "target": "0.980000",
+    "window_days": 30,
+    "min_bad_events": 3,
+}
+
+
+def _status(snap: ClauseSnapshot) -> dict[str, Any]:
+    return {
+        "sli": None if snap.sli is None else exact(snap.sli),
+        "total": snap.total,
+        "bad": snap.bad,
+        "allowed_bad": exact(snap.allowed_bad),
+        "budget_remaining": exact(snap.budget_remaining),
+        "tier": snap.tier,
+        "burn_rates": snap.burn_rates,
+        "computed_at": snap.computed_at,
+    }
+
+
+def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, Any]]:
+    clauses = list(clauses)
+    latest = (
+        ClauseSnapshot.objects.filter(clause_id__in=[c.pk for c in clauses])
+        .latest_per_clause()
+        .select_related("space")
+    )
+    overall: dict[int, ClauseSnapshot] = {}
+    spaces: dict[int, list[ClauseSnapshot]] = {}
+    for snap in latest.order_by("space__name"):
+        if snap.scope:
+            spaces.setdefault(snap.clause_id, []).append(snap)
+        else:
+            overall[snap.clause_id] = snap
+    rows = []
+    for clause in clauses:
+        definition = clause.published_definition() or clause.draft_definition()
+        current = overall.get(clause.pk)
+        rows.append(
+            {
+                "id": clause.pk,
+                "slug": clause.slug,
+                "title": definition.title,
+                "wording": definition.wording,
+                "published": clause.is_live,
+                "retired": clause.retired_at is not None,
+                "unpublished_changes": clause.has_unpublished_changes,
+                "definition": definition.as_dict(),
+                "status": _status(current) if current else None,
+                "spaces": [
+                    {"space": space_payload(s.space), "status": _status(s)}
+                    for s in spaces.get(clause.pk, [])
+                ],
+                "openslo_url": reverse("api:clause-openslo", kwargs={"pk": clause.pk}),
+            }
+        )
+    return rows
+
+
+def _invalid(errors: list[tuple[str, str]]) -> Response:
+    return Response(
+        {
+            "detail": "The clause was not saved; nothing changed.",
+            "errors": [{"field": f, "message": m} for f, m in errors],
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+class ClauseListView(APIView):
+    """The contract's clauses, each with its live status (community-wide and per space).
+    Keys with `moderate` also see draft clauses and can create one."""
+
+    required_scope = {"GET": "read", "POST": "moderate"}
+
+    @extend_schema(
+        operation_id="clauses_list", responses=ClauseOutSerializer(many=True), tags=["contract"]
+    )
+    def get(self, request: Request) -> Response:
+        return Response(_clause_rows(request, visible_clauses(access_of(request))))
+
+    @extend_schema(
+        operation_id="clauses_create",
+        request=DefinitionSerializer,
+        responses={201: ClauseOutSerializer, 400: ClauseErrorSerializer},
+        examples=[OpenApiExample("A clause", value=CLAUSE_EXAMPLE, request_only=True)],
+        tags=["contract"],
+    )
+    def post(self, request: Request) -> Response:
+        data = DefinitionSerializer(data=request.data)
+        if not data.is_valid():
+            return _invalid(flatten_errors(data.errors))
+        try:
+            clause = save_clause(
+                community=community_of(request),
+                definition=data.to_definition(data.validated_data),
+            )
+        except ClauseInvalid as exc:
+            return _invalid(exc.errors)
+        return Response(_clause_rows(request, [clause])[0], status=status.HTTP_201_CREATED)
+
+
+class ClauseDetailView(APIView):
+    required_scope = "read"
+
+    @extend_schema(
+        operation_id="clauses_retrieve", responses=ClauseOutSerializer, tags=["contract"]
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        clause = get_clause(access_of(request), pk)
+        return Response(_clause_rows(request, [clause])[0])
+
+
+class ClauseOpenSLOView(APIView):
+    """The clause as an OpenSLO v1 `SLO` document (YAML), one alert policy per rule."""
+
+    required_scope = "read"
+
+    @extend_schema(
+        operation_id="clauses_openslo",
+        responses={(200, "application/yaml"): OpenApiTypes.STR},
+        tags=["contract"],
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        clause = get_clause(access_of(request), pk)
+        return HttpResponse(export_openslo(clause=clause), content_type="application/yaml")
+
+
+class ClauseImportView(APIView):
+    """Import an OpenSLO v1 `SLO` document as a new draft clause. Errors name the field by
+    its path in the document, and nothing is stored."""
+
+    required_scope = "moderate"
+
+    @extend_schema(
+        operation_id="clauses_import",
+        request=ImportInSerializer,
+        responses={201: ClauseOutSerializer, 400: ClauseErrorSerializer},
+        tags=["contract"],
+    )
+    def post(self, request: Request) -> Response:
+        data = ImportInSerializer(data=request.data)
+        if not data.is_valid():
+            return _invalid(flatten_errors(data.errors))
+        try:
+            clause = import_openslo(
+                community=community_of(request), text=data.validated_data["document"]
+            )
+        except ClauseInvalid as exc:
+            return _invalid(exc.errors)
+        return Response(_clause_rows(request, [clause])[0], status=status.HTTP_201_CREATED)
+
+
+def _version(version: ContractVersion, acks: int) -> dict[str, Any]:
+    return {
+        "number": version.number,
+        "id": version.pk,
+        "summary": version.summary,
+        "preamble": version.preamble,
+        "policy": version.policy,
+        "clauses": version.clauses,
+        "published_by": version.published_by_name,
+        "published_at": version.published_at,
+        "acknowledgements": acks,
+    }
+
+
+class ContractView(APIView):
+    required_scope = "read"
+
+    @extend_schema(
+        operation_id="contract_retrieve", responses=ContractOutSerializer, tags=["contract"]
+    )
+    def get(self, request: Request) -> Response:
+        access = access_of(request)
+        versions = get_versions(access)
+        current = versions.first()
+        return Response(
+            {
+                "community": access.community.slug,
+                "current_version": _version(current, current.acknowledgements.count())
+                if current
+                else None,
+                "versions": versions.count(),
+            }
+        )
+
+
+class VersionListView(APIView):
+    required_scope = "read"
+
+    @extend_schema(
+        operation_id="contract_versions_list",
+        responses=VersionOutSerializer(many=True),
+        tags=["contract"],
+    )
+    def get(self, request: Request) -> Response:
+        rows = get_versions(access_of(request)).annotate(n=Count("acknowledgements"))
+        return Response([_version(v, v.n) for v in rows])
+
+
+class VersionDetailView(APIView):
+    required_scope = "read"
+
+    @extend_schema(
+        operation_id="contract_versions_retrieve", responses=VersionOutSerializer, tags=["contract"]
+    )
+    def get(self, request: Request, number: int) -> Response:
+        version = get_version(access_of(request), number)
+        return Response(_version(version, version.acknowledgements.count()))
+
+
+class DraftView(APIView):
+    """The draft preamble and error budget policy (what the next version will say)."""
+
+    required_scope = {"GET": "read", "PUT": "moderate"}
+
+    @extend_schema(
+        operation_id="contract_draft_retrieve", responses=DraftOutSerializer, tags=["contract"]
+    )
+    def get(self, request: Request) -> Response:
+        contract = get_contract(community=community_of(request))
+        return Response({"preamble": contract.preamble, "policy": contract.policy})
+
+    @extend_schema(
+        operation_id="contract_draft_update",
+        request=DraftInSerializer,
+        responses={200: DraftOutSerializer, 400: ClauseErrorSerializer},
+        tags=["contract"],
+    )
+    def put(self, request: Request) -> Response:
+        data = DraftInSerializer(data=request.data)
+        if not data.is_valid():
+            return _invalid(flatten_errors(data.errors))
+        try:
+            contract = update_draft(
+                community=community_of(request),
+                preamble=data.validated_data["preamble"],
+                policy=data.validated_data["policy"],
+            )
+        except ServiceError as exc:
+            return _invalid([("policy", str(exc))])
+        return Response({"preamble": contract.preamble, "policy": contract.policy})
+
+
+class PublishView(APIView):
+    """Publish the draft as the next version; its clauses go live."""
+
+    required_scope = "moderate"
+
+    @extend_schema(
+        operation_id="contract_publish",
+        request=PublishInSerializer,
+        responses={201: VersionOutSerializer, 400: OpenApiResponse(ClauseErrorSerializer)},
+        tags=["contract"],
+    )
+    def post(self, request: Request) -> Response:
+        data = PublishInSerializer(data=request.data)
+        if not data.is_valid():
+            return _invalid(flatten_errors(data.errors))
+        try:
+            version = publish_contract(
+                community=community_of(request),
+                summary=data.validated_data["summary"],
+                by=None,
+                by_name=f"API key “{request.auth.name}”"
+                if isinstance(request.auth, ApiKey)
+                else "API",
+            )
+        except ServiceError as exc:
+            return _invalid([("(contract)", str(exc))])
+        return Response(_version(version, 0), status=status.HTTP_201_CREATED)

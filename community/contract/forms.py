@@ -1,0 +1,196 @@
+"""Forms of the contract editor. They parse; the services (``community.contract.services``)
+validate the definition and change things."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from community.contract.slo import (
+    DEFAULT_ALERT_RULES,
+    AlertRule,
+    ClauseDefinition,
+    Severity,
+    parse_window,
+    window_label,
+)
+from community.models import Community, Space
+from community.tiers import Tier
+from community.vocabulary import EventKind
+
+RULES_HELP = (
+    "One rule per line: name, page or ticket, % of the budget, long window, short window. "
+    "E.g. “page_fast page 2 1h 5m” fires when 2 % of the budget burns within an hour."
+)
+
+
+def rules_text(rules: tuple[AlertRule, ...] | list[AlertRule]) -> str:
+    return "\n".join(
+        f"{r.name} {r.severity} {r.budget_percent} {window_label(r.long_minutes)} "
+        f"{window_label(r.short_minutes)}"
+        for r in rules
+    )
+
+
+def parse_rules(text: str) -> list[AlertRule]:
+    rules = []
+    for n, line in enumerate((ln for ln in text.splitlines() if ln.strip()), start=1):
+        parts = line.split()
+        if len(parts) != 5:
+            raise forms.ValidationError(
+                f"Line {n}: write five things, e.g. “page_fast page 2 1h 5m”."
+            )
+        name, severity, percent, long, short = parts
+        if severity not in Severity.__members__.values():
+            raise forms.ValidationError(f"Line {n}: the severity is “page” or “ticket”.")
+        try:
+            budget = Decimal(percent.rstrip("%"))
+            rules.append(
+                AlertRule(name, Severity(severity), budget, parse_window(long), parse_window(short))
+            )
+        except ValueError as exc:
+            raise forms.ValidationError(f"Line {n}: {exc}.") from None
+        except ArithmeticError:
+            raise forms.ValidationError(f"Line {n}: “{percent}” is not a number.") from None
+    return rules
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(w.strip() for w in text.replace(",", " ").split() if w.strip())
+
+
+class ClauseForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    wording = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The norm in plain words, as members will read it.",
+    )
+    total_kinds = forms.MultipleChoiceField(
+        choices=EventKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["post"],
+        label="Counts as total",
+        help_text="What the clause is measured over; usually posts.",
+    )
+    bad_kinds = forms.MultipleChoiceField(
+        choices=EventKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["flag_upheld"],
+        label="Counts as bad",
+    )
+    bad_categories = forms.CharField(
+        required=False,
+        label="Only these flag categories",
+        help_text="E.g. inappropriate, off_topic. Empty means every category.",
+    )
+    spaces = forms.ModelMultipleChoiceField(
+        queryset=Space.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave empty to measure the whole community.",
+    )
+    per_space = forms.BooleanField(
+        required=False, initial=True, label="Also show each space on its own"
+    )
+    target = forms.DecimalField(
+        max_digits=7,
+        decimal_places=6,
+        initial=Decimal("0.98"),
+        help_text="Between 0 and 1: 0.98 means 98 % of posts meet the norm.",
+    )
+    window_days = forms.IntegerField(initial=30, label="Rolling window (days)")
+    min_bad_events = forms.IntegerField(
+        initial=3,
+        label="Bad events needed before an alert",
+        help_text="Quiet spaces are bursty: one flag in a quiet hour is not an alert.",
+    )
+    alert_rules = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        initial=rules_text(DEFAULT_ALERT_RULES),
+        help_text=RULES_HELP,
+    )
+
+    def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["spaces"].queryset = Space.objects.filter(community=community)  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_for(cls, definition: ClauseDefinition) -> dict[str, Any]:
+        return {
+            "title": definition.title,
+            "wording": definition.wording,
+            "total_kinds": list(definition.total_kinds),
+            "bad_kinds": list(definition.bad_kinds),
+            "bad_categories": ", ".join(definition.bad_categories),
+            "spaces": list(definition.spaces),
+            "per_space": definition.per_space,
+            "target": definition.target,
+            "window_days": definition.window_days,
+            "min_bad_events": definition.min_bad_events,
+            "alert_rules": rules_text(definition.alert_rules),
+        }
+
+    def clean_alert_rules(self) -> list[AlertRule]:
+        return parse_rules(self.cleaned_data["alert_rules"])
+
+    def definition(self, *, total_categories: tuple[str, ...] = ()) -> ClauseDefinition:
+        data = self.cleaned_data
+        return ClauseDefinition(
+            title=data["title"],
+            wording=data["wording"],
+            total_kinds=tuple(data["total_kinds"]),
+            total_categories=total_categories,
+            bad_kinds=tuple(data["bad_kinds"]),
+            bad_categories=_words(data["bad_categories"]),
+            spaces=tuple(sorted(s.pk for s in data["spaces"])),
+            per_space=data["per_space"],
+            target=data["target"],
+            window_days=data["window_days"],
+            alert_rules=tuple(data["alert_rules"]),
+            min_bad_events=data["min_bad_events"],
+        )
+
+    def add_service_errors(self, errors: list[tuple[str, str]]) -> None:
+        for field, message in errors:
+            name = field.split("[")[0].split(".")[0]
+            self.add_error(name if name in self.fields else None, message)
+
+
+class DraftForm(forms.Form):
+    preamble = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="Why the community has this contract, in its own words.",
+    )
+    healthy = forms.CharField(
+        label="When a clause is healthy", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    warning = forms.CharField(
+        label="When it is at warning", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    critical = forms.CharField(
+        label="When it is critical", widget=forms.Textarea(attrs={"rows": 2})
+    )
+    exhausted = forms.CharField(
+        label="When its budget is exhausted", widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def policy(self) -> dict[str, str]:
+        return {tier.value: self.cleaned_data[tier.value] for tier in Tier}
+
+
+class PublishForm(forms.Form):
+    summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="What changed",
+        help_text="Members read this in the version history.",
+    )
+
+
+class ImportForm(forms.Form):
+    document = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
+        label="OpenSLO document (YAML)",
+    )

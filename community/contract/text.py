@@ -1,0 +1,77 @@
+"""The contract in words: a clause's indicator as a sentence, a version as lines, the diff
+between two versions, and exact-looking numbers. Pure functions over published data."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from decimal import Decimal
+
+from community.contract.slo import SIX_PLACES, ClauseDefinition, window_label
+from community.models import ContractVersion
+from community.tiers import Tier
+
+
+def exact(value: Decimal) -> str:
+    """A decimal as a short exact-looking string: 6 places at most, no trailing zeros."""
+    quantized = value.quantize(SIX_PLACES).normalize()
+    return "0" if quantized.is_zero() else format(quantized, "f")
+
+
+def describe_indicator(definition: ClauseDefinition, space_names: dict[int, str]) -> str:
+    """The indicator in one plain sentence, for members and for the diff."""
+    percent = format((definition.target * 100).normalize(), "f")
+    total = " or ".join(k.replace("_", " ") + "s" for k in definition.total_kinds)
+    if definition.total_categories:
+        total += f" ({', '.join(definition.total_categories)})"
+    bad = " or ".join(k.replace("_", " ") for k in definition.bad_kinds)
+    if definition.bad_categories:
+        bad += f" for {' or '.join(f'“{c}”' for c in definition.bad_categories)}"
+    where = (
+        "in " + ", ".join(space_names.get(s, f"space {s}") for s in definition.spaces)
+        if definition.spaces
+        else "across the community"
+    )
+    days = f"{definition.window_days} day{'s' if definition.window_days != 1 else ''}"
+    return f"{percent} % of {total} {where} are not met with a {bad}, over a rolling {days}."
+
+
+def version_lines(version: ContractVersion, space_names: dict[int, str]) -> list[str]:
+    """A version as text lines: what the diff compares."""
+    lines = [f"Preamble: {line}" for line in version.preamble.splitlines() if line.strip()]
+    for data in version.clauses:
+        definition = ClauseDefinition.from_dict(data)
+        lines.append(f"Clause: {definition.title}")
+        lines.extend(f"   {line}" for line in definition.wording.splitlines() if line.strip())
+        lines.append(f"   Measured: {describe_indicator(definition, space_names)}")
+        rules = ", ".join(
+            f"{r.name} ({r.budget_percent} % of the budget in {window_label(r.long_minutes)})"
+            for r in definition.alert_rules
+        )
+        lines.append(f"   Alerts: {rules}; at least {definition.min_bad_events} bad events.")
+    for tier in Tier:
+        text = (version.policy or {}).get(tier.value, "")
+        if text:
+            lines.append(f"When {tier.value}: {text}")
+    return lines
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    op: str  # "same", "added" or "removed"
+    text: str
+
+
+def diff_versions(
+    old: ContractVersion, new: ContractVersion, space_names: dict[int, str]
+) -> list[DiffLine]:
+    """Line by line, what changed from ``old`` to ``new``."""
+    a, b = version_lines(old, space_names), version_lines(new, space_names)
+    out: list[DiffLine] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            out.extend(DiffLine("same", line) for line in a[i1:i2])
+            continue
+        out.extend(DiffLine("removed", line) for line in a[i1:i2])
+        out.extend(DiffLine("added", line) for line in b[j1:j2])
+    return out

@@ -1,0 +1,1 @@
+"""The demo community (`manage.py seed_demo`); see ``demo.build``."""

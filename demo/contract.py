@@ -1,0 +1,164 @@
+"""Demo step 20: Allotment Commons' social contract, two published versions, acknowledgements
+and a month of status history, so the contract page has something to show on first run."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+from community.contract.evaluation import evaluate_community
+from community.contract.services import publish_contract, save_clause, update_draft
+from community.contract.slo import ClauseDefinition
+from community.models import Acknowledgement, Clause, Contract, ContractVersion, Membership, Role
+from community.services import ingest_events
+from demo.community import forum_event
+from demo.context import DEMO_SOURCE, DemoContext
+
+PREAMBLE = (
+    "Allotment Commons is a shared garden in words. We disagree about compost and pests and "
+    "plot rules, and that is fine: we do it without hostility.\n"
+    "Each clause below is a promise we measure together. When a clause runs short of its "
+    "budget, moderators act on the policy beside it. Nobody is banned because a number ran out."
+)
+
+HOSTILITY = ClauseDefinition(
+    title="Disagree without hostility",
+    wording="Argue with ideas, not with people. Name-calling, sneering and piling on have no "
+    "place here, even when you are right.",
+    total_kinds=("post",),
+    bad_kinds=("flag_upheld",),
+    bad_categories=("inappropriate",),
+    target=Decimal("0.97"),
+)
+SPAM = ClauseDefinition(
+    title="No spam",
+    wording="Share what you grow, not what you sell. One link to your own seed shop in your "
+    "profile is fine; adverts in threads are not.",
+    total_kinds=("post",),
+    bad_kinds=("flag_upheld",),
+    bad_categories=("spam",),
+    target=Decimal("0.995"),
+)
+SAFETY = ClauseDefinition(
+    title="Safety first",
+    wording="Zero tolerance for anything illegal: threats, doxxing, selling banned chemicals. "
+    "Moderators act at once and the target is as close to perfect as we can measure.",
+    total_kinds=("post",),
+    bad_kinds=("flag_upheld",),
+    bad_categories=("illegal",),
+    target=Decimal("0.999"),
+    min_bad_events=1,
+)
+
+
+def _on_topic(growing_tips: int) -> ClauseDefinition:
+    return ClauseDefinition(
+        title="Stay on topic in Growing Tips",
+        wording="Growing Tips is for growing. Plot politics and swaps have their own spaces, so "
+        "people looking for help with blight can find it.",
+        total_kinds=("post",),
+        bad_kinds=("flag_upheld",),
+        bad_categories=("off_topic",),
+        spaces=(growing_tips,),
+        per_space=False,
+        target=Decimal("0.985"),
+    )
+
+
+def seed_contract(ctx: DemoContext) -> None:
+    community = ctx.community
+    if ContractVersion.objects.filter(contract__community=community).exists():
+        ctx.log("  contract already published: nothing to add")
+        return
+    rng = random.Random(2026_0020)
+    moderator = Membership.objects.filter(community=community, role=Role.MODERATOR).first()
+    by = moderator.user if moderator else None
+    update_draft(
+        community=community,
+        preamble=PREAMBLE,
+        policy={
+            "healthy": "Nothing changes. Moderators read the clause at the monthly garden meeting.",
+            "warning": "Moderators review the clause weekly and ask the spaces involved what is "
+            "making it hard.",
+            "critical": "A facilitator checks in with the spaces most affected within three "
+            "days; a short cooldown is considered, never a ban.",
+            "exhausted": "New rules freeze and a governance circle is scheduled with members "
+            "to ask whether the norm or the space needs to change.",
+        },
+    )
+    hostility = save_clause(community=community, definition=HOSTILITY)
+    save_clause(community=community, definition=SPAM)
+    save_clause(community=community, definition=SAFETY)
+    first = publish_contract(
+        community=community, summary="Our first contract, agreed at the spring meeting.", by=by
+    )
+    growing = community.spaces.get(name="Growing Tips")
+    save_clause(
+        community=community,
+        clause=hostility,
+        definition=ClauseDefinition(**{**HOSTILITY.__dict__, "target": Decimal("0.98")}),
+    )
+    on_topic = save_clause(community=community, definition=_on_topic(growing.pk))
+    # Show it second, beside the clause it grew out of.
+    Clause.objects.filter(community=community, position__gt=hostility.position).exclude(
+        pk=on_topic.pk
+    ).update(position=on_topic.position + 1)
+    Clause.objects.filter(pk=on_topic.pk).update(position=hostility.position + 1)
+    second = publish_contract(
+        community=community,
+        summary="After the September circle: hostility target raised to 98 %, and a new "
+        "clause keeps Growing Tips on topic.",
+        by=by,
+    )
+    # Back-date the versions to when the community agreed them (timestamps only).
+    ContractVersion.objects.filter(pk=first.pk).update(published_at=ctx.now - timedelta(days=45))
+    ContractVersion.objects.filter(pk=second.pk).update(published_at=ctx.now - timedelta(days=12))
+    members = list(
+        Membership.objects.filter(community=community, role=Role.MEMBER).order_by("pk")[:120]
+    )
+    Acknowledgement.objects.bulk_create(
+        [
+            Acknowledgement(
+                membership=m,
+                version=first,
+                acknowledged_at=ctx.now - timedelta(days=rng.randint(13, 44)),
+            )
+            for m in rng.sample(members, 70)
+        ]
+        + [
+            Acknowledgement(
+                membership=m,
+                version=second,
+                acknowledged_at=ctx.now - timedelta(days=rng.randint(0, 11)),
+            )
+            for m in rng.sample(members, 38)
+        ]
+    )
+    # Publishing gave each clause a month of daily history; now the live evaluation.
+    Contract.objects.filter(community=community).update(evaluation_pending=False)
+    clauses = list(Clause.objects.live().filter(community=community))
+    _flame_war(ctx, rng)
+    evaluate_community(community=community, now=ctx.now)
+    ctx.log(f"  published versions 1 and 2 with {len(clauses)} clauses and their history")
+
+
+def _flame_war(ctx: DemoContext, rng: random.Random) -> None:
+    """The last hour in the Off-topic Lounge: a heated thread about slug pellets, so the
+    hostility clause has an open alert for moderators (and incidents) to act on."""
+    events = []
+    for n in range(42):
+        at = ctx.now - timedelta(minutes=55) + timedelta(seconds=n * 78)
+        author = str(1040 + rng.randrange(12))
+        pid = f"slug-thread-{n}"
+        space = ("7", "Off-topic Lounge", 0.0)
+        events.append(
+            replace(forum_event(pid, "post", at, author, space, subject=pid), recorded_at=at)
+        )
+        if n % 3 == 0:
+            flag = forum_event(
+                f"slug-flag-{n}", "flag_upheld", at, author, space, pid, "inappropriate"
+            )
+            events.append(replace(flag, recorded_at=min(at + timedelta(minutes=2), ctx.now)))
+    ingest_events(community=ctx.community, events=events, source=DEMO_SOURCE)

@@ -1,0 +1,95 @@
+"""Demo step (order 50): a Discourse connection for the demo community (its forum address is not
+reachable, on purpose), an outbound webhook subscription and a few logged deliveries."""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from datetime import timedelta
+
+from community.models import DomainEventType
+from demo.context import DemoContext
+from integrations.discourse.connection import connect_discourse
+from integrations.models import (
+    DiscourseConnection,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookStatus,
+    WebhookSubscription,
+)
+from integrations.retry import backoff_seconds
+
+DEMO_FORUM = "https://forum.allotment-commons.invalid"
+DEMO_SECRET = "demo-webhook-secret-1"  # noqa: S105 - demo data, documented in docs/integrations.md
+DEMO_RECEIVER = "https://hooks.allotment-commons.invalid/community-sre"
+
+
+def seed_integrations(ctx: DemoContext) -> None:
+    community = ctx.community
+    if DiscourseConnection.objects.filter(community=community).exists():
+        ctx.log("  connection already present: nothing to add")
+        return
+    rng = random.Random(50_2026)
+    connection = connect_discourse(
+        community=community,
+        base_url=DEMO_FORUM,
+        secret=DEMO_SECRET,
+        api_key="demo-api-key-not-real",
+        api_username="system",
+    )
+    grow = community.spaces.filter(external_id="2").first()
+    if grow is not None:
+        connection.category_spaces = {"2": grow.pk}
+        connection.save(update_fields=["category_spaces"])
+    subscription = WebhookSubscription.objects.create(
+        community=community,
+        url=DEMO_RECEIVER,
+        secret="demo-receiver-secret",  # noqa: S106 - demo data
+        event_types=[
+            DomainEventType.INCIDENT_DECLARED,
+            DomainEventType.INCIDENT_UPDATED,
+            DomainEventType.COOLDOWN_STARTED,
+            DomainEventType.COOLDOWN_ENDED,
+        ],
+        description="Moderators' chat bot",
+    )
+    for n, (event_type, outcome) in enumerate(
+        [
+            (DomainEventType.INCIDENT_DECLARED, 200),
+            (DomainEventType.COOLDOWN_STARTED, 200),
+            (DomainEventType.COOLDOWN_ENDED, 503),
+        ]
+    ):
+        event_id = uuid.UUID(int=rng.getrandbits(128), version=4)
+        created = ctx.now - timedelta(days=3 - n, hours=rng.randint(1, 5))
+        body = {
+            "id": str(event_id),
+            "type": event_type,
+            "community": community.slug,
+            "created_at": created.isoformat(),
+            "data": {"incident_id": 1, "title": "Heat in the shed rota thread"},
+        }
+        ok = outcome < 300
+        delivery = WebhookDelivery.objects.create(
+            subscription=subscription,
+            event_id=event_id,
+            event_type=event_type,
+            body=json.dumps(body, sort_keys=True),
+            status=WebhookStatus.DELIVERED if ok else WebhookStatus.FAILED,
+            attempts=1 if ok else WebhookDelivery.MAX_ATTEMPTS,
+            last_status_code=outcome,
+            last_error="" if ok else "HTTP 503: Service Unavailable",
+            created_at=created,
+            delivered_at=created + timedelta(seconds=1) if ok else None,
+        )
+        for attempt in range(1, delivery.attempts + 1):
+            WebhookAttempt.objects.create(
+                delivery=delivery,
+                number=attempt,
+                at=created + timedelta(seconds=backoff_seconds(attempt)),
+                status_code=outcome,
+                error=delivery.last_error,
+                duration_ms=rng.randint(40, 400),
+            )
+    ctx.log("  connected the demo forum (not reachable) and a webhook subscription")

@@ -1,0 +1,225 @@
+"""Incident roles: the facilitator handoff (offered, then accepted), deputies, scribes, liaisons
+and support people, their checklists, and notes on the timeline."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from community.models import Membership
+from community.services import ServiceError
+from incidents.models import (
+    FacilitatorHandoff,
+    HandoffStatus,
+    Incident,
+    IncidentRole,
+    RoleKind,
+    TimelineEntry,
+    TimelineKind,
+)
+from incidents.models.incidents import MODERATOR_ROLES
+from incidents.services.common import (
+    Actor,
+    _check_members,
+    _entry,
+    _locked,
+    _save,
+)
+
+
+def _active_role(inc: Incident, kind: str) -> IncidentRole | None:
+    return inc.roles.active().filter(kind=kind).select_related("membership").first()
+
+
+def offer_facilitator(
+    *, incident: Incident, to: Membership, expected_version: int | None, actor: Actor
+) -> FacilitatorHandoff:
+    """Offer to make ``to`` the facilitator. It takes effect when they accept; a moderator who
+    offers it to themselves has accepted by doing so."""
+    with transaction.atomic():
+        inc = _locked(incident.pk, expected_version)
+        if not inc.is_open:
+            raise ServiceError("This incident is no longer open.")
+        _check_members(inc.community, [to])
+        if not to.is_moderator or to.user_id is None:
+            raise ServiceError(
+                f"{to.display_name} cannot facilitate: facilitators are moderators with a login."
+            )
+        current = _active_role(inc, RoleKind.FACILITATOR)
+        if current is not None and current.membership_id == to.pk:
+            raise ServiceError(f"{to.display_name} is already the facilitator.")
+        if inc.handoffs.filter(status=HandoffStatus.OFFERED).exists():
+            raise ServiceError(
+                "An offer to facilitate is still waiting for an answer; withdraw it first."
+            )
+        handoff = FacilitatorHandoff.objects.create(
+            incident=inc,
+            to_membership=to,
+            from_membership=current.membership if current else None,
+            offered_by=actor.user,
+        )
+        _save(inc)
+        _entry(
+            inc,
+            TimelineKind.HANDOFF,
+            f"Offered the facilitator role to {to.display_name}.",
+            actor,
+            data={"handoff_id": handoff.pk, "to": to.pk},
+        )
+        if actor.user is not None and actor.user.pk == to.user_id:
+            _accept(inc, handoff, actor)
+    return handoff
+
+
+def respond_to_handoff(*, handoff: FacilitatorHandoff, user: User, accept: bool) -> Incident:
+    """The person offered the role accepts or declines. Only they can."""
+    with transaction.atomic():
+        inc = _locked(handoff.incident_id, None)
+        offer = FacilitatorHandoff.objects.select_for_update().get(pk=handoff.pk)
+        if offer.status != HandoffStatus.OFFERED:
+            raise ServiceError("This offer is no longer open.")
+        to = offer.to_membership
+        if to.user_id != user.pk:
+            raise ServiceError(f"Only {to.display_name} can answer this offer.")
+        actor = Actor.person(user)
+        if accept:
+            _accept(inc, offer, actor)
+        else:
+            offer.status = HandoffStatus.DECLINED
+            offer.responded_at = timezone.now()
+            offer.save(update_fields=["status", "responded_at"])
+            _save(inc)
+            _entry(inc, TimelineKind.HANDOFF, f"{to.display_name} declined to facilitate.", actor)
+    return inc
+
+
+def withdraw_handoff(
+    *, handoff: FacilitatorHandoff, expected_version: int | None, actor: Actor
+) -> Incident:
+    with transaction.atomic():
+        inc = _locked(handoff.incident_id, expected_version)
+        offer = FacilitatorHandoff.objects.select_for_update().get(pk=handoff.pk)
+        if offer.status != HandoffStatus.OFFERED:
+            raise ServiceError("This offer is no longer open.")
+        offer.status = HandoffStatus.WITHDRAWN
+        offer.responded_at = timezone.now()
+        offer.save(update_fields=["status", "responded_at"])
+        _save(inc)
+        _entry(
+            inc,
+            TimelineKind.HANDOFF,
+            f"Withdrew the offer to {offer.to_membership.display_name}.",
+            actor,
+        )
+    return inc
+
+
+def _accept(inc: Incident, offer: FacilitatorHandoff, actor: Actor) -> None:
+    now = timezone.now()
+    current = _active_role(inc, RoleKind.FACILITATOR)
+    if current is not None:
+        current.ended_at = now
+        current.save(update_fields=["ended_at"])
+    IncidentRole.objects.create(
+        incident=inc,
+        kind=RoleKind.FACILITATOR,
+        membership=offer.to_membership,
+        assigned_by=offer.offered_by,
+        assigned_at=now,
+    )
+    offer.status = HandoffStatus.ACCEPTED
+    offer.responded_at = now
+    offer.save(update_fields=["status", "responded_at"])
+    fields = []
+    if inc.facilitator_at is None:
+        inc.facilitator_at = now
+        fields.append("facilitator_at")
+    _save(inc, *fields)
+    name = offer.to_membership.display_name
+    text = (
+        f"{name} took over as facilitator from {current.membership.display_name}."
+        if current
+        else f"{name} is the facilitator."
+    )
+    _entry(inc, TimelineKind.ROLE, text, actor, data={"role": "facilitator", "to": name})
+
+
+def assign_role(
+    *,
+    incident: Incident,
+    kind: str,
+    membership: Membership | None,
+    expected_version: int | None,
+    actor: Actor,
+) -> Incident:
+    """Give a non-facilitator role to someone (or clear it with ``membership=None``)."""
+    if kind == RoleKind.FACILITATOR:
+        raise ServiceError("The facilitator role is offered and takes effect when accepted.")
+    if kind not in RoleKind.values:
+        raise ServiceError(f"Unknown role “{kind}”.")
+    with transaction.atomic():
+        inc = _locked(incident.pk, expected_version)
+        if not inc.is_open:
+            raise ServiceError("This incident is no longer open.")
+        label = RoleKind(kind).label.lower()
+        if membership is not None:
+            _check_members(inc.community, [membership])
+            if kind in MODERATOR_ROLES and not membership.is_moderator:
+                raise ServiceError(f"The {label} must be a moderator.")
+        current = _active_role(inc, kind)
+        if (
+            current is not None
+            and membership is not None
+            and current.membership_id == membership.pk
+        ):
+            raise ServiceError(f"{membership.display_name} is already the {label}.")
+        if current is None and membership is None:
+            raise ServiceError(f"Nobody is the {label}.")
+        now = timezone.now()
+        if current is not None:
+            current.ended_at = now
+            current.save(update_fields=["ended_at"])
+        if membership is not None:
+            IncidentRole.objects.create(
+                incident=inc, kind=kind, membership=membership, assigned_by=actor.user
+            )
+            text = f"{membership.display_name} is the {label}."
+        else:
+            text = f"Nobody is the {label} any more."
+        _save(inc)
+        _entry(inc, TimelineKind.ROLE, text, actor, data={"role": kind})
+    return inc
+
+
+def tick_checklist_item(*, role: IncidentRole, index: int, actor: Actor) -> IncidentRole:
+    """Tick one item of a role's checklist (the holder or a moderator; once)."""
+    with transaction.atomic():
+        inc = _locked(role.incident_id, None)
+        held = IncidentRole.objects.select_for_update().get(pk=role.pk)
+        if held.ended_at is not None:
+            raise ServiceError("This role has been handed on; its checklist is closed.")
+        if not 0 <= index < len(held.checklist):
+            raise ServiceError("No such checklist item.")
+        if index in held.done_items:
+            raise ServiceError("That item is already ticked.")
+        held.done_items = sorted({*held.done_items, index})
+        held.save(update_fields=["done_items"])
+        _save(inc)
+        _entry(
+            inc,
+            TimelineKind.ROLE,
+            f"{held.get_kind_display()} checklist: “{held.checklist[index]}” done.",
+            actor,
+        )
+    return held
+
+
+def add_note(*, incident: Incident, text: str, actor: Actor) -> TimelineEntry:
+    """Notes are appended and never change the incident's state, so they need no version."""
+    text = text.strip()
+    if not text:
+        raise ServiceError("Write something in the note.")
+    if len(text) > 5000:
+        raise ServiceError("Keep a note under 5000 characters.")
+    return _entry(incident, TimelineKind.NOTE, text, actor)

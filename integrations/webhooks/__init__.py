@@ -1,0 +1,1 @@
+"""Our outbound webhooks: subscriptions to domain events, and their signed delivery."""
