@@ -7,7 +7,7 @@ nothing. Models are looked up through the app registry, so a module moving insid
 not break the drill.
 
 The budget check is the drill's point: every member's stored snapshot must equal the pure
-function ``budgets.forgiveness.compute_budget`` over the member's whole ledger (as stored now) at
+function ``budgets.budget_math.compute_budget`` over the member's whole ledger (as stored now) at
 the snapshot's own time, under the current policy; and the snapshot must not be *stale*: no
 activity, charge or forgiveness on the member's ledger may be later than the snapshot's time
 (the pure function at that time could not see it, so the stored budget would miss it).
@@ -35,7 +35,7 @@ from django.db import connections  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from budgets.forgiveness import ChargeFact, Policy, compute_budget  # noqa: E402
+from budgets.budget_math import ChargeFact, Policy, compute_budget  # noqa: E402
 from community.vocabulary import ACTIVITY_KINDS, FRICTION_KINDS  # noqa: E402
 
 Answer = dict[str, Any]
