@@ -15,12 +15,13 @@ STAMP := $(VENV)/.installed
 # newest 3.12+ that pyenv manages. scripts/find-python prints it or says what to install.
 PYTHON ?= $(shell scripts/find-python)
 
-.PHONY: help lock install run test lint typecheck bench clean migrate seed serve worker beat
+.PHONY: help lock install run test lint typecheck bench drill clean migrate seed serve worker beat
 
 help:
 	@echo "make run    install, migrate, load the demo community, serve web + worker + scheduler"
 	@echo "make test   install and run the whole suite (lint and types included)"
 	@echo "make bench  run the benchmarks (needs DATABASE_URL=postgres://...)"
+	@echo "make drill  fault drills on private PostgreSQL and Redis (DRILL_ARGS=--quick)"
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found: install python3.12 or newer (Django 6 needs it)." >&2; exit 1; }
@@ -69,6 +70,11 @@ test: lint typecheck
 # Benchmarks need PostgreSQL: DATABASE_URL=postgres://... make bench [BENCH="budgets ingest"]
 bench: install
 	$(PY) -m bench $(BENCH)
+
+# Fault drills against a private PostgreSQL and Redis it starts and stops itself (Debian's
+# postgresql and redis-server packages; no running server needed): make drill [DRILL_ARGS=--quick]
+drill: install
+	$(PY) -m drill $(DRILL_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .mypy_cache .ruff_cache
