@@ -410,7 +410,10 @@ def recalculate_community(
             with transaction.atomic():
                 _lock_community(community)
                 ids = list(
-                    DirtyMember.objects.filter(community=community)
+                    # Only marks made by ``at``: a member marked later (an event that arrived
+                    # while this run goes on) keeps the mark for the next run, which the mark
+                    # itself has requested, instead of being computed as of a time before it.
+                    DirtyMember.objects.filter(community=community, marked_at__lte=at)
                     .order_by("membership_id")
                     .select_for_update(skip_locked=True)
                     .values_list("membership_id", flat=True)[:DIRTY_CHUNK_SIZE]

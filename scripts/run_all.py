@@ -3,8 +3,10 @@
 
 Usage: scripts/run_all.py HOST:PORT   (the Makefile's `make run` calls this with the venv's Python)
 
-Ctrl-C (SIGINT) or SIGTERM stops all three; if any one exits, the others are stopped too, so
-`make run` never leaves a half-running system behind.
+Ctrl-C (SIGINT) or SIGTERM stops all three. A worker or scheduler that exits on its own is started
+again (as a process supervisor would: the Celery worker exits on some broker outages, and every
+task is safe to run again), at most once every few seconds; if the web server exits, the others
+are stopped too, so `make run` never leaves a half-running system behind.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 from types import FrameType
 
 GRACE_SECONDS = 10
+RESTART_DELAY_SECONDS = 5
+RESTARTED = ("worker", "scheduler")
 
 
 def main(address: str) -> int:
@@ -55,14 +59,22 @@ def main(address: str) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     exit_code = 0
+    restart_at: dict[str, float] = {}
     while not stopping:
-        for name, process in processes.items():
+        for name, process in list(processes.items()):
             code = process.poll()
-            if code is not None:
+            if code is None:
+                continue
+            if name not in RESTARTED:
                 print(f"run-all: {name} exited with {code}; stopping the others", flush=True)
                 exit_code = code or 1
                 stopping = True
                 break
+            due = restart_at.setdefault(name, time.monotonic() + RESTART_DELAY_SECONDS)
+            if time.monotonic() >= due:
+                print(f"run-all: {name} exited with {code}; starting it again", flush=True)
+                processes[name] = subprocess.Popen(commands[name])
+                del restart_at[name]
         time.sleep(0.3)
 
     for process in processes.values():

@@ -263,6 +263,22 @@ def test_budgets_catch_up_within_minutes_of_a_broker_outage(
     assert MemberBudget.objects.filter(community=community).count() == 2
 
 
+def test_a_member_marked_after_a_runs_time_keeps_the_mark_for_the_next_run(
+    community: Community,
+) -> None:
+    """A dirty run fixes its time when it starts; an event that arrives while it runs (marked
+    after that time) must not be computed as of the earlier time and lose its mark."""
+    send(community, *posts(20))
+    recalculate_community(community=community, kind=RecalcKind.DIRTY)
+    started = timezone.now()
+    send(community, event("moderator_warning", severity="moderate", at=timezone.now()))
+    recalculate_community(community=community, kind=RecalcKind.DIRTY, at=started)
+    assert DirtyMember.objects.filter(community=community).count() == 1
+    recalculate_community(community=community, kind=RecalcKind.DIRTY)
+    assert MemberBudget.objects.get(community=community).spent == 3
+    assert not DirtyMember.objects.exists()
+
+
 # --- Transitions and actions ----------------------------------------------------------------
 
 
