@@ -21,6 +21,7 @@ from incidents.models import (
     IncidentRole,
     IncidentStatus,
     ReportSource,
+    ReportStatus,
     RoleKind,
     Runbook,
     RunbookRun,
@@ -47,9 +48,31 @@ def seed_incidents(ctx: DemoContext) -> None:
     spaces = {s.name: s for s in community.spaces.all()}
     mod = Membership.objects.get(community=community, user__username=MODERATOR_USERNAME)
     parties = list(community.memberships.filter(identities__isnull=False).order_by("pk")[3:6])
-    _resolved_incident(ctx.now, community, spaces["Proposals"], mod, parties, runbooks, rng)
-    _active_incident(community, spaces["Plot Swaps"], mod, parties[:2])
     member = Membership.objects.get(community=community, user__username=MEMBER_USERNAME)
+    resolved = _resolved_incident(
+        ctx.now, community, spaces["Proposals"], mod, parties, runbooks, rng
+    )
+    # The demo member had reported it: they see on the status page that it was looked after.
+    IncidentReport.objects.create(
+        community=community,
+        source=ReportSource.MEMBER,
+        space=spaces["Proposals"],
+        reporter=member,
+        message="The raised-beds vote is turning into remarks about people.",
+        status=ReportStatus.ATTACHED,
+        incident=resolved,
+        created_at=resolved.declared_at + timedelta(minutes=3),
+        handled_at=resolved.declared_at + timedelta(minutes=3),
+        resolved_notice_at=resolved.resolved_at,
+    )
+    _active_incident(community, spaces["Plot Swaps"], mod, parties[:2])
+    # A second member's report about the same space joins the open incident (its timeline).
+    services.report_heated_space(
+        community=community,
+        space=spaces["Plot Swaps"],
+        reporter=parties[-1],
+        message="Replies about the swap rota are getting sharp; people are piling on.",
+    )
     IncidentReport.objects.create(
         community=community,
         source=ReportSource.MEMBER,
@@ -58,7 +81,10 @@ def seed_incidents(ctx: DemoContext) -> None:
         message="The compost thread is getting personal; could someone have a look?",
         created_at=ctx.now - timedelta(minutes=25),
     )
-    ctx.log("  2 runbooks, a resolved and an active incident, one member report")
+    ctx.log(
+        "  2 runbooks, a resolved and an active incident, a report that joined each, "
+        "one member report waiting on the board"
+    )
 
 
 def _resolved_incident(
@@ -69,7 +95,7 @@ def _resolved_incident(
     parties: list[Membership],
     runbooks: dict[str, Runbook],
     rng: random.Random,
-) -> None:
+) -> Incident:
     """Nine days ago, in Proposals: built row by row with its historical times."""
     start = (now - timedelta(days=9)).replace(hour=19, minute=12, second=0, microsecond=0)
     t_fac = start + timedelta(minutes=rng.randint(4, 9))
@@ -205,12 +231,12 @@ def _resolved_incident(
             author=user if who == "mod" else None,
             author_label=who if who != "mod" else "mod",
         )
-    services.record_cost(incident=inc)
+    return services.record_cost(incident=inc)
 
 
 def _active_incident(
     community: Community, space: Space, mod: Membership, parties: list[Membership]
-) -> None:
+) -> Incident:
     """Live, through the services: declared, facilitated, cooling down (mitigating)."""
     user = mod.user
     assert user is not None
@@ -239,3 +265,4 @@ def _active_incident(
         text="Slow mode on while I read the thread; I'll check in with both of them tonight.",
         actor=actor,
     )
+    return inc

@@ -79,7 +79,12 @@ class ExtendForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000, label="Note")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        label="Update",
+        help_text="What happened or what was decided. It goes on the timeline.",
+    )
 
 
 class ReportForm(forms.Form):

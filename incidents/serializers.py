@@ -35,7 +35,8 @@ class SpaceOutSerializer(serializers.Serializer[Any]):
 class StepOutSerializer(serializers.ModelSerializer[StepRun]):
     runbook = serializers.CharField(source="run.runbook.name")
     status = serializers.CharField(
-        help_text="pending, running, waiting (to re-check), done, skipped or failed"
+        help_text="pending, running, waiting (for its time), proposed (a lift waiting for the "
+        "facilitator), done, skipped or failed"
     )
 
     class Meta:

@@ -7,8 +7,10 @@ picture) reads it one way. The caller has already checked access (``incidents.ac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
 
 from community.models import Membership
 from incidents import rules, services
@@ -17,10 +19,14 @@ from incidents.models import (
     FacilitatorHandoff,
     HandoffStatus,
     Incident,
+    IncidentReport,
     IncidentRole,
+    RoleKind,
     Runbook,
     RunbookRun,
+    StepKind,
     StepRun,
+    StepStatus,
     TimelineEntry,
 )
 
@@ -38,6 +44,51 @@ class WarRoom:
     metrics: services.IncidentMetrics
     people: QuerySet[Membership]
     """Who can take a role: the parties and the community's moderators."""
+    reports: list[IncidentReport]
+    """Members' reports and clause alerts that are part of the incident, oldest first."""
+    now: datetime
+
+    @property
+    def facilitator(self) -> IncidentRole | None:
+        return next((r for r in self.roles if r.kind == RoleKind.FACILITATOR), None)
+
+    @property
+    def time_open(self) -> str:
+        """How long it has been open, in words ("open for 2 h 5 min", "resolved after 3 h")."""
+        if self.incident.resolved_at is not None:
+            took = self.incident.resolved_at - self.incident.declared_at
+            return f"resolved after {rules.humanize_duration(took)}"
+        return f"open for {rules.humanize_duration(self.now - self.incident.declared_at)}"
+
+    @property
+    def next_step(self) -> StepRun | None:
+        """The first unfinished step of the runbooks in progress."""
+        for run in self.runs:
+            if run.finished_at is None:
+                for step in run.steps.all():
+                    if not step.is_finished:
+                        return step
+        return None
+
+    @property
+    def next_step_words(self) -> str:
+        """What the next runbook step waits for, in words."""
+        step = self.next_step
+        if step is None:
+            return ""
+        if step.status == StepStatus.WAITING and step.due_at is not None:
+            return f"due at {step.due_at:%H:%M} UTC"
+        return {
+            StepStatus.RUNNING: "running now",
+            StepStatus.PROPOSED: "waiting for the facilitator to decide",
+            StepStatus.FAILED: "did not work: retry or skip it",
+            StepStatus.WAITING: "waiting for its time",
+        }.get(
+            StepStatus(step.status),
+            "waiting for a person to mark it done"
+            if step.kind == StepKind.CHECKLIST
+            else "about to run",
+        )
 
     @property
     def metric_rows(self) -> list[tuple[str, str]]:
@@ -81,4 +132,11 @@ def war_room(incident: Incident) -> WarRoom:
         timeline=list(incident.timeline.select_related("author")),
         metrics=services.incident_metrics(incident),
         people=people.distinct(),
+        reports=list(
+            IncidentReport.objects.linked()
+            .filter(incident=incident)
+            .select_related("space")
+            .order_by("created_at", "pk")
+        ),
+        now=timezone.now(),
     )

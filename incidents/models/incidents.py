@@ -297,6 +297,7 @@ class TimelineKind(models.TextChoices):
     FORUM = "forum", "Forum action"
     CHECK_IN = "check_in", "Check-in"
     METRICS = "metrics", "Metrics"
+    PROPOSAL = "proposal", "Proposal"
 
 
 class AppendOnlyError(Exception):
@@ -361,17 +362,35 @@ class ReportSource(models.TextChoices):
 class ReportStatus(models.TextChoices):
     OPEN = "open", "Open"
     DECLARED = "declared", "Declared as an incident"
+    ATTACHED = "attached", "Joined an incident"
     DISMISSED = "dismissed", "Dismissed"
+
+
+# A report that is part of an incident: the one it was declared from, or one that joined it.
+LINKED_REPORT_STATUSES = (ReportStatus.DECLARED, ReportStatus.ATTACHED)
 
 
 class IncidentReportQuerySet(models.QuerySet["IncidentReport"]):
     def open(self) -> IncidentReportQuerySet:
+        """Waiting for a moderator: not declared, attached to an incident or dismissed."""
         return self.filter(status=ReportStatus.OPEN)
+
+    def linked(self) -> IncidentReportQuerySet:
+        return self.filter(status__in=LINKED_REPORT_STATUSES, incident__isnull=False)
+
+    def resolved_notices_for(self, membership: Membership) -> IncidentReportQuerySet:
+        """The member's reports whose incident has resolved, newest first: the in-app notice
+        "the moderators looked after what you reported"."""
+        return self.filter(reporter=membership, resolved_notice_at__isnull=False).order_by(
+            "-resolved_notice_at"
+        )
 
 
 class IncidentReport(models.Model):
-    """A suggestion that a space is overheating: a member's report, or a clause alert when the
-    community prefers suggestions to automatic incidents. A moderator declares or dismisses it."""
+    """A sign that a space is overheating: a member's report, or a clause alert. While the space
+    has an open incident the report joins it (``attached``, with a timeline entry); otherwise
+    it waits on the board for a moderator to declare, attach or dismiss it. A moderator may
+    detach a joined report, which puts it back on the board."""
 
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="incident_reports"
@@ -397,6 +416,11 @@ class IncidentReport(models.Model):
     )
     handled_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    resolved_notice_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the reporter was told that the incident their report joined resolved.",
+    )
 
     objects: ClassVar[IncidentReportQuerySet] = IncidentReportQuerySet.as_manager()  # type: ignore[assignment]
 

@@ -119,7 +119,8 @@ class RunbookRun(models.Model):
 class StepStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     RUNNING = "running", "Running"
-    WAITING = "waiting", "Waiting to re-check"
+    WAITING = "waiting", "Waiting for its time"
+    PROPOSED = "proposed", "Waiting for the facilitator"
     DONE = "done", "Done"
     SKIPPED = "skipped", "Skipped"
     FAILED = "failed", "Failed"

@@ -48,6 +48,7 @@ from incidents.services.lifecycle import (
     transition_incident,
     update_incident,
 )
+from incidents.services.reports import attach_report, detach_report, open_incident_for
 from incidents.services.roles import (
     add_note,
     assign_role,
@@ -59,6 +60,7 @@ from incidents.services.roles import (
 from incidents.services.runbooks import (
     DEFAULT_NOTICE,
     DEFAULT_PARTY_MESSAGE,
+    decide_lift_proposal,
     execute_step,
     fail_step,
     note_step_retry,
@@ -82,10 +84,13 @@ __all__ = [
     "add_note",
     "add_runbook_step",
     "assign_role",
+    "attach_report",
     "cooldown_payload",
     "create_runbook",
+    "decide_lift_proposal",
     "declare_from_report",
     "declare_incident",
+    "detach_report",
     "dismiss_report",
     "execute_step",
     "expire_cooldown",
@@ -98,6 +103,7 @@ __all__ = [
     "metrics_by_month",
     "note_step_retry",
     "offer_facilitator",
+    "open_incident_for",
     "record_check_in_due",
     "record_cost",
     "record_forum_attempt",

@@ -4,10 +4,12 @@ subscribers)."""
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from community.models import Community, DomainEvent, DomainEventType, Membership, Space
 from community.services import ServiceError
+from incidents import rules
 from incidents.models import (
     AlertResponse,
     Cooldown,
@@ -20,8 +22,10 @@ from incidents.models import (
     TimelineEntry,
     TimelineKind,
 )
+from incidents.models.incidents import LINKED_REPORT_STATUSES
 from incidents.services.common import Actor, _check_spaces, _entry, _locked, _save, settings_for
 from incidents.services.lifecycle import declare_incident
+from incidents.services.reports import _join, open_incident_for
 from incidents.services.runbooks import start_runbook
 
 # --- Reports and detection ------------------------------------------------------------------
@@ -30,21 +34,34 @@ from incidents.services.runbooks import start_runbook
 def report_heated_space(
     *, community: Community, space: Space, reporter: Membership, message: str
 ) -> IncidentReport:
+    """A member tells the moderators a space is heated. If an open incident already covers the
+    space, the report joins it (on its timeline) instead of waiting on the board."""
     _check_spaces(community, [space])
     if reporter.community_id != community.pk:
         raise ServiceError("Only members of this community can report here.")
     message = message.strip()
     if len(message) > 2000:
         raise ServiceError("Keep the report under 2000 characters.")
-    if IncidentReport.objects.open().filter(reporter=reporter, space=space).exists():
-        raise ServiceError(f"You already reported {space.name}; the moderators have it. Thank you.")
-    return IncidentReport.objects.create(
-        community=community,
-        source=ReportSource.MEMBER,
-        space=space,
-        reporter=reporter,
-        message=message,
+    pending = IncidentReport.objects.filter(reporter=reporter, space=space).filter(
+        Q(status=ReportStatus.OPEN)
+        | Q(status__in=LINKED_REPORT_STATUSES, incident__status__in=rules.OPEN_STATUSES)
     )
+    if pending.exists():
+        raise ServiceError(f"You already reported {space.name}; the moderators have it. Thank you.")
+    with transaction.atomic():
+        report = IncidentReport.objects.create(
+            community=community,
+            source=ReportSource.MEMBER,
+            space=space,
+            reporter=reporter,
+            message=message,
+        )
+        covering = open_incident_for(space)
+        if covering is not None:
+            inc = _locked(covering.pk, None)
+            _join(inc, report, Actor.system("member report"), how="its space is in this incident")
+            _save(inc)
+    return report
 
 
 def declare_from_report(
@@ -54,6 +71,9 @@ def declare_from_report(
         rep = IncidentReport.objects.select_for_update().get(pk=report.pk)
         if rep.status != ReportStatus.OPEN:
             raise ServiceError("This report has already been handled.")
+        # Marked first, so the new incident does not also "attach" the report it comes from.
+        rep.status = ReportStatus.DECLARED
+        rep.save(update_fields=["status"])
         spaces = [rep.space] if rep.space else []
         incident = declare_incident(
             community=rep.community,
@@ -70,7 +90,6 @@ def declare_from_report(
             ),
             trigger_event_ids=rep.event_ids,
         )
-        rep.status = ReportStatus.DECLARED
         rep.incident = incident
         rep.handled_by = actor.user
         rep.handled_at = timezone.now()
@@ -127,12 +146,24 @@ def handle_clause_alert(event: DomainEvent) -> None:
     actor = Actor.system("clause alert")
     with transaction.atomic():
         if space is not None:
-            existing = Incident.objects.open().filter(community=community, spaces=space).first()
+            existing = open_incident_for(space)
             if existing is not None:
                 inc = _locked(existing.pk, None)
                 inc.trigger_event_ids = sorted(set(inc.trigger_event_ids) | set(event_ids))
                 _save(inc, "trigger_event_ids")
                 _entry(inc, TimelineKind.ALERT, text, actor, dedupe_key=key, data=payload)
+                # Recorded as a joined alert, so a moderator can detach it to the board.
+                IncidentReport.objects.create(
+                    community=community,
+                    source=ReportSource.CLAUSE_ALERT,
+                    space=space,
+                    message=text,
+                    alert_key=str(event.pk),
+                    event_ids=event_ids,
+                    status=ReportStatus.ATTACHED,
+                    incident=inc,
+                    handled_at=timezone.now(),
+                )
                 return
         settings_ = settings_for(community)
         if space is None or settings_.alert_response == AlertResponse.SUGGEST:

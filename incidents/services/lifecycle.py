@@ -33,6 +33,7 @@ from incidents.services.common import (
     _updated_event,
     incident_payload,
 )
+from incidents.services.reports import _attach_open_reports, _notify_reporters
 
 # --- Declaring and updating -----------------------------------------------------------------
 
@@ -80,6 +81,7 @@ def declare_incident(
             actor,
             data={"trigger_event_ids": incident.trigger_event_ids},
         )
+        _attach_open_reports(incident, space_list, actor)
         record_domain_event(
             community=community,
             type=DomainEventType.INCIDENT_DECLARED,
@@ -128,6 +130,7 @@ def update_incident(
                     raise ServiceError("A SEV3 incident needs its space.")
                 inc.spaces.set(new)
                 changes["spaces"] = [old_ids, new_ids]
+                added = [s for s in new if s.pk not in old_ids]
         if parties is not None:
             new_parties = _check_members(inc.community, parties)
             old_ids = sorted(inc.parties.values_list("pk", flat=True))
@@ -145,6 +148,8 @@ def update_incident(
             actor,
             data={k: v for k, v in changes.items() if k != "summary"},
         )
+        if "spaces" in changes:
+            _attach_open_reports(inc, added, actor)
         public = {k: v for k, v in changes.items() if k != "parties"}
         if public:
             _updated_event(inc, public)
@@ -210,6 +215,7 @@ def _transition(inc: Incident, to: str, actor: Actor, *, reason: str = "") -> No
             Actor.system("metrics"),
             data={"cost_detail": inc.cost_detail},
         )
+        _notify_reporters(inc, Actor.system("notices"))
     _updated_event(inc, {"status": [old, to]})
 
 

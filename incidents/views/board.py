@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -13,9 +14,10 @@ from community.access import access_for_user
 from community.http import AuthedHttpRequest
 from community.services import ServiceError
 from incidents import rules, services
-from incidents.access import get_report, visible_incidents
+from incidents.access import get_incident, get_report, visible_incidents
 from incidents.forms import DeclareForm
 from incidents.models import Cooldown, IncidentReport
+from incidents.models.incidents import LINKED_REPORT_STATUSES
 
 
 @login_required
@@ -38,7 +40,11 @@ def board(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         else:
             messages.success(request, "Incident declared. Next: a facilitator.")
             return redirect(incident)
-    incidents = visible_incidents(access).prefetch_related("spaces")
+    incidents = (
+        visible_incidents(access)
+        .prefetch_related("spaces")
+        .annotate(joined=Count("reports", filter=Q(reports__status__in=LINKED_REPORT_STATUSES)))
+    )
     return render(
         request,
         "incidents/board.html",
@@ -82,6 +88,35 @@ def report_dismiss(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespon
         messages.error(request, str(exc))
     else:
         messages.info(request, "Report dismissed.")
+    return redirect("incidents:board", slug=slug)
+
+
+@login_required
+@require_POST
+def report_attach(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """A moderator adds a waiting report or alert to an open incident it belongs with."""
+    access = access_for_user(request.user, slug)
+    report = get_report(access, pk, write=True)
+    raw = request.POST.get("incident", "")
+    if not raw.isdigit():
+        messages.error(request, "Choose the incident it belongs to.")
+        return redirect("incidents:board", slug=slug)
+    try:
+        incident = get_incident(access, int(raw), write=True)
+    except Http404:
+        messages.error(request, "That incident is not one of this community's.")
+        return redirect("incidents:board", slug=slug)
+    try:
+        services.attach_report(
+            report=report,
+            incident=incident,
+            expected_version=None,
+            actor=services.Actor.person(request.user),
+        )
+    except ServiceError as exc:
+        messages.error(request, str(exc))
+        return redirect("incidents:board", slug=slug)
+    messages.success(request, f"Added to incident #{incident.pk}: it is on its timeline now.")
     return redirect("incidents:board", slug=slug)
 
 

@@ -18,14 +18,24 @@ from community.models import Community
 from community.services import ServiceError
 from incidents import services
 from incidents.forms import ReportForm
-from incidents.models import Cooldown, Incident
+from incidents.models import Cooldown, Incident, IncidentReport
+
+# How long a member sees "the moderators looked after what you reported".
+REPORT_NOTICE_DAYS = 14
 
 
 def status_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
     community: Community = access.community
     form = None
+    heard_back: list[IncidentReport] = []
     if access.membership is not None:
+        since = timezone.now() - timedelta(days=REPORT_NOTICE_DAYS)
+        heard_back = list(
+            IncidentReport.objects.resolved_notices_for(access.membership)
+            .filter(resolved_notice_at__gte=since)
+            .select_related("space")[:5]
+        )
         form = ReportForm(request.POST or None, community=community)
         if request.method == "POST" and form.is_valid():
             try:
@@ -60,6 +70,7 @@ def status_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             .filter(resolved_at__gte=timezone.now() - timedelta(days=30))
             .count(),
             "form": form,
+            "heard_back": heard_back,
             "now": timezone.now(),
         },
     )

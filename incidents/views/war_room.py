@@ -1,28 +1,33 @@
-"""The war room: one incident's page, its live region (htmx polling) and every action taken
-from it. Each action calls one service and answers with the refreshed war room (htmx) or a
-redirect."""
+"""The war room: one incident's page and every action taken from it.
+
+The page is made of regions (partials of ``incidents/detail.html`` named after their ids:
+``room-header``, ``room-timeline``, ``room-roles``, ``room-runbooks``, ``room-cooldowns``,
+``room-reports``, ``room-metrics``). Every control names the region it changes in its own
+``hx-target``; the action answers with exactly that region, plus out-of-band copies of the few
+others the change touches (the header, the timeline, the message line and the version fields of
+the forms outside the regions). A poller asks for every region out of band every few seconds.
+Without JavaScript every action redirects back to the page.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from community.access import CommunityAccess, access_for_user
-from community.http import AuthedHttpRequest, HtmxHttpRequest
+from community.http import AuthedHttpRequest
 from community.services import ServiceError
 from incidents import services
 from incidents.access import (
     get_cooldown,
     get_handoff,
     get_incident,
+    get_report,
     get_role,
     get_runbook,
     get_step,
@@ -31,102 +36,35 @@ from incidents.forms import (
     CooldownForm,
     DetailsForm,
     ExtendForm,
-    NoteForm,
     OfferForm,
     RoleForm,
 )
-from incidents.models import Incident, Runbook
-from incidents.war_room import war_room
-
-POLL_SECONDS = 3
-
-
-def _version(request: HtmxHttpRequest) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
-
-
-def _prompt(request: HtmxHttpRequest, field: str) -> str:
-    """Free text given through ``hx-prompt`` (htmx) or a form field (no JavaScript)."""
-    return (request.htmx.prompt if request.htmx else None) or request.POST.get(field, "")
-
-
-def _context(
-    request: HtmxHttpRequest, access: CommunityAccess, incident: Incident, error: str = ""
-) -> dict[str, Any]:
-    """The page's context: the war room's data (``incidents.war_room``) and its forms."""
-    room = war_room(incident)
-    incident = room.incident
-    community = incident.community
-    return {
-        "access": access,
-        "community": community,
-        "incident": incident,
-        "roles": room.roles,
-        "offer": room.offer,
-        "runs": room.runs,
-        "runbooks": room.runbooks,
-        "cooldowns": room.cooldowns,
-        "timeline": room.timeline,
-        "metric_rows": room.metric_rows,
-        "version_ids": ("v-offer", "v-role", "v-cooldown", "v-details"),
-        "now": timezone.now(),
-        "error": error,
-        "poll_seconds": POLL_SECONDS,
-        "offer_form": OfferForm(community=community, auto_id="offer_%s"),
-        "role_form": RoleForm(community=community, people=room.people, auto_id="role_%s"),
-        "cooldown_form": CooldownForm(
-            community=community, initial={"space": incident.spaces.first()}, auto_id="cd_%s"
-        ),
-        "note_form": NoteForm(auto_id="note_%s"),
-        "details_form": DetailsForm(
-            community=community,
-            auto_id="details_%s",
-            initial={
-                "title": incident.title,
-                "severity": incident.severity,
-                "summary": incident.summary,
-                "spaces": list(incident.spaces.all()),
-                "parties": ", ".join(p.display_name for p in incident.parties.all()),
-            },
-        ),
-        "me": request.user,
-    }
+from incidents.models import Runbook
+from incidents.views.regions import (
+    COOLDOWNS,
+    HEADER,
+    REGIONS,
+    REPORTS,
+    ROLES,
+    RUNBOOKS,
+    TEMPLATE,
+    TIMELINE,
+    act,
+    context_for,
+    posted_version,
+    prompted,
+    render_regions,
+)
 
 
 @login_required
 def detail(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = access_for_user(request.user, slug)
     incident = get_incident(access, pk)
-    context = _context(request, access, incident)
-    if request.htmx:
-        context["polled"] = True
-        return render(request, "incidents/detail.html#live", context)
-    return render(request, "incidents/detail.html", context)
-
-
-def _act(
-    request: AuthedHttpRequest,
-    access: CommunityAccess,
-    incident: Incident,
-    action: Callable[[], object],
-    done: str,
-) -> HttpResponse:
-    """Run one service call; answer with the refreshed war room (htmx) or a redirect."""
-    error = ""
-    try:
-        action()
-    except ServiceError as exc:
-        error = str(exc)
-    if request.htmx:
-        return render(
-            request, "incidents/detail.html#war-room", _context(request, access, incident, error)
-        )
-    if error:
-        messages.error(request, error)
-    elif done:
-        messages.success(request, done)
-    return redirect(incident)
+    context = context_for(request, access, incident)
+    if request.htmx:  # the poller: every region, out of band (the message line stays)
+        return render_regions(request, context, target=None, also=REGIONS, message=False)
+    return render(request, TEMPLATE, context)
 
 
 def _chosen_runbook(access: CommunityAccess, raw: str) -> Runbook | None:
@@ -147,18 +85,20 @@ def transition(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = access_for_user(request.user, slug)
     incident = get_incident(access, pk, write=True)
     to = request.POST.get("to", "")
-    return _act(
+    return act(
         request,
         access,
         incident,
         lambda: services.transition_incident(
             incident=incident,
             to=to,
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             actor=_actor(request),
-            reason=_prompt(request, "reason"),
+            reason=prompted(request, "reason"),
         ),
         f"The incident is now {to}.",
+        target=HEADER,
+        also=REGIONS,
     )
 
 
@@ -175,11 +115,18 @@ def offer(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
         return services.offer_facilitator(
             incident=incident,
             to=form.cleaned_data["membership"],
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             actor=_actor(request),
         )
 
-    return _act(request, access, incident, action, "Offer sent: it takes effect when they accept.")
+    return act(
+        request,
+        access,
+        incident,
+        action,
+        "Offer sent: it takes effect when they accept.",
+        target=ROLES,
+    )
 
 
 @login_required
@@ -193,16 +140,17 @@ def handoff_respond(
     incident = get_incident(access, pk)
     handoff = get_handoff(access, incident, handoff_id)
     if answer == "withdraw":
-        return _act(
+        return act(
             request,
             access,
             incident,
             lambda: services.withdraw_handoff(
-                handoff=handoff, expected_version=_version(request), actor=_actor(request)
+                handoff=handoff, expected_version=posted_version(request), actor=_actor(request)
             ),
             "Offer withdrawn.",
+            target=ROLES,
         )
-    return _act(
+    return act(
         request,
         access,
         incident,
@@ -210,6 +158,7 @@ def handoff_respond(
             handoff=handoff, user=request.user, accept=answer == "accept"
         ),
         "You are the facilitator." if answer == "accept" else "Declined.",
+        target=ROLES,
     )
 
 
@@ -231,11 +180,11 @@ def role(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
             incident=incident,
             kind=form.cleaned_data["kind"],
             membership=form.cleaned_data["membership"],
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             actor=_actor(request),
         )
 
-    return _act(request, access, incident, action, "Role assigned.")
+    return act(request, access, incident, action, "Role assigned.", target=ROLES)
 
 
 @login_required
@@ -251,7 +200,7 @@ def details(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
         data = form.cleaned_data
         return services.update_incident(
             incident=incident,
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             actor=_actor(request),
             title=data["title"],
             severity=data["severity"],
@@ -260,7 +209,15 @@ def details(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
             parties=data["parties"],
         )
 
-    return _act(request, access, incident, action, "Details updated.")
+    return act(
+        request,
+        access,
+        incident,
+        action,
+        "Details updated.",
+        target=HEADER,
+        also=(TIMELINE, REPORTS, ROLES),
+    )
 
 
 @login_required
@@ -271,12 +228,13 @@ def checklist(
     access = access_for_user(request.user, slug)
     incident = get_incident(access, pk, write=True)
     role = get_role(access, incident, role_id)
-    return _act(
+    return act(
         request,
         access,
         incident,
         lambda: services.tick_checklist_item(role=role, index=index, actor=_actor(request)),
         "",
+        target=ROLES,
     )
 
 
@@ -285,14 +243,16 @@ def checklist(
 def note(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = access_for_user(request.user, slug)
     incident = get_incident(access, pk, write=True)
-    return _act(
+    return act(
         request,
         access,
         incident,
         lambda: services.add_note(
             incident=incident, text=request.POST.get("text", ""), actor=_actor(request)
         ),
-        "Note added.",
+        "Update posted.",
+        target=TIMELINE,
+        also=(HEADER, "room-update"),
     )
 
 
@@ -309,11 +269,19 @@ def runbook_start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
         return services.start_runbook(
             incident=incident,
             runbook=runbook,
-            expected_version=_version(request),
+            expected_version=posted_version(request),
             actor=_actor(request),
         )
 
-    return _act(request, access, incident, action, "Runbook started.")
+    return act(
+        request,
+        access,
+        incident,
+        action,
+        "Runbook started.",
+        target=RUNBOOKS,
+        also=(HEADER, TIMELINE, COOLDOWNS),
+    )
 
 
 @login_required
@@ -321,32 +289,51 @@ def runbook_start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
 def step_action(
     request: AuthedHttpRequest, slug: str, pk: int, step_id: int, verb: str
 ) -> HttpResponse:
-    if verb not in {"run", "skip"}:
+    if verb not in {"run", "skip", "lift", "keep"}:
         raise Http404("No such action.")
     access = access_for_user(request.user, slug)
     incident = get_incident(access, pk, write=True)
     step = get_step(access, incident, step_id)
+    if verb in {"lift", "keep"}:
+        return act(
+            request,
+            access,
+            incident,
+            lambda: services.decide_lift_proposal(
+                step_run=step,
+                accept=verb == "lift",
+                expected_version=posted_version(request),
+                actor=_actor(request),
+            ),
+            "Cooldown lifted." if verb == "lift" else "The cooldown keeps running to its end.",
+            target=RUNBOOKS,
+            also=(HEADER, TIMELINE, COOLDOWNS),
+        )
     if verb == "skip":
-        return _act(
+        return act(
             request,
             access,
             incident,
             lambda: services.skip_step(
                 step_run=step,
-                reason=_prompt(request, "reason"),
-                expected_version=_version(request),
+                reason=prompted(request, "reason"),
+                expected_version=posted_version(request),
                 actor=_actor(request),
             ),
             "Step skipped.",
+            target=RUNBOOKS,
+            also=(HEADER, TIMELINE, COOLDOWNS),
         )
-    return _act(
+    return act(
         request,
         access,
         incident,
         lambda: services.run_step_now(
-            step_run=step, expected_version=_version(request), actor=_actor(request)
+            step_run=step, expected_version=posted_version(request), actor=_actor(request)
         ),
         "",
+        target=RUNBOOKS,
+        also=(HEADER, TIMELINE, COOLDOWNS),
     )
 
 
@@ -372,10 +359,10 @@ def cooldown_start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespon
             ends_at=timezone.now() + timedelta(minutes=data["duration_minutes"]),
             actor=_actor(request),
             incident=incident,
-            expected_version=_version(request),
+            expected_version=posted_version(request),
         )
 
-    return _act(request, access, incident, action, "Cooldown started.")
+    return act(request, access, incident, action, "Cooldown started.", target=COOLDOWNS)
 
 
 @login_required
@@ -389,17 +376,18 @@ def cooldown_action(
     incident = get_incident(access, pk, write=True)
     cooldown = get_cooldown(access, cooldown_id, incident=incident, write=True)
     if verb == "lift":
-        return _act(
+        return act(
             request,
             access,
             incident,
             lambda: services.lift_cooldown(
                 cooldown=cooldown,
-                reason=_prompt(request, "reason"),
+                reason=prompted(request, "reason"),
                 actor=_actor(request),
-                expected_version=_version(request),
+                expected_version=posted_version(request),
             ),
             "Cooldown lifted.",
+            target=COOLDOWNS,
         )
     form = ExtendForm(request.POST)
 
@@ -410,7 +398,27 @@ def cooldown_action(
             cooldown=cooldown,
             by=timedelta(minutes=form.cleaned_data["extra_minutes"]),
             actor=_actor(request),
-            expected_version=_version(request),
+            expected_version=posted_version(request),
         )
 
-    return _act(request, access, incident, action, "Cooldown extended.")
+    return act(request, access, incident, action, "Cooldown extended.", target=COOLDOWNS)
+
+
+@login_required
+@require_POST
+def report_detach(request: AuthedHttpRequest, slug: str, pk: int, report_id: int) -> HttpResponse:
+    access = access_for_user(request.user, slug)
+    incident = get_incident(access, pk, write=True)
+    report = get_report(access, report_id, write=True)
+    if report.incident_id != incident.pk:
+        raise Http404("No such report on this incident.")
+    return act(
+        request,
+        access,
+        incident,
+        lambda: services.detach_report(
+            report=report, expected_version=posted_version(request), actor=_actor(request)
+        ),
+        "Detached: it waits on the incidents board again.",
+        target=REPORTS,
+    )

@@ -62,8 +62,12 @@ def test_a_moderator_runs_an_incident_end_to_end(browser_page: Any, live_server:
     expect(status_page.get_by_test_id("cooldown").filter(has_text="Growing Tips")).to_be_visible()
     status_page.close()
 
-    page.get_by_role("button", name="Mark done").click()
+    page.get_by_role("button", name="Mark done", exact=True).click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 4 done")
+    # "Check in again in an hour" waits for its hour; the facilitator checks in now instead.
+    expect(page.get_by_test_id("next-step")).to_contain_text("Check in again in an hour")
+    page.get_by_role("button", name="Check in now").click()
+    expect(page.get_by_test_id("timeline")).to_contain_text("Step 5 done")
     page.get_by_role("button", name="Mark resolved").click()
     expect(page.get_by_test_id("status")).to_have_text("Resolved")
     timeline = page.get_by_test_id("timeline")

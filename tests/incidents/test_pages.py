@@ -72,10 +72,14 @@ def test_declaring_a_sev3_without_a_space_shows_the_reason(community, moderator)
 
 
 def test_the_live_region_polls_and_refreshes_the_version_out_of_band(incident, moderator) -> None:
+    page = client_for(moderator).get(room(incident)).content.decode()
+    assert 'id="room-poll"' in page and 'hx-trigger="every 3s"' in page
     response = client_for(moderator).get(room(incident), **HTMX)
     html = response.content.decode()
-    assert 'id="live"' in html and 'hx-trigger="every 3s"' in html
     assert 'id="v-offer"' in html and 'hx-swap-oob="true"' in html
+    for region in ("room-header", "room-timeline", "room-roles", "room-runbooks"):
+        assert html.count(f'id="{region}"') == 1
+    assert 'id="room-message"' not in html  # a message stays until the next action
     assert "<html" not in html
 
 

@@ -81,21 +81,53 @@ def test_the_notice_names_the_facilitator(
     assert "maya_mod is facilitating" in Notice.objects.get().raw
 
 
+def _check_in_time(run) -> Any:
+    """The moment the run's "check in again in an hour" step comes due."""
+    check_in = run.steps.get(kind="schedule_check_in")
+    assert check_in.status == "waiting" and check_in.due_at is not None
+    return time_machine.travel(check_in.due_at + timedelta(seconds=1), tick=False)
+
+
 def test_ticking_the_checklist_runs_the_rest_and_a_calm_space_is_lifted(
     incident, runbook_a, mod_actor, space, django_capture_on_commit_callbacks
 ) -> None:
     run = _run_a(incident, runbook_a, mod_actor, django_capture_on_commit_callbacks)
     checklist = run.steps.get(position=4)
-    add_events(space, posts=50, bad=0)
     with django_capture_on_commit_callbacks(execute=True):
         services.run_step_now(step_run=checklist, expected_version=None, actor=mod_actor)
-    assert _statuses(run) == ["done"] * 6
+    # "Check in again in an hour" waits for its hour; the re-check after it waits too.
+    assert _statuses(run) == ["done"] * 4 + ["waiting", "pending"]
     check_in = run.steps.get(position=5)
     assert check_in.due_at is not None
+    assert check_in.due_at - timezone.now() > timedelta(minutes=59)
+    assert incident.timeline.filter(kind="check_in").count() == 0  # eager: still not yet
+    assert Cooldown.objects.get().ended_at is None
+    with _check_in_time(run), django_capture_on_commit_callbacks(execute=True):
+        add_events(space, posts=50, bad=0)
+        assert services.execute_step(step_run_id=check_in.pk) == "done"
+    assert _statuses(run) == ["done"] * 6
     assert Cooldown.objects.get().end_reason == "calm"
     assert type(run).objects.get(pk=run.pk).finished_at is not None
-    assert incident.timeline.filter(kind="check_in").count() == 1  # eager: due at once
+    assert incident.timeline.filter(kind="check_in").count() == 1
     assert DomainEvent.objects.filter(type="cooldown.ended", payload__reason="calm").exists()
+
+
+def test_the_sweep_runs_a_check_in_whose_time_has_come(
+    incident, runbook_a, mod_actor, django_capture_on_commit_callbacks
+) -> None:
+    from incidents import tasks
+
+    run = _run_a(incident, runbook_a, mod_actor, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.run_step_now(
+            step_run=run.steps.get(position=4), expected_version=None, actor=mod_actor
+        )
+        tasks.sweep_cooldowns()
+    assert run.steps.get(position=5).status == "waiting"
+    with _check_in_time(run), django_capture_on_commit_callbacks(execute=True):
+        tasks.sweep_cooldowns()
+    assert run.steps.get(position=5).status == "done"
+    assert incident.timeline.filter(kind="check_in").count() == 1
 
 
 def _rejected_flags(space: Space, *, posts: int, flags: int) -> None:
@@ -130,11 +162,13 @@ def test_a_space_whose_flags_were_rejected_is_calm_and_its_cooldown_lifts(
     incident, runbook_a, mod_actor, space, django_capture_on_commit_callbacks
 ) -> None:
     run = _run_a(incident, runbook_a, mod_actor, django_capture_on_commit_callbacks)
-    _rejected_flags(space, posts=100, flags=10)
     with django_capture_on_commit_callbacks(execute=True):
         services.run_step_now(
             step_run=run.steps.get(position=4), expected_version=None, actor=mod_actor
         )
+    with _check_in_time(run), django_capture_on_commit_callbacks(execute=True):
+        _rejected_flags(space, posts=100, flags=10)
+        services.execute_step(step_run_id=run.steps.get(position=5).pk)
     assert _statuses(run) == ["done"] * 6
     assert Cooldown.objects.get().end_reason == "calm"
 
@@ -143,17 +177,21 @@ def test_a_hot_space_is_not_lifted_and_is_re_checked_later(
     incident, runbook_a, mod_actor, space, django_capture_on_commit_callbacks
 ) -> None:
     run = _run_a(incident, runbook_a, mod_actor, django_capture_on_commit_callbacks)
-    add_events(space, posts=100, bad=10)
     with django_capture_on_commit_callbacks(execute=True):
         services.run_step_now(
             step_run=run.steps.get(position=4), expected_version=None, actor=mod_actor
         )
+    check_in = run.steps.get(position=5)
+    with _check_in_time(run), django_capture_on_commit_callbacks(execute=True):
+        add_events(space, posts=100, bad=10)
+        services.execute_step(step_run_id=check_in.pk)
     recheck = run.steps.get(position=6)
     assert recheck.status == "waiting"
     assert "not calm yet" in recheck.reason
     assert Cooldown.objects.active().exists()
     # Later the flags stop and the posts move out of the long window: the re-check lifts it.
-    with time_machine.travel(timezone.now() + timedelta(minutes=61)):
+    assert check_in.due_at is not None
+    with time_machine.travel(check_in.due_at + timedelta(minutes=61)):
         add_events(space, posts=20, bad=0, prefix="later")
         assert services.execute_step(step_run_id=recheck.pk) == "done"
     assert Cooldown.objects.get().end_reason == "calm"
@@ -185,7 +223,7 @@ def test_a_step_can_be_skipped_with_a_reason_only(
             step_run=step, reason="Parties already talked", expected_version=None, actor=mod_actor
         )
     assert StepRun.objects.get(pk=step.pk).status == "skipped"
-    assert run.steps.get(position=5).status == "done"
+    assert run.steps.get(position=5).status == "waiting"  # the check-in waits for its hour
 
 
 @override_settings(MAILERS={"default": {"BACKEND": "tests.incidents.test_runbooks.FailingMail"}})
