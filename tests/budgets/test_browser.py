@@ -9,7 +9,8 @@ from django.contrib.auth.models import User
 
 from budgets import services
 from budgets.models import Appeal, AppealStatus, Charge
-from community.models import Community
+from community.models import Community, Role
+from community.services import set_role
 from demo import context as demo
 from demo.build import build as build_demo
 from tests.budgets.helpers import event, send
@@ -85,3 +86,28 @@ def test_deciding_the_second_of_two_appeals_leaves_the_first_untouched(
     second.refresh_from_db()
     assert (first.status, second.status) == (AppealStatus.PENDING, AppealStatus.UPHELD)
     assert other.get_by_role("button", name="Decide").is_visible()
+
+
+def test_an_action_refused_meanwhile_shows_our_message_and_keeps_the_page(
+    browser_page: Any, community: Community, moderator: User
+) -> None:
+    send(community, event("flag_upheld", member="1", category="spam"))
+    flagged = Charge.objects.get()
+    appeal = services.file_appeal(
+        charge=flagged, membership=flagged.membership, statement="Not spam."
+    )
+    page = browser_page
+    browser_login(page, moderator.username, PASSWORD)
+    page.goto("/c/garden/budgets/appeals/")
+    # Another admin steps this moderator down while the page is open.
+    set_role(community=community, user=moderator, role=Role.MEMBER)
+    card = page.locator(f"#appeal-{appeal.pk}")
+    card.get_by_text("Charge stands: it still counts").click()
+    card.get_by_label("Reason").fill("It was spam.")
+    card.get_by_role("button", name="Decide").click()
+    error = page.locator("#page-error")
+    error.get_by_text("Only this community's moderators can do that.").wait_for()
+    assert card.get_by_role("button", name="Decide").is_visible()
+    assert error.get_by_role("link", name="Reload the page").is_visible()
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.PENDING
