@@ -15,6 +15,11 @@ STAMP := $(VENV)/.installed
 # newest 3.12+ that pyenv manages. scripts/find-python prints it or says what to install.
 PYTHON ?= $(shell scripts/find-python)
 
+# `make run` serves the product as people meet it: DEBUG off (`DEBUG=true make run` for
+# development). LOCAL_RUN=true lets it generate a secret key once into var/, allow the local host
+# names and serve plain HTTP; a deployment never sets it (see "Configuration" in the README).
+RUN_ENV = DEBUG=$(or $(DEBUG),false) LOCAL_RUN=true
+
 .PHONY: help lock install run test lint typecheck bench drill clean migrate seed serve worker beat
 
 help:
@@ -41,18 +46,18 @@ lock: | $(UV)
 install: $(STAMP)
 
 migrate: install
-	$(PY) manage.py migrate --noinput
+	$(RUN_ENV) $(PY) manage.py migrate --noinput
 
 seed: migrate
-	$(PY) manage.py seed_demo
+	$(RUN_ENV) $(PY) manage.py seed_demo
 
 # Web, worker and scheduler start together and stop together on Ctrl-C.
 run: seed
-	$(PY) manage.py collectstatic --noinput --verbosity 0
+	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  Community SRE is at http://$(HOST):$(PORT)/  (demo logins are in the README)"
 	@echo ""
-	$(PY) scripts/run_all.py $(HOST):$(PORT)
+	$(RUN_ENV) $(PY) scripts/run_all.py $(HOST):$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -78,7 +78,7 @@ def get_appeal(access: CommunityAccess, pk: int) -> Appeal:
     access.require_moderator()
     appeal = (
         Appeal.objects.filter(community=access.community, pk=pk)
-        .select_related("charge", "membership", "decided_by")
+        .select_related("charge__event", "membership", "decided_by")
         .first()
     )
     if appeal is None:
@@ -91,6 +91,12 @@ def get_appeals(access: CommunityAccess) -> list[Appeal]:
     access.require_moderator()
     return list(
         Appeal.objects.filter(community=access.community)
-        .select_related("charge", "membership", "decided_by")
+        .select_related("charge__event", "membership", "decided_by")
         .order_by("-status", "filed_at")
     )
+
+
+def count_waiting_appeals(access: CommunityAccess) -> int:
+    """How many appeals wait for a decision (moderators only, 403 for others)."""
+    access.require_moderator()
+    return Appeal.objects.filter(community=access.community).pending().count()

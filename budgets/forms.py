@@ -18,12 +18,24 @@ class AppealForm(forms.Form):
     )
 
 
+# An appeal's two outcomes, said the same way everywhere ("upheld" would be ambiguous: an
+# upheld flag keeps a charge, an upheld appeal reversed it).
+REVERSE, STANDS = "reverse", "stands"
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("uphold", "Uphold: reverse the charge"), ("decline", "Decline: it stands")],
+        label="Your decision",
+        choices=[
+            (REVERSE, "Charge reversed: it no longer counts"),
+            (STANDS, "Charge stands: it still counts"),
+        ],
         widget=forms.RadioSelect,
+        error_messages={"required": "Choose whether the charge is reversed or stands."},
     )
     reason = forms.CharField(
+        label="Reason",
+        error_messages={"required": "Give a reason the member can read."},
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text="The member reads this.",

@@ -340,8 +340,9 @@ def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Ap
 
 
 def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> Appeal:
-    """A moderator decides an appeal with a reason. Upheld: the charge is reversed (its own
-    entry) and the budget recalculated. The member is told either way."""
+    """A moderator decides an appeal with a reason. ``uphold``: the charge is reversed (its own
+    entry) and the budget recalculated; otherwise the charge stands. The member is told either
+    way, in those words ("charge reversed", "charge stands")."""
     if not reason.strip():
         raise ServiceError("Give the reason for the decision; the member will read it.")
     with transaction.atomic():
@@ -360,7 +361,7 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
         if uphold:
             forgive_charges(
                 charges=[appeal.charge],
-                reason=f"Appeal upheld: {appeal.decision_reason}",
+                reason=f"Charge reversed on appeal: {appeal.decision_reason}",
                 by=by,
                 kind=ForgivenessKind.APPEAL,
             )
@@ -370,7 +371,7 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
             audience=NoticeAudience.MEMBER,
             kind="appeal_decided",
             title=(
-                "Your appeal was upheld: the charge no longer counts"
+                "Your appeal: charge reversed. It no longer counts"
                 if uphold
                 else "Your appeal was looked at: the charge stands"
             ),

@@ -3,6 +3,8 @@ moderator table, the appeals queue and the policy editor."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -10,19 +12,21 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from budgets import services
 from budgets.access import (
+    count_waiting_appeals,
     get_appeal,
     get_appeals,
     get_budget_member,
     get_charge,
     get_own_membership,
 )
+from budgets.appeals_queue import appeal_items, decision_form
 from budgets.budget_math import ACTION_TIERS, Action
 from budgets.explain import charge_line, explain_budget, moderator_extras, pending_appeals_count
-from budgets.forms import AppealForm, DecisionForm, GraceForm, PolicyForm
+from budgets.forms import REVERSE, AppealForm, GraceForm, PolicyForm
 from budgets.models import AppealStatus, ForgivenessKind, MemberBudget, Notice
 from budgets.models.snapshots import DEFAULT_SORT, SORTS, TIER_CHOICES
 from community.access import CommunityAccess, access_for_user
@@ -168,6 +172,10 @@ def budget_table(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 def appeals_queue(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
+    if request.htmx and request.htmx.target == "appeals-waiting":
+        # The waiting count refreshes itself after a decision (the "appeals-changed" event).
+        context = {"community": access.community, "waiting": count_waiting_appeals(access)}
+        return render(request, "budgets/appeals.html#appeals-waiting", context)
     appeals = get_appeals(access)
     pending = [a for a in appeals if a.status == AppealStatus.PENDING]
     decided = [a for a in appeals if a.status != AppealStatus.PENDING][:50]
@@ -177,9 +185,9 @@ def appeals_queue(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         {
             "access": access,
             "community": access.community,
-            "pending": pending,
-            "decided": decided,
-            "form": DecisionForm(),
+            "pending": appeal_items(community=access.community, appeals=pending),
+            "decided": appeal_items(community=access.community, appeals=decided),
+            "waiting": len(pending),
         },
     )
 
@@ -189,31 +197,35 @@ def appeals_queue(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 def decide_appeal(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = access_for_user(request.user, slug)
     appeal = get_appeal(access, pk)
-    form = DecisionForm(request.POST)
+    form = decision_form(appeal, request.POST)
     error = ""
     if form.is_valid():
         try:
             appeal = services.decide_appeal(
                 appeal=appeal,
-                uphold=form.cleaned_data["decision"] == "uphold",
+                uphold=form.cleaned_data["decision"] == REVERSE,
                 reason=form.cleaned_data["reason"],
                 by=request.user,
             )
         except ServiceError as exc:
+            # Decided meanwhile, most likely: show the appeal as it is now.
             error = str(exc)
+            appeal = get_appeal(access, pk)
+    failed = bool(error or form.errors)
     if not request.htmx:
-        if error or form.errors:
+        if failed:
             messages.error(request, error or "Choose a decision and give a reason.")
         return redirect("budgets:appeals", slug=slug)
-    status = 400 if (error or form.errors) else 200
-    context = {
-        "access": access,
-        "community": access.community,
-        "appeal": appeal,
-        "form": form if status == 400 else DecisionForm(),
-        "error": error,
-    }
-    return render(request, "budgets/appeals.html#appeal-row", context, status=status)
+    [item] = appeal_items(community=access.community, appeals=[appeal])
+    if failed:
+        item = replace(item, form=form)
+    context = {"access": access, "community": access.community, "item": item, "error": error}
+    response = render(
+        request, "budgets/appeals.html#appeal-row", context, status=400 if failed else 200
+    )
+    if not failed:
+        trigger_client_event(response, "appeals-changed")
+    return response
 
 
 @login_required

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import secrets
+import time
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -49,3 +52,23 @@ def env_list(name: str, default: list[str], *, required: bool = False) -> list[s
     if not raw:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def local_secret_key(var_dir: Path) -> str:
+    """The secret key of a local run: generated once into ``var/secret_key`` and read back on
+    every later start (sessions survive restarts). Created exclusively, so the web process,
+    the worker and the scheduler starting together all end up with the same key."""
+    path = var_dir / "secret_key"
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may be writing it this very moment
+            key = path.read_text().strip()
+            if key:
+                return key
+            time.sleep(0.02)
+        raise ImproperlyConfigured(f"{path} is empty: delete it to generate a new key.") from None
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -13,7 +13,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str, local_secret_key
 from config.rates import Rate
 
 # Lets runtime code write the generic forms that type checking needs (ModelAdmin[Model], ...).
@@ -25,12 +25,18 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", default=True)
 PRODUCTION = not DEBUG
+# `make run` serves the product on this machine as people meet it (DEBUG off) and sets
+# LOCAL_RUN=true: the secret key may then be generated once into var/, the local host names are
+# allowed, and pages are served over plain HTTP. A deployment never sets it, so with DEBUG off a
+# missing SECRET_KEY or ALLOWED_HOSTS still stops the process at start.
+LOCAL_RUN = env_bool("LOCAL_RUN", default=False)
+DEPLOYED = PRODUCTION and not LOCAL_RUN
 
-SECRET_KEY = env_str(
-    "SECRET_KEY", "insecure-dev-key-set-SECRET_KEY-in-production", required=PRODUCTION
+SECRET_KEY = env_str("SECRET_KEY", required=DEPLOYED) or (
+    local_secret_key(VAR_DIR) if LOCAL_RUN else "insecure-dev-key-set-SECRET_KEY-in-production"
 )
 ALLOWED_HOSTS = env_list(
-    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"], required=PRODUCTION
+    "ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"], required=DEPLOYED
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -160,7 +166,7 @@ STORAGES = {
 _email_backend = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
-    if PRODUCTION
+    if DEPLOYED
     else "django.core.mail.backends.console.EmailBackend",
 )
 MAILERS: dict[str, dict[str, object]] = {
@@ -182,12 +188,12 @@ MAILERS: dict[str, dict[str, object]] = {
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Community SRE <noreply@localhost>")
 
 # --- Security (production) ------------------------------------------------------------------
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=PRODUCTION)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=PRODUCTION)
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=PRODUCTION)
-SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=PRODUCTION)
-SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=PRODUCTION)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=DEPLOYED)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=DEPLOYED)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=DEPLOYED)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31_536_000 if DEPLOYED else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=DEPLOYED)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=DEPLOYED)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 if env_bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -320,7 +326,7 @@ for _scope, _rate in THROTTLE_RATES.items():
 # (development and tests use local fakes); in production they are refused
 # (integrations/addresses.py).
 INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES = env_bool(
-    "INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES", default=DEBUG
+    "INTEGRATIONS_ALLOW_PRIVATE_ADDRESSES", default=not DEPLOYED
 )
 
 # --- API ------------------------------------------------------------------------------------
@@ -393,7 +399,7 @@ RETENTION_PURGE_BATCH_SIZE = env_int("RETENTION_PURGE_BATCH_SIZE", 1000)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
-LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+LOG_FORMAT = env_str("LOG_FORMAT", "json" if DEPLOYED else "text")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -7,6 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from config import ops
 
 handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"
 
 api_v1 = [
     path("", include("community.api_urls")),
@@ -16,7 +19,6 @@ api_v1 = [
     path("", include("integrations.api_urls")),
 ]
 
-handler404 = "config.errors.not_found"
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),

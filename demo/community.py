@@ -9,7 +9,14 @@ from django.contrib.auth import get_user_model
 
 from community.models import Membership
 from community.services import EventInput, ingest_events, upsert_identities
-from demo.context import DAYS, DEMO_SOURCE, MEMBER_COUNT, MEMBER_USERNAME, DemoContext
+from demo.context import (
+    DAYS,
+    DEMO_FORUM,
+    DEMO_SOURCE,
+    MEMBER_COUNT,
+    MEMBER_USERNAME,
+    DemoContext,
+)
 
 SPACES = [
     ("1", "Announcements", 0.04),
@@ -47,6 +54,15 @@ FIRST = [
     "xan",
     "yara",
     "zed",
+]
+# The words of flagged posts, as a forum sends them with the flag (the appeals queue shows them).
+FLAGGED_WORDS = [
+    "Honestly, if you can't keep your beans off my path, maybe find another plot.",
+    "This is the third time I've asked. Does anyone on the committee actually read this?",
+    "Buy my seed mix, best prices anywhere, link in my profile!",
+    "Not about gardening, but has anyone seen the match last night?",
+    "Whoever moved the shared wheelbarrow again: grow up.",
+    "Slugs are winning. I'm giving up on lettuces and on this forum's advice.",
 ]
 LAST = ["rivers", "oak", "fern", "moss", "stone", "brook", "hill", "marsh", "reed", "vale"]
 
@@ -103,7 +119,12 @@ def seed_spine(ctx: DemoContext) -> None:
             if decided < ctx.now:
                 kind = "flag_upheld" if rng.random() < 0.85 else "flag_rejected"
                 review = forum_event(f"review-{n}", kind, at, author, space, pid, category)
-                events.append(replace(review, recorded_at=decided))
+                payload = {
+                    "flag_types": [category],
+                    "post_text": FLAGGED_WORDS[n % len(FLAGGED_WORDS)],
+                    "post_url": f"{DEMO_FORUM}/p/{n}",
+                }
+                events.append(replace(review, recorded_at=decided, payload=payload))
         elif author in hot and rng.random() < 0.01:
             events.append(
                 forum_event(f"warn-{n}", "moderator_warning", at, author, space, pid, "", "minor")

@@ -16,6 +16,7 @@ MODERATOR_USERNAME = "mod"
 MEMBER_USERNAME = "member"
 MEMBER_COUNT = 300
 DAYS = 60
+DEMO_FORUM = "https://forum.allotment-commons.invalid"  # the demo's forum (not reachable)
 
 
 @dataclass

@@ -87,6 +87,12 @@ def seed_incidents(ctx: DemoContext) -> None:
     )
 
 
+RESOLVED_SUMMARY = (
+    "After a slow hour the vote thread went back to the beds themselves; the vote runs to "
+    "Friday as planned."
+)
+
+
 def _resolved_incident(
     now: datetime,
     community: Community,
@@ -123,6 +129,7 @@ def _resolved_incident(
         resolved_at=t_res,
         facilitator_at=t_fac,
         first_cooldown_at=t_cool,
+        resolution_summary=RESOLVED_SUMMARY,
         version=12,
     )
     inc.spaces.set([space])
@@ -220,7 +227,12 @@ def _resolved_incident(
             "Cooldown on Proposals lifted: the space is calm. calm: burn rate 0.00 and 0.00.",
         ),
         (t_mon, TimelineKind.STATUS, "mod", "Status mitigating → monitoring."),
-        (t_res, TimelineKind.STATUS, "mod", "Status monitoring → resolved."),
+        (
+            t_res,
+            TimelineKind.STATUS,
+            "mod",
+            f"Status monitoring → resolved. Summary: {RESOLVED_SUMMARY}",
+        ),
     ]
     for at, kind, who, text in entries:
         TimelineEntry.objects.create(

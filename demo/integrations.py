@@ -9,7 +9,7 @@ import uuid
 from datetime import timedelta
 
 from community.models import DomainEventType
-from demo.context import DemoContext
+from demo.context import DEMO_FORUM, DemoContext
 from integrations.discourse.connection import connect_discourse
 from integrations.models import (
     DiscourseConnection,
@@ -20,7 +20,6 @@ from integrations.models import (
 )
 from integrations.retry import backoff_seconds
 
-DEMO_FORUM = "https://forum.allotment-commons.invalid"
 DEMO_SECRET = "demo-webhook-secret-1"  # noqa: S105 - demo data, documented in docs/integrations.md
 DEMO_RECEIVER = "https://hooks.allotment-commons.invalid/community-sre"
 

@@ -180,3 +180,15 @@ class StepForm(forms.Form):
             for k in self.CONFIG_FIELDS
             if self.cleaned_data.get(k) not in (None, "")
         }
+
+
+class ResolveForm(forms.Form):
+    summary = forms.CharField(
+        label="Summary",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Two or three calm sentences on how it settled. Anyone can read it on the "
+        "status page, so name no one.",
+        error_messages={"required": "Write a short summary of how it was resolved."},
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from incidents.views import board, runbooks, status, war_room
+from incidents.views import board, resolve, runbooks, status, war_room
 
 app_name = "incidents"
 
@@ -27,6 +27,7 @@ urlpatterns = [
     path(base + "reports/<int:pk>/attach/", board.report_attach, name="report-attach"),
     path(room, war_room.detail, name="detail"),
     path(room + "transition/", war_room.transition, name="transition"),
+    path(room + "resolve/", resolve.resolve, name="resolve"),
     path(room + "facilitator/", war_room.offer, name="offer"),
     path(
         room + "handoffs/<int:handoff_id>/<str:answer>/",

@@ -106,8 +106,9 @@ class Forgiveness(models.Model):
 
 class AppealStatus(models.TextChoices):
     PENDING = "pending", "Waiting for a moderator"
-    UPHELD = "upheld", "Upheld: the charge was reversed"
-    DECLINED = "declined", "Declined: the charge stands"
+    # The stored values are old names; people only ever read the labels.
+    UPHELD = "upheld", "Charge reversed"
+    DECLINED = "declined", "Charge stands"
 
 
 class AppealQuerySet(models.QuerySet["Appeal"]):

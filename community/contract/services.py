@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -162,6 +163,25 @@ def _draft_clauses(community: Community) -> list[Clause]:
     return list(Clause.objects.in_draft().filter(community=community).prefetch_related("spaces"))
 
 
+def _frozen(clauses: list[Clause]) -> list[dict[str, Any]]:
+    return [{"clause_id": c.pk, "slug": c.slug, **c.draft_definition().as_dict()} for c in clauses]
+
+
+def preview_publish(
+    *, contract: Contract, previous: ContractVersion | None, draft_clauses: list[Clause]
+) -> ContractVersion:
+    """The draft as the unsaved next version, to compare with ``previous`` (the current one,
+    None before the first) through ``text.diff_versions``: what publishing now would change.
+    ``draft_clauses`` are the clauses not retired, in contract order, spaces prefetched."""
+    return ContractVersion(
+        contract=contract,
+        number=(previous.number + 1) if previous else 1,
+        preamble=contract.preamble,
+        policy=dict(contract.policy or {}),
+        clauses=_frozen(draft_clauses),
+    )
+
+
 def publish_contract(
     *, community: Community, summary: str, by: User | None, by_name: str = ""
 ) -> ContractVersion:
@@ -174,9 +194,7 @@ def publish_contract(
         clauses = _draft_clauses(community)
         if not clauses:
             raise ServiceError("A contract needs at least one clause before it is published.")
-        frozen = [
-            {"clause_id": c.pk, "slug": c.slug, **c.draft_definition().as_dict()} for c in clauses
-        ]
+        frozen = _frozen(clauses)
         previous = contract.current_version()
         if (
             previous is not None

@@ -33,6 +33,7 @@ from community.contract.services import (
     export_openslo,
     get_contract,
     import_openslo,
+    preview_publish,
     publish_contract,
     retire_clause,
     save_clause,
@@ -265,14 +266,29 @@ def _editor_context(
     alerts = ClauseAlert.objects.filter(clause__community=community).select_related(
         "clause", "space"
     )
+    # The publish step shows what the next version changes before anyone publishes it.
+    previous = contract.current_version()
+    in_draft = sorted(
+        (c for c in clauses if c.retired_at is None), key=lambda c: (c.position, c.pk)
+    )
+    draft = preview_publish(contract=contract, previous=previous, draft_clauses=in_draft)
+    empty = ContractVersion(number=0, preamble="", policy={}, clauses=[])
+    changes = [
+        line
+        for line in diff_versions(previous or empty, draft, space_names(community))
+        if line.op != "same"
+    ]
     return {
         "access": access,
         "community": community,
         "contract": contract,
-        "version": contract.current_version(),
+        "version": previous,
         "clauses": clauses,
         "draft_form": draft_form or _draft_form(contract),
         "publish_form": publish_form or PublishForm(),
+        "publish_changes": changes,
+        "next_number": draft.number,
+        "member_count": community.memberships.count(),
         "import_form": import_form or ImportForm(),
         "open_alerts": list(alerts.open()),
         "recent_alerts": list(alerts.filter(cleared_at__isnull=False)[:10]),

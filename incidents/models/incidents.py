@@ -129,6 +129,9 @@ class Incident(models.Model):
     cost_detail = models.JSONField(default=list, blank=True)
     postmortem_required = models.BooleanField(default=False)
     close_reason = models.TextField(blank=True)
+    resolution_summary = models.TextField(
+        blank=True, help_text="How it was resolved, in public words (timeline and status page)."
+    )
     version = models.PositiveIntegerField(default=1)
 
     objects: ClassVar[IncidentQuerySet] = IncidentQuerySet.as_manager()  # type: ignore[assignment]

@@ -163,17 +163,27 @@ def transition_incident(
     expected_version: int | None,
     actor: Actor,
     reason: str = "",
+    summary: str | None = None,
 ) -> Incident:
+    """Move an incident to ``to``. Resolving with a ``summary`` (the web always gives one, so a
+    blank one is refused) stores it and puts it on the timeline and the public status page."""
     with transaction.atomic():
         inc = _locked(incident.pk, expected_version)
-        _transition(inc, to, actor, reason=reason.strip())
+        _transition(inc, to, actor, reason=reason.strip(), summary=summary)
     return inc
 
 
-def _transition(inc: Incident, to: str, actor: Actor, *, reason: str = "") -> None:
+def _transition(
+    inc: Incident, to: str, actor: Actor, *, reason: str = "", summary: str | None = None
+) -> None:
     error = rules.transition_error(inc.status, to)
     if error:
         raise ServiceError(error)
+    if to == IncidentStatus.RESOLVED and summary is not None and not summary.strip():
+        raise ServiceError(
+            "Write a short summary of how it was resolved: it goes on the timeline and the "
+            "public status page."
+        )
     now = timezone.now()
     fields = ["status"]
     if to == IncidentStatus.CLOSED and inc.postmortem_required and not reason:
@@ -198,10 +208,15 @@ def _transition(inc: Incident, to: str, actor: Actor, *, reason: str = "") -> No
     if to == IncidentStatus.RESOLVED:
         _compute_cost(inc, end=now)
         fields += ["cost_bad_events", "cost_detail", "postmortem_required"]
+        if summary is not None:
+            inc.resolution_summary = summary.strip()[:1000]
+            fields.append("resolution_summary")
     _save(inc, *fields)
     text = f"Status {old} → {to}."
     if reason:
         text += f" {reason}"
+    if to == IncidentStatus.RESOLVED and summary is not None:
+        text += f" Summary: {inc.resolution_summary}"
     _entry(inc, TimelineKind.STATUS, text, actor, data={"from": old, "to": to})
     if to == IncidentStatus.RESOLVED:
         m = incident_metrics(inc)

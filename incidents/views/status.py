@@ -69,6 +69,11 @@ def status_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "resolved_30d": Incident.objects.for_community(community)
             .filter(resolved_at__gte=timezone.now() - timedelta(days=30))
             .count(),
+            "recently_resolved": Incident.objects.for_community(community)
+            .filter(resolved_at__gte=timezone.now() - timedelta(days=30))
+            .exclude(resolution_summary="")
+            .prefetch_related("spaces")
+            .order_by("-resolved_at")[:5],
             "form": form,
             "heard_back": heard_back,
             "now": timezone.now(),

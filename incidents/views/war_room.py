@@ -95,6 +95,8 @@ def transition(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
             expected_version=posted_version(request),
             actor=_actor(request),
             reason=prompted(request, "reason"),
+            # From the web, resolving needs a summary (the resolve page asks for it).
+            summary=request.POST.get("summary", "") if to == "resolved" else None,
         ),
         f"The incident is now {to}.",
         target=HEADER,

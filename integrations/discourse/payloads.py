@@ -83,6 +83,8 @@ class ReviewFacts:
     flaggers: list[str]
     created_at: datetime | None
     is_flagged_post: bool
+    # The flagged post's words as the forum sent them (shown to the moderator deciding an appeal).
+    post_text: str = ""
 
 
 def topic_space_id(topic_id: Any) -> str:
@@ -342,6 +344,7 @@ def review_facts(reviewable: dict[str, Any], detail: dict[str, Any] | None) -> R
         flaggers=flaggers,
         created_at=parse_time(merged.get("created_at")),
         is_flagged_post=merged.get("type") in (None, "ReviewableFlaggedPost"),
+        post_text=fields.free_text(merged.get("raw")) or "",
     )
 
 
@@ -361,6 +364,7 @@ def parse_reviewable(
     post_occurred_at: datetime | None,
     upheld_before: bool,
     received_at: datetime,
+    forum_url: str = "",
 ) -> Parsed:
     """A flag's state as a conduct event.
 
@@ -368,6 +372,7 @@ def parse_reviewable(
     the flag type as category; rejected -> ``flag_rejected``; ignored or deleted -> nothing,
     unless a flag on the post was upheld before, in which case it is a reversal
     (``flag_rejected`` on the same subject, so the budgets capability reverses the charge).
+    The payload keeps the post's words and, given the connected forum's address, a link to it.
     """
     if not facts.is_flagged_post:
         return Parsed(note="a review item that is not a flagged post: stored only")
@@ -414,6 +419,8 @@ def parse_reviewable(
             "flag_types": facts.flag_types,
             "flaggers": facts.flaggers,
             "discourse_event": event_name,
+            **({"post_text": facts.post_text} if facts.post_text else {}),
+            **({"post_url": f"{forum_url.rstrip('/')}/p/{facts.post_id}"} if forum_url else {}),
         },
     )
     return Parsed(events=[event], identities=identities, topics=topics, note=f"{kind} recorded")

@@ -230,6 +230,7 @@ def _parse(
             post_occurred_at=post.occurred_at if post else None,
             upheld_before=latest == EventKind.FLAG_UPHELD,
             received_at=at,
+            forum_url=connection.base_url,
         )
     return payloads.Parsed(note=f"{name}: unknown event, stored and acknowledged")
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 
-from budgets.models import Appeal
+from budgets import services
+from budgets.models import Appeal, AppealStatus, Charge
+from community.models import Community, Role
+from community.services import set_role
 from demo import context as demo
 from demo.build import build as build_demo
-from tests.conftest import browser_login
+from tests.budgets.helpers import event, send
+from tests.conftest import PASSWORD, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -42,3 +47,67 @@ def test_the_demo_member_sees_their_budget_explained_and_appeals_in_place(
     ).wait_for()
     assert page.url.endswith("/c/demo/my-budget/")
     assert Appeal.objects.filter(statement__startswith="I meant it kindly").exists()
+
+
+def test_deciding_the_second_of_two_appeals_leaves_the_first_untouched(
+    browser_page: Any, community: Community, moderator: User
+) -> None:
+    appeals = []
+    for number in (1, 2):
+        send(
+            community,
+            event("flag_upheld", member=str(number), category="off_topic"),
+        )
+        flagged = Charge.objects.get(membership__identities__external_id=str(number))
+        appeals.append(
+            services.file_appeal(
+                charge=flagged, membership=flagged.membership, statement=f"Appeal {number}"
+            )
+        )
+    first, second = appeals
+    page = browser_page
+    browser_login(page, moderator.username, PASSWORD)
+    page.goto("/c/garden/budgets/appeals/")
+    assert page.get_by_test_id("waiting-count").inner_text() == "2"
+    card = page.locator(f"#appeal-{second.pk}")
+    # Clicking the label (as people do) ticks this appeal's radio, not the first appeal's.
+    card.get_by_text("Charge reversed: it no longer counts").click()
+    assert card.get_by_label("Charge reversed: it no longer counts").is_checked()
+    other = page.locator(f"#appeal-{first.pk}")
+    assert not other.get_by_label("Charge reversed: it no longer counts").is_checked()
+    assert not other.get_by_label("Charge stands: it still counts").is_checked()
+    card.get_by_label("Reason").fill("Right: the thread had moved on.")
+    card.get_by_role("button", name="Decide").click()
+    card.get_by_test_id("decision").wait_for()
+    assert "Charge reversed" in card.get_by_test_id("decision").inner_text()
+    page.get_by_test_id("waiting-count").filter(has_text="1").wait_for()
+    assert page.locator("form").filter(has=page.get_by_role("button", name="Decide")).count() == 1
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, second.status) == (AppealStatus.PENDING, AppealStatus.UPHELD)
+    assert other.get_by_role("button", name="Decide").is_visible()
+
+
+def test_an_action_refused_meanwhile_shows_our_message_and_keeps_the_page(
+    browser_page: Any, community: Community, moderator: User
+) -> None:
+    send(community, event("flag_upheld", member="1", category="spam"))
+    flagged = Charge.objects.get()
+    appeal = services.file_appeal(
+        charge=flagged, membership=flagged.membership, statement="Not spam."
+    )
+    page = browser_page
+    browser_login(page, moderator.username, PASSWORD)
+    page.goto("/c/garden/budgets/appeals/")
+    # Another admin steps this moderator down while the page is open.
+    set_role(community=community, user=moderator, role=Role.MEMBER)
+    card = page.locator(f"#appeal-{appeal.pk}")
+    card.get_by_text("Charge stands: it still counts").click()
+    card.get_by_label("Reason").fill("It was spam.")
+    card.get_by_role("button", name="Decide").click()
+    error = page.locator("#page-error")
+    error.get_by_text("Only this community's moderators can do that.").wait_for()
+    assert card.get_by_role("button", name="Decide").is_visible()
+    assert error.get_by_role("link", name="Reload the page").is_visible()
+    appeal.refresh_from_db()
+    assert appeal.status == AppealStatus.PENDING

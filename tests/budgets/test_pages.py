@@ -3,6 +3,9 @@ table and the policy editor."""
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -18,6 +21,7 @@ from budgets.models import (
     Charge,
     ForgivenessPolicy,
     MemberBudget,
+    Notice,
     PolicyVersion,
 )
 from budgets.recalculation import recalculate_community
@@ -141,15 +145,15 @@ def test_an_appeal_reverses_a_charge_end_to_end(
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(moderator).post(
             f"/c/garden/budgets/appeals/{appeal.pk}/decide/",
-            {"decision": "uphold", "reason": "Right: it was a quote."},
+            {"decision": "reverse", "reason": "Right: it was a quote."},
             HTTP_HX_REQUEST="true",
         )
     assert response.status_code == 200
-    assert "Upheld" in response.content.decode()
+    assert "Charge reversed" in response.content.decode()
     assert MemberBudget.objects.get().spent == 3
     assert MemberBudget.objects.get().tier == "healthy"
     page = client_for(member).get("/c/garden/my-budget/").content.decode()
-    assert "Your appeal was upheld" in page
+    assert "Your appeal: charge reversed" in page
     assert "Right: it was a quote." in page
 
 
@@ -215,13 +219,13 @@ def test_a_decision_needs_a_reason_and_happens_once(
     )
     client = client_for(moderator)
     url = f"/c/garden/budgets/appeals/{appeal.pk}/decide/"
-    bad = client.post(url, {"decision": "uphold", "reason": ""}, HTTP_HX_REQUEST="true")
+    bad = client.post(url, {"decision": "reverse", "reason": ""}, HTTP_HX_REQUEST="true")
     assert bad.status_code == 400
     appeal.refresh_from_db()
     assert appeal.status == AppealStatus.PENDING
-    client.post(url, {"decision": "decline", "reason": "It stands."})
+    client.post(url, {"decision": "stands", "reason": "It stands."})
     again = client.post(
-        url, {"decision": "uphold", "reason": "changed my mind"}, HTTP_HX_REQUEST="true"
+        url, {"decision": "reverse", "reason": "changed my mind"}, HTTP_HX_REQUEST="true"
     )
     assert again.status_code == 400
     appeal.refresh_from_db()
@@ -342,3 +346,101 @@ def test_a_moderator_cannot_forgive_their_own_charge(community: Community, moder
     )
     assert response.status_code == 403
     assert not hasattr(Charge.objects.get(), "forgiveness")
+
+
+# --- The appeals queue ----------------------------------------------------------------------
+
+
+def _flag_appeal(community: Community, number: int, text: str) -> Appeal:
+    """A member whose flagged post (its words and link kept from the forum) is appealed."""
+    send(
+        community,
+        *posts(4, member=str(number)),
+        replace(
+            event("flag_upheld", member=str(number), category="off_topic"),
+            payload={
+                "flag_types": ["off_topic", "inappropriate"],
+                "post_text": text,
+                "post_url": f"https://forum.example.org/p/{number}",
+            },
+        ),
+    )
+    flagged = Charge.objects.get(membership__identities__external_id=str(number))
+    return services.file_appeal(
+        charge=flagged, membership=flagged.membership, statement=f"Appeal {number}"
+    )
+
+
+def test_the_queue_shows_what_is_appealed_and_the_members_history(
+    community: Community, moderator: User, django_assert_max_num_queries: Any
+) -> None:
+    for number in range(1, 6):
+        _flag_appeal(community, number, f"Words of post {number}")
+    client = client_for(moderator)
+    with django_assert_max_num_queries(12):
+        page = client.get("/c/garden/budgets/appeals/").content.decode()
+    assert "Words of post 3" in page
+    assert 'href="https://forum.example.org/p/3"' in page
+    assert "Flagged as off topic, inappropriate." in page
+    assert "In the last 30 days: 4 posts, 1 charge, no other appeals decided" in page
+    assert "off_topic" not in page and "Upheld" not in page
+    # Every form control has its own id: the second appeal's radios are not the first one's.
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))
+    for appeal in Appeal.objects.all():
+        assert f'for="appeal-{appeal.pk}-decision_0"' in page
+        assert f'id="appeal-{appeal.pk}-reason"' in page
+
+
+def test_a_link_that_is_not_to_a_web_address_is_left_out(
+    community: Community, moderator: User
+) -> None:
+    appeal = _flag_appeal(community, 7, "Hello")
+    event_ = appeal.charge.event
+    assert event_ is not None
+    event_.payload = {**event_.payload, "post_url": "javascript:alert(1)"}
+    event_.save(update_fields=["payload"])
+    page = client_for(moderator).get("/c/garden/budgets/appeals/").content.decode()
+    assert "javascript:" not in page and "Open the post on the forum" not in page
+
+
+def test_a_decision_tells_the_page_to_refresh_the_waiting_count(
+    community: Community, moderator: User
+) -> None:
+    first = _flag_appeal(community, 1, "one")
+    _flag_appeal(community, 2, "two")
+    client = client_for(moderator)
+    response = client.post(
+        f"/c/garden/budgets/appeals/{first.pk}/decide/",
+        {"decision": "stands", "reason": "The flag was right."},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET=f"appeal-{first.pk}",
+    )
+    assert response.status_code == 200
+    assert json.loads(response["HX-Trigger"]) == {"appeals-changed": {}}
+    fragment = response.content.decode()
+    assert fragment.lstrip().startswith(f'<article class="card appeal" id="appeal-{first.pk}"')
+    assert "Charge stands" in fragment
+    count = client.get(
+        "/c/garden/budgets/appeals/", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="appeals-waiting"
+    ).content.decode()
+    assert count.startswith('<span id="appeals-waiting"') and ">1</span>" in count
+    # The member reads the outcome in the same words.
+    notice = Notice.objects.get(kind="appeal_decided")
+    assert notice.title == "Your appeal was looked at: the charge stands"
+
+
+def test_a_decision_on_an_appeal_decided_meanwhile_says_so(
+    community: Community, moderator: User
+) -> None:
+    appeal = _flag_appeal(community, 1, "one")
+    services.decide_appeal(appeal=appeal, uphold=True, reason="Reversed.", by=moderator)
+    response = client_for(moderator).post(
+        f"/c/garden/budgets/appeals/{appeal.pk}/decide/",
+        {"decision": "stands", "reason": "It stands."},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "already been decided" in body and "Charge reversed" in body
+    assert 'name="decision"' not in body

@@ -30,6 +30,14 @@ def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_pag
     page.get_by_role("button", name="Save to draft").click()
     page.wait_for_url("**/c/demo/contract/edit/")
     assert page.get_by_role("cell", name="new, not yet published").is_visible()
+    # Publishing is a confirm step: what changes, and that members will be asked to acknowledge.
+    page.get_by_text("Review and publish version 3").click()
+    assert (
+        page.get_by_test_id("publish-changes")
+        .get_by_text("Clause: Be kind to newcomers")
+        .is_visible()
+    )
+    assert "asked to acknowledge it" in page.get_by_test_id("publish-consequence").inner_text()
     page.get_by_label("What changed").fill("A clause for newcomers.")
     page.get_by_role("button", name="Publish version 3").click()
     page.wait_for_url("**/c/demo/contract/")

@@ -335,3 +335,30 @@ def test_the_editor_lists_clauses_with_their_tier_in_few_queries(
     with django_assert_max_num_queries(14):
         html = client.get("/c/garden/contract/edit/").content.decode()
     assert html.count('<span class="tier tier-nodata">No data</span>') == 4
+
+
+def test_publishing_shows_what_changes_and_that_members_will_be_asked_to_acknowledge(
+    community: Community, moderator: User, member: User
+) -> None:
+    published_clause(community)
+    save_clause(
+        community=community,
+        definition=ClauseDefinition(**{**HOSTILITY.__dict__, "title": "Welcome newcomers"}),
+    )
+    page = logged_in(moderator).get("/c/garden/contract/edit/").content.decode()
+    publish = page.split('id="publish"', 1)[1]
+    assert "<summary>Review and publish version 2</summary>" in publish
+    assert "added: </span>Clause: Welcome newcomers" in publish
+    assert "added: </span>Clause: " + HOSTILITY.title not in publish  # unchanged, not listed
+    assert "all 2 members will be asked to acknowledge it" in publish
+    # Retiring a clause confirms and says what will happen.
+    assert "<summary>Remove from draft…</summary>" in page
+    assert "members keep reading it until then" in page
+
+
+def test_the_publish_preview_says_when_nothing_changed(
+    community: Community, moderator: User
+) -> None:
+    published_clause(community)
+    page = logged_in(moderator).get("/c/garden/contract/edit/").content.decode()
+    assert "The draft says the same as version 1" in page

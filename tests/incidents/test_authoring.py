@@ -107,3 +107,17 @@ def test_a_notice_text_with_known_placeholders_and_plain_braces_is_saved(communi
         config={"text": "{facilitator} is here until {ends_at} :-{"},
     )
     assert step.config == {"text": "{facilitator} is here until {ends_at} :-{"}
+
+
+def test_removing_a_step_and_retiring_a_runbook_confirm_and_say_what_happens(
+    community, moderator
+) -> None:
+    runbook = services.create_runbook(community=community, name="Calm", description="", by=None)
+    services.add_runbook_step(runbook=runbook, title="Welcome them", kind="checklist", config={})
+    page = client_for(moderator).get(URL).content.decode()
+    remove = page.split('<details class="confirm">', 2)[1]
+    assert "<summary>Remove…</summary>" in remove
+    assert "runs started from now on skip it" in remove and "Remove this step" in remove
+    retire = page.split("<summary>Retire this runbook…</summary>", 1)[1].split("</details>")[0]
+    assert "can no longer be started on an incident" in retire
+    assert "Retire “Calm”" in retire

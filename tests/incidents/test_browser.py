@@ -68,9 +68,14 @@ def test_a_moderator_runs_an_incident_end_to_end(browser_page: Any, live_server:
     expect(page.get_by_test_id("next-step")).to_contain_text("Check in again in an hour")
     page.get_by_role("button", name="Check in now").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 5 done")
-    page.get_by_role("button", name="Mark resolved").click()
+    # Resolving is a confirm step that says what happens and asks for a public summary.
+    page.get_by_role("link", name="Resolve…").click()
+    expect(page.get_by_role("heading", name="What happens when you resolve it")).to_be_visible()
+    page.get_by_label("Summary").fill("The thread settled after the slow mode; thanks all.")
+    page.get_by_role("button", name="Resolve the incident").click()
     expect(page.get_by_test_id("status")).to_have_text("Resolved")
     timeline = page.get_by_test_id("timeline")
+    expect(timeline).to_contain_text("Summary: The thread settled after the slow mode")
     for text in (
         "Declared SEV3 in Growing Tips",
         "Offered the facilitator role to fran_facilitator",

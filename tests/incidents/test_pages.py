@@ -379,3 +379,54 @@ def test_extending_from_the_war_room_adds_to_the_current_end(
     for _ in range(2):
         client.post(room(incident) + f"cooldowns/{cd.pk}/extend/", {"extra_minutes": 30})
     assert Cooldown.objects.get(pk=cd.pk).ends_at == cd.ends_at + timedelta(hours=1)
+
+
+# --- Resolving: a confirm step and a public summary ---------------------------------------
+
+
+def test_resolving_asks_for_a_summary_and_says_what_happens(incident, moderator) -> None:
+    client = client_for(moderator)
+    page = client.get(room(incident)).content.decode()
+    assert f'href="{room(incident)}resolve/"' in page and "Mark resolved" not in page
+    confirm = client.get(room(incident) + "resolve/").content.decode()
+    assert "What happens when you resolve it" in confirm and "status page" in confirm
+    refused = client.post(room(incident) + "resolve/", {"summary": "  ", "version": 1})
+    assert refused.status_code == 400
+    assert "Write a short summary" in refused.content.decode()
+    assert fresh(incident).status == "declared"
+    done = client.post(
+        room(incident) + "resolve/", {"summary": "The vote thread calmed down.", "version": 1}
+    )
+    assert done.status_code == 302
+    resolved = fresh(incident)
+    assert (resolved.status, resolved.resolution_summary) == (
+        "resolved",
+        "The vote thread calmed down.",
+    )
+    assert resolved.timeline.filter(text__contains="Summary: The vote thread calmed down.")
+    status = Client().get("/c/garden/status/").content.decode()
+    assert "Recently settled" in status and "The vote thread calmed down." in status
+
+
+def test_resolving_from_the_web_without_a_summary_is_refused(incident, moderator) -> None:
+    response = client_for(moderator).post(
+        room(incident) + "transition/", {"to": "resolved", "version": 1}, **HTMX
+    )
+    assert "Write a short summary" in response.content.decode()
+    assert fresh(incident).status == "declared"
+
+
+def test_only_moderators_resolve(incident, member) -> None:
+    assert client_for(member).get(room(incident) + "resolve/").status_code in (403, 404)
+    response = client_for(member).post(room(incident) + "resolve/", {"summary": "x", "version": 1})
+    assert response.status_code in (403, 404)
+    assert fresh(incident).status == "declared"
+
+
+def test_a_stale_resolve_says_so_and_offers_a_reload(incident, moderator) -> None:
+    client = client_for(moderator)
+    client.post(room(incident) + "transition/", {"to": "mitigating", "version": 1})
+    response = client.post(room(incident) + "resolve/", {"summary": "Calm again.", "version": 1})
+    assert response.status_code == 400
+    assert "Reload the incident" in response.content.decode()
+    assert fresh(incident).status == "mitigating"

@@ -169,7 +169,10 @@ def test_every_war_room_action_clicked_twice_leaves_no_duplicate_form_or_id(
     _click(page, _button(page, "Mark monitoring"))
     _click(page, _button(page, "Mark mitigating"))
     with page.expect_navigation():
-        _button(page, "Mark resolved").click()
+        page.get_by_role("link", name="Resolve…").click()
+    page.get_by_label("Summary").fill("Both parties agreed to take it to the proposals thread.")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Resolve the incident").click()
     _same_as_a_fresh_load(page)
     expect(page.get_by_test_id("status")).to_have_text("Resolved")
     assert Incident.objects.get(pk=incident.pk).status == "resolved"

@@ -107,3 +107,20 @@ def test_a_system_small_action_post_is_not_activity() -> None:
 def test_a_destroyed_post_is_not_friction() -> None:
     post = fixture("post_created")["body"]["post"]
     assert p.parse_post("post_destroyed", post, received_at=NOW, include_private=False).events == []
+
+
+def test_an_upheld_flag_keeps_the_posts_words_and_a_link_to_it_on_the_forum() -> None:
+    reviewable = fixture("reviewable_approved")["body"]["reviewable"]
+    f = p.review_facts(reviewable, fixture("review_5121"))
+    assert f is not None
+    [event] = p.parse_reviewable(
+        "reviewable_transitioned_to",
+        f,
+        severity_for=severity,
+        post_occurred_at=None,
+        upheld_before=False,
+        received_at=NOW,
+        forum_url="https://ask.fedoraproject.org/",
+    ).events
+    assert event.payload["post_text"] == "Just wipe the partition, it is obviously your fault."
+    assert event.payload["post_url"] == "https://ask.fedoraproject.org/p/127406"
