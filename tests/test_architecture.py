@@ -182,6 +182,7 @@ PROTECTED_MODELS = frozenset(
         "IncidentReport",
         "IncidentRole",
         "MemberBudget",
+        "Notification",
         "Membership",
         "Runbook",
         "RunbookRun",

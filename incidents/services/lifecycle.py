@@ -23,6 +23,7 @@ from incidents.models import (
     SevLevel,
     TimelineKind,
 )
+from incidents.notify import notify_reporters_resolved
 from incidents.services.common import (
     Actor,
     _check_members,
@@ -210,6 +211,7 @@ def _transition(inc: Incident, to: str, actor: Actor, *, reason: str = "") -> No
             Actor.system("metrics"),
             data={"cost_detail": inc.cost_detail},
         )
+        notify_reporters_resolved(incident=inc)
     _updated_event(inc, {"status": [old, to]})
 
 
