@@ -252,18 +252,19 @@ def waiting_count(community: Any) -> Expression:
     """How many things wait, as one expression: the sum of each source's count, each a scalar
     subquery. ``community`` may be an ``OuterRef`` to the community column of an outer query,
     so the navigation's counts cost a single query (see ``incidents.context_processors``)."""
+    # A source that can hold nothing (the postmortem hook) is left out: an empty subquery would
+    # make the whole sum empty.
+    waiting = [source.waiting(community) for source in sources()]
     counts = [
         Coalesce(
             Subquery(
-                source.waiting(community)
-                .order_by()
-                .annotate(n=Func(F("pk"), function="COUNT"))
-                .values("n")[:1],
+                rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")[:1],
                 output_field=IntegerField(),
             ),
             0,
         )
-        for source in sources()
+        for rows in waiting
+        if not rows.query.is_empty()
     ]
     total: Expression = counts[0]
     for count in counts[1:]:
