@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -443,9 +443,6 @@ def recalculate_community(
         written=result.written,
         transitions=result.transitions,
     )
-    RecalcRun.objects.filter(
-        community=community, started_at__lt=timezone.now() - timedelta(days=7)
-    ).delete()
     logger.info(
         "budgets recalculated",
         extra={

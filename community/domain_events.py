@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -108,9 +107,3 @@ def dispatch_pending(*, limit: int = 500) -> int:
             except Exception:
                 logger.exception("domain event %s (%s) not dispatched", event.pk, event.type)
     return handed
-
-
-def prune_dispatched(*, older_than: timedelta = timedelta(days=30)) -> int:
-    cutoff = timezone.now() - older_than
-    deleted, _ = DomainEvent.objects.filter(dispatched_at__lt=cutoff).delete()
-    return deleted

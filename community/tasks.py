@@ -13,11 +13,6 @@ def dispatch_domain_events() -> int:
     return domain_events.dispatch_pending()
 
 
-@shared_task(name="community.prune_domain_events", ignore_result=True)
-def prune_domain_events() -> int:
-    return domain_events.prune_dispatched()
-
-
 @shared_task(name="community.heartbeat", ignore_result=True)
 def heartbeat(name: str = "worker") -> None:
     """Prove a worker is consuming: the scheduler sends this every minute and /metrics exports

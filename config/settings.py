@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "incidents",
     "integrations",
     "demo",  # the demo community (manage.py seed_demo); nothing imports it
+    "operations",  # export/import of a community, retention; nothing imports it
 ]
 
 MIDDLEWARE = [
@@ -253,13 +254,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The whole periodic schedule, in one place. Each entry names a thin task over a service.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "dispatch-domain-events": {"task": "community.dispatch_domain_events", "schedule": 30.0},
-    "prune-domain-events": {"task": "community.prune_domain_events", "schedule": 3600.0},
     "worker-heartbeat": {"task": "community.heartbeat", "schedule": 60.0},
     # Cooldowns end by a task scheduled at their end; this sweep catches any whose task was lost.
     "incidents-sweep-cooldowns": {"task": "incidents.sweep_cooldowns", "schedule": 60.0},
     # Clause SLOs: status snapshots and burn-rate alerts (ingest also queues one, coalesced).
     "evaluate-clauses": {"task": "community.evaluate_clauses", "schedule": 60.0},
-    "prune-clause-snapshots": {"task": "community.prune_clause_snapshots", "schedule": 86400.0},
     # Budgets regenerate as charges leave the window: rewrite the budgets whose numbers moved.
     "budgets-regenerate": {"task": "budgets.regenerate_all", "schedule": 600.0},
     # Recalculations requested while the broker was down are sent again (coalescing flags).
@@ -270,6 +269,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
     },
     "integrations-sweep-outbound": {"task": "integrations.sweep_outbound", "schedule": 60.0},
+    # Retention (RETENTION_* below): the one purge of everything that expires.
+    "purge-expired": {"task": "operations.purge_expired", "schedule": 3600.0},
 }
 
 # --- Cache and rate limits ----------------------------------------------------------------
@@ -369,6 +370,26 @@ SPECTACULAR_SETTINGS = {
 # A scrape of /metrics that sends `Authorization: Bearer <METRICS_TOKEN>` also sees members-only
 # communities; without it (or with no token set) /metrics tells nothing about them.
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# --- Retention ------------------------------------------------------------------------------
+# Days each kind of data is kept before the hourly purge (operations/retention.py), each from
+# RETENTION_<KIND>_DAYS in the environment. The ledger, conduct events and timelines are kept.
+RETENTION_DAYS = {
+    kind: env_int(f"RETENTION_{kind.upper()}_DAYS", default)
+    for kind, default in {
+        "raw_delivery": 30,  # bodies and headers of processed Discourse deliveries
+        "delivery_dedupe": 90,  # the delivery rows themselves: their dedupe keys
+        "outbound_attempt": 30,  # attempt logs of finished forum actions and webhooks
+        "clause_snapshot": 400,  # community-wide clause history (the charts)
+        "space_snapshot": 35,  # per-space clause rows (only the latest is read)
+        "domain_event": 30,  # dispatched outbox rows
+        "recalc_run": 7,  # the budget recalculation run log
+    }.items()
+}
+for _kind, _days in RETENTION_DAYS.items():
+    if _days < 1:
+        raise ImproperlyConfigured(f"RETENTION_{_kind.upper()}_DAYS must be at least 1.")
+RETENTION_PURGE_BATCH_SIZE = env_int("RETENTION_PURGE_BATCH_SIZE", 1000)
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

@@ -1,7 +1,7 @@
 """The apps depend one way (STYLE.md): community is the spine and imports none of the others;
 budgets builds on community; incidents on both; integrations only on community, and nothing
 imports integrations. The demo package builds the demo community from all of them, and nothing
-imports it."""
+imports it; so does the operations package (export/import, retention)."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ import pytest
 
 from tests.conftest import ROOT
 
-APPS = ("community", "budgets", "incidents", "integrations", "demo")
+APPS = ("community", "budgets", "incidents", "integrations", "demo", "operations")
 ALLOWED = {
     "community": set(),
     "budgets": {"community"},
     "incidents": {"community", "budgets"},
     "integrations": {"community"},
     "demo": {"community", "budgets", "incidents", "integrations"},
+    "operations": {"community", "budgets", "incidents", "integrations"},
 }
 
 
@@ -285,7 +286,7 @@ def test_the_scan_lets_collection_queries_through() -> None:
 
 # --- One way to enqueue; tasks import services, never the reverse; modules stay small ---------
 
-CODE_ROOTS = ("config", "community", "budgets", "incidents", "integrations", "demo")
+CODE_ROOTS = ("config", "community", "budgets", "incidents", "integrations", "demo", "operations")
 FIRST_PARTY = frozenset(CODE_ROOTS)
 ENQUEUE_CALLS = frozenset({"delay", "apply_async", "send_task"})
 # The one enqueue helper; Celery's own wiring lives in config/celery.py.

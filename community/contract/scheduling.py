@@ -3,25 +3,19 @@
 * Every minute the scheduler sweeps every community with a live clause (``evaluate_all``).
 * After ingest, ``request_evaluation`` queues one evaluation of the community after commit,
   unless one is already pending (the ``Contract.evaluation_pending`` flag coalesces batches).
-* Once a day ``prune_snapshots`` deletes history nobody reads any more.
+* How long their history is kept is a retention setting: the hourly purge of
+  ``operations.retention`` deletes what nobody reads any more.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
-
-from community.contract.counting import COMMUNITY_SCOPE
 from community.contract.evaluation import evaluate_community
 from community.jobs import enqueue_after_commit
-from community.models import Clause, ClauseSnapshot, Community, ConductEvent, Contract
-
-# History kept: community-wide rows draw the charts; per-space rows only need the latest.
-COMMUNITY_HISTORY = timedelta(days=400)
-SPACE_HISTORY = timedelta(days=35)
+from community.models import Clause, Community, ConductEvent, Contract
 
 
 def evaluate_all(*, now: datetime | None = None) -> int:
@@ -64,17 +58,3 @@ def on_events_recorded(
 ) -> None:
     """Receiver of ``conduct_events_recorded`` (connected in ``ContractConfig.ready``)."""
     request_evaluation(community=community)
-
-
-def prune_snapshots(*, now: datetime | None = None) -> int:
-    """Delete history nobody reads any more. Returns rows deleted."""
-    now = now or timezone.now()
-    spaces, _ = (
-        ClauseSnapshot.objects.exclude(scope=COMMUNITY_SCOPE)
-        .filter(bucket__lt=now - SPACE_HISTORY)
-        .delete()
-    )
-    overall, _ = ClauseSnapshot.objects.filter(
-        scope=COMMUNITY_SCOPE, bucket__lt=now - COMMUNITY_HISTORY
-    ).delete()
-    return spaces + overall

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from community.contract.scheduling import evaluate_all, prune_snapshots, run_requested_evaluation
+from community.contract.scheduling import evaluate_all, run_requested_evaluation
 
 
 @shared_task(name="community.evaluate_clauses", ignore_result=True)
@@ -19,8 +19,3 @@ def evaluate_clauses() -> int:
 def evaluate_community_clauses(community_id: int) -> int:
     """After ingest (coalesced: at most one pending per community)."""
     return run_requested_evaluation(community_id=community_id)
-
-
-@shared_task(name="community.prune_clause_snapshots", ignore_result=True)
-def prune_clause_snapshots() -> int:
-    return prune_snapshots()

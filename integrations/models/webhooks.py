@@ -34,7 +34,11 @@ class WebhookSubscription(models.Model):
         return self.url
 
     def wants(self, event_type: str) -> bool:
-        return self.active and (ALL_EVENTS in self.event_types or event_type in self.event_types)
+        # Without a secret (an imported subscription, until its secret is entered again) a
+        # subscription is sent nothing: an unsigned body must never leave.
+        if not (self.active and self.secret):
+            return False
+        return ALL_EVENTS in self.event_types or event_type in self.event_types
 
 
 class WebhookStatus(models.TextChoices):

@@ -69,6 +69,7 @@ def deliver_webhook(*, delivery_id: int) -> WebhookDelivery | None:
             WebhookDelivery.objects.select_for_update(of=("self",))
             .select_related("subscription__community")
             .filter(pk=delivery_id, status__in=WebhookDelivery.open_statuses())
+            .exclude(subscription__secret="")  # waits until its secret is entered again
             .first()
         )
         if delivery is None:

@@ -33,6 +33,7 @@ from community.models import (
     Space,
 )
 from community.services import EventInput, ingest_events
+from operations.tasks import purge_expired
 from tests.contract.helpers import HOSTILITY, posts_and_flags, published_clause
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -523,8 +524,6 @@ def test_a_clause_leaving_the_contract_clears_its_open_alerts(community: Communi
 
 
 def test_old_history_is_pruned_per_space_sooner(community: Community) -> None:
-    from community.contract.tasks import prune_clause_snapshots
-
     clause = published_clause(community, at=NOW)
     posts_and_flags(community, posts=10, flags=0, at=NOW - timedelta(days=1))
     posts_and_flags(community, posts=10, flags=0, at=NOW - timedelta(days=101), prefix="old")
@@ -533,7 +532,7 @@ def test_old_history_is_pruned_per_space_sooner(community: Community) -> None:
     space = str(Space.objects.get().pk)
     assert clause.snapshots.filter(scope=space, bucket=NOW - timedelta(days=100)).exists()
     with time_machine.travel(NOW, tick=False):
-        prune_clause_snapshots.delay()
+        purge_expired.delay()
     kept = set(clause.snapshots.values_list("scope", "bucket"))
     assert ("", NOW - timedelta(days=500)) not in kept
     assert ("", NOW - timedelta(days=100)) in kept

@@ -1,0 +1,114 @@
+"""Old ids to new ids: the table an import keeps while it inserts, and the rewriting of ids that
+live inside JSON and text (payloads, clause definitions, timeline data, dedupe keys).
+
+An id that names no row of the file (a row the community never had, or one pruned since) is
+dropped from a list and becomes null under a key: it must never point at another community's row.
+A domain event id without its event (the outbox is pruned) gets a fresh id, the same one
+everywhere in the file, so unique keys built from it cannot collide with the source's.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from operations.tables import DEDUPE_KEY_PREFIXES, DOMAIN_EVENTS, JSON_KEYS
+
+
+class IdMap:
+    def __init__(self) -> None:
+        self._ids: dict[str, dict[Any, Any]] = defaultdict(dict)
+
+    def add(self, label: str, old: Any, new: Any) -> None:
+        self._ids[label][_key(old)] = new
+
+    def get(self, label: str, old: Any) -> Any | None:
+        return self._ids[label].get(_key(old))
+
+    def has(self, label: str, old: Any) -> bool:
+        return _key(old) in self._ids[label]
+
+    def event_id(self, old: Any) -> Any:
+        """The new id of a domain event, invented (once) for an event not in the file."""
+        new = self.get(DOMAIN_EVENTS, old)
+        if new is None:
+            new = uuid.uuid4()
+            self.add(DOMAIN_EVENTS, old, new)
+        return new
+
+    def count(self, label: str) -> int:
+        return len(self._ids[label])
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
+def _ref(value: Any, label: str, ids: IdMap) -> Any:
+    """One reference under a known key: an id, a list of ids, or an object with an ``id``."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | str):
+        new = ids.get(label, value)
+        if new is None:
+            return None
+        return str(new) if isinstance(value, str) else new
+    if isinstance(value, list):
+        mapped = [_ref(item, label, ids) for item in value]
+        return [item for item in mapped if item is not None]
+    if isinstance(value, dict):
+        out = remap_json({k: v for k, v in value.items() if k != "id"}, ids)
+        if "id" in value:
+            out["id"] = _ref(value["id"], label, ids)
+        return out
+    return value
+
+
+def remap_json(value: Any, ids: IdMap, *, keys: dict[str, str] | None = None) -> Any:
+    """``value`` with every id under a key of ``JSON_KEYS`` (or ``keys``) made new."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            label = (keys or {}).get(k) or JSON_KEYS.get(k)
+            out[k] = _ref(v, label, ids) if label else remap_json(v, ids)
+        return out
+    if isinstance(value, list):
+        return [remap_json(item, ids) for item in value]
+    return value
+
+
+def remap_id_list(value: Any, label: str, ids: IdMap) -> list[Any] | dict[str, Any]:
+    """A list of ids, or an object whose values are ids (a forum category -> a space)."""
+    if isinstance(value, dict):
+        mapped = {key: ids.get(label, old) for key, old in value.items()}
+        return {key: new for key, new in mapped.items() if new is not None}
+    if not isinstance(value, list):
+        raise ValueError("is not a list of ids")
+    return [new for new in (ids.get(label, old) for old in value) if new is not None]
+
+
+def remap_text_id(value: str, label: str, ids: IdMap) -> str:
+    if not value:
+        return value
+    new = ids.get(label, value)
+    return "" if new is None else str(new)
+
+
+def remap_dedupe_key(value: str | None, ids: IdMap) -> str | None:
+    """``alert:<event id>``, ``forum:<event id>``, ``check-in:<step run id>``: the same key for
+    the new rows (a key of another form is kept; the unique index then says if it collides)."""
+    if not value or ":" not in value:
+        return value
+    prefix, _, old = value.partition(":")
+    label = DEDUPE_KEY_PREFIXES.get(prefix)
+    if label == DOMAIN_EVENTS:
+        return f"{prefix}:{ids.event_id(old)}"
+    if label is not None:
+        new = ids.get(label, old)
+        return value if new is None else f"{prefix}:{new}"
+    return value

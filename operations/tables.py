@@ -1,0 +1,197 @@
+"""What an export holds: every table with a community's data, in the order an import inserts
+them (each table only refers to tables above it), and how each row finds its community.
+
+Rows are written with their model's concrete fields (so a field added by a migration is exported
+without a change here); what is declared is only what a generic walk cannot know: secrets left
+out, ids hidden inside JSON or text, and the tables deliberately not exported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+
+USERS = "auth.user"
+COMMUNITY = "community.community"
+DOMAIN_EVENTS = "community.domainevent"
+
+# A user is exported with these fields only: never a password hash, never staff flags. An
+# imported login that did not exist has no usable password and must be reset.
+USER_FIELDS = ("username", "email", "first_name", "last_name", "is_active", "date_joined")
+
+# In the JSON fields listed per table below, these keys hold ids of our tables (the convention
+# of docs/domain-events.md: ``*_id``/``*_ids`` and ``space``/``spaces`` objects or ids).
+JSON_KEYS: dict[str, str] = {
+    "clause_id": "community.clause",
+    "clause_ids": "community.clause",
+    "alert_id": "community.clausealert",
+    "version_id": "community.contractversion",
+    "membership_id": "community.membership",
+    "event_ids": "community.conductevent",
+    "trigger_event_ids": "community.conductevent",
+    "incident_id": "incidents.incident",
+    "cooldown_id": "incidents.cooldown",
+    "notice_id": "incidents.notice",
+    "handoff_id": "incidents.facilitatorhandoff",
+    "space": "community.space",
+    "spaces": "community.space",
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    label: str
+    # The lookup from a row to its community ("" for the community itself).
+    path: str
+    # Left out of the file (secrets); an import leaves them blank.
+    secrets: tuple[str, ...] = ()
+    # JSON fields whose ids are remapped by ``JSON_KEYS``.
+    json_fields: tuple[str, ...] = ()
+    # JSON fields that hold only ids of one table: a list, or an object whose values are ids.
+    id_lists: dict[str, str] = field(default_factory=dict)
+    # Text fields holding the id of one table (``""`` for none).
+    text_ids: dict[str, str] = field(default_factory=dict)
+    # Export order (stable, so two exports of the same data are the same bytes).
+    order_by: tuple[str, ...] = ("pk",)
+
+    @property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.label)
+
+
+TABLES: tuple[Table, ...] = (
+    Table(COMMUNITY, ""),
+    Table("community.membership", "community"),
+    Table("community.space", "community"),
+    Table("community.externalidentity", "community"),
+    Table("community.conductevent", "community"),
+    Table("community.contract", "community"),
+    Table("community.clause", "community", json_fields=("live_definition",)),
+    Table("community.contractversion", "contract__community", json_fields=("clauses",)),
+    Table("community.acknowledgement", "version__contract__community"),
+    Table("community.clausesnapshot", "clause__community"),
+    Table(
+        "community.clausealert",
+        "clause__community",
+        id_lists={"event_ids": "community.conductevent"},
+    ),
+    Table("budgets.forgivenesspolicy", "community"),
+    Table("budgets.policyversion", "community"),
+    Table("budgets.charge", "community"),
+    Table("budgets.forgiveness", "community"),
+    Table("budgets.appeal", "community"),
+    Table("budgets.memberbudget", "community"),
+    Table("budgets.tiertransition", "community"),
+    Table("budgets.notice", "community"),
+    Table("budgets.membercooldown", "community"),
+    Table("budgets.dirtymember", "community"),
+    Table("budgets.recalcflag", "community"),
+    Table("budgets.recalcrun", "community"),
+    Table("incidents.runbook", "community"),
+    Table("incidents.runbookstep", "runbook__community"),
+    Table(
+        "incidents.incident",
+        "community",
+        json_fields=("cost_detail",),
+        id_lists={"trigger_event_ids": "community.conductevent"},
+    ),
+    Table("incidents.incidentsettings", "community"),
+    Table("incidents.incidentrole", "incident__community"),
+    Table("incidents.facilitatorhandoff", "incident__community"),
+    Table("incidents.runbookrun", "incident__community"),
+    Table("incidents.steprun", "run__incident__community"),
+    Table("incidents.notice", "incident__community"),
+    Table("incidents.cooldown", "community"),
+    # ``data`` and ``dedupe_key`` are remapped in operations.remap (they depend on the kind).
+    Table("incidents.timelineentry", "incident__community", json_fields=("data",)),
+    Table(
+        "incidents.incidentreport",
+        "community",
+        id_lists={"event_ids": "community.conductevent"},
+    ),
+    Table(DOMAIN_EVENTS, "community", json_fields=("payload",), order_by=("created_at", "pk")),
+    Table(
+        "integrations.discourseconnection",
+        "community",
+        secrets=("webhook_secret", "api_key"),
+        id_lists={"category_spaces": "community.space"},
+    ),
+    Table("integrations.inbounddelivery", "connection__community"),
+    Table(
+        "integrations.forumaction",
+        "community",
+        text_ids={
+            "incident_id": "incidents.incident",
+            "cooldown_id": "incidents.cooldown",
+            "notice_id": "incidents.notice",
+        },
+    ),
+    Table("integrations.forumactionattempt", "forum_action__community"),
+    Table("integrations.webhooksubscription", "community", secrets=("secret",)),
+    Table("integrations.webhookdelivery", "subscription__community"),
+    Table("integrations.webhookattempt", "delivery__subscription__community"),
+)
+BY_LABEL = {table.label: table for table in TABLES}
+
+# Tables with a community's rows that are deliberately not exported, and why.
+NOT_EXPORTED: dict[str, str] = {
+    "community.apikey": "API keys are secrets: moderators create new ones after an import",
+    "community.heartbeat": "not a community's: the last beat of each background process",
+    "community.auditentry": (
+        "the installation's record of requests made to it: kept where they happened, never "
+        "rewritten (it outlives the community it names)"
+    ),
+}
+
+# Fields that hold a domain event's id without a foreign key (the outbox is pruned while the
+# rows that name its events stay).
+DOMAIN_EVENT_REFERENCES: dict[str, tuple[str, ...]] = {
+    "integrations.forumaction": ("domain_event_id",),
+    "integrations.webhookdelivery": ("event_id",),
+    "incidents.incidentreport": ("alert_key",),
+}
+
+# Timeline entries name rows under keys that depend on the entry's kind ("to" is a membership
+# in a handoff, a status or a name elsewhere), and answer outside events by a dedupe key.
+TIMELINE_DATA_KEYS: dict[str, dict[str, str]] = {
+    "handoff": {"to": "community.membership"},
+    "runbook": {"run": "incidents.runbookrun"},
+    "step": {"step": "incidents.steprun"},
+}
+DEDUPE_KEY_PREFIXES: dict[str, str] = {
+    "alert": DOMAIN_EVENTS,
+    "forum": DOMAIN_EVENTS,
+    "check-in": "incidents.steprun",
+}
+
+# What an operator must enter again after an import: secrets are never in the file.
+RE_ENTER = (
+    "Discourse: the webhook secret and the API key (Integrations page, Connect); until then the "
+    "forum's deliveries are refused and no action is taken on the forum.",
+    "Outbound webhooks: each subscription's secret (Django admin, Webhook subscriptions); until "
+    "then nothing is sent to it.",
+    "API keys: none are exported; create new ones (settings page or manage.py create_api_key).",
+)
+
+
+def concrete_fields(model: type[models.Model]) -> list[models.Field[object, object]]:
+    return list(model._meta.concrete_fields)
+
+
+def many_to_many(model: type[models.Model]) -> list[models.ManyToManyField[Any, Any]]:
+    return [f for f in model._meta.many_to_many if isinstance(f, models.ManyToManyField)]
+
+
+def model_field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+    found = model._meta.get_field(name)
+    assert isinstance(found, models.Field)
+    return found
+
+
+def through_model(m2m: models.ManyToManyField[Any, Any]) -> type[models.Model]:
+    through = m2m.remote_field.through
+    assert through is not None and not isinstance(through, str)
+    return through
