@@ -112,13 +112,13 @@ def notify_each(
     if kind not in NotificationKind.values:
         raise ServiceError(f"Unknown kind of notification: {kind}.")
     wanted = [m for m in messages if m.recipient.community_id == community.pk]
-    keys = {m: f"{m.key}:{m.recipient.pk}" if m.key else None for m in wanted}
+    keys = {m: f"{m.key}:{m.recipient.pk}" if m.key else "" for m in wanted}
     taken = set(
         Notification.objects.filter(key__in=[k for k in keys.values() if k]).values_list(
             "key", flat=True
         )
     )
-    wanted = [m for m in wanted if keys[m] is None or keys[m] not in taken]
+    wanted = [m for m in wanted if not keys[m] or keys[m] not in taken]
     if not wanted:
         return []
     people = {m.recipient.pk for m in wanted}

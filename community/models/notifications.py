@@ -66,7 +66,7 @@ class Notification(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     link = models.CharField(max_length=300, blank=True, help_text="A path on this site.")
-    key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    key = models.CharField(max_length=120, blank=True, default="")
     in_app = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -82,6 +82,11 @@ class Notification(models.Model):
                 name="notification_unread",
             ),
             models.Index(fields=("recipient", "in_app", "created_at"), name="notification_centre"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=("key",), condition=~Q(key=""), name="notification_key_once"
+            )
         ]
 
     def __str__(self) -> str:
