@@ -18,6 +18,7 @@ from budgets.models import (
     NoticeAudience,
     TierTransition,
 )
+from budgets.notify import notify_cooldowns, notify_tier_changes
 from community.domain_events import record_domain_events
 from community.jobs import enqueue_after_commit
 from community.models import Community, DomainEventType, ExternalIdentity, Membership
@@ -64,6 +65,7 @@ def record_transitions(
         events.append((DomainEventType.BUDGET_TIER_CHANGED, tier_changed_payload(transition, name)))
     if cooldowns:
         MemberCooldown.objects.bulk_create(cooldowns)
+        notify_cooldowns(community=community, cooldowns=cooldowns)
         for cooldown in cooldowns:
             events.append(
                 (
@@ -79,6 +81,7 @@ def record_transitions(
     if notices:
         Notice.objects.bulk_create(notices)
         _email_nudges_after_commit([n for n in notices if n.audience == NoticeAudience.MEMBER])
+    notify_tier_changes(community=community, transitions=created)
     record_domain_events(community=community, events=events)
     return created
 

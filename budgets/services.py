@@ -27,8 +27,16 @@ from budgets.models import (
     NoticeAudience,
     PolicyVersion,
 )
+from budgets.notify import notify_appeal_decided, notify_appeal_filed, tier_key
 from budgets.scheduling import mark_dirty, schedule_recalculation
-from community.models import Community, ConductEvent, Membership
+from community.models import (
+    Community,
+    ConductEvent,
+    DeliveryOutcome,
+    Membership,
+    NotificationKind,
+)
+from community.notifications import record_email, wants_email
 from community.services import ServiceError
 from community.vocabulary import (
     ACTIVITY_KINDS,
@@ -327,12 +335,14 @@ def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Ap
         raise ServiceError("This charge no longer counts, so there is nothing to appeal.")
     try:
         with transaction.atomic():
-            return Appeal.objects.create(
+            appeal = Appeal.objects.create(
                 community=charge.community,
                 charge=charge,
                 membership=membership,
                 statement=statement[:4000],
             )
+            notify_appeal_filed(appeal=appeal)
+            return appeal
     except IntegrityError:
         raise ServiceError(
             "This charge has already been appealed (one appeal per charge)."
@@ -377,6 +387,7 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
             ),
             body=f"{appeal.charge.reason}. The moderators wrote: {appeal.decision_reason}",
         )
+        notify_appeal_decided(appeal=appeal, reversed_=uphold)
     return appeal
 
 
@@ -399,6 +410,10 @@ def email_notices(*, notice_ids: Sequence[int]) -> int:
             address = notice.membership.user.email
             if not address:
                 continue
+            # The nudge's e-mail is the e-mail copy of the tier-change notification.
+            if not wants_email(membership=notice.membership, kind=NotificationKind.TIER_CHANGED):
+                _record_nudge_email(notice, DeliveryOutcome.SKIPPED, "E-mail turned off.")
+                continue
             link = f"{settings.SITE_URL}/c/{notice.community.slug}/my-budget/"
             send_mail(
                 subject=notice.title,
@@ -408,5 +423,16 @@ def email_notices(*, notice_ids: Sequence[int]) -> int:
             )
             notice.emailed_at = timezone.now()
             notice.save(update_fields=["emailed_at"])
+            _record_nudge_email(notice, DeliveryOutcome.SENT, f"To {address}.")
             sent += 1
     return sent
+
+
+def _record_nudge_email(notice: Notice, outcome: str, detail: str) -> None:
+    if notice.transition_id is not None:
+        record_email(
+            key=tier_key(notice.transition_id),
+            membership=notice.membership,
+            outcome=outcome,
+            detail=detail,
+        )

@@ -41,6 +41,7 @@ from community.models import (
     Community,
     Membership,
     MembershipQuerySet,
+    Notification,
     Space,
 )
 
@@ -166,3 +167,22 @@ def get_api_key(access: CommunityAccess, pk: UUID | str) -> ApiKey:
     if key is None:
         raise Http404("No such API key.")
     return key
+
+
+def get_notification(access: CommunityAccess, pk: int) -> Notification:
+    """One of the requesting person's own notifications (anyone else's answers 404)."""
+    if access.membership is None:
+        raise Http404("No such notification.")
+    found = Notification.objects.filter(
+        community=access.community, recipient=access.membership, pk=pk
+    ).first()
+    if found is None:
+        raise Http404("No such notification.")
+    return found
+
+
+def require_membership(access: CommunityAccess) -> Membership:
+    """The requesting person's membership; 403 for someone who can see but has not joined."""
+    if access.membership is None:
+        raise PermissionDenied("Join this community to have notifications here.")
+    return access.membership

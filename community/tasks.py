@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from community import domain_events
+from community import domain_events, notifications
 from community.services import record_heartbeat
 
 
@@ -18,3 +18,9 @@ def heartbeat(name: str = "worker") -> None:
     """Prove a worker is consuming: the scheduler sends this every minute and /metrics exports
     the time it last ran, so an alert can fire when the worker or the scheduler stops."""
     record_heartbeat(name=name)
+
+
+@shared_task(name="community.email_notification", ignore_result=True)
+def email_notification(notification_id: int) -> bool:
+    """The e-mail copy of one notification, once; its outcome is recorded as a delivery."""
+    return notifications.email_notification(notification_id=notification_id)

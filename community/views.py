@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from community.access import access_for_user, get_api_key
+from community.attention import home_section
 from community.forms import ApiKeyForm, CommunityForm, RoleForm
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.models import (
@@ -86,10 +87,15 @@ def home(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     )
     for space in spaces:
         space.friction = friction.get(space.pk, 0)  # type: ignore[attr-defined]
+    # The section the page leads with for this person (Needs you, or the member's own home),
+    # from the app that owns the data; none for visitors.
+    section = home_section(access)
     return render(
         request,
         "community/home.html",
         {
+            "section_template": section[0] if section else None,
+            **(section[1] if section else {}),
             "access": access,
             "community": community,
             "spaces": spaces,

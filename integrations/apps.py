@@ -8,7 +8,10 @@ class IntegrationsConfig(AppConfig):
     verbose_name = "Integrations (Discourse, webhooks)"
 
     def ready(self) -> None:
+        from community.attention import register_source
         from community.domain_events import subscribe
-        from integrations import subscriber, tasks  # noqa: F401 - registers tasks
+        from integrations import attention, subscriber, tasks  # noqa: F401 - registers tasks
 
         subscribe("integrations", subscriber.on_domain_event)
+        register_source(attention.FailedForumCalls())
+        register_source(attention.DeliveriesSetAside())

@@ -73,6 +73,11 @@ TABLES: tuple[Table, ...] = (
     Table("community.contractversion", "contract__community", json_fields=("clauses",)),
     Table("community.acknowledgement", "version__contract__community"),
     Table("community.clausesnapshot", "clause__community"),
+    # A notification's ``key`` only stops a retried caller from notifying twice; it names ids of
+    # the installation it was made in, so an import leaves it blank rather than remap it.
+    Table("community.notification", "recipient__community", secrets=("key",)),
+    Table("community.notificationdelivery", "notification__recipient__community"),
+    Table("community.notificationpreference", "membership__community"),
     Table(
         "community.clausealert",
         "clause__community",

@@ -183,6 +183,7 @@ PROTECTED_MODELS = frozenset(
         "IncidentReport",
         "IncidentRole",
         "MemberBudget",
+        "Notification",
         "Membership",
         "Runbook",
         "RunbookRun",

@@ -20,7 +20,9 @@ def test_the_demo_moderator_logs_in_and_opens_the_community(browser_page: Any) -
     assert page.get_by_text(f"Signed in as {demo.MODERATOR_USERNAME}").is_visible()
     page.get_by_role("link", name="Allotment Commons").first.click()
     page.wait_for_url("**/c/demo/")
-    assert page.get_by_role("heading", name="Allotment Commons", level=1).is_visible()
+    # A moderator's home leads with what needs them; the community's overview follows.
+    assert page.get_by_role("heading", name="Needs you", level=1).is_visible()
+    assert page.get_by_role("heading", name="Allotment Commons", level=2).is_visible()
     assert page.get_by_role("cell", name="Growing Tips category").is_visible()
     # Moderators see Settings; create an API key through htmx and see it once.
     page.get_by_role("link", name="Settings").click()

@@ -17,6 +17,17 @@ from community.models.contract import (
     ContractVersion,
     default_policy,
 )
+from community.models.notifications import (
+    ALWAYS_IN_APP,
+    MODERATOR_KINDS,
+    Channel,
+    DeliveryOutcome,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+    NotificationPreference,
+    NotificationQuerySet,
+)
 from community.models.spine import (
     API_KEY_PREFIX,
     MODERATING_ROLES,
@@ -41,9 +52,11 @@ from community.models.spine import (
 )
 
 __all__ = [
+    "ALWAYS_IN_APP",
     "API_KEY_PREFIX",
     "DEFAULT_POLICY",
     "MODERATING_ROLES",
+    "MODERATOR_KINDS",
     "TIER_CHOICES",
     "Acknowledgement",
     "AlertSeverity",
@@ -52,6 +65,7 @@ __all__ = [
     "ApiKeyScope",
     "AuditEntry",
     "AuditLogIsAppendOnly",
+    "Channel",
     "Clause",
     "ClauseAlert",
     "ClauseAlertQuerySet",
@@ -63,12 +77,18 @@ __all__ = [
     "ConductEventQuerySet",
     "Contract",
     "ContractVersion",
+    "DeliveryOutcome",
     "DomainEvent",
     "DomainEventType",
     "ExternalIdentity",
     "Heartbeat",
     "Membership",
     "MembershipQuerySet",
+    "Notification",
+    "NotificationDelivery",
+    "NotificationKind",
+    "NotificationPreference",
+    "NotificationQuerySet",
     "Role",
     "Space",
     "SpaceKind",

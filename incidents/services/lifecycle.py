@@ -23,6 +23,7 @@ from incidents.models import (
     SevLevel,
     TimelineKind,
 )
+from incidents.notify import notify_reporters_resolved
 from incidents.services.common import (
     Actor,
     _check_members,
@@ -230,7 +231,8 @@ def _transition(
             Actor.system("metrics"),
             data={"cost_detail": inc.cost_detail},
         )
-        _notify_reporters(inc, Actor.system("notices"))
+        _notify_reporters(inc, Actor.system("notices"))  # the timeline and the status page
+        notify_reporters_resolved(incident=inc)  # the notification centre
     _updated_event(inc, {"status": [old, to]})
 
 

@@ -19,6 +19,7 @@ from incidents.models import (
     TimelineKind,
 )
 from incidents.models.incidents import MODERATOR_ROLES
+from incidents.notify import notify_facilitator_offered
 from incidents.services.common import (
     Actor,
     _check_members,
@@ -69,6 +70,8 @@ def offer_facilitator(
         )
         if actor.user is not None and actor.user.pk == to.user_id:
             _accept(inc, handoff, actor)
+        else:
+            notify_facilitator_offered(handoff=handoff, incident=inc)
     return handoff
 
 

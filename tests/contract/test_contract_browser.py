@@ -20,6 +20,7 @@ def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_pag
     page = browser_page
     browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/")
+    page.get_by_role("link", name="Contract", exact=True).click()  # the editor sits inside
     page.get_by_role("link", name="Contract editor").click()
     page.wait_for_url("**/c/demo/contract/edit/")
     page.get_by_role("link", name="Add a clause").click()

@@ -21,7 +21,8 @@ def test_a_moderator_connects_a_forum_and_tests_it(
     page = browser_page
     browser_login(page, moderator.username, PASSWORD)
     page.goto("/c/garden/")
-    page.get_by_role("link", name="Integrations").click()
+    page.get_by_role("link", name="Settings", exact=True).click()  # integrations sit inside
+    page.get_by_role("link", name="Integrations", exact=True).click()
     page.wait_for_url("**/c/garden/integrations/")
     page.get_by_label("Forum address").fill(forum.url)
     page.get_by_label("Webhook secret").fill("a-long-webhook-secret")

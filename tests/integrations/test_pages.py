@@ -42,7 +42,8 @@ def test_a_members_only_community_is_not_found_for_outsiders(
 def test_the_nav_links_to_the_page_for_moderators_only(
     community: Community, member: User, moderator: User
 ) -> None:
-    assert PAGE in logged_in(moderator).get("/c/garden/").content.decode()
+    # Integrations sit inside Settings (at most six top-level items per role).
+    assert PAGE in logged_in(moderator).get("/c/garden/settings/").content.decode()
     assert PAGE not in logged_in(member).get("/c/garden/").content.decode()
 
 

@@ -1,0 +1,287 @@
+"""Telling people things: one service every app calls (``notify``), reading, preferences and the
+e-mail copy.
+
+Every notification is recorded, and so is each way it went out: in the app (shown, or not
+shown because the person turned the kind off) and by e-mail (queued, then sent or failed, or
+not sent and why). A notice about a member's own budget, cooldown or appeal is always shown in
+the app, whatever the preference: it is about them and they must be able to find it.
+E-mail leaves after commit through a task (``community.email_notification``).
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from community.jobs import enqueue_after_commit
+from community.models import (
+    ALWAYS_IN_APP,
+    MODERATOR_KINDS,
+    Channel,
+    Community,
+    DeliveryOutcome,
+    Membership,
+    Notification,
+    NotificationDelivery,
+    NotificationKind,
+    NotificationPreference,
+)
+from community.services import ServiceError
+
+logger = logging.getLogger(__name__)
+
+EMAIL_TASK = "community.email_notification"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What a person wants for one kind of notice."""
+
+    in_app: bool = True
+    email: bool = True
+
+
+def choices_for(membership: Membership) -> dict[str, Choice]:
+    """Every kind's choice for ``membership`` (defaults where nothing is stored)."""
+    stored = {
+        p.kind: Choice(in_app=p.in_app or p.kind in ALWAYS_IN_APP, email=p.email)
+        for p in NotificationPreference.objects.filter(membership=membership)
+    }
+    return {kind: stored.get(kind, Choice()) for kind in NotificationKind.values}
+
+
+def kinds_for(membership: Membership) -> list[str]:
+    """The kinds that can reach ``membership`` (moderators get all; members their own)."""
+    if membership.is_moderator:
+        return list(NotificationKind.values)
+    return [k for k in NotificationKind.values if k not in MODERATOR_KINDS]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One notice for one person (for :func:`notify_each`)."""
+
+    recipient: Membership
+    title: str
+    body: str = ""
+    link: str = ""
+    key: str | None = None
+
+
+def notify(
+    *,
+    community: Community,
+    recipients: Iterable[Membership],
+    kind: str,
+    title: str,
+    body: str = "",
+    link: str = "",
+    key: str | None = None,
+    email: bool = True,
+) -> list[Notification]:
+    """Tell each of ``recipients`` the same thing, in the caller's transaction.
+
+    Shown in the app unless the person turned ``kind`` off (never for ``ALWAYS_IN_APP``);
+    e-mailed after commit if they want it and have an address. ``email=False`` is for a caller
+    that sends the e-mail copy itself (it records that delivery with :func:`record_email`).
+    ``key`` makes a retried caller notify once (it is suffixed with each recipient's id).
+    Returns the notifications created.
+    """
+    return notify_each(
+        community=community,
+        kind=kind,
+        messages=[
+            Message(recipient=m, title=title, body=body, link=link, key=key) for m in recipients
+        ],
+        email=email,
+    )
+
+
+def notify_each(
+    *, community: Community, kind: str, messages: Sequence[Message], email: bool = True
+) -> list[Notification]:
+    """Like :func:`notify`, with words of its own for each person; a constant number of
+    queries however many people (a recalculation may change many budgets at once)."""
+    if kind not in NotificationKind.values:
+        raise ServiceError(f"Unknown kind of notification: {kind}.")
+    wanted = [m for m in messages if m.recipient.community_id == community.pk]
+    keys = {m: f"{m.key}:{m.recipient.pk}" if m.key else "" for m in wanted}
+    taken = set(
+        Notification.objects.filter(key__in=[k for k in keys.values() if k]).values_list(
+            "key", flat=True
+        )
+    )
+    wanted = [m for m in wanted if not keys[m] or keys[m] not in taken]
+    if not wanted:
+        return []
+    people = {m.recipient.pk for m in wanted}
+    prefs = {
+        p.membership_id: p
+        for p in NotificationPreference.objects.filter(membership_id__in=people, kind=kind)
+    }
+    with_address = set(
+        Membership.objects.filter(pk__in=people, user__isnull=False)
+        .exclude(user__email="")
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    created = Notification.objects.bulk_create(
+        [
+            Notification(
+                community=community,
+                recipient=m.recipient,
+                kind=kind,
+                title=m.title[:200],
+                body=m.body,
+                link=m.link[:300],
+                key=keys[m],
+                in_app=_shown(kind, prefs.get(m.recipient.pk)),
+                created_at=now,
+            )
+            for m in wanted
+        ]
+    )
+    deliveries: list[NotificationDelivery] = []
+    for notification in created:
+        pref = prefs.get(notification.recipient_id)
+        deliveries.append(
+            NotificationDelivery(
+                notification=notification,
+                channel=Channel.IN_APP,
+                outcome=DeliveryOutcome.SHOWN if notification.in_app else DeliveryOutcome.SKIPPED,
+                detail="" if notification.in_app else "Turned off in the app by the person.",
+                at=now,
+            )
+        )
+        if not email:
+            continue
+        if pref is not None and not pref.email:
+            outcome, detail = DeliveryOutcome.SKIPPED, "E-mail turned off by the person."
+        elif notification.recipient_id not in with_address:
+            outcome, detail = DeliveryOutcome.SKIPPED, "No e-mail address on the account."
+        else:
+            outcome, detail = DeliveryOutcome.QUEUED, ""
+            enqueue_after_commit(EMAIL_TASK, notification.pk)
+        deliveries.append(
+            NotificationDelivery(
+                notification=notification,
+                channel=Channel.EMAIL,
+                outcome=outcome,
+                detail=detail,
+                at=now,
+            )
+        )
+    NotificationDelivery.objects.bulk_create(deliveries)
+    return created
+
+
+def _shown(kind: str, pref: NotificationPreference | None) -> bool:
+    return kind in ALWAYS_IN_APP or pref is None or pref.in_app
+
+
+def wants_email(*, membership: Membership, kind: str) -> bool:
+    pref = NotificationPreference.objects.filter(membership=membership, kind=kind).first()
+    return pref is None or pref.email
+
+
+def record_email(*, key: str, membership: Membership, outcome: str, detail: str = "") -> None:
+    """Record the e-mail copy a caller sent itself (``notify(..., email=False)``)."""
+    notification = Notification.objects.filter(key=f"{key}:{membership.pk}").first()
+    if notification is not None:
+        NotificationDelivery.objects.create(
+            notification=notification, channel=Channel.EMAIL, outcome=outcome, detail=detail
+        )
+
+
+def email_notification(*, notification_id: int) -> bool:
+    """Send the e-mail copy of one notification, once (a ``sent`` delivery marks it). A failure
+    is recorded; the notice stays in the app either way. Returns whether it was sent now."""
+    with transaction.atomic():
+        notification = (
+            Notification.objects.select_for_update(of=("self",))
+            .select_related("recipient__user", "community")
+            .filter(pk=notification_id)
+            .first()
+        )
+        if notification is None:
+            return False
+        if notification.deliveries.filter(
+            channel=Channel.EMAIL, outcome=DeliveryOutcome.SENT
+        ).exists():
+            return False
+        user = notification.recipient.user
+        address = user.email if user is not None else ""
+        if not address or not wants_email(
+            membership=notification.recipient, kind=notification.kind
+        ):
+            _email_outcome(notification, DeliveryOutcome.SKIPPED, "Turned off before sending.")
+            return False
+        link = f"{settings.SITE_URL}{notification.link}" if notification.link else ""
+        message = notification.body + (f"\n\n{link}\n" if link else "\n")
+        message += (
+            f"\nChoose what reaches you by e-mail: {settings.SITE_URL}/c/"
+            f"{notification.community.slug}/notifications/preferences/\n"
+        )
+        try:
+            send_mail(
+                subject=f"{notification.community.name}: {notification.title}",
+                message=message,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[address],
+            )
+        except (smtplib.SMTPException, OSError) as exc:
+            logger.warning("could not e-mail notification %s: %s", notification.pk, exc)
+            _email_outcome(notification, DeliveryOutcome.FAILED, f"Mail server: {exc}"[:300])
+            return False
+        _email_outcome(notification, DeliveryOutcome.SENT, f"To {address}.")
+        return True
+
+
+def _email_outcome(notification: Notification, outcome: str, detail: str) -> None:
+    NotificationDelivery.objects.create(
+        notification=notification, channel=Channel.EMAIL, outcome=outcome, detail=detail
+    )
+
+
+def mark_read(*, notification: Notification) -> Notification:
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def mark_all_read(*, membership: Membership) -> int:
+    return Notification.objects.for_recipient(membership).unread().update(read_at=timezone.now())
+
+
+def save_preferences(*, membership: Membership, choices: Mapping[str, Choice]) -> dict[str, Choice]:
+    """Store ``membership``'s choices. Turning a notice that is always shown off in the app is
+    refused in words (nothing is saved then)."""
+    refused = [
+        NotificationKind(k).label for k, c in choices.items() if k in ALWAYS_IN_APP and not c.in_app
+    ]
+    if refused:
+        raise ServiceError(
+            "These are always shown in the app, because they are about your own budget, a "
+            "pause on your posting or your appeal, and you need to be able to find them: "
+            + "; ".join(refused)
+            + ". You can still turn their e-mail off."
+        )
+    unknown = set(choices) - set(NotificationKind.values)
+    if unknown:
+        raise ServiceError("Unknown kind of notification.")
+    with transaction.atomic():
+        for kind, choice in choices.items():
+            NotificationPreference.objects.update_or_create(
+                membership=membership,
+                kind=kind,
+                defaults={"in_app": choice.in_app, "email": choice.email},
+            )
+    return choices_for(membership)
