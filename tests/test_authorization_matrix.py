@@ -89,6 +89,8 @@ OWN = _profile(LOGIN, HIDDEN, OK, HIDDEN, OK, HIDDEN)
 APPEAL = _profile(LOGIN, HIDDEN, OK, HIDDEN, FORBIDDEN, HIDDEN)
 # Forgiving ``member``'s charge: moderators (the member sees it but may not forgive it).
 FORGIVE = _profile(LOGIN, HIDDEN, FORBIDDEN, HIDDEN, OK, HIDDEN)
+# A person's own notification: only its recipient (``member``); nobody else, moderators included.
+MINE = _profile(LOGIN, HIDDEN, OK, HIDDEN, HIDDEN, HIDDEN)
 # Joining in: members (a stranger can see a public community but not act in it).
 MEMBERS_ACT = _profile(LOGIN, FORBIDDEN, OK, OK, OK, FORBIDDEN)
 # Roles are given by the community's admins (none in the cast): moderators see the team only.
@@ -178,6 +180,10 @@ PAGES: dict[str, Page] = {
     "contract:clause-openslo": get(EVERYONE, lambda w: {"pk": w.clause.pk}),
     # Budgets
     "budgets:my-budget": get(MEMBERS),
+    "community:notifications": get(MEMBERS_ACT),
+    "community:notifications-read-all": post(MEMBERS_ACT),
+    "community:notification-read": post(MINE, lambda w: {"pk": w.notification.pk}),
+    "community:notification-preferences": get(MEMBERS_ACT),
     "budgets:table": get(MODERATORS),
     "budgets:member": get(OWN, lambda w: {"pk": w.membership.pk}),
     "budgets:appeal": get(APPEAL, lambda w: {"pk": w.forgiven_charge.pk}),
@@ -186,7 +192,7 @@ PAGES: dict[str, Page] = {
     "budgets:decide": post(
         MODERATORS,
         lambda w: {"pk": w.appeal.pk},
-        lambda w: {"decision": "uphold", "reason": "A quotation, not the member's words"},
+        lambda w: {"decision": "reverse", "reason": "A quotation, not the member's words"},
     ),
     "budgets:policy": get(MODERATORS),
     # Incidents: the board, runbooks and reports are the moderators' (403 for others)
@@ -202,10 +208,17 @@ PAGES: dict[str, Page] = {
         lambda w: {"runbook_id": w.runbook.pk, "step_id": w.runbook_step.pk, "verb": "remove-step"},
     ),
     "incidents:report-declare": post(MODERATORS, lambda w: {"pk": w.report.pk}),
+    "incidents:report-attach": post(
+        MODERATORS, lambda w: {"pk": w.report.pk}, lambda w: {"incident": w.incident.pk}
+    ),
     "incidents:report-dismiss": post(MODERATORS, lambda w: {"pk": w.report.pk}),
     # ... and an incident's war room does not exist for anyone else (404)
     "incidents:detail": get(RECORDS, _incident),
     "incidents:transition": post(RECORDS, _incident),
+    "incidents:resolve": get(RECORDS, _incident),
+    "incidents:report-detach": post(
+        RECORDS, lambda w: {"pk": w.incident.pk, "report_id": w.report.pk}
+    ),
     "incidents:offer": post(RECORDS, _incident),
     "incidents:handoff": post(
         RECORDS, lambda w: {"pk": w.incident.pk, "handoff_id": w.handoff.pk, "answer": "withdraw"}

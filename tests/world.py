@@ -19,7 +19,18 @@ from budgets import services as budget_services
 from budgets.models import Appeal, Charge
 from community.contract.services import save_clause
 from community.contract.slo import ClauseDefinition
-from community.models import ApiKey, Clause, Community, ContractVersion, Membership, Role, Space
+from community.models import (
+    ApiKey,
+    Clause,
+    Community,
+    ContractVersion,
+    Membership,
+    Notification,
+    NotificationKind,
+    Role,
+    Space,
+)
+from community.notifications import notify
 from community.services import create_api_key, revoke_api_key, set_role
 from incidents import services as incident_services
 from incidents.models import (
@@ -88,6 +99,7 @@ class World:
     role: IncidentRole
     handoff: FacilitatorHandoff
     report: IncidentReport
+    notification: Notification
     charge: Charge
     forgiven_charge: Charge
     appeal: Appeal
@@ -223,6 +235,13 @@ def build_world(
     )
     revoke_api_key(key=revoked)
 
+    (notification,) = notify(
+        community=community,
+        recipients=[membership],
+        kind=NotificationKind.APPEAL_DECIDED,
+        title="Your appeal was looked at",
+        email=False,
+    )
     incident.refresh_from_db()
     return World(
         community=community,
@@ -253,6 +272,7 @@ def build_world(
         role=IncidentRole.objects.get(incident=incident, kind=RoleKind.SCRIBE),
         handoff=handoff,
         report=report,
+        notification=notification,
         charge=charge,
         forgiven_charge=forgiven_charge,
         appeal=appeal,
