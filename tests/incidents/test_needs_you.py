@@ -33,8 +33,10 @@ def everything_waiting(community: Community, space: Space, member: Membership, m
     services.declare_incident(
         community=community, title="Vote got heated", severity="SEV3", spaces=[space], actor=mod
     )
+    # A report about a space with an open incident joins it; this one is about another space.
+    swaps = Space.objects.create(community=community, name="Plot Swaps", external_id="3")
     services.report_heated_space(
-        community=community, space=space, reporter=member, message="Piling on in the vote"
+        community=community, space=swaps, reporter=member, message="Piling on in the swap"
     )
     IncidentReport.objects.create(
         community=community, source=ReportSource.CLAUSE_ALERT, space=space, alert_key="a-1"
