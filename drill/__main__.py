@@ -27,7 +27,7 @@ import traceback
 from collections.abc import Callable
 from types import FrameType
 
-from drill import scenarios
+from drill import redis_outage, scenarios
 from drill.app import App, Probe
 from drill.forum import Forum
 from drill.scenarios import COMMUNITY, Drill, Options, Result, Say
@@ -182,7 +182,7 @@ def main(argv: list[str]) -> int:
             plan.append(
                 (
                     f"Redis down {options.redis_outage:.0f} s, webhooks in",
-                    lambda r: scenarios.redis_outage(drill, r, cooldowns),
+                    lambda r: redis_outage.redis_outage(drill, r, cooldowns),
                 )
             )
         if "postgres-restart" in chosen:
