@@ -11,7 +11,9 @@ Without JavaScript every action redirects back to the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -296,44 +298,37 @@ def step_action(
     access = access_for_user(request.user, slug)
     incident = get_incident(access, pk, write=True)
     step = get_step(access, incident, step_id)
+    version, actor = posted_version(request), _actor(request)
+    action: Callable[[], object]
     if verb in {"lift", "keep"}:
-        return act(
-            request,
-            access,
-            incident,
-            lambda: services.decide_lift_proposal(
-                step_run=step,
-                accept=verb == "lift",
-                expected_version=posted_version(request),
-                actor=_actor(request),
-            ),
-            "Cooldown lifted." if verb == "lift" else "The cooldown keeps running to its end.",
-            target=RUNBOOKS,
-            also=(HEADER, TIMELINE, COOLDOWNS),
+        done = "Cooldown lifted." if verb == "lift" else "The cooldown keeps running to its end."
+        action = partial(
+            services.decide_lift_proposal,
+            step_run=step,
+            accept=verb == "lift",
+            expected_version=version,
+            actor=actor,
         )
-    if verb == "skip":
-        return act(
-            request,
-            access,
-            incident,
-            lambda: services.skip_step(
-                step_run=step,
-                reason=prompted(request, "reason"),
-                expected_version=posted_version(request),
-                actor=_actor(request),
-            ),
-            "Step skipped.",
-            target=RUNBOOKS,
-            also=(HEADER, TIMELINE, COOLDOWNS),
+    elif verb == "skip":
+        done = "Step skipped."
+        action = partial(
+            services.skip_step,
+            step_run=step,
+            reason=prompted(request, "reason"),
+            expected_version=version,
+            actor=actor,
+        )
+    else:
+        done = ""
+        action = partial(
+            services.run_step_now, step_run=step, expected_version=version, actor=actor
         )
     return act(
         request,
         access,
         incident,
-        lambda: services.run_step_now(
-            step_run=step, expected_version=posted_version(request), actor=_actor(request)
-        ),
-        "",
+        action,
+        done,
         target=RUNBOOKS,
         also=(HEADER, TIMELINE, COOLDOWNS),
     )
