@@ -16,12 +16,13 @@ from django.utils import timezone
 
 from community.models import Community, Role, Visibility
 from community.services import set_role
-from demo import budgets, community, contract, incidents, integrations
+from demo import budgets, community, contract, incidents, integrations, moderators_day
 from demo.context import (
     DEMO_PASSWORD,
     DEMO_SLUG,
     MEMBER_USERNAME,
     MODERATOR_USERNAME,
+    SECOND_MODERATOR_USERNAME,
     DemoContext,
 )
 
@@ -31,6 +32,10 @@ STEPS: list[tuple[str, DemoStep]] = [
     ("social contract: two versions, acknowledgements, a month of history", contract.seed_contract),
     ("forgiveness budgets: charges, recalculation, appeals", budgets.seed_budgets),
     ("incidents: runbooks, incidents, a member report", incidents.seed_incidents),
+    (
+        "the moderator's day: a facilitator offer, appeals waiting for hours and days",
+        moderators_day.seed_moderators_day,
+    ),
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
 ]
 
@@ -50,11 +55,20 @@ def build(log: Callable[[str], None]) -> Community:
             ),
             visibility=Visibility.PUBLIC,
         )
-    for username, role in ((MODERATOR_USERNAME, Role.MODERATOR), (MEMBER_USERNAME, Role.MEMBER)):
+    for username, role in (
+        (MODERATOR_USERNAME, Role.MODERATOR),
+        (MEMBER_USERNAME, Role.MEMBER),
+        (SECOND_MODERATOR_USERNAME, Role.MODERATOR),
+    ):
         user = users.objects.filter(username=username).first()
         if user is None:
+            # Only the two published logins have a password; the second moderator (who hands
+            # an incident over to the demo moderator) cannot log in.
+            published = username in (MODERATOR_USERNAME, MEMBER_USERNAME)
             user = users.objects.create_user(
-                username=username, email=f"{username}@example.org", password=DEMO_PASSWORD
+                username=username,
+                email=f"{username}@example.org",
+                password=DEMO_PASSWORD if published else None,
             )
         set_role(community=community, user=user, role=role)
     context = DemoContext(

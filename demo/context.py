@@ -14,6 +14,7 @@ DEMO_SOURCE = "demo"
 DEMO_PASSWORD = "demo-password-1"  # noqa: S105 - published in the README on purpose
 MODERATOR_USERNAME = "mod"
 MEMBER_USERNAME = "member"
+SECOND_MODERATOR_USERNAME = "rowan"  # not a login: no password
 MEMBER_COUNT = 300
 DAYS = 60
 DEMO_FORUM = "https://forum.allotment-commons.invalid"  # the demo's forum (not reachable)

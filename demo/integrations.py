@@ -1,5 +1,6 @@
 """Demo step (order 50): a Discourse connection for the demo community (its forum address is not
-reachable, on purpose), an outbound webhook subscription and a few logged deliveries."""
+reachable, on purpose), an outbound webhook subscription and a few logged deliveries, and a
+forum call that failed for good (it waits in Needs you)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,11 @@ from community.models import DomainEventType
 from demo.context import DEMO_FORUM, DemoContext
 from integrations.discourse.connection import connect_discourse
 from integrations.models import (
+    ActionStatus,
     DiscourseConnection,
+    ForumAction,
+    ForumActionAttempt,
+    ForumActionKind,
     WebhookAttempt,
     WebhookDelivery,
     WebhookStatus,
@@ -91,4 +96,44 @@ def seed_integrations(ctx: DemoContext) -> None:
                 error=delivery.last_error,
                 duration_ms=rng.randint(40, 400),
             )
-    ctx.log("  connected the demo forum (not reachable) and a webhook subscription")
+    _failed_forum_call(ctx, connection, rng)
+    ctx.log(
+        "  connected the demo forum (not reachable), a webhook subscription, and a forum call "
+        "that failed for good"
+    )
+
+
+def _failed_forum_call(
+    ctx: DemoContext, connection: DiscourseConnection, rng: random.Random
+) -> None:
+    """A notice the forum refused this morning (the topic had been deleted): it cannot be
+    tried again, so it waits in Needs you for someone to check the forum by hand."""
+    space = ctx.community.spaces.filter(name="Plot Swaps").first()
+    created = ctx.now - timedelta(hours=4, minutes=20)
+    error = "HTTP 404: the topic no longer exists on the forum"
+    call = ForumAction.objects.create(
+        community=ctx.community,
+        connection=connection,
+        domain_event_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+        action=ForumActionKind.POST_NOTICE,
+        space=space,
+        topic_id="4437",
+        method="POST",
+        path="/posts.json",
+        params={"topic_id": "4437"},
+        status=ActionStatus.FAILED,
+        attempts=1,
+        last_status_code=404,
+        last_error=error,
+        created_at=created,
+        finished_at=created + timedelta(seconds=1),
+    )
+    ForumActionAttempt.objects.create(
+        forum_action=call,
+        number=1,
+        at=created + timedelta(seconds=1),
+        status_code=404,
+        error=error,
+        ok=False,
+        permanent=True,
+    )

@@ -1,11 +1,11 @@
 """ "Needs you": everything waiting for a moderator, oldest first, each with its one primary
 action. One read model for the page, the community home and the count in the navigation.
 
-Sources here: incidents without a facilitator, clause alerts and member reports not yet
-handled, appeals waiting, postmortems due (a hook: there is no postmortem record yet), and
-clauses whose budget is critical or exhausted. Sources that live in apps this one may not import
-(the forum calls that failed for good and the deliveries set aside, in ``integrations``) come
-through the spine's registry (``community.attention``).
+Sources here: incidents without a facilitator, offers to facilitate not yet answered, clause
+alerts and member reports not yet handled, appeals waiting, postmortems due (a hook: there is
+no postmortem record yet), and clauses whose budget is critical or exhausted. Sources that live
+in apps this one may not import (the forum calls that failed for good and the deliveries set
+aside, in ``integrations``) come through the spine's registry (``community.attention``).
 
 The page costs one query per source; the navigation's count is one expression for all of them
 (a sum of scalar subqueries), evaluated in the query that fetches the person's membership.
@@ -37,7 +37,10 @@ from budgets.models import Appeal, AppealStatus
 from community.attention import Item, Source, registered_sources
 from community.models import ClauseSnapshot, Community
 from community.tiers import Tier
+from incidents import rules
 from incidents.models import (
+    FacilitatorHandoff,
+    HandoffStatus,
     Incident,
     IncidentReport,
     IncidentRole,
@@ -80,6 +83,44 @@ class IncidentsWithoutFacilitator:
             )
             for inc in rows
         ]
+
+
+class HandoffsOffered:
+    """Offers to facilitate an open incident that wait for their answer (DESIGN.md §4a: a
+    handoff is offered and must be accepted; until then the incident keeps its facilitator)."""
+
+    name = "handoffs-offered"
+
+    def waiting(self, community: Community) -> QuerySet[Any]:
+        return (
+            FacilitatorHandoff.objects.filter(
+                incident__community=community,
+                incident__status__in=rules.OPEN_STATUSES,
+                status=HandoffStatus.OFFERED,
+            )
+            .select_related("incident", "to_membership", "from_membership")
+            .order_by("offered_at")
+        )
+
+    def items(self, community: Community, rows: QuerySet[Any]) -> list[Item]:
+        items = []
+        for offer in rows:
+            by = offer.from_membership.display_name if offer.from_membership else "A moderator"
+            items.append(
+                Item(
+                    kind="handoff",
+                    key=str(offer.pk),
+                    title=(
+                        f"{offer.to_membership.display_name} is asked to facilitate "
+                        f"“{offer.incident.title}”"
+                    ),
+                    detail=f"{by} offered it {_age(offer.offered_at)} ago; it waits for an answer.",
+                    since=offer.offered_at,
+                    action="Answer the offer",
+                    url=reverse("incidents:detail", args=[community.slug, offer.incident_id]),
+                )
+            )
+        return items
 
 
 class OpenReports:
@@ -218,6 +259,7 @@ class ClausesInTrouble:
 
 OWN_SOURCES: tuple[Source, ...] = (
     IncidentsWithoutFacilitator(),
+    HandoffsOffered(),
     OpenReports(ReportSource.CLAUSE_ALERT),
     OpenReports(ReportSource.MEMBER),
     AppealsWaiting(),

@@ -162,6 +162,7 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert set(demo_community.incidents.values_list("status", flat=True)) == {
         "resolved",
         "mitigating",
+        "declared",
     }
     assert demo_community.runbooks.count() == 2
     assert demo_community.cooldowns.active().count() == 1

@@ -42,6 +42,7 @@ def board(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             return redirect(incident)
     incidents = (
         visible_incidents(access)
+        .select_related("community")
         .prefetch_related("spaces")
         .annotate(joined=Count("reports", filter=Q(reports__status__in=LINKED_REPORT_STATUSES)))
     )
@@ -59,7 +60,7 @@ def board(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             .select_related("space", "reporter"),
             "cooldowns": Cooldown.objects.active()
             .filter(community=community)
-            .select_related("space", "incident"),
+            .select_related("space", "incident__community"),
         },
     )
 
