@@ -29,6 +29,7 @@ from budgets.models import (
 )
 from budgets.notify import notify_appeal_decided, notify_appeal_filed, tier_key
 from budgets.scheduling import mark_dirty, schedule_recalculation
+from community.jobs import enqueue_after_commit
 from community.models import (
     Community,
     ConductEvent,
@@ -36,7 +37,7 @@ from community.models import (
     Membership,
     NotificationKind,
 )
-from community.notifications import record_email, wants_email
+from community.notifications import MAIL_ERRORS, mail_failure, record_email, wants_email
 from community.services import ServiceError
 from community.vocabulary import (
     ACTIVITY_KINDS,
@@ -394,8 +395,11 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
 # --- Notices --------------------------------------------------------------------------------
 
 
-def email_notices(*, notice_ids: Sequence[int]) -> int:
-    """Send the e-mail copy of private nudges, once each (``emailed_at`` marks it sent)."""
+def email_notices(*, notice_ids: Sequence[int], attempt: int = 1) -> int:
+    """Send the e-mail copy of private nudges, once each (``emailed_at`` marks it sent). A
+    transient mail-server failure is tried again for that nudge alone, with the same bound and
+    delays as every notification's e-mail (``community.notifications.mail_failure``); each try
+    is recorded on the tier-change notification."""
     sent = 0
     for notice_id in notice_ids:
         with transaction.atomic():
@@ -415,24 +419,42 @@ def email_notices(*, notice_ids: Sequence[int]) -> int:
                 _record_nudge_email(notice, DeliveryOutcome.SKIPPED, "E-mail turned off.")
                 continue
             link = f"{settings.SITE_URL}/c/{notice.community.slug}/my-budget/"
-            send_mail(
-                subject=notice.title,
-                message=f"{notice.body}\n\nSee your budget explained: {link}\n",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[address],
-            )
+            try:
+                send_mail(
+                    subject=notice.title,
+                    message=f"{notice.body}\n\nSee your budget explained: {link}\n",
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=[address],
+                )
+            except MAIL_ERRORS as exc:
+                logger.warning(
+                    "could not e-mail nudge %s (attempt %s): %s", notice.pk, attempt, exc
+                )
+                failure = mail_failure(attempt=attempt, exc=exc)
+                if failure.retry_in is None:
+                    _record_nudge_email(notice, DeliveryOutcome.FAILED, failure.detail, attempt)
+                else:
+                    _record_nudge_email(notice, DeliveryOutcome.RETRYING, failure.detail, attempt)
+                    enqueue_after_commit(
+                        "budgets.email_notices",
+                        [notice.pk],
+                        attempt + 1,
+                        countdown=failure.retry_in,
+                    )
+                continue
             notice.emailed_at = timezone.now()
             notice.save(update_fields=["emailed_at"])
-            _record_nudge_email(notice, DeliveryOutcome.SENT, f"To {address}.")
+            _record_nudge_email(notice, DeliveryOutcome.SENT, f"To {address}.", attempt)
             sent += 1
     return sent
 
 
-def _record_nudge_email(notice: Notice, outcome: str, detail: str) -> None:
+def _record_nudge_email(notice: Notice, outcome: str, detail: str, attempt: int = 0) -> None:
     if notice.transition_id is not None:
         record_email(
             key=tier_key(notice.transition_id),
             membership=notice.membership,
             outcome=outcome,
             detail=detail,
+            attempt=attempt,
         )

@@ -37,5 +37,5 @@ def resend_stale() -> int:
 
 
 @shared_task(name="budgets.email_notices", ignore_result=True)
-def email_notices(notice_ids: list[int]) -> int:
-    return services.email_notices(notice_ids=notice_ids)
+def email_notices(notice_ids: list[int], attempt: int = 1) -> int:
+    return services.email_notices(notice_ids=notice_ids, attempt=attempt)

@@ -5,7 +5,8 @@ Every notification is recorded, and so is each way it went out: in the app (show
 shown because the person turned the kind off) and by e-mail (queued, then sent or failed, or
 not sent and why). A notice about a member's own budget, cooldown or appeal is always shown in
 the app, whatever the preference: it is about them and they must be able to find it.
-E-mail leaves after commit through a task (``community.email_notification``).
+E-mail leaves after commit through a task (``community.email_notification``); a transient
+mail-server failure is tried again, a bounded number of times, and every try is recorded.
 """
 
 from __future__ import annotations
@@ -191,18 +192,63 @@ def wants_email(*, membership: Membership, kind: str) -> bool:
     return pref is None or pref.email
 
 
-def record_email(*, key: str, membership: Membership, outcome: str, detail: str = "") -> None:
+def record_email(
+    *, key: str, membership: Membership, outcome: str, detail: str = "", attempt: int = 0
+) -> None:
     """Record the e-mail copy a caller sent itself (``notify(..., email=False)``)."""
     notification = Notification.objects.filter(key=f"{key}:{membership.pk}").first()
     if notification is not None:
         NotificationDelivery.objects.create(
-            notification=notification, channel=Channel.EMAIL, outcome=outcome, detail=detail
+            notification=notification,
+            channel=Channel.EMAIL,
+            outcome=outcome,
+            detail=detail,
+            attempt=attempt,
         )
 
 
+# What sending can raise: smtplib's errors, and socket errors (refused, reset, timed out).
+MAIL_ERRORS: tuple[type[BaseException], ...] = (smtplib.SMTPException, OSError)
+
+
+@dataclass(frozen=True)
+class MailFailure:
+    """What to do after a failed try at sending: try again in ``retry_in`` seconds, or (None)
+    stop, with the words to record either way."""
+
+    retry_in: int | None
+    detail: str
+
+
+def mail_failure(*, attempt: int, exc: BaseException) -> MailFailure:
+    """A mail server's refusal with a 5xx code (a refused address, a message refused for good) is
+    permanent; anything else (a dropped connection, a timeout, a 4xx "try later") is tried again
+    with a doubling delay until ``NOTIFICATION_EMAIL_MAX_ATTEMPTS`` tries have been made."""
+    limit = settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS
+    code = getattr(exc, "smtp_code", None)
+    permanent = isinstance(exc, smtplib.SMTPRecipientsRefused) or (
+        isinstance(code, int) and code >= 500
+    )
+    tries = f"{attempt} attempt{'' if attempt == 1 else 's'}"
+    if permanent:
+        return MailFailure(None, f"Refused by the mail server, not retried: {exc}"[:300])
+    if attempt >= limit:
+        return MailFailure(None, f"Gave up after {tries}: {exc}"[:300])
+    delay = settings.NOTIFICATION_EMAIL_RETRY_SECONDS * 2 ** (attempt - 1)
+    return MailFailure(
+        delay, f"Attempt {attempt} of {limit} failed ({exc}); again in {delay} s."[:300]
+    )
+
+
 def email_notification(*, notification_id: int) -> bool:
-    """Send the e-mail copy of one notification, once (a ``sent`` delivery marks it). A failure
-    is recorded; the notice stays in the app either way. Returns whether it was sent now."""
+    """Send the e-mail copy of one notification, at most once, trying again after a transient
+    failure up to ``NOTIFICATION_EMAIL_MAX_ATTEMPTS`` times with a doubling delay.
+
+    Every try is recorded as a delivery (its attempt number, and the mail server's error when it
+    failed: ``retrying``, then ``sent`` or a final ``failed``). The attempt count is read from
+    those records, not from the task, so a duplicated or late task neither sends twice after a
+    ``sent`` nor tries again after the final ``failed``. The notice stays in the app either way.
+    Returns whether it was sent now."""
     with transaction.atomic():
         notification = (
             Notification.objects.select_for_update(of=("self",))
@@ -212,10 +258,12 @@ def email_notification(*, notification_id: int) -> bool:
         )
         if notification is None:
             return False
-        if notification.deliveries.filter(
-            channel=Channel.EMAIL, outcome=DeliveryOutcome.SENT
-        ).exists():
+        outcomes = list(
+            notification.deliveries.filter(channel=Channel.EMAIL).values_list("outcome", flat=True)
+        )
+        if DeliveryOutcome.SENT in outcomes or DeliveryOutcome.FAILED in outcomes:
             return False
+        attempt = outcomes.count(DeliveryOutcome.RETRYING) + 1
         user = notification.recipient.user
         address = user.email if user is not None else ""
         if not address or not wants_email(
@@ -236,17 +284,28 @@ def email_notification(*, notification_id: int) -> bool:
                 from_email=settings.DEFAULT_FROM_EMAIL,
                 recipient_list=[address],
             )
-        except (smtplib.SMTPException, OSError) as exc:
-            logger.warning("could not e-mail notification %s: %s", notification.pk, exc)
-            _email_outcome(notification, DeliveryOutcome.FAILED, f"Mail server: {exc}"[:300])
+        except MAIL_ERRORS as exc:
+            logger.warning(
+                "could not e-mail notification %s (attempt %s): %s", notification.pk, attempt, exc
+            )
+            failure = mail_failure(attempt=attempt, exc=exc)
+            if failure.retry_in is None:
+                _email_outcome(notification, DeliveryOutcome.FAILED, failure.detail, attempt)
+            else:
+                _email_outcome(notification, DeliveryOutcome.RETRYING, failure.detail, attempt)
+                enqueue_after_commit(EMAIL_TASK, notification.pk, countdown=failure.retry_in)
             return False
-        _email_outcome(notification, DeliveryOutcome.SENT, f"To {address}.")
+        _email_outcome(notification, DeliveryOutcome.SENT, f"To {address}.", attempt)
         return True
 
 
-def _email_outcome(notification: Notification, outcome: str, detail: str) -> None:
+def _email_outcome(notification: Notification, outcome: str, detail: str, attempt: int = 0) -> None:
     NotificationDelivery.objects.create(
-        notification=notification, channel=Channel.EMAIL, outcome=outcome, detail=detail
+        notification=notification,
+        channel=Channel.EMAIL,
+        outcome=outcome,
+        detail=detail,
+        attempt=attempt,
     )
 
 

@@ -187,6 +187,10 @@ MAILERS: dict[str, dict[str, object]] = {
     }
 }
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Community SRE <noreply@localhost>")
+# A notification's e-mail that fails for a transient reason (a dropped connection, a 4xx) is tried
+# again after 1, 2, 4, 8 minutes by default, and given up (recorded as failed) after 5 tries.
+NOTIFICATION_EMAIL_MAX_ATTEMPTS = env_int("NOTIFICATION_EMAIL_MAX_ATTEMPTS", 5)
+NOTIFICATION_EMAIL_RETRY_SECONDS = env_int("NOTIFICATION_EMAIL_RETRY_SECONDS", 60)
 
 # --- Security (production) ------------------------------------------------------------------
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=DEPLOYED)

@@ -106,6 +106,7 @@ class DeliveryOutcome(models.TextChoices):
     SHOWN = "shown", "Shown in the notification centre"
     QUEUED = "queued", "Waiting to be sent"
     SENT = "sent", "Sent"
+    RETRYING = "retrying", "Could not be sent yet; will be tried again"
     FAILED = "failed", "Could not be sent"
     SKIPPED = "skipped", "Not sent"
 
@@ -120,6 +121,9 @@ class NotificationDelivery(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     outcome = models.CharField(max_length=10, choices=DeliveryOutcome.choices)
     detail = models.CharField(max_length=300, blank=True)
+    # Which try at sending this was (e-mail: 1, 2, ...); 0 for a row that records no try (shown
+    # in the app, queued, skipped).
+    attempt = models.PositiveSmallIntegerField(default=0)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
