@@ -6,7 +6,6 @@ behaves like Django's in-memory one."""
 from __future__ import annotations
 
 import smtplib
-import socket
 from typing import Any, ClassVar
 
 import pytest
@@ -110,7 +109,7 @@ def test_after_the_last_attempt_the_email_is_given_up_for_good(
     settings: Any,
 ) -> None:
     settings.NOTIFICATION_EMAIL_MAX_ATTEMPTS = 5
-    FlakyMail.failures = [socket.timeout("timed out") for _ in range(10)]
+    FlakyMail.failures = [TimeoutError("timed out") for _ in range(10)]
     notification = _notify(community, member_membership, django_capture_on_commit_callbacks)
     rows = _email_rows(notification)
     assert rows == [(DeliveryOutcome.QUEUED, 0)] + [

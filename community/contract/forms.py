@@ -187,6 +187,8 @@ class PublishForm(forms.Form):
         label="What changed",
         help_text="Members read this in the version history.",
     )
+    # What the person reviewed (``draft_fingerprint``): publishing refuses if the draft changed.
+    draft = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
 
 class ImportForm(forms.Form):

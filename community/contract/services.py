@@ -4,6 +4,8 @@ versions and their diff is in ``text``."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -31,7 +33,7 @@ from community.models import (
     Space,
     default_policy,
 )
-from community.services import ServiceError
+from community.services import ConflictError, ServiceError
 from community.tiers import Tier
 from community.vocabulary import EventKind
 
@@ -182,10 +184,27 @@ def preview_publish(
     )
 
 
+def draft_fingerprint(draft: ContractVersion) -> str:
+    """A short digest of what the publish step showed (the next number and the draft's text), so
+    that publishing can refuse when the draft changed after the person reviewed it."""
+    payload = json.dumps(
+        [draft.number, draft.preamble, draft.policy, draft.clauses], sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
 def publish_contract(
-    *, community: Community, summary: str, by: User | None, by_name: str = ""
+    *,
+    community: Community,
+    summary: str,
+    by: User | None,
+    by_name: str = "",
+    expected_draft: str = "",
 ) -> ContractVersion:
-    """Freeze the draft as the next version; its clauses go live with the definitions shown."""
+    """Freeze the draft as the next version; its clauses go live with the definitions shown.
+
+    ``expected_draft`` (from :func:`draft_fingerprint` of the draft the person reviewed) makes
+    publishing refuse with ``ConflictError`` if someone edited or published the draft since."""
     summary = summary.strip()
     if not summary:
         raise ServiceError("Say what changed in this version, in a sentence or two.")
@@ -196,6 +215,14 @@ def publish_contract(
             raise ServiceError("A contract needs at least one clause before it is published.")
         frozen = _frozen(clauses)
         previous = contract.current_version()
+        if expected_draft:
+            shown = preview_publish(contract=contract, previous=previous, draft_clauses=clauses)
+            if draft_fingerprint(shown) != expected_draft:
+                raise ConflictError(
+                    "The draft changed after you reviewed it: someone edited or published it "
+                    "meanwhile, so nothing was published. What publishing would change now is "
+                    "shown below; publish again if it is still right."
+                )
         if (
             previous is not None
             and previous.preamble == contract.preamble

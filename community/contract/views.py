@@ -30,6 +30,7 @@ from community.contract.services import (
     ClauseInvalid,
     acknowledge_version,
     acknowledgement_counts,
+    draft_fingerprint,
     export_openslo,
     get_contract,
     import_openslo,
@@ -53,7 +54,7 @@ from community.models import (
     Contract,
     ContractVersion,
 )
-from community.services import ServiceError
+from community.services import ConflictError, ServiceError
 from community.tiers import Tier
 
 HISTORY_DAYS = 30
@@ -255,6 +256,8 @@ def _editor_context(
     publish_form: PublishForm | None = None,
     import_form: ImportForm | None = None,
     saved: bool = False,
+    publish_summary: str = "",
+    publish_stale: str = "",
 ) -> dict[str, Any]:
     community = access.community
     contract = get_contract(community=community)
@@ -285,7 +288,9 @@ def _editor_context(
         "version": previous,
         "clauses": clauses,
         "draft_form": draft_form or _draft_form(contract),
-        "publish_form": publish_form or PublishForm(),
+        "publish_form": publish_form
+        or PublishForm(initial={"summary": publish_summary, "draft": draft_fingerprint(draft)}),
+        "publish_stale": publish_stale,
         "publish_changes": changes,
         "next_number": draft.number,
         "member_count": community.memberships.count(),
@@ -335,8 +340,19 @@ def contract_publish(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             version = publish_contract(
-                community=access.community, summary=form.cleaned_data["summary"], by=request.user
+                community=access.community,
+                summary=form.cleaned_data["summary"],
+                by=request.user,
+                expected_draft=form.cleaned_data["draft"],
             )
+        except ConflictError as exc:
+            # Show the draft as it is now, with what was typed kept, ready to publish again.
+            context = _editor_context(
+                access, publish_summary=form.cleaned_data["summary"], publish_stale=str(exc)
+            )
+            if request.htmx:  # htmx swaps only 2xx answers
+                return render(request, "contract/contract_edit.html#publish", context)
+            return render(request, "contract/contract_edit.html", context, status=409)
         except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
