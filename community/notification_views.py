@@ -93,11 +93,20 @@ class PreferencesForm(forms.Form):
             for kind in self.kinds
         ]
 
+    def _asked_off(self, kind: str) -> bool:
+        """The page offers no in-app box for a notice that is always shown, so a value for one
+        comes from a crafted request; one that means "off" is passed on, to be refused in words
+        by ``save_preferences`` rather than silently ignored."""
+        raw = self.data.get(f"in_app_{kind}")
+        return isinstance(raw, str) and raw.strip().lower() in {"", "0", "false", "off", "no"}
+
     def choices(self) -> dict[str, Choice]:
         data = self.cleaned_data
         return {
             kind: Choice(
-                in_app=True if kind in ALWAYS_IN_APP else bool(data.get(f"in_app_{kind}")),
+                in_app=not self._asked_off(kind)
+                if kind in ALWAYS_IN_APP
+                else bool(data.get(f"in_app_{kind}")),
                 email=bool(data.get(f"email_{kind}")),
             )
             for kind in self.kinds
@@ -125,4 +134,5 @@ def preferences(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         request,
         "community/notification_preferences.html",
         {"access": access, "community": access.community, "form": form},
+        status=400 if request.method == "POST" else 200,
     )

@@ -82,9 +82,9 @@ def test_acting_on_a_step_already_acted_on_says_so_and_offers_a_reload(
             expected_version=fresh(incident).version,
             actor=mod_actor,
         )
-    step = run.steps.exclude(status__in=(StepStatus.DONE, StepStatus.SKIPPED)).order_by(
-        "position"
-    )[0]
+    step = run.steps.exclude(status__in=(StepStatus.DONE, StepStatus.SKIPPED)).order_by("position")[
+        0
+    ]
     client = client_for(moderator)
     url = room(incident) + f"steps/{step.pk}/skip/"
     first = client.post(
