@@ -36,7 +36,12 @@ def run_step(step_run_id: int, attempt: int = 1) -> str:
         if attempt > STEP_RETRIES:
             services.fail_step(step_run_id=step_run_id, error=str(exc), attempts=attempt)
             return "failed"
-        services.note_step_retry(step_run_id=step_run_id, error=str(exc), attempt=attempt)
+        services.note_step_retry(
+            step_run_id=step_run_id,
+            error=str(exc),
+            attempt=attempt,
+            sent_to=getattr(exc, "sent_to", ()),
+        )
         enqueue_after_commit(
             "incidents.run_step", step_run_id, attempt + 1, countdown=5 * 2 ** (attempt - 1)
         )

@@ -30,13 +30,15 @@ pytestmark = pytest.mark.django_db
 
 
 class FlakyMail(EmailBackend):
-    """Raises the queued failures one send at a time, then delivers to ``mail.outbox``."""
+    """Takes the queued outcomes one send at a time (an error is raised, ``None`` delivers), then
+    delivers to ``mail.outbox``."""
 
-    failures: ClassVar[list[BaseException]] = []
+    failures: ClassVar[list[BaseException | None]] = []
 
     def send_messages(self, email_messages: Any) -> int:
-        if FlakyMail.failures:
-            raise FlakyMail.failures.pop(0)
+        failure = FlakyMail.failures.pop(0) if FlakyMail.failures else None
+        if failure is not None:
+            raise failure
         return super().send_messages(email_messages)
 
 

@@ -44,7 +44,14 @@ class StepFailed(Exception):
 
 
 class TransientStepError(Exception):
-    """A runbook step failed for a reason that may pass (mail server down, lock timeout)."""
+    """A runbook step failed for a reason that may pass (mail server down, lock timeout).
+
+    ``sent_to`` names the parties a step already reached before it failed (their messages went
+    out and cannot be taken back), so that its retry does not reach them twice."""
+
+    def __init__(self, message: str, *, sent_to: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.sent_to = sent_to
 
 
 @dataclass(frozen=True)

@@ -245,13 +245,18 @@ def fail_step(*, step_run_id: int, error: str, attempts: int) -> None:
         _save(inc)
 
 
-def note_step_retry(*, step_run_id: int, error: str, attempt: int) -> None:
+def note_step_retry(
+    *, step_run_id: int, error: str, attempt: int, sent_to: tuple[int, ...] = ()
+) -> None:
+    """Record a retry; ``sent_to`` (parties already reached) is kept on the entry, where the
+    step's next attempt reads it."""
     sr = StepRun.objects.select_related("run__incident").get(pk=step_run_id)
     _entry(
         sr.run.incident,
         TimelineKind.STEP,
         f"Step {sr.position} attempt {attempt} hit a passing problem ({error}); retrying.",
         Actor.system("worker"),
+        data={"step": sr.pk, "sent_to": sorted(sent_to)} if sent_to else None,
     )
 
 

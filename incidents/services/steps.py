@@ -147,11 +147,21 @@ def _step_notify(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[st
     if not parties:
         return StepStatus.SKIPPED, "No parties are named on this incident."
     template = str(config.get("text") or DEFAULT_PARTY_MESSAGE)
+    # Parties an earlier attempt of this step reached before the mail server failed: an e-mail
+    # cannot be taken back, so a retry writes only to those not reached yet.
+    reached: set[int] = set()
+    for data in inc.timeline.filter(data__step=sr.pk, data__has_key="sent_to").values_list(
+        "data", flat=True
+    ):
+        reached.update(int(pk) for pk in data["sent_to"])
     sent = without = 0
     for party in parties:
         email = party.user.email if party.user is not None else ""
         if not email:
             without += 1
+            continue
+        if party.pk in reached:
+            sent += 1
             continue
         body = fill(template, {"name": party.display_name, "facilitator": _facilitator_name(inc)})
         try:
@@ -162,7 +172,8 @@ def _step_notify(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[st
                 recipient_list=[email],
             )
         except (smtplib.SMTPException, OSError) as exc:
-            raise TransientStepError(f"mail server: {exc}") from exc
+            raise TransientStepError(f"mail server: {exc}", sent_to=tuple(sorted(reached))) from exc
+        reached.add(party.pk)
         sent += 1
     text = f"Sent privately to {sent} part{'y' if sent == 1 else 'ies'}."
     if without:
