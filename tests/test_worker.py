@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import pytest
 from django.db import transaction
 
 from community.domain_events import dispatch_pending, record_domain_event, subscribe, unsubscribe
-from community.models import Community, DomainEvent, DomainEventType, Heartbeat
+from community.models import (
+    Channel,
+    Community,
+    DeliveryOutcome,
+    DomainEvent,
+    DomainEventType,
+    Heartbeat,
+    Membership,
+    NotificationKind,
+)
+from community.notifications import notify
 from community.tasks import heartbeat
-from tests.conftest import WorkerProcess, wait_for
+from config.celery import app as celery_app
+from tests.conftest import WorkerProcess, make_user, start_worker, wait_for
+from tests.mail_backends import DIR_ENV
 
 pytestmark = [pytest.mark.worker]
 
@@ -69,3 +82,60 @@ def test_an_event_rolled_back_is_never_dispatched(
         assert seen == ["kept"]
     finally:
         unsubscribe("test-recorder")
+
+
+def test_a_notification_email_is_retried_by_the_real_worker_and_sent_once(
+    tmp_path: Any, transactional_db: None
+) -> None:
+    """Through Redis and a real worker: two dropped connections, then the e-mail goes out once,
+    every try recorded (the delays shortened to a second so the test is quick)."""
+    mail_dir = tmp_path / "mail"
+    mail_dir.mkdir()
+    (mail_dir / "failures").write_text("2")
+    celery_app.conf.task_always_eager = False
+    celery_app.control.purge()
+    worker = start_worker(
+        tmp_path,
+        extra_env={
+            "EMAIL_BACKEND": "tests.mail_backends.FileCountedFlakyBackend",
+            DIR_ENV: str(mail_dir),
+            "NOTIFICATION_EMAIL_RETRY_SECONDS": "1",
+        },
+    )
+    try:
+        community = Community.objects.create(slug="garden", name="Garden")
+        membership = Membership.objects.create(
+            community=community, user=make_user("milo"), display_name="milo"
+        )
+        with transaction.atomic():
+            (notification,) = notify(
+                community=community,
+                recipients=[membership],
+                kind=NotificationKind.REPORT_RESOLVED,
+                title="The conversation you reported has calmed down",
+            )
+        wait_for(
+            lambda: notification.deliveries.filter(outcome=DeliveryOutcome.SENT).exists(),
+            timeout=40,
+            what="the e-mail to be sent after two failed tries",
+        )
+        rows = list(
+            notification.deliveries.filter(channel=Channel.EMAIL)
+            .order_by("pk")
+            .values_list("outcome", "attempt")
+        )
+        assert rows == [
+            (DeliveryOutcome.QUEUED, 0),
+            (DeliveryOutcome.RETRYING, 1),
+            (DeliveryOutcome.RETRYING, 2),
+            (DeliveryOutcome.SENT, 3),
+        ]
+        sent = (mail_dir / "sent.jsonl").read_text().splitlines()
+        assert len(sent) == 1 and "milo@example.org" in sent[0]
+    finally:
+        worker.process.terminate()
+        try:
+            worker.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        celery_app.control.purge()
