@@ -3,8 +3,9 @@
 Earlier steps already leave an incident the clause alerts declared without a facilitator, alerts
 not part of an incident, a member's report, clauses critical or exhausted and the demo member's
 appeal. This step adds what a real day also holds: a second moderator who is handing an incident
-over to the demo moderator (the offer waits for their answer, and they are notified), and appeals
-that have been waiting for hours and days rather than minutes. Idempotent, keyed on the handoff's
+over to the demo moderator (the offer waits for their answer, and they are notified), a member's
+report about a quiet space, and appeals that have been waiting for hours and days rather than
+minutes. Idempotent, keyed on the handoff's
 incident.
 """
 
@@ -21,6 +22,7 @@ from incidents import services
 from incidents.models import (
     DetectedBy,
     Incident,
+    IncidentReport,
     IncidentRole,
     IncidentStatus,
     RoleKind,
@@ -42,6 +44,7 @@ def seed_moderators_day(ctx: DemoContext) -> None:
     rowan = Membership.objects.get(community=community, user__username=SECOND_MODERATOR)
     mod = Membership.objects.get(community=community, user__username=MODERATOR_USERNAME)
     incident = _handoff_offered(ctx, rowan, mod)
+    _report_waiting(ctx)
     waiting = _appeals_waiting(ctx)
     ctx.log(
         f"  {rowan.display_name} offers “{incident.title}” to {mod.display_name}; "
@@ -101,6 +104,23 @@ def _handoff_offered(ctx: DemoContext, rowan: Membership, mod: Membership) -> In
     )
     incident.refresh_from_db()
     return incident
+
+
+def _report_waiting(ctx: DemoContext) -> None:
+    """A member's report about a space no incident covers, so it waits on the board however the
+    clause alerts are delivered (at once, or by the worker after it starts: the alert about the
+    Off-topic Lounge declares an incident there, and the report about that space joins it)."""
+    space = ctx.community.spaces.get(name="Site Feedback")
+    reporter = ctx.community.memberships.filter(identities__isnull=False).order_by("pk")[12]
+    report = services.report_heated_space(
+        community=ctx.community,
+        space=space,
+        reporter=reporter,
+        message="The thread about the new sign-up rules is turning into a pile-on.",
+    )
+    IncidentReport.objects.filter(pk=report.pk).update(
+        created_at=ctx.now - timedelta(hours=2, minutes=10)
+    )
 
 
 def _appeals_waiting(ctx: DemoContext) -> int:

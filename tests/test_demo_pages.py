@@ -41,6 +41,7 @@ def test_the_demo_moderator_finds_every_kind_of_thing_waiting_with_its_age(
     items = needs_you(community).items
     kinds = {item.kind for item in items}
     assert {"incident", "handoff", "alert", "report", "appeal", "clause", "forum-call"} <= kinds
+    assert any(i.kind == "report" and "Site Feedback" in i.title for i in items)
     offer = next(item for item in items if item.kind == "handoff")
     assert offer.title.startswith(f"{MODERATOR_USERNAME} is asked to facilitate")
     waits = [item.detail.replace("\xa0", " ") for item in items if item.kind == "appeal"]
