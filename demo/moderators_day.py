@@ -31,7 +31,7 @@ from incidents.models import (
     TimelineKind,
 )
 
-HANDOFF_TITLE = "Growing Tips: the blight-remedy thread turned sharp"
+HANDOFF_TITLE = "Blight remedies: the copper-spray thread turned sharp"
 # How long each waiting appeal has waited: the demo member's own, then two others'.
 APPEAL_AGES = (timedelta(hours=28), timedelta(days=3, hours=2), timedelta(hours=5))
 

@@ -31,6 +31,9 @@ def encode(field: models.Field[Any, Any], value: Any) -> Any:
         return format(Decimal(str(value)).quantize(places), "f")
     if isinstance(field, models.UUIDField):
         return str(value)
+    if isinstance(field, models.ForeignKey):
+        # A key to a table with UUID keys (a forum call's Discourse connection) is its text.
+        return encode(field.target_field, value)
     return value
 
 
