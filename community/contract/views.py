@@ -77,10 +77,6 @@ class ClauseView:
         return "posts" if self.definition.total_kinds == ("post",) else "events"
 
     @property
-    def target_percent(self) -> Decimal:
-        return (self.definition.target * 100).normalize()
-
-    @property
     def budget_left_percent(self) -> Decimal | None:
         if self.status is None:
             return None

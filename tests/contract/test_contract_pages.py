@@ -33,7 +33,7 @@ CLAUSE_FORM = {
     "bad_kinds": ["flag_upheld"],
     "bad_categories": "off_topic",
     "per_space": "on",
-    "target": "0.97",
+    "target": "97",
     "window_days": "30",
     "min_bad_events": "3",
     "alert_rules": "page_fast page 2 1h 5m\nticket ticket 10 3d 6h",
@@ -149,8 +149,10 @@ def test_a_moderator_writes_a_clause_and_publishes(community: Community, moderat
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"target": "1"}, "between 0 and 1"),
-        ({"total_kinds": []}, "This field is required"),
+        ({"target": "100"}, "a percentage above 0 and below 100"),
+        ({"target": "0"}, "a percentage above 0 and below 100"),
+        ({"target": "ninety"}, "a percentage above 0 and below 100"),
+        ({"total_kinds": []}, "Choose at least one for “Counts as total”"),
         ({"alert_rules": "fast page 2 5m 1h"}, "must be shorter than its long window"),
         ({"alert_rules": "fast page 2 1h"}, "five things"),
         ({"alert_rules": "fast sms 2 1h 5m"}, "“page” or “ticket”"),
