@@ -323,8 +323,8 @@ def alert_summary(
     """An alert's numbers as one sentence: what was bad, how long the room would last at this
     pace, and the rounded factors beside it."""
     return _(
-        "%(bad_of_total)s in the last %(long)s: %(pace)s. That is %(factor)s the steady pace "
-        "(%(short_factor)s over the last %(short)s); the %(rule)s alert starts at %(threshold)s."
+        "%(bad_of_total)s in the last %(long)s: %(pace)s (%(factor)s the steady pace, "
+        "%(short_factor)s over the last %(short)s; the %(rule)s alert starts at %(threshold)s)."
     ) % {
         "bad_of_total": bad_of_total(bad, total),
         "long": minutes(long_minutes),

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from community import words
-from community.contract.slo import SIX_PLACES, ClauseDefinition
+from community.contract.slo import SIX_PLACES, ClauseDefinition, parse_window
 from community.models import ContractVersion
 from community.tiers import Tier
 
@@ -37,6 +37,17 @@ def describe_indicator(definition: ClauseDefinition, space_names: dict[int, str]
     )
     days = f"{definition.window_days} day{'s' if definition.window_days != 1 else ''}"
     return f"{percent} of {total} {where} are not met with an {bad}, over a rolling {days}."
+
+
+def pace_words(burn_rates: dict[str, object], window_days: int) -> str:
+    """How long the clause's room would last at the pace of its longest alert window, in words
+    ("over the last 3 days: at this pace the clause's room for the month would be gone in 12
+    days"); empty when nothing was measured."""
+    if not burn_rates:
+        return ""
+    label = max(burn_rates, key=parse_window)
+    pace = words.clause_burn_rate(burn_rates[label], window_days)
+    return f"Over the last {words.minutes(parse_window(label))}: {pace}."
 
 
 def version_lines(version: ContractVersion, space_names: dict[int, str]) -> list[str]:
