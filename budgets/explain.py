@@ -173,7 +173,7 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
     )
     charges = list(
         Charge.objects.filter(membership=membership, occurred_at__gt=chart_start)
-        .select_related("forgiveness__by", "appeal")
+        .select_related("forgiveness__by", "appeal", "event")
         .order_by("-occurred_at", "-pk")
     )
     facts = [
