@@ -18,8 +18,9 @@ from django.utils import timezone
 from budgets.forms import DecisionForm
 from budgets.models import Appeal, AppealStatus, Charge, MemberBudget
 from budgets.services import get_policy
+from community import words
 from community.models import Community, ConductEvent
-from community.vocabulary import ACTIVITY_KINDS, EventKind, flag_category_words
+from community.vocabulary import ACTIVITY_KINDS, EventKind
 
 
 @dataclass(frozen=True)
@@ -65,9 +66,9 @@ def _what(charge: Charge) -> tuple[str, str, str]:
         types = payload.get("flag_types")
         names = [t for t in types if isinstance(t, str)] if isinstance(types, list) else []
         for name in names or ([event.category] if event.category else []):
-            words = flag_category_words(name)
-            if words not in reasons:
-                reasons.append(words)
+            said = words.flag_category(name)
+            if said not in reasons:
+                reasons.append(said)
     flagged = f"Flagged as {', '.join(reasons)}." if reasons else ""
     return (text if isinstance(text, str) else ""), _safe_link(payload.get("post_url")), flagged
 

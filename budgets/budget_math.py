@@ -52,13 +52,8 @@ class Action:
     FACILITATOR_CHECKIN = "facilitator_checkin"
     MEMBER_COOLDOWN = "member_cooldown"
 
+    # Their words are ``community.words.TIER_ACTION_WORDS``.
     ALL = (PRIVATE_NUDGE, NOTIFY_MODERATORS, FACILITATOR_CHECKIN, MEMBER_COOLDOWN)
-    LABELS = {
-        PRIVATE_NUDGE: "a private, calm note to the member",
-        NOTIFY_MODERATORS: "let the moderators know",
-        FACILITATOR_CHECKIN: "suggest a facilitator check-in",
-        MEMBER_COOLDOWN: "a timed cooldown for the member",
-    }
 
 
 ACTION_TIERS = (Tier.WARNING, Tier.CRITICAL, Tier.EXHAUSTED)

@@ -25,6 +25,7 @@ from budgets.models import (
     TierTransition,
 )
 from budgets.services import get_policy
+from community import words
 from community.models import ConductEvent, Membership
 from community.tiers import HEALTHY_ABOVE, WARNING_ABOVE
 from community.vocabulary import ACTIVITY_KINDS
@@ -73,7 +74,7 @@ class Chart:
 
 
 def _percent(ratio: Decimal) -> str:
-    return f"{(ratio * 100).quantize(Decimal(1))} %"
+    return words.percent(ratio, 0)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,19 @@ class Explanation:
     def used_percent(self) -> int:
         used = self.budget.spent / self.budget.allowance * 100
         return int(max(Decimal(0), min(Decimal(100), used)))
+
+    @property
+    def left_percent(self) -> int:
+        """The share of the allowance left, 0 to 100: what the meter fills (it shows what is
+        left, like the number beside it)."""
+        left = self.budget.remaining / self.budget.allowance * 100
+        return int(max(Decimal(0), min(Decimal(100), left)).quantize(Decimal(1)))
+
+    @property
+    def burn_words(self) -> str:
+        """The last day's pace in words ("at this pace the room for the month would be gone in
+        12 days")."""
+        return words.burn_rate(self.budget.burn_rate_24h, window_days=self.policy.window_days)
 
     @property
     def per_post(self) -> Decimal | None:
@@ -159,7 +173,7 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
     )
     charges = list(
         Charge.objects.filter(membership=membership, occurred_at__gt=chart_start)
-        .select_related("forgiveness__by", "appeal")
+        .select_related("forgiveness__by", "appeal", "event")
         .order_by("-occurred_at", "-pk")
     )
     facts = [

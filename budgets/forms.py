@@ -6,10 +6,12 @@ from django import forms
 
 from budgets.budget_math import ACTION_TIERS, SEVERITIES, Action
 from budgets.models import ForgivenessPolicy
+from community import words
+from community.forms import PercentField, PlainMessages
 from community.vocabulary import FRICTION_KINDS, EventKind
 
 
-class AppealForm(forms.Form):
+class AppealForm(PlainMessages, forms.Form):
     statement = forms.CharField(
         label="Why is this charge wrong?",
         max_length=4000,
@@ -23,7 +25,7 @@ class AppealForm(forms.Form):
 REVERSE, STANDS = "reverse", "stands"
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(PlainMessages, forms.Form):
     decision = forms.ChoiceField(
         label="Your decision",
         choices=[
@@ -42,13 +44,13 @@ class DecisionForm(forms.Form):
     )
 
 
-class GraceForm(forms.Form):
+class GraceForm(PlainMessages, forms.Form):
     reason = forms.CharField(
         label="Why forgive it?", max_length=500, help_text="The member reads this."
     )
 
 
-ACTION_CHOICES = [(a, Action.LABELS[a]) for a in Action.ALL]
+ACTION_CHOICES = [(a, words.tier_action(a)) for a in Action.ALL]
 
 
 def _cost_field(kind: str, severity: str) -> str:
@@ -59,18 +61,16 @@ def _actions_field(tier: str) -> str:
     return f"actions__{tier}"
 
 
-class PolicyForm(forms.Form):
+class PolicyForm(PlainMessages, forms.Form):
     """The policy as a flat form; ``changes()`` gives the service its nested shape. Ranges
     are checked by the service (``forgiveness.validate_policy``), one place for the rules."""
 
     window_days = forms.IntegerField(label="Window (days)", help_text="1 to 365.")
-    member_target = forms.DecimalField(
-        label="Member target",
+    member_target = PercentField(
+        label="Member target (%)",
         required=False,
-        max_digits=5,
-        decimal_places=4,
-        help_text="E.g. 0.95: the allowance grows by 0.05 points per post. Empty: a fixed "
-        "allowance of the floor.",
+        help_text="A percentage, e.g. 95: the allowance grows by 0.05 points per post. Empty: "
+        "a fixed allowance of the floor.",
     )
     floor_points = forms.DecimalField(
         label="Floor (points)",

@@ -29,6 +29,7 @@ from budgets.models import (
 )
 from budgets.notify import notify_appeal_decided, notify_appeal_filed, tier_key
 from budgets.scheduling import mark_dirty, schedule_recalculation
+from community import words
 from community.jobs import enqueue_after_commit
 from community.models import (
     Community,
@@ -135,13 +136,15 @@ def update_policy(
 
 
 def _reason_for(event: ConductEvent) -> str:
+    """The charge's reason as the member reads it. The post itself is named beside it on the
+    page (``post_link``), linked to the forum where the community has one."""
     if event.kind == EventKind.FLAG_UPHELD:
-        what = f"A flag ({event.category.replace('_', ' ')})" if event.category else "A flag"
-        return f"{what} on {event.subject or 'a post'} was upheld by a moderator"
+        what = f"A flag ({words.flag_category(event.category)})" if event.category else "A flag"
+        return f"{what} on a post was upheld by a moderator"
     if event.kind == EventKind.MODERATOR_WARNING:
-        return f"A moderator warning{f' about {event.subject}' if event.subject else ''}"
+        return "A moderator warning"
     if event.kind == EventKind.POST_REMOVED:
-        return f"A post was removed{f' ({event.subject})' if event.subject else ''}"
+        return "A post was removed"
     return event.get_kind_display()
 
 

@@ -24,7 +24,7 @@ from budgets.access import (
     get_own_membership,
 )
 from budgets.appeals_queue import appeal_items, decision_form
-from budgets.budget_math import ACTION_TIERS, Action
+from budgets.budget_math import ACTION_TIERS
 from budgets.explain import charge_line, explain_budget, moderator_extras, pending_appeals_count
 from budgets.forms import REVERSE, AppealForm, GraceForm, PolicyForm
 from budgets.models import AppealStatus, ForgivenessKind, MemberBudget, Notice
@@ -49,7 +49,6 @@ def _budget_page(
         "explained": explain_budget(membership=membership),
         "appeal_form": AppealForm(),
         "grace_form": GraceForm(),
-        "action_labels": Action.LABELS,
     }
     if access.is_moderator:
         context.update(moderator_extras(membership=membership))

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from community.access import access_for_user, get_notification, require_membership
+from community.forms import PlainMessages
 from community.http import AuthedHttpRequest
 from community.models import ALWAYS_IN_APP, Notification, NotificationKind
 from community.notifications import (
@@ -65,7 +66,7 @@ def read_all(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     return redirect("community:notifications", slug=slug)
 
 
-class PreferencesForm(forms.Form):
+class PreferencesForm(PlainMessages, forms.Form):
     """One e-mail box per kind, and an in-app box for kinds that may be turned off."""
 
     def __init__(self, *args: object, kinds: list[str], initial_choices: dict[str, Choice]):

@@ -61,20 +61,3 @@ DEFAULT_CATEGORY_SEVERITIES: dict[str, str] = {
 
 def default_category_severities() -> dict[str, str]:
     return dict(DEFAULT_CATEGORY_SEVERITIES)
-
-
-# Flag categories in words, as a moderator or member reads them ("flagged as off topic").
-FLAG_CATEGORY_WORDS: dict[str, str] = {
-    "off_topic": "off topic",
-    "inappropriate": "inappropriate",
-    "spam": "spam",
-    "illegal": "illegal",
-    "notify_user": "a private word with the member",
-    "notify_moderators": "something else, for the moderators",
-    "custom": "another reason",
-}
-
-
-def flag_category_words(category: str) -> str:
-    """A flag category (``off_topic``) in words (``off topic``); unknown ones readable too."""
-    return FLAG_CATEGORY_WORDS.get(category) or category.replace("_", " ").strip()

@@ -4,12 +4,13 @@ from typing import Any
 
 from django import forms
 
+from community.forms import PlainMessages
 from community.models import Community, Membership, Space, SpaceKind
 from incidents.models import CooldownMode, RoleKind, SevLevel, StepKind
 from incidents.services import MAX_SLOW_MODE_SECONDS
 
 
-class DeclareForm(forms.Form):
+class DeclareForm(PlainMessages, forms.Form):
     title = forms.CharField(
         max_length=200, help_text="What is happening, not who: “Proposals: the vote got heated”."
     )
@@ -27,7 +28,7 @@ class MemberChoiceField(forms.ModelChoiceField[Membership]):
         return obj.display_name
 
 
-class OfferForm(forms.Form):
+class OfferForm(PlainMessages, forms.Form):
     membership = MemberChoiceField(queryset=Membership.objects.none(), label="Facilitator")
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
@@ -37,7 +38,7 @@ class OfferForm(forms.Form):
         )
 
 
-class RoleForm(forms.Form):
+class RoleForm(PlainMessages, forms.Form):
     kind = forms.ChoiceField(
         choices=[c for c in RoleKind.choices if c[0] != RoleKind.FACILITATOR], label="Role"
     )
@@ -57,7 +58,7 @@ def minutes_field(**kwargs: Any) -> forms.IntegerField:
     return forms.IntegerField(min_value=1, max_value=MAX_MINUTES, **kwargs)
 
 
-class CooldownForm(forms.Form):
+class CooldownForm(PlainMessages, forms.Form):
     space = forms.ModelChoiceField(queryset=Space.objects.none())
     mode = forms.ChoiceField(choices=CooldownMode.choices, initial=CooldownMode.SLOW_MODE)
     slow_mode_seconds = forms.IntegerField(
@@ -74,11 +75,11 @@ class CooldownForm(forms.Form):
         self.fields["space"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
 
 
-class ExtendForm(forms.Form):
+class ExtendForm(PlainMessages, forms.Form):
     extra_minutes = minutes_field(initial=30, label="Extend by (minutes)")
 
 
-class NoteForm(forms.Form):
+class NoteForm(PlainMessages, forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=5000,
@@ -87,7 +88,7 @@ class NoteForm(forms.Form):
     )
 
 
-class ReportForm(forms.Form):
+class ReportForm(PlainMessages, forms.Form):
     space = forms.ModelChoiceField(queryset=Space.objects.none(), label="Which space?")
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -101,7 +102,7 @@ class ReportForm(forms.Form):
         self.fields["space"].queryset = community.spaces.order_by("name")  # type: ignore[attr-defined]
 
 
-class DetailsForm(forms.Form):
+class DetailsForm(PlainMessages, forms.Form):
     title = forms.CharField(max_length=200)
     severity = forms.ChoiceField(choices=SevLevel.choices)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
@@ -128,14 +129,14 @@ class DetailsForm(forms.Form):
         return [found[n] for n in dict.fromkeys(names)]
 
 
-class RunbookForm(forms.Form):
+class RunbookForm(PlainMessages, forms.Form):
     name = forms.CharField(max_length=120, help_text="e.g. “Runbook C: Newcomer welcome”.")
     description = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, label="When to use it"
     )
 
 
-class StepForm(forms.Form):
+class StepForm(PlainMessages, forms.Form):
     """One form for every kind; fields a kind does not use are ignored by the service."""
 
     title = forms.CharField(max_length=200)
@@ -148,7 +149,8 @@ class StepForm(forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        help_text="Notice or message; {facilitator}, {runbook}, {space}, {ends_at}, {name}.",
+        help_text="Notice or message. These fill themselves in: {facilitator}, {runbook}, "
+        "{space}, {ends_at} (when the cooldown ends) and {name}.",
     )
     after_minutes = minutes_field(required=False, label="Check in after (min)")
     every_minutes = minutes_field(required=False, label="Re-check every (min)")
@@ -182,7 +184,7 @@ class StepForm(forms.Form):
         }
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(PlainMessages, forms.Form):
     summary = forms.CharField(
         label="Summary",
         max_length=1000,

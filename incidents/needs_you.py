@@ -31,10 +31,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
 from budgets.models import Appeal, AppealStatus
+from community import words
 from community.attention import Item, Source, registered_sources
+from community.contract.text import pace_words
 from community.models import ClauseSnapshot, Community
 from community.tiers import Tier
 from incidents import rules
@@ -155,7 +158,8 @@ class OpenReports:
                     kind="alert" if alert else "report",
                     key=str(report.pk),
                     title=title,
-                    detail=report.message[:200] or f"Waiting {_age(report.created_at)}.",
+                    detail=Truncator(report.message).chars(240)
+                    or f"Waiting {_age(report.created_at)}.",
                     since=report.created_at,
                     action="Declare or dismiss",
                     url=reverse("incidents:board", args=[community.slug]) + "#reports-h",
@@ -179,7 +183,10 @@ class AppealsWaiting:
             Item(
                 kind="appeal",
                 key=str(appeal.pk),
-                title=f"{appeal.membership.display_name} appealed “{appeal.charge.reason}”",
+                title=(
+                    f"{appeal.membership.display_name} appealed "
+                    f"“{words.without_post_ids(appeal.charge.reason)}”"
+                ),
                 detail=f"Waiting {_age(appeal.filed_at)}.",
                 since=appeal.filed_at,
                 action="Decide",
@@ -248,7 +255,15 @@ class ClausesInTrouble:
                     kind="clause",
                     key=str(snap.clause_id),
                     title=f"“{snap.clause.title}”: its room for the month is {spent}",
-                    detail=f"Like this for {_age(since)}. Look at where it is happening.",
+                    detail=" ".join(
+                        part
+                        for part in (
+                            f"Like this for {_age(since)}.",
+                            pace_words(snap.burn_rates, snap.clause.window_days),
+                            "Look at where it is happening.",
+                        )
+                        if part
+                    ),
                     since=since,
                     action="Look at the clause",
                     url=reverse("contract:page", args=[community.slug]),

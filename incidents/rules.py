@@ -72,15 +72,13 @@ class CalmVerdict:
 
     def explain(self) -> str:
         long_, short = _fmt(self.burn_long), _fmt(self.burn_short)
-        if self.calm:
-            return (
-                f"calm: burn rate {long_} (long window) and {short} (short window), "
-                f"both under {_fmt(self.threshold)}"
-            )
-        return (
-            f"not calm yet: burn rate {long_} (long window) and {short} (short window); "
-            f"both must be under {_fmt(self.threshold)}"
+        pace = (
+            f"using its room at {long_} times the steady pace over the long window and "
+            f"{short} times over the short one"
         )
+        if self.calm:
+            return f"calm: {pace}, both under {_fmt(self.threshold)} times"
+        return f"not calm yet: {pace}; both must be under {_fmt(self.threshold)} times"
 
 
 def is_calm(
@@ -105,7 +103,9 @@ def is_calm(
 
 
 def _fmt(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01'))}"
+    """Rounded for people: one decimal at most, none when it is a zero (2.6, 1, 0)."""
+    text = format(value.quantize(Decimal("0.1")), "f")
+    return text[:-2] if text.endswith(".0") else text
 
 
 # --- Response metrics -----------------------------------------------------------------------

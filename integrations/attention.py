@@ -14,7 +14,24 @@ from django.utils.timesince import timesince
 
 from community.attention import Item
 from community.models import Community
-from integrations.models import ActionStatus, DeliveryStatus, ForumAction, InboundDelivery
+from integrations.models import (
+    ActionStatus,
+    DeliveryStatus,
+    DiscourseConnection,
+    ForumAction,
+    InboundDelivery,
+)
+
+
+def forum_base_url(community: Community) -> str:
+    """The address of the community's forum, so pages can link a post (``community.words``)."""
+    base = (
+        DiscourseConnection.objects.filter(community=community)
+        .values_list("base_url", flat=True)
+        .first()
+    )
+    return base or ""
+
 
 # A failed call cannot be tried again (the moment has passed); it is shown for a week so that
 # someone sees it and checks the forum by hand.

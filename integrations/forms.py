@@ -4,11 +4,13 @@ from typing import Any
 
 from django import forms
 
+from community import words
+from community.forms import PlainMessages
 from community.models import DomainEventType
 from integrations.models import MIN_SECRET_LENGTH
 
 
-class DiscourseConnectionForm(forms.Form):
+class DiscourseConnectionForm(PlainMessages, forms.Form):
     base_url = forms.URLField(
         label="Forum address", help_text="e.g. https://forum.example.org", assume_scheme="https"
     )
@@ -48,7 +50,7 @@ def _pairs(text: str, field: str) -> dict[str, str]:
     return pairs
 
 
-class DiscourseMappingForm(forms.Form):
+class DiscourseMappingForm(PlainMessages, forms.Form):
     category_spaces = forms.CharField(
         label="Categories to spaces",
         required=False,
@@ -60,7 +62,7 @@ class DiscourseMappingForm(forms.Form):
         label="Flag type severities",
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text="One per line: flag type = minor, moderate or severe. "
-        "'custom' covers any flag type not listed.",
+        "“Another reason” covers any flag type not listed.",
     )
     include_private_messages = forms.BooleanField(
         required=False, label="Count private messages as activity"
@@ -74,10 +76,12 @@ class DiscourseMappingForm(forms.Form):
             raise forms.ValidationError("Space ids are numbers.") from None
 
     def clean_flag_severities(self) -> dict[str, str]:
-        return _pairs(self.cleaned_data["flag_severities"], "flag_severities")
+        """Flag types in words ("off topic") or as Discourse names them (``off_topic``)."""
+        pairs = _pairs(self.cleaned_data["flag_severities"], "flag_severities")
+        return {words.category_identifier(key): value for key, value in pairs.items()}
 
 
-class SubscriptionForm(forms.Form):
+class SubscriptionForm(PlainMessages, forms.Form):
     url = forms.URLField(label="Receiver URL", assume_scheme="https", max_length=500)
     secret = forms.CharField(
         min_length=MIN_SECRET_LENGTH,
@@ -85,7 +89,7 @@ class SubscriptionForm(forms.Form):
         help_text="We sign every body with it (X-CSRE-Signature: sha256=…).",
     )
     event_types = forms.MultipleChoiceField(
-        choices=[(t, t) for t in DomainEventType.values], widget=forms.CheckboxSelectMultiple
+        choices=DomainEventType.choices, widget=forms.CheckboxSelectMultiple
     )
     description = forms.CharField(max_length=200, required=False)
 

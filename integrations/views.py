@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from community import words
 from community.access import CommunityAccess, access_for_user
 from community.http import AuthedHttpRequest
 from community.services import ServiceError
@@ -59,7 +60,9 @@ def discourse_webhook(request: HttpRequest, connection_id: str) -> HttpResponse:
 def _mapping_initial(connection: DiscourseConnection) -> dict[str, object]:
     return {
         "category_spaces": "\n".join(f"{k} = {v}" for k, v in connection.category_spaces.items()),
-        "flag_severities": "\n".join(f"{k} = {v}" for k, v in connection.flag_severities.items()),
+        "flag_severities": "\n".join(
+            f"{words.flag_category(k)} = {v}" for k, v in connection.flag_severities.items()
+        ),
         "include_private_messages": connection.include_private_messages,
     }
 

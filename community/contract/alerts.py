@@ -12,6 +12,7 @@ from django.core.mail import send_mass_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from community import words
 from community.contract.counting import ScopeResult, empty_counts, judge, scope_of, selectors
 from community.contract.slo import SIX_PLACES, AlertDecision, ClauseDefinition
 from community.contract.text import exact
@@ -169,14 +170,25 @@ def _notify_moderators(clause: Clause, alert: ClauseAlert, definition: ClauseDef
     if not addresses:
         return
     where = f"in {alert.space.name}" if alert.space else "across the community"
-    subject = f"[{community.name}] “{definition.title}” is burning its budget fast ({alert.rule})"
+    subject = (
+        f"[{community.name}] “{definition.title}” is burning its budget fast "
+        f"({words.alert_rule(alert.rule)})"
+    )
+    summary = words.alert_summary(
+        rule=alert.rule,
+        burn_long=alert.burn_rate_long,
+        burn_short=alert.burn_rate_short,
+        threshold=alert.threshold,
+        long_minutes=alert.long_minutes,
+        short_minutes=alert.short_minutes,
+        bad=alert.bad_long,
+        total=alert.total_long,
+        window_days=definition.window_days,
+    )
     body = (
         f"The clause “{definition.title}” {where} is using its error budget faster than the "
         f"contract allows.\n\n"
-        f"Over the last {exact(Decimal(alert.long_minutes) / 60)} h: {alert.bad_long} of "
-        f"{alert.total_long} events were bad, a burn rate of {exact(alert.burn_rate_long)} "
-        f"(the alert fires at {exact(alert.threshold)}; the short window is at "
-        f"{exact(alert.burn_rate_short)}).\n\n"
+        f"{summary[0].upper()}{summary[1:]}\n\n"
         f"This is a signal to look, not a verdict on anyone. The contract page shows the "
         f"clause and what the community committed to doing at each tier:\n"
         f"{settings.SITE_URL}/c/{community.slug}/contract/\n"

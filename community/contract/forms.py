@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 
+from community import words
 from community.contract.slo import (
     DEFAULT_ALERT_RULES,
     AlertRule,
@@ -16,19 +17,21 @@ from community.contract.slo import (
     parse_window,
     window_label,
 )
+from community.forms import PercentField, PlainMessages
 from community.models import Community, Space
 from community.tiers import Tier
 from community.vocabulary import EventKind
 
 RULES_HELP = (
     "One rule per line: name, page or ticket, % of the budget, long window, short window. "
-    "E.g. “page_fast page 2 1h 5m” fires when 2 % of the budget burns within an hour."
+    "E.g. “fast-burn page 2 1h 5m” fires when 2 % of the budget burns within an hour."
 )
 
 
 def rules_text(rules: tuple[AlertRule, ...] | list[AlertRule]) -> str:
     return "\n".join(
-        f"{r.name} {r.severity} {r.budget_percent} {window_label(r.long_minutes)} "
+        f"{words.alert_rule_token(r.name)} {r.severity} {words.rounded(r.budget_percent, 4)} "
+        f"{window_label(r.long_minutes)} "
         f"{window_label(r.short_minutes)}"
         for r in rules
     )
@@ -40,7 +43,7 @@ def parse_rules(text: str) -> list[AlertRule]:
         parts = line.split()
         if len(parts) != 5:
             raise forms.ValidationError(
-                f"Line {n}: write five things, e.g. “page_fast page 2 1h 5m”."
+                f"Line {n}: write five things, e.g. “fast-burn page 2 1h 5m”."
             )
         name, severity, percent, long, short = parts
         if severity not in Severity.__members__.values():
@@ -48,7 +51,13 @@ def parse_rules(text: str) -> list[AlertRule]:
         try:
             budget = Decimal(percent.rstrip("%"))
             rules.append(
-                AlertRule(name, Severity(severity), budget, parse_window(long), parse_window(short))
+                AlertRule(
+                    words.alert_rule_from_token(name),
+                    Severity(severity),
+                    budget,
+                    parse_window(long),
+                    parse_window(short),
+                )
             )
         except ValueError as exc:
             raise forms.ValidationError(f"Line {n}: {exc}.") from None
@@ -57,11 +66,13 @@ def parse_rules(text: str) -> list[AlertRule]:
     return rules
 
 
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(w.strip() for w in text.replace(",", " ").split() if w.strip())
+def _categories(text: str) -> tuple[str, ...]:
+    """Flag categories as typed, in words or not: "off topic, spam" or ``off_topic spam``."""
+    pieces = text.split(",") if "," in text or "_" not in text else text.split()
+    return tuple(words.category_identifier(p) for p in pieces if p.strip())
 
 
-class ClauseForm(forms.Form):
+class ClauseForm(PlainMessages, forms.Form):
     title = forms.CharField(max_length=200)
     wording = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -83,7 +94,7 @@ class ClauseForm(forms.Form):
     bad_categories = forms.CharField(
         required=False,
         label="Only these flag categories",
-        help_text="E.g. inappropriate, off_topic. Empty means every category.",
+        help_text="E.g. inappropriate, off topic. Empty means every category.",
     )
     spaces = forms.ModelMultipleChoiceField(
         queryset=Space.objects.none(),
@@ -94,11 +105,11 @@ class ClauseForm(forms.Form):
     per_space = forms.BooleanField(
         required=False, initial=True, label="Also show each space on its own"
     )
-    target = forms.DecimalField(
-        max_digits=7,
-        decimal_places=6,
+    target = PercentField(
         initial=Decimal("0.98"),
-        help_text="Between 0 and 1: 0.98 means 98 % of posts meet the norm.",
+        label="Target (%)",
+        help_text="A percentage: 98 means 98 % of posts meet the norm.",
+        error_messages={"required": str(words.TARGET_REFUSED)},
     )
     window_days = forms.IntegerField(initial=30, label="Rolling window (days)")
     min_bad_events = forms.IntegerField(
@@ -123,7 +134,7 @@ class ClauseForm(forms.Form):
             "wording": definition.wording,
             "total_kinds": list(definition.total_kinds),
             "bad_kinds": list(definition.bad_kinds),
-            "bad_categories": ", ".join(definition.bad_categories),
+            "bad_categories": words.flag_categories(definition.bad_categories),
             "spaces": list(definition.spaces),
             "per_space": definition.per_space,
             "target": definition.target,
@@ -143,7 +154,7 @@ class ClauseForm(forms.Form):
             total_kinds=tuple(data["total_kinds"]),
             total_categories=total_categories,
             bad_kinds=tuple(data["bad_kinds"]),
-            bad_categories=_words(data["bad_categories"]),
+            bad_categories=_categories(data["bad_categories"]),
             spaces=tuple(sorted(s.pk for s in data["spaces"])),
             per_space=data["per_space"],
             target=data["target"],
@@ -158,7 +169,7 @@ class ClauseForm(forms.Form):
             self.add_error(name if name in self.fields else None, message)
 
 
-class DraftForm(forms.Form):
+class DraftForm(PlainMessages, forms.Form):
     preamble = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -181,7 +192,7 @@ class DraftForm(forms.Form):
         return {tier.value: self.cleaned_data[tier.value] for tier in Tier}
 
 
-class PublishForm(forms.Form):
+class PublishForm(PlainMessages, forms.Form):
     summary = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         label="What changed",
@@ -191,7 +202,7 @@ class PublishForm(forms.Form):
     draft = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
 
 
-class ImportForm(forms.Form):
+class ImportForm(PlainMessages, forms.Form):
     document = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         label="OpenSLO document (YAML)",

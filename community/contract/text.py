@@ -7,7 +7,8 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
-from community.contract.slo import SIX_PLACES, ClauseDefinition, window_label
+from community import words
+from community.contract.slo import SIX_PLACES, ClauseDefinition, parse_window
 from community.models import ContractVersion
 from community.tiers import Tier
 
@@ -20,20 +21,33 @@ def exact(value: Decimal) -> str:
 
 def describe_indicator(definition: ClauseDefinition, space_names: dict[int, str]) -> str:
     """The indicator in one plain sentence, for members and for the diff."""
-    percent = format((definition.target * 100).normalize(), "f")
-    total = " or ".join(k.replace("_", " ") + "s" for k in definition.total_kinds)
+    percent = words.percent(definition.target, 4)
+    total = " or ".join(words.event_kind(k, 2) for k in definition.total_kinds)
     if definition.total_categories:
-        total += f" ({', '.join(definition.total_categories)})"
-    bad = " or ".join(k.replace("_", " ") for k in definition.bad_kinds)
+        total += f" ({words.flag_categories(definition.total_categories)})"
+    bad = " or ".join(words.event_kind(k) for k in definition.bad_kinds)
     if definition.bad_categories:
-        bad += f" for {' or '.join(f'“{c}”' for c in definition.bad_categories)}"
+        bad += " for " + " or ".join(
+            f"“{words.flag_category(c)}”" for c in definition.bad_categories
+        )
     where = (
         "in " + ", ".join(space_names.get(s, f"space {s}") for s in definition.spaces)
         if definition.spaces
         else "across the community"
     )
     days = f"{definition.window_days} day{'s' if definition.window_days != 1 else ''}"
-    return f"{percent} % of {total} {where} are not met with a {bad}, over a rolling {days}."
+    return f"{percent} of {total} {where} are not met with an {bad}, over a rolling {days}."
+
+
+def pace_words(burn_rates: dict[str, object], window_days: int) -> str:
+    """How long the clause's room would last at the pace of its longest alert window, in words
+    ("over the last 3 days: at this pace the clause's room for the month would be gone in 12
+    days"); empty when nothing was measured."""
+    if not burn_rates:
+        return ""
+    label = max(burn_rates, key=parse_window)
+    pace = words.clause_burn_rate(burn_rates[label], window_days)
+    return f"Over the last {words.minutes(parse_window(label))}: {pace}."
 
 
 def version_lines(version: ContractVersion, space_names: dict[int, str]) -> list[str]:
@@ -45,10 +59,16 @@ def version_lines(version: ContractVersion, space_names: dict[int, str]) -> list
         lines.extend(f"   {line}" for line in definition.wording.splitlines() if line.strip())
         lines.append(f"   Measured: {describe_indicator(definition, space_names)}")
         rules = ", ".join(
-            f"{r.name} ({r.budget_percent} % of the budget in {window_label(r.long_minutes)})"
+            f"{words.alert_rule(r.name)} ({words.rounded(r.budget_percent, 2)} % of the budget "
+            f"in {words.minutes(r.long_minutes)})"
             for r in definition.alert_rules
         )
-        lines.append(f"   Alerts: {rules}; at least {definition.min_bad_events} bad events.")
+        least = words.counted(
+            definition.min_bad_events,
+            "at least %(count)s bad event",
+            "at least %(count)s bad events",
+        )
+        lines.append(f"   Alerts: {rules}; {least}.")
     for tier in Tier:
         text = (version.policy or {}).get(tier.value, "")
         if text:

@@ -43,7 +43,7 @@ from community.contract.services import (
 )
 from community.contract.slo import ClauseDefinition
 from community.contract.sparkline import Sparkline, sparkline
-from community.contract.text import describe_indicator, diff_versions
+from community.contract.text import describe_indicator, diff_versions, pace_words
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.models import (
     Acknowledgement,
@@ -78,8 +78,10 @@ class ClauseView:
         return "posts" if self.definition.total_kinds == ("post",) else "events"
 
     @property
-    def target_percent(self) -> Decimal:
-        return (self.definition.target * 100).normalize()
+    def pace(self) -> str:
+        if self.status is None or not self.status.has_data:
+            return ""
+        return pace_words(self.status.burn_rates, self.definition.window_days)
 
     @property
     def budget_left_percent(self) -> Decimal | None:

@@ -187,10 +187,6 @@ class Clause(models.Model):
         return ClauseDefinition.from_dict(self.live_definition)
 
     @property
-    def target_percent(self) -> str:
-        return format((self.target * 100).normalize(), "f")
-
-    @property
     def has_unpublished_changes(self) -> bool:
         if self.retired_at is not None:
             return self.is_live

@@ -3,11 +3,23 @@ subscribers)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from community.models import Community, DomainEvent, DomainEventType, Membership, Space
+from community import words
+from community.contract.slo import DEFAULT_WINDOW_DAYS
+from community.models import (
+    Clause,
+    Community,
+    DomainEvent,
+    DomainEventType,
+    Membership,
+    Space,
+)
 from community.services import ServiceError
 from incidents import rules
 from incidents.models import (
@@ -29,6 +41,42 @@ from incidents.services.reports import _join, open_incident_for
 from incidents.services.runbooks import start_runbook
 
 # --- Reports and detection ------------------------------------------------------------------
+
+
+def _minutes(hours: object) -> int:
+    try:
+        return int((Decimal(str(hours)) * 60).to_integral_value())
+    except (InvalidOperation, ValueError):
+        return 0
+
+
+def _count(value: object) -> int:
+    return int(value) if isinstance(value, int) else 0
+
+
+def _alert_text(community: Community, title: str, payload: dict[str, Any]) -> str:
+    """The alert in words for the timeline and the board: how long the clause's room would
+    last at this pace, with rounded numbers (the exact ones stay in the event's payload)."""
+    clause_id = payload.get("clause_id")
+    window_days = (
+        Clause.objects.filter(community=community, pk=clause_id)
+        .values_list("window_days", flat=True)
+        .first()
+        if isinstance(clause_id, int)
+        else None
+    )
+    summary = words.alert_summary(
+        rule=str(payload.get("rule") or "alert"),
+        burn_long=payload.get("burn_rate_long"),
+        burn_short=payload.get("burn_rate_short"),
+        threshold=payload.get("threshold"),
+        long_minutes=_minutes(payload.get("long_window_hours")),
+        short_minutes=_minutes(payload.get("short_window_hours")),
+        bad=_count(payload.get("bad_long")),
+        total=_count(payload.get("total_long")),
+        window_days=window_days or DEFAULT_WINDOW_DAYS,
+    )
+    return f"Alert on “{title}”: {summary}"
 
 
 def report_heated_space(
@@ -136,13 +184,7 @@ def handle_clause_alert(event: DomainEvent) -> None:
     )
     event_ids = [int(i) for i in payload.get("event_ids") or [] if str(i).isdigit()]
     title = str(payload.get("clause_title") or "a clause")
-    text = (
-        f"Alert on “{title}” ({payload.get('rule', 'alert')}): burn rate "
-        f"{payload.get('burn_rate_long')} over {payload.get('long_window_hours')} h and "
-        f"{payload.get('burn_rate_short')} over {payload.get('short_window_hours')} h "
-        f"(threshold {payload.get('threshold')}); {payload.get('bad_long')} bad of "
-        f"{payload.get('total_long')} events."
-    )
+    text = _alert_text(community, title, payload)
     actor = Actor.system("clause alert")
     with transaction.atomic():
         if space is not None:

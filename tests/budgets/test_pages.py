@@ -63,7 +63,7 @@ def test_my_budget_explains_the_figure_and_each_charge(
     response = client_for(member).get("/c/garden/my-budget/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<strong class="num">4</strong> of 10 points left' in html
+    assert '<strong class="num" data-testid="points-left">4</strong> of 10 points left' in html
     assert "tier-warning" in html
     assert "Sharp words in Proposals" in html and "Removed post in Plot Swaps" in html
     leaves = (first.occurred_at + timedelta(days=30)).strftime("%-d %b %Y")
@@ -71,6 +71,28 @@ def test_my_budget_explains_the_figure_and_each_charge(
     assert 'data-testid="recovers-at"' in html
     assert "<svg" in html and "<polyline" in html
     assert html.count("<circle") == 31  # one point per day of the window
+
+
+def test_the_budget_meter_fills_with_the_points_left_and_says_so(
+    community: Community, member: User, member_membership: Membership
+) -> None:
+    charge(community, member_membership, days=5)
+    charge(community, member_membership, days=1, reason="Removed post in Plot Swaps")
+    html = client_for(member).get("/c/garden/my-budget/").content.decode()
+    meter = re.search(r'<svg class="meter"[^>]*aria-label="([^"]+)"[^>]*><rect width="(\d+)"', html)
+    assert meter is not None
+    # 4 of 10 points left: the bar is 40 % full, and its label reads the same number.
+    assert meter.groups() == ("4 points left of 10 points (40 %)", "40")
+
+
+def test_one_point_is_said_in_the_singular(
+    community: Community, member: User, member_membership: Membership
+) -> None:
+    for days in (1, 2, 3):
+        charge(community, member_membership, days=days)  # 3 points each: 1 of 10 left
+    html = client_for(member).get("/c/garden/my-budget/").content.decode()
+    assert "1 point left of 10 points" in html
+    assert "1 points" not in html
 
 
 @pytest.mark.parametrize("who", ["outsider", "other_moderator"])
@@ -98,7 +120,7 @@ def test_moderators_see_a_members_page_with_ledger_and_transitions(
     recalculate_community(community=community)
     html = client_for(moderator).get(f"/c/garden/budgets/members/{member_membership.pk}/")
     text = html.content.decode()
-    assert "Tier changes" in text and "private_nudge" in text
+    assert "Tier changes" in text and "a private, calm note to the member" in text
     assert "Whole ledger" in text
 
 
@@ -266,7 +288,7 @@ def test_the_table_sorts_filters_and_paginates_in_a_fixed_number_of_queries(
 def policy_post(**overrides: Any) -> dict[str, Any]:
     data = {
         "window_days": 30,
-        "member_target": "0.95",
+        "member_target": "95",
         "floor_points": "10",
         "cooldown_hours": 24,
         "appeal_days": 14,
@@ -298,7 +320,7 @@ def test_a_moderator_saves_a_new_policy_version(community: Community, moderator:
     "overrides",
     [
         {"window_days": 400},
-        {"member_target": "1.5"},
+        {"member_target": "150"},
         {"floor_points": "0"},
         {"cost__flag_upheld__severe": "-2"},
         {"appeal_days": 0},

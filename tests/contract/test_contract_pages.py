@@ -33,7 +33,7 @@ CLAUSE_FORM = {
     "bad_kinds": ["flag_upheld"],
     "bad_categories": "off_topic",
     "per_space": "on",
-    "target": "0.97",
+    "target": "97",
     "window_days": "30",
     "min_bad_events": "3",
     "alert_rules": "page_fast page 2 1h 5m\nticket ticket 10 3d 6h",
@@ -119,6 +119,31 @@ def test_drafts_are_hidden_from_members(
     assert logged_in(member).get(f"/c/garden/contract/clauses/{draft.pk}/").status_code == 403
 
 
+@pytest.mark.parametrize(
+    ("typed", "stored"), [("98", "0.980000"), ("98 %", "0.980000"), ("99.5", "0.995000")]
+)
+def test_a_target_is_typed_as_a_percentage(
+    community: Community, moderator: User, typed: str, stored: str
+) -> None:
+    client = logged_in(moderator)
+    form = {**CLAUSE_FORM, "target": typed, "bad_categories": "off topic, spam"}
+    assert client.post("/c/garden/contract/clauses/new/", form).status_code == 302
+    clause = Clause.objects.get()
+    assert (str(clause.target), clause.bad_categories) == (stored, ["off_topic", "spam"])
+    # Shown again as it was typed: a percentage, the categories and rules in words.
+    page = client.get(f"/c/garden/contract/clauses/{clause.pk}/").content.decode()
+    assert f'value="{typed.rstrip(" %")}"' in page
+    assert 'value="off topic, spam"' in page and "fast-burn page 2 1h 5m" in page
+    assert "0.98" not in page and "off_topic" not in page and "page_fast" not in page
+
+
+def test_the_new_clause_form_offers_the_target_as_a_percentage(
+    community: Community, moderator: User
+) -> None:
+    page = logged_in(moderator).get("/c/garden/contract/clauses/new/").content.decode()
+    assert 'name="target" value="98"' in page and "Target (%)" in page
+
+
 def test_a_moderator_writes_a_clause_and_publishes(community: Community, moderator: User) -> None:
     client = logged_in(moderator)
     response = client.post("/c/garden/contract/clauses/new/", CLAUSE_FORM)
@@ -149,8 +174,10 @@ def test_a_moderator_writes_a_clause_and_publishes(community: Community, moderat
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"target": "1"}, "between 0 and 1"),
-        ({"total_kinds": []}, "This field is required"),
+        ({"target": "100"}, "a percentage above 0 and below 100"),
+        ({"target": "0"}, "a percentage above 0 and below 100"),
+        ({"target": "ninety"}, "a percentage above 0 and below 100"),
+        ({"total_kinds": []}, "Choose at least one for “Counts as total”"),
         ({"alert_rules": "fast page 2 5m 1h"}, "must be shorter than its long window"),
         ({"alert_rules": "fast page 2 1h"}, "five things"),
         ({"alert_rules": "fast sms 2 1h 5m"}, "“page” or “ticket”"),

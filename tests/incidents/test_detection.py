@@ -57,6 +57,19 @@ def test_an_alert_on_a_space_declares_a_sev3_incident_with_its_bad_events(
     assert incident.timeline.filter(kind="alert").count() == 1
 
 
+def test_the_alert_on_the_timeline_is_in_words_with_rounded_numbers(
+    community, space, bad_ids
+) -> None:
+    _fire(community, {**_alert(community, space, bad_ids), "burn_rate_long": "15.571429"})
+    text = TimelineEntry.objects.get(kind="alert").text
+    assert text == (
+        "Alert on “Posts are not hostile”: 45 of 150 events were bad in the last 1 hour: at "
+        "this pace the clause's room for the month would be gone in 46 hours (15.6 times the "
+        "steady pace, 17.9 times over the last 5 minutes; the fast burn alert starts at 14.4 "
+        "times)."
+    )
+
+
 def test_an_alert_handed_over_twice_declares_once(community, space, bad_ids) -> None:
     from community.models import DomainEvent
     from incidents.services import handle_clause_alert

@@ -88,7 +88,10 @@ def test_saving_again_without_secrets_keeps_them(
     [
         ({"base_url": "https://forum.example.org", "secret": "short"}, "at least 12"),
         ({"base_url": "https://forum.example.org", "secret": ""}, "at least 12"),
-        ({"base_url": "not a url", "secret": "a-long-webhook-secret"}, "Enter a valid URL"),
+        (
+            {"base_url": "not a url", "secret": "a-long-webhook-secret"},
+            "“Forum address” needs a web address",
+        ),
         (
             {
                 "base_url": "https://forum.example.org",

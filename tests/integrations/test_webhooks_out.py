@@ -229,9 +229,12 @@ def test_a_delivery_of_another_community_is_not_found(
         ),
         (
             {"url": "https://example.org/x", "secret": "s" * 20, "event_types": ["no.such"]},
-            "not one of the available",
+            "Choose one of the options offered for “Event types”",
         ),
-        ({"url": "https://example.org/x", "secret": "s" * 20}, "required"),
+        (
+            {"url": "https://example.org/x", "secret": "s" * 20},
+            "Choose at least one for “Event types”",
+        ),
     ],
 )
 def test_a_bad_subscription_is_refused_and_stores_nothing(

@@ -1,0 +1,74 @@
+"""Template filters over ``community.words``: ``{% load words %}``, then e.g.
+``{{ action|tier_action }}``, ``{{ clause.target|percent }}``, ``{{ n|points }}``,
+``{{ rate|burn_rate:30 }}``, ``{% post_link charge.event.subject community %}``."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from community import words
+from community.models import ClauseAlert, Community
+
+register = template.Library()
+
+register.filter("tier_action", words.tier_action)
+register.filter("flag_category", words.flag_category)
+register.filter("alert_rule", words.alert_rule)
+register.filter("domain_event_type", words.domain_event_type)
+register.filter("identifier", words.identifier)
+register.filter("points", words.points)
+register.filter("burn_factor", words.burn_factor)
+register.filter("without_post_ids", words.without_post_ids)
+register.filter("minutes", words.minutes)
+
+
+@register.filter
+def clause_burn_rate(rate: object, window_days: int = 30) -> str:
+    return words.clause_burn_rate(rate, int(window_days))
+
+
+@register.filter
+def alert_summary(alert: ClauseAlert) -> str:
+    """A ``ClauseAlert``'s numbers in one sentence (``community.words.alert_summary``)."""
+    return words.alert_summary(
+        rule=alert.rule,
+        burn_long=alert.burn_rate_long,
+        burn_short=alert.burn_rate_short,
+        threshold=alert.threshold,
+        long_minutes=alert.long_minutes,
+        short_minutes=alert.short_minutes,
+        bad=alert.bad_long,
+        total=alert.total_long,
+        window_days=alert.clause.window_days,
+    )
+
+
+@register.filter
+def percent(ratio: object, places: int = 1) -> str:
+    return words.percent(ratio, int(places))
+
+
+@register.filter
+def rounded(value: object, places: int = 1) -> str:
+    return words.rounded(value, int(places))
+
+
+@register.filter
+def event_kind(kind: str, count: int = 1) -> str:
+    return words.event_kind(kind, int(count))
+
+
+@register.filter
+def burn_rate(rate: object, window_days: int = 30) -> str:
+    return words.burn_rate(rate, window_days=int(window_days))
+
+
+@register.simple_tag
+def post_link(subject: str, community: Community | None = None) -> SafeString:
+    """ "post 4437" linked to the forum where the community has one; "a post" otherwise."""
+    url = words.post_url(subject, community)
+    if url:
+        return format_html('<a href="{}">{}</a>', url, words.post_words(subject))
+    return format_html("{}", words.unlinked_post())
