@@ -27,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+TABLE_HEAD = "| page | desktop | phone |\n| --- | --- | --- |"
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]
 # The demo's forum is not reachable and nothing here needs a worker: the broker is in memory.
@@ -123,7 +124,7 @@ def write_index(out: Path, shots: list[tuple[str, str, list[str]]]) -> None:
         "",
     ]
     for role in dict.fromkeys(role for role, _, _ in shots):
-        lines += [f"## {role.capitalize()}", "", "| page | desktop | phone |", "| --- | --- | --- |"]
+        lines += [f"## {role.capitalize()}", "", TABLE_HEAD]
         for shot_role, name, files in shots:
             if shot_role == role:
                 cells = " | ".join(f"[{f.rsplit('-', 1)[1][:-4]}]({f})" for f in files)

@@ -1,9 +1,10 @@
 // Says aloud what an htmx action did. A region swapped into the page is not reliably read out,
 // even with role="status", because screen readers watch live regions that already exist. So the
-// page keeps one, #announcer in base.html, and after every action (any request but a GET: polls,
-// filters and opened forms change the page quietly) this reads the answer, out-of-band parts
-// included, and puts into it the text of each element marked data-announce ("You acknowledged
-// version 2", "Draft saved") and of a refused form's errors.
+// page keeps one, #announcer in base.html, and after every action (any request but a GET: polls
+// and opened forms change the page quietly, unless the control is marked data-announce-results,
+// as a filter is) this reads the answer, out-of-band parts included, and puts into it the text
+// of each element marked data-announce ("You acknowledged version 2", "Draft saved", "12 members
+// in critical") and of a refused form's errors.
 (function () {
   "use strict";
   // Marked messages, and the errors Django puts on a form that comes back refused.
@@ -32,7 +33,9 @@
   document.addEventListener("htmx:afterRequest", function (event) {
     var detail = event.detail || {};
     var config = detail.requestConfig;
-    if (!config || config.verb === "get" || !detail.successful || !detail.xhr) { return; }
+    if (!config || !detail.successful || !detail.xhr) { return; }
+    var asked = detail.elt && detail.elt.closest && detail.elt.closest("[data-announce-results]");
+    if (config.verb === "get" && !asked) { return; }
     var text = said(detail.xhr.responseText || "");
     if (text) { announce(text); }
   });
