@@ -73,8 +73,10 @@ def save_small(png: bytes, path: Path) -> None:
     from PIL import Image
 
     image = Image.open(io.BytesIO(png)).convert("RGB")
-    small = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    small.save(path, "PNG", optimize=True)
+    # Fast octree: a sixth of median cut's time, and smaller here; zlib's "optimize" pass would
+    # cost five times as long again for 5 %.
+    small = image.quantize(colors=256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    small.save(path, "PNG")
 
 
 def photograph(base_url: str, out: Path) -> list[tuple[str, str, list[str]]]:
