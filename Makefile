@@ -20,13 +20,14 @@ PYTHON ?= $(shell scripts/find-python)
 # names and serve plain HTTP; a deployment never sets it (see "Configuration" in the README).
 RUN_ENV = DEBUG=$(or $(DEBUG),false) LOCAL_RUN=true
 
-.PHONY: help lock install run test lint typecheck bench drill clean migrate seed serve worker beat
+.PHONY: help lock install run test lint typecheck bench drill screenshots clean migrate seed serve worker beat
 
 help:
 	@echo "make run    install, migrate, load the demo community, serve web + worker + scheduler"
 	@echo "make test   install and run the whole suite (lint and types included)"
 	@echo "make bench  run the benchmarks (needs DATABASE_URL=postgres://...)"
 	@echo "make drill  fault drills on private PostgreSQL and Redis (DRILL_ARGS=--quick)"
+	@echo "make screenshots  every main page per role at 1280 and 390 px into docs/screenshots/"
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "No Python 3.12+ found: install python3.12 or newer (Django 6 needs it)." >&2; exit 1; }
@@ -80,6 +81,11 @@ bench: install
 # postgresql and redis-server packages; no running server needed): make drill [DRILL_ARGS=--quick]
 drill: install
 	$(PY) -m drill $(DRILL_ARGS)
+
+# A fresh demo in a throwaway SQLite database, served on a free port and photographed in
+# headless Chromium: docs/screenshots/*.png and its README.md (the configured database is not used).
+screenshots: install
+	$(PY) scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -94,6 +94,8 @@ class SubscriptionForm(PlainMessages, forms.Form):
     description = forms.CharField(max_length=200, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # The connection form on the same page has a secret too: ids stay unique.
+        kwargs.setdefault("auto_id", "id_subscription_%s")
         super().__init__(*args, **kwargs)
         self.fields["event_types"].initial = [
             DomainEventType.INCIDENT_DECLARED,

@@ -121,6 +121,7 @@ def act(
     """Run one service call; answer with ``target`` and the regions in ``also`` (htmx) or a
     redirect. An incident that has just closed reloads the page: its forms are gone."""
     error = ""
+    version = incident.version
     try:
         action()
     except ServiceError as exc:
@@ -129,6 +130,10 @@ def act(
         context = context_for(request, access, incident, error, "" if error else done)
         if not error and not context["incident"].is_open and incident.is_open:
             return HttpResponseClientRefresh()
+        if context["incident"].version != version:
+            # The forms inside every region post the incident's version: a change that moved it
+            # refreshes them all, or the next click (before the poller runs) is refused as stale.
+            also = REGIONS
         return render_regions(request, context, target=target, also=also)
     if error:
         messages.error(request, error)

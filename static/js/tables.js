@@ -3,10 +3,16 @@
 // and for every fragment htmx swaps in. Without script the rows still stack, unlabelled.
 (function () {
   "use strict";
+  // A heading read only by screen readers ("Actions" over a column of buttons) labels no cell.
+  function headingText(th) {
+    var copy = th.cloneNode(true);
+    copy.querySelectorAll(".visually-hidden").forEach(function (e) { e.remove(); });
+    return copy.textContent.trim();
+  }
   function label(root) {
     root.querySelectorAll("table.data").forEach(function (table) {
       var heads = Array.prototype.map.call(
-        table.querySelectorAll("thead th"), function (th) { return th.textContent.trim(); });
+        table.querySelectorAll("thead th"), headingText);
       if (!heads.length) { return; }
       table.querySelectorAll("tbody tr").forEach(function (row) {
         Array.prototype.forEach.call(row.children, function (cell, i) {
