@@ -35,6 +35,10 @@ def said(page: Any) -> list[str]:
     return list(page.evaluate("() => window.__said"))
 
 
+# The war room's refusal says what is wrong and how to see the incident as it is now.
+REFUSAL = "Write something in the note. Reload the incident to see it as it is now."
+
+
 def test_war_room_actions_are_announced_and_the_poller_is_quiet(
     browser_page: Any, community: Community, moderator: User
 ) -> None:
@@ -71,12 +75,12 @@ def test_war_room_actions_are_announced_and_the_poller_is_quiet(
         update.fill("   ")
         with page.expect_response(lambda r: r.request.method == "POST"):
             page.get_by_role("button", name="Post update").click()
-        expect(region).to_have_text("Write something in the note.")
+        expect(region).to_have_text(REFUSAL)
         page.wait_for_timeout(300)
     assert said(page) == [
         "Update posted.",
-        "Write something in the note.",
-        "Write something in the note.",
+        REFUSAL,
+        REFUSAL,
     ]
     # No id twice after the swaps.
     ids = page.evaluate("() => [...document.querySelectorAll('[id]')].map(e => e.id)")
@@ -95,7 +99,7 @@ def test_a_refused_form_says_its_errors_and_a_created_key_says_so(
     for box in form.get_by_role("checkbox").all():
         box.uncheck()
     form.get_by_role("button", name="Create key").click()
-    expect(region).to_have_text("This field is required.")
+    expect(region).to_have_text("Choose at least one for “Scopes”.")
     form = page.locator("form").filter(has=page.get_by_role("button", name="Create key"))
     form.get_by_role("checkbox").first.check()
     form.get_by_role("button", name="Create key").click()
