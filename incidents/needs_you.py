@@ -31,6 +31,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
@@ -55,8 +56,12 @@ from incidents.models import (
 ALARMING_TIERS = (Tier.CRITICAL, Tier.EXHAUSTED)
 
 
-def _age(since: datetime) -> str:
-    return timesince(since, depth=1)
+def _age(since: datetime, *, now: datetime | None = None) -> str:
+    """How long something has waited, in words: "3 days", or "under a minute" (not "0 minutes")."""
+    now = now or timezone.now()
+    if (now - since).total_seconds() < 60:
+        return "under a minute"
+    return timesince(since, now, depth=1)
 
 
 class IncidentsWithoutFacilitator:

@@ -16,7 +16,7 @@ from budgets import services as budget_services
 from community.models import ClauseSnapshot, Community, Membership, Space
 from incidents import services
 from incidents.models import Incident, IncidentReport, ReportSource
-from incidents.needs_you import needs_you, needs_you_count
+from incidents.needs_you import _age, needs_you, needs_you_count
 from integrations.models import DeliveryStatus, DiscourseConnection, ForumAction, InboundDelivery
 from tests.conftest import PASSWORD
 from tests.contract.helpers import published_clause
@@ -216,3 +216,9 @@ def test_the_rest_sits_inside_its_top_level_item(community: Community, moderator
     assert "/c/garden/notifications/preferences/" in settings
     contract = client.get("/c/garden/contract/").content.decode()
     assert "/c/garden/contract/edit/" in contract
+
+
+def test_a_wait_under_a_minute_is_said_in_words_not_as_zero_minutes() -> None:
+    now = timezone.now()
+    assert _age(now - timedelta(seconds=20), now=now) == "under a minute"
+    assert _age(now - timedelta(days=3, hours=2), now=now) == "3\xa0days"
