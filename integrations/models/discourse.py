@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from community.models import Community, Space
+from community.models import Community, Membership, Space
 from community.vocabulary import Severity
 from integrations.models.outbound import OutboundAttempt, OutboundCall
 from integrations.retry import AttemptResult, Verdict
@@ -203,8 +203,11 @@ class ForumAction(OutboundCall):
     incident_id = models.CharField(max_length=40, blank=True)
     cooldown_id = models.CharField(max_length=40, blank=True)
     notice_id = models.CharField(max_length=40, blank=True)
-    # A member's pause (budgets' MemberCooldown id) and the forum account it applies to.
+    # A member's pause (budgets' MemberCooldown id), whose it is and their forum account.
     member_cooldown_id = models.CharField(max_length=40, blank=True)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     forum_user_id = models.CharField(max_length=40, blank=True)
     status = models.CharField(
         max_length=10, choices=ActionStatus.choices, default=ActionStatus.PENDING
