@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -235,3 +236,18 @@ def test_the_member_sees_the_pause_its_end_and_why_it_ended_early(
         f"/c/garden/budgets/members/{member_membership.pk}/"
     ).content.decode()
     assert "lifted early" in other
+
+
+def test_a_pause_cannot_be_stored_without_an_end_after_its_start(
+    community: Community,
+    member_membership: Membership,
+    exhausted_pauses: None,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    charge(member_membership, "severe", capture=django_capture_on_commit_callbacks)
+    charge(member_membership, "moderate", capture=django_capture_on_commit_callbacks)
+    pause = MemberCooldown.objects.get()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MemberCooldown.objects.filter(pk=pause.pk).update(ends_at=pause.starts_at)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MemberCooldown.objects.filter(pk=pause.pk).update(lifted_at=timezone.now())  # no cause

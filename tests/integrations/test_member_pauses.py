@@ -26,6 +26,8 @@ from integrations.discourse.member_pauses import (
     NO_IDENTITY,
     NO_KEY,
     NOTHING_TO_LIFT,
+    forum_user_id,
+    silence_params,
 )
 from integrations.models import ActionStatus, DiscourseConnection, ForumAction
 from integrations.subscriber import on_domain_event
@@ -472,3 +474,28 @@ def test_the_budget_pipeline_silences_and_forgiveness_unsilences(
     page.force_login(moderator)
     html = page.get("/c/garden/integrations/").content.decode()
     assert "user2401's posting" in html and "Member&#x27;s pause lifted early" in html
+
+
+@pytest.mark.parametrize(
+    ("identities", "expected"),
+    [
+        ([{"source": "discourse", "external_id": "2401", "username": "hal"}], "2401"),
+        ([{"source": "api", "external_id": "7"}, {"source": "discourse", "external_id": "9"}], "9"),
+        ([{"source": "discourse", "external_id": "hal_rivers"}], None),  # not a forum user id
+        ([{"source": "matrix", "external_id": "12"}], None),
+        ([], None),
+        ("discourse:2401", None),
+    ],
+)
+def test_the_forum_account_is_the_members_discourse_user_id(
+    identities: Any, expected: str | None
+) -> None:
+    assert forum_user_id(identities) == expected
+
+
+def test_a_long_reason_is_cut_to_what_discourse_accepts() -> None:
+    params = silence_params({"ends_at": "2026-12-02T18:30:00+00:00", "reason": "calm " * 100})
+    assert len(params["reason"]) == 300
+    assert params["silenced_till"] == "2026-12-02T18:30:00+00:00"
+    assert params["message"].startswith("Your posting here is paused until 2 Dec 2026, 18:30 UTC")
+    assert silence_params({"reason": "no end"}) == {}
