@@ -1,27 +1,22 @@
 """What a tier transition does: recorded in the same transaction as the transition itself, so
 an action happens exactly once even when a recalculation is retried. External effects (webhooks,
-the forum applying a member cooldown) leave through the spine's outbox as domain events; the
-e-mail copy of a private nudge is sent after commit by a task that marks it sent."""
+the forum applying or lifting a member's pause, ``budgets.member_cooldowns``) leave through the
+spine's outbox as domain events; the e-mail copy of a private nudge is sent after commit by a
+task that marks it sent."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from budgets.budget_math import TIER_WORDS, Action
-from budgets.models import (
-    ForgivenessPolicy,
-    MemberCooldown,
-    Notice,
-    NoticeAudience,
-    TierTransition,
-)
-from budgets.notify import notify_cooldowns, notify_tier_changes
+from budgets.member_cooldowns import lift_recovered, start_cooldowns
+from budgets.models import ForgivenessPolicy, Notice, NoticeAudience, TierTransition
+from budgets.notify import notify_tier_changes
 from community.domain_events import record_domain_events
 from community.jobs import enqueue_after_commit
-from community.models import Community, DomainEventType, ExternalIdentity, Membership
+from community.models import Community, DomainEventType, Membership
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +27,12 @@ def record_transitions(
     policy: ForgivenessPolicy,
     transitions: Sequence[tuple[TierTransition, str]],
 ) -> list[TierTransition]:
-    """Store transitions and do their tier's actions (in the caller's transaction)."""
+    """Store transitions and do their tier's actions (in the caller's transaction). A
+    recovering transition lifts the pauses its member no longer needs."""
     created = TierTransition.objects.bulk_create([t for t, _ in transitions])
     names = {t.membership_id: name for t, name in transitions}
     notices: list[Notice] = []
-    cooldowns: list[MemberCooldown] = []
     events: list[tuple[DomainEventType, dict[str, Any]]] = []
-    cooling = [t for t in created if Action.MEMBER_COOLDOWN in t.actions]
-    identities = _identities_of([t.membership_id for t in cooling])
     for transition in created:
         name = names[transition.membership_id]
         for action in transition.actions:
@@ -49,35 +42,13 @@ def record_transitions(
                 notices.append(_moderator_note(community, transition, name))
             elif action == Action.FACILITATOR_CHECKIN:
                 notices.append(_checkin(community, transition, name))
-            elif action == Action.MEMBER_COOLDOWN:
-                cooldown = MemberCooldown(
-                    community=community,
-                    membership_id=transition.membership_id,
-                    transition=transition,
-                    starts_at=transition.at,
-                    ends_at=transition.at + timedelta(hours=policy.cooldown_hours),
-                    reason=(
-                        f"Forgiveness budget {transition.to_tier}: a {policy.cooldown_hours} h "
-                        "pause to cool down (timed; it lifts itself)."
-                    ),
-                )
-                cooldowns.append(cooldown)
         events.append((DomainEventType.BUDGET_TIER_CHANGED, tier_changed_payload(transition, name)))
-    if cooldowns:
-        MemberCooldown.objects.bulk_create(cooldowns)
-        notify_cooldowns(community=community, cooldowns=cooldowns)
-        for cooldown in cooldowns:
-            events.append(
-                (
-                    DomainEventType.BUDGET_MEMBER_COOLDOWN,
-                    {
-                        "membership_id": cooldown.membership_id,
-                        "identities": identities.get(cooldown.membership_id, []),
-                        "ends_at": cooldown.ends_at.isoformat(),
-                        "reason": cooldown.reason,
-                    },
-                )
-            )
+    events += start_cooldowns(
+        community=community,
+        policy=policy,
+        transitions=[t for t in created if Action.MEMBER_COOLDOWN in t.actions],
+    )
+    events += lift_recovered(community=community, transitions=created)
     if notices:
         Notice.objects.bulk_create(notices)
         _email_nudges_after_commit([n for n in notices if n.audience == NoticeAudience.MEMBER])
@@ -99,17 +70,6 @@ def tier_changed_payload(transition: TierTransition, display_name: str) -> dict[
         "at": transition.at.isoformat(),
         "actions": list(transition.actions),
     }
-
-
-def _identities_of(membership_ids: list[int]) -> dict[int, list[dict[str, str]]]:
-    found: dict[int, list[dict[str, str]]] = {}
-    if not membership_ids:
-        return found
-    for ident in ExternalIdentity.objects.filter(membership_id__in=membership_ids).order_by("pk"):
-        found.setdefault(ident.membership_id, []).append(
-            {"source": ident.source, "external_id": ident.external_id, "username": ident.username}
-        )
-    return found
 
 
 def _nudge(community: Community, transition: TierTransition) -> Notice:

@@ -88,6 +88,12 @@ class Explanation:
     lines: list[ChargeLine]
     chart: Chart
     notices: list[Notice]
+    # The member's latest pauses on posting, newest first (running, lifted early or ended).
+    pauses: list[MemberCooldown]
+
+    @property
+    def pause_now(self) -> MemberCooldown | None:
+        return next((p for p in self.pauses if p.is_running(self.at)), None)
 
     @property
     def counting(self) -> list[ChargeLine]:
@@ -212,6 +218,7 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
         lines=lines,
         chart=build_chart(math, now, activity=activity, facts=facts),
         notices=list(Notice.objects.for_member(membership)[:10]),
+        pauses=list(MemberCooldown.objects.filter(membership=membership)[:5]),
     )
 
 
@@ -239,7 +246,6 @@ def charge_line(*, charge: Charge, now: datetime | None = None) -> ChargeLine:
 def moderator_extras(*, membership: Membership) -> dict[str, object]:
     return {
         "transitions": list(TierTransition.objects.filter(membership=membership)[:50]),
-        "cooldowns": list(MemberCooldown.objects.filter(membership=membership)[:10]),
         "older_charges": Charge.objects.filter(membership=membership)
         .select_related("forgiveness")
         .order_by("-occurred_at")[:100],

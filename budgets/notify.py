@@ -1,6 +1,7 @@
 """What budgets tells people through the spine's notification centre: a member's own tier
 change (worded kindly), a pause on their posting, an appeal to decide (moderators) and an
-appeal decided (the member). Called by the services and actions in the same transaction.
+appeal decided (the member), a pause lifted early. Called by the services and actions in the
+same transaction.
 
 The budget's own ``Notice`` rows stay what they were (the notes explained on *My budget* and
 the moderators' budget page); a notification points the person to them. The e-mail copy of a
@@ -17,7 +18,7 @@ from decimal import Decimal
 from django.urls import reverse
 
 from budgets.budget_math import TIER_WORDS
-from budgets.models import Appeal, MemberCooldown, TierTransition
+from budgets.models import Appeal, LiftCause, MemberCooldown, TierTransition
 from community.models import Community, Membership, NotificationKind
 from community.notifications import Message, notify, notify_each
 from community.tiers import is_worse
@@ -81,6 +82,29 @@ def notify_cooldowns(*, community: Community, cooldowns: Sequence[MemberCooldown
                 ),
                 link=_my_budget(community),
                 key=f"budgets.cooldown:{c.pk}",
+            )
+            for c in cooldowns
+        ],
+    )
+
+
+def notify_cooldowns_lifted(*, community: Community, cooldowns: Sequence[MemberCooldown]) -> None:
+    """A kind word when a pause ends before its time (a pause that runs to its end was
+    announced with its end already)."""
+    notify_each(
+        community=community,
+        kind=NotificationKind.MEMBER_COOLDOWN,
+        messages=[
+            Message(
+                recipient=Membership(pk=c.membership_id, community_id=community.pk),
+                title="Your pause on posting was lifted early",
+                body=(
+                    f"It ended on {c.ended_at:%d %b at %H:%M}, before the planned "
+                    f"{c.ends_at:%d %b, %H:%M}, because {LiftCause(c.lift_cause).label}. "
+                    "You can post again. Thank you for giving it room."
+                ),
+                link=_my_budget(community),
+                key=f"budgets.cooldown-lifted:{c.pk}",
             )
             for c in cooldowns
         ],

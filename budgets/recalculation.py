@@ -379,6 +379,24 @@ def _chunk_sql(
     return RunResult(members=int(counts[3]), written=int(counts[8])), transitions
 
 
+def recalculate_members_now(
+    *, community: Community, membership_ids: Sequence[int], at: datetime | None = None
+) -> RunResult:
+    """Recalculate a few members in the caller's transaction, so that a change a moderator
+    makes (forgiveness) shows in the budget, and its tier actions happen, at once."""
+    ids = sorted(set(membership_ids))
+    if not ids:
+        return RunResult()
+    _lock_community(community)
+    policy = ForgivenessPolicy.objects.for_community(community)
+    return recalculate_chunk(
+        community=community,
+        policy=policy,
+        at=at if at is not None else timezone.now(),
+        member_ids=ids,
+    )
+
+
 def _id_ranges(community: Community, chunk_size: int) -> list[tuple[int, int]]:
     """Inclusive id ranges of about ``chunk_size`` members each (one cheap index scan)."""
     ids = list(

@@ -28,6 +28,7 @@ from budgets.models import (
     PolicyVersion,
 )
 from budgets.notify import notify_appeal_decided, notify_appeal_filed, tier_key
+from budgets.recalculation import recalculate_members_now
 from budgets.scheduling import mark_dirty, schedule_recalculation
 from community import words
 from community.jobs import enqueue_after_commit
@@ -290,7 +291,9 @@ def forgive_charges(
     """Release charges (moderator grace, a restorative agreement kept, an upheld appeal).
 
     Charges already released are left as they are (their first entry stands); the members
-    concerned are recalculated soon after commit. Returns the new entries.
+    concerned are recalculated in the same transaction, so their budget recovers at once and
+    a pause on their posting that the recovery no longer calls for is lifted. Returns the new
+    entries.
     """
     if kind not in ForgivenessKind.values:
         raise ServiceError(f"Forgiveness is one of {', '.join(ForgivenessKind.values)}.")
@@ -317,6 +320,9 @@ def forgive_charges(
             by_community.setdefault(entry.community_id, set()).add(entry.charge.membership_id)
         for community_id, members in by_community.items():
             community = Community.objects.get(pk=community_id)
+            # The budget recovers at once (and a pause it no longer needs is lifted); the
+            # mark keeps the usual recalculation as a safety net.
+            recalculate_members_now(community=community, membership_ids=sorted(members))
             mark_dirty(community=community, membership_ids=members)
     return created
 

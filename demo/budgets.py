@@ -3,8 +3,10 @@
 The default policy, a charge for every friction event the spine already stored, a history of
 recalculations (so members have tier transitions), budgets in every tier, and the demo member
 (`member`, forum account hal_rivers) in warning or critical with a story: a sharp reply that
-counts, an off-topic flag reversed on appeal, and an appeal still waiting. Idempotent: a
-second run finds everything in place and changes nothing.
+counts, an off-topic flag reversed on appeal, and an appeal still waiting. A second policy
+version adds a pause on posting for exhausted budgets: one member's pause is running, another's
+was lifted early after forgiveness. Idempotent: a second run finds everything in place and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from datetime import timedelta
 from django.contrib.auth.models import User
 
 from budgets import services
-from budgets.models import Appeal, Charge, ForgivenessKind, MemberBudget, TierTransition
+from budgets.budget_math import Action
+from budgets.models import (
+    Appeal,
+    Charge,
+    ForgivenessKind,
+    MemberBudget,
+    MemberCooldown,
+    TierTransition,
+)
 from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import recalculate_community
 from community.models import Membership, Role
@@ -45,6 +55,7 @@ def seed_budgets(ctx: DemoContext) -> None:
     _member_story(ctx, member, moderator)
     _other_appeals(ctx, moderator, rng)
     recalculate_community(community=community, kind=RecalcKind.PERIODIC, at=now)
+    _pauses(ctx, moderator)
     _fill_every_tier(ctx, moderator)
     tiers = sorted(
         set(MemberBudget.objects.filter(community=community).values_list("tier", flat=True))
@@ -170,3 +181,47 @@ def _fill_every_tier(ctx: DemoContext, moderator: User) -> None:
         for n in range(slips):
             _charge(ctx, budget.membership, f"{TOP_UP} #{n + 1}", 1 + n, moderator)
     recalculate_community(community=ctx.community, kind=RecalcKind.PERIODIC, at=ctx.now)
+
+
+PAUSE_SLIP = "Kept going at someone in the shed rota thread (moderator warning)"
+
+
+def _pauses(ctx: DemoContext, moderator: User) -> None:
+    """Pauses for exhausted budgets (policy version 2): two quiet members slip four times in a
+    heated week; one pause runs, the other is lifted early when a moderator forgives after a
+    facilitator's check-in."""
+    community = ctx.community
+    if MemberCooldown.objects.filter(community=community).exists():
+        return
+    policy = services.get_policy(community=community)
+    actions = {tier: list(names) for tier, names in policy.tier_actions.items()}
+    if Action.MEMBER_COOLDOWN not in actions.get(Tier.EXHAUSTED, []):
+        actions[Tier.EXHAUSTED] = [*actions.get(Tier.EXHAUSTED, []), Action.MEMBER_COOLDOWN]
+        services.update_policy(
+            community=community,
+            changes={"tier_actions": actions},
+            by=moderator,
+            note="A timed pause on posting when a budget is used up (it lifts by itself).",
+        )
+    quiet = list(
+        MemberBudget.objects.filter(community=community, tier=Tier.HEALTHY, spent=0)
+        .exclude(membership__role__in=[Role.MODERATOR, Role.ADMIN])
+        .exclude(membership__user__username=MEMBER_USERNAME)
+        .exclude(membership__charges__isnull=False)
+        .order_by("activity", "membership_id")
+        .values_list("membership_id", flat=True)[:2]
+    )
+    people = list(Membership.objects.filter(pk__in=quiet).order_by("pk"))
+    for person in people:
+        for n in range(4):
+            _charge(ctx, person, f"{PAUSE_SLIP} #{n + 1}", 1 + n / 2, moderator)
+    recalculate_community(community=community, kind=RecalcKind.PERIODIC, at=ctx.now)
+    if len(people) == 2:
+        services.forgive_charges(
+            charges=Charge.objects.filter(membership=people[1]).order_by("occurred_at")[:2],
+            reason="A facilitator checked in; they apologised in the thread and it is calm again.",
+            by=moderator,
+        )
+    paused = MemberCooldown.objects.filter(community=community)
+    early = paused.filter(lifted_at__isnull=False).count()
+    ctx.log(f"  {paused.count()} pauses on posting, {early} lifted early")

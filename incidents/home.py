@@ -1,14 +1,16 @@
 """The section a community's page leads with for the person looking: "Needs you" for a
-moderator, their own home for a member (their budget in one line, the contract version to
-acknowledge, their open appeals and reports). Registered with the spine's community page
-(``community.attention.register_home_section``) in ``IncidentsConfig.ready``."""
+moderator, their own home for a member (their budget in one line, a pause on their posting, the
+contract version to acknowledge, their open appeals and reports). Registered with the spine's
+community page (``community.attention.register_home_section``) in ``IncidentsConfig.ready``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from budgets.models import Appeal, AppealStatus, MemberBudget
+from django.utils import timezone
+
+from budgets.models import Appeal, AppealStatus, MemberBudget, MemberCooldown
 from community.access import CommunityAccess
 from community.models import Acknowledgement, ContractVersion, Membership
 from incidents.models import IncidentReport, ReportStatus
@@ -19,14 +21,21 @@ from incidents.needs_you import needs_you
 class MemberHome:
     membership: Membership
     budget: MemberBudget | None
+    pause: MemberCooldown | None
     version_to_acknowledge: ContractVersion | None
     appeals: list[Appeal]
     reports: list[IncidentReport]
 
 
 def member_home(membership: Membership) -> MemberHome:
-    """What a member's home shows (five small queries)."""
+    """What a member's home shows (six small queries)."""
     budget = MemberBudget.objects.filter(membership=membership).first()
+    pause = (
+        MemberCooldown.objects.active(timezone.now())
+        .filter(membership=membership)
+        .order_by("-ends_at")
+        .first()
+    )
     latest = (
         ContractVersion.objects.filter(contract__community_id=membership.community_id)
         .order_by("-number")
@@ -50,6 +59,7 @@ def member_home(membership: Membership) -> MemberHome:
     return MemberHome(
         membership=membership,
         budget=budget,
+        pause=pause,
         version_to_acknowledge=latest,
         appeals=appeals,
         reports=reports,

@@ -29,7 +29,8 @@ def encode(field: models.Field[Any, Any], value: Any) -> Any:
     if isinstance(field, models.DecimalField):
         places = Decimal(1).scaleb(-(field.decimal_places or 0))
         return format(Decimal(str(value)).quantize(places), "f")
-    if isinstance(field, models.UUIDField):
+    if isinstance(field, models.UUIDField) or isinstance(value, uuid.UUID):
+        # A UUID column, or a foreign key to a table keyed by UUID (a forum action's connection).
         return str(value)
     if isinstance(field, models.ForeignKey):
         # A key to a table with UUID keys (a forum call's Discourse connection) is its text.

@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from budgets.models import (
@@ -14,6 +15,7 @@ from budgets.models import (
     Charge,
     Forgiveness,
     MemberBudget,
+    MemberCooldown,
     Notice,
     PolicyVersion,
     TierTransition,
@@ -130,6 +132,7 @@ def _census() -> tuple[int, ...]:
         # Forgiveness budgets (step 30)
         Charge.objects.count(),
         Forgiveness.objects.count(),
+        MemberCooldown.objects.count(),
         Appeal.objects.count(),
         MemberBudget.objects.count(),
         TierTransition.objects.count(),
@@ -178,5 +181,10 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert MemberBudget.objects.get(membership__user=member).tier in {"warning", "critical"}
     assert set(Appeal.objects.values_list("status", flat=True)) == {"pending", "upheld", "declined"}
     assert TierTransition.objects.filter(community=demo_community).exists()
+    # Pauses on posting: one running, one lifted early after forgiveness.
+    pauses = MemberCooldown.objects.filter(community=demo_community)
+    assert pauses.count() == 2
+    assert list(pauses.exclude(lift_cause="").values_list("lift_cause", flat=True)) == ["forgiven"]
+    assert pauses.filter(lifted_at__isnull=True).get().is_running(timezone.now())
     call_command("seed_demo", stdout=StringIO())
     assert _census() == first

@@ -7,6 +7,7 @@ from budgets.models.ledger import Appeal, AppealStatus, Charge, Forgiveness, For
 from budgets.models.policy import ForgivenessPolicy, PolicyVersion
 from budgets.models.snapshots import (
     DirtyMember,
+    LiftCause,
     MemberBudget,
     MemberCooldown,
     Notice,
@@ -24,6 +25,7 @@ __all__ = [
     "Forgiveness",
     "ForgivenessKind",
     "ForgivenessPolicy",
+    "LiftCause",
     "MemberBudget",
     "MemberCooldown",
     "Notice",

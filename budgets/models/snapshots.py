@@ -3,9 +3,11 @@ recalculation (the dirty-member queue, the one-pending-task flag, the run log)."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import ClassVar
 
 from django.db import models
+from django.db.models import F, Q
 from django.utils import timezone
 
 from community.models import Community, Membership
@@ -164,9 +166,29 @@ class Notice(models.Model):
         return self.title
 
 
+class LiftCause(models.TextChoices):
+    """Why a member cooldown ended before its time (people read the label)."""
+
+    RECOVERED = "recovered", "the budget recovered"
+    FORGIVEN = "forgiven", "forgiveness gave the budget room again"
+    AGREEMENT = "agreement", "the agreements were kept, so the related charges were forgiven"
+    REVERSED = "reversed", "a charge was reversed on appeal"
+    FLAG_REJECTED = "flag_rejected", "a flag was rejected on review"
+
+
+class MemberCooldownQuerySet(models.QuerySet["MemberCooldown"]):
+    def active(self, at: datetime) -> MemberCooldownQuerySet:
+        """Cooldowns running at ``at``: started, not yet at their end, not lifted early."""
+        return self.filter(starts_at__lte=at, ends_at__gt=at, lifted_at__isnull=True)
+
+
 class MemberCooldown(models.Model):
     """A timed cooldown for one member, started by a tier action and announced through the
-    outbox (``budget.member_cooldown``); the forum adapter applies it. Never a ban."""
+    outbox (``budget.member_cooldown``); the forum adapter applies it as a timed silence.
+    Never a ban: it always has an end. When the member's budget recovers above the tier that
+    started it (older charges leave the window, a charge is forgiven or reversed) it is lifted
+    early (``lifted_at``, announced as ``budget.member_cooldown_lifted``); ``ends_at`` stays
+    the end that was planned."""
 
     community = models.ForeignKey(
         Community, on_delete=models.CASCADE, related_name="member_cooldowns"
@@ -180,12 +202,48 @@ class MemberCooldown(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     reason = models.CharField(max_length=300)
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    lift_cause = models.CharField(max_length=20, choices=LiftCause.choices, blank=True)
+    lifted_by_transition = models.ForeignKey(
+        TierTransition,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lifted_cooldowns",
+        help_text="The recovery that lifted it early.",
+    )
+
+    objects: ClassVar[MemberCooldownQuerySet] = MemberCooldownQuerySet.as_manager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ("-starts_at",)
+        indexes = [
+            models.Index(
+                fields=("membership", "ends_at"),
+                condition=Q(lifted_at__isnull=True),
+                name="member_cooldown_running",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="member_cooldown_has_an_end"
+            ),
+            models.CheckConstraint(
+                condition=Q(lifted_at__isnull=True) | ~Q(lift_cause=""),
+                name="member_cooldown_lift_has_a_cause",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"cooldown {self.membership_id} until {self.ends_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def ended_at(self) -> datetime:
+        """When it ended (or will end): lifted early, or at its planned end."""
+        return self.lifted_at or self.ends_at
+
+    def is_running(self, at: datetime) -> bool:
+        return self.lifted_at is None and self.starts_at <= at < self.ends_at
 
 
 class DirtyMember(models.Model):

@@ -320,6 +320,10 @@ class DomainEventType(models.TextChoices):
     CLAUSE_ALERT_CLEARED = "clause.alert_cleared", "A clause alert cleared"
     BUDGET_TIER_CHANGED = "budget.tier_changed", "A member's budget tier changed"
     BUDGET_MEMBER_COOLDOWN = "budget.member_cooldown", "A member cooldown was recorded"
+    BUDGET_MEMBER_COOLDOWN_LIFTED = (
+        "budget.member_cooldown_lifted",
+        "A member cooldown was lifted early",
+    )
     INCIDENT_DECLARED = "incident.declared", "An incident was declared"
     INCIDENT_UPDATED = "incident.updated", "An incident changed"
     COOLDOWN_STARTED = "cooldown.started", "A cooldown started"

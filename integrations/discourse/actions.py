@@ -1,5 +1,6 @@
-"""Actions on the forum: plan the Discourse calls a domain event asks for (a cooldown, a notice),
-then perform each one as an outbound call with retries (``integrations.outbound``)."""
+"""Actions on the forum: plan the Discourse calls a domain event asks for (a cooldown, a notice;
+a member's pause in ``member_pauses``), then perform each one as an outbound call with retries
+(``integrations.outbound``)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
-from community.domain_events import record_domain_event
 from community.jobs import enqueue_after_commit
 from community.models import Community, DomainEvent, DomainEventType, Space, SpaceKind
+from integrations.discourse.action_log import announce_attempt, finish_without_call
 from integrations.discourse.connection import client_for, record_permanent_error
+from integrations.discourse.member_pauses import refusal_before_call, settled_refusal
 from integrations.discourse.payloads import topic_id_of
 from integrations.http import CallError
 from integrations.models import (
@@ -144,54 +145,12 @@ def plan_forum_actions(*, event: DomainEvent) -> list[ForumAction]:
             continue
         created.append(action)
         if topic_id is None:
-            _finish_without_call(action, CATEGORY_NOT_APPLIED)
+            finish_without_call(action, CATEGORY_NOT_APPLIED)
         elif not connection.can_act:
-            _finish_without_call(
-                action, "The Discourse connection has no API key: actions are off."
-            )
+            finish_without_call(action, "The Discourse connection has no API key: actions are off.")
         else:
             enqueue_after_commit(ForumAction.ATTEMPT_TASK, action.pk)
     return created
-
-
-def _finish_without_call(action: ForumAction, reason: str) -> None:
-    action.status = ActionStatus.SKIPPED
-    action.last_error = reason[:500]
-    action.finished_at = timezone.now()
-    action.save(update_fields=["status", "last_error", "finished_at"])
-    _announce_attempt(action, attempt=0, ok=False, status_code=None, error=reason, permanent=True)
-
-
-def _announce_attempt(
-    action: ForumAction,
-    *,
-    attempt: int,
-    ok: bool,
-    status_code: int | None,
-    error: str,
-    permanent: bool,
-) -> None:
-    record_domain_event(
-        community=action.community,
-        type=DomainEventType.FORUM_ACTION_ATTEMPTED,
-        payload={
-            "action": action.action,
-            "incident_id": _int_or_none(action.incident_id),
-            "cooldown_id": _int_or_none(action.cooldown_id),
-            "notice_id": _int_or_none(action.notice_id),
-            "attempt": attempt,
-            "ok": ok,
-            "status_code": status_code,
-            "error": error,
-            "permanent": permanent,
-        },
-    )
-
-
-def _int_or_none(value: str) -> int | str | None:
-    if not value:
-        return None
-    return int(value) if value.isdigit() else value
 
 
 def perform_forum_action(*, action_id: int) -> ForumAction | None:
@@ -205,6 +164,10 @@ def perform_forum_action(*, action_id: int) -> ForumAction | None:
         )
         if action is None or action.connection is None:
             return action
+        refusal = refusal_before_call(action)
+        if refusal:
+            finish_without_call(action, refusal)
+            return action
         try:
             with client_for(action.connection) as client:
                 reply = client.request(action.method, action.path, json_body=action.params)
@@ -214,14 +177,23 @@ def perform_forum_action(*, action_id: int) -> ForumAction | None:
                 ok=False, status_code=exc.status_code, error=str(exc), permanent=exc.permanent
             )
         verdict = record_attempt(call=action, result=result)
-        if verdict is Verdict.FAILED:
+        settled = settled_refusal(action, result) if verdict is Verdict.FAILED else ""
+        if settled:
+            # The forum's answer ends the action without a fault to show the moderators.
+            action.status = ActionStatus.SKIPPED
+            action.last_error = settled
+            action.save(update_fields=["status", "last_error"])
+            result = AttemptResult(
+                ok=False, status_code=result.status_code, error=settled, permanent=True
+            )
+        elif verdict is Verdict.FAILED:
             record_permanent_error(
                 connection=action.connection,
                 message=(
                     f"{action.get_action_display()}: {action.method} {action.path}: {result.error}"
                 ),
             )
-        _announce_attempt(
+        announce_attempt(
             action,
             attempt=action.attempts,
             ok=result.ok,
@@ -243,6 +215,6 @@ def sweep_forum_actions(*, limit: int = 100) -> int:
 def community_forum_actions(community: Community, limit: int = 20) -> list[ForumAction]:
     return list(
         ForumAction.objects.filter(community=community)
-        .select_related("space")
+        .select_related("space", "membership")
         .order_by("-created_at", "-pk")[:limit]
     )

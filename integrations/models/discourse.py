@@ -16,7 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from community.models import Community, Space
+from community.models import Community, Membership, Space
 from community.vocabulary import Severity
 from integrations.models.outbound import OutboundAttempt, OutboundCall
 from integrations.retry import AttemptResult, Verdict
@@ -173,6 +173,8 @@ class ForumActionKind(models.TextChoices):
     REOPEN_TOPIC = "reopen_topic", "Topic reopened"
     REOPEN_TIMER = "reopen_timer", "Reopen timer set"
     POST_NOTICE = "post_notice", "Notice posted"
+    SILENCE = "silence", "Member's posting paused (timed silence)"
+    UNSILENCE = "unsilence", "Member's pause lifted early"
 
 
 class ActionStatus(models.TextChoices):
@@ -201,6 +203,12 @@ class ForumAction(OutboundCall):
     incident_id = models.CharField(max_length=40, blank=True)
     cooldown_id = models.CharField(max_length=40, blank=True)
     notice_id = models.CharField(max_length=40, blank=True)
+    # A member's pause (budgets' MemberCooldown id), whose it is and their forum account.
+    member_cooldown_id = models.CharField(max_length=40, blank=True)
+    membership = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    forum_user_id = models.CharField(max_length=40, blank=True)
     status = models.CharField(
         max_length=10, choices=ActionStatus.choices, default=ActionStatus.PENDING
     )
@@ -219,10 +227,18 @@ class ForumAction(OutboundCall):
         constraints = [
             models.UniqueConstraint(
                 fields=("domain_event_id", "action"), name="forum_action_once_per_event"
-            )
+            ),
+            # One silence and one lift per member pause, whichever event asks again.
+            models.UniqueConstraint(
+                fields=("member_cooldown_id", "action"),
+                condition=~Q(member_cooldown_id=""),
+                name="forum_action_once_per_member_pause",
+            ),
         ]
 
     def __str__(self) -> str:
+        if self.member_cooldown_id:
+            return f"{self.action} user {self.forum_user_id or '-'} ({self.status})"
         return f"{self.action} topic {self.topic_id or '-'} ({self.status})"
 
     def finish(self, *, now: datetime, verdict: Verdict) -> None:

@@ -381,10 +381,13 @@ def test_a_cooldown_action_is_announced_through_the_outbox_with_the_forum_identi
     event_row = DomainEvent.objects.get(type="budget.member_cooldown")
     ident = ExternalIdentity.objects.get()
     assert event_row.payload == {
+        "member_cooldown_id": cooldown.pk,
         "membership_id": ident.membership_id,
         "identities": [{"source": "api", "external_id": "42", "username": "user42"}],
+        "starts_at": cooldown.starts_at.isoformat(),
         "ends_at": cooldown.ends_at.isoformat(),
-        "reason": cooldown.reason,
+        "reason": "A 6-hour pause on posting, to give everyone room to cool down. It lifts by "
+        "itself, and it is not a ban.",
     }
 
 

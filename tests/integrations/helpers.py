@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -80,6 +81,8 @@ class FakeDiscourse:
     review: dict[str, Any] = field(default_factory=dict)
     reviews: dict[str, dict[str, Any]] = field(default_factory=dict)
     delay: float = 1.5
+    # Forum user id -> silenced_till, as Discourse keeps it (``user.silenced?``).
+    silenced: dict[str, str] = field(default_factory=dict)
 
     def calls(self, method: str, path: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and r.path == path]
@@ -139,11 +142,48 @@ def _handler(fake: FakeDiscourse) -> type[BaseHTTPRequestHandler]:
                 if not isinstance(body, dict) or not body.get("raw") or not body.get("topic_id"):
                     return self._answer(422, {"errors": ["Body is too short"]})
                 return self._answer(200, {"id": 990001, "topic_id": body["topic_id"]})
+            silence = SILENCE_PATH.fullmatch(self.path)
+            if self.command == "PUT" and silence:
+                return self._answer(*_silence(fake, silence["user"], silence["verb"], body))
             return self._answer(404, {"errors": ["not found"]})
 
         do_GET = do_PUT = do_POST = _handle
 
     return Handler
+
+
+SILENCE_PATH = re.compile(r"/admin/users/(?P<user>\d+)/(?P<verb>silence|unsilence)\.json")
+
+
+def _silence(fake: FakeDiscourse, user: str, verb: str, body: Any) -> tuple[int, Any]:
+    """Discourse's ``Admin::UsersController#silence`` / ``#unsilence``: the contract's checks,
+    409 for a member already silenced, and the answers in the stored fixtures."""
+    if verb == "unsilence":
+        fake.silenced.pop(user, None)
+        answer = fixture("unsilence_response")
+        return answer["status"], answer["body"]
+    params = body if isinstance(body, dict) else {}
+    errors = []
+    if not params.get("reason"):
+        errors.append("Reason can't be blank")
+    elif len(str(params["reason"])) > 300:
+        errors.append("Reason is too long (maximum is 300 characters)")
+    if not params.get("silenced_till"):
+        errors.append("Silenced till can't be blank")
+    if params.get("post_action") not in (None, "", "delete", "delete_replies", "edit"):
+        errors.append("Post action is not included in the list")
+    if errors:
+        return 400, {"failed": "FAILED", "errors": errors}
+    if user in fake.silenced:
+        answer = fixture("silence_conflict")
+        return answer["status"], answer["body"]
+    fake.silenced[user] = str(params["silenced_till"])
+    answer = copy.deepcopy(fixture("silence_response"))
+    answer["body"]["silence"]["silenced_till"] = params["silenced_till"]
+    answer["body"]["silence"]["silence_reason"] = "\n\n".join(
+        str(part) for part in (params.get("reason"), params.get("message")) if part
+    )
+    return answer["status"], answer["body"]
 
 
 @contextmanager

@@ -90,6 +90,7 @@ def test_a_slow_mode_cooldown_sets_slow_mode_on_the_topic_until_it_ends(
             "incident_id": 3,
             "cooldown_id": 7,
             "notice_id": None,
+            "member_cooldown_id": None,
             "attempt": 1,
             "ok": True,
             "status_code": 200,

@@ -1,5 +1,6 @@
 """End to end with a real Celery worker through Redis: a recorded flame war replayed through the
-webhook endpoint, and an outbound webhook reaching a local receiver."""
+webhook endpoint, an outbound webhook reaching a local receiver, and a member's pause silenced
+and lifted on the forum."""
 
 from __future__ import annotations
 
@@ -8,16 +9,19 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 
-from budgets.models import Charge, MemberBudget
+from budgets import services
+from budgets.models import Charge, MemberBudget, MemberCooldown
 from community.domain_events import record_domain_event
 from community.models import Community, ConductEvent
 from integrations.discourse.connection import connect_discourse
-from integrations.models import InboundDelivery, WebhookDelivery
+from integrations.models import ForumAction, InboundDelivery, WebhookDelivery
 from integrations.signing import signature_matches
 from integrations.webhooks.subscriptions import create_subscription
+from tests.budgets.helpers import event, send
 from tests.conftest import WorkerProcess, wait_for
 from tests.integrations.helpers import (
     API_KEY,
@@ -236,3 +240,63 @@ def test_an_outbound_webhook_reaches_a_local_receiver_signed(
         lambda: WebhookDelivery.objects.filter(status="delivered").exists(),
         what="the delivery to be marked delivered",
     )
+
+
+def test_a_members_pause_is_silenced_and_lifted_on_the_forum_by_the_worker(
+    celery_worker: WorkerProcess,
+) -> None:
+    """Budgets starts a pause, the worker silences the forum account through Redis; a
+    moderator's forgiveness lifts the pause and the worker unsilences the account."""
+    community = Community.objects.create(slug="garden", name="Garden Club")
+    moderator = User.objects.create_user("maya_mod")
+    services.update_policy(
+        community=community,
+        changes={"tier_actions": {"exhausted": ["member_cooldown"]}, "cooldown_hours": 12},
+        by=None,
+    )
+    with fake_discourse() as forum:
+        connect_discourse(
+            community=community,
+            base_url=forum.url,
+            secret=SECRET,
+            api_key=API_KEY,
+            api_username=API_USER,
+        )
+        send(
+            community,
+            event("moderator_warning", "501", severity="severe"),
+            event("post_removed", "501", severity="moderate"),
+            source="discourse",
+        )
+        try:
+            wait_for(
+                lambda: forum.calls("PUT", "/admin/users/501/silence.json"),
+                timeout=40,
+                what="the worker to silence the member on the forum",
+            )
+        except BaseException:
+            print(celery_worker.log())
+            raise
+        pause = MemberCooldown.objects.get()
+        [call] = forum.calls("PUT", "/admin/users/501/silence.json")
+        assert call.body["silenced_till"] == pause.ends_at.isoformat()
+        services.forgive_charges(
+            charges=Charge.objects.filter(severity="severe"),
+            reason="Talked it through on the phone.",
+            by=moderator,
+        )
+        wait_for(
+            lambda: forum.calls("PUT", "/admin/users/501/unsilence.json"),
+            timeout=40,
+            what="the worker to lift the silence",
+        )
+        wait_for(
+            lambda: ForumAction.objects.filter(action="unsilence", status="succeeded").exists(),
+            what="the lift to be recorded as done",
+        )
+    assert forum.silenced == {}
+    assert list(ForumAction.objects.order_by("pk").values_list("action", "status")) == [
+        ("silence", "succeeded"),
+        ("unsilence", "succeeded"),
+    ]
+    assert "integrations.perform_forum_action" in celery_worker.log()
