@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("community", "0005_notifications"),
+        ("community", "0006_notification_email_attempts"),
     ]
 
     operations = [
