@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "community.contract",  # the social contract's wiring; its models stay in "community"
     "budgets",
     "incidents",
+    "incidents.postmortems",  # restorative postmortems: own models, label "postmortems"
     "integrations",
     "demo",  # the demo community (manage.py seed_demo); nothing imports it
     "operations",  # export/import of a community, retention; nothing imports it
