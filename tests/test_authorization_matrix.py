@@ -250,9 +250,7 @@ PAGES: dict[str, Page] = {
     "postmortems:index": get(MODERATORS),
     "postmortems:start": get(RECORDS, lambda w: {"pk": w.resolved_incident.pk}),
     "postmortems:editor": get(RECORDS, _postmortem),
-    "postmortems:section": post(
-        RECORDS_FORM, lambda w: {"pk": w.postmortem.pk, "key": "lessons"}
-    ),
+    "postmortems:section": post(RECORDS_FORM, lambda w: {"pk": w.postmortem.pk, "key": "lessons"}),
     "postmortems:state": post(RECORDS, lambda w: {"pk": w.postmortem.pk, "verb": "check"}),
     # Acknowledged already: the moderator reaches the form, which says so.
     "postmortems:acknowledge": post(

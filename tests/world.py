@@ -45,6 +45,8 @@ from incidents.models import (
     StepRun,
     StepStatus,
 )
+from incidents.postmortems import services as postmortem_services
+from incidents.postmortems.models import ActionItem, BlamelessFinding, Postmortem
 from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 from integrations.discourse.connection import connect_discourse
 from integrations.models import (
@@ -54,8 +56,6 @@ from integrations.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
-from incidents.postmortems import services as postmortem_services
-from incidents.postmortems.models import ActionItem, BlamelessFinding, Postmortem
 from tests.contract.helpers import HOSTILITY, published_clause
 from tests.postmortems.helpers import in_review, resolved_incident, write, written_up
 
@@ -254,12 +254,17 @@ def build_world(
     # A resolved incident with its postmortem in review: a guardrail item, and a passage the
     # blameless check pointed out, kept on purpose.
     resolved = resolved_incident(
-        community=community, space=quiet_space, moderator=moderator, title="Allotments: a sharp week"
+        community=community,
+        space=quiet_space,
+        moderator=moderator,
+        title="Allotments: a sharp week",
     )
     postmortem = postmortem_services.start_postmortem(incident=resolved, by=moderator)
     moderator_membership = Membership.objects.get(community=community, user=moderator)
     write(postmortem, "lessons", "Nobody is to blame; the rules were unclear.")
-    write(postmortem, "contributing_factors", "They failed to read the pinned post, which is hidden.")
+    write(
+        postmortem, "contributing_factors", "They failed to read the pinned post, which is hidden."
+    )
     finding = BlamelessFinding.objects.get(postmortem=postmortem)
     postmortem_services.acknowledge_finding(
         finding=finding, note="The pinned post is hidden on phones: that is the point.", by=None
