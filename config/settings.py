@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "community.contract",  # the social contract's wiring; its models stay in "community"
     "budgets",
     "incidents",
+    "incidents.postmortems",  # restorative postmortems: own models, label "postmortems"
     "integrations",
     "demo",  # the demo community (manage.py seed_demo); nothing imports it
     "operations",  # export/import of a community, retention; nothing imports it
@@ -279,6 +280,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
     },
     "integrations-sweep-outbound": {"task": "integrations.sweep_outbound", "schedule": 60.0},
+    # Postmortems due: drafts for incidents that require one, reminders until published.
+    "postmortems-reminders": {"task": "postmortems.send_due_reminders", "schedule": 600.0},
+    # Guardrail action items being verified against their clause's indicator.
+    "postmortems-verify": {"task": "postmortems.check_verifications", "schedule": 600.0},
     # Retention (RETENTION_* below): the one purge of everything that expires.
     "purge-expired": {"task": "operations.purge_expired", "schedule": 3600.0},
 }
@@ -373,7 +378,16 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SpaceKindEnum": "community.models.SpaceKind",
         "IncidentSeverityEnum": "incidents.models.SevLevel",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "EventKindEnum": "community.vocabulary.EventKind",
+        "ActionItemKindEnum": "incidents.postmortems.models.ActionKind",
+        "BlamelessFindingStatusEnum": "incidents.postmortems.models.FindingStatus",
+        "BlamelessFindingKindEnum": "incidents.postmortems.models.FindingKind",
+        "PostmortemSectionKeyEnum": "incidents.postmortems.models.SECTION_CHOICES",
+        "PostmortemStateEnum": "incidents.postmortems.models.PostmortemState",
+        "PostmortemVisibilityEnum": "incidents.postmortems.models.Visibility",
+        "PublicSummaryStateEnum": "incidents.postmortems.models.PublicSummaryState",
+        "ActionItemStatusChangeEnum": "incidents.postmortems.serializers.STATUS_CHANGES",
     },
 }
 

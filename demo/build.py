@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from community.models import Community, Role, Visibility
 from community.services import set_role
-from demo import budgets, community, contract, incidents, integrations, moderators_day
+from demo import budgets, community, contract, incidents, integrations, moderators_day, postmortems
 from demo.context import (
     DEMO_PASSWORD,
     DEMO_SLUG,
@@ -35,6 +35,10 @@ STEPS: list[tuple[str, DemoStep]] = [
     (
         "the moderator's day: a facilitator offer, appeals waiting for hours and days",
         moderators_day.seed_moderators_day,
+    ),
+    (
+        "postmortems: one published with a verified guardrail, one in draft",
+        postmortems.seed_postmortems,
     ),
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
 ]

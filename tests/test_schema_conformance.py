@@ -48,7 +48,7 @@ schema = schemathesis.openapi.from_dict(
 schema.app = get_wsgi_application()
 
 # The real objects to put in each path that names some: every such operation needs an entry.
-REAL_PATHS: dict[str, Callable[[World], dict[str, int]]] = {
+REAL_PATHS: dict[str, Callable[[World], dict[str, int | str]]] = {
     "clauses_retrieve": lambda w: {"id": w.clause.pk},
     "clauses_openslo": lambda w: {"id": w.clause.pk},
     "contract_versions_retrieve": lambda w: {"number": w.version.number},
@@ -59,6 +59,13 @@ REAL_PATHS: dict[str, Callable[[World], dict[str, int]]] = {
     "incidents_runbook_start": lambda w: {"id": w.incident.pk},
     "incidents_step_action": lambda w: {"id": w.incident.pk, "step_id": w.step.pk},
     "members_ledger_retrieve": lambda w: {"id": w.membership.pk},
+    "postmortems_retrieve": lambda w: {"id": w.postmortem.pk},
+    "postmortems_section_update": lambda w: {"id": w.draft_postmortem.pk, "key": "lessons"},
+    "postmortems_review": lambda w: {"id": w.draft_postmortem.pk},
+    "postmortems_publish": lambda w: {"id": w.postmortem.pk},
+    "postmortems_action_items_create": lambda w: {"id": w.draft_postmortem.pk},
+    "action_items_retrieve": lambda w: {"id": w.action_item.pk},
+    "action_items_status": lambda w: {"id": w.action_item.pk},
 }
 
 

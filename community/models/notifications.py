@@ -24,6 +24,10 @@ class NotificationKind(models.TextChoices):
     MEMBER_COOLDOWN = "member_cooldown", "A pause on your posting"
     REPORT_RESOLVED = "report_resolved", "A conversation you reported has calmed down"
     POSTMORTEM_DUE = "postmortem_due", "A postmortem is due"
+    ACTION_ITEM_REOPENED = "action_item_reopened", "An action item of yours was reopened"
+    CIRCLE_INVITATION = "circle_invitation", "You are invited to a restorative circle"
+    AGREEMENT_DUE = "agreement_due", "An agreement is due"
+    SUMMARY_APPROVAL = "summary_approval", "A public summary waits for your approval"
 
 
 # A notice about a member's own budget, cooldown or appeal is always shown in the app: it is

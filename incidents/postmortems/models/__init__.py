@@ -1,0 +1,71 @@
+"""The postmortems package's models: the document, the circle and the action items."""
+
+from __future__ import annotations
+
+from incidents.postmortems.models.action_items import (
+    GUARDRAIL_KINDS,
+    ActionItem,
+    ActionKind,
+    ActionStatus,
+    VerificationCheck,
+)
+from incidents.postmortems.models.circle import (
+    Agreement,
+    AgreementConsent,
+    AgreementStatus,
+    CircleForgiveness,
+    Consent,
+    ConsentAnswer,
+    ExchangeStage,
+    Harm,
+    ObligationOf,
+    Participant,
+    ParticipantRole,
+    RepairExchange,
+    SummaryApproval,
+    SummaryDecision,
+)
+from incidents.postmortems.models.document import (
+    SECTION_CHOICES,
+    BlamelessFinding,
+    FindingKind,
+    FindingStatus,
+    Postmortem,
+    PostmortemSection,
+    PostmortemSettings,
+    PostmortemState,
+    PublicSummaryState,
+    Visibility,
+)
+
+__all__ = [
+    "GUARDRAIL_KINDS",
+    "SECTION_CHOICES",
+    "ActionItem",
+    "ActionKind",
+    "ActionStatus",
+    "Agreement",
+    "AgreementConsent",
+    "AgreementStatus",
+    "BlamelessFinding",
+    "CircleForgiveness",
+    "Consent",
+    "ConsentAnswer",
+    "ExchangeStage",
+    "FindingKind",
+    "FindingStatus",
+    "Harm",
+    "ObligationOf",
+    "Participant",
+    "ParticipantRole",
+    "Postmortem",
+    "PostmortemSection",
+    "PostmortemSettings",
+    "PostmortemState",
+    "PublicSummaryState",
+    "RepairExchange",
+    "SummaryApproval",
+    "SummaryDecision",
+    "VerificationCheck",
+    "Visibility",
+]
