@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("community.api_urls")),
     path("", include("community.contract.api_urls")),
     path("", include("incidents.api_urls")),
+    path("", include("incidents.postmortems.circle.api_urls")),
     path("", include("budgets.api_urls")),
     path("", include("integrations.api_urls")),
 ]
@@ -41,6 +42,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("", include("incidents.urls")),
+    path("", include("incidents.postmortems.circle.urls")),
     path("", include("budgets.urls")),
     path("", include("integrations.urls")),
     path("", include("community.contract.urls")),
