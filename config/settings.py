@@ -277,6 +277,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "schedule": 60.0,
     },
     "integrations-sweep-outbound": {"task": "integrations.sweep_outbound", "schedule": 60.0},
+    # Postmortems due: drafts for incidents that require one, reminders until published.
+    "postmortems-reminders": {"task": "postmortems.send_due_reminders", "schedule": 600.0},
+    # Guardrail action items being verified against their clause's indicator.
+    "postmortems-verify": {"task": "postmortems.check_verifications", "schedule": 600.0},
     # Restorative circles: agreements due soon are brought up to their owners (once a day
     # each), and public summaries approved or past their objection window go out.
     "circle-remind-agreements": {"task": "circle.remind_agreements", "schedule": 3600.0},
@@ -375,7 +379,16 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "SpaceKindEnum": "community.models.SpaceKind",
         "IncidentSeverityEnum": "incidents.models.SevLevel",
+        "IncidentStatusEnum": "incidents.models.IncidentStatus",
         "EventKindEnum": "community.vocabulary.EventKind",
+        "ActionItemKindEnum": "incidents.postmortems.models.ActionKind",
+        "BlamelessFindingStatusEnum": "incidents.postmortems.models.FindingStatus",
+        "BlamelessFindingKindEnum": "incidents.postmortems.models.FindingKind",
+        "PostmortemSectionKeyEnum": "incidents.postmortems.models.SECTION_CHOICES",
+        "PostmortemStateEnum": "incidents.postmortems.models.PostmortemState",
+        "PostmortemVisibilityEnum": "incidents.postmortems.models.Visibility",
+        "PublicSummaryStateEnum": "incidents.postmortems.models.PublicSummaryState",
+        "ActionItemStatusChangeEnum": "incidents.postmortems.serializers.STATUS_CHANGES",
     },
 }
 

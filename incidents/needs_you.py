@@ -2,9 +2,9 @@
 action. One read model for the page, the community home and the count in the navigation.
 
 Sources here: incidents without a facilitator, clause alerts and member reports not yet
-handled, appeals waiting, postmortems due (a hook: there is no postmortem record yet), and
-clauses whose budget is critical or exhausted. Sources that live in apps this one may not import
-(the forum calls that failed for good and the deliveries set aside, in ``integrations``) come
+handled, appeals waiting, and clauses whose budget is critical or exhausted. Sources that live
+in apps or packages this module may not import (the forum calls that failed for good and the
+deliveries set aside, in ``integrations``; postmortems due, in ``incidents.postmortems``) come
 through the spine's registry (``community.attention``).
 
 The page costs one query per source; the navigation's count is one expression for all of them
@@ -148,20 +148,6 @@ class AppealsWaiting:
         ]
 
 
-class PostmortemsDue:
-    """Hook: restorative postmortems are due 48 h after an incident resolves (DESIGN.md §4a),
-    but there is no postmortem record yet, so nothing can be due. When the postmortem model
-    lands, ``waiting`` returns those due and not yet published; nothing else changes."""
-
-    name = "postmortems-due"
-
-    def waiting(self, community: Community) -> QuerySet[Any]:
-        return Incident.objects.none()
-
-    def items(self, community: Community, rows: QuerySet[Any]) -> list[Item]:
-        return []
-
-
 class ClausesInTrouble:
     """Live clauses whose latest community-wide status is critical or exhausted (with data),
     since the first evaluation after the last time they were healthier."""
@@ -221,7 +207,6 @@ OWN_SOURCES: tuple[Source, ...] = (
     OpenReports(ReportSource.CLAUSE_ALERT),
     OpenReports(ReportSource.MEMBER),
     AppealsWaiting(),
-    PostmortemsDue(),
     ClausesInTrouble(),
 )
 
@@ -252,8 +237,8 @@ def waiting_count(community: Any) -> Expression:
     """How many things wait, as one expression: the sum of each source's count, each a scalar
     subquery. ``community`` may be an ``OuterRef`` to the community column of an outer query,
     so the navigation's counts cost a single query (see ``incidents.context_processors``)."""
-    # A source that can hold nothing (the postmortem hook) is left out: an empty subquery would
-    # make the whole sum empty.
+    # A source that can hold nothing (``.none()``) is left out: an empty subquery would make the
+    # whole sum empty.
     waiting = [source.waiting(community) for source in sources()]
     counts = [
         Coalesce(

@@ -35,6 +35,7 @@ from community.contract.services import export_openslo
 from community.models import Visibility
 from community.services import create_api_key
 from incidents.models import Runbook
+from incidents.postmortems.models import PostmortemSection
 from tests.conftest import openapi_document
 from tests.world import ALL_SCOPES, World
 
@@ -131,6 +132,13 @@ MODERATORS_FORM = {**MODERATORS, "moderator": FORM}
 
 def _incident(w: World) -> dict[str, Any]:
     return {"pk": w.incident.pk}
+
+
+def _postmortem(w: World) -> dict[str, Any]:
+    return {"pk": w.postmortem.pk}
+
+
+RECORDS_FORM = {**RECORDS, "moderator": FORM}
 
 
 PAGES: dict[str, Page] = {
@@ -237,6 +245,21 @@ PAGES: dict[str, Page] = {
     "incidents:cooldown": post(
         RECORDS, lambda w: {"pk": w.incident.pk, "cooldown_id": w.cooldown.pk, "verb": "lift"}
     ),
+    # Postmortems: the community's list is the moderators'; a postmortem (visible to its circle
+    # and the moderators; the world's has no circle) does not exist for anyone else.
+    "postmortems:index": get(MODERATORS),
+    "postmortems:start": get(RECORDS, lambda w: {"pk": w.resolved_incident.pk}),
+    "postmortems:editor": get(RECORDS, _postmortem),
+    "postmortems:section": post(
+        RECORDS_FORM, lambda w: {"pk": w.postmortem.pk, "key": "lessons"}
+    ),
+    "postmortems:state": post(RECORDS, lambda w: {"pk": w.postmortem.pk, "verb": "check"}),
+    # Acknowledged already: the moderator reaches the form, which says so.
+    "postmortems:acknowledge": post(
+        RECORDS_FORM, lambda w: {"pk": w.postmortem.pk, "finding_id": w.finding.pk}
+    ),
+    "postmortems:item-add": post(RECORDS_FORM, _postmortem),
+    "postmortems:item": post(RECORDS, lambda w: {"item_id": w.action_item.pk, "verb": "done"}),
     # Integrations
     "integrations:page": get(MODERATORS),
     "integrations:connect": post(MODERATORS_FORM),
@@ -347,6 +370,10 @@ CLAUSE = {
 }
 
 
+def _section_version(w: World) -> int:
+    return PostmortemSection.objects.get(postmortem=w.postmortem, key="lessons").version
+
+
 def _other_runbook(w: World) -> int:
     runbook = Runbook.objects.filter(community=w.community).exclude(pk=w.runbook.pk).first()
     assert runbook is not None
@@ -440,6 +467,54 @@ OPERATIONS: dict[str, Operation] = {
         "moderate",
         lambda w: {"reason": "Calm again"},
         path=lambda w: {"id": w.cooldown.pk},
+        other_key=HIDDEN,
+    ),
+    # Postmortems and action items
+    "postmortems_list": Operation("read"),
+    # Chess's key names Garden's incident: no such incident in its community.
+    "postmortems_create": Operation(
+        "moderate", lambda w: {"incident_id": w.spare_incident.pk}, other_key=REFUSED
+    ),
+    "postmortems_retrieve": Operation(
+        "read", path=lambda w: {"id": w.postmortem.pk}, other_key=HIDDEN
+    ),
+    "postmortems_section_update": Operation(
+        "moderate",
+        lambda w: {"body": "We learned to pin the rules.", "version": _section_version(w)},
+        path=lambda w: {"id": w.postmortem.pk, "key": "lessons"},
+        other_key=HIDDEN,
+    ),
+    "postmortems_review": Operation(
+        "moderate",
+        lambda w: {"version": w.draft_postmortem.version},
+        path=lambda w: {"id": w.draft_postmortem.pk},
+        other_key=HIDDEN,
+    ),
+    "postmortems_publish": Operation(
+        "moderate",
+        lambda w: {"version": w.postmortem.version},
+        path=lambda w: {"id": w.postmortem.pk},
+        other_key=HIDDEN,
+    ),
+    "postmortems_action_items_create": Operation(
+        "moderate",
+        lambda w: {
+            "title": "A runbook step that pins the rules",
+            "kind": "process",
+            "owner_id": w.membership.pk,
+            "due_on": (timezone.now() + timedelta(days=7)).date().isoformat(),
+        },
+        path=lambda w: {"id": w.postmortem.pk},
+        other_key=HIDDEN,
+    ),
+    "action_items_list": Operation("read"),
+    "action_items_retrieve": Operation(
+        "read", path=lambda w: {"id": w.action_item.pk}, other_key=HIDDEN
+    ),
+    "action_items_status": Operation(
+        "moderate",
+        lambda w: {"status": "done", "version": w.action_item.version},
+        path=lambda w: {"id": w.action_item.pk},
         other_key=HIDDEN,
     ),
     # Budgets

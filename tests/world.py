@@ -54,7 +54,10 @@ from integrations.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from incidents.postmortems import services as postmortem_services
+from incidents.postmortems.models import ActionItem, BlamelessFinding, Postmortem
 from tests.contract.helpers import HOSTILITY, published_clause
+from tests.postmortems.helpers import in_review, resolved_incident, write, written_up
 
 ALL_SCOPES = ("read", "events:write", "moderate")
 # Nothing listens there: a test that made an outbound call by mistake fails fast, on this host.
@@ -92,6 +95,12 @@ class World:
     other_clause: Clause
     incident: Incident
     other_incident: Incident
+    resolved_incident: Incident
+    postmortem: Postmortem
+    draft_postmortem: Postmortem
+    spare_incident: Incident
+    action_item: ActionItem
+    finding: BlamelessFinding
     cooldown: Cooldown
     runbook: Runbook
     runbook_step: RunbookStep
@@ -242,6 +251,37 @@ def build_world(
         title="Your appeal was looked at",
         email=False,
     )
+    # A resolved incident with its postmortem in review: a guardrail item, and a passage the
+    # blameless check pointed out, kept on purpose.
+    resolved = resolved_incident(
+        community=community, space=quiet_space, moderator=moderator, title="Allotments: a sharp week"
+    )
+    postmortem = postmortem_services.start_postmortem(incident=resolved, by=moderator)
+    moderator_membership = Membership.objects.get(community=community, user=moderator)
+    write(postmortem, "lessons", "Nobody is to blame; the rules were unclear.")
+    write(postmortem, "contributing_factors", "They failed to read the pinned post, which is hidden.")
+    finding = BlamelessFinding.objects.get(postmortem=postmortem)
+    postmortem_services.acknowledge_finding(
+        finding=finding, note="The pinned post is hidden on phones: that is the point.", by=None
+    )
+    postmortem = in_review(postmortem, moderator_membership, clause, version)
+    action_item = ActionItem.objects.get(postmortem=postmortem)
+    # A second, written up and ready for review; a third resolved incident with none yet.
+    draft_postmortem = postmortem_services.start_postmortem(
+        incident=resolved_incident(
+            community=community, space=quiet_space, moderator=moderator, title="Allotments: again"
+        ),
+        by=moderator,
+    )
+    written_up(draft_postmortem)
+    spare = resolved_incident(
+        community=community,
+        space=quiet_space,
+        moderator=moderator,
+        title="Allotments: a short spat",
+        required=False,
+    )
+
     incident.refresh_from_db()
     return World(
         community=community,
@@ -263,6 +303,12 @@ def build_world(
         other_clause=other_clause,
         incident=incident,
         other_incident=other_incident,
+        resolved_incident=resolved,
+        postmortem=postmortem,
+        action_item=action_item,
+        finding=finding,
+        draft_postmortem=draft_postmortem,
+        spare_incident=spare,
         cooldown=cooldown,
         runbook=runbook,
         runbook_step=runbook.steps.order_by("position").first(),  # type: ignore[arg-type]

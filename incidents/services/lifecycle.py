@@ -16,6 +16,7 @@ from community.domain_events import record_domain_event
 from community.models import Community, ConductEvent, DomainEventType, Membership, Space
 from community.services import ServiceError
 from incidents import cost, rules
+from incidents.hooks import close_refusals
 from incidents.models import (
     DetectedBy,
     Incident,
@@ -187,11 +188,10 @@ def _transition(
         )
     now = timezone.now()
     fields = ["status"]
-    if to == IncidentStatus.CLOSED and inc.postmortem_required and not reason:
-        raise ServiceError(
-            "This incident consumed more than 20 % of a clause's budget, so it needs a "
-            "restorative postmortem. Until postmortems exist here, write why it can be closed."
-        )
+    if to == IncidentStatus.CLOSED:
+        refusals = close_refusals(inc)
+        if refusals:
+            raise ServiceError(" ".join(refusals))
     stamp = {
         IncidentStatus.MITIGATING: "mitigating_at",
         IncidentStatus.MONITORING: "monitoring_at",

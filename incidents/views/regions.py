@@ -16,6 +16,7 @@ from community.access import CommunityAccess
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.services import ServiceError
 from incidents.forms import CooldownForm, DetailsForm, NoteForm, OfferForm, RoleForm
+from incidents.hooks import room_links
 from incidents.models import Incident
 from incidents.war_room import war_room
 
@@ -63,6 +64,7 @@ def context_for(
         "timeline": room.timeline,
         "reports": room.reports,
         "metric_rows": room.metric_rows,
+        "room_links": room_links(access, incident),
         "version_ids": VERSION_IDS,
         "now": room.now,
         "error": error,

@@ -9,6 +9,7 @@ owner is told) if it breaches.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import ClassVar
 
 from django.conf import settings
@@ -174,6 +175,22 @@ class ActionItem(models.Model):
     @property
     def has_verification(self) -> bool:
         return self.verify_clause_id is not None
+
+    @property
+    def target_percent(self) -> str:
+        """The verification target as people read it ("98 %", "99.5 %")."""
+        if self.verify_target is None:
+            return ""
+        return _percent(self.verify_target)
+
+    @property
+    def last_sli_percent(self) -> str:
+        return "" if self.last_sli is None else _percent(self.last_sli)
+
+
+def _percent(ratio: Decimal) -> str:
+    value = (ratio * 100).quantize(Decimal("0.1")).normalize()
+    return f"{format(value, 'f')} %"
 
 
 class VerificationCheck(models.Model):

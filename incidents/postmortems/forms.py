@@ -1,0 +1,105 @@
+"""Forms of the postmortem editor. Targets are entered as percentages."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+
+from community.models import Clause, ContractVersion, Membership
+from incidents.models import Incident, Runbook
+from incidents.postmortems.models import ActionKind
+from incidents.postmortems.services import ItemFields
+from incidents.postmortems.services.action_items import MAX_WINDOW_DAYS
+
+
+class OwnerField(forms.ModelChoiceField[Membership]):
+    def label_from_instance(self, obj: Membership) -> str:
+        return obj.display_name
+
+
+class ClauseField(forms.ModelChoiceField[Clause]):
+    def label_from_instance(self, obj: Clause) -> str:
+        return obj.title
+
+
+class VersionField(forms.ModelChoiceField[ContractVersion]):
+    def label_from_instance(self, obj: ContractVersion) -> str:
+        return f"Version {obj.number}: {obj.summary[:60]}"
+
+
+class RunbookField(forms.ModelChoiceField[Runbook]):
+    def label_from_instance(self, obj: Runbook) -> str:
+        return obj.name
+
+
+class ActionItemForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="What will change, in a few words.")
+    kind = forms.ChoiceField(choices=ActionKind.choices, label="Type")
+    owner = OwnerField(queryset=Membership.objects.none())
+    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    verification_criterion = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="How we will know it worked",
+    )
+    changes = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="What it changes",
+        help_text="For a clause, runbook or alert: the guardrail it strengthens.",
+    )
+    contract_version = VersionField(
+        queryset=ContractVersion.objects.none(), required=False, label="Contract version"
+    )
+    alert_rule = forms.CharField(required=False, max_length=40, label="Alert rule")
+    runbook = RunbookField(queryset=Runbook.objects.none(), required=False)
+    verify_clause = ClauseField(
+        queryset=Clause.objects.none(), required=False, label="Verify against the clause"
+    )
+    verify_target_percent = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.0001"),
+        max_value=Decimal("99.9999"),
+        decimal_places=4,
+        label="Target (%)",
+    )
+    verify_window_days = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_WINDOW_DAYS, label="Over (days)"
+    )
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        community = incident.community
+        owners = Membership.objects.filter(community=community).filter(
+            pk__in=Membership.objects.moderators().filter(community=community).values("pk")
+        ) | Membership.objects.filter(pk__in=incident.parties.values("pk"))
+        self.fields["owner"].queryset = owners.order_by("display_name")  # type: ignore[attr-defined]
+        self.fields["contract_version"].queryset = ContractVersion.objects.filter(  # type: ignore[attr-defined]
+            contract__community=community
+        ).order_by("-number")
+        self.fields["runbook"].queryset = Runbook.objects.filter(community=community)  # type: ignore[attr-defined]
+        self.fields["verify_clause"].queryset = Clause.objects.live().filter(  # type: ignore[attr-defined]
+            community=community, retired_at__isnull=True
+        )
+
+    def item_fields(self) -> ItemFields:
+        data = self.cleaned_data
+        percent = data.get("verify_target_percent")
+        return ItemFields(
+            title=data["title"],
+            kind=data["kind"],
+            owner=data["owner"],
+            due_on=data["due_on"],
+            verification_criterion=data.get("verification_criterion") or "",
+            changes=data.get("changes") or "",
+            contract_version=data.get("contract_version"),
+            runbook=data.get("runbook"),
+            alert_rule=(data.get("alert_rule") or "").strip(),
+            verify_clause=data.get("verify_clause"),
+            verify_target=percent / 100 if percent is not None else None,
+            verify_window_days=data.get("verify_window_days"),
+        )
