@@ -98,7 +98,9 @@ def guardrail_item(
     )
 
 
-def in_review(doc: Postmortem, owner: Membership, clause: Clause, version: ContractVersion) -> Postmortem:
+def in_review(
+    doc: Postmortem, owner: Membership, clause: Clause, version: ContractVersion
+) -> Postmortem:
     written_up(doc)
     guardrail_item(doc, owner=owner, clause=clause, version=version)
     return services.request_review(postmortem=doc, expected_version=None, by=None)

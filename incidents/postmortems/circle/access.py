@@ -32,7 +32,7 @@ from incidents.postmortems.models import (
     Postmortem,
     RepairExchange,
 )
-from incidents.postmortems.models.circle import AgreementQuerySet
+from incidents.postmortems.models.circle import AgreementQuerySet, ParticipantQuerySet
 
 NOT_FOUND = "No such circle."
 MANAGE_MESSAGE = "Only this community's moderators can change the circle."
@@ -114,6 +114,14 @@ def get_participant(seat: Seat, pk: int | None) -> Participant | None:
     if found is None:
         raise Http404("No such participant in this circle.")
     return found
+
+
+def circle_participants(seat: Seat) -> ParticipantQuerySet:
+    """Everyone invited to the seat's circle (those who see the whole circle), or those who
+    take part (a participant does not see who was asked and said no)."""
+    require_in_circle(seat)
+    rows = Participant.objects.filter(postmortem=seat.postmortem).select_related("membership")
+    return rows if seat.sees_all else rows.accepted()
 
 
 def get_participant_by_id(access: CommunityAccess, pk: int, *, manage: bool = False) -> Participant:

@@ -16,23 +16,23 @@ from community.api_auth import access_of
 from community.serializers import ErrorSerializer
 from incidents.postmortems.circle import services
 from incidents.postmortems.circle.access import (
+    circle_participants,
     get_agreement,
     get_circle,
     get_harm,
     get_participant,
     get_participant_by_id,
-    require_in_circle,
     visible_agreements,
 )
 from incidents.postmortems.circle.serializers import (
     AgreementInSerializer,
     AgreementOutSerializer,
+    CircleForgivenessOutSerializer,
     DecideInSerializer,
-    ForgivenessOutSerializer,
     InviteInSerializer,
     ParticipantOutSerializer,
 )
-from incidents.postmortems.models import AgreementConsent, AgreementStatus, Participant
+from incidents.postmortems.models import AgreementConsent, AgreementStatus
 
 WRITE = {"GET": "read", "*": "moderate"}
 TAGS = ["circle"]
@@ -50,9 +50,7 @@ class ParticipantListView(APIView):
         tags=TAGS,
     )
     def get(self, request: Request, pk: int) -> Response:
-        seat = get_circle(access_of(request), pk)
-        require_in_circle(seat)
-        rows = Participant.objects.filter(postmortem=seat.postmortem).select_related("membership")
+        rows = circle_participants(get_circle(access_of(request), pk))
         return Response(ParticipantOutSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -187,10 +185,10 @@ class ParticipantForgiveView(APIView):
     @extend_schema(
         operation_id="participants_forgive",
         request=None,
-        responses={201: ForgivenessOutSerializer, 400: ErrorSerializer},
+        responses={201: CircleForgivenessOutSerializer, 400: ErrorSerializer},
         tags=TAGS,
     )
     def post(self, request: Request, pk: int) -> Response:
         participant = get_participant_by_id(access_of(request), pk, manage=True)
         forgiveness = services.forgive_participant(participant=participant, by=None)
-        return Response(ForgivenessOutSerializer(forgiveness).data, status=201)
+        return Response(CircleForgivenessOutSerializer(forgiveness).data, status=201)

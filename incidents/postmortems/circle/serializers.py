@@ -92,7 +92,7 @@ class DecideInSerializer(serializers.Serializer[dict[str, Any]]):
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class ForgivenessOutSerializer(serializers.ModelSerializer[CircleForgiveness]):
+class CircleForgivenessOutSerializer(serializers.ModelSerializer[CircleForgiveness]):
     participant_id = serializers.IntegerField()
     charge_ids = serializers.ListField(
         child=serializers.IntegerField(), help_text="The charges forgiven (each one's own entry)."

@@ -24,7 +24,6 @@ from incidents.postmortems.circle.access import (
     get_harm,
     get_participant,
     my_seat,
-    require_in_circle,
     visible_agreements,
 )
 from incidents.postmortems.circle.board import build_board
@@ -64,14 +63,13 @@ def _act(
         action(seat)
     except ServiceError as exc:
         error = str(exc)
-    if request.htmx:
+    if request.htmx or error:
+        # A refusal comes back with the page (or its region) and the reason, like a form.
         fresh = get_circle(access, pk)
         context = _context(access, fresh, error, "" if error else done)
-        return render(request, f"{PAGE}#circle", context, status=400 if error else 200)
-    if error:
-        messages.error(request, error)
-    else:
-        messages.success(request, done)
+        template = f"{PAGE}#circle" if request.htmx else PAGE
+        return render(request, template, context, status=400 if error else 200)
+    messages.success(request, done)
     return redirect("circle:page", slug=access.community.slug, pk=pk)
 
 
@@ -279,11 +277,11 @@ def summary(request: AuthedHttpRequest, slug: str, pk: int, verb: str) -> HttpRe
         if verb == "publish":
             return services.publish_public_summary(postmortem=seat.postmortem, by=request.user)
         if verb == "answer":
-            require_in_circle(seat)
+            me = my_seat(seat)
             data = _check(forms.SummaryAnswerForm(request.POST))
             return services.answer_summary(
                 postmortem=seat.postmortem,
-                participant=my_seat(seat),
+                participant=me,
                 approve=data["decision"] == "approve",
                 note=str(data["note"]),
             )
