@@ -90,14 +90,17 @@ def answer_consent(
     *, agreement: Agreement, participant: Participant, give: bool
 ) -> AgreementConsent:
     """A party gives or refuses their consent to an open agreement."""
-    consent = AgreementConsent.objects.filter(agreement=agreement, participant=participant).first()
-    if consent is None:
-        raise ServiceError("You are not a party to this agreement.")
-    if agreement.status != AgreementStatus.OPEN:
-        raise ServiceError("This agreement has been decided; consent can no longer change.")
-    consent.answer = ConsentAnswer.GIVEN if give else ConsentAnswer.REFUSED
-    consent.answered_at = timezone.now()
-    consent.save(update_fields=["answer", "answered_at"])
+    with transaction.atomic():
+        # The agreement's row, locked: a decision and a change of consent never cross.
+        locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        consent = AgreementConsent.objects.filter(agreement=locked, participant=participant).first()
+        if consent is None:
+            raise ServiceError("You are not a party to this agreement.")
+        if locked.status != AgreementStatus.OPEN:
+            raise ServiceError("This agreement has been decided; consent can no longer change.")
+        consent.answer = ConsentAnswer.GIVEN if give else ConsentAnswer.REFUSED
+        consent.answered_at = timezone.now()
+        consent.save(update_fields=["answer", "answered_at"])
     return consent
 
 

@@ -117,14 +117,14 @@ def answer_summary(
 ) -> SummaryApproval:
     """A harmed participant approves the summary's current words, or objects to them. Once
     every answer is an approval (and the postmortem is published) the summary goes out."""
-    if postmortem.public_summary_state == PublicSummaryState.PUBLISHED:
-        raise ServiceError("The public summary is already published.")
-    mine = [a for a in current_approvals(postmortem) if a.participant_id == participant.pk]
-    if not mine:
-        raise ServiceError("There is no summary waiting for your answer.")
-    approval = mine[0]
     with transaction.atomic():
         doc = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
+        if doc.public_summary_state == PublicSummaryState.PUBLISHED:
+            raise ServiceError("The public summary is already published.")
+        mine = [a for a in current_approvals(doc) if a.participant_id == participant.pk]
+        if not mine:
+            raise ServiceError("There is no summary waiting for your answer.")
+        approval = mine[0]
         approval.decision = SummaryDecision.APPROVED if approve else SummaryDecision.OBJECTED
         approval.note = note.strip()[:2000]
         approval.decided_at = timezone.now()
