@@ -26,6 +26,12 @@ def rafa(community: Community) -> Membership:
 
 
 @pytest.fixture
+def sue(community: Community) -> Membership:
+    """A plain member who may be asked to support someone."""
+    return _member(community, "sue_supporter")
+
+
+@pytest.fixture
 def fran(community: Community) -> Membership:
     """A moderator who facilitates the circle."""
     return _member(community, "fran_facilitator", Role.MODERATOR)
