@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from community.models import Community, Role, Visibility
 from community.services import set_role
-from demo import budgets, community, contract, incidents, integrations
+from demo import budgets, community, contract, incidents, integrations, postmortems
 from demo.context import (
     DEMO_PASSWORD,
     DEMO_SLUG,
@@ -31,6 +31,10 @@ STEPS: list[tuple[str, DemoStep]] = [
     ("social contract: two versions, acknowledgements, a month of history", contract.seed_contract),
     ("forgiveness budgets: charges, recalculation, appeals", budgets.seed_budgets),
     ("incidents: runbooks, incidents, a member report", incidents.seed_incidents),
+    (
+        "postmortems: one published with a verified guardrail, one in draft",
+        postmortems.seed_postmortems,
+    ),
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
 ]
 

@@ -139,6 +139,59 @@ def test_the_spine_rule_catches_absolute_relative_and_dotted_string_imports(
         assert f"{module} imports {caught}" in offending
 
 
+POSTMORTEMS = "incidents.postmortems"
+
+
+def incidents_imports_of_postmortems(root: Path) -> list[str]:
+    """Imports of ``incidents.postmortems`` from the rest of ``incidents`` (the package registers
+    itself through ``incidents.hooks`` and the spine's attention registry instead)."""
+    offending = []
+    for path in sorted((root / "incidents").rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[:2] == ("incidents", "postmortems") or "migrations" in relative.parts:
+            continue
+        for module in sorted(resolved_imports(path, root)):
+            if _within(module, POSTMORTEMS):
+                offending.append(f"{relative.as_posix()} imports {module}")
+    return offending
+
+
+def test_the_rest_of_incidents_never_imports_the_postmortems_package() -> None:
+    assert incidents_imports_of_postmortems(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "caught"),
+    [
+        (
+            "incidents/services/lifecycle.py",
+            "from incidents.postmortems.models import Postmortem\n",
+            "incidents.postmortems.models",
+        ),
+        (
+            "incidents/urls.py",
+            'URLS = "incidents.postmortems.urls"\n',
+            "incidents.postmortems.urls",
+        ),
+        ("incidents/apps.py", "from .postmortems import hooks\n", "incidents.postmortems"),
+        ("config/urls.py", 'URLS = "incidents.postmortems.urls"\n', None),
+        ("incidents/postmortems/views.py", "from incidents.postmortems import services\n", None),
+    ],
+)
+def test_the_postmortems_rule_catches_imports_from_the_rest_of_incidents(
+    tmp_path: Path, module: str, source: str, caught: str | None
+) -> None:
+    target = tmp_path / module
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source)
+    (tmp_path / "incidents").mkdir(exist_ok=True)
+    offending = incidents_imports_of_postmortems(tmp_path)
+    if caught is None:
+        assert offending == []
+    else:
+        assert f"{module} imports {caught}" in offending
+
+
 # Framework-free modules that hold the normative math (DESIGN.md §3). Add new ones here.
 PURE_MODULES = [
     "community/tiers.py",
@@ -146,6 +199,9 @@ PURE_MODULES = [
     "community/contract/sparkline.py",
     "community/contract/openslo.py",
     "incidents/rules.py",
+    "incidents/postmortems/rules.py",
+    "incidents/postmortems/blameless.py",
+    "incidents/postmortems/sections.py",
     "budgets/budget_math.py",
     "integrations/signing.py",
     "integrations/retry.py",
@@ -171,8 +227,10 @@ def test_math_modules_are_framework_free(module: str) -> None:
 # which applies the one rule per object for session users and API keys alike.
 PROTECTED_MODELS = frozenset(
     {
+        "ActionItem",
         "ApiKey",
         "Appeal",
+        "BlamelessFinding",
         "Charge",
         "Clause",
         "ContractVersion",
@@ -185,6 +243,7 @@ PROTECTED_MODELS = frozenset(
         "MemberBudget",
         "Notification",
         "Membership",
+        "Postmortem",
         "Runbook",
         "RunbookRun",
         "RunbookStep",

@@ -32,6 +32,7 @@ from community.models import (
     Space,
 )
 from demo import context as demo
+from demo.incidents import RESOLVED_TITLE
 from incidents.models import (
     Cooldown,
     Incident,
@@ -41,6 +42,12 @@ from incidents.models import (
     RunbookStep,
     StepRun,
     TimelineEntry,
+)
+from incidents.postmortems.models import (
+    ActionItem,
+    BlamelessFinding,
+    Postmortem,
+    PostmortemSection,
 )
 from integrations.models import DiscourseConnection, WebhookAttempt, WebhookDelivery
 
@@ -135,6 +142,11 @@ def _census() -> tuple[int, ...]:
         TierTransition.objects.count(),
         Notice.objects.count(),
         PolicyVersion.objects.count(),
+        # Postmortems (step 45)
+        Postmortem.objects.count(),
+        PostmortemSection.objects.count(),
+        ActionItem.objects.count(),
+        BlamelessFinding.objects.count(),
         # Integrations (step 50)
         DiscourseConnection.objects.count(),
         WebhookDelivery.objects.count(),
@@ -155,18 +167,20 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert demo_community.memberships.get(user=member).events.exists()
     assert demo_community.memberships.get(user__username=demo.MODERATOR_USERNAME).is_moderator
     contract = demo_community.contract
-    assert [v.number for v in contract.versions.all()] == [2, 1]
+    # Version 3 is the guardrail the raised-beds postmortem asked for.
+    assert [v.number for v in contract.versions.all()] == [3, 2, 1]
     assert Clause.objects.live().filter(community=demo_community).count() >= 4
     tiers = set(ClauseSnapshot.objects.filter(scope="").values_list("tier", flat=True))
     assert tiers - {"healthy"}, "at least one clause is not healthy"
     assert set(demo_community.incidents.values_list("status", flat=True)) == {
+        "closed",
         "resolved",
         "mitigating",
     }
     assert demo_community.runbooks.count() == 2
     assert demo_community.cooldowns.active().count() == 1
     assert demo_community.incident_reports.filter(source="member_report").exists()
-    resolved = demo_community.incidents.get(status="resolved")
+    resolved = demo_community.incidents.get(title=RESOLVED_TITLE)
     assert resolved.cost_bad_events is not None
     assert resolved.facilitator_at and resolved.first_cooldown_at and resolved.resolved_at
     # Budgets: every tier is shown, the member has a story, appeals in every state.
@@ -177,5 +191,14 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert MemberBudget.objects.get(membership__user=member).tier in {"warning", "critical"}
     assert set(Appeal.objects.values_list("status", flat=True)) == {"pending", "upheld", "declined"}
     assert TierTransition.objects.filter(community=demo_community).exists()
+    # Postmortems: one published with a verified guardrail (its incident closed), one in draft
+    # with a passage the blameless check pointed out.
+    finished = Postmortem.objects.get(incident=resolved)
+    assert finished.state == "published" and resolved.status == "closed"
+    assert finished.published_at is not None and finished.published_at <= finished.due_at
+    guardrail = finished.action_items.get(kind="clause")
+    assert guardrail.status == "verified" and guardrail.contract_version.number == 3
+    draft = Postmortem.objects.exclude(pk=finished.pk).get(community=demo_community)
+    assert draft.state == "draft" and draft.blameless_findings.filter(status="open").exists()
     call_command("seed_demo", stdout=StringIO())
     assert _census() == first

@@ -25,7 +25,7 @@ from incidents.postmortems.access import (
     visible_action_items,
     visible_postmortems,
 )
-from incidents.postmortems.models import Postmortem
+from incidents.postmortems.reading import with_parts
 from incidents.postmortems.serializers import (
     ActionItemInSerializer,
     ActionItemOutSerializer,
@@ -45,17 +45,7 @@ TAGS = ["postmortems"]
 
 def _detail(access: CommunityAccess, pk: int, code: int = 200) -> Response:
     doc = get_postmortem(access, pk)
-    return Response(PostmortemDetailSerializer(_with_parts(doc)).data, status=code)
-
-
-def _with_parts(doc: Postmortem) -> Postmortem:
-    found = (
-        Postmortem.objects.filter(pk=doc.pk)
-        .prefetch_related("sections", "action_items__contract_version", "blameless_findings")
-        .first()
-    )
-    assert found is not None
-    return found
+    return Response(PostmortemDetailSerializer(with_parts(doc)).data, status=code)
 
 
 class BadReference(Exception):

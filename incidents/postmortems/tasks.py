@@ -16,3 +16,9 @@ def send_due_reminders() -> int:
 @shared_task(name="postmortems.check_verifications")
 def check_verifications() -> int:
     return services.check_all_verifications()
+
+
+@shared_task(name="postmortems.ensure_postmortem")
+def ensure_postmortem(incident_id: int) -> int | None:
+    doc = services.ensure_postmortem_of(incident_id=incident_id)
+    return doc.pk if doc is not None else None

@@ -37,16 +37,14 @@ from incidents.postmortems.access import (
 from incidents.postmortems.forms import ActionItemForm
 from incidents.postmortems.metrics import postmortem_metrics
 from incidents.postmortems.models import (
-    ActionItem,
     ActionStatus,
-    BlamelessFinding,
-    FindingStatus,
     Postmortem,
     PostmortemSection,
     PostmortemState,
     Visibility,
 )
-from incidents.postmortems.sections import BLAMELESS_CHECKED, SECTION_BY_KEY, SECTIONS
+from incidents.postmortems.reading import document_parts
+from incidents.postmortems.sections import BLAMELESS_CHECKED, SECTION_BY_KEY
 
 TEMPLATE = "postmortems/editor.html"
 
@@ -100,11 +98,6 @@ def start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     )
 
 
-def _sections(doc: Postmortem) -> list[dict[str, Any]]:
-    rows = {s.key: s for s in PostmortemSection.objects.filter(postmortem=doc)}
-    return [{"spec": spec, "section": rows[spec.key]} for spec in SECTIONS if spec.key in rows]
-
-
 def _context(
     request: AuthedHttpRequest,
     access: CommunityAccess,
@@ -115,26 +108,17 @@ def _context(
 ) -> dict[str, Any]:
     doc.refresh_from_db()
     editable = access.is_moderator and doc.state != PostmortemState.PUBLISHED
-    findings = list(
-        BlamelessFinding.objects.filter(postmortem=doc)
-        .exclude(status=FindingStatus.REVISED)
-        .select_related("named_membership")
-    )
-    items = list(
-        ActionItem.objects.filter(postmortem=doc)
-        .select_related("owner", "verify_clause", "contract_version", "runbook")
-        .order_by("due_on", "pk")
-    )
+    parts = document_parts(doc)
     return {
         "community": doc.community,
         "access": access,
         "doc": doc,
         "incident": doc.incident,
-        "sections": _sections(doc),
+        "sections": parts.sections,
         "editable": editable,
-        "findings": findings,
-        "open_findings": [f for f in findings if f.status == FindingStatus.OPEN],
-        "items": items,
+        "findings": parts.findings,
+        "open_findings": parts.open_findings,
+        "items": parts.items,
         "item_form": item_form or ActionItemForm(incident=doc.incident, auto_id="item_%s"),
         "publish_refusal": services.publish_refusal(doc)
         if doc.state == PostmortemState.IN_REVIEW

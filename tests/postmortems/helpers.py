@@ -4,10 +4,11 @@ guardrail action item verified against a clause."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import User
+from django.utils import timezone
 
 from community.models import Clause, Community, ContractVersion, Membership, Space
 from incidents import services as incident_services
@@ -29,6 +30,7 @@ def resolved_incident(
     parties: Sequence[Membership] = (),
     title: str = "Proposals: the vote got heated",
     required: bool = True,
+    facilitator: Membership | None = None,
 ) -> Incident:
     actor = incident_services.Actor.person(moderator)
     incident = incident_services.declare_incident(
@@ -39,6 +41,14 @@ def resolved_incident(
         parties=parties,
         actor=actor,
     )
+    if facilitator is not None and facilitator.user is not None:
+        # A moderator who offers the role to themselves has accepted it.
+        incident_services.offer_facilitator(
+            incident=incident,
+            to=facilitator,
+            expected_version=None,
+            actor=incident_services.Actor.person(facilitator.user),
+        )
     incident_services.transition_incident(
         incident=incident,
         to="resolved",
@@ -86,7 +96,7 @@ def guardrail_item(
             title="Say in the clause that quoting private messages is not allowed",
             kind=ActionKind.CLAUSE,
             owner=owner,
-            due_on=date.today() + timedelta(days=7),
+            due_on=timezone.localdate() + timedelta(days=7),
             verification_criterion="Hostility flags in Proposals stay under 2 % for a week.",
             changes="The hostility clause names quoting private messages.",
             contract_version=version,

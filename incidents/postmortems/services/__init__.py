@@ -32,6 +32,7 @@ from incidents.postmortems.services.document import (
 )
 from incidents.postmortems.services.reminders import (
     ensure_due_drafts,
+    ensure_postmortem_of,
     facilitator_of,
     on_incident_resolved,
     remind,
@@ -49,6 +50,7 @@ __all__ = [
     "check_verification",
     "ensure_due_drafts",
     "ensure_postmortem",
+    "ensure_postmortem_of",
     "facilitator_of",
     "mark_done",
     "on_incident_resolved",

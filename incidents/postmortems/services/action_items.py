@@ -72,9 +72,8 @@ def _user(by: User | None) -> User | None:
 
 def _version_rules(version: ContractVersion) -> set[str]:
     names: set[str] = set()
-    for clause in version.clauses or []:
-        definition = clause.get("definition") or {}
-        for rule in definition.get("alert_rules") or []:
+    for clause in version.clauses or []:  # each clause as published: its definition, flat
+        for rule in clause.get("alert_rules") or []:
             names.add(str(rule.get("name", "")))
     return names
 
@@ -319,7 +318,7 @@ def check_verification(*, item: ActionItem, now: datetime | None = None) -> Acti
         start, ends = locked.verification_started_at, locked.verification_ends_at
         assert clause is not None and start is not None and ends is not None
         assert locked.verify_target is not None
-        definition = clause.published_definition()
+        definition = clause.published_definition() if clause.retired_at is None else None
         end = min(now, ends)
         if definition is None:  # retired while verifying: it cannot be shown to work
             total, bad = 0, 0

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from community.jobs import enqueue_after_commit
 from community.models import DomainEvent, DomainEventType, Membership, NotificationKind
 from community.notifications import notify
 from incidents.models import Incident, IncidentRole, IncidentStatus, RoleKind
@@ -20,7 +21,11 @@ from incidents.postmortems.services.document import ensure_postmortem, settings_
 
 def on_incident_resolved(event: DomainEvent) -> None:
     """Subscriber for ``incident.updated``: when an incident that requires a postmortem
-    resolves, its draft is made at once (the periodic sweep catches any missed)."""
+    resolves, its draft is made soon after (the periodic sweep catches any missed).
+
+    The draft is made by a task of its own, after the outbox's transaction: the outbox holds
+    its rows (and their communities) locked while it hands them over, and a draft written
+    inside it would wait on a moderator starting the same postmortem, who waits on it."""
     if event.type != DomainEventType.INCIDENT_UPDATED:
         return
     changes = (event.payload or {}).get("changes") or {}
@@ -30,9 +35,13 @@ def on_incident_resolved(event: DomainEvent) -> None:
     incident_id = (event.payload or {}).get("incident_id")
     if not isinstance(incident_id, int):
         return
+    if Incident.objects.filter(pk=incident_id, postmortem_required=True).exists():
+        enqueue_after_commit("postmortems.ensure_postmortem", incident_id)
+
+
+def ensure_postmortem_of(*, incident_id: int) -> Postmortem | None:
     incident = Incident.objects.filter(pk=incident_id).first()
-    if incident is not None:
-        ensure_postmortem(incident=incident)
+    return ensure_postmortem(incident=incident) if incident is not None else None
 
 
 def ensure_due_drafts() -> int:
