@@ -163,5 +163,5 @@ def test_the_open_agreements_page_lists_them_soonest_first_with_the_kept_share(
         page = client.get("/c/garden/agreements/").content.decode()
     assert page.index(sooner.text) < page.index(later.text)
     assert "Re-read the trading rules" not in page
-    assert "0% of decided agreements were kept (0 kept, 1 not kept). 2 open." in page
+    assert "0 % of decided agreements were kept (0 kept, 1 not kept). 2 open." in page
     assert not RAW.search(page)
