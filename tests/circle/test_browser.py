@@ -129,6 +129,9 @@ def test_invite_accept_repair_agree_keep_forgive_and_publish_the_summary(
     page.get_by_role("button", name="Mark kept").click()
     expect(page.get_by_test_id("agreements")).to_contain_text("Kept")
 
+    # Every answer replaced the one region: no second copy of the circle or its forms.
+    expect(page.locator("#circle")).to_have_count(1)
+    expect(page.get_by_role("button", name="Invite")).to_have_count(1)
     # Forgiveness in one confirmed action; the budget recovers at once.
     page.get_by_role("button", name="Forgive rafa_responsible's 3 related charges").click()
     expect(page.get_by_test_id("circle-message")).to_contain_text("the budget has recovered")
