@@ -91,27 +91,26 @@ def test_exactly_twenty_percent_needs_no_postmortem(incident, mod_actor, share_o
     assert not after.postmortem_required
 
 
-def test_over_twenty_percent_requires_a_postmortem_and_a_reason_to_close(
+def test_over_twenty_percent_requires_a_published_postmortem_and_a_reason_does_not_replace_it(
     incident, mod_actor, share_of
 ) -> None:
     share_of[0] = Decimal("0.2001")
     _resolve(incident, mod_actor)
     assert fresh(incident).postmortem_required
-    with pytest.raises(ServiceError, match="restorative postmortem"):
+    with pytest.raises(ServiceError, match="restorative postmortem is published"):
         services.transition_incident(
             incident=incident, to="closed", expected_version=None, actor=mod_actor
         )
+    with pytest.raises(ServiceError, match="restorative postmortem is published"):
+        services.transition_incident(
+            incident=incident,
+            to="closed",
+            expected_version=None,
+            actor=mod_actor,
+            reason="Postmortem held in the forum thread; notes linked there.",
+        )
     assert fresh(incident).status == "resolved"
-    services.transition_incident(
-        incident=incident,
-        to="closed",
-        expected_version=None,
-        actor=mod_actor,
-        reason="Postmortem held in the forum thread; notes linked there.",
-    )
-    closed = fresh(incident)
-    assert closed.status == "closed"
-    assert closed.close_reason.startswith("Postmortem held")
+    assert fresh(incident).close_reason == ""
 
 
 def test_the_real_clause_budget_is_read_from_the_social_contract(

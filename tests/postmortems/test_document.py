@@ -46,7 +46,7 @@ def test_a_postmortem_starts_from_the_template_with_the_incidents_figures(
     assert doc.next_reminder_at == doc.due_at - timedelta(hours=24)
     assert section(doc, "summary").body == "The thread calmed down after a two-hour slow mode."
     impact = section(doc, "impact").body
-    assert "0 upheld flags, 0 posts and 0 members in Proposals." in impact
+    assert "0 upheld flags or warnings, 0 posts and 0 members in Proposals." in impact
     timeline = section(doc, "timeline").body
     assert "Declared SEV3 in Proposals" in timeline and "resolved" in timeline
     assert section(doc, "contributing_factors").body == ""

@@ -36,7 +36,7 @@ def test_the_editor_shows_every_section_with_its_prompt_and_the_figures(
     for heading in ("Summary", "Impact", "Timeline", "Contributing factors", "Where we got lucky"):
         assert f">{heading}</h2>" in page
     assert "Name conditions, not people." in page
-    assert "0 upheld flags, 0 posts and 0 members in Proposals." in page
+    assert "0 upheld flags or warnings, 0 posts and 0 members in Proposals." in page
     assert 'hx-trigger="input changed delay:600ms from:find textarea, submit"' in page
 
 

@@ -57,7 +57,9 @@ def impact_text(figures: dict[str, Any]) -> str:
     for row in figures.get("budget", []):
         lines.append(f"“{row['clause']}”: {row['percent']} % of its room for the month.")
     where = ", ".join(figures.get("spaces", [])) or "the whole community"
-    bad = _plural(int(figures.get("bad_events", 0)), "upheld flag", "upheld flags")
+    bad = _plural(
+        int(figures.get("bad_events", 0)), "upheld flag or warning", "upheld flags or warnings"
+    )
     posts = _plural(int(figures.get("posts", 0)), "post", "posts")
     members = _plural(int(figures.get("members", 0)), "member", "members")
     lines.append(f"{bad}, {posts} and {members} in {where}.")
