@@ -176,12 +176,13 @@ def build_board(seat: Seat) -> CircleBoard:
         )
     forgiven = {f.participant_id: f for f in CircleForgiveness.objects.filter(postmortem=doc)}
     for p in board.accepted_responsible:
+        refusal = forgiveness_refusal(p)
+        charges = len(related_charges(p)) if seat.sees_all else 0
+        if refusal is None and charges == 0:
+            refusal = "no charges from this incident still count; there is nothing to forgive."
         board.responsible.append(
             ResponsibleRow(
-                participant=p,
-                forgiven=forgiven.get(p.pk),
-                refusal=forgiveness_refusal(p),
-                charges=len(related_charges(p)) if seat.sees_all else 0,
+                participant=p, forgiven=forgiven.get(p.pk), refusal=refusal, charges=charges
             )
         )
     section = PostmortemSection.objects.filter(postmortem=doc, key=PUBLIC_SECTION).first()

@@ -159,12 +159,14 @@ def remind_agreements(*, now: datetime | None = None) -> int:
             if locked.last_reminded_at is not None and locked.last_reminded_at > now - REMIND_EVERY:
                 continue
             overdue = locked.due_on < timezone.localdate(now)
-            when = f"{locked.due_on:%d %B}".lstrip("0")
+            when = f"{locked.due_on.day} {locked.due_on:%B}"
             notify(
                 community=agreement.postmortem.community,
                 recipients=[agreement.owner.membership],
                 kind=NotificationKind.AGREEMENT_DUE,
-                title="An agreement you made is due" if not overdue else "An agreement of yours",
+                title="An agreement you made is past its due date"
+                if overdue
+                else "An agreement you made is due soon",
                 body=(
                     f"In the circle you agreed to: “{locked.text[:200]}”. "
                     + (f"It was due on {when}. " if overdue else f"It is due on {when}. ")

@@ -30,6 +30,10 @@ from incidents.postmortems.models import (
 from incidents.postmortems.sections import PUBLIC_SECTION
 
 
+def _day(when: datetime) -> str:
+    return f"{when.day} {when:%B}"
+
+
 def _section(postmortem: Postmortem) -> PostmortemSection | None:
     return PostmortemSection.objects.filter(postmortem=postmortem, key=PUBLIC_SECTION).first()
 
@@ -86,7 +90,7 @@ def propose_public_summary(*, postmortem: Postmortem, now: datetime | None = Non
                 body=(
                     "Before anything about the recent conflict is shared with everyone, you "
                     "read it first. Approve it, or tell us what to change; if we hear nothing "
-                    f"by {doc.public_summary_window_ends_at:%d %B}, it will be published."
+                    f"by {_day(doc.public_summary_window_ends_at)}, it will be published."
                 ),
                 link=circle_link(doc),
                 key=f"summary-approval:{doc.pk}:{section.version}",
@@ -163,7 +167,7 @@ def publish_refusal(postmortem: Postmortem, now: datetime | None = None) -> str 
     if waiting and (window_ends is None or now < window_ends):
         names = ", ".join(a.participant.membership.display_name for a in waiting)
         until = (
-            f" (or until {window_ends:%d %B} passes without an objection)" if window_ends else ""
+            f" (or until {_day(window_ends)} passes without an objection)" if window_ends else ""
         )
         return f"Waiting for {names} to read it{until}."
     return None
