@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "budgets",
     "incidents",
     "incidents.postmortems",  # restorative postmortems: own models, label "postmortems"
+    "incidents.postmortems.circle",  # the circle's pages, API and tasks (label "circle")
     "integrations",
     "demo",  # the demo community (manage.py seed_demo); nothing imports it
     "operations",  # export/import of a community, retention; nothing imports it
@@ -284,6 +285,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "postmortems-reminders": {"task": "postmortems.send_due_reminders", "schedule": 600.0},
     # Guardrail action items being verified against their clause's indicator.
     "postmortems-verify": {"task": "postmortems.check_verifications", "schedule": 600.0},
+    # Restorative circles: agreements due soon are brought up to their owners (once a day
+    # each), and public summaries approved or past their objection window go out.
+    "circle-remind-agreements": {"task": "circle.remind_agreements", "schedule": 3600.0},
+    "circle-publish-summaries": {"task": "circle.publish_due_summaries", "schedule": 3600.0},
     # Retention (RETENTION_* below): the one purge of everything that expires.
     "purge-expired": {"task": "operations.purge_expired", "schedule": 3600.0},
 }

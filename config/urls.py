@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("community.api_urls")),
     path("", include("community.contract.api_urls")),
     path("", include("incidents.api_urls")),
+    path("", include("incidents.postmortems.circle.api_urls")),
     path("", include("incidents.postmortems.api_urls")),
     path("", include("budgets.api_urls")),
     path("", include("integrations.api_urls")),
@@ -42,6 +43,9 @@ urlpatterns = [
         name="api-docs",
     ),
     path("", include("incidents.urls")),
+    # The circle before the document: the document's "postmortems/<pk>/<verb>/" would take
+    # "postmortems/<pk>/circle/" for a verb.
+    path("", include("incidents.postmortems.circle.urls")),
     path("", include("incidents.postmortems.urls")),
     path("", include("budgets.urls")),
     path("", include("integrations.urls")),

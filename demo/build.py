@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from community.models import Community, Role, Visibility
 from community.services import set_role
-from demo import budgets, community, contract, incidents, integrations, moderators_day, postmortems
+from demo import (
+    budgets,
+    circle,
+    community,
+    contract,
+    incidents,
+    integrations,
+    moderators_day,
+    postmortems,
+)
 from demo.context import (
     DEMO_PASSWORD,
     DEMO_SLUG,
@@ -39,6 +48,10 @@ STEPS: list[tuple[str, DemoStep]] = [
     (
         "postmortems: one published with a verified guardrail, one in draft",
         postmortems.seed_postmortems,
+    ),
+    (
+        "circles: a finished circle with its charges forgiven, one with an invitation open",
+        circle.seed_circles,
     ),
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
 ]

@@ -192,6 +192,58 @@ def test_the_postmortems_rule_catches_imports_from_the_rest_of_incidents(
         assert f"{module} imports {caught}" in offending
 
 
+CIRCLE = "incidents.postmortems.circle"
+
+
+def document_imports_of_the_circle(root: Path) -> list[str]:
+    """Imports of the circle package from the rest of ``incidents.postmortems``: the circle
+    builds on the document (its models, sections and access), never the reverse."""
+    offending = []
+    for path in sorted((root / "incidents" / "postmortems").rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[:3] == ("incidents", "postmortems", "circle"):
+            continue
+        if "migrations" in relative.parts:
+            continue
+        for module in sorted(resolved_imports(path, root)):
+            if _within(module, CIRCLE):
+                offending.append(f"{relative.as_posix()} imports {module}")
+    return offending
+
+
+def test_the_postmortem_document_never_imports_the_circle() -> None:
+    assert document_imports_of_the_circle(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "caught"),
+    [
+        (
+            "incidents/postmortems/views.py",
+            "from incidents.postmortems.circle import services\n",
+            "incidents.postmortems.circle",
+        ),
+        ("incidents/postmortems/api.py", "from .circle.access import get_circle\n", CIRCLE),
+        (
+            "incidents/postmortems/circle/views.py",
+            "from incidents.postmortems import models\n",
+            None,
+        ),
+    ],
+)
+def test_the_circle_rule_catches_imports_from_the_document(
+    tmp_path: Path, module: str, source: str, caught: str | None
+) -> None:
+    target = tmp_path / module
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source)
+    offending = document_imports_of_the_circle(tmp_path)
+    if caught is None:
+        assert offending == []
+    else:
+        assert any(line.startswith(f"{module} imports {caught}") for line in offending)
+
+
 # Framework-free modules that hold the normative math (DESIGN.md §3). Add new ones here.
 PURE_MODULES = [
     "community/tiers.py",
@@ -228,6 +280,7 @@ def test_math_modules_are_framework_free(module: str) -> None:
 PROTECTED_MODELS = frozenset(
     {
         "ActionItem",
+        "Agreement",
         "ApiKey",
         "Appeal",
         "BlamelessFinding",
@@ -237,13 +290,16 @@ PROTECTED_MODELS = frozenset(
         "Cooldown",
         "DiscourseConnection",
         "FacilitatorHandoff",
+        "Harm",
         "Incident",
         "IncidentReport",
         "IncidentRole",
         "MemberBudget",
-        "Notification",
         "Membership",
+        "Notification",
+        "Participant",
         "Postmortem",
+        "RepairExchange",
         "Runbook",
         "RunbookRun",
         "RunbookStep",

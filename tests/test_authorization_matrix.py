@@ -141,6 +141,19 @@ def _postmortem(w: World) -> dict[str, Any]:
 RECORDS_FORM = {**RECORDS, "moderator": FORM}
 
 
+def _circle(w: World) -> dict[str, Any]:
+    return {"pk": w.circle_postmortem.pk}
+
+
+# A circle: its participants (``member``) and the moderators; nobody else learns it exists.
+CIRCLE = _profile(LOGIN, HIDDEN, OK, HIDDEN, OK, HIDDEN)
+CIRCLE_FORM = _profile(LOGIN, HIDDEN, FORM, HIDDEN, FORM, HIDDEN)
+# Changing the circle: moderators (a participant sees it but may not).
+CIRCLE_MANAGE = _profile(LOGIN, HIDDEN, FORBIDDEN, HIDDEN, FORM, HIDDEN)
+# A participant's own step: the participant (a moderator who is not one may not take it).
+CIRCLE_STEP = _profile(LOGIN, HIDDEN, FORM, HIDDEN, FORBIDDEN, HIDDEN)
+
+
 PAGES: dict[str, Page] = {
     # Operations and accounts
     "healthz": get(EVERYONE),
@@ -258,6 +271,32 @@ PAGES: dict[str, Page] = {
     ),
     "postmortems:item-add": post(RECORDS_FORM, _postmortem),
     "postmortems:item": post(RECORDS, lambda w: {"item_id": w.action_item.pk, "verb": "done"}),
+    # The circle: the member takes part in the world's circle (harmed, accepted), so they see
+    # it and take their own steps; a member who was not invited does not learn it exists.
+    # Moderators manage it but take no participant's step (the empty forms are refused).
+    "circle:page": get(CIRCLE, _circle),
+    "circle:answer": post(CIRCLE_FORM, _circle),
+    "circle:invite": post(CIRCLE_MANAGE, _circle),
+    "circle:harm": post(CIRCLE_MANAGE, _circle),
+    "circle:ask": post(CIRCLE_STEP, _circle),
+    "circle:exchange": post(
+        CIRCLE_STEP,
+        lambda w: {"pk": w.circle_postmortem.pk, "exchange_id": w.exchange.pk, "verb": "answer"},
+    ),
+    "circle:agreement-add": post(CIRCLE_MANAGE, _circle),
+    "circle:consent": post(
+        CIRCLE_STEP, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
+    ),
+    "circle:decide": post(
+        CIRCLE_MANAGE, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
+    ),
+    # Rafa's agreement was kept: the moderator's forgiveness goes through.
+    "circle:forgive": post(
+        FORGIVE,
+        lambda w: {"pk": w.circle_postmortem.pk, "participant_id": w.responsible.pk},
+    ),
+    "circle:summary": post(CIRCLE_STEP, lambda w: {"pk": w.circle_postmortem.pk, "verb": "answer"}),
+    "circle:agreements": get(MODERATORS),
     # Integrations
     "integrations:page": get(MODERATORS),
     "integrations:connect": post(MODERATORS_FORM),
@@ -514,6 +553,39 @@ OPERATIONS: dict[str, Operation] = {
         lambda w: {"status": "done", "version": w.action_item.version},
         path=lambda w: {"id": w.action_item.pk},
         other_key=HIDDEN,
+    ),
+    # The circle
+    "participants_list": Operation(
+        "read", path=lambda w: {"id": w.circle_postmortem.pk}, other_key=HIDDEN
+    ),
+    "participants_invite": Operation(
+        "moderate",
+        lambda w: {"member_id": w.other_membership.pk, "role": "supporter"},
+        path=lambda w: {"id": w.circle_postmortem.pk},
+        other_key=HIDDEN,
+    ),
+    "agreements_create": Operation(
+        "moderate",
+        lambda w: {
+            "text": "Check in with the facilitator next week",
+            "owner_id": w.responsible.pk,
+            "due_on": (timezone.now() + timedelta(days=7)).date().isoformat(),
+        },
+        path=lambda w: {"id": w.circle_postmortem.pk},
+        other_key=HIDDEN,
+    ),
+    "agreements_list": Operation("read"),
+    "agreements_retrieve": Operation(
+        "read", path=lambda w: {"id": w.agreement.pk}, other_key=HIDDEN
+    ),
+    "agreements_decide": Operation(
+        "moderate",
+        lambda w: {"outcome": "not_kept", "note": "Moved away"},
+        path=lambda w: {"id": w.agreement.pk},
+        other_key=HIDDEN,
+    ),
+    "participants_forgive": Operation(
+        "moderate", path=lambda w: {"id": w.responsible.pk}, other_key=HIDDEN
     ),
     # Budgets
     "members_list": Operation("read"),

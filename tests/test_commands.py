@@ -47,9 +47,13 @@ from incidents.models import (
 )
 from incidents.postmortems.models import (
     ActionItem,
+    Agreement,
     BlamelessFinding,
+    CircleForgiveness,
+    Participant,
     Postmortem,
     PostmortemSection,
+    RepairExchange,
 )
 from integrations.models import DiscourseConnection, WebhookAttempt, WebhookDelivery
 
@@ -150,6 +154,12 @@ def _census() -> tuple[int, ...]:
         PostmortemSection.objects.count(),
         ActionItem.objects.count(),
         BlamelessFinding.objects.count(),
+        # Circles (step 47)
+        Participant.objects.count(),
+        RepairExchange.objects.count(),
+        Agreement.objects.count(),
+        CircleForgiveness.objects.count(),
+        Forgiveness.objects.count(),
         # Integrations (step 50)
         DiscourseConnection.objects.count(),
         WebhookDelivery.objects.count(),
@@ -209,5 +219,18 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert guardrail.status == "verified" and guardrail.contract_version.number == 3
     draft = Postmortem.objects.exclude(pk=finished.pk).get(community=demo_community)
     assert draft.state == "draft" and draft.blameless_findings.filter(status="open").exists()
+    # Circles: the finished one consented, kept, approved and forgiven; the other open.
+    assert set(finished.participants.values_list("consent", flat=True)) == {"accepted"}
+    assert finished.agreements.get().status == "kept"
+    assert finished.repair_exchanges.get().stage == "confirmed"
+    assert finished.public_summary_state == "published"
+    assert finished.summary_approvals.get().decision == "approved"
+    forgiven = CircleForgiveness.objects.get(postmortem=finished)
+    assert forgiven.charge_ids
+    assert set(
+        Forgiveness.objects.filter(charge_id__in=forgiven.charge_ids).values_list("kind", flat=True)
+    ) == {"agreement"}
+    assert draft.participants.get(membership__user=member).consent == "invited"
+    assert draft.agreements.get().status == "open"
     call_command("seed_demo", stdout=StringIO())
     assert _census() == first

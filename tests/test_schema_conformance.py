@@ -66,6 +66,12 @@ REAL_PATHS: dict[str, Callable[[World], dict[str, int | str]]] = {
     "postmortems_action_items_create": lambda w: {"id": w.draft_postmortem.pk},
     "action_items_retrieve": lambda w: {"id": w.action_item.pk},
     "action_items_status": lambda w: {"id": w.action_item.pk},
+    "participants_list": lambda w: {"id": w.circle_postmortem.pk},
+    "participants_invite": lambda w: {"id": w.circle_postmortem.pk},
+    "participants_forgive": lambda w: {"id": w.responsible.pk},
+    "agreements_create": lambda w: {"id": w.circle_postmortem.pk},
+    "agreements_retrieve": lambda w: {"id": w.agreement.pk},
+    "agreements_decide": lambda w: {"id": w.agreement.pk},
 }
 
 

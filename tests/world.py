@@ -46,7 +46,15 @@ from incidents.models import (
     StepStatus,
 )
 from incidents.postmortems import services as postmortem_services
-from incidents.postmortems.models import ActionItem, BlamelessFinding, Postmortem
+from incidents.postmortems.circle import services as circle_services
+from incidents.postmortems.models import (
+    ActionItem,
+    Agreement,
+    BlamelessFinding,
+    Participant,
+    Postmortem,
+    RepairExchange,
+)
 from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 from integrations.discourse.connection import connect_discourse
 from integrations.models import (
@@ -56,6 +64,7 @@ from integrations.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from tests.circle.helpers import agreed, friction, joined
 from tests.contract.helpers import HOSTILITY, published_clause
 from tests.postmortems.helpers import in_review, resolved_incident, write, written_up
 
@@ -101,6 +110,11 @@ class World:
     spare_incident: Incident
     action_item: ActionItem
     finding: BlamelessFinding
+    circle_postmortem: Postmortem
+    harmed: Participant
+    responsible: Participant
+    exchange: RepairExchange
+    agreement: Agreement
     cooldown: Cooldown
     runbook: Runbook
     runbook_step: RunbookStep
@@ -287,6 +301,40 @@ def build_world(
         required=False,
     )
 
+    # A circle: the member was harmed and takes part (so the member sees this circle and no
+    # other); Rafa, responsible, takes part too. An exchange waits for Rafa's answer; Rafa's
+    # agreement was kept (his charge from the incident can be forgiven); the member's own
+    # agreement is open.
+    rafa = Membership.objects.get(
+        community=community, user=_user("rafa_responsible", community, Role.MEMBER)
+    )
+    circle_incident = resolved_incident(
+        community=community,
+        space=quiet_space,
+        moderator=moderator,
+        parties=[membership, rafa],
+        title="Allotments: the seed swap",
+        required=False,
+    )
+    friction(membership=rafa, space=quiet_space, external_id="circle-flag-1")
+    circle_postmortem = postmortem_services.start_postmortem(incident=circle_incident, by=moderator)
+    harmed = joined(circle_postmortem, membership, "harmed", moderator)
+    responsible = joined(circle_postmortem, rafa, "responsible", moderator)
+    exchange = circle_services.ask_for_repair(
+        harmed=harmed,
+        responsible=responsible,
+        ask="Say in the thread that my plot was not for sale.",
+    )
+    kept = agreed(circle_postmortem, responsible)
+    circle_services.decide_agreement(agreement=kept, kept=True, by=moderator)
+    open_agreement = circle_services.add_agreement(
+        postmortem=circle_postmortem,
+        text="Tell the facilitator when the thread feels calm again",
+        owner=harmed,
+        due_on=timezone.localdate() + timedelta(days=5),
+        by=moderator,
+    )
+
     incident.refresh_from_db()
     return World(
         community=community,
@@ -314,6 +362,11 @@ def build_world(
         finding=finding,
         draft_postmortem=draft_postmortem,
         spare_incident=spare,
+        circle_postmortem=circle_postmortem,
+        harmed=harmed,
+        responsible=responsible,
+        exchange=exchange,
+        agreement=open_agreement,
         cooldown=cooldown,
         runbook=runbook,
         runbook_step=runbook.steps.order_by("position").first(),  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("community", "0005_notifications"),
+        ("community", "0007_member_cooldown_lifted_event_type"),
     ]
 
     operations = [

@@ -1,0 +1,103 @@
+"""API shapes for the circle: explicit input serializers for writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from community.serializers import id_field
+from incidents.postmortems.models import (
+    Agreement,
+    AgreementConsent,
+    CircleForgiveness,
+    Participant,
+    ParticipantRole,
+)
+
+
+class ParticipantOutSerializer(serializers.ModelSerializer[Participant]):
+    member_id = serializers.IntegerField(source="membership_id")
+    display_name = serializers.CharField(source="membership.display_name")
+    role = serializers.CharField(help_text="harmed, responsible, supporter or facilitator")
+    consent = serializers.CharField(
+        help_text="invited, accepted or declined (a member who declined is never asked again "
+        "for this incident)"
+    )
+
+    class Meta:
+        model = Participant
+        fields = (
+            "id",
+            "postmortem_id",
+            "member_id",
+            "display_name",
+            "role",
+            "consent",
+            "invited_at",
+            "responded_at",
+        )
+
+
+class InviteInSerializer(serializers.Serializer[dict[str, Any]]):
+    member_id = id_field(help_text="The member to invite (they accept or decline themselves).")
+    role = serializers.ChoiceField(choices=ParticipantRole.choices)
+
+
+class ConsentOutSerializer(serializers.ModelSerializer[AgreementConsent]):
+    answer = serializers.CharField(help_text="pending, given or refused")
+
+    class Meta:
+        model = AgreementConsent
+        fields = ("participant_id", "answer", "answered_at")
+
+
+class AgreementOutSerializer(serializers.ModelSerializer[Agreement]):
+    incident_id = serializers.IntegerField(source="postmortem.incident_id")
+    owner_id = serializers.IntegerField(help_text="The participant who owns it.")
+    owner_name = serializers.CharField(source="owner.membership.display_name")
+    status = serializers.CharField(help_text="open, kept or not_kept")
+    consents = ConsentOutSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = (
+            "id",
+            "postmortem_id",
+            "incident_id",
+            "text",
+            "owner_id",
+            "owner_name",
+            "harm_id",
+            "due_on",
+            "status",
+            "decided_at",
+            "decision_note",
+            "consents",
+        )
+
+
+class AgreementInSerializer(serializers.Serializer[dict[str, Any]]):
+    text = serializers.CharField(max_length=4000)
+    # Optional here so that the service answers a missing one in its own words.
+    owner_id = id_field(
+        required=False, allow_null=True, help_text="The participant who will do it (required)."
+    )
+    due_on = serializers.DateField(required=False, allow_null=True, help_text="Required.")
+    harm_id = id_field(required=False, allow_null=True)
+
+
+class DecideInSerializer(serializers.Serializer[dict[str, Any]]):
+    outcome = serializers.ChoiceField(choices=(("kept", "Kept"), ("not_kept", "Not kept")))
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CircleForgivenessOutSerializer(serializers.ModelSerializer[CircleForgiveness]):
+    participant_id = serializers.IntegerField()
+    charge_ids = serializers.ListField(
+        child=serializers.IntegerField(), help_text="The charges forgiven (each one's own entry)."
+    )
+
+    class Meta:
+        model = CircleForgiveness
+        fields = ("id", "postmortem_id", "participant_id", "at", "charge_ids")

@@ -1,0 +1,186 @@
+"""Agreements: what a participant agrees to do, by when, with each party's consent, and whether
+it was kept. Reminders go to the owner, kindly, as the due date comes near and until a
+moderator records the outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from community.models import NotificationKind
+from community.notifications import notify
+from community.services import ServiceError
+from incidents.postmortems.circle.services.participants import circle_link, require_accepted
+from incidents.postmortems.models import (
+    Agreement,
+    AgreementConsent,
+    AgreementStatus,
+    ConsentAnswer,
+    Harm,
+    Participant,
+    ParticipantRole,
+    Postmortem,
+)
+
+# Reminders start this many days before the due date and repeat at this interval.
+REMIND_BEFORE = timedelta(days=2)
+REMIND_EVERY = timedelta(hours=24)
+
+
+def _person(by: User | None) -> User | None:
+    return by if by is not None and by.is_authenticated else None
+
+
+def add_agreement(
+    *,
+    postmortem: Postmortem,
+    text: str,
+    owner: Participant | None,
+    due_on: date | None,
+    harm: Harm | None = None,
+    by: User | None,
+) -> Agreement:
+    """An agreement of ``owner`` (a participant who accepted) due on ``due_on``. The parties
+    asked for consent: the owner and the harmed member it answers (every harmed participant
+    when it answers no harm in particular)."""
+    text = text.strip()
+    if not text:
+        raise ServiceError("Write what is agreed.")
+    if owner is None:
+        raise ServiceError("An agreement needs an owner: the participant who will do it.")
+    if due_on is None:
+        raise ServiceError("An agreement needs a due date.")
+    if due_on < timezone.localdate():
+        raise ServiceError("The due date has already passed; choose today or a later day.")
+    if owner.postmortem_id != postmortem.pk:
+        raise ServiceError("That person is not in this circle.")
+    require_accepted(owner, "given an agreement")
+    if harm is not None and harm.postmortem_id != postmortem.pk:
+        raise ServiceError("That harm is not part of this circle.")
+    if harm is not None:
+        parties = [owner, harm.harmed]
+    else:
+        parties = [
+            owner,
+            *postmortem.participants.accepted().filter(role=ParticipantRole.HARMED),
+        ]
+    with transaction.atomic():
+        agreement = Agreement.objects.create(
+            postmortem=postmortem,
+            text=text[:4000],
+            owner=owner,
+            harm=harm,
+            due_on=due_on,
+            created_by=_person(by),
+        )
+        seen: set[int] = set()
+        for party in parties:
+            if party.pk in seen:
+                continue
+            seen.add(party.pk)
+            AgreementConsent.objects.create(agreement=agreement, participant=party)
+    return agreement
+
+
+def answer_consent(
+    *, agreement: Agreement, participant: Participant, give: bool
+) -> AgreementConsent:
+    """A party gives or refuses their consent to an open agreement."""
+    with transaction.atomic():
+        # The agreement's row, locked: a decision and a change of consent never cross.
+        locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        consent = AgreementConsent.objects.filter(agreement=locked, participant=participant).first()
+        if consent is None:
+            raise ServiceError("You are not a party to this agreement.")
+        if locked.status != AgreementStatus.OPEN:
+            raise ServiceError("This agreement has been decided; consent can no longer change.")
+        consent.answer = ConsentAnswer.GIVEN if give else ConsentAnswer.REFUSED
+        consent.answered_at = timezone.now()
+        consent.save(update_fields=["answer", "answered_at"])
+    return consent
+
+
+def decide_agreement(
+    *, agreement: Agreement, kept: bool, note: str = "", by: User | None
+) -> Agreement:
+    """A moderator records whether an open agreement was kept. Kept needs every party's
+    consent first (an agreement somebody did not agree to is not one to keep)."""
+    with transaction.atomic():
+        locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        if locked.status != AgreementStatus.OPEN:
+            raise ServiceError(
+                f"This agreement was already marked {locked.get_status_display().lower()}."
+            )
+        if kept:
+            waiting = locked.consents.exclude(answer=ConsentAnswer.GIVEN).select_related(
+                "participant__membership"
+            )
+            names = [c.participant.membership.display_name for c in waiting]
+            if names:
+                raise ServiceError(
+                    "Every party has to agree before it can be marked kept; still waiting for "
+                    + ", ".join(names)
+                    + "."
+                )
+        locked.status = AgreementStatus.KEPT if kept else AgreementStatus.NOT_KEPT
+        locked.decided_at = timezone.now()
+        locked.decided_by = _person(by)
+        locked.decision_note = note.strip()[:2000]
+        locked.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+    return locked
+
+
+def remind_agreements(*, now: datetime | None = None) -> int:
+    """Remind owners of open agreements due within ``REMIND_BEFORE`` (or overdue), once per
+    ``REMIND_EVERY``, until a moderator records the outcome. Returns the reminders sent."""
+    now = now or timezone.now()
+    horizon = timezone.localdate(now) + REMIND_BEFORE
+    due = (
+        Agreement.objects.open()
+        .filter(due_on__lte=horizon)
+        .select_related("owner__membership", "postmortem__community")
+        .order_by("pk")
+    )
+    sent = 0
+    for agreement in due:
+        if (
+            agreement.last_reminded_at is not None
+            and agreement.last_reminded_at > now - REMIND_EVERY
+        ):
+            continue
+        with transaction.atomic():
+            locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+            if locked.status != AgreementStatus.OPEN:
+                continue
+            if locked.last_reminded_at is not None and locked.last_reminded_at > now - REMIND_EVERY:
+                continue
+            overdue = locked.due_on < timezone.localdate(now)
+            when = f"{locked.due_on.day} {locked.due_on:%B}"
+            notify(
+                community=agreement.postmortem.community,
+                recipients=[agreement.owner.membership],
+                kind=NotificationKind.AGREEMENT_DUE,
+                title="An agreement you made is past its due date"
+                if overdue
+                else "An agreement you made is due soon",
+                body=(
+                    f"In the circle you agreed to: “{locked.text[:200]}”. "
+                    + (f"It was due on {when}. " if overdue else f"It is due on {when}. ")
+                    + "If something makes it hard, tell the facilitator: agreements can be "
+                    "talked over."
+                ),
+                link=circle_link(agreement.postmortem),
+                key=f"agreement-due:{locked.pk}:{now:%Y%m%d}",
+            )
+            locked.last_reminded_at = now
+            locked.save(update_fields=["last_reminded_at"])
+            sent += 1
+    return sent
+
+
+def agreements_of(participant: Participant) -> list[Agreement]:
+    return list(Agreement.objects.filter(owner=participant).order_by("due_on", "pk"))

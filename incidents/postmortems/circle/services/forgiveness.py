@@ -1,0 +1,112 @@
+"""Forgiveness: when every agreement of a responsible participant is kept, a moderator forgives
+the charges related to the incident in one action.
+
+The charges are never edited: each gets its ledger entry (``budgets.Forgiveness``, kind
+"restorative agreement kept", the postmortem named as the reason) through
+``budgets.services.forgive_charges``, which recalculates the member so the budget recovers (and
+a pause on their posting that the recovery no longer calls for is lifted).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from budgets.models import Charge, ForgivenessKind
+from budgets.services import forgive_charges
+from community.services import ServiceError
+from incidents.postmortems.models import (
+    Agreement,
+    AgreementStatus,
+    CircleForgiveness,
+    Consent,
+    Participant,
+    ParticipantRole,
+)
+
+# Charges in the incident's spaces from this long before it was declared count as related:
+# the friction that led up to the declaration is part of the same conflict.
+LEAD_UP = timedelta(hours=24)
+
+
+def related_charges(participant: Participant) -> list[Charge]:
+    """The participant's charges that still count and belong to the incident: the events that
+    triggered it, and friction in its spaces from the lead-up until it was resolved."""
+    incident = participant.postmortem.incident
+    start = incident.declared_at - LEAD_UP
+    end = incident.resolved_at or timezone.now()
+    in_spaces = Q(
+        event__space__in=incident.spaces.all(), occurred_at__gte=start, occurred_at__lte=end
+    )
+    triggered = Q(event_id__in=[int(i) for i in incident.trigger_event_ids or []])
+    return list(
+        Charge.objects.filter(community_id=incident.community_id, membership=participant.membership)
+        .filter(in_spaces | triggered)
+        .filter(forgiveness__isnull=True)
+        .order_by("occurred_at", "pk")
+    )
+
+
+def forgiveness_refusal(participant: Participant) -> str | None:
+    """Why the participant's charges cannot be forgiven now (None: they can)."""
+    name = participant.membership.display_name
+    if participant.role != ParticipantRole.RESPONSIBLE:
+        return "Forgiveness is for a responsible participant whose agreements were kept."
+    if participant.consent != Consent.ACCEPTED:
+        return f"{name} has not accepted to take part in the circle."
+    if CircleForgiveness.objects.filter(
+        postmortem_id=participant.postmortem_id, participant=participant
+    ).exists():
+        return f"{name}'s charges from this incident were already forgiven."
+    agreements = list(Agreement.objects.filter(owner=participant))
+    if not agreements:
+        return f"{name} has no agreements yet; forgiveness follows agreements that were kept."
+    still_open = sum(1 for a in agreements if a.status == AgreementStatus.OPEN)
+    if still_open:
+        plural = "agreement is" if still_open == 1 else "agreements are"
+        return (
+            f"{still_open} of {name}'s {plural} still open; forgive once every agreement is kept."
+        )
+    if any(a.status == AgreementStatus.NOT_KEPT for a in agreements):
+        return f"Not every agreement of {name} was kept, so the charges stay as they are."
+    return None
+
+
+def forgive_participant(*, participant: Participant, by: User | None) -> CircleForgiveness:
+    """Forgive the related charges of ``participant`` in one action, once."""
+    postmortem = participant.postmortem
+    try:
+        with transaction.atomic():
+            # One forgiveness at a time per participant: lock the row, then look again.
+            participant = Participant.objects.select_for_update().get(pk=participant.pk)
+            refusal = forgiveness_refusal(participant)
+            if refusal:
+                raise ServiceError(refusal)
+            charges = related_charges(participant)
+            if not charges:
+                raise ServiceError(
+                    f"{participant.membership.display_name} has no charges from this incident "
+                    "that still count; there is nothing to forgive."
+                )
+            title = postmortem.incident.title
+            entries = forgive_charges(
+                charges=charges,
+                reason=(
+                    f"Forgiven after the restorative circle: every agreement made in the "
+                    f"postmortem of “{title}” was kept."
+                ),
+                by=by,
+                kind=ForgivenessKind.AGREEMENT,
+            )
+            return CircleForgiveness.objects.create(
+                postmortem=postmortem,
+                participant=participant,
+                by=by if by is not None and by.is_authenticated else None,
+                charge_ids=sorted(entry.charge_id for entry in entries),
+            )
+    except IntegrityError:
+        raise ServiceError("These charges were already forgiven.") from None
