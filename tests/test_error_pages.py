@@ -65,10 +65,11 @@ def test_an_htmx_404_is_a_fragment_too(db: None) -> None:
     assert "<html" not in response.content.decode()
 
 
-def test_the_page_has_the_error_region_and_htmx_shows_403_and_404(db: None) -> None:
+def test_the_page_has_the_error_region_and_htmx_shows_403_404_and_409(db: None) -> None:
+    # 409: the postmortem editor's "someone else changed this section" answer is shown too.
     page = Client().get("/").content.decode()
     assert '<div id="page-error" class="page-error" role="alert"></div>' in page
-    assert '{"code": "40[034]", "swap": true, "error": true}' in page
+    assert '{"code": "40[0349]", "swap": true, "error": true}' in page
 
 
 def test_an_unknown_api_address_answers_json(db: None) -> None:

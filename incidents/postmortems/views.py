@@ -81,6 +81,9 @@ def index(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 def start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = access_for_user(request.user, slug)
     incident = get_incident(access, pk, write=True)
+    existing = getattr(incident, "postmortem", None)  # the incident's own, if it has one
+    if existing is not None:
+        return redirect("postmortems:editor", slug=slug, pk=existing.pk)
     error = ""
     if request.method == "POST":
         try:

@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_page: Any) -> None:
-    build_demo(log=lambda line: None)
+    build_demo(
+        log=lambda line: None
+    )  # its contract has three versions (the third from a postmortem)
     page = browser_page
     browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/")
@@ -32,7 +34,7 @@ def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_pag
     page.wait_for_url("**/c/demo/contract/edit/")
     assert page.get_by_role("cell", name="new, not yet published").is_visible()
     # Publishing is a confirm step: what changes, and that members will be asked to acknowledge.
-    page.get_by_text("Review and publish version 3").click()
+    page.get_by_text("Review and publish version 4").click()
     assert (
         page.get_by_test_id("publish-changes")
         .get_by_text("Clause: Be kind to newcomers")
@@ -40,19 +42,19 @@ def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_pag
     )
     assert "asked to acknowledge it" in page.get_by_test_id("publish-consequence").inner_text()
     page.get_by_label("What changed").fill("A clause for newcomers.")
-    page.get_by_role("button", name="Publish version 3").click()
+    page.get_by_role("button", name="Publish version 4").click()
     page.wait_for_url("**/c/demo/contract/")
     clause = Clause.objects.get(slug="be-kind-to-newcomers")
     assert page.get_by_role("heading", name="Be kind to newcomers").is_visible()
     sli = page.get_by_test_id(f"sli-{clause.pk}").inner_text()
     assert sli.endswith("%") and float(sli.rstrip(" %")) > 90
-    assert page.get_by_text("Version 3, published").is_visible()
+    assert page.get_by_text("Version 4, published").is_visible()
     # Every clause has its chart, drawn inline.
     assert page.locator("svg.spark").count() >= 4
     # A member reads the new version and acknowledges it in place (htmx).
     page.get_by_role("button", name="Log out").click()
     browser_login(page, demo.MEMBER_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/contract/")
-    page.get_by_role("button", name="I have read version 3 and will keep it").click()
-    expect(page.get_by_text("You acknowledged version 3")).to_be_visible()
+    page.get_by_role("button", name="I have read version 4 and will keep it").click()
+    expect(page.get_by_text("You acknowledged version 4")).to_be_visible()
     assert page.url.endswith("/c/demo/contract/")

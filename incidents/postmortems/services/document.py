@@ -263,7 +263,11 @@ def acknowledge_finding(
 
 
 def _locked(postmortem: Postmortem, expected_version: int | None) -> Postmortem:
-    doc = Postmortem.objects.select_for_update().select_related("incident").get(pk=postmortem.pk)
+    doc = (
+        Postmortem.objects.select_for_update(of=("self",))
+        .select_related("incident")
+        .get(pk=postmortem.pk)
+    )
     if expected_version is not None and doc.version != expected_version:
         raise StalePostmortem(
             "Someone else changed this postmortem since you loaded it. Reload and try again."

@@ -78,7 +78,7 @@ def remind(*, postmortem: Postmortem, now: datetime | None = None) -> list[Membe
     now = now or timezone.now()
     with transaction.atomic():
         doc = (
-            Postmortem.objects.select_for_update(skip_locked=True)
+            Postmortem.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("incident", "community")
             .filter(pk=postmortem.pk)
             .first()
