@@ -24,7 +24,7 @@ from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-REPORT = "The compost thread is getting personal"
+REPORT = "The thread about the new sign-up rules is turning into a pile-on"
 CHARGE = "A sharp reply to a newcomer in Growing Tips"
 
 
@@ -53,7 +53,7 @@ def test_a_moderator_declares_from_a_report_runs_runbook_a_and_resolves(
     expect(page.get_by_test_id("status")).to_have_text("Declared")
     expect(page.get_by_test_id("reports")).to_contain_text(REPORT)
     incident = Incident.objects.get(reports__message__startswith=REPORT)
-    assert incident.spaces.get().name == "Off-topic Lounge"
+    assert incident.spaces.get().name == "Site Feedback"
 
     # Assign a facilitator: the moderator offers the role to themselves and so holds it.
     page.get_by_label("Facilitator").select_option(label=MODERATOR_USERNAME)
@@ -64,9 +64,11 @@ def test_a_moderator_declares_from_a_report_runs_runbook_a_and_resolves(
     # Runbook A: the cooldown starts on the reported space, then the steps by hand.
     page.get_by_role("button", name="Run Runbook A: Cool Down").click()
     expect(page.get_by_test_id("status")).to_have_text("Mitigating")
-    expect(page.get_by_test_id("cooldowns")).to_contain_text("Off-topic Lounge")
+    expect(page.get_by_test_id("cooldowns")).to_contain_text("Site Feedback")
     expect(page.get_by_test_id("cooldowns")).to_contain_text("active")
     expect(announced(page)).to_contain_text("Runbook started")
+    # Steps 1-3 run by themselves; step 4 is the facilitator's once the room shows it.
+    expect(page.get_by_test_id("next-step")).to_contain_text("4. ")
     page.get_by_role("button", name="Mark done", exact=True).click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 4 done")
     page.get_by_role("button", name="Check in now").click()
@@ -75,12 +77,12 @@ def test_a_moderator_declares_from_a_report_runs_runbook_a_and_resolves(
     # Resolve with a summary: a confirm step that says what will happen.
     page.get_by_role("link", name="Resolve…").click()
     expect(page.get_by_role("heading", name="What happens when you resolve it")).to_be_visible()
-    page.get_by_label("Summary").fill("The compost thread calmed after the slow hour; thanks all.")
+    page.get_by_label("Summary").fill("The sign-up thread calmed after the slow hour; thanks all.")
     with page.expect_navigation():
         page.get_by_role("button", name="Resolve the incident").click()
     expect(page.get_by_test_id("status")).to_have_text("Resolved")
     expect(page.get_by_test_id("timeline")).to_contain_text(
-        "Summary: The compost thread calmed after the slow hour"
+        "Summary: The sign-up thread calmed after the slow hour"
     )
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RESOLVED
@@ -91,7 +93,7 @@ def test_a_moderator_declares_from_a_report_runs_runbook_a_and_resolves(
     expect(page.locator(".needs-item", has_text=REPORT)).to_have_count(0)
     assert not IncidentReport.objects.filter(message__startswith=REPORT, incident=None).exists()
     page.get_by_role("link", name="Status", exact=True).first.click()
-    expect(page.get_by_role("main")).to_contain_text("The compost thread calmed")
+    expect(page.get_by_role("main")).to_contain_text("The sign-up thread calmed")
 
 
 def test_a_member_acknowledges_and_appeals_and_sees_the_moderator_reverse_the_charge(
@@ -102,13 +104,13 @@ def test_a_member_acknowledges_and_appeals_and_sees_the_moderator_reverse_the_ch
     browser_login(page, MEMBER_USERNAME, DEMO_PASSWORD)
     page.get_by_role("link", name="Allotment Commons").first.click()
 
-    # The member's home asks them to read version 2; they read it and acknowledge in place.
+    # The member's home asks them to read the newest version (3); they acknowledge it in place.
     page.get_by_role("link", name="Read and acknowledge").click()
     page.wait_for_url(re.compile(r"/c/demo/contract/(#.*)?$"))
     expect(page.get_by_role("heading", name="Our social contract", level=1)).to_be_visible()
-    page.get_by_role("button", name="I have read version 2 and will keep it").click()
-    expect(page.get_by_text("You acknowledged version 2")).to_be_visible()
-    expect(announced(page)).to_contain_text("You acknowledged version 2")
+    page.get_by_role("button", name="I have read version 3 and will keep it").click()
+    expect(page.get_by_text("You acknowledged version 3")).to_be_visible()
+    expect(announced(page)).to_contain_text("You acknowledged version 3")
 
     # Their budget, and an appeal of one charge without leaving the page.
     page.get_by_role("link", name="My budget").first.click()

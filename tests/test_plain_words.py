@@ -150,6 +150,8 @@ def _first_urls(community_slug: str) -> list[str]:
         "budgets:appeal": [{"pk": c.pk} for c in (own_charge, charge.first()) if c],
         "incidents:detail": [{"pk": i.pk} for i in incidents],
         "incidents:resolve": [{"pk": i.pk} for i in incidents],
+        # Starting a postmortem: the page shows for an incident that has none yet.
+        "postmortems:start": [{"pk": i.pk} for i in incidents],
     }
     urls: list[str] = []
     for address in addresses():
