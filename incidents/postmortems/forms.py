@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 
+from community.forms import PercentField
 from community.models import Clause, ContractVersion, Membership
 from incidents.models import Incident, Runbook
 from incidents.postmortems.models import ActionKind
@@ -60,13 +60,9 @@ class ActionItemForm(forms.Form):
     verify_clause = ClauseField(
         queryset=Clause.objects.none(), required=False, label="Verify against the clause"
     )
-    verify_target_percent = forms.DecimalField(
-        required=False,
-        min_value=Decimal("0.0001"),
-        max_value=Decimal("99.9999"),
-        decimal_places=4,
-        label="Target (%)",
-    )
+    # Typed as a percentage ("98", "98 %", "99.5"), kept as the ratio, refused in words outside
+    # 0-100 %: the same field and sentence as the clause form.
+    verify_target_percent = PercentField(required=False, label="Target (%)")
     verify_window_days = forms.IntegerField(
         required=False, min_value=1, max_value=MAX_WINDOW_DAYS, label="Over (days)"
     )
@@ -88,7 +84,6 @@ class ActionItemForm(forms.Form):
 
     def item_fields(self) -> ItemFields:
         data = self.cleaned_data
-        percent = data.get("verify_target_percent")
         return ItemFields(
             title=data["title"],
             kind=data["kind"],
@@ -100,6 +95,6 @@ class ActionItemForm(forms.Form):
             runbook=data.get("runbook"),
             alert_rule=(data.get("alert_rule") or "").strip(),
             verify_clause=data.get("verify_clause"),
-            verify_target=percent / 100 if percent is not None else None,
+            verify_target=data.get("verify_target_percent"),
             verify_window_days=data.get("verify_window_days"),
         )
