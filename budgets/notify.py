@@ -12,7 +12,7 @@ recorded as the notification's e-mail delivery.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from django.urls import reverse
@@ -68,43 +68,54 @@ def notify_tier_changes(*, community: Community, transitions: Sequence[TierTrans
 
 
 def notify_cooldowns(*, community: Community, cooldowns: Sequence[MemberCooldown]) -> None:
-    notify_each(
-        community=community,
-        kind=NotificationKind.MEMBER_COOLDOWN,
-        messages=[
-            Message(
-                recipient=Membership(pk=c.membership_id, community_id=community.pk),
-                title="A short pause on your posting",
-                body=(
-                    f"Until {c.ends_at:%d %b, %H:%M} your posts are paused, to give everyone "
-                    "room to cool down. It lifts by itself; it is not a ban and costs you "
-                    "nothing more."
-                ),
-                link=_my_budget(community),
-                key=f"budgets.cooldown:{c.pk}",
-            )
-            for c in cooldowns
-        ],
+    _notify_pauses(
+        community,
+        cooldowns,
+        key="budgets.cooldown",
+        title="A short pause on your posting",
+        body=lambda c: (
+            f"Until {c.ends_at:%d %b, %H:%M} your posts are paused, to give everyone "
+            "room to cool down. It lifts by itself; it is not a ban and costs you "
+            "nothing more."
+        ),
     )
 
 
 def notify_cooldowns_lifted(*, community: Community, cooldowns: Sequence[MemberCooldown]) -> None:
     """A kind word when a pause ends before its time (a pause that runs to its end was
     announced with its end already)."""
+    _notify_pauses(
+        community,
+        cooldowns,
+        key="budgets.cooldown-lifted",
+        title="Your pause on posting was lifted early",
+        body=lambda c: (
+            f"It ended on {c.ended_at:%d %b at %H:%M}, before the planned "
+            f"{c.ends_at:%d %b, %H:%M}, because {LiftCause(c.lift_cause).label}. "
+            "You can post again. Thank you for giving it room."
+        ),
+    )
+
+
+def _notify_pauses(
+    community: Community,
+    cooldowns: Sequence[MemberCooldown],
+    *,
+    key: str,
+    title: str,
+    body: Callable[[MemberCooldown], str],
+) -> None:
+    """One notice per paused member, keyed by the pause so a repeat sends nothing twice."""
     notify_each(
         community=community,
         kind=NotificationKind.MEMBER_COOLDOWN,
         messages=[
             Message(
                 recipient=Membership(pk=c.membership_id, community_id=community.pk),
-                title="Your pause on posting was lifted early",
-                body=(
-                    f"It ended on {c.ended_at:%d %b at %H:%M}, before the planned "
-                    f"{c.ends_at:%d %b, %H:%M}, because {LiftCause(c.lift_cause).label}. "
-                    "You can post again. Thank you for giving it room."
-                ),
+                title=title,
+                body=body(c),
                 link=_my_budget(community),
-                key=f"budgets.cooldown-lifted:{c.pk}",
+                key=f"{key}:{c.pk}",
             )
             for c in cooldowns
         ],

@@ -3,15 +3,14 @@ call these; only these enqueue tasks (after commit)."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -39,7 +38,7 @@ from community.models import (
     Membership,
     NotificationKind,
 )
-from community.notifications import MAIL_ERRORS, mail_failure, record_email, wants_email
+from community.notifications import record_email, try_email, wants_email
 from community.services import ServiceError
 from community.vocabulary import (
     ACTIVITY_KINDS,
@@ -48,8 +47,6 @@ from community.vocabulary import (
     EventKind,
     Severity,
 )
-
-logger = logging.getLogger(__name__)
 
 
 class PolicyError(ServiceError):
@@ -428,37 +425,26 @@ def email_notices(*, notice_ids: Sequence[int], attempt: int = 1) -> int:
                 _record_nudge_email(notice, DeliveryOutcome.SKIPPED, "E-mail turned off.")
                 continue
             link = f"{settings.SITE_URL}/c/{notice.community.slug}/my-budget/"
-            try:
-                send_mail(
-                    subject=notice.title,
-                    message=f"{notice.body}\n\nSee your budget explained: {link}\n",
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=[address],
-                )
-            except MAIL_ERRORS as exc:
-                logger.warning(
-                    "could not e-mail nudge %s (attempt %s): %s", notice.pk, attempt, exc
-                )
-                failure = mail_failure(attempt=attempt, exc=exc)
-                if failure.retry_in is None:
-                    _record_nudge_email(notice, DeliveryOutcome.FAILED, failure.detail, attempt)
-                else:
-                    _record_nudge_email(notice, DeliveryOutcome.RETRYING, failure.detail, attempt)
-                    enqueue_after_commit(
-                        "budgets.email_notices",
-                        [notice.pk],
-                        attempt + 1,
-                        countdown=failure.retry_in,
-                    )
-                continue
-            notice.emailed_at = timezone.now()
-            notice.save(update_fields=["emailed_at"])
-            _record_nudge_email(notice, DeliveryOutcome.SENT, f"To {address}.", attempt)
-            sent += 1
+            if try_email(
+                what=f"nudge {notice.pk}",
+                subject=notice.title,
+                message=f"{notice.body}\n\nSee your budget explained: {link}\n",
+                address=address,
+                attempt=attempt,
+                record=partial(_record_nudge_email, notice, attempt=attempt),
+                retry=partial(_retry_nudge_email, notice, attempt=attempt),
+            ):
+                notice.emailed_at = timezone.now()
+                notice.save(update_fields=["emailed_at"])
+                sent += 1
     return sent
 
 
-def _record_nudge_email(notice: Notice, outcome: str, detail: str, attempt: int = 0) -> None:
+def _retry_nudge_email(notice: Notice, delay: int, *, attempt: int) -> None:
+    enqueue_after_commit("budgets.email_notices", [notice.pk], attempt + 1, countdown=delay)
+
+
+def _record_nudge_email(notice: Notice, outcome: str, detail: str, *, attempt: int = 0) -> None:
     if notice.transition_id is not None:
         record_email(
             key=tier_key(notice.transition_id),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -277,26 +277,51 @@ def email_notification(*, notification_id: int) -> bool:
             f"\nChoose what reaches you by e-mail: {settings.SITE_URL}/c/"
             f"{notification.community.slug}/notifications/preferences/\n"
         )
-        try:
-            send_mail(
-                subject=f"{notification.community.name}: {notification.title}",
-                message=message,
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[address],
-            )
-        except MAIL_ERRORS as exc:
-            logger.warning(
-                "could not e-mail notification %s (attempt %s): %s", notification.pk, attempt, exc
-            )
-            failure = mail_failure(attempt=attempt, exc=exc)
-            if failure.retry_in is None:
-                _email_outcome(notification, DeliveryOutcome.FAILED, failure.detail, attempt)
-            else:
-                _email_outcome(notification, DeliveryOutcome.RETRYING, failure.detail, attempt)
-                enqueue_after_commit(EMAIL_TASK, notification.pk, countdown=failure.retry_in)
-            return False
-        _email_outcome(notification, DeliveryOutcome.SENT, f"To {address}.", attempt)
-        return True
+        return try_email(
+            what=f"notification {notification.pk}",
+            subject=f"{notification.community.name}: {notification.title}",
+            message=message,
+            address=address,
+            attempt=attempt,
+            record=lambda outcome, detail: _email_outcome(notification, outcome, detail, attempt),
+            retry=lambda delay: enqueue_after_commit(EMAIL_TASK, notification.pk, countdown=delay),
+        )
+
+
+def try_email(
+    *,
+    what: str,
+    subject: str,
+    message: str,
+    address: str,
+    attempt: int,
+    record: Callable[[str, str], None],
+    retry: Callable[[int], None],
+) -> bool:
+    """Make try number ``attempt`` at sending one e-mail, for every e-mail the product sends.
+
+    The outcome is handed to ``record`` (``sent``, ``retrying`` or a final ``failed``, with the
+    words to keep); after a transient failure below the bound, ``retry`` is given the delay in
+    seconds and is expected to enqueue the next try (``mail_failure`` decides both). Returns
+    whether it was sent."""
+    try:
+        send_mail(
+            subject=subject,
+            message=message,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=[address],
+        )
+    except MAIL_ERRORS as exc:
+        logger.warning("could not e-mail %s (attempt %s): %s", what, attempt, exc)
+        failure = mail_failure(attempt=attempt, exc=exc)
+        if failure.retry_in is None:
+            record(DeliveryOutcome.FAILED, failure.detail)
+        else:
+            record(DeliveryOutcome.RETRYING, failure.detail)
+            retry(failure.retry_in)
+        return False
+    record(DeliveryOutcome.SENT, f"To {address}.")
+    return True
 
 
 def _email_outcome(notification: Notification, outcome: str, detail: str, attempt: int = 0) -> None:

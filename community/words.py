@@ -27,7 +27,7 @@ from community.vocabulary import EventKind
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
-    from community.models import Community
+    from community.models import ClauseAlert, Community
 
 # --- Identifiers --------------------------------------------------------------------------------
 
@@ -335,6 +335,22 @@ def alert_summary(
         "rule": alert_rule(rule),
         "threshold": burn_factor(threshold),
     }
+
+
+def clause_alert_summary(alert: ClauseAlert, window_days: int | None = None) -> str:
+    """A stored ``ClauseAlert``'s numbers in one sentence (``alert_summary``); the clause's
+    window unless the caller already has the definition the alert was evaluated with."""
+    return alert_summary(
+        rule=alert.rule,
+        burn_long=alert.burn_rate_long,
+        burn_short=alert.burn_rate_short,
+        threshold=alert.threshold,
+        long_minutes=alert.long_minutes,
+        short_minutes=alert.short_minutes,
+        bad=alert.bad_long,
+        total=alert.total_long,
+        window_days=alert.clause.window_days if window_days is None else window_days,
+    )
 
 
 def burn_factor(rate: object) -> str:

@@ -174,17 +174,7 @@ def _notify_moderators(clause: Clause, alert: ClauseAlert, definition: ClauseDef
         f"[{community.name}] “{definition.title}” is burning its budget fast "
         f"({words.alert_rule(alert.rule)})"
     )
-    summary = words.alert_summary(
-        rule=alert.rule,
-        burn_long=alert.burn_rate_long,
-        burn_short=alert.burn_rate_short,
-        threshold=alert.threshold,
-        long_minutes=alert.long_minutes,
-        short_minutes=alert.short_minutes,
-        bad=alert.bad_long,
-        total=alert.total_long,
-        window_days=definition.window_days,
-    )
+    summary = words.clause_alert_summary(alert, definition.window_days)
     body = (
         f"The clause “{definition.title}” {where} is using its error budget faster than the "
         f"contract allows.\n\n"

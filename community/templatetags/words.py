@@ -32,17 +32,7 @@ def clause_burn_rate(rate: object, window_days: int = 30) -> str:
 @register.filter
 def alert_summary(alert: ClauseAlert) -> str:
     """A ``ClauseAlert``'s numbers in one sentence (``community.words.alert_summary``)."""
-    return words.alert_summary(
-        rule=alert.rule,
-        burn_long=alert.burn_rate_long,
-        burn_short=alert.burn_rate_short,
-        threshold=alert.threshold,
-        long_minutes=alert.long_minutes,
-        short_minutes=alert.short_minutes,
-        bad=alert.bad_long,
-        total=alert.total_long,
-        window_days=alert.clause.window_days,
-    )
+    return words.clause_alert_summary(alert)
 
 
 @register.filter
