@@ -29,13 +29,23 @@ from incidents.postmortems.models import (
     PostmortemSection,
     PostmortemSettings,
     PostmortemState,
+    PublicSummaryState,
     Visibility,
 )
-from incidents.postmortems.sections import BLAMELESS_CHECKED, SECTION_BY_KEY, SECTIONS
+from incidents.postmortems.sections import (
+    BLAMELESS_CHECKED,
+    PUBLIC_SECTION,
+    SECTION_BY_KEY,
+    SECTIONS,
+)
 from incidents.postmortems.services.template import incident_figures, initial_sections
 
 MAX_SECTION_LENGTH = 20000
-CLOSED_FOR_EDITS = "This postmortem is published; its words no longer change."
+CLOSED_FOR_EDITS = (
+    "This postmortem is published; its words no longer change. Only the public summary stays "
+    "open, until it is published itself."
+)
+SUMMARY_CLOSED = "The public summary is published; its words no longer change."
 
 
 class StalePostmortem(ConflictError):
@@ -125,6 +135,19 @@ def _create(incident: Incident, by: User | None) -> Postmortem:
 # --- Sections ----------------------------------------------------------------------------------
 
 
+def section_refusal(doc: Postmortem, key: str) -> str | None:
+    """Why section ``key`` of ``doc`` cannot change now (None: it can). A published postmortem
+    keeps its words, except the public summary until that summary is published itself, so an
+    objection a harmed member raises after publication can still be met with new words."""
+    if key == PUBLIC_SECTION:
+        if doc.public_summary_state == PublicSummaryState.PUBLISHED:
+            return SUMMARY_CLOSED
+        return None
+    if doc.state == PostmortemState.PUBLISHED:
+        return CLOSED_FOR_EDITS
+    return None
+
+
 def save_section(
     *, postmortem: Postmortem, key: str, body: str, expected_version: int, by: User | None
 ) -> PostmortemSection:
@@ -135,8 +158,9 @@ def save_section(
         raise ServiceError(f"A section holds at most {MAX_SECTION_LENGTH:,} characters.")
     with transaction.atomic():
         doc = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
-        if doc.state == PostmortemState.PUBLISHED:
-            raise ServiceError(CLOSED_FOR_EDITS)
+        refusal = section_refusal(doc, key)
+        if refusal:
+            raise ServiceError(refusal)
         section = PostmortemSection.objects.select_for_update().get(postmortem=doc, key=key)
         if section.version != expected_version:
             raise StaleSection(section)
