@@ -100,4 +100,10 @@ class CircleForgivenessOutSerializer(serializers.ModelSerializer[CircleForgivene
 
     class Meta:
         model = CircleForgiveness
-        fields = ("id", "postmortem_id", "participant_id", "at", "charge_ids")
+        fields = ("id", "postmortem_id", "participant_id", "at", "charge_ids", "cooldown_lifted")
+        extra_kwargs = {
+            "cooldown_lifted": {
+                "help_text": "Whether this forgiveness lifted a pause on the member's posting "
+                "(and with it their forum silence)."
+            }
+        }
