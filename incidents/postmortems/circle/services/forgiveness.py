@@ -90,9 +90,10 @@ def _running_pauses(participant: Participant) -> list[int]:
 def _lifted(running: list[int]) -> bool:
     """Whether the recalculation inside ``forgive_charges`` (same transaction) lifted one of
     the pauses that were running before it."""
-    return bool(running) and MemberCooldown.objects.filter(
-        pk__in=running, lifted_at__isnull=False
-    ).exists()
+    return (
+        bool(running)
+        and MemberCooldown.objects.filter(pk__in=running, lifted_at__isnull=False).exists()
+    )
 
 
 def forgive_participant(*, participant: Participant, by: User | None) -> CircleForgiveness:
