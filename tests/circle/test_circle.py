@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from community.models import Membership, Notification, NotificationKind
 from community.services import ServiceError
+from incidents.models import TimelineEntry, TimelineKind
 from incidents.postmortems.circle import services
 from incidents.postmortems.models import (
     Agreement,
@@ -194,6 +195,12 @@ def test_kept_needs_every_party_s_consent_and_is_decided_once(
     services.answer_consent(agreement=agreement, participant=facilitator, give=True)
     services.answer_consent(agreement=agreement, participant=supporter, give=True)
     services.decide_agreement(agreement=agreement, kept=True, note="Posted", by=None)
+    [entry] = TimelineEntry.objects.filter(
+        incident=ring.postmortem.incident, kind=TimelineKind.PM_AGREEMENT
+    )
+    # The incident's readers learn that it was kept, never what was agreed.
+    assert entry.text == "An agreement made in the restorative circle was kept."
+    assert "Posted" not in entry.text
     with pytest.raises(ServiceError, match="already marked kept"):
         services.decide_agreement(agreement=agreement, kept=False, by=None)
     with pytest.raises(ServiceError, match="can no longer change"):

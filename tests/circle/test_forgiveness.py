@@ -9,7 +9,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
-
 from django.test import Client
 
 from budgets import services as budget_services

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from community.models import Community, Membership, Notification, NotificationKind
 from community.services import ServiceError
+from incidents.models import TimelineEntry, TimelineKind
 from incidents.postmortems import services as postmortem_services
 from incidents.postmortems.circle import services
 from incidents.postmortems.models import Postmortem, PublicSummaryState, Visibility
@@ -33,6 +34,11 @@ def _public(ring: Circle) -> Postmortem:
     )
     write(doc, "public_summary", SUMMARY)
     return doc
+
+
+def _summary_entries(doc: Postmortem) -> list[str]:
+    rows = TimelineEntry.objects.filter(incident=doc.incident, kind=TimelineKind.PM_SUMMARY)
+    return [e.text for e in rows.order_by("pk")]
 
 
 def _state(doc: Postmortem) -> str:
@@ -68,6 +74,9 @@ def test_the_harmed_member_s_approval_publishes_it_once_the_postmortem_is(
     services.answer_summary(postmortem=doc, participant=ring.harmed, approve=True)
     assert _state(doc) == PublicSummaryState.PUBLISHED
     assert doc.public_summary_published_at is not None
+    assert _summary_entries(doc) == [
+        "The public summary was published: the harmed members in the circle approved it."
+    ]
 
 
 def test_an_objection_holds_it_back_until_the_words_change_and_are_read_again(
@@ -110,6 +119,10 @@ def test_approved_before_the_postmortem_is_published_it_goes_out_with_the_sweep(
     assert services.publish_due_summaries() == 0
     published(doc, community, ring.responsible.membership)
     assert services.publish_due_summaries() == 1
+    assert services.publish_due_summaries() == 0
+    approved, out = _summary_entries(doc)
+    assert approved.startswith("The harmed members in the circle approved the public summary")
+    assert out == "The public summary was published: the harmed members in the circle approved it."
     assert _state(doc) == PublicSummaryState.PUBLISHED
 
 
@@ -124,6 +137,9 @@ def test_without_an_objection_the_window_publishes_it_after_seven_days(
     with time_machine.travel(timezone.now() + timedelta(days=7, minutes=1)):
         assert services.publish_due_summaries() == 1
     assert _state(doc) == PublicSummaryState.PUBLISHED
+    assert _summary_entries(doc) == [
+        "The public summary was published: the objection window passed without an objection."
+    ]
 
 
 def test_an_objection_after_publication_is_met_with_new_words_read_again_and_shown(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from community.models import Community, ConductEvent, ExternalIdentity, Membership
 from community.services import ConflictError, ServiceError
 from incidents.models import Incident, IncidentStatus
-from incidents.postmortems import blameless, rules
+from incidents.postmortems import blameless, rules, timeline
 from incidents.postmortems.models import (
     ActionItem,
     BlamelessFinding,
@@ -127,6 +127,7 @@ def _create(incident: Incident, by: User | None) -> Postmortem:
                     for spec in SECTIONS
                 ]
             )
+            timeline.started(postmortem, by)
     except IntegrityError as exc:  # two starts at once: the second finds the first
         raise ServiceError("This incident already has a postmortem.") from exc
     return postmortem
@@ -337,6 +338,7 @@ def request_review(
         doc.state = PostmortemState.IN_REVIEW
         doc.review_requested_at = timezone.now()
         _bump(doc, "state", "review_requested_at")
+        timeline.sent_for_review(doc, by)
     return doc
 
 
@@ -385,6 +387,7 @@ def publish_postmortem(
         doc.published_by = _user(by)
         doc.next_reminder_at = None
         _bump(doc, "state", "published_at", "published_by", "next_reminder_at")
+        timeline.published(doc, by)
     return doc
 
 

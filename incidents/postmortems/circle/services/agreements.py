@@ -14,6 +14,7 @@ from django.utils import timezone
 from community.models import NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
+from incidents.postmortems import timeline
 from incidents.postmortems.circle.services.participants import circle_link, require_accepted
 from incidents.postmortems.models import (
     Agreement,
@@ -141,6 +142,7 @@ def decide_agreement(
         locked.decided_by = _person(by)
         locked.decision_note = note.strip()[:2000]
         locked.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+        timeline.agreement_decided(locked.postmortem, kept=kept, by=by)
     return locked
 
 
