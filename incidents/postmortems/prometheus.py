@@ -4,7 +4,8 @@ member: no label names a person (the labels are the community's slug and a state
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
@@ -26,12 +27,12 @@ def _by_state(
     family: GaugeMetricFamily,
     slugs: Iterable[str],
     states: Iterable[str],
-    rows: Iterable[dict[str, object]],
+    rows: Iterable[Mapping[str, Any]],
     field: str,
 ) -> GaugeMetricFamily:
     """Every state of every community that has postmortems, zero where none (so a count
     that falls to zero reads as zero, not as a missing series)."""
-    counts = {(str(r["slug"]), str(r[field])): int(str(r["n"])) for r in rows}
+    counts = {(str(r["slug"]), str(r[field])): int(r["n"]) for r in rows}
     states = list(states)
     for slug in slugs:
         for state in states:
