@@ -1,6 +1,7 @@
 """Demo data for restorative circles (order 47, after the postmortems): the raised-beds
 postmortem's circle, finished (everyone accepted, a confirmed repair exchange, a kept
-agreement, the public summary approved by the harmed member and published, the responsible
+agreement, the public summary objected to by the harmed member after the postmortem was
+published, revised, read again, approved and published, the responsible
 member's related charges forgiven); and the compost thread's circle in progress (the demo
 member's invitation pending, an open agreement)."""
 
@@ -25,6 +26,7 @@ from incidents.postmortems.models import (
     Agreement,
     Participant,
     Postmortem,
+    PostmortemSection,
     Visibility,
 )
 
@@ -49,6 +51,13 @@ def seed_circles(ctx: DemoContext) -> None:
     responsible = _finished(finished, mod, user, avoid={member.pk})
     _in_progress(draft, mod, user, member, avoid={member.pk, responsible.pk})
     ctx.log("  a finished circle (kept agreement, summary approved, charges forgiven), one open")
+
+
+REVISED_SUMMARY = (
+    "A vote on the shared raised beds drew remarks about members' plots. We slowed the thread "
+    "for two hours, the vote went ahead, and we changed two things: proposals now say who "
+    "looks after each bed, and the contract names remarks about someone's plot as hostility."
+)
 
 
 def _join(doc: Postmortem, membership: Membership, role: str, user: User) -> Participant:
@@ -151,9 +160,27 @@ def _finished(doc: Postmortem, mod: Membership, user: User, avoid: set[int]) -> 
         agreement=agreement, kept=True, note="Posted in the thread two days later.", by=user
     )
     Agreement.objects.filter(pk=agreement.pk).update(due_on=(resolved + timedelta(days=3)).date())
-    # The public summary: read and approved by the harmed member, then published.
+    # The public summary, proposed after the postmortem was published: the harmed member
+    # objects to one phrase, the summary (the one section still open) is revised, read
+    # again and approved, then published.
     doc = document.set_visibility(
         postmortem=doc, visibility=Visibility.PUBLIC, expected_version=None, by=user
+    )
+    services.propose_public_summary(postmortem=doc)
+    services.answer_summary(
+        postmortem=doc,
+        participant=harmed,
+        approve=False,
+        note="“Got heated” makes it sound as if I took part in it. Please say what changed "
+        "instead.",
+    )
+    section = PostmortemSection.objects.get(postmortem=doc, key="public_summary")
+    document.save_section(
+        postmortem=doc,
+        key="public_summary",
+        body=REVISED_SUMMARY,
+        expected_version=section.version,
+        by=user,
     )
     services.propose_public_summary(postmortem=doc)
     services.answer_summary(

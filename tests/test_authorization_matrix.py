@@ -31,7 +31,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from community.contract.services import export_openslo
+from community.contract.services import current_draft_fingerprint, export_openslo
 from community.models import Visibility
 from community.services import create_api_key
 from incidents.models import Runbook
@@ -453,7 +453,14 @@ OPERATIONS: dict[str, Operation] = {
         "moderate", lambda w: {"preamble": "We garden together.", "policy": {}}
     ),
     # Chess has published everything it has: nothing new to publish.
-    "contract_publish": Operation("moderate", lambda w: {"summary": "v2"}, other_key=REFUSED),
+    "contract_publish": Operation(
+        "moderate",
+        lambda w: {
+            "summary": "v2",
+            "draft_digest": current_draft_fingerprint(community=w.community),
+        },
+        other_key=REFUSED,
+    ),
     "contract_versions_list": Operation("read"),
     "contract_versions_retrieve": Operation(
         "read", path=lambda w: {"number": w.version.number}, other_key=OK

@@ -224,7 +224,10 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert finished.agreements.get().status == "kept"
     assert finished.repair_exchanges.get().stage == "confirmed"
     assert finished.public_summary_state == "published"
-    assert finished.summary_approvals.get().decision == "approved"
+    # Objected to after publication, revised, read again and approved.
+    assert list(
+        finished.summary_approvals.order_by("section_version").values_list("decision", flat=True)
+    ) == ["objected", "approved"]
     forgiven = CircleForgiveness.objects.get(postmortem=finished)
     assert forgiven.charge_ids
     assert set(

@@ -30,6 +30,7 @@ from community.contract.serializers import (
 )
 from community.contract.services import (
     ClauseInvalid,
+    current_draft_fingerprint,
     export_openslo,
     get_contract,
     import_openslo,
@@ -39,9 +40,9 @@ from community.contract.services import (
 )
 from community.contract.text import exact
 from community.domain_events import space_payload
-from community.models import ApiKey, Clause, ClauseSnapshot, ContractVersion
+from community.models import ApiKey, Clause, ClauseSnapshot, Contract, ContractVersion
 from community.serializers import flatten_errors
-from community.services import ServiceError
+from community.services import ConflictError, ServiceError
 
 CLAUSE_EXAMPLE = {
     "title": "Disagree without hostility",
@@ -53,6 +54,13 @@ CLAUSE_EXAMPLE = {
     "window_days": 30,
     "min_bad_events": 3,
 }
+
+
+NOT_PUBLISHED = "The contract was not published; nothing changed."
+STALE_DRAFT = (
+    "The draft changed since this digest was read (someone edited or published it), so nothing "
+    "was published. Read the draft again and publish with its new digest if it is still right."
+)
 
 
 def _status(snap: ClauseSnapshot) -> dict[str, Any]:
@@ -107,10 +115,12 @@ def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, 
     return rows
 
 
-def _invalid(errors: list[tuple[str, str]]) -> Response:
+def _invalid(
+    errors: list[tuple[str, str]], detail: str = "The clause was not saved; nothing changed."
+) -> Response:
     return Response(
         {
-            "detail": "The clause was not saved; nothing changed.",
+            "detail": detail,
             "errors": [{"field": f, "message": m} for f, m in errors],
         },
         status=status.HTTP_400_BAD_REQUEST,
@@ -264,6 +274,14 @@ class VersionDetailView(APIView):
         return Response(_version(version, version.acknowledgements.count()))
 
 
+def _draft(contract: Contract) -> dict[str, Any]:
+    return {
+        "preamble": contract.preamble,
+        "policy": contract.policy,
+        "draft_digest": current_draft_fingerprint(community=contract.community),
+    }
+
+
 class DraftView(APIView):
     """The draft preamble and error budget policy (what the next version will say)."""
 
@@ -273,8 +291,8 @@ class DraftView(APIView):
         operation_id="contract_draft_retrieve", responses=DraftOutSerializer, tags=["contract"]
     )
     def get(self, request: Request) -> Response:
-        contract = get_contract(community=community_of(request))
-        return Response({"preamble": contract.preamble, "policy": contract.policy})
+        community = community_of(request)
+        return Response(_draft(get_contract(community=community)))
 
     @extend_schema(
         operation_id="contract_draft_update",
@@ -294,7 +312,7 @@ class DraftView(APIView):
             )
         except ServiceError as exc:
             return _invalid([("policy", str(exc))])
-        return Response({"preamble": contract.preamble, "policy": contract.policy})
+        return Response(_draft(contract))
 
 
 class PublishView(APIView):
@@ -311,7 +329,7 @@ class PublishView(APIView):
     def post(self, request: Request) -> Response:
         data = PublishInSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(flatten_errors(data.errors))
+            return _invalid(flatten_errors(data.errors), NOT_PUBLISHED)
         try:
             version = publish_contract(
                 community=community_of(request),
@@ -320,7 +338,10 @@ class PublishView(APIView):
                 by_name=f"API key “{request.auth.name}”"
                 if isinstance(request.auth, ApiKey)
                 else "API",
+                expected_draft=data.validated_data["draft_digest"],
             )
+        except ConflictError:
+            return _invalid([("draft_digest", STALE_DRAFT)], NOT_PUBLISHED)
         except ServiceError as exc:
-            return _invalid([("(contract)", str(exc))])
+            return _invalid([("(contract)", str(exc))], NOT_PUBLISHED)
         return Response(_version(version, 0), status=status.HTTP_201_CREATED)

@@ -160,8 +160,16 @@ class ContractOutSerializer(serializers.Serializer[dict[str, Any]]):
     versions = serializers.IntegerField()
 
 
+DIGEST_HELP = (
+    "A digest of the draft as publishing would freeze it (its clauses, preamble and policy, "
+    "and the next version's number). Read it with GET /api/v1/contract/draft/ and send it back "
+    "with the publish, which is refused when the draft changed since."
+)
+
+
 class PublishInSerializer(serializers.Serializer[dict[str, Any]]):
     summary = serializers.CharField(help_text="What changed, in a sentence or two.")
+    draft_digest = serializers.CharField(max_length=64, help_text=DIGEST_HELP + " Required.")
 
 
 class DraftInSerializer(serializers.Serializer[dict[str, Any]]):
@@ -177,6 +185,7 @@ class DraftInSerializer(serializers.Serializer[dict[str, Any]]):
 class DraftOutSerializer(serializers.Serializer[dict[str, Any]]):
     preamble = serializers.CharField(allow_blank=True)
     policy = serializers.DictField(child=serializers.CharField())
+    draft_digest = serializers.CharField(help_text=DIGEST_HELP)
 
 
 class ImportInSerializer(serializers.Serializer[dict[str, Any]]):

@@ -193,6 +193,18 @@ def draft_fingerprint(draft: ContractVersion) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
+def current_draft_fingerprint(*, community: Community) -> str:
+    """The digest of the draft as publishing now would freeze it (the API's ``draft_digest``:
+    a caller reads it with the draft and sends it back to publish exactly what it read)."""
+    contract = get_contract(community=community)
+    shown = preview_publish(
+        contract=contract,
+        previous=contract.current_version(),
+        draft_clauses=_draft_clauses(community),
+    )
+    return draft_fingerprint(shown)
+
+
 def publish_contract(
     *,
     community: Community,

@@ -301,6 +301,27 @@ class TimelineKind(models.TextChoices):
     CHECK_IN = "check_in", "Check-in"
     METRICS = "metrics", "Metrics"
     PROPOSAL = "proposal", "Proposal"
+    # Written by the restorative postmortem (incidents.postmortems) through
+    # ``incidents.services.record_followup``: what happened after the incident resolved.
+    PM_STARTED = "pm_started", "Postmortem started"
+    PM_REVIEW = "pm_review", "Postmortem sent for review"
+    PM_PUBLISHED = "pm_published", "Postmortem published"
+    PM_SUMMARY = "pm_summary", "Public summary"
+    PM_ITEM = "pm_item", "Action item"
+    PM_AGREEMENT = "pm_agreement", "Agreement"
+
+
+# The kinds a follow-up outside this app (the postmortem) may write.
+FOLLOWUP_KINDS = frozenset(
+    {
+        TimelineKind.PM_STARTED,
+        TimelineKind.PM_REVIEW,
+        TimelineKind.PM_PUBLISHED,
+        TimelineKind.PM_SUMMARY,
+        TimelineKind.PM_ITEM,
+        TimelineKind.PM_AGREEMENT,
+    }
+)
 
 
 class AppendOnlyError(Exception):

@@ -16,19 +16,26 @@ from incidents.postmortems.models import (
 )
 from incidents.postmortems.sections import SECTION_BY_KEY, SECTION_KEYS
 from incidents.postmortems.services.action_items import MAX_WINDOW_DAYS
-from incidents.postmortems.services.document import MAX_SECTION_LENGTH
+from incidents.postmortems.services.document import MAX_SECTION_LENGTH, section_refusal
 from incidents.serializers import version_field
 
 
 class SectionOutSerializer(serializers.ModelSerializer[PostmortemSection]):
     heading = serializers.SerializerMethodField()
+    editable = serializers.SerializerMethodField(
+        help_text="Whether the section's words may still change: a published postmortem keeps "
+        "its words, except the public summary until it is published itself."
+    )
 
     class Meta:
         model = PostmortemSection
-        fields = ("key", "heading", "body", "version", "updated_at")
+        fields = ("key", "heading", "body", "version", "updated_at", "editable")
 
     def get_heading(self, obj: PostmortemSection) -> str:
         return SECTION_BY_KEY[obj.key].heading
+
+    def get_editable(self, obj: PostmortemSection) -> bool:
+        return section_refusal(obj.postmortem, obj.key) is None
 
 
 class FindingOutSerializer(serializers.ModelSerializer[BlamelessFinding]):

@@ -112,6 +112,8 @@ def _context(
     doc.refresh_from_db()
     editable = access.is_moderator and doc.state != PostmortemState.PUBLISHED
     parts = document_parts(doc)
+    for s in parts.sections:  # the public summary stays open after publication (until it is)
+        s["editable"] = access.is_moderator and services.section_refusal(doc, s["spec"].key) is None
     return {
         "community": doc.community,
         "access": access,
@@ -193,7 +195,12 @@ def save_section(request: AuthedHttpRequest, slug: str, pk: int, key: str) -> Ht
         return redirect(reverse("postmortems:editor", args=[slug, pk]) + f"#section-{key}")
     context = _context(request, access, doc, error=error)
     context.update(
-        {"s": {"spec": spec, "section": section}, "saved": not error, "oob": True, "key": key}
+        {
+            "s": {"spec": spec, "section": section, "editable": True},
+            "saved": not error,
+            "oob": True,
+            "key": key,
+        }
     )
     context["with_findings"] = key in BLAMELESS_CHECKED and not error
     return render(request, f"{TEMPLATE}#section-status", context, status=status)

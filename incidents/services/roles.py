@@ -1,7 +1,10 @@
 """Incident roles: the facilitator handoff (offered, then accepted), deputies, scribes, liaisons
-and support people, their checklists, and notes on the timeline."""
+and support people, their checklists, notes on the timeline, and the follow-ups the postmortem
+writes there."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -18,7 +21,7 @@ from incidents.models import (
     TimelineEntry,
     TimelineKind,
 )
-from incidents.models.incidents import MODERATOR_ROLES
+from incidents.models.incidents import FOLLOWUP_KINDS, MODERATOR_ROLES
 from incidents.notify import notify_facilitator_offered
 from incidents.services.common import (
     Actor,
@@ -226,3 +229,22 @@ def add_note(*, incident: Incident, text: str, actor: Actor) -> TimelineEntry:
     if len(text) > 5000:
         raise ServiceError("Keep a note under 5000 characters.")
     return _entry(incident, TimelineKind.NOTE, text, actor)
+
+
+def record_followup(
+    *,
+    incident: Incident,
+    kind: str,
+    text: str,
+    actor: Actor,
+    data: dict[str, Any] | None = None,
+    dedupe_key: str | None = None,
+) -> TimelineEntry | None:
+    """A typed entry for what follows the incident (its postmortem, the circle's agreements),
+    written by the feature packages that build on incidents. Only the follow-up kinds; with a
+    ``dedupe_key`` the entry is written once (a repeat returns None)."""
+    if kind not in FOLLOWUP_KINDS:
+        raise ServiceError("That is not a follow-up the timeline records.")
+    if dedupe_key is not None and TimelineEntry.objects.filter(dedupe_key=dedupe_key).exists():
+        return None
+    return _entry(incident, kind, text.strip()[:5000], actor, data=data, dedupe_key=dedupe_key)

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from budgets.models import Forgiveness
 from community.models import Community, Membership
+from incidents.postmortems.circle import services
 from incidents.postmortems.models import Agreement, AgreementStatus, Participant
 from tests.circle.helpers import Circle, agreed, friction
 from tests.conftest import api_client_for
@@ -68,6 +69,12 @@ def test_an_agreement_without_an_owner_or_a_due_date_is_a_400_that_adds_nothing(
     assert made.status_code == 201
     assert made.json()["status"] == "open"
     assert {c["answer"] for c in made.json()["consents"]} == {"pending"}
+    assert made.json()["in_effect"] is False
+    agreement = Agreement.objects.get()
+    for consent in agreement.consents.select_related("participant"):
+        services.answer_consent(agreement=agreement, participant=consent.participant, give=True)
+    read = api.get(f"/api/v1/agreements/{agreement.pk}/").json()
+    assert read["in_effect"] is True and {c["answer"] for c in read["consents"]} == {"given"}
 
 
 def test_agreements_are_marked_and_forgiveness_is_an_explicit_action(

@@ -114,7 +114,7 @@ def test_invite_accept_repair_agree_keep_forgive_and_publish_the_summary(
     page.get_by_role("button", name="Confirm the exchange").click()
     expect(page.get_by_test_id("exchanges")).to_contain_text("Confirmed by maya_mod")
 
-    # An agreement, agreed to by both parties, then kept.
+    # An agreement, agreed to by every party (the facilitator too), then kept.
     page.get_by_label("What is agreed").fill("Post a note in the Seed swap thread")
     page.get_by_label("Owner").select_option(label="rafa_responsible")
     page.get_by_label("Due date").fill((timezone.localdate() + timedelta(days=3)).isoformat())
@@ -126,6 +126,13 @@ def test_invite_accept_repair_agree_keep_forgive_and_publish_the_summary(
         person.get_by_role("button", name="I agree").click()
         expect(person.get_by_test_id("agreements")).to_contain_text("(agreed)")
     page.reload()
+    expect(page.get_by_test_id("agreements")).to_contain_text(
+        "Not in effect yet: waiting for maya_mod to agree."
+    )
+    page.get_by_role("button", name="I agree").click()
+    expect(page.get_by_test_id("agreements")).to_contain_text(
+        "In effect: everyone in the circle agreed."
+    )
     page.get_by_role("button", name="Mark kept").click()
     expect(page.get_by_test_id("agreements")).to_contain_text("Kept")
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from community.models import Membership, Notification, NotificationKind
 from community.services import ServiceError
+from incidents.models import TimelineEntry, TimelineKind
 from incidents.postmortems.circle import services
 from incidents.postmortems.models import (
     Agreement,
@@ -20,7 +22,7 @@ from incidents.postmortems.models import (
     Participant,
     RepairExchange,
 )
-from tests.circle.helpers import Circle, agreed
+from tests.circle.helpers import Circle, agreed, joined
 
 pytestmark = pytest.mark.django_db
 
@@ -168,7 +170,12 @@ def test_an_agreement_without_an_owner_or_a_due_date_is_refused(
     assert not Agreement.objects.exists()
 
 
-def test_kept_needs_every_party_s_consent_and_is_decided_once(ring: Circle) -> None:
+def test_kept_needs_every_party_s_consent_and_is_decided_once(
+    with_facilitator: Circle, sue: Membership, fran: Membership
+) -> None:
+    ring = with_facilitator
+    supporter = joined(ring.postmortem, sue, "supporter")
+    facilitator = Participant.objects.get(postmortem=ring.postmortem, membership=fran)
     agreement = services.add_agreement(
         postmortem=ring.postmortem,
         text="Post a note in the thread",
@@ -176,15 +183,24 @@ def test_kept_needs_every_party_s_consent_and_is_decided_once(ring: Circle) -> N
         due_on=timezone.localdate() + timedelta(days=3),
         by=None,
     )
+    # Every participant who accepted is a party: supporters and the facilitator too.
     parties = {c.participant_id for c in agreement.consents.all()}
-    assert parties == {ring.responsible.pk, ring.harmed.pk}
+    assert parties == {ring.responsible.pk, ring.harmed.pk, supporter.pk, facilitator.pk}
     services.answer_consent(agreement=agreement, participant=ring.responsible, give=True)
-    with pytest.raises(ServiceError, match="still waiting for milo_member"):
+    services.answer_consent(agreement=agreement, participant=ring.harmed, give=True)
+    with pytest.raises(ServiceError, match="still waiting for fran_facilitator, sue_supporter"):
         services.decide_agreement(agreement=agreement, kept=True, by=None)
     agreement.refresh_from_db()
     assert agreement.status == AgreementStatus.OPEN
-    services.answer_consent(agreement=agreement, participant=ring.harmed, give=True)
+    services.answer_consent(agreement=agreement, participant=facilitator, give=True)
+    services.answer_consent(agreement=agreement, participant=supporter, give=True)
     services.decide_agreement(agreement=agreement, kept=True, note="Posted", by=None)
+    [entry] = TimelineEntry.objects.filter(
+        incident=ring.postmortem.incident, kind=TimelineKind.PM_AGREEMENT
+    )
+    # The incident's readers learn that it was kept, never what was agreed.
+    assert entry.text == "An agreement made in the restorative circle was kept."
+    assert "Posted" not in entry.text
     with pytest.raises(ServiceError, match="already marked kept"):
         services.decide_agreement(agreement=agreement, kept=False, by=None)
     with pytest.raises(ServiceError, match="can no longer change"):
@@ -208,3 +224,38 @@ def test_agreement_reminders_repeat_daily_to_the_owner_until_decided(ring: Circl
     assert services.remind_agreements(now=now + timedelta(hours=50)) == 0
     later.refresh_from_db()
     assert later.last_reminded_at is None
+
+
+def test_a_party_who_does_not_agree_keeps_the_agreement_from_taking_effect(
+    with_facilitator: Circle, sue: Membership, moderator: object
+) -> None:
+    ring = with_facilitator
+    agreement = services.add_agreement(
+        postmortem=ring.postmortem,
+        text="Check in with the facilitator in a week",
+        owner=ring.responsible,
+        due_on=timezone.localdate(),
+        by=None,
+    )
+    for consent in agreement.consents.select_related("participant"):
+        services.answer_consent(
+            agreement=agreement,
+            participant=consent.participant,
+            give=consent.participant.role != "facilitator",
+        )
+    # Not in effect: no reminder for it, and it cannot be marked kept; the refusal says who.
+    assert services.remind_agreements() == 0
+    with pytest.raises(ServiceError, match="fran_facilitator did not agree"):
+        services.decide_agreement(agreement=agreement, kept=True, by=None)
+    agreement.refresh_from_db()
+    assert agreement.status == AgreementStatus.OPEN
+    client = Client()
+    client.force_login(ring.harmed.membership.user)
+    page = client.get(f"/c/garden/postmortems/{ring.postmortem.pk}/circle/").content.decode()
+    assert "Not in effect: fran_facilitator did not agree." in page
+    # A member who joins the circle later is a party too, and is asked.
+    supporter = joined(ring.postmortem, sue, "supporter")
+    assert agreement.consents.filter(participant=supporter, answer="pending").exists()
+    kept = agreed(ring.postmortem, ring.harmed, due_on=timezone.localdate())
+    assert kept.consents.count() == 4
+    assert services.remind_agreements() == 1  # only the one every party agreed to

@@ -9,13 +9,23 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
-from budgets.models import Charge, Forgiveness, ForgivenessKind, MemberBudget
-from community.models import Space
+from budgets import services as budget_services
+from budgets.models import (
+    Charge,
+    Forgiveness,
+    ForgivenessKind,
+    LiftCause,
+    MemberBudget,
+    MemberCooldown,
+)
+from community.models import Community, DomainEvent, Space
 from community.services import ServiceError
 from incidents.postmortems.circle import services
 from incidents.postmortems.models import CircleForgiveness
 from tests.circle.helpers import Circle, agreed, friction
+from tests.conftest import api_client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +82,7 @@ def test_kept_agreements_forgive_the_related_charges_and_the_budget_recovers_at_
     with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
         done = services.forgive_participant(participant=ring.responsible, by=moderator)
     assert done.charge_ids == [related.pk]
+    assert done.cooldown_lifted is False  # no pause was running
     entry = Forgiveness.objects.get()
     assert entry.charge_id == related.pk
     assert entry.kind == ForgivenessKind.AGREEMENT
@@ -95,3 +106,64 @@ def test_with_nothing_left_to_forgive_the_action_says_so(ring: Circle, moderator
     with pytest.raises(ServiceError, match="nothing to forgive"):
         services.forgive_participant(participant=ring.responsible, by=moderator)
     assert not CircleForgiveness.objects.exists()
+
+
+def _paused(ring: Circle, community: Community, capture: object) -> MemberCooldown:
+    """Enough friction in the incident's space to exhaust Rafa's budget, whose tier pauses
+    posting for a day."""
+    budget_services.update_policy(
+        community=community,
+        changes={"tier_actions": {"exhausted": ["member_cooldown"]}, "cooldown_hours": 24},
+        by=None,
+    )
+    rafa = ring.responsible.membership
+    with capture(execute=True):  # type: ignore[operator]
+        for n in range(6):
+            friction(membership=rafa, space=ring.space, external_id=f"pause-{n}")
+    return MemberCooldown.objects.get(membership=rafa, lifted_at__isnull=True)
+
+
+def test_a_forgiveness_that_lifts_a_pause_says_so_on_the_circle_page_and_in_the_api(
+    ring: Circle,
+    community: Community,
+    moderator: User,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    pause = _paused(ring, community, django_capture_on_commit_callbacks)
+    services.decide_agreement(
+        agreement=agreed(ring.postmortem, ring.responsible), kept=True, by=moderator
+    )
+    api = api_client_for(community, "read", "moderate")
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        answer = api.post(f"/api/v1/participants/{ring.responsible.pk}/forgive/")
+    assert answer.status_code == 201
+    assert answer.json()["cooldown_lifted"] is True
+    assert CircleForgiveness.objects.get().cooldown_lifted is True
+    pause.refresh_from_db()
+    assert pause.lifted_at is not None and pause.lift_cause == LiftCause.AGREEMENT
+    assert DomainEvent.objects.filter(type="budget.member_cooldown_lifted").count() == 1
+    client = Client()
+    client.force_login(moderator)
+    page = client.get(f"/c/garden/postmortems/{ring.postmortem.pk}/circle/").content.decode()
+    assert "Their pause on posting was lifted with it." in page
+
+
+def test_a_pause_the_forgiveness_does_not_lift_is_not_reported_lifted(
+    ring: Circle,
+    community: Community,
+    moderator: User,
+    django_capture_on_commit_callbacks: object,
+) -> None:
+    pause = _paused(ring, community, django_capture_on_commit_callbacks)
+    elsewhere = Space.objects.create(community=community, name="Recipes")
+    rafa = ring.responsible.membership
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        for n in range(6):  # friction elsewhere keeps the budget exhausted on its own
+            friction(membership=rafa, space=elsewhere, external_id=f"elsewhere-{n}")
+    services.decide_agreement(
+        agreement=agreed(ring.postmortem, ring.responsible), kept=True, by=moderator
+    )
+    done = services.forgive_participant(participant=ring.responsible, by=moderator)
+    assert done.charge_ids and done.cooldown_lifted is False
+    pause.refresh_from_db()
+    assert pause.lifted_at is None

@@ -105,7 +105,12 @@ def test_a_moderate_key_creates_a_draft_and_publishes_it(
         format="json",
     )
     assert draft.status_code == 200 and draft.json()["policy"]["warning"] == "We talk weekly."
-    published = api.post("/api/v1/contract/publish/", {"summary": "First version"}, format="json")
+    digest = draft.json()["draft_digest"]
+    published = api.post(
+        "/api/v1/contract/publish/",
+        {"summary": "First version", "draft_digest": digest},
+        format="json",
+    )
     assert published.status_code == 201, published.content
     assert published.json()["number"] == 1
     assert published.json()["published_by"] == "API key “test”"
@@ -161,16 +166,50 @@ def test_an_invalid_clause_is_refused_naming_the_field(
     assert not Clause.objects.exists()
 
 
+def _digest(api: APIClient) -> str:
+    return str(api.get("/api/v1/contract/draft/").json()["draft_digest"])
+
+
+def _publish(api: APIClient, summary: str, digest: str | None = None) -> Any:
+    body = {"summary": summary, "draft_digest": _digest(api) if digest is None else digest}
+    return api.post("/api/v1/contract/publish/", body, format="json")
+
+
 def test_publishing_needs_a_summary_and_a_change(community: Community, api: APIClient) -> None:
-    assert api.post("/api/v1/contract/publish/", {"summary": "x"}, format="json").status_code == 400
+    assert _publish(api, "x").status_code == 400
     api.post("/api/v1/clauses/", NEW_CLAUSE, format="json")
-    assert api.post("/api/v1/contract/publish/", {"summary": ""}, format="json").status_code == 400
-    assert (
-        api.post("/api/v1/contract/publish/", {"summary": "v1"}, format="json").status_code == 201
-    )
-    again = api.post("/api/v1/contract/publish/", {"summary": "v2"}, format="json")
+    assert _publish(api, "").status_code == 400
+    assert _publish(api, "v1").status_code == 201
+    again = _publish(api, "v2")
     assert again.status_code == 400
     assert "Nothing has changed" in again.json()["errors"][0]["message"]
+    assert ContractVersion.objects.count() == 1
+
+
+def test_publishing_needs_the_digest_of_the_draft_it_read(
+    community: Community, api: APIClient
+) -> None:
+    api.post("/api/v1/clauses/", NEW_CLAUSE, format="json")
+    missing = api.post("/api/v1/contract/publish/", {"summary": "v1"}, format="json")
+    assert missing.status_code == 400
+    assert [e["field"] for e in missing.json()["errors"]] == ["draft_digest"]
+    assert missing.json()["detail"] == "The contract was not published; nothing changed."
+    read = _digest(api)
+    assert read == _digest(api)  # the same draft reads the same
+    # Someone changes the draft after it was read: the old digest is refused.
+    changed = api.put(
+        "/api/v1/contract/draft/", {"preamble": "We grow together.", "policy": {}}, format="json"
+    )
+    assert changed.json()["draft_digest"] != read
+    stale = _publish(api, "v1", read)
+    assert stale.status_code == 400
+    [error] = stale.json()["errors"]
+    assert error["field"] == "draft_digest" and "changed since this digest" in error["message"]
+    assert not ContractVersion.objects.exists()
+    assert _publish(api, "v1", changed.json()["draft_digest"]).status_code == 201
+    # Published, the digest of version 1's draft no longer publishes anything.
+    api.post("/api/v1/clauses/", {**NEW_CLAUSE, "title": "No selling"}, format="json")
+    assert _publish(api, "v2", changed.json()["draft_digest"]).status_code == 400
     assert ContractVersion.objects.count() == 1
 
 

@@ -25,7 +25,7 @@ def client_for(user: User | None) -> Client:
 
 @pytest.fixture
 def published_by_key(community: Community) -> ContractVersion:
-    api = api_client_for(community, "moderate")
+    api = api_client_for(community, "read", "moderate")
     api.post(
         "/api/v1/clauses/",
         {
@@ -37,7 +37,10 @@ def published_by_key(community: Community) -> ContractVersion:
         },
         format="json",
     )
-    published = api.post("/api/v1/contract/publish/", {"summary": "First"}, format="json")
+    digest = api.get("/api/v1/contract/draft/").json()["draft_digest"]
+    published = api.post(
+        "/api/v1/contract/publish/", {"summary": "First", "draft_digest": digest}, format="json"
+    )
     assert published.status_code == 201, published.content
     return ContractVersion.objects.get()
 

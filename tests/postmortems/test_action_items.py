@@ -21,7 +21,7 @@ from community.models import (
     NotificationKind,
 )
 from community.services import ServiceError
-from incidents.models import Runbook
+from incidents.models import Runbook, TimelineEntry, TimelineKind
 from incidents.postmortems import services
 from incidents.postmortems.models import ActionItem, ActionKind, ActionStatus, Postmortem
 from incidents.postmortems.services import ItemFields
@@ -204,6 +204,10 @@ def test_a_guardrail_that_holds_its_target_over_the_whole_window_is_verified(
     with time_machine.travel(start + timedelta(days=7, minutes=1), tick=False):
         done = services.check_verification(item=item)
     assert done.status == ActionStatus.VERIFIED and done.verified_at is not None
+    [entry] = TimelineEntry.objects.filter(incident=doc.incident, kind=TimelineKind.PM_ITEM)
+    assert entry.get_kind_display() == "Action item"
+    assert entry.text.startswith(f"Action item “{item.title}” verified:")
+    assert "met its 98 % target over the whole window" in entry.text
     assert [(c.total, c.bad, c.meets_target) for c in done.checks.all()] == [
         (100, 1, True),
         (100, 1, True),
@@ -226,6 +230,9 @@ def test_a_breach_reopens_the_item_and_tells_its_owner(
     notice = Notification.objects.get(kind=NotificationKind.ACTION_ITEM_REOPENED)
     assert notice.recipient == mod_membership
     assert "fell below its 98 % target" in notice.body and "91.7 %" in notice.body
+    [entry] = TimelineEntry.objects.filter(incident=doc.incident, kind=TimelineKind.PM_ITEM)
+    assert "reopened" in entry.text and "fell below its target" in entry.text
+    assert entry.by == "the postmortem"
     # Reopened, it is worked on again and goes back to verifying.
     again = services.mark_done(item=reopened, expected_version=reopened.version, by=None)
     assert again.status == ActionStatus.VERIFYING

@@ -76,7 +76,23 @@ class AgreementRow:
     agreement: Agreement
     consents: list[AgreementConsent]
     my_consent: AgreementConsent | None
-    all_agreed: bool
+    all_agreed: bool  # in effect: every party agreed
+
+    @property
+    def refused_by(self) -> list[str]:
+        return [
+            c.participant.membership.display_name
+            for c in self.consents
+            if c.answer == ConsentAnswer.REFUSED
+        ]
+
+    @property
+    def waiting_for(self) -> list[str]:
+        return [
+            c.participant.membership.display_name
+            for c in self.consents
+            if c.answer == ConsentAnswer.PENDING
+        ]
 
 
 @dataclass

@@ -11,6 +11,7 @@ from incidents.postmortems.models import (
     Agreement,
     AgreementConsent,
     CircleForgiveness,
+    ConsentAnswer,
     Participant,
     ParticipantRole,
 )
@@ -58,6 +59,10 @@ class AgreementOutSerializer(serializers.ModelSerializer[Agreement]):
     owner_name = serializers.CharField(source="owner.membership.display_name")
     status = serializers.CharField(help_text="open, kept or not_kept")
     consents = ConsentOutSerializer(many=True, read_only=True)
+    in_effect = serializers.SerializerMethodField(
+        help_text="Whether every party (each participant who accepted) has agreed; until then "
+        "the agreement is not in effect and cannot be marked kept."
+    )
 
     class Meta:
         model = Agreement
@@ -74,7 +79,11 @@ class AgreementOutSerializer(serializers.ModelSerializer[Agreement]):
             "decided_at",
             "decision_note",
             "consents",
+            "in_effect",
         )
+
+    def get_in_effect(self, obj: Agreement) -> bool:
+        return all(c.answer == ConsentAnswer.GIVEN for c in obj.consents.all())
 
 
 class AgreementInSerializer(serializers.Serializer[dict[str, Any]]):
@@ -100,4 +109,10 @@ class CircleForgivenessOutSerializer(serializers.ModelSerializer[CircleForgivene
 
     class Meta:
         model = CircleForgiveness
-        fields = ("id", "postmortem_id", "participant_id", "at", "charge_ids")
+        fields = ("id", "postmortem_id", "participant_id", "at", "charge_ids", "cooldown_lifted")
+        extra_kwargs = {
+            "cooldown_lifted": {
+                "help_text": "Whether this forgiveness lifted a pause on the member's posting "
+                "(and with it their forum silence)."
+            }
+        }

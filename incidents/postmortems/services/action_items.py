@@ -30,7 +30,7 @@ from community.models import (
 from community.notifications import notify
 from community.services import ConflictError, ServiceError
 from incidents.models import Runbook
-from incidents.postmortems import rules
+from incidents.postmortems import rules, timeline
 from incidents.postmortems.models import (
     GUARDRAIL_KINDS,
     ActionItem,
@@ -268,6 +268,7 @@ def reopen_by_hand(
         locked.reopened_at = timezone.now()
         locked.reopen_count += 1
         _bump(locked, "status", "reopened_at", "reopen_count")
+        timeline.item_reopened(locked, by=by, why="reopened by hand after it was marked done.")
     return locked
 
 
@@ -347,12 +348,20 @@ def check_verification(*, item: ActionItem, now: datetime | None = None) -> Acti
             locked.status = ActionStatus.VERIFIED
             locked.verified_at = now
             fields += ["status", "verified_at"]
+            timeline.item_verified(locked)
         elif result.verdict == rules.Verdict.BREACHED:
             locked.status = ActionStatus.REOPENED
             locked.reopened_at = now
             locked.reopen_count += 1
             fields += ["status", "reopened_at", "reopen_count"]
             _tell_owner_reopened(locked, clause, retired=definition is None)
+            timeline.item_reopened(
+                locked,
+                by=None,
+                why=f"“{clause.title}” left the contract while it was verifying."
+                if definition is None
+                else f"“{clause.title}” fell below its target while it was verifying.",
+            )
         if len(fields) > 2:
             _bump(locked, *fields)
         else:

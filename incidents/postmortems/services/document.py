@@ -19,7 +19,7 @@ from django.utils import timezone
 from community.models import Community, ConductEvent, ExternalIdentity, Membership
 from community.services import ConflictError, ServiceError
 from incidents.models import Incident, IncidentStatus
-from incidents.postmortems import blameless, rules
+from incidents.postmortems import blameless, rules, timeline
 from incidents.postmortems.models import (
     ActionItem,
     BlamelessFinding,
@@ -29,13 +29,23 @@ from incidents.postmortems.models import (
     PostmortemSection,
     PostmortemSettings,
     PostmortemState,
+    PublicSummaryState,
     Visibility,
 )
-from incidents.postmortems.sections import BLAMELESS_CHECKED, SECTION_BY_KEY, SECTIONS
+from incidents.postmortems.sections import (
+    BLAMELESS_CHECKED,
+    PUBLIC_SECTION,
+    SECTION_BY_KEY,
+    SECTIONS,
+)
 from incidents.postmortems.services.template import incident_figures, initial_sections
 
 MAX_SECTION_LENGTH = 20000
-CLOSED_FOR_EDITS = "This postmortem is published; its words no longer change."
+CLOSED_FOR_EDITS = (
+    "This postmortem is published; its words no longer change. Only the public summary stays "
+    "open, until it is published itself."
+)
+SUMMARY_CLOSED = "The public summary is published; its words no longer change."
 
 
 class StalePostmortem(ConflictError):
@@ -117,12 +127,26 @@ def _create(incident: Incident, by: User | None) -> Postmortem:
                     for spec in SECTIONS
                 ]
             )
+            timeline.started(postmortem, by)
     except IntegrityError as exc:  # two starts at once: the second finds the first
         raise ServiceError("This incident already has a postmortem.") from exc
     return postmortem
 
 
 # --- Sections ----------------------------------------------------------------------------------
+
+
+def section_refusal(doc: Postmortem, key: str) -> str | None:
+    """Why section ``key`` of ``doc`` cannot change now (None: it can). A published postmortem
+    keeps its words, except the public summary until that summary is published itself, so an
+    objection a harmed member raises after publication can still be met with new words."""
+    if key == PUBLIC_SECTION:
+        if doc.public_summary_state == PublicSummaryState.PUBLISHED:
+            return SUMMARY_CLOSED
+        return None
+    if doc.state == PostmortemState.PUBLISHED:
+        return CLOSED_FOR_EDITS
+    return None
 
 
 def save_section(
@@ -135,8 +159,9 @@ def save_section(
         raise ServiceError(f"A section holds at most {MAX_SECTION_LENGTH:,} characters.")
     with transaction.atomic():
         doc = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
-        if doc.state == PostmortemState.PUBLISHED:
-            raise ServiceError(CLOSED_FOR_EDITS)
+        refusal = section_refusal(doc, key)
+        if refusal:
+            raise ServiceError(refusal)
         section = PostmortemSection.objects.select_for_update().get(postmortem=doc, key=key)
         if section.version != expected_version:
             raise StaleSection(section)
@@ -313,6 +338,7 @@ def request_review(
         doc.state = PostmortemState.IN_REVIEW
         doc.review_requested_at = timezone.now()
         _bump(doc, "state", "review_requested_at")
+        timeline.sent_for_review(doc, by)
     return doc
 
 
@@ -361,6 +387,7 @@ def publish_postmortem(
         doc.published_by = _user(by)
         doc.next_reminder_at = None
         _bump(doc, "state", "published_at", "published_by", "next_reminder_at")
+        timeline.published(doc, by)
     return doc
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from community.models import NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
+from incidents.postmortems import timeline
 from incidents.postmortems.circle.services.participants import circle_link, require_accepted
 from incidents.postmortems.models import (
     Agreement,
@@ -22,7 +23,6 @@ from incidents.postmortems.models import (
     ConsentAnswer,
     Harm,
     Participant,
-    ParticipantRole,
     Postmortem,
 )
 
@@ -44,9 +44,9 @@ def add_agreement(
     harm: Harm | None = None,
     by: User | None,
 ) -> Agreement:
-    """An agreement of ``owner`` (a participant who accepted) due on ``due_on``. The parties
-    asked for consent: the owner and the harmed member it answers (every harmed participant
-    when it answers no harm in particular)."""
+    """An agreement of ``owner`` (a participant who accepted) due on ``due_on``. Every
+    participant who accepted is a party asked for consent (harmed, responsible, supporters and
+    the facilitator alike); it is in effect once every party has agreed."""
     text = text.strip()
     if not text:
         raise ServiceError("Write what is agreed.")
@@ -61,13 +61,7 @@ def add_agreement(
     require_accepted(owner, "given an agreement")
     if harm is not None and harm.postmortem_id != postmortem.pk:
         raise ServiceError("That harm is not part of this circle.")
-    if harm is not None:
-        parties = [owner, harm.harmed]
-    else:
-        parties = [
-            owner,
-            *postmortem.participants.accepted().filter(role=ParticipantRole.HARMED),
-        ]
+    parties = [owner, *postmortem.participants.accepted().order_by("pk")]
     with transaction.atomic():
         agreement = Agreement.objects.create(
             postmortem=postmortem,
@@ -116,14 +110,31 @@ def decide_agreement(
                 f"This agreement was already marked {locked.get_status_display().lower()}."
             )
         if kept:
-            waiting = locked.consents.exclude(answer=ConsentAnswer.GIVEN).select_related(
-                "participant__membership"
+            others = list(
+                locked.consents.exclude(answer=ConsentAnswer.GIVEN)
+                .select_related("participant__membership")
+                .order_by("pk")
             )
-            names = [c.participant.membership.display_name for c in waiting]
-            if names:
+            refused = [
+                c.participant.membership.display_name
+                for c in others
+                if c.answer == ConsentAnswer.REFUSED
+            ]
+            waiting = [
+                c.participant.membership.display_name
+                for c in others
+                if c.answer == ConsentAnswer.PENDING
+            ]
+            if refused:
+                raise ServiceError(
+                    f"{', '.join(refused)} did not agree, so this agreement never took effect "
+                    "and cannot be marked kept. Talk it over and write one everyone can agree "
+                    "to."
+                )
+            if waiting:
                 raise ServiceError(
                     "Every party has to agree before it can be marked kept; still waiting for "
-                    + ", ".join(names)
+                    + ", ".join(waiting)
                     + "."
                 )
         locked.status = AgreementStatus.KEPT if kept else AgreementStatus.NOT_KEPT
@@ -131,17 +142,21 @@ def decide_agreement(
         locked.decided_by = _person(by)
         locked.decision_note = note.strip()[:2000]
         locked.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+        timeline.agreement_decided(locked.postmortem, kept=kept, by=by)
     return locked
 
 
 def remind_agreements(*, now: datetime | None = None) -> int:
-    """Remind owners of open agreements due within ``REMIND_BEFORE`` (or overdue), once per
-    ``REMIND_EVERY``, until a moderator records the outcome. Returns the reminders sent."""
+    """Remind owners of open agreements in effect (every party agreed) due within
+    ``REMIND_BEFORE`` (or overdue), once per ``REMIND_EVERY``, until a moderator records the
+    outcome. Returns the reminders sent."""
     now = now or timezone.now()
     horizon = timezone.localdate(now) + REMIND_BEFORE
     due = (
         Agreement.objects.open()
         .filter(due_on__lte=horizon)
+        # Only agreements in effect: every party agreed (one still waiting is not yet made).
+        .exclude(consents__answer__in=(ConsentAnswer.PENDING, ConsentAnswer.REFUSED))
         .select_related("owner__membership", "postmortem__community")
         .order_by("pk")
     )

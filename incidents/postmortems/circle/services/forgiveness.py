@@ -4,7 +4,9 @@ the charges related to the incident in one action.
 The charges are never edited: each gets its ledger entry (``budgets.Forgiveness``, kind
 "restorative agreement kept", the postmortem named as the reason) through
 ``budgets.services.forgive_charges``, which recalculates the member so the budget recovers (and
-a pause on their posting that the recovery no longer calls for is lifted).
+a pause on their posting that the recovery no longer calls for is lifted). Whether this
+forgiveness lifted a running pause is recorded on the ``CircleForgiveness`` row
+(``cooldown_lifted``), so the circle can say so.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from budgets.models import Charge, ForgivenessKind
+from budgets.models import Charge, ForgivenessKind, MemberCooldown
 from budgets.services import forgive_charges
 from community.services import ServiceError
 from incidents.postmortems.models import (
@@ -76,6 +78,24 @@ def forgiveness_refusal(participant: Participant) -> str | None:
     return None
 
 
+def _running_pauses(participant: Participant) -> list[int]:
+    """The member's pauses on posting running now (before the forgiveness)."""
+    return list(
+        MemberCooldown.objects.filter(membership=participant.membership)
+        .active(timezone.now())
+        .values_list("pk", flat=True)
+    )
+
+
+def _lifted(running: list[int]) -> bool:
+    """Whether the recalculation inside ``forgive_charges`` (same transaction) lifted one of
+    the pauses that were running before it."""
+    return (
+        bool(running)
+        and MemberCooldown.objects.filter(pk__in=running, lifted_at__isnull=False).exists()
+    )
+
+
 def forgive_participant(*, participant: Participant, by: User | None) -> CircleForgiveness:
     """Forgive the related charges of ``participant`` in one action, once."""
     postmortem = participant.postmortem
@@ -93,6 +113,7 @@ def forgive_participant(*, participant: Participant, by: User | None) -> CircleF
                     "that still count; there is nothing to forgive."
                 )
             title = postmortem.incident.title
+            running = _running_pauses(participant)
             entries = forgive_charges(
                 charges=charges,
                 reason=(
@@ -107,6 +128,7 @@ def forgive_participant(*, participant: Participant, by: User | None) -> CircleF
                 participant=participant,
                 by=by if by is not None and by.is_authenticated else None,
                 charge_ids=sorted(entry.charge_id for entry in entries),
+                cooldown_lifted=_lifted(running),
             )
     except IntegrityError:
         raise ServiceError("These charges were already forgiven.") from None

@@ -17,6 +17,8 @@ from community.models import Membership, NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
 from incidents.postmortems.models import (
+    Agreement,
+    AgreementConsent,
     Consent,
     Harm,
     ObligationOf,
@@ -105,6 +107,15 @@ def answer_invitation(*, participant: Participant, accept: bool) -> Participant:
         locked.consent = Consent.ACCEPTED if accept else Consent.DECLINED
         locked.responded_at = timezone.now()
         locked.save(update_fields=["consent", "responded_at"])
+        if accept:
+            # Every party consents: one who joins later is asked about each open agreement.
+            AgreementConsent.objects.bulk_create(
+                [
+                    AgreementConsent(agreement=a, participant=locked)
+                    for a in Agreement.objects.open().filter(postmortem_id=locked.postmortem_id)
+                ],
+                ignore_conflicts=True,
+            )
     return locked
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from community.models import NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
+from incidents.postmortems import timeline
 from incidents.postmortems.circle.services.participants import circle_link
 from incidents.postmortems.models import (
     Participant,
@@ -135,6 +136,8 @@ def answer_summary(
         approval.save(update_fields=["decision", "note", "decided_at"])
         doc.public_summary_state = _state_after_answers(current_approvals(doc))
         doc.save(update_fields=["public_summary_state"])
+        if doc.public_summary_state == PublicSummaryState.APPROVED and not doc.is_published:
+            timeline.summary_approved(doc, version=approval.section_version)
         if publish_refusal(doc) is None:
             _publish(doc)
     return approval
@@ -173,7 +176,18 @@ def publish_refusal(postmortem: Postmortem, now: datetime | None = None) -> str 
     return None
 
 
-def _publish(doc: Postmortem) -> None:
+def _how(doc: Postmortem) -> str:
+    """Why the summary may go out now, for the incident's timeline."""
+    approvals = current_approvals(doc)
+    if not approvals:
+        return "no harmed member takes part in the circle"
+    if all(a.decision == SummaryDecision.APPROVED for a in approvals):
+        return "the harmed members in the circle approved it"
+    return "the objection window passed without an objection"
+
+
+def _publish(doc: Postmortem, by: User | None = None) -> None:
+    timeline.summary_published(doc, how=_how(doc), by=by)
     doc.public_summary_state = PublicSummaryState.PUBLISHED
     doc.public_summary_published_at = timezone.now()
     doc.save(update_fields=["public_summary_state", "public_summary_published_at"])
@@ -188,7 +202,7 @@ def publish_public_summary(
         refusal = publish_refusal(doc, now)
         if refusal:
             raise ServiceError(refusal)
-        _publish(doc)
+        _publish(doc, by)
     return doc
 
 
