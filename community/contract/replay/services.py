@@ -10,6 +10,7 @@ Public services:
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -19,7 +20,7 @@ from django.utils import timezone
 from community.contract.replay.episodes import MINUTE, Episode, replay_alerts
 from community.contract.replay.history import load_events
 from community.contract.replay.models import DEFAULT_PERIOD, Replay, ReplayStatus
-from community.contract.slo import ClauseDefinition
+from community.contract.slo import SIX_PLACES, ClauseDefinition
 from community.jobs import enqueue_after_commit
 from community.models import Clause, ClauseAlert, Community, Space
 from community.services import ServiceError
@@ -117,9 +118,7 @@ def run_replay(*, replay_id: int) -> bool:
             reversing=REVERSING_KINDS,
             progress=lambda p: _progress(replay_id, 10 + p * 85 // 100),
         )
-        in_period = [
-            e for e in events if replay.period_from < e.recorded_at <= replay.period_to
-        ]
+        in_period = [e for e in events if replay.period_from < e.recorded_at <= replay.period_to]
         results = {
             "events": len(in_period),
             "alerts": [_episode_row(e) for e in episodes],
@@ -145,8 +144,9 @@ def _episode_row(episode: Episode) -> dict[str, Any]:
         "scope": "" if episode.space_id is None else str(episode.space_id),
         "fired_at": episode.fired_at.isoformat(),
         "cleared_at": None if episode.cleared_at is None else episode.cleared_at.isoformat(),
-        "burn_rate_long": episode.burn_rate_long,
-        "burn_rate_short": episode.burn_rate_short,
+        # six places, as the live path stores them
+        "burn_rate_long": str(Decimal(episode.burn_rate_long).quantize(SIX_PLACES)),
+        "burn_rate_short": str(Decimal(episode.burn_rate_short).quantize(SIX_PLACES)),
         "bad_long": episode.bad_long,
         "total_long": episode.total_long,
     }
