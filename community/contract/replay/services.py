@@ -61,7 +61,7 @@ def request_replay(
     if errors:
         raise ReplayInvalid(*errors[0])
     now = timezone.now()
-    default_start, default_end = default_period(now)
+    _, default_end = default_period(now)
     end = _on_minute(end) if end is not None else default_end
     start = _on_minute(start) if start is not None else end - DEFAULT_PERIOD
     if end > now:
