@@ -85,7 +85,7 @@ class ReplayListView(APIView):
         except ReplayInvalid as exc:
             field = exc.field if exc.field in {"from", "to"} else f"clause.{exc.field}"
             return _invalid([(field, str(exc))])
-        row = replay_row(replay)
+        row = ReplayOutSerializer(replay_row(replay)).data
         return Response(row, status=status.HTTP_202_ACCEPTED, headers={"Location": row["url"]})
 
 
@@ -96,7 +96,7 @@ class ReplayDetailView(APIView):
         operation_id="replays_retrieve", responses=ReplayOutSerializer, tags=["contract"]
     )
     def get(self, request: Request, pk: int) -> Response:
-        return Response(replay_row(get_replay(access_of(request), pk)))
+        return Response(ReplayOutSerializer(replay_row(get_replay(access_of(request), pk))).data)
 
     @extend_schema(operation_id="replays_dismiss", responses={204: None}, tags=["contract"])
     def delete(self, request: Request, pk: int) -> Response:
