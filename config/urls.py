@@ -50,6 +50,7 @@ urlpatterns = [
     path("", include("incidents.postmortems.urls")),
     path("", include("budgets.urls")),
     path("", include("integrations.urls")),
+    path("", include("community.contract.replay.urls")),
     path("", include("community.contract.urls")),
     path("", include("community.urls")),
 ]

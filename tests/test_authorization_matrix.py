@@ -200,6 +200,10 @@ PAGES: dict[str, Page] = {
     ),
     "contract:clause-edit": get(MODERATORS, lambda w: {"pk": w.clause.pk}),
     "contract:clause-retire": post(MODERATORS, lambda w: {"pk": w.clause.pk}),
+    "replay:list": get(MODERATORS),
+    "replay:detail": get(MODERATORS, lambda w: {"pk": _replay(w).pk}),
+    "replay:dismiss": post(MODERATORS, lambda w: {"pk": _replay(w).pk}),
+    "replay:start": post(MODERATORS, lambda w: {"pk": w.clause.pk}),
     "contract:clause-openslo": get(EVERYONE, lambda w: {"pk": w.clause.pk}),
     # Budgets
     "budgets:my-budget": get(MEMBERS),
