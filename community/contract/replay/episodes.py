@@ -170,37 +170,52 @@ def _judge_minutes(
         bad_p = _prefix(scope.bad)
         # bad at minute i in window w: recorded in (i-w, i], minus those undone by i
         open_: dict[str, Episode] = {}
+        min_bad = definition.min_bad_events
+        checks = [
+            (rule, num, den, rule.long_minutes, rule.short_minutes)
+            for rule, (num, den) in zip(rules, pre, strict=True)
+        ]
         for k in range(1, minutes + 1):
             i = k + offset
-            candidate = False
-            counts: dict[int, Counts] = {}
-            for rule, (num, den) in zip(rules, pre, strict=True):
-                long_total = total_p[i + 1] - total_p[i + 1 - rule.long_minutes]
-                long_bad = bad_p[i + 1] - bad_p[i + 1 - rule.long_minutes]
-                if long_bad < definition.min_bad_events:
+            top_t, top_b = total_p[i + 1], bad_p[i + 1]
+            # counts before reversals: never fewer bad events than the decision will see, so
+            # a rule left out here cannot hold, and decide_alerts judges the others
+            candidates = []
+            for rule, num, den, long_w, short_w in checks:
+                long_bad = top_b - bad_p[i + 1 - long_w]
+                if long_bad < min_bad:
                     continue
-                if long_bad * den < num * long_total and rule.name not in open_:
+                if long_bad * den < num * (top_t - total_p[i + 1 - long_w]):
                     continue
-                candidate = True
-                break
-            if not candidate and not open_:
+                if (top_b - bad_p[i + 1 - short_w]) * den < num * (
+                    top_t - total_p[i + 1 - short_w]
+                ):
+                    continue
+                candidates.append(rule)
+            if not candidates and not open_:
                 continue
             at = start + k * MINUTE
-            for window in definition.burn_windows:
-                counts[window] = Counts(
-                    total_p[i + 1] - total_p[i + 1 - window],
-                    bad_p[i + 1] - bad_p[i + 1 - window] - _undone_in(scope, i, window),
+            decisions = []
+            if candidates:
+                counts: dict[int, Counts] = {}
+                for rule in candidates:
+                    for window in (rule.long_minutes, rule.short_minutes):
+                        counts[window] = Counts(
+                            top_t - total_p[i + 1 - window],
+                            top_b - bad_p[i + 1 - window] - _undone_in(scope, i, window),
+                        )
+                decisions = decide_alerts(
+                    target=target,
+                    window_days=definition.window_days,
+                    rules=candidates,
+                    counts=counts,
+                    min_bad_events=min_bad,
                 )
-            for decision in decide_alerts(
-                target=target,
-                window_days=definition.window_days,
-                rules=rules,
-                counts=counts,
-                min_bad_events=definition.min_bad_events,
-            ):
-                name = decision.rule.name
-                current = open_.get(name)
-                if decision.firing and current is None:
+            firing = {d.rule.name: d for d in decisions if d.firing}
+            for name in [n for n in open_ if n not in firing]:
+                episodes.append(_closed(open_.pop(name), at))
+            for name, decision in firing.items():
+                if name not in open_:
                     open_[name] = Episode(
                         rule=name,
                         severity=str(decision.rule.severity),
@@ -212,9 +227,6 @@ def _judge_minutes(
                         bad_long=decision.bad_long,
                         total_long=decision.total_long,
                     )
-                elif not decision.firing and current is not None:
-                    episodes.append(_closed(current, at))
-                    del open_[name]
         episodes.extend(open_.values())
         if progress is not None:
             progress(100 * (position + 1) // len(order))
@@ -229,5 +241,7 @@ def _closed(episode: Episode, at: datetime) -> Episode:
 
 def _undone_in(scope: _Scope, i: int, window: int) -> int:
     """Bad events recorded in (i - window, i] that a reversal recorded by minute i took out."""
+    if not scope.undo_pairs:
+        return 0
     low = i - window
     return sum(1 for rec, undo in scope.undo_pairs if undo <= i and low < rec <= i)
