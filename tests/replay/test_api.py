@@ -86,10 +86,11 @@ def test_bad_input_is_refused_naming_the_field_and_nothing_is_kept(
     assert not Replay.objects.exists()
 
 
-def test_a_clause_of_another_community_is_not_found(
+def test_a_clause_of_another_community_is_refused_naming_the_field(
     community: Community, other_community: Community, api: APIClient
 ) -> None:
     clause = published_clause(other_community)
     response = api.post("/api/v1/replays/", {"clause_id": clause.pk}, format="json")
-    assert response.status_code == 404
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["clause_id"]
     assert not Replay.objects.exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -70,7 +71,10 @@ class ReplayListView(APIView):
         values = data.validated_data
         clause = None
         if "clause_id" in values:
-            clause = get_clause(access, values["clause_id"])
+            try:
+                clause = get_clause(access, values["clause_id"])
+            except Http404:
+                return _invalid([("clause_id", "There is no such clause in this community.")])
             definition = clause.published_definition() or clause.draft_definition()
         else:
             definition = DefinitionSerializer().to_definition(values["clause"])
