@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -38,6 +40,12 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
     external_id = serializers.CharField(max_length=200)
     kind = serializers.ChoiceField(choices=EventKind.choices)
     occurred_at = serializers.DateTimeField()
+    recorded_at = serializers.DateTimeField(
+        required=False,
+        help_text="When the community learned of it (imported history, such as when a flag was "
+        "upheld); defaults to the time of receipt. Never in the future, never before "
+        "occurred_at.",
+    )
     member = MemberRefSerializer(required=False, allow_null=True)
     space = SpaceRefSerializer(required=False, allow_null=True)
     subject = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
@@ -53,7 +61,17 @@ class EventInSerializer(serializers.Serializer[dict[str, Any]]):
             raise serializers.ValidationError(f"The payload {problem}.")
         return value
 
+    def validate_recorded_at(self, value: datetime) -> datetime:
+        if value > timezone.now():
+            raise serializers.ValidationError("recorded_at cannot be in the future.")
+        return value
+
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        recorded = attrs.get("recorded_at")
+        if recorded is not None and recorded < attrs["occurred_at"]:
+            raise serializers.ValidationError(
+                {"recorded_at": "recorded_at cannot be before occurred_at."}
+            )
         if attrs["kind"] in FRICTION_KINDS and not attrs.get("member"):
             raise serializers.ValidationError(
                 {"member": "A friction event must name the member it is about."}
@@ -149,6 +167,7 @@ def to_event_input(data: dict[str, Any]) -> EventInput:
         external_id=data["external_id"],
         kind=data["kind"],
         occurred_at=data["occurred_at"],
+        recorded_at=data.get("recorded_at"),
         member_external_id=member.get("external_id", ""),
         member_username=member.get("username", ""),
         space_external_id=space.get("external_id", ""),

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "budgets",
     "incidents",
     "incidents.postmortems",  # restorative postmortems: own models, label "postmortems"
+    "community.contract.replay",  # dry runs of clauses over past events (label "replay")
     "incidents.postmortems.circle",  # the circle's pages, API and tasks (label "circle")
     "integrations",
     "demo",  # the demo community (manage.py seed_demo); nothing imports it

@@ -25,6 +25,7 @@ from demo import (
     integrations,
     moderators_day,
     postmortems,
+    replays,
 )
 from demo.context import (
     DEMO_PASSWORD,
@@ -39,6 +40,7 @@ DemoStep = Callable[[DemoContext], None]
 STEPS: list[tuple[str, DemoStep]] = [
     ("members, spaces and 60 days of conduct events", community.seed_spine),
     ("social contract: two versions, acknowledgements, a month of history", contract.seed_contract),
+    ("replay: a stricter draft of a clause tried on the last 30 days", replays.seed_replays),
     ("forgiveness budgets: charges, recalculation, appeals", budgets.seed_budgets),
     ("incidents: runbooks, incidents, a member report", incidents.seed_incidents),
     (

@@ -102,6 +102,7 @@ def main_pages(community: Community | None = None) -> list[TourPage]:
         *(TourPage(MODERATOR, name, path) for name, path in shared),
         TourPage(MODERATOR, "contract-editor", _c("contract:edit")),
         TourPage(MODERATOR, "new-clause", _c("contract:clause-new")),
+        TourPage(MODERATOR, "replays", _c("replay:list")),
         TourPage(MODERATOR, "contract-versions", _c("contract:versions")),
         TourPage(MODERATOR, "contract-version", _c("contract:version", number=1)),
         TourPage(MODERATOR, "contract-changes", _c("contract:diff") + "?from=1&to=2"),

@@ -250,6 +250,7 @@ PURE_MODULES = [
     "community/contract/slo.py",
     "community/contract/sparkline.py",
     "community/contract/openslo.py",
+    "community/contract/replay/episodes.py",
     "incidents/rules.py",
     "incidents/postmortems/rules.py",
     "incidents/postmortems/blameless.py",

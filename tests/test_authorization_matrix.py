@@ -31,6 +31,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from community.contract.replay.models import Replay
+from community.contract.replay.services import request_replay
 from community.contract.services import current_draft_fingerprint, export_openslo
 from community.models import Visibility
 from community.services import create_api_key
@@ -198,6 +200,10 @@ PAGES: dict[str, Page] = {
     ),
     "contract:clause-edit": get(MODERATORS, lambda w: {"pk": w.clause.pk}),
     "contract:clause-retire": post(MODERATORS, lambda w: {"pk": w.clause.pk}),
+    "replay:list": get(MODERATORS),
+    "replay:detail": get(MODERATORS, lambda w: {"pk": _replay(w).pk}),
+    "replay:dismiss": post(MODERATORS, lambda w: {"pk": _replay(w).pk}),
+    "replay:start": post(MODERATORS, lambda w: {"pk": w.clause.pk}),
     "contract:clause-openslo": get(EVERYONE, lambda w: {"pk": w.clause.pk}),
     # Budgets
     "budgets:my-budget": get(MEMBERS),
@@ -398,6 +404,16 @@ class Operation:
     other_key: str = OK
 
 
+def _replay(world: World) -> Replay:
+    """A kept replay of the world's clause (the same one for every request)."""
+    replay = Replay.objects.filter(community=world.community).first()
+    return replay or request_replay(
+        community=world.community,
+        definition=world.clause.draft_definition(),
+        clause=world.clause,
+    )
+
+
 CLAUSE = {
     "title": "Be kind to newcomers",
     "wording": "Answer a first post as you would want yours answered.",
@@ -443,6 +459,11 @@ OPERATIONS: dict[str, Operation] = {
     "clauses_create": Operation("moderate", lambda w: CLAUSE),
     "clauses_retrieve": Operation("read", path=lambda w: {"id": w.clause.pk}, other_key=HIDDEN),
     "clauses_openslo": Operation("read", path=lambda w: {"id": w.clause.pk}, other_key=HIDDEN),
+    "replays_create": Operation("moderate", lambda w: {"clause": CLAUSE}),
+    "replays_retrieve": Operation("read", path=lambda w: {"id": _replay(w).pk}, other_key=HIDDEN),
+    "replays_dismiss": Operation(
+        "moderate", path=lambda w: {"id": _replay(w).pk}, other_key=HIDDEN
+    ),
     "clauses_import": Operation(
         "moderate",
         lambda w: {"document": export_openslo(clause=w.clause).replace("disagree", "differ")},

@@ -28,6 +28,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from budgets.budget_math import Action
 from budgets.models import Charge
+from community.contract.replay.models import Replay
 from community.contract.slo import DEFAULT_ALERT_RULES
 from community.models import Clause, ContractVersion, ExternalIdentity, Membership
 from community.words import FLAG_CATEGORY_WORDS
@@ -146,6 +147,9 @@ def _first_urls(community_slug: str) -> list[str]:
     fills: dict[str, list[dict[str, Any]]] = {
         "contract:version": [{"number": v.number} for v in version],
         "contract:clause-edit": [{"pk": clause.pk}] if clause else [],
+        "replay:detail": [
+            {"pk": r.pk} for r in Replay.objects.filter(community__slug=community_slug).kept()
+        ],
         "budgets:member": [{"pk": member.pk}],
         "budgets:appeal": [{"pk": c.pk} for c in (own_charge, charge.first()) if c],
         "incidents:detail": [{"pk": i.pk} for i in incidents],

@@ -1,0 +1,94 @@
+"""Replay of a clause over 30 days of 1M events (DESIGN.md §3.7), in memory.
+
+Generates 1M events over 30 days in 12 spaces (0.5 % upheld flags, three flame-war hours, a few
+hundred flags rejected later), then times ``replay_alerts`` (every minute of the 30 days, every
+scope, the live path's ``decide_alerts``) against a bare floor measured in the same run: one pass
+that buckets the same events into minutes and sums one window, with no alert logic.
+``BENCH_REPLAY_EVENTS=100000`` picks the size. Target: at most 10 s.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from bench.results import Row
+from community.contract.replay.episodes import ReplayEvent, minute_of, replay_alerts
+from community.contract.slo import ClauseDefinition
+
+TARGET_SECONDS = 10.0
+START = datetime(2026, 10, 1, tzinfo=UTC)
+DAYS = 30
+CLAUSE = ClauseDefinition(
+    title="Disagree without hostility",
+    wording="Argue with ideas, not with people.",
+    total_kinds=("post",),
+    bad_kinds=("flag_upheld",),
+    target=Decimal("0.98"),
+)
+
+
+def events(size: int, rng: random.Random) -> list[ReplayEvent]:
+    span = DAYS * 86400
+    out = []
+    wars = [START + timedelta(days=d, hours=20) for d in (4, 13, 27)]
+    for n in range(size):
+        if n % 50 == 0:
+            at = rng.choice(wars) + timedelta(seconds=rng.uniform(0, 3600))
+            bad = rng.random() < 0.3
+        else:
+            at = START + timedelta(seconds=rng.uniform(-3 * 86400, span))
+            bad = rng.random() < 0.005
+        kind = "flag_upheld" if bad else "post"
+        out.append(ReplayEvent(kind, at, at, n % 12, "", f"p{n}"))
+        if bad and rng.random() < 0.01:
+            later = at + timedelta(hours=rng.uniform(0.1, 12))
+            out.append(ReplayEvent("flag_rejected", later, later, n % 12, "", f"p{n}"))
+    return out
+
+
+def floor(history: list[ReplayEvent], end: datetime) -> float:
+    """Bucket every event into its minute and sum one hour-long window: no alert logic."""
+    began = time.perf_counter()
+    minutes = minute_of(end, START)
+    counts = [0] * (minutes + 1)
+    for event in history:
+        k = minute_of(event.recorded_at, START)
+        if 0 < k <= minutes:
+            counts[k] += 1
+    running = 0
+    for k in range(1, minutes + 1):
+        running += counts[k] - (counts[k - 60] if k > 60 else 0)
+    return time.perf_counter() - began
+
+
+def run() -> list[Row]:
+    size = int(os.environ.get("BENCH_REPLAY_EVENTS", "1000000"))
+    rng = random.Random(13)
+    history = events(size, rng)
+    end = START + timedelta(days=DAYS)
+    bare = floor(history, end)
+    began = time.perf_counter()
+    episodes = replay_alerts(
+        definition=CLAUSE,
+        events=history,
+        start=START,
+        end=end,
+        reversing={"flag_rejected": "flag_upheld"},
+    )
+    took = time.perf_counter() - began
+    print(f"{'events':>9} {'replay s':>9} {'floor s':>8} {'episodes':>9}")
+    print(f"{len(history):>9} {took:>9.2f} {bare:>8.2f} {len(episodes):>9}")
+    return [
+        Row(
+            figure=f"replay of 30 days, {len(history):,} events",
+            measured=f"{took:.2f} s",
+            floor=f"{bare:.2f} s",
+            ratio=round(took / bare, 1) if bare else None,
+            target=f"≤ {TARGET_SECONDS:.0f} s",
+            met=took <= TARGET_SECONDS,
+        )
+    ]

@@ -1,0 +1,59 @@
+"""A kept replay: what was asked, how far it got, and what it found (kept until dismissed)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+DEFAULT_PERIOD = timedelta(days=30)
+
+
+class ReplayStatus(models.TextChoices):
+    QUEUED = "queued", "Waiting to start"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Could not finish"
+    DISMISSED = "dismissed", "Dismissed"
+
+
+class ReplayQuerySet(models.QuerySet["Replay"]):
+    def kept(self) -> ReplayQuerySet:
+        return self.exclude(status=ReplayStatus.DISMISSED)
+
+
+class Replay(models.Model):
+    """A dry run of a clause (a draft body, or an existing clause) over stored history."""
+
+    community = models.ForeignKey(
+        "community.Community", on_delete=models.CASCADE, related_name="replays"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    clause = models.ForeignKey(
+        "community.Clause", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The clause body replayed (ClauseDefinition.as_dict()), frozen when asked.
+    definition = models.JSONField()
+    period_from = models.DateTimeField()
+    period_to = models.DateTimeField()
+    status = models.CharField(
+        max_length=10, choices=ReplayStatus.choices, default=ReplayStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(default=0)
+    results = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ReplayQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [models.Index(fields=("community", "created_at"), name="replay_comm_created")]
+
+    def __str__(self) -> str:
+        return f"replay {self.pk} of {self.definition.get('title', '')}"

@@ -1,0 +1,109 @@
+"""Pages of replays: the community's kept replays, one replay (its progress polled by htmx, then
+its results beside the live alerts), starting one from a clause, dismissing one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from community.access import CommunityAccess, access_for_user
+from community.contract.access import get_clause
+from community.contract.replay.access import get_replay, kept_replays
+from community.contract.replay.models import Replay, ReplayStatus
+from community.contract.replay.services import (
+    ReplayInvalid,
+    dismiss_replay,
+    replay_minutes,
+    request_replay,
+)
+from community.http import AuthedHttpRequest
+from community.services import ServiceError
+
+
+def _moderator_view(request: AuthedHttpRequest, slug: str) -> CommunityAccess:
+    access = access_for_user(request.user, slug)
+    if not access.sees_member_records:
+        access.require_moderator("Only this community's moderators can see replays.")
+    return access
+
+
+def _rows(replay: Replay, key: str) -> list[dict[str, Any]] | None:
+    rows = (replay.results or {}).get(key)
+    if rows is None:
+        return None
+    names = (replay.results or {}).get("space_names", {})
+    return [
+        {
+            **row,
+            "where": names.get(row["scope"], "") if row["scope"] else "",
+            "fired": datetime.fromisoformat(row["fired_at"]),
+            "cleared": datetime.fromisoformat(row["cleared_at"]) if row["cleared_at"] else None,
+        }
+        for row in rows
+    ]
+
+
+def _context(access: CommunityAccess, replay: Replay) -> dict[str, Any]:
+    return {
+        "community": access.community,
+        "access": access,
+        "replay": replay,
+        "done": replay.status == ReplayStatus.DONE,
+        "working": replay.status in (ReplayStatus.QUEUED, ReplayStatus.RUNNING),
+        "alerts": _rows(replay, "alerts") or [],
+        "live_alerts": _rows(replay, "live_alerts"),
+        "events": (replay.results or {}).get("events", 0),
+        "hours": replay_minutes(replay) // 60,
+    }
+
+
+@login_required
+def replay_list(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = _moderator_view(request, slug)
+    replays = kept_replays(access).select_related("clause")[:50]
+    return render(
+        request,
+        "replay/replay_list.html",
+        {"community": access.community, "access": access, "replays": replays},
+    )
+
+
+@login_required
+def replay_detail(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = _moderator_view(request, slug)
+    replay = get_replay(access, pk)
+    template = "replay/replay_detail.html"
+    if request.headers.get("HX-Request"):
+        template += "#progress"
+    return render(request, template, _context(access, replay))
+
+
+@login_required
+@require_POST
+def replay_start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """Replay a clause's draft (its saved edits) over the last 30 days."""
+    access = access_for_user(request.user, slug, moderate=True)
+    clause = get_clause(access, pk, write=True)
+    try:
+        replay = request_replay(
+            community=access.community,
+            definition=clause.draft_definition(),
+            by=request.user,
+            clause=clause,
+        )
+    except (ReplayInvalid, ServiceError) as error:
+        return HttpResponse(str(error), status=400)
+    return redirect("replay:detail", slug=slug, pk=replay.pk)
+
+
+@login_required
+@require_POST
+def replay_dismiss(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    access = _moderator_view(request, slug)
+    dismiss_replay(replay=get_replay(access, pk, write=True))
+    return redirect("replay:list", slug=slug)
