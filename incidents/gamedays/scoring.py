@@ -14,7 +14,8 @@ MIN_PAUSE_SECONDS = 1.0
 
 def due_count(offsets: Sequence[float], *, elapsed_seconds: float, speed: int) -> int:
     """How many of the recording's events (``offsets`` in recorded seconds, ascending) are due
-    after ``elapsed_seconds`` of wall-clock time at ``speed`` times (recorded time = wall times speed)."""
+    after ``elapsed_seconds`` of wall-clock time at ``speed`` times (recorded time is wall-clock
+    time multiplied by the speed)."""
     if speed < 1:
         raise ValueError("speed must be at least 1")
     recorded_now = elapsed_seconds * speed
@@ -32,7 +33,8 @@ def pause_before_next(
 
 
 def wall_minutes(recorded_seconds: float, speed: int) -> float:
-    """How long a recording of ``recorded_seconds`` takes to replay at ``speed`` times, in minutes."""
+    """How long a recording of ``recorded_seconds`` takes to replay at ``speed`` times, in
+    minutes."""
     return recorded_seconds / speed / 60
 
 

@@ -38,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 SOURCE = "gameday"
 FEED_TASK = "gamedays.feed"
+# Wake a little after the next event is due, never a little before.
+FEED_MARGIN_SECONDS = 0.05
 INCIDENT_OPEN = (
     "A game day can start only when no real incident is open: “{title}” is still open. "
     "Rehearse once it is resolved."
@@ -115,7 +117,8 @@ def start_game_day(
             speed=speed,
             started_by=by,
         )
-        enqueue_after_commit(FEED_TASK, game_day.pk)
+        first = float(recording.events[0]["at"]) / speed
+        enqueue_after_commit(FEED_TASK, game_day.pk, countdown=first + FEED_MARGIN_SECONDS)
     return game_day
 
 
@@ -156,7 +159,8 @@ def feed_game_day(*, game_day_id: int) -> float | None:
         elapsed = (now - game_day.started_at).total_seconds()
         offsets = [float(e["at"]) for e in game_day.events]
         due = scoring.due_count(offsets, elapsed_seconds=elapsed, speed=game_day.speed)
-        if due > game_day.emitted:
+        sent = due > game_day.emitted
+        if sent:
             batch = [
                 _event_input(game_day, i, game_day.events[i], now)
                 for i in range(game_day.emitted, due)
@@ -171,8 +175,11 @@ def feed_game_day(*, game_day_id: int) -> float | None:
         pause = scoring.pause_before_next(
             offsets, emitted=game_day.emitted, elapsed_seconds=elapsed, speed=game_day.speed
         )
-        if pause is not None:
-            enqueue_after_commit(FEED_TASK, game_day.pk, countdown=pause)
+        # Only a call that sent something schedules the next one: a second chain (the sweep's)
+        # dies at its first call that finds nothing new, and one woken early leaves the rest to
+        # the sweep, so a game day's feeder never multiplies.
+        if pause is not None and sent:
+            enqueue_after_commit(FEED_TASK, game_day.pk, countdown=pause + FEED_MARGIN_SECONDS)
     return pause
 
 
