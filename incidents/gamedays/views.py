@@ -14,7 +14,7 @@ from community.services import ServiceError
 from incidents.gamedays import scoring, services
 from incidents.gamedays.access import get_game_day, visible_game_days
 from incidents.gamedays.forms import StartForm
-from incidents.models import Incident
+from incidents.gamedays.reading import game_day_page
 
 
 @login_required
@@ -64,17 +64,7 @@ def index(request: AuthedHttpRequest, slug: str) -> HttpResponse:
 @login_required
 def detail(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = access_for_user(request.user, slug, moderate=True)
-    game_day = get_game_day(access, pk)
-    incidents = Incident.objects.filter(community=game_day.sandbox).order_by("declared_at")
-    report = game_day.report if not game_day.is_running else services.compute_report(game_day)
-    context = {
-        "community": access.community,
-        "access": access,
-        "game_day": game_day,
-        "sandbox_incidents": incidents,
-        "report": report,
-        "expected_minutes": services.expected_minutes(game_day),
-    }
+    context = game_day_page(access, get_game_day(access, pk))
     if request.htmx:
         return render(request, "gamedays/detail.html#gameday-progress", context)
     return render(request, "gamedays/detail.html", context)
@@ -88,18 +78,6 @@ def stop(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     try:
         services.stop_game_day(game_day=game_day, by=request.user)
     except ServiceError as exc:
-        return render(
-            request,
-            "gamedays/detail.html",
-            {
-                "community": access.community,
-                "access": access,
-                "game_day": game_day,
-                "sandbox_incidents": Incident.objects.filter(community=game_day.sandbox),
-                "report": game_day.report,
-                "expected_minutes": services.expected_minutes(game_day),
-                "error": str(exc),
-            },
-            status=409,
-        )
+        context = {**game_day_page(access, game_day), "error": str(exc)}
+        return render(request, "gamedays/detail.html", context, status=409)
     return redirect(game_day.get_absolute_url())
