@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import User
-
 from community.models import Clause, Community
 from incidents.gamedays.recordings import Recording
 from incidents.models import Runbook
