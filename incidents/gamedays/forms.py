@@ -32,7 +32,9 @@ class StartForm(forms.Form):
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.community = community
-        self.fields["recording"].choices = recording_choices(community)
+        recording_field = self.fields["recording"]
+        assert isinstance(recording_field, forms.ChoiceField)
+        recording_field.choices = recording_choices(community)
         runbook_field = self.fields["runbook"]
         assert isinstance(runbook_field, forms.ModelChoiceField)
         runbook_field.queryset = Runbook.objects.filter(community=community, is_active=True)
