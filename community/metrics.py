@@ -15,6 +15,7 @@ from django.db.models import Count, QuerySet
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from community.hidden import listed
 from community.models import Community, DomainEvent, Heartbeat, Visibility
 
 _collectors: dict[str, DatabaseCollector] = {}
@@ -26,7 +27,7 @@ def register_collector(name: str, collector: DatabaseCollector) -> None:
 
 
 def exported_communities(*, include_members_only: bool) -> QuerySet[Community]:
-    communities = Community.objects.all()
+    communities = listed(Community.objects.all())
     if include_members_only:
         return communities
     return communities.filter(visibility=Visibility.PUBLIC)

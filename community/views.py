@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from community.access import access_for_user, get_api_key
 from community.attention import home_section
 from community.forms import ApiKeyForm, CommunityForm, RoleForm
+from community.hidden import listed
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.models import (
     MODERATING_ROLES,
@@ -41,7 +42,7 @@ def index(request: HtmxHttpRequest) -> HttpResponse:
     visible = Q(visibility=Visibility.PUBLIC)
     if request.user.is_authenticated:
         visible |= Q(memberships__user=request.user)
-    communities = Community.objects.filter(visible).distinct().order_by("name")
+    communities = listed(Community.objects.filter(visible)).distinct().order_by("name")
     return render(request, "community/index.html", {"communities": communities})
 
 

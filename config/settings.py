@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "incidents.postmortems",  # restorative postmortems: own models, label "postmortems"
     "community.contract.replay",  # dry runs of clauses over past events (label "replay")
     "incidents.postmortems.circle",  # the circle's pages, API and tasks (label "circle")
+    "incidents.gamedays",  # game days: runbook rehearsals in a sandbox (label "gamedays")
     "integrations",
     "demo",  # the demo community (manage.py seed_demo); nothing imports it
     "operations",  # export/import of a community, retention; nothing imports it
@@ -288,6 +289,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "postmortems-verify": {"task": "postmortems.check_verifications", "schedule": 600.0},
     # Restorative circles: agreements due soon are brought up to their owners (once a day
     # each), and public summaries approved or past their objection window go out.
+    # Game days: a feeder whose task was lost (a killed worker) picks up where it stopped.
+    "gamedays-resume-feeding": {"task": "gamedays.resume_feeding", "schedule": 60.0},
     "circle-remind-agreements": {"task": "circle.remind_agreements", "schedule": 3600.0},
     "circle-publish-summaries": {"task": "circle.publish_due_summaries", "schedule": 3600.0},
     # Retention (RETENTION_* below): the one purge of everything that expires.

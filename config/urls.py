@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("incidents.urls")),
     # The circle before the document: the document's "postmortems/<pk>/<verb>/" would take
     # "postmortems/<pk>/circle/" for a verb.
+    path("", include("incidents.gamedays.urls")),
     path("", include("incidents.postmortems.circle.urls")),
     path("", include("incidents.postmortems.urls")),
     path("", include("budgets.urls")),

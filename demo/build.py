@@ -21,6 +21,7 @@ from demo import (
     circle,
     community,
     contract,
+    gamedays,
     incidents,
     integrations,
     moderators_day,
@@ -56,6 +57,7 @@ STEPS: list[tuple[str, DemoStep]] = [
         circle.seed_circles,
     ),
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
+    ("game days: a finished rehearsal of Runbook A with its report", gamedays.seed_game_days),
 ]
 
 

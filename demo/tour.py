@@ -14,6 +14,7 @@ from django.urls import reverse
 from budgets.models import Charge
 from community.models import Community
 from demo.context import DEMO_SLUG, MEMBER_USERNAME, MODERATOR_USERNAME
+from incidents.gamedays.models import GameDay
 from incidents.models import Incident, IncidentStatus
 
 VISITOR = "visitor"
@@ -92,6 +93,12 @@ def main_pages(community: Community | None = None) -> list[TourPage]:
     pages += [
         TourPage(MODERATOR, "incident-metrics", _c("incidents:metrics")),
         TourPage(MODERATOR, "runbooks", _c("incidents:runbooks")),
+        TourPage(MODERATOR, "game-days", _c("gamedays:index")),
+    ]
+    game_day = GameDay.objects.filter(community=community).order_by("pk").first()
+    if game_day is not None:
+        pages.append(TourPage(MODERATOR, "game-day", _c("gamedays:detail", pk=game_day.pk)))
+    pages += [
         TourPage(MODERATOR, "members", _c("budgets:table")),
     ]
     if charged is not None:

@@ -255,6 +255,7 @@ PURE_MODULES = [
     "incidents/postmortems/rules.py",
     "incidents/postmortems/blameless.py",
     "incidents/postmortems/sections.py",
+    "incidents/gamedays/scoring.py",
     "budgets/budget_math.py",
     "integrations/signing.py",
     "integrations/retry.py",

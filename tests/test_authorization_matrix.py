@@ -266,6 +266,10 @@ PAGES: dict[str, Page] = {
     ),
     # Postmortems: the community's list is the moderators'; a postmortem (visible to its circle
     # and the moderators; the world's has no circle) does not exist for anyone else.
+    # Game days: moderators only (a rehearsal is theirs to run).
+    "gamedays:index": get(MODERATORS),
+    "gamedays:detail": get(MODERATORS, lambda w: {"pk": w.game_day.pk}),
+    "gamedays:stop": post(MODERATORS, lambda w: {"pk": w.game_day.pk}),
     "postmortems:index": get(MODERATORS),
     "postmortems:start": get(RECORDS, lambda w: {"pk": w.resolved_incident.pk}),
     "postmortems:editor": get(RECORDS, _postmortem),

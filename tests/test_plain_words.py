@@ -35,6 +35,7 @@ from community.words import FLAG_CATEGORY_WORDS
 from config.celery import app as celery_app
 from demo import context as demo_context
 from demo.build import build as build_demo
+from incidents.gamedays.models import GameDay
 from incidents.models import Incident
 from tests.test_authorization_matrix import PAGES, addresses
 
@@ -156,6 +157,9 @@ def _first_urls(community_slug: str) -> list[str]:
         "incidents:resolve": [{"pk": i.pk} for i in incidents],
         # Starting a postmortem: the page shows for an incident that has none yet.
         "postmortems:start": [{"pk": i.pk} for i in incidents],
+        "gamedays:detail": [
+            {"pk": g.pk} for g in GameDay.objects.filter(community__slug=community_slug)
+        ],
     }
     urls: list[str] = []
     for address in addresses():

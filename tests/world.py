@@ -33,6 +33,7 @@ from community.models import (
 from community.notifications import notify
 from community.services import create_api_key, revoke_api_key, set_role
 from incidents import services as incident_services
+from incidents.gamedays.models import GameDay
 from incidents.models import (
     Cooldown,
     FacilitatorHandoff,
@@ -131,6 +132,7 @@ class World:
     connection: DiscourseConnection
     inbound_delivery: InboundDelivery
     api_key: ApiKey
+    game_day: GameDay
     key: str
     other_key: str
     revoked_key: str
@@ -335,6 +337,23 @@ def build_world(
         by=moderator,
     )
 
+    # A game day as the start service leaves it (the world has open incidents, so the service
+    # itself would refuse): its own hidden sandbox, the feeder not started.
+    sandbox = Community.objects.create(
+        slug="garden-rehearsal", name="Garden (rehearsal)", visibility="members"
+    )
+    game_day = GameDay.objects.create(
+        community=community,
+        sandbox=sandbox,
+        runbook_name=runbook.name,
+        sandbox_runbook_id=runbook.pk,
+        recording_kind="sample",
+        recording_title="A short burst",
+        events=[{"at": 0, "kind": "post", "member": "Member 1", "space": "Thread"}],
+        speed=60,
+        started_by=moderator,
+    )
+
     incident.refresh_from_db()
     return World(
         community=community,
@@ -385,6 +404,7 @@ def build_world(
         connection=connection,
         inbound_delivery=inbound_delivery,
         api_key=api_key,
+        game_day=game_day,
         key=key,
         other_key=other_key,
         revoked_key=revoked_key,

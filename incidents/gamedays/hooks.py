@@ -1,0 +1,28 @@
+"""What the game days package shows inside the incidents pages (through ``incidents.hooks``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from incidents.gamedays.models import GameDay
+from incidents.hooks import RoomLink
+
+if TYPE_CHECKING:
+    from community.access import CommunityAccess
+    from incidents.models import Incident
+
+REHEARSAL = "Rehearsal — nothing here touches the real community"
+
+
+def rehearsal_banner(access: CommunityAccess, incident: Incident) -> RoomLink | None:
+    """In a sandbox's war room: the mark that this is a rehearsal, linking to its game day."""
+    game_day = (
+        GameDay.objects.filter(sandbox_id=incident.community_id).select_related("community").first()
+    )
+    if game_day is None:
+        return None
+    return RoomLink(
+        label=REHEARSAL,
+        url=game_day.get_absolute_url(),
+        detail=f"A game day rehearsing “{game_day.runbook_name}” on a recorded flame war.",
+    )

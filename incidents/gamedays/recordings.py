@@ -1,0 +1,84 @@
+"""Where a game day's recording comes from: a sample shipped with the app (a JSON file in
+``recordings/``) or a past incident of the community (its spaces' events from its declaration
+to its resolution). Members and spaces are renamed ("Member 1", "Space 1") so a rehearsal never
+replays a real person's name."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from community.models import ConductEvent
+from community.services import ServiceError
+from incidents.models import Incident
+
+SAMPLES_DIR = Path(__file__).parent / "recordings"
+FIELDS = ("kind", "member", "space", "category", "severity", "subject")
+
+
+@dataclass(frozen=True)
+class Recording:
+    key: str
+    title: str
+    kind: str  # RecordingKind
+    events: list[dict[str, Any]]
+
+    @property
+    def recorded_seconds(self) -> float:
+        return self.events[-1]["at"] if self.events else 0.0
+
+
+def sample_keys() -> list[str]:
+    return sorted(p.stem for p in SAMPLES_DIR.glob("*.json"))
+
+
+def load_sample(key: str) -> Recording:
+    if key not in sample_keys():
+        raise ServiceError("There is no such sample recording.")
+    data = json.loads((SAMPLES_DIR / f"{key}.json").read_text())
+    events = sorted(data["events"], key=lambda e: e["at"])
+    return Recording(key=f"sample:{key}", title=data["title"], kind="sample", events=events)
+
+
+def sample_title(key: str) -> str:
+    return str(json.loads((SAMPLES_DIR / f"{key}.json").read_text())["title"])
+
+
+def from_incident(incident: Incident) -> Recording:
+    """The events of the incident's spaces while it was open, as offsets from the first."""
+    end = incident.resolved_at or incident.closed_at
+    if end is None:
+        raise ServiceError("Only a resolved incident can be replayed.")
+    spaces = list(incident.spaces.all())
+    rows = ConductEvent.objects.filter(
+        community=incident.community_id, occurred_at__gte=incident.declared_at, occurred_at__lte=end
+    )
+    if spaces:
+        rows = rows.filter(space__in=spaces)
+    rows = rows.order_by("occurred_at", "pk")
+    members: dict[int | None, str] = {}
+    names: dict[int | None, str] = {}
+    events: list[dict[str, Any]] = []
+    first = None
+    for row in rows:
+        first = first or row.occurred_at
+        member = members.setdefault(row.member_id, f"Member {len(members) + 1}")
+        space = names.setdefault(row.space_id, f"Space {len(names) + 1}")
+        events.append(
+            {
+                "at": (row.occurred_at - first).total_seconds(),
+                "kind": row.kind,
+                "member": member,
+                "space": space,
+                "category": row.category,
+                "severity": row.severity,
+                "subject": f"post-{row.pk}" if row.subject else "",
+            }
+        )
+    if not events:
+        raise ServiceError("That incident has no recorded events to replay.")
+    return Recording(
+        key=f"incident:{incident.pk}", title=incident.title, kind="incident", events=events
+    )
