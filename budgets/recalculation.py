@@ -320,7 +320,14 @@ def recalculate_community(
     if kind in (RecalcKind.DIRTY, RecalcKind.PERIODIC):
         _run_dirty(community=community, policy=policy, at=at, result=result, engine=engine)
     if kind == RecalcKind.PERIODIC:
-        _run_due(community=community, policy=policy, at=at, result=result, engine=engine)
+        _run_due(
+            community=community,
+            policy=policy,
+            at=at,
+            result=result,
+            engine=engine,
+            chunk_size=chunk_size,
+        )
     if kind == RecalcKind.FULL:
         for id_range in _id_ranges(community, chunk_size):
             with transaction.atomic():
@@ -390,18 +397,24 @@ def _run_due(
     at: datetime,
     result: RunResult,
     engine: str | None,
+    chunk_size: int,
 ) -> None:
-    """Members without a snapshot, then those whose ``next_change_at`` has come, a chunk at a
-    time (the index on (community, next_change_at) finds them). The due set is read again under
-    the community's lock, so a second run at once finds the first one's work done; after a run
-    at ``at`` every ``next_change_at`` lies after ``at``, and the id cursor ends the loop
-    whatever happens."""
-    for due in (_without_snapshot, _due_by_time):
+    """Members without a snapshot (looked for only when there are fewer snapshots than
+    members), then those whose ``next_change_at`` has come (the index on (community,
+    next_change_at) finds them), a chunk at a time. The due set is read again under the
+    community's lock, so a second run at once finds the first one's work done; after a run at
+    ``at`` every ``next_change_at`` lies after ``at``, and the id cursor ends the loop whatever
+    happens."""
+    missing = (
+        Membership.objects.filter(community=community).count()
+        != MemberBudget.objects.filter(community=community).count()
+    )  # two index-only counts: far cheaper than looking for the missing ones every time
+    for due in (_without_snapshot, _due_by_time) if missing else (_due_by_time,):
         after = 0
         while True:
             with transaction.atomic():
                 _lock_community(community)
-                ids = due(community=community, at=at, after=after)
+                ids = due(community=community, at=at, after=after, limit=chunk_size)
                 if not ids:
                     break
                 chunk = recalculate_chunk(
@@ -416,21 +429,21 @@ def _run_due(
             _add(result, chunk)
 
 
-def _without_snapshot(*, community: Community, at: datetime, after: int) -> list[int]:
+def _without_snapshot(*, community: Community, at: datetime, after: int, limit: int) -> list[int]:
     return list(
         Membership.objects.filter(community=community, budget__isnull=True, pk__gt=after)
         .order_by("pk")
-        .values_list("pk", flat=True)[:DIRTY_CHUNK_SIZE]
+        .values_list("pk", flat=True)[:limit]
     )
 
 
-def _due_by_time(*, community: Community, at: datetime, after: int) -> list[int]:
+def _due_by_time(*, community: Community, at: datetime, after: int, limit: int) -> list[int]:
     return list(
         MemberBudget.objects.filter(
             community=community, next_change_at__lte=at, membership_id__gt=after
         )
         .order_by("membership_id")
-        .values_list("membership_id", flat=True)[:DIRTY_CHUNK_SIZE]
+        .values_list("membership_id", flat=True)[:limit]
     )
 
 
