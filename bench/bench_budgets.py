@@ -14,6 +14,8 @@ child process (so the peak RSS is the measured work's):
 * periodic: the incremental run an hour later (DESIGN.md §3.8), which reads and writes only the
   members due (about 3 % of them: an activity event or a charge leaving a window), against the
   full floor.
+
+``BENCH_SIZE`` (``bench.common``) or ``BENCH_BUDGET_SIZES=10000,100000`` picks the sizes.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ def _measure(url: str) -> list[Row]:
     def child(action: str, size: int) -> dict[str, Any]:
         return common.child(MODULE, url, action, str(size))
 
-    for size in SIZES[common.size()]:
+    chosen = os.environ.get("BENCH_BUDGET_SIZES", "")
+    sizes = [int(s) for s in chosen.split(",")] if chosen else SIZES[common.size()]
+    for size in sizes:
         seeded = child("seed", size)
         print(
             f"\n{size:,} members: seeded {seeded['events']:,} events and "
