@@ -4,18 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0008_postmortem_notification_kinds'),
+        ("community", "0008_postmortem_notification_kinds"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='conductevent',
-            name='event_member_occ',
+            model_name="conductevent",
+            name="event_member_occ",
         ),
         migrations.AddIndex(
-            model_name='conductevent',
-            index=models.Index(fields=['member', 'occurred_at'], include=('kind', 'community'), name='event_member_occ'),
+            model_name="conductevent",
+            index=models.Index(
+                fields=["member", "occurred_at"],
+                include=("kind", "community"),
+                name="event_member_occ",
+            ),
         ),
     ]
