@@ -1,8 +1,8 @@
 """Budget recalculation at 1k / 10k / 100k members (`make bench BENCH=budgets`).
 
-Needs PostgreSQL: DATABASE_URL=postgres://user@host:5432/anything. The benchmark creates (and
-recreates) its own database `csre_bench` on that server, seeds each size with 10 charges and 30
-activity events per member spread over 60 days (generate_series, seeded), and reports:
+Makes its own database (``bench.common``), seeds each size with 10 charges and 30 activity
+events per member spread over 60 days (generate_series, seeded), and measures, each in a fresh
+child process (so the peak RSS is the measured work's):
 
 * bulk: the production path (`budgets.recalculation.recalculate_community`, kind=full) on a
   warm table (every snapshot rewritten), and the first, cold run (snapshots and transitions
@@ -11,8 +11,11 @@ activity events per member spread over 60 days (generate_series, seeded), and re
   CONFLICT DO UPDATE of every row, the math done in SQL; and the ratio bulk / floor;
 * loop: a per-member ORM loop (two aggregates and an upsert per member) over 1,000 members,
   extrapolated to all of them, and the ratio loop / bulk;
-* periodic: the "write only what changed" run an hour later;
-* peak RSS of the recalculating process (each measurement runs in a fresh child process).
+* periodic: the incremental run an hour later (DESIGN.md §3.8), which reads and writes only the
+  members due (about 3 % of them: an activity event or a charge leaving a window), against the
+  full floor.
+
+``BENCH_SIZE`` (``bench.common``) or ``BENCH_BUDGET_SIZES=10000,100000`` picks the sizes.
 """
 
 from __future__ import annotations
@@ -20,114 +23,125 @@ from __future__ import annotations
 import json
 import os
 import resource
-import subprocess
 import sys
 import time
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-SIZES = [1_000, 10_000, 100_000]
-BENCH_DB = "csre_bench"
+from bench import common
+from bench.results import Row
+
+SIZES = {"tiny": [300], "small": [1_000, 10_000], "full": [1_000, 10_000, 100_000]}
 POSTS_PER_MEMBER = 30
 CHARGES_PER_MEMBER = 10
 DAYS = 60
+SUFFIX = "bench_budgets"
+MODULE = "bench.bench_budgets"
 
 
-def _bench_url() -> str:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        raise SystemExit("bench_budgets needs DATABASE_URL=postgres://... (PostgreSQL)")
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
-
-
-def _admin_url() -> str:
-    parts = urlsplit(_bench_url())
-    return urlunsplit(parts._replace(path="/postgres"))
-
-
-def _child(action: str, *args: str) -> dict[str, Any]:
-    env = {**os.environ, "DATABASE_URL": _bench_url(), "LOG_LEVEL": "WARNING"}
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.bench_budgets", action, *args],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _vacuum() -> None:
+def _vacuum(url: str) -> None:
     import psycopg
 
-    with psycopg.connect(_bench_url(), autocommit=True) as conn:
+    with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE budgets_memberbudget")
 
 
-def run() -> None:
-    import psycopg
+def run() -> list[Row]:
+    url = common.fresh_database(SUFFIX)
+    try:
+        return _measure(url)
+    finally:
+        common.drop_database(SUFFIX)
 
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
-    _child("migrate")
-    results = {}
-    for size in SIZES:
-        seeded = _child("seed", str(size))
+
+def _measure(url: str) -> list[Row]:
+    tiny = common.size() == "tiny"
+    rows: list[Row] = []
+    bulk_at: dict[int, float] = {}
+
+    def child(action: str, size: int) -> dict[str, Any]:
+        return common.child(MODULE, url, action, str(size))
+
+    chosen = os.environ.get("BENCH_BUDGET_SIZES", "")
+    sizes = [int(s) for s in chosen.split(",")] if chosen else SIZES[common.size()]
+    for size in sizes:
+        seeded = child("seed", size)
         print(
             f"\n{size:,} members: seeded {seeded['events']:,} events and "
             f"{seeded['charges']:,} charges in {seeded['seconds']:.1f} s",
             flush=True,
         )
-        cold = _child("bulk", str(size))
-        bulk_runs, floor_runs, python_runs = [], [], []
-        for _ in range(2):
-            _vacuum()
-            bulk_runs.append(_child("bulk", str(size)))
-            _vacuum()
-            floor_runs.append(_child("floor", str(size)))
-        _vacuum()
-        python_runs.append(_child("bulk_python", str(size)))
+        cold = child("bulk", size)
+        bulk_runs, floor_runs = [], []
+        for _ in range(1 if tiny else 2):
+            _vacuum(url)
+            bulk_runs.append(child("bulk", size))
+            _vacuum(url)
+            floor_runs.append(child("floor", size))
+        _vacuum(url)
+        python = child("bulk_python", size)
         bulk = min(bulk_runs, key=lambda r: r["seconds"])
         floor = min(floor_runs, key=lambda r: r["seconds"])
-        python = python_runs[0]
-        _vacuum()
-        periodic = _child("periodic", str(size))
-        loop = _child("loop", str(size))
-        per_member = loop["seconds"] / loop["members"]
-        loop_total = per_member * size
-        results[size] = bulk["seconds"]
+        _vacuum(url)
+        periodic = child("periodic", size)
+        loop = child("loop", size)
+        loop_total = loop["seconds"] / loop["members"] * size
+        bulk_at[size] = bulk["seconds"]
+        ratio = bulk["seconds"] / floor["seconds"]
+        due = periodic["members"] / size
         print(
             f"  bulk (warm, every row rewritten): {bulk['seconds']:.2f} s  "
-            f"peak RSS {bulk['rss_mb']:.0f} MB  ({bulk['written']:,} written)"
-        )
-        print(
+            f"peak RSS {bulk['rss_mb']:.0f} MB  ({bulk['written']:,} written)\n"
             f"  bulk (cold, first run):            {cold['seconds']:.2f} s  "
-            f"({cold['transitions']:,} transitions recorded)"
-        )
-        print(
-            f"  floor (bare SQL aggregate+upsert): {floor['seconds']:.2f} s  "
-            f"ratio bulk/floor {bulk['seconds'] / floor['seconds']:.2f}  (target <= 1.5)"
-        )
-        print(
+            f"({cold['transitions']:,} transitions recorded)\n"
+            f"  floor (bare SQL aggregate+upsert): {floor['seconds']:.2f} s  ratio {ratio:.2f}\n"
             f"  bulk, python engine (bulk_create): {python['seconds']:.2f} s  "
-            f"peak RSS {python['rss_mb']:.0f} MB  ratio to floor "
-            f"{python['seconds'] / floor['seconds']:.2f}"
-        )
-        print(
+            f"peak RSS {python['rss_mb']:.0f} MB\n"
             f"  ORM loop: {loop['members']:,} members in {loop['seconds']:.2f} s, "
-            f"extrapolated {loop_total:.1f} s  ratio loop/bulk "
-            f"{loop_total / bulk['seconds']:.1f}  (target >= 10)"
+            f"extrapolated {loop_total:.1f} s\n"
+            f"  periodic (due members only):       {periodic['seconds']:.3f} s  "
+            f"({periodic['members']:,} read = {due:.1%}, {periodic['written']:,} written)",
+            flush=True,
         )
-        print(
-            f"  periodic, only what changed:       {periodic['seconds']:.2f} s  "
-            f"({periodic['written']:,} of {periodic['members']:,} written)  "
-            f"ratio periodic/floor {periodic['seconds'] / floor['seconds']:.2f}"
+        big = size >= 100_000
+        rows += [
+            Row(
+                figure=f"full recalculation, {size:,} members",
+                measured=f"{common.seconds(bulk['seconds'])}, peak {bulk['rss_mb']:.0f} MB",
+                floor=f"{common.seconds(floor['seconds'])} bare SQL",
+                ratio=ratio,
+                target="<= 1.5x",
+                met=ratio <= 1.5 and bulk["rss_mb"] < 300 if size >= 10_000 else None,
+            ),
+            Row(
+                figure=f"per-member ORM loop, {size:,} members (extrapolated)",
+                measured=common.seconds(loop_total),
+                floor=f"{common.seconds(bulk['seconds'])} bulk",
+                ratio=loop_total / bulk["seconds"],
+                target=">= 10x",
+                met=loop_total / bulk["seconds"] >= 10 if size >= 10_000 else None,
+            ),
+            Row(
+                figure=f"periodic run, {size:,} members, {due:.0%} due",
+                measured=common.seconds(periodic["seconds"]),
+                floor=f"{common.seconds(floor['seconds'])} full floor",
+                ratio=periodic["seconds"] / floor["seconds"],
+                target="<= 0.15x at 100k",
+                met=periodic["seconds"] / floor["seconds"] <= 0.15 if big else None,
+            ),
+        ]
+    if 10_000 in bulk_at and 100_000 in bulk_at:
+        growth = bulk_at[100_000] / bulk_at[10_000]
+        rows.append(
+            Row(
+                figure="growth of the full run, 10k -> 100k members",
+                measured=common.seconds(bulk_at[100_000]),
+                floor=f"{common.seconds(bulk_at[10_000])} at 10k",
+                ratio=growth,
+                target="<= 12x",
+                met=growth <= 12,
+            )
         )
-    if 10_000 in results and 100_000 in results:
-        growth = results[100_000] / results[10_000]
-        print(f"\ngrowth 10k -> 100k: {growth:.1f}x (target <= 12)")
+    return rows
 
 
 # --- Child processes (fresh interpreter each, so the RSS is the measured work's) -------------
@@ -150,13 +164,6 @@ def _community(size: int) -> Any:
     return Community.objects.get(slug=f"bench-{size}")
 
 
-def child_migrate() -> dict[str, Any]:
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return {}
-
-
 def child_seed(size: int) -> dict[str, Any]:
     from django.db import connection
 
@@ -164,6 +171,7 @@ def child_seed(size: int) -> dict[str, Any]:
     from community.models import Community
 
     started = time.perf_counter()
+    Community.objects.filter(slug=f"bench-{size}").delete()
     community = Community.objects.create(slug=f"bench-{size}", name=f"Bench {size}")
     get_policy(community=community)
     c = community.pk
@@ -199,7 +207,10 @@ def child_seed(size: int) -> dict[str, Any]:
                WHERE ch.community_id = %s AND random() < 0.05""",
             [c, c],
         )
-        cur.execute("ANALYZE")
+    with connection.cursor() as cur:
+        # As autovacuum leaves a table in steady use: statistics and the visibility map (the
+        # index-only scans of the incremental run rely on it).
+        cur.execute("VACUUM ANALYZE")
     return {
         "seconds": time.perf_counter() - started,
         "events": size * POSTS_PER_MEMBER,
@@ -227,6 +238,7 @@ def child_bulk_python(size: int) -> dict[str, Any]:
 
 
 def child_periodic(size: int) -> dict[str, Any]:
+    """The incremental run an hour later; ``members`` is how many it read (the due ones)."""
     from datetime import timedelta
 
     from django.utils import timezone
@@ -314,6 +326,7 @@ def child_floor(size: int) -> dict[str, Any]:
 
 def child_loop(size: int, members: int = 1_000) -> dict[str, Any]:
     """The naive way: per member, two aggregates and an upsert through the ORM."""
+    members = min(members, size // 3)
     from datetime import timedelta
 
     from django.db.models import Min, Sum
@@ -374,7 +387,6 @@ if __name__ == "__main__":
     _setup()
     action, *rest = sys.argv[1:]
     handlers = {
-        "migrate": child_migrate,
         "seed": child_seed,
         "bulk": child_bulk,
         "bulk_python": child_bulk_python,

@@ -1,24 +1,75 @@
-"""Clause evaluation cost: one aggregate query per clause, from 10k to 1M conduct events.
+"""Clause evaluation cost: one aggregate query per clause, from 10k to 1M conduct events
+(`make bench BENCH=clauses`).
 
-Needs PostgreSQL: ``DATABASE_URL=postgres://... python -m bench clauses``. Builds a throwaway
-community (``bench-clauses``), times ``count_clause`` (the aggregate) and ``evaluate_community``
-(aggregate + snapshots + alert decisions, per-space status for 12 spaces), then deletes it.
-``BENCH_CLAUSE_SIZES=10000,100000`` picks the sizes.
+Makes its own database (``bench.common``) and, per size, a community ``bench-clauses-N`` with
+12 spaces and N events over 45 days (2 % of them upheld flags), inserted with generate_series.
+Times, in a child process, ``count_clause`` (the aggregate, best of three), a bare SQL floor
+of the same counts per space (best of three), and ``evaluate_community`` (aggregate +
+snapshots + alert decisions, per-space status). ``BENCH_CLAUSE_SIZES=10000,100000`` picks the
+sizes.
 """
 
 from __future__ import annotations
 
+import json
 import os
-import random
+import sys
 import time
-from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from bench import common
+from bench.results import Row
+
+SIZES = {"tiny": [2_000], "small": [10_000, 100_000], "full": [10_000, 100_000, 1_000_000]}
+SUFFIX = "bench_clauses"
+MODULE = "bench.bench_clauses"
+FLOOR_SQL = """
+SELECT space_id, COUNT(*) FILTER (WHERE kind = 'post'),
+       COUNT(*) FILTER (WHERE kind = 'flag_upheld' AND category = 'inappropriate')
+FROM community_conductevent
+WHERE community_id = %s AND occurred_at > %s AND occurred_at <= %s
+GROUP BY space_id
+"""
 
 
-def run() -> None:
-    import django
+def _sizes() -> list[int]:
+    chosen = os.environ.get("BENCH_CLAUSE_SIZES", "")
+    if chosen:
+        return [int(s) for s in chosen.split(",")]
+    return SIZES[common.size()]
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    django.setup()
+
+def run() -> list[Row]:
+    url = common.fresh_database(SUFFIX)
+    rows: list[Row] = []
+    try:
+        for size in _sizes():
+            r = common.child(MODULE, url, "measure", str(size))
+            ratio = r["aggregate_ms"] / r["floor_ms"]
+            print(
+                f"  {size:>9,} events: aggregate {r['aggregate_ms']:.1f} ms, bare SQL "
+                f"{r['floor_ms']:.1f} ms, evaluate (12 spaces) {r['evaluate_ms']:.1f} ms",
+                flush=True,
+            )
+            rows.append(
+                Row(
+                    figure=f"clause aggregate, {size:,} events",
+                    measured=f"{r['aggregate_ms']:.0f} ms (evaluate {r['evaluate_ms']:.0f} ms)",
+                    floor=f"{r['floor_ms']:.0f} ms bare SQL",
+                    ratio=ratio,
+                    target="none yet (issue 16 part 6: <= 2 s at 10M)",
+                    met=None,
+                )
+            )
+    finally:
+        common.drop_database(SUFFIX)
+    return rows
+
+
+def child_measure(size: int) -> dict[str, Any]:
+    from datetime import timedelta
+
     from django.db import connection
     from django.utils import timezone
 
@@ -26,62 +77,64 @@ def run() -> None:
     from community.contract.evaluation import evaluate_community
     from community.contract.services import publish_contract, save_clause
     from community.contract.slo import ClauseDefinition
-    from community.models import Community, ConductEvent, Space
+    from community.models import Community, Space
 
-    if connection.vendor != "postgresql":
-        print("needs PostgreSQL: set DATABASE_URL=postgres://...")
-        return
-    sizes = [
-        int(s) for s in os.environ.get("BENCH_CLAUSE_SIZES", "10000,100000,1000000").split(",")
-    ]
-    rng = random.Random(7)
     now = timezone.now()
-    print(f"{'events':>9} {'aggregate ms':>13} {'evaluate ms':>12}")
-    for size in sizes:
-        Community.objects.filter(slug="bench-clauses").delete()
-        community = Community.objects.create(slug="bench-clauses", name="Bench")
-        spaces = Space.objects.bulk_create(
-            [Space(community=community, name=f"space {i}", external_id=str(i)) for i in range(12)]
+    slug = f"bench-clauses-{size}"
+    Community.objects.filter(slug=slug).delete()
+    community = Community.objects.create(slug=slug, name="Bench")
+    spaces = Space.objects.bulk_create(
+        [Space(community=community, name=f"space {i}", external_id=str(i)) for i in range(12)]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(0.7)")
+        cursor.execute(
+            """INSERT INTO community_conductevent (community_id, kind, category, severity,
+                 space_id, subject, occurred_at, recorded_at, source, external_id, payload)
+               SELECT %s, CASE WHEN bad THEN 'flag_upheld' ELSE 'post' END,
+                      CASE WHEN bad THEN 'inappropriate' ELSE '' END, '',
+                      (%s::bigint[])[1 + g %% 12], 'p' || g, at, at, 'bench', 'e' || g, '{}'
+               FROM (SELECT g, random() < 0.02 AS bad,
+                            %s - random() * interval '45 days' AS at
+                     FROM generate_series(1, %s) g) s""",
+            [community.pk, [s.pk for s in spaces], now, size],
         )
-        rows = []
-        for n in range(size):
-            at = now - timedelta(seconds=rng.uniform(0, 45 * 86400))
-            bad = rng.random() < 0.02
-            rows.append(
-                ConductEvent(
-                    community=community,
-                    kind="flag_upheld" if bad else "post",
-                    category="inappropriate" if bad else "",
-                    space=spaces[n % 12],
-                    subject=f"p{n}",
-                    occurred_at=at,
-                    recorded_at=at,
-                    external_id=f"e{n}",
-                )
-            )
-            if len(rows) == 20000:
-                ConductEvent.objects.bulk_create(rows)
-                rows = []
-        ConductEvent.objects.bulk_create(rows)
+        cursor.execute("ANALYZE community_conductevent")
+    definition = ClauseDefinition(
+        title="Bench",
+        wording="Bench",
+        total_kinds=("post",),
+        bad_kinds=("flag_upheld",),
+        bad_categories=("inappropriate",),
+        target=Decimal("0.98"),
+    )
+    save_clause(community=community, definition=definition)
+    publish_contract(community=community, summary="bench", by=None)
+    aggregate, floor = [], []
+    start = now - timedelta(days=definition.window_days)
+    for _ in range(3):
+        started = time.perf_counter()
+        count_clause(community_id=community.pk, definition=definition, now=now)
+        aggregate.append(time.perf_counter() - started)
+        started = time.perf_counter()
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE community_conductevent")
-        definition = ClauseDefinition(
-            title="Bench",
-            wording="Bench",
-            total_kinds=("post",),
-            bad_kinds=("flag_upheld",),
-            bad_categories=("inappropriate",),
-            target=__import__("decimal").Decimal("0.98"),
-        )
-        save_clause(community=community, definition=definition)
-        publish_contract(community=community, summary="bench", by=None)
-        timings = []
-        for _ in range(3):
-            start = time.perf_counter()
-            count_clause(community_id=community.pk, definition=definition, now=now)
-            timings.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        evaluate_community(community=community, now=now)
-        evaluate_ms = (time.perf_counter() - start) * 1000
-        print(f"{size:>9} {min(timings) * 1000:>13.1f} {evaluate_ms:>12.1f}", flush=True)
-    Community.objects.filter(slug="bench-clauses").delete()
+            cursor.execute(FLOOR_SQL, [community.pk, start, now])
+            cursor.fetchall()
+        floor.append(time.perf_counter() - started)
+    started = time.perf_counter()
+    evaluate_community(community=community, now=now)
+    evaluate = time.perf_counter() - started
+    return {
+        "aggregate_ms": min(aggregate) * 1000,
+        "floor_ms": min(floor) * 1000,
+        "evaluate_ms": evaluate * 1000,
+    }
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    action, *rest = sys.argv[1:]
+    print(json.dumps({"measure": child_measure}[action](*[int(a) for a in rest])))

@@ -7,9 +7,11 @@ generator (Python threads with keep-alive httpx clients, 16 connections, loopbac
    against a bare Django JSON POST that inserts one row — target >= 60 % of its throughput, with
    p99 under 250 ms;
 2. batch API ingest (``POST /api/v1/events/``, 1000 events a batch) against a bare
-   ``bulk_create`` of the same rows — target >= 50 %.
+   ``bulk_create`` of the same rows, five runs of both sides in turn — target: the median
+   ratio >= 60 %.
 
-Both sides of each comparison run in the same server, one after the other.
+Both sides of each comparison run in the same server, one after the other. The database is the
+benchmark's own (``bench.common``).
 """
 
 from __future__ import annotations
@@ -18,47 +20,37 @@ import copy
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+
+from bench import common
+from bench.results import Row
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE = ROOT / "tests/integrations/fixtures/post_created.json"
 CONNECTIONS = 16
-REQUESTS = 4000  # per webhook scenario (plus a warm-up)
 MAX_SECONDS = 40.0  # per scenario, whatever the count
-BATCHES = 24
-BATCH_SIZE = 1000
-DB_NAME = "csre_bench_ingest"
+SUFFIX = "bench_ingest"
+# Per size: webhook requests per scenario, warm-up requests, batches per run, events a batch,
+# runs of the batch comparison.
+SCALE = {
+    "tiny": {"requests": 60, "warm": 20, "batches": 2, "batch_size": 50, "runs": 2},
+    "small": {"requests": 1000, "warm": 200, "batches": 6, "batch_size": 1000, "runs": 5},
+    "full": {"requests": 4000, "warm": 400, "batches": 8, "batch_size": 1000, "runs": 5},
+}
 
 
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _database_urls() -> tuple[str, str] | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return None
-    parts = urlsplit(url)
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    bench = urlunsplit(parts._replace(path=f"/{DB_NAME}"))
-    return admin, bench
-
-
-def _admin_sql(admin_url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _sign(secret: str, body: bytes) -> str:
@@ -118,14 +110,8 @@ def _load(
     }
 
 
-def run() -> None:
-    urls = _database_urls()
-    if urls is None:
-        print("skipped: needs DATABASE_URL=postgres://... (the bench makes its own database)")
-        return
-    admin_url, bench_url = urls
-    _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    _admin_sql(admin_url, f"CREATE DATABASE {DB_NAME}")
+def run() -> list[Row]:
+    bench_url = common.fresh_database(SUFFIX, settings="bench.ingest_settings")
     env = {
         **os.environ,
         "DATABASE_URL": bench_url,
@@ -138,13 +124,11 @@ def run() -> None:
         "CSRF_COOKIE_SECURE": "false",
         "SECURE_HSTS_SECONDS": "0",
         "LOG_LEVEL": "WARNING",
+        "BENCH_INGEST_SETUP": "create",
     }
     py = sys.executable
     server: subprocess.Popen[bytes] | None = None
     try:
-        subprocess.run(
-            [py, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
-        )
         setup = json.loads(
             subprocess.run(
                 [py, "-m", "bench.ingest_setup"],
@@ -180,12 +164,19 @@ def run() -> None:
         )
         base = f"http://127.0.0.1:{port}"
         _wait_ready(base)
-        _report(setup, base)
+        return _report(setup, base, SCALE[common.size()])
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        _admin_sql(admin_url, f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        if common.reuse_database():
+            subprocess.run(
+                [py, "-m", "bench.ingest_setup"],
+                cwd=ROOT,
+                env={**env, "BENCH_INGEST_SETUP": "drop"},
+                check=True,
+            )
+        common.drop_database(SUFFIX)
 
 
 def _wait_ready(base: str) -> None:
@@ -200,10 +191,11 @@ def _wait_ready(base: str) -> None:
     raise RuntimeError("gunicorn did not become ready")
 
 
-def _report(setup: dict[str, object], base: str) -> None:
+def _report(setup: dict[str, object], base: str, scale: dict[str, int]) -> list[Row]:
     template = json.loads(FIXTURE.read_text())
     secret = str(setup["secret"])
-    total = REQUESTS + 400
+    requests, warm = scale["requests"], scale["warm"]
+    total = requests + warm
 
     # Pre-build every delivery (unique post ids) so the load generator only sends bytes.
     deliveries = []
@@ -229,25 +221,36 @@ def _report(setup: dict[str, object], base: str) -> None:
         )
         for n in range(total)
     ]
-    _load(base, lambda n: bare[n], 200)  # warm-up of both paths
-    _load(base, lambda n: deliveries[REQUESTS + n], 200)
-    bare_result = _load(base, lambda n: bare[200 + n], REQUESTS)
-    hook_result = _load(base, lambda n: deliveries[n], REQUESTS)
+    _load(base, lambda n: bare[n], warm)  # warm-up of both paths
+    _load(base, lambda n: deliveries[requests + n], warm)
+    bare_result = _load(base, lambda n: bare[warm + n], requests)
+    hook_result = _load(base, lambda n: deliveries[n], requests)
 
     ratio = hook_result["rps"] / bare_result["rps"]
-    print(f"{CONNECTIONS} connections, up to {REQUESTS} requests or {MAX_SECONDS:.0f} s each")
+    print(f"{CONNECTIONS} connections, up to {requests} requests or {MAX_SECONDS:.0f} s each")
     for name, r in (("bare JSON insert", bare_result), ("Discourse post_created", hook_result)):
         print(
             f"  {name:24s} {r['rps']:8.1f} req/s  p50 {r['p50_ms']:6.1f} ms  "
             f"p99 {r['p99_ms']:6.1f} ms  ({int(r['requests'])} requests, {int(r['errors'])} errors)"
         )
-    print(
-        f"  webhook / bare throughput {ratio:.0%} (target >= 60 %); "
-        f"webhook p99 {hook_result['p99_ms']:.0f} ms (target < 250 ms) "
-        f"-> {'OK' if ratio >= 0.6 and hook_result['p99_ms'] < 250 else 'MISSED'}"
-    )
+    rows = [
+        Row(
+            figure=f"Discourse webhooks, {CONNECTIONS} connections (p99 < 250 ms)",
+            measured=f"{hook_result['rps']:.0f} req/s, p99 {hook_result['p99_ms']:.0f} ms",
+            floor=f"{bare_result['rps']:.0f} req/s bare insert",
+            ratio=ratio,
+            target=">= 0.60x",
+            met=ratio >= 0.6 and hook_result["p99_ms"] < 250 and hook_result["errors"] == 0,
+        )
+    ]
+    return rows + _batches(setup, base, scale)
 
-    # Batch ingest through the API against a bare bulk_create of the same rows.
+
+def _batches(setup: dict[str, object], base: str, scale: dict[str, int]) -> list[Row]:
+    """Batch ingest through the API against a bare bulk_create of the same rows: ``runs``
+    rounds of both sides in turn; the median ratio is the figure (the machine is shared)."""
+    batches, size, runs = scale["batches"], scale["batch_size"], scale["runs"]
+
     def batch(prefix: str, n: int) -> list[dict[str, object]]:
         return [
             {
@@ -258,11 +261,12 @@ def _report(setup: dict[str, object], base: str) -> None:
                 "space": {"external_id": "1", "name": "Bench"},
                 "subject": f"{prefix}-{n}-{i}",
             }
-            for i in range(BATCH_SIZE)
+            for i in range(size)
         ]
 
     auth = {"Authorization": f"Bearer {setup['api_key']}", "Content-Type": "application/json"}
-    api_bodies = [json.dumps({"events": batch("api", n)}).encode() for n in range(BATCHES + 2)]
+    count = batches * runs + 2
+    api_bodies = [json.dumps({"events": batch("api", n)}).encode() for n in range(count)]
     bare_bodies = [
         json.dumps(
             {
@@ -272,17 +276,38 @@ def _report(setup: dict[str, object], base: str) -> None:
                 "events": batch("bare", n),
             }
         ).encode()
-        for n in range(BATCHES + 2)
+        for n in range(count)
     ]
-    _load(base, lambda n: ("/bench/bulk/", bare_bodies[BATCHES + n], auth), 2, 2)
-    _load(base, lambda n: ("/api/v1/events/", api_bodies[BATCHES + n], auth), 2, 2)
-    bulk = _load(base, lambda n: ("/bench/bulk/", bare_bodies[n], auth), BATCHES, 2)
-    api = _load(base, lambda n: ("/api/v1/events/", api_bodies[n], auth), BATCHES, 2)
-    bulk_rows, api_rows = bulk["rps"] * BATCH_SIZE, api["rps"] * BATCH_SIZE
-    print(f"batches of {BATCH_SIZE} events, {BATCHES} batches, 2 connections")
-    print(f"  bare bulk_create          {bulk_rows:9.0f} rows/s  ({int(bulk['errors'])} errors)")
-    print(f"  API batch ingest          {api_rows:9.0f} rows/s  ({int(api['errors'])} errors)")
+    _load(base, lambda n: ("/bench/bulk/", bare_bodies[n], auth), 2, 2)  # warm-up
+    _load(base, lambda n: ("/api/v1/events/", api_bodies[n], auth), 2, 2)
+    ratios, bulk_rates, api_rates, errors = [], [], [], 0
+    for r in range(runs):
+        first = 2 + r * batches
+        bulk = _load(
+            base, lambda n, f=first: ("/bench/bulk/", bare_bodies[f + n], auth), batches, 2
+        )
+        api = _load(
+            base, lambda n, f=first: ("/api/v1/events/", api_bodies[f + n], auth), batches, 2
+        )
+        bulk_rates.append(bulk["rps"] * size)
+        api_rates.append(api["rps"] * size)
+        ratios.append(api_rates[-1] / bulk_rates[-1])
+        errors += int(bulk["errors"] + api["errors"])
+    median = statistics.median(ratios)
     print(
-        f"  API / bare {api_rows / bulk_rows:.0%} (target >= 50 %) "
-        f"-> {'OK' if api_rows / bulk_rows >= 0.5 else 'MISSED'}"
+        f"batches of {size} events, {batches} batches a side, {runs} runs, 2 connections\n"
+        f"  bare bulk_create  {statistics.median(bulk_rates):9.0f} rows/s (median)\n"
+        f"  API batch ingest  {statistics.median(api_rates):9.0f} rows/s (median)\n"
+        f"  API / bare per run: {', '.join(f'{x:.0%}' for x in ratios)}; median {median:.0%} "
+        f"({errors} errors)"
     )
+    return [
+        Row(
+            figure=f"batch API ingest, {size} events a batch (median of {runs} runs)",
+            measured=f"{statistics.median(api_rates):.0f} rows/s",
+            floor=f"{statistics.median(bulk_rates):.0f} rows/s bare bulk_create",
+            ratio=median,
+            target=">= 0.60x",
+            met=median >= 0.6 and errors == 0,
+        )
+    ]

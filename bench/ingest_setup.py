@@ -1,5 +1,7 @@
-"""Run by bench_ingest in a subprocess against its own database: migrate-ready data for the run.
-Prints one JSON line: the webhook path, the secret, an API key and the ids the bare bulk uses."""
+"""Run by bench_ingest in a subprocess against its database: the data for the run.
+``BENCH_INGEST_SETUP=create`` prints one JSON line (the webhook path, the secret, an API key and
+the ids the bare bulk uses); ``drop`` removes the bare baseline's table again (when the bench ran
+on a database it did not make)."""
 
 from __future__ import annotations
 
@@ -18,12 +20,16 @@ from community.services import create_api_key, upsert_identities  # noqa: E402
 from integrations.discourse.connection import connect_discourse, webhook_path  # noqa: E402
 
 SECRET = "bench-webhook-secret-1"  # noqa: S105 - a throwaway bench database
+SLUG = "bench-ingest"
 
 
-def main() -> None:
+def create() -> None:
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE bench_row (id bigserial PRIMARY KEY, body jsonb NOT NULL)")
-    community = Community.objects.create(slug="bench", name="Bench")
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_row (id bigserial PRIMARY KEY, body jsonb NOT NULL)"
+        )
+    Community.objects.filter(slug=SLUG).delete()
+    community = Community.objects.create(slug=SLUG, name="Bench")
     conn = connect_discourse(
         community=community, base_url="https://forum.bench.invalid", secret=SECRET
     )
@@ -45,5 +51,10 @@ def main() -> None:
     )
 
 
+def drop() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_row")
+
+
 if __name__ == "__main__":
-    main()
+    {"create": create, "drop": drop}[os.environ.get("BENCH_INGEST_SETUP", "create")]()

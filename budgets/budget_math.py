@@ -194,6 +194,12 @@ class Totals:
     spent: Decimal
     spent_24h: Decimal
     oldest_active: datetime | None
+    # When the totals next change by themselves (DESIGN.md §3.8): the oldest activity event in
+    # the window, the oldest active charge of the last 24 hours, and the earliest activity or
+    # active charge dated after ``at`` (it enters the window then).
+    oldest_activity: datetime | None = None
+    oldest_active_24h: datetime | None = None
+    next_entry: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -206,6 +212,7 @@ class Budget:
     tier: Tier
     recovers_at: datetime | None
     burn_rate_24h: Decimal
+    next_change_at: datetime | None = None
 
     def rounded(self) -> Budget:
         """The numbers as stored and shown (the tier is already decided on exact values).
@@ -219,6 +226,7 @@ class Budget:
             tier=self.tier,
             recovers_at=self.recovers_at,
             burn_rate_24h=self.burn_rate_24h.quantize(RATIO_PLACES, ROUND_HALF_UP),
+            next_change_at=self.next_change_at,
         )
 
 
@@ -239,20 +247,53 @@ def totals_for(
 ) -> Totals:
     start, end = window_bounds(policy, at)
     day_start = at - DAY
-    activity = sum(1 for t in activity_times if start < t <= end)
+    times = [t for t in activity_times if t > start]
+    in_window = [t for t in times if t <= end]
+    entries = [t for t in times if t > end]
     spent = ZERO
     spent_24h = ZERO
     oldest: datetime | None = None
+    oldest_24h: datetime | None = None
     for charge in charges:
-        if not (start < charge.occurred_at <= end) or not charge.active_at(at):
+        if charge.occurred_at <= start or not charge.active_at(at):
+            continue
+        if charge.occurred_at > end:
+            entries.append(charge.occurred_at)
             continue
         cost = as_decimal(charge.cost)
         spent += cost
         if charge.occurred_at > day_start:
             spent_24h += cost
+            if oldest_24h is None or charge.occurred_at < oldest_24h:
+                oldest_24h = charge.occurred_at
         if oldest is None or charge.occurred_at < oldest:
             oldest = charge.occurred_at
-    return Totals(activity=activity, spent=spent, spent_24h=spent_24h, oldest_active=oldest)
+    return Totals(
+        activity=len(in_window),
+        spent=spent,
+        spent_24h=spent_24h,
+        oldest_active=oldest,
+        oldest_activity=min(in_window, default=None),
+        oldest_active_24h=oldest_24h,
+        next_entry=min(entries, default=None),
+    )
+
+
+def next_change_at(policy: Policy, totals: Totals) -> datetime | None:
+    """When this budget next changes without a new event (DESIGN.md §3.8), or None for never.
+
+    The earliest of: the oldest active charge leaving the window (``recovers_at``), the oldest
+    activity event leaving it, the oldest charge of the last day leaving the 24-hour burn rate,
+    and the next dated activity or charge entering the window. Activity counts even while the
+    allowance is at the floor, because the snapshot stores and shows the activity count: so an
+    incremental run stays equal, field for field, to a full one."""
+    moments = [
+        totals.oldest_active + policy.window if totals.oldest_active is not None else None,
+        totals.oldest_activity + policy.window if totals.oldest_activity is not None else None,
+        totals.oldest_active_24h + DAY if totals.oldest_active_24h is not None else None,
+        totals.next_entry,
+    ]
+    return min((m for m in moments if m is not None), default=None)
 
 
 def budget_from_totals(policy: Policy, totals: Totals) -> Budget:
@@ -270,6 +311,7 @@ def budget_from_totals(policy: Policy, totals: Totals) -> Budget:
             totals.oldest_active + policy.window if totals.oldest_active is not None else None
         ),
         burn_rate_24h=totals.spent_24h * policy.window_days / allowance,
+        next_change_at=next_change_at(policy, totals),
     )
 
 

@@ -18,14 +18,13 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from budgets import actions, budget_math
 from budgets.models import (
@@ -35,7 +34,8 @@ from budgets.models import (
     TierTransition,
 )
 from budgets.models.snapshots import RecalcKind, RecalcRun
-from budgets.recalculation_sql import aggregate_sql, fused_sql
+from budgets.recalculation_rows import fetch_rows, unchanged
+from budgets.recalculation_sql import fused_sql
 from community.models import Community, Membership
 from community.tiers import Tier, is_worse
 from community.vocabulary import ACTIVITY_KINDS
@@ -59,17 +59,8 @@ SNAPSHOT_FIELDS = [
     "policy_version",
     "transition_sequence",
     "computed_at",
+    "next_change_at",
 ]
-
-
-@dataclass(frozen=True)
-class Row:
-    """One member's line of the aggregate: the totals and the old snapshot, if any."""
-
-    membership_id: int
-    display_name: str
-    totals: budget_math.Totals
-    old: dict[str, Any] | None
 
 
 @dataclass
@@ -78,106 +69,6 @@ class RunResult:
     written: int = 0
     transitions: int = 0
     chunks: int = 0
-
-
-def _dt(value: object) -> datetime | None:
-    """A datetime from the database: psycopg gives aware datetimes, SQLite gives text."""
-    if value is None:
-        return None
-    parsed = value if isinstance(value, datetime) else parse_datetime(str(value))
-    if parsed is None:
-        raise ValueError(f"not a datetime: {value!r}")
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
-
-
-def _dec(value: object, places: Decimal = budget_math.COST_PLACES) -> Decimal:
-    """A Decimal from the database (SQLite hands back ints or floats for sums of decimals;
-    costs have two decimal places, so rounding to them recovers the exact sum)."""
-    if isinstance(value, Decimal):
-        return value
-    return Decimal(str(value)).quantize(places)
-
-
-def fetch_rows(
-    *,
-    community: Community,
-    policy: budget_math.Policy,
-    at: datetime,
-    member_ids: Sequence[int] | None = None,
-    id_range: tuple[int, int] | None = None,
-) -> list[Row]:
-    """Run the aggregate for one chunk: an explicit id list or an inclusive id range."""
-    if member_ids is not None:
-        placeholders = ", ".join(["%s"] * len(member_ids))
-        member_filter = "{col} IN (" + placeholders + ")"
-        filter_params: list[Any] = list(member_ids)
-    else:
-        assert id_range is not None
-        member_filter = "{col} BETWEEN %s AND %s"
-        filter_params = [id_range[0], id_range[1]]
-    start, end = budget_math.window_bounds(policy, at)
-    adapt = connection.ops.adapt_datetimefield_value
-    params: list[Any] = [
-        community.pk,
-        *sorted(ACTIVITY_KINDS),
-        adapt(start),
-        adapt(end),
-        *filter_params,
-        adapt(at - budget_math.DAY),
-        community.pk,
-        adapt(start),
-        adapt(end),
-        *filter_params,
-        community.pk,
-        *filter_params,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(aggregate_sql(member_filter=member_filter), params)
-        raw = cursor.fetchall()
-    rows = []
-    for r in raw:
-        old = None
-        if r[6] is not None:
-            old = {
-                "tier": r[6],
-                "transition_sequence": int(r[7]),
-                "activity": int(r[8]),
-                "allowance": _dec(r[9], budget_math.POINTS_PLACES),
-                "spent": _dec(r[10], budget_math.POINTS_PLACES),
-                "remaining_ratio": _dec(r[11], budget_math.RATIO_PLACES),
-                "recovers_at": _dt(r[12]),
-                "burn_rate_24h": _dec(r[13], budget_math.RATIO_PLACES),
-                "policy_version": int(r[14]),
-            }
-        rows.append(
-            Row(
-                membership_id=int(r[0]),
-                display_name=str(r[1]),
-                totals=budget_math.Totals(
-                    activity=int(r[2]),
-                    spent=_dec(r[3]),
-                    spent_24h=_dec(r[4]),
-                    oldest_active=_dt(r[5]),
-                ),
-                old=old,
-            )
-        )
-    return rows
-
-
-def _unchanged(old: dict[str, Any] | None, new: budget_math.Budget, policy_version: int) -> bool:
-    if old is None:
-        return False
-    return (
-        old["tier"] == new.tier
-        and old["activity"] == new.activity
-        and old["allowance"] == new.allowance
-        and old["spent"] == new.spent
-        and old["remaining_ratio"] == new.remaining_ratio
-        and old["recovers_at"] == new.recovers_at
-        and old["burn_rate_24h"] == new.burn_rate_24h
-        and old["policy_version"] == policy_version
-    )
 
 
 def _lock_community(community: Community) -> None:
@@ -275,7 +166,7 @@ def _chunk_python(
     transitions: Transitions = []
     for row in rows:
         budget = budget_math.budget_from_totals(math, row.totals).rounded()
-        if only_changed and _unchanged(row.old, budget, policy.version):
+        if only_changed and unchanged(row.old, budget, policy.version):
             continue
         old_tier = row.old["tier"] if row.old else Tier.HEALTHY
         sequence = row.old["transition_sequence"] if row.old else 0
@@ -307,6 +198,7 @@ def _chunk_python(
                 policy_version=policy.version,
                 transition_sequence=sequence,
                 computed_at=at,
+                next_change_at=budget.next_change_at,
             )
         )
     if snapshots:
@@ -341,6 +233,7 @@ def _chunk_sql(
         "floor": math.floor_points,
         "window": math.window,
         "window_days": math.window_days,
+        "day": budget_math.DAY,
         "policy_version": policy.version,
         "at": at,
     }
@@ -415,43 +308,32 @@ def recalculate_community(
     chunk_size: int | None = None,
     engine: str | None = None,
 ) -> RunResult:
-    """Recalculate a community's budgets: every member (``full``), only those whose numbers
-    moved (``periodic``: writes only what changed), or the members marked dirty (``dirty``).
-    One transaction per chunk; safe to repeat, to run twice at once, and to kill half-way."""
+    """Recalculate a community's budgets: every member (``full``), the members marked dirty
+    (``dirty``), or only the members due (``periodic``, DESIGN.md §3.8: marked, without a
+    snapshot yet, or whose ``next_change_at`` has come). One transaction per chunk; safe to
+    repeat, to run twice at once, and to kill half-way."""
     at = at if at is not None else timezone.now()
     chunk_size = chunk_size or settings.BUDGETS_RECALC_CHUNK_SIZE
     started = time.perf_counter()
     policy = ForgivenessPolicy.objects.for_community(community)
     result = RunResult()
-    if kind == RecalcKind.DIRTY:
-        while True:
-            with transaction.atomic():
-                _lock_community(community)
-                ids = list(
-                    # Only marks made by ``at``: a member marked later (an event that arrived
-                    # while this run goes on) keeps the mark for the next run, which the mark
-                    # itself has requested, instead of being computed as of a time before it.
-                    DirtyMember.objects.filter(community=community, marked_at__lte=at)
-                    .order_by("membership_id")
-                    .select_for_update(skip_locked=True)
-                    .values_list("membership_id", flat=True)[:DIRTY_CHUNK_SIZE]
-                )
-                if not ids:
-                    break
-                chunk = recalculate_chunk(community=community, policy=policy, at=at, member_ids=ids)
-                DirtyMember.objects.filter(membership_id__in=ids).delete()
-            _add(result, chunk)
-    else:
+    if kind in (RecalcKind.DIRTY, RecalcKind.PERIODIC):
+        _run_dirty(community=community, policy=policy, at=at, result=result, engine=engine)
+    if kind == RecalcKind.PERIODIC:
+        _run_due(
+            community=community,
+            policy=policy,
+            at=at,
+            result=result,
+            engine=engine,
+            chunk_size=chunk_size,
+        )
+    if kind == RecalcKind.FULL:
         for id_range in _id_ranges(community, chunk_size):
             with transaction.atomic():
                 _lock_community(community)
                 chunk = recalculate_chunk(
-                    community=community,
-                    policy=policy,
-                    at=at,
-                    id_range=id_range,
-                    only_changed=kind == RecalcKind.PERIODIC,
-                    engine=engine,
+                    community=community, policy=policy, at=at, id_range=id_range, engine=engine
                 )
             _add(result, chunk)
     duration = time.perf_counter() - started
@@ -476,6 +358,93 @@ def recalculate_community(
         },
     )
     return result
+
+
+def _run_dirty(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    at: datetime,
+    result: RunResult,
+    engine: str | None,
+) -> None:
+    """The marked members, a chunk at a time; each chunk's marks go with its snapshots."""
+    while True:
+        with transaction.atomic():
+            _lock_community(community)
+            ids = list(
+                # Only marks made by ``at``: a member marked later (an event that arrived
+                # while this run goes on) keeps the mark for the next run, which the mark
+                # itself has requested, instead of being computed as of a time before it.
+                DirtyMember.objects.filter(community=community, marked_at__lte=at)
+                .order_by("membership_id")
+                .select_for_update(skip_locked=True)
+                .values_list("membership_id", flat=True)[:DIRTY_CHUNK_SIZE]
+            )
+            if not ids:
+                return
+            chunk = recalculate_chunk(
+                community=community, policy=policy, at=at, member_ids=ids, engine=engine
+            )
+            DirtyMember.objects.filter(membership_id__in=ids).delete()
+        _add(result, chunk)
+
+
+def _run_due(
+    *,
+    community: Community,
+    policy: ForgivenessPolicy,
+    at: datetime,
+    result: RunResult,
+    engine: str | None,
+    chunk_size: int,
+) -> None:
+    """Members without a snapshot (looked for only when there are fewer snapshots than
+    members), then those whose ``next_change_at`` has come (the index on (community,
+    next_change_at) finds them), a chunk at a time. The due set is read again under the
+    community's lock, so a second run at once finds the first one's work done; after a run at
+    ``at`` every ``next_change_at`` lies after ``at``, and the id cursor ends the loop whatever
+    happens."""
+    missing = (
+        Membership.objects.filter(community=community).count()
+        != MemberBudget.objects.filter(community=community).count()
+    )  # two index-only counts: far cheaper than looking for the missing ones every time
+    for due in (_without_snapshot, _due_by_time) if missing else (_due_by_time,):
+        after = 0
+        while True:
+            with transaction.atomic():
+                _lock_community(community)
+                ids = due(community=community, at=at, after=after, limit=chunk_size)
+                if not ids:
+                    break
+                chunk = recalculate_chunk(
+                    community=community,
+                    policy=policy,
+                    at=at,
+                    member_ids=ids,
+                    only_changed=True,
+                    engine=engine,
+                )
+            after = ids[-1]
+            _add(result, chunk)
+
+
+def _without_snapshot(*, community: Community, at: datetime, after: int, limit: int) -> list[int]:
+    return list(
+        Membership.objects.filter(community=community, budget__isnull=True, pk__gt=after)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _due_by_time(*, community: Community, at: datetime, after: int, limit: int) -> list[int]:
+    return list(
+        MemberBudget.objects.filter(
+            community=community, next_change_at__lte=at, membership_id__gt=after
+        )
+        .order_by("membership_id")
+        .values_list("membership_id", flat=True)[:limit]
+    )
 
 
 def _add(total: RunResult, chunk: RunResult) -> None:

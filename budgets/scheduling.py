@@ -4,7 +4,7 @@ the task's work, the periodic regeneration and the sweep that re-sends lost requ
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -81,8 +81,12 @@ def run_pending_recalculation(*, community_id: int) -> RunResult | None:
             flag.save(update_fields=["pending"])
     if full_since is None:
         return recalculate_community(community=community, kind=RecalcKind.DIRTY)
+    return _full_run(community=community, since=full_since)
+
+
+def _full_run(*, community: Community, since: datetime) -> RunResult:
     result = recalculate_community(community=community, kind=RecalcKind.FULL)
-    RecalcFlag.objects.filter(community=community, full_requested_at=full_since).update(
+    RecalcFlag.objects.filter(community=community, full_requested_at=since).update(
         full_requested_at=None
     )
     # Members marked before or during the full run are done again (cheap, and never lost).
@@ -91,7 +95,15 @@ def run_pending_recalculation(*, community_id: int) -> RunResult | None:
 
 
 def recalculate_periodically(*, community: Community) -> RunResult:
-    """Regeneration without new events: rewrite only the budgets whose numbers moved."""
+    """Regeneration without new events (DESIGN.md §3.8): only the members due. A full run
+    still owed (a policy change whose run was killed half-way) is done instead."""
+    owed = (
+        RecalcFlag.objects.filter(community=community, full_requested_at__isnull=False)
+        .values_list("full_requested_at", flat=True)
+        .first()
+    )
+    if owed is not None:
+        return _full_run(community=community, since=owed)
     return recalculate_community(community=community, kind=RecalcKind.PERIODIC)
 
 

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from community.domain_events import conduct_events_recorded
+from community.event_insert import PreparedEvents
 from community.models import (
     ApiKey,
     ApiKeyScope,
@@ -189,32 +190,21 @@ def ingest_events(
     """
     if not events:
         return IngestResult(accepted=0, duplicates=0, events=[])
-    with transaction.atomic():
-        # Serialise ingest per community: the "what is new" decision below is then exact.
-        lock_community(community)
-        seen: set[str] = set()
-        unique: list[EventInput] = []
-        for item in events:
-            if item.external_id not in seen:
-                seen.add(item.external_id)
-                unique.append(item)
-        existing = set(
-            ConductEvent.objects.filter(
-                community=community, source=source, external_id__in=seen
-            ).values_list("external_id", flat=True)
-        )
-        fresh = [item for item in unique if item.external_id not in existing]
-        members = _members_by_external_id(community, source, fresh)
-        spaces = _spaces_by_external_id(community, source, fresh)
-        now = timezone.now()
-        rows = [
+    seen: set[str] = set()
+    unique: list[EventInput] = []
+    for item in events:
+        if item.external_id not in seen:
+            seen.add(item.external_id)
+            unique.append(item)
+    # Built before the lock: only what is new, and who the members are, needs it.
+    now = timezone.now()
+    prepared = PreparedEvents(
+        [
             ConductEvent(
                 community=community,
                 kind=item.kind,
                 category=item.category,
                 severity=_severity(community, item),
-                member=members.get(item.member_external_id),
-                space=spaces.get(item.space_external_id),
                 subject=item.subject,
                 occurred_at=item.occurred_at,
                 recorded_at=item.recorded_at or now,
@@ -222,9 +212,26 @@ def ingest_events(
                 external_id=item.external_id,
                 payload=item.payload,
             )
-            for item in fresh
+            for item in unique
         ]
-        created = ConductEvent.objects.bulk_create(rows, batch_size=1000)
+    )
+    with transaction.atomic():
+        # Serialise ingest per community: the "what is new" decision below is then exact.
+        lock_community(community)
+        existing = set(
+            ConductEvent.objects.filter(
+                community=community, source=source, external_id__in=seen
+            ).values_list("external_id", flat=True)
+        )
+        keep = [i for i, item in enumerate(unique) if item.external_id not in existing]
+        fresh = [unique[i] for i in keep]
+        members = _members_by_external_id(community, source, fresh)
+        spaces = _spaces_by_external_id(community, source, fresh)
+        for i, item in zip(keep, fresh, strict=True):
+            row = prepared.rows[i]
+            row.member = members.get(item.member_external_id)
+            row.space = spaces.get(item.space_external_id)
+        created = prepared.insert(keep)
         if created:
             conduct_events_recorded.send(sender=ConductEvent, community=community, events=created)
     return IngestResult(

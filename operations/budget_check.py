@@ -16,7 +16,7 @@ from datetime import datetime
 
 from budgets import budget_math
 from budgets.models import DirtyMember, ForgivenessPolicy, MemberBudget
-from budgets.recalculation import fetch_rows
+from budgets.recalculation_rows import fetch_rows
 from community.models import Community
 
 CHUNK = 2_000

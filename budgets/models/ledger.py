@@ -57,8 +57,11 @@ class Charge(models.Model):
     class Meta:
         ordering = ("-occurred_at", "-pk")
         indexes = [
+            # Covering (cost, id): a member's spent in a window is an index-only scan.
             models.Index(
-                fields=("community", "membership", "occurred_at"), name="charge_comm_member_occ"
+                fields=("community", "membership", "occurred_at"),
+                include=("cost", "id"),
+                name="charge_comm_member_occ",
             ),
             models.Index(fields=("membership", "occurred_at"), name="charge_member_occ"),
         ]

@@ -62,6 +62,11 @@ class MemberBudget(models.Model):
         default=0, help_text="How many tier transitions this member has had."
     )
     computed_at = models.DateTimeField()
+    next_change_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this budget next changes without a new event (empty: never).",
+    )
 
     objects: ClassVar[MemberBudgetQuerySet] = MemberBudgetQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -75,6 +80,8 @@ class MemberBudget(models.Model):
                 fields=("community", "tier", "remaining_ratio", "membership"),
                 name="budget_comm_tier_ratio",
             ),
+            # The periodic run reads only the members whose next change has come.
+            models.Index(fields=("community", "next_change_at"), name="budget_comm_next_change"),
         ]
 
     def __str__(self) -> str:
@@ -283,7 +290,7 @@ class RecalcFlag(models.Model):
 class RecalcKind(models.TextChoices):
     DIRTY = "dirty", "Members whose ledger or activity changed"
     FULL = "full", "Every member"
-    PERIODIC = "periodic", "Every member whose numbers moved (periodic)"
+    PERIODIC = "periodic", "Members whose budget was due to change (periodic)"
 
 
 class RecalcRun(models.Model):

@@ -217,7 +217,13 @@ class ConductEvent(models.Model):
         indexes = [
             models.Index(fields=("community", "kind", "occurred_at"), name="event_comm_kind_occ"),
             models.Index(fields=("community", "recorded_at"), name="event_comm_recorded"),
-            models.Index(fields=("member", "occurred_at"), name="event_member_occ"),
+            # Covering (kind, community): a member's activity in a window is an index-only scan
+            # for the incremental recalculation of budgets.
+            models.Index(
+                fields=("member", "occurred_at"),
+                include=("kind", "community"),
+                name="event_member_occ",
+            ),
             models.Index(fields=("space", "occurred_at"), name="event_space_occ"),
             models.Index(fields=("community", "subject"), name="event_comm_subject"),
         ]

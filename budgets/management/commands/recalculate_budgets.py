@@ -20,7 +20,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--only-changed",
             action="store_true",
-            help="write only the budgets whose numbers moved (the periodic run)",
+            help="only the members due: marked, or changed by themselves (the periodic run)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -1,0 +1,99 @@
+"""What every benchmark shares: the size knob, its own databases on the server that
+``DATABASE_URL`` names, and child processes that print one JSON line.
+
+* ``BENCH_SIZE=tiny|small|full`` (default ``full``): ``tiny`` is for the test that runs the whole
+  harness so it cannot rot (seconds, figures meaningless); ``small`` stops at 10k members.
+* Each benchmark makes its own database, named after the one in ``DATABASE_URL`` with a suffix
+  (``bench_fresh`` -> ``bench_fresh_budgets``), migrates it, and drops it at the end, so a fresh,
+  empty database is all ``make bench`` needs. ``BENCH_REUSE_DATABASE=1`` (the test) uses the
+  ``DATABASE_URL`` database itself, already migrated, and creates nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = ("tiny", "small", "full")
+
+
+def size() -> str:
+    value = os.environ.get("BENCH_SIZE", "full")
+    if value not in SIZES:
+        raise SystemExit(f"BENCH_SIZE is one of {', '.join(SIZES)}, not {value!r}")
+    return value
+
+
+def reuse_database() -> bool:
+    return os.environ.get("BENCH_REUSE_DATABASE", "") == "1"
+
+
+def server_url() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("the benchmarks need DATABASE_URL=postgres://... (PostgreSQL)")
+    return url
+
+
+def database_name(suffix: str) -> str:
+    base = urlsplit(server_url()).path.lstrip("/") or "csre"
+    return f"{base}_{suffix}"
+
+
+def _with_path(name: str) -> str:
+    return urlunsplit(urlsplit(server_url())._replace(path=f"/{name}"))
+
+
+def admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_with_path("postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def fresh_database(suffix: str, settings: str = "config.settings") -> str:
+    """The URL of an empty, migrated database of this benchmark's own."""
+    if reuse_database():
+        return server_url()
+    name = database_name(suffix)
+    admin_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin_sql(f"CREATE DATABASE {name}")
+    url = _with_path(name)
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": settings}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    return url
+
+
+def drop_database(suffix: str) -> None:
+    if not reuse_database():
+        admin_sql(f"DROP DATABASE IF EXISTS {database_name(suffix)} WITH (FORCE)")
+
+
+def child(module: str, url: str, action: str, *args: str) -> dict[str, Any]:
+    """Run ``python -m module action args`` against ``url``; its last line is JSON."""
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+    out = subprocess.run(
+        [sys.executable, "-m", module, action, *args],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def seconds(value: float) -> str:
+    return f"{value:.2f} s" if value >= 0.1 else f"{value * 1000:.0f} ms"
