@@ -19,6 +19,7 @@ api_v1 = [
     path("", include("incidents.postmortems.api_urls")),
     path("", include("budgets.api_urls")),
     path("", include("integrations.api_urls")),
+    path("", include("boards.api_urls")),
 ]
 
 
@@ -49,6 +50,7 @@ urlpatterns = [
     path("", include("incidents.postmortems.urls")),
     path("", include("budgets.urls")),
     path("", include("integrations.urls")),
+    path("", include("boards.urls")),
     path("", include("community.contract.urls")),
     path("", include("community.urls")),
 ]
