@@ -119,12 +119,10 @@ def alert_rules(community: str, clauses: Sequence[ClauseSpec]) -> dict[str, obje
         "groups": [
             {
                 "name": f"csre-{community}-burn-rates",
-                "interval": "1m",
                 "rules": [r for c in clauses for r in recording_rules(c)],
             },
             {
                 "name": f"csre-{community}-clause-alerts",
-                "interval": "1m",
                 "rules": [alert_rule(c, r) for c in clauses for r in c.rules],
             },
         ]
