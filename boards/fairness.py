@@ -161,7 +161,7 @@ def count_cohorts(
 ) -> list[Row]:
     """The one aggregate query: rows of (cohort, trust level, members, posts, charges,
     warning or worse, decided appeals, reversed)."""
-    params = {
+    params: dict[str, Any] = {
         "community": community.pk,
         "start": at - timedelta(days=window_days),
         "end": at,

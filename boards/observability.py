@@ -142,7 +142,7 @@ def _panel(pid: int, title: str, expr: str, kind: str, x: int, y: int) -> dict[s
 
 def dashboard(community: str, name: str, clauses: Sequence[ClauseSpec]) -> dict[str, object]:
     """A Grafana dashboard: per clause its budget left, its burn rates and the app's alerts."""
-    panels = []
+    panels: list[dict[str, object]] = []
     for row, clause in enumerate(clauses):
         y = row * 8
         base = len(panels) + 1
