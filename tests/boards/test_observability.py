@@ -138,7 +138,7 @@ def test_an_unknown_community_is_a_command_error(tmp_path: Path) -> None:
 def test_metrics_carry_the_apps_alert_state(community: Community) -> None:
     clause = published_clause(community)
     quiet = Client().get("/metrics").content.decode()
-    labels = f'community="garden",clause="{SLUG}",rule="page_fast",scope="community"'
+    labels = f'clause="{SLUG}",community="garden",rule="page_fast",scope="community"'
     assert f"csre_clause_alert_firing{{{labels}}} 0.0" in quiet
     _open_alert(clause)
     firing = Client().get("/metrics").content.decode()
