@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boards import params
-from boards.fairness import BY_TENURE, BY_TRUST, fairness
+from boards.fairness import BY_TENURE, BY_TRUST, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS, fairness
 from boards.fairness_math import CohortFigures
 from boards.serializers import FairnessSerializer
 from community.api_auth import access_of
@@ -48,8 +48,16 @@ class FairnessView(APIView):
         operation_id="fairness_retrieve",
         tags=["boards"],
         parameters=[
-            OpenApiParameter("window_days", int, description="7 to 365 days (default 30)."),
-            OpenApiParameter("space", int, description="One space's id (default: everywhere)."),
+            OpenApiParameter(
+                "window_days",
+                {"type": "integer", "minimum": MIN_WINDOW_DAYS, "maximum": MAX_WINDOW_DAYS},
+                description="7 to 365 days (default 30).",
+            ),
+            OpenApiParameter(
+                "space",
+                {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                description="One space's id (default: everywhere).",
+            ),
             OpenApiParameter("by", str, enum=[BY_TENURE, BY_TRUST], description="The grouping."),
             OpenApiParameter("cohort", str, description="Only this cohort (by its name)."),
         ],
