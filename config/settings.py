@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "integrations",
     "demo",  # the demo community (manage.py seed_demo); nothing imports it
     "operations",  # export/import of a community, retention; nothing imports it
+    "boards",  # flow health, change safety and fairness boards; nothing imports it
 ]
 
 MIDDLEWARE = [

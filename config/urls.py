@@ -20,6 +20,7 @@ api_v1 = [
     path("", include("incidents.postmortems.api_urls")),
     path("", include("budgets.api_urls")),
     path("", include("integrations.api_urls")),
+    path("", include("boards.api_urls")),
 ]
 
 
@@ -52,6 +53,7 @@ urlpatterns = [
     path("", include("budgets.urls")),
     path("", include("integrations.urls")),
     path("", include("community.contract.replay.urls")),
+    path("", include("boards.urls")),
     path("", include("community.contract.urls")),
     path("", include("community.urls")),
 ]

@@ -17,6 +17,7 @@ from django.utils import timezone
 from community.models import Community, Role, Visibility
 from community.services import set_role
 from demo import (
+    boards,
     budgets,
     circle,
     community,
@@ -57,6 +58,7 @@ STEPS: list[tuple[str, DemoStep]] = [
         circle.seed_circles,
     ),
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
+    ("boards: new members whose charges the fairness board flags", boards.seed_boards),
     ("game days: a finished rehearsal of Runbook A with its report", gamedays.seed_game_days),
 ]
 

@@ -92,6 +92,9 @@ def main_pages(community: Community | None = None) -> list[TourPage]:
         )
     pages += [
         TourPage(MODERATOR, "incident-metrics", _c("incidents:metrics")),
+        TourPage(MODERATOR, "flow-health", _c("boards:flow")),
+        TourPage(MODERATOR, "change-safety", _c("boards:change")),
+        TourPage(MODERATOR, "fairness", _c("boards:fairness")),
         TourPage(MODERATOR, "runbooks", _c("incidents:runbooks")),
         TourPage(MODERATOR, "game-days", _c("gamedays:index")),
     ]

@@ -1,7 +1,7 @@
 """The apps depend one way (STYLE.md): community is the spine and imports none of the others;
 budgets builds on community; incidents on both; integrations only on community, and nothing
 imports integrations. The demo package builds the demo community from all of them, and nothing
-imports it; so does the operations package (export/import, retention)."""
+imports it; so do the operations package (export/import, retention) and the boards."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import ROOT
 
-APPS = ("community", "budgets", "incidents", "integrations", "demo", "operations")
+APPS = ("community", "budgets", "incidents", "integrations", "demo", "operations", "boards")
 ALLOWED = {
     "community": set(),
     "budgets": {"community"},
@@ -21,6 +21,7 @@ ALLOWED = {
     "integrations": {"community"},
     "demo": {"community", "budgets", "incidents", "integrations"},
     "operations": {"community", "budgets", "incidents", "integrations"},
+    "boards": {"community", "budgets", "incidents", "integrations"},
 }
 
 
@@ -263,6 +264,10 @@ PURE_MODULES = [
     "integrations/discourse/fields.py",
     "community/json_safety.py",
     "incidents/notice_templates.py",
+    "boards/fairness_math.py",
+    "boards/timing.py",
+    "boards/charts.py",
+    "boards/observability.py",
 ]
 
 
@@ -403,7 +408,16 @@ def test_the_scan_lets_collection_queries_through() -> None:
 
 # --- One way to enqueue; tasks import services, never the reverse; modules stay small ---------
 
-CODE_ROOTS = ("config", "community", "budgets", "incidents", "integrations", "demo", "operations")
+CODE_ROOTS = (
+    "config",
+    "community",
+    "budgets",
+    "incidents",
+    "integrations",
+    "demo",
+    "operations",
+    "boards",
+)
 FIRST_PARTY = frozenset(CODE_ROOTS)
 ENQUEUE_CALLS = frozenset({"delay", "apply_async", "send_task"})
 # The one enqueue helper; Celery's own wiring lives in config/celery.py.

@@ -226,6 +226,13 @@ PAGES: dict[str, Page] = {
     "incidents:status": get(EVERYONE),
     "incidents:board": get(MODERATORS),
     "incidents:metrics": get(MODERATORS),
+    # The boards: the moderators' (403 for others who can see the community)
+    "boards:flow": get(MODERATORS),
+    "boards:flow-csv": get(MODERATORS),
+    "boards:change": get(MODERATORS),
+    "boards:change-csv": get(MODERATORS),
+    "boards:fairness": get(MODERATORS),
+    "boards:fairness-csv": get(MODERATORS),
     "incidents:runbooks": get(MODERATORS),
     "incidents:runbook-edit": post(
         MODERATORS, lambda w: {"runbook_id": w.runbook.pk, "verb": "retire"}
@@ -492,6 +499,7 @@ OPERATIONS: dict[str, Operation] = {
     ),
     # Incidents and cooldowns
     "incidents_list": Operation("read"),
+    "fairness_retrieve": Operation("read"),
     "incidents_declare": Operation(
         "moderate",
         lambda w: {"title": "Allotments: heated", "severity": "SEV3", "space_ids": [w.space.pk]},

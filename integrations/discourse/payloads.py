@@ -182,6 +182,8 @@ def parse_post(
             "post_number": fields.plain_int(post.get("post_number")),
             "topic_id": fields.plain_int(post.get("topic_id")),
             "reply_to_post_number": fields.plain_int(post.get("reply_to_post_number")),
+            # The author's forum trust level (0-4), for the fairness board's trust cohorts.
+            "trust_level": fields.plain_int(post.get("trust_level")),
         },
     )
     return Parsed(events=[event], identities=identities, topics=[topic], note=notes.say(""))

@@ -124,3 +124,13 @@ def test_an_upheld_flag_keeps_the_posts_words_and_a_link_to_it_on_the_forum() ->
     ).events
     assert event.payload["post_text"] == "Just wipe the partition, it is obviously your fault."
     assert event.payload["post_url"] == "https://ask.fedoraproject.org/p/127406"
+
+
+def test_a_post_keeps_its_authors_trust_level_for_the_fairness_board() -> None:
+    post = fixture("post_created")["body"]["post"]
+    [event] = p.parse_post("post_created", post, received_at=NOW, include_private=False).events
+    assert event.payload["trust_level"] == 2
+    [unset] = p.parse_post(
+        "post_created", {**post, "trust_level": "2"}, received_at=NOW, include_private=False
+    ).events
+    assert unset.payload["trust_level"] is None

@@ -1,0 +1,293 @@
+"""The boards' numbers in words, rows and charts: one place that the pages and the CSV downloads
+read, so a figure on the page and in the file always agree."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from boards.change_safety import ChangeSafety, Share
+from boards.charts import Chart, bar_chart, interval_chart, line_chart
+from boards.fairness import Fairness, cohort_words
+from boards.fairness_math import CohortFigures, FairnessTable, reading
+from boards.flow import ClauseHealth, FlowHealth
+from community import words
+from incidents.rules import humanize_duration
+
+
+def ratio_words(value: float | Decimal | None) -> str:
+    return "—" if value is None else words.percent(value)
+
+
+def share_words(share: Share, none: str = "nothing to count yet") -> str:
+    if share.share is None:
+        return none
+    return f"{words.percent(share.share, 0)} ({share.part} of {share.whole})"
+
+
+def time_words(value: timedelta | None) -> str:
+    return humanize_duration(value)
+
+
+# --- Flow health ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClauseRow:
+    health: ClauseHealth
+    sli: str
+    target: str
+    budget: str
+    tier: str
+    burn: list[str]
+    chart: Chart
+    days: list[tuple[str, str]]
+
+
+def clause_rows(board: FlowHealth) -> list[ClauseRow]:
+    rows = []
+    for health in board.clauses:
+        status, definition = health.status, health.definition
+        window = definition.window_days
+        burn = []
+        if status is not None:
+            for label, rate in sorted(status.burn_rates.items(), key=lambda kv: kv[0]):
+                burn.append(f"Over {words_window(label)}: {words.clause_burn_rate(rate, window)}")
+        values = [
+            (snap.bucket.strftime("%d %b"), float(snap.sli * 100) if snap.sli is not None else None)
+            for snap in health.history
+        ]
+        chart = line_chart(
+            title=f"{health.clause.title}: share of good events, one point a day",
+            desc=(
+                f"The clause's indicator over the last {len(values)} days against its target "
+                f"of {words.percent(definition.target)}."
+            ),
+            values=values,
+            x_label="Day",
+            y_label="Good events",
+            target=float(definition.target * 100),
+        )
+        rows.append(
+            ClauseRow(
+                health=health,
+                sli=(
+                    words.percent(status.sli)
+                    if status is not None and status.sli is not None
+                    else "no data yet"
+                ),
+                target=words.percent(definition.target),
+                budget=words.percent(status.budget_remaining) if status is not None else "—",
+                tier=health.tier.capitalize(),
+                burn=burn,
+                chart=chart,
+                days=[
+                    (label, "—" if v is None else f"{words.rounded(v)} %") for label, v in values
+                ],
+            )
+        )
+    return rows
+
+
+def words_window(label: str) -> str:
+    """A window label ("5m", "1h", "3d") in words."""
+    unit = label[-1:]
+    number = int(label[:-1]) if label[:-1].isdigit() else 0
+    minutes = {"m": 1, "h": 60, "d": 60 * 24}.get(unit, 0) * number
+    return words.minutes(minutes) if minutes else label
+
+
+def flow_csv(board: FlowHealth) -> Iterator[list[str]]:
+    yield ["section", "name", "figure", "value"]
+    for row in clause_rows(board):
+        title = row.health.clause.title
+        yield ["clause", title, "good events", row.sli]
+        yield ["clause", title, "target", row.target]
+        yield ["clause", title, "budget remaining", row.budget]
+        yield ["clause", title, "tier", row.tier]
+        for line in row.burn:
+            yield ["clause", title, "burn rate", line]
+        for day, value in row.days:
+            yield ["clause history", title, day, value]
+    for item in board.friction:
+        yield [
+            "friction",
+            f"{words.event_kind(item.kind, item.count)}: {friction_category(item.category)}",
+            "count",
+            str(item.count),
+        ]
+    yield ["open", "alerts", "count", str(len(board.alerts))]
+    yield ["open", "incidents", "count", str(len(board.incidents))]
+    yield ["open", "cooldowns", "count", str(len(board.cooldowns))]
+    for tier, count in board.tiers:
+        yield ["members per tier", tier.capitalize(), "members", str(count)]
+
+
+def friction_category(category: str) -> str:
+    return words.flag_category(category) if category else "no category"
+
+
+# --- Change safety --------------------------------------------------------------------------
+
+
+def change_chart(board: ChangeSafety) -> Chart:
+    values = [
+        (
+            m.month,
+            m.to_resolution.median.total_seconds() / 3600 if m.to_resolution.median else None,
+        )
+        for m in board.times
+    ]
+    return bar_chart(
+        title="Median time to resolution, by month",
+        desc="Hours from declaring an incident to resolving it, the median of each month.",
+        values=values,
+        x_label="Month incidents were declared",
+        y_label="Hours",
+        unit=" h",
+    )
+
+
+def change_csv(board: ChangeSafety) -> Iterator[list[str]]:
+    yield ["section", "month", "figure", "value"]
+    for m in board.times:
+        for name, spread in (
+            ("to facilitator", m.to_facilitator),
+            ("to cooldown", m.to_cooldown),
+            ("to resolution", m.to_resolution),
+        ):
+            yield ["response times", m.month, f"median time {name}", time_words(spread.median)]
+            yield ["response times", m.month, f"90th percentile {name}", time_words(spread.p90)]
+    for c in board.changes:
+        yield [
+            "change failure",
+            c.month,
+            "charges reversed on appeal",
+            share_words(Share(c.appeals_reversed, c.appeals_decided)),
+        ]
+        yield ["change failure", c.month, "contract changes published", str(c.contract_changes)]
+    yield ["change failure", "all", "charges reversed on appeal", share_words(board.overturned)]
+    yield ["change failure", "all", "contract changes rolled back", "no rollbacks recorded"]
+    yield ["follow-up", "all", "postmortems on time", share_words(board.postmortems_on_time)]
+    yield ["follow-up", "all", "agreements kept", share_words(board.agreements_kept)]
+    yield ["follow-up", "all", "action items verified", share_words(board.action_items_verified)]
+    yield [
+        "follow-up",
+        "all",
+        "repeat incidents within 90 days",
+        share_words(board.repeat_incidents),
+    ]
+
+
+# --- Fairness -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    figures: CohortFigures
+    label: str
+    reading: str
+    members: str
+    posts: str
+    charges: str
+    per_100: str
+    warning: str
+    overturned: str
+    ratio: str
+    interval: str
+
+
+def _count(value: int | None) -> str:
+    return "suppressed" if value is None else str(value)
+
+
+def cohort_rows(table: FairnessTable) -> list[CohortRow]:
+    reference = cohort_words(table.reference)
+    rows = []
+    for c in table.cohorts:
+        label = cohort_words(c.name)
+        suppressed = "suppressed"
+        rows.append(
+            CohortRow(
+                figures=c,
+                label=label[:1].upper() + label[1:],
+                reading=reading(label, reference, c),
+                members=_count(c.members),
+                posts=_count(c.posts),
+                charges=_count(c.charges),
+                per_100=suppressed
+                if c.suppressed
+                else (
+                    "—"
+                    if c.charges_per_100_posts is None
+                    else words.rounded(c.charges_per_100_posts)
+                ),
+                warning=suppressed if c.suppressed else ratio_words(c.share_warning_or_worse),
+                overturned=suppressed if c.suppressed else ratio_words(c.overturned_share),
+                ratio="reference"
+                if c.is_reference and not c.suppressed
+                else (
+                    suppressed
+                    if c.suppressed
+                    else ("—" if c.rate is None else f"{words.rounded(c.rate.ratio)} times")
+                ),
+                interval="—"
+                if c.rate is None
+                else f"{words.rounded(c.rate.low, 2)} to {words.rounded(c.rate.high, 2)}",
+            )
+        )
+    return rows
+
+
+def fairness_chart(table: FairnessTable) -> Chart | None:
+    rows = [
+        (cohort_words(c.name), c.rate.ratio, c.rate.low, c.rate.high, c.flagged)
+        for c in table.cohorts
+        if c.rate is not None
+    ]
+    if not rows:
+        return None
+    return interval_chart(
+        title=f"Charges per post compared with {cohort_words(table.reference)}",
+        desc=(
+            "Each line is a group's rate ratio with its 95 % interval; the middle line is no "
+            "difference. A line that does not cross it is unlikely to be chance."
+        ),
+        rows=rows,
+        x_label=f"Times as often as {cohort_words(table.reference)} (log scale)",
+    )
+
+
+def fairness_csv(board: Fairness) -> Iterator[list[str]]:
+    yield [
+        "grouping",
+        "cohort",
+        "members",
+        "posts",
+        "charges",
+        "charges per 100 posts",
+        "share in warning or worse",
+        "share of appealed charges reversed",
+        "rate ratio",
+        "95 % interval",
+        "reading",
+    ]
+    for grouping, table in (("tenure", board.tenure), ("trust level", board.trust)):
+        if table is None:
+            continue
+        for row in cohort_rows(table):
+            yield [
+                grouping,
+                row.label,
+                row.members,
+                row.posts,
+                row.charges,
+                row.per_100,
+                row.warning,
+                row.overturned,
+                row.ratio,
+                row.interval,
+                row.reading,
+            ]

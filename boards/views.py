@@ -1,0 +1,204 @@
+"""The boards' pages and CSV downloads: for moderators (403 for others who can see the
+community). Thin: read the parameters, build one read model, shape it."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from boards import params, presenters
+from boards.change_safety import change_safety
+from boards.fairness import BY_TENURE, BY_TRUST, TENURE_DEFINITIONS, cohort_words, fairness
+from boards.fairness_math import MIN_MEMBERS
+from boards.flow import flow_health
+from community.access import CommunityAccess, access_for_user
+from community.http import AuthedHttpRequest
+
+
+def _csv(rows: Iterable[list[str]], filename: str) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    for row in rows:
+        writer.writerow(row)
+    return response
+
+
+def _refused(
+    request: AuthedHttpRequest, access: CommunityAccess, error: params.BoardInputError
+) -> HttpResponse:
+    return render(
+        request,
+        "boards/refused.html",
+        {"access": access, "community": access.community, "message": str(error)},
+        status=400,
+    )
+
+
+def _spaces(access: CommunityAccess) -> list[object]:
+    return list(access.community.spaces.order_by("name").values("pk", "name")[:200])
+
+
+@login_required
+def flow(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = access_for_user(request.user, slug, moderate=True)
+    try:
+        space = params.space(access, request.GET)
+    except params.BoardInputError as error:
+        return _refused(request, access, error)
+    board = flow_health(community=access.community, at=timezone.now(), space=space)
+    return render(
+        request,
+        "boards/flow.html",
+        {
+            "access": access,
+            "community": access.community,
+            "board": board,
+            "clauses": presenters.clause_rows(board),
+            "friction": [
+                (f"{presenters.friction_category(f.category)}", f.kind, f.count)
+                for f in board.friction
+            ],
+            "spaces": _spaces(access),
+            "space": space,
+        },
+    )
+
+
+@login_required
+def flow_csv(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = access_for_user(request.user, slug, moderate=True)
+    try:
+        space = params.space(access, request.GET)
+    except params.BoardInputError as error:
+        return _refused(request, access, error)
+    board = flow_health(community=access.community, at=timezone.now(), space=space)
+    return _csv(presenters.flow_csv(board), f"{slug}-flow-health.csv")
+
+
+@login_required
+def change(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = access_for_user(request.user, slug, moderate=True)
+    board = change_safety(community=access.community, at=timezone.now())
+    months = [
+        {
+            "month": m.month,
+            "incidents": m.incidents,
+            "rows": [
+                (name, presenters.time_words(s.median), presenters.time_words(s.p90))
+                for name, s in (
+                    ("To facilitator", m.to_facilitator),
+                    ("To cooldown", m.to_cooldown),
+                    ("To resolution", m.to_resolution),
+                )
+            ],
+        }
+        for m in reversed(board.times)
+    ]
+    return render(
+        request,
+        "boards/change.html",
+        {
+            "access": access,
+            "community": access.community,
+            "board": board,
+            "months": months,
+            "overall": [
+                (name, presenters.time_words(s.median), presenters.time_words(s.p90), s.count)
+                for name, s in (
+                    ("To facilitator", board.times_overall.to_facilitator),
+                    ("To cooldown", board.times_overall.to_cooldown),
+                    ("To resolution", board.times_overall.to_resolution),
+                )
+            ],
+            "chart": presenters.change_chart(board),
+            "changes": [
+                (
+                    c.month,
+                    presenters.share_words(
+                        presenters.Share(c.appeals_reversed, c.appeals_decided),
+                        "no appeals decided",
+                    ),
+                    c.contract_changes,
+                )
+                for c in reversed(board.changes)
+            ],
+            "overturned": presenters.share_words(board.overturned, "no appeals decided yet"),
+            "follow_up": [
+                (
+                    "Postmortems published on time",
+                    presenters.share_words(board.postmortems_on_time, "none due yet"),
+                ),
+                (
+                    "Agreements kept",
+                    presenters.share_words(board.agreements_kept, "none decided yet"),
+                ),
+                (
+                    "Action items verified",
+                    presenters.share_words(board.action_items_verified, "none finished yet"),
+                ),
+                (
+                    "Incidents that came back within 90 days",
+                    presenters.share_words(board.repeat_incidents, "no incidents yet"),
+                ),
+            ],
+        },
+    )
+
+
+@login_required
+def change_csv(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = access_for_user(request.user, slug, moderate=True)
+    board = change_safety(community=access.community, at=timezone.now())
+    return _csv(presenters.change_csv(board), f"{slug}-change-safety.csv")
+
+
+@login_required
+def fairness_page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = access_for_user(request.user, slug, moderate=True)
+    try:
+        days = params.window_days(request.GET)
+        space = params.space(access, request.GET)
+        by = params.grouping(request.GET)
+    except params.BoardInputError as error:
+        return _refused(request, access, error)
+    board = fairness(community=access.community, at=timezone.now(), window_days=days, space=space)
+    table = board.table(by)
+    return render(
+        request,
+        "boards/fairness.html",
+        {
+            "access": access,
+            "community": access.community,
+            "board": board,
+            "by": by,
+            "by_tenure": BY_TENURE,
+            "by_trust": BY_TRUST,
+            "table": table,
+            "rows": presenters.cohort_rows(table) if table else [],
+            "chart": presenters.fairness_chart(table) if table else None,
+            "reference": cohort_words(table.reference) if table else "",
+            "definitions": [(cohort_words(n), d) for n, d in TENURE_DEFINITIONS.items()],
+            "min_members": MIN_MEMBERS,
+            "window_days": days,
+            "spaces": _spaces(access),
+            "space": space,
+        },
+    )
+
+
+@login_required
+def fairness_csv(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    access = access_for_user(request.user, slug, moderate=True)
+    try:
+        days = params.window_days(request.GET)
+        space = params.space(access, request.GET)
+    except params.BoardInputError as error:
+        return _refused(request, access, error)
+    board = fairness(community=access.community, at=timezone.now(), window_days=days, space=space)
+    return _csv(presenters.fairness_csv(board), f"{slug}-fairness.csv")

@@ -1,0 +1,75 @@
+"""Demo step (order 90): what the boards have to show.
+
+Twelve new members who joined in the last three weeks, whose posts draw upheld flags far more
+often than the regulars' do, so the fairness board flags a real disparity (newcomers charged
+several times as often per post; twelve of them, well over the five a cohort needs before it
+shows a figure). Their posts carry the forum's trust level 0, as Discourse sends it, so the
+trust-level view has a group too. The change-safety board reads the incidents, appeals and
+postmortems the earlier steps seeded. Idempotent.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+from budgets import services
+from budgets.models.snapshots import RecalcKind
+from budgets.recalculation import recalculate_community
+from community.services import EventInput, ingest_events, upsert_identities
+from demo.community import SPACES
+from demo.context import DEMO_SOURCE, DemoContext
+
+NEWCOMERS = 12
+NAMES = ["juno", "kit", "lior", "mae", "nico", "oona", "pim", "quinn", "remy", "sol", "tove", "uma"]
+
+
+def seed_boards(ctx: DemoContext) -> None:
+    community, now = ctx.community, ctx.now
+    if community.events.filter(source=DEMO_SOURCE, external_id__startswith="new-post-").exists():
+        ctx.log("  newcomers already present: nothing to add")
+        return
+    rng = random.Random(90)
+    identities = {str(5000 + i): f"{NAMES[i]}_sprout" for i in range(NEWCOMERS)}
+    upsert_identities(community=community, source=DEMO_SOURCE, identities=identities)
+    events = []
+    for i, author in enumerate(identities):
+        joined = now - timedelta(days=rng.randint(4, 21))
+        for n in range(8):
+            at = joined + timedelta(hours=rng.uniform(1, 72) * (n + 1))
+            at = min(at, now - timedelta(hours=1))
+            space = rng.choice(SPACES[1:])
+            pid = f"new-post-{i}-{n}"
+            events.append(
+                EventInput(
+                    external_id=pid,
+                    kind="post",
+                    occurred_at=at,
+                    recorded_at=at,
+                    member_external_id=author,
+                    space_external_id=space[0],
+                    space_name=space[1],
+                    subject=pid,
+                    payload={"trust_level": 0},
+                )
+            )
+            if n in (2, 6):
+                events.append(
+                    EventInput(
+                        external_id=f"new-review-{i}-{n}",
+                        kind="flag_upheld",
+                        occurred_at=at,
+                        recorded_at=at + timedelta(hours=3),
+                        member_external_id=author,
+                        space_external_id=space[0],
+                        space_name=space[1],
+                        subject=pid,
+                        category="inappropriate",
+                        payload={"flag_types": ["inappropriate"]},
+                    )
+                )
+    result = ingest_events(community=community, events=events, source=DEMO_SOURCE)
+    # Ingest charges friction as it arrives; this catches any the receivers left (none, usually).
+    services.charge_existing_events(community=community)
+    recalculate_community(community=community, kind=RecalcKind.PERIODIC, at=now)
+    ctx.log(f"  {NEWCOMERS} new members and {result.accepted} events")
