@@ -13,6 +13,7 @@ handler500 = "config.errors.server_error"
 
 api_v1 = [
     path("", include("community.api_urls")),
+    path("", include("community.contract.releases.api_urls")),
     path("", include("community.contract.api_urls")),
     path("", include("incidents.api_urls")),
     path("", include("incidents.postmortems.circle.api_urls")),
@@ -49,6 +50,7 @@ urlpatterns = [
     path("", include("incidents.postmortems.urls")),
     path("", include("budgets.urls")),
     path("", include("integrations.urls")),
+    path("", include("community.contract.releases.urls")),
     path("", include("community.contract.urls")),
     path("", include("community.urls")),
 ]
