@@ -4,6 +4,7 @@ Every query is filtered by the key's community; refusals are JSON through
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -106,9 +107,9 @@ class CanaryListView(APIView):
             summary=v["summary"],
             baseline=v["baseline"],
             thresholds=Thresholds(
-                sli_drop_points=v["sli_drop_points"],
-                burn_rate=v["burn_rate"],
-                overturned_percent=v["overturned_percent"],
+                sli_drop_points=Decimal(str(v["sli_drop_points"])),
+                burn_rate=Decimal(str(v["burn_rate"])),
+                overturned_percent=Decimal(str(v["overturned_percent"])),
                 min_events=v["min_events"],
             ),
             by=None,

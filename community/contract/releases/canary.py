@@ -282,7 +282,7 @@ def check_canary(*, canary_id: int, now: datetime | None = None) -> str:
     now = now or timezone.now()
     with transaction.atomic():
         canary = (
-            Canary.objects.select_for_update().select_related("community", "base_version")
+            Canary.objects.select_for_update(of=("self",)).select_related("community", "base_version")
         ).filter(pk=canary_id).first()
         if canary is None or not canary.is_running:
             return canary.status if canary else ""
@@ -305,6 +305,7 @@ def check_canary(*, canary_id: int, now: datetime | None = None) -> str:
             CanaryEntry.objects.create(
                 canary=canary, at=now, kind=EntryKind.GATE_HELD, words=verdict.summary()
             )
+        canary.refresh_from_db(fields=["status"])
         return canary.status
 
 
@@ -322,7 +323,7 @@ def roll_back_canary(
     """Stop a trial: the version in force applies again in the trial spaces. An automatic
     rollback also writes an audit entry (no request made it) and tells the moderators."""
     with transaction.atomic():
-        canary = Canary.objects.select_for_update().select_related("community").get(pk=canary.pk)
+        canary = Canary.objects.select_for_update(of=("self",)).select_related("community").get(pk=canary.pk)
         if canary.status == CanaryStatus.PROMOTED:
             raise ServiceError("This version was promoted already; publish a new one instead.")
         if canary.status == CanaryStatus.ROLLED_BACK:
@@ -368,7 +369,7 @@ def promote_canary(
     """Publish the trial's draft to every space. Refused for a trial rolled back or promoted
     already, and when the draft changed since the trial began (that draft was not tried)."""
     with transaction.atomic():
-        canary = Canary.objects.select_for_update().select_related("community").get(pk=canary.pk)
+        canary = Canary.objects.select_for_update(of=("self",)).select_related("community").get(pk=canary.pk)
         if canary.status == CanaryStatus.ROLLED_BACK:
             raise ServiceError(
                 "This trial was rolled back, so its version cannot be promoted. "
