@@ -220,13 +220,12 @@ def publish_contract(
         refusals = publish_refusals(community, draft_fingerprint(shown))
         if refusals:
             raise ServiceError(" ".join(refusals))
-        if expected_draft:
-            if draft_fingerprint(shown) != expected_draft:
-                raise ConflictError(
-                    "The draft changed after you reviewed it: someone edited or published it "
-                    "meanwhile, so nothing was published. What publishing would change now is "
-                    "shown below; publish again if it is still right."
-                )
+        if expected_draft and draft_fingerprint(shown) != expected_draft:
+            raise ConflictError(
+                "The draft changed after you reviewed it: someone edited or published it "
+                "meanwhile, so nothing was published. What publishing would change now is "
+                "shown below; publish again if it is still right."
+            )
         if (
             previous is not None
             and previous.preamble == contract.preamble

@@ -25,8 +25,8 @@ from community.contract.access import (
     get_version,
     visible_clauses,
 )
-from community.contract.hooks import trial_sections
 from community.contract.forms import ClauseForm, DraftForm, ImportForm, PublishForm
+from community.contract.hooks import trial_sections
 from community.contract.services import (
     ClauseInvalid,
     acknowledge_version,

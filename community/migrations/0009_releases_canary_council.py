@@ -4,20 +4,51 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('community', '0008_postmortem_notification_kinds'),
+        ("community", "0008_postmortem_notification_kinds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('facilitator_offered', 'You are asked to facilitate an incident'), ('appeal_to_decide', 'An appeal is waiting for a decision'), ('appeal_decided', 'Your appeal was decided'), ('tier_changed', 'Your forgiveness budget changed'), ('member_cooldown', 'A pause on your posting'), ('report_resolved', 'A conversation you reported has calmed down'), ('postmortem_due', 'A postmortem is due'), ('action_item_reopened', 'An action item of yours was reopened'), ('circle_invitation', 'You are invited to a restorative circle'), ('agreement_due', 'An agreement is due'), ('summary_approval', 'A public summary waits for your approval'), ('release_rolled_back', 'A contract trial was rolled back')], max_length=30),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("facilitator_offered", "You are asked to facilitate an incident"),
+                    ("appeal_to_decide", "An appeal is waiting for a decision"),
+                    ("appeal_decided", "Your appeal was decided"),
+                    ("tier_changed", "Your forgiveness budget changed"),
+                    ("member_cooldown", "A pause on your posting"),
+                    ("report_resolved", "A conversation you reported has calmed down"),
+                    ("postmortem_due", "A postmortem is due"),
+                    ("action_item_reopened", "An action item of yours was reopened"),
+                    ("circle_invitation", "You are invited to a restorative circle"),
+                    ("agreement_due", "An agreement is due"),
+                    ("summary_approval", "A public summary waits for your approval"),
+                    ("release_rolled_back", "A contract trial was rolled back"),
+                ],
+                max_length=30,
+            ),
         ),
         migrations.AlterField(
-            model_name='notificationpreference',
-            name='kind',
-            field=models.CharField(choices=[('facilitator_offered', 'You are asked to facilitate an incident'), ('appeal_to_decide', 'An appeal is waiting for a decision'), ('appeal_decided', 'Your appeal was decided'), ('tier_changed', 'Your forgiveness budget changed'), ('member_cooldown', 'A pause on your posting'), ('report_resolved', 'A conversation you reported has calmed down'), ('postmortem_due', 'A postmortem is due'), ('action_item_reopened', 'An action item of yours was reopened'), ('circle_invitation', 'You are invited to a restorative circle'), ('agreement_due', 'An agreement is due'), ('summary_approval', 'A public summary waits for your approval'), ('release_rolled_back', 'A contract trial was rolled back')], max_length=30),
+            model_name="notificationpreference",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("facilitator_offered", "You are asked to facilitate an incident"),
+                    ("appeal_to_decide", "An appeal is waiting for a decision"),
+                    ("appeal_decided", "Your appeal was decided"),
+                    ("tier_changed", "Your forgiveness budget changed"),
+                    ("member_cooldown", "A pause on your posting"),
+                    ("report_resolved", "A conversation you reported has calmed down"),
+                    ("postmortem_due", "A postmortem is due"),
+                    ("action_item_reopened", "An action item of yours was reopened"),
+                    ("circle_invitation", "You are invited to a restorative circle"),
+                    ("agreement_due", "An agreement is due"),
+                    ("summary_approval", "A public summary waits for your approval"),
+                    ("release_rolled_back", "A contract trial was rolled back"),
+                ],
+                max_length=30,
+            ),
         ),
     ]

@@ -17,8 +17,14 @@ def ready_for_trial(community: Community) -> tuple[Clause, Space, Space]:
     """Published clause at 98 %, history in spaces "2" and "3", and a draft at 99 %."""
     earlier = timezone.now() - timedelta(days=2)
     clause = published_clause(community, at=earlier - timedelta(days=1))
-    ingest_events(community=community, events=posts_and_flags(community, posts=30, flags=0, at=earlier, space="2", prefix="a"))
-    ingest_events(community=community, events=posts_and_flags(community, posts=30, flags=0, at=earlier, space="3", prefix="b"))
+    ingest_events(
+        community=community,
+        events=posts_and_flags(community, posts=30, flags=0, at=earlier, space="2", prefix="a"),
+    )
+    ingest_events(
+        community=community,
+        events=posts_and_flags(community, posts=30, flags=0, at=earlier, space="3", prefix="b"),
+    )
     definition = clause.draft_definition()
     stricter = type(definition).from_dict({**definition.as_dict(), "target": Decimal("0.99")})
     save_clause(community=community, definition=stricter, clause=clause)
@@ -29,4 +35,9 @@ def ready_for_trial(community: Community) -> tuple[Clause, Space, Space]:
 
 def burst(community: Community, space: str = "2", posts: int = 20, flags: int = 10) -> None:
     now = timezone.now() - timedelta(minutes=5)
-    ingest_events(community=community, events=posts_and_flags(community, posts=posts, flags=flags, at=now, space=space, prefix=f"burst{space}"))
+    ingest_events(
+        community=community,
+        events=posts_and_flags(
+            community, posts=posts, flags=flags, at=now, space=space, prefix=f"burst{space}"
+        ),
+    )

@@ -29,13 +29,20 @@ def test_a_burst_in_the_trial_space_rolls_the_trial_back(
     community: Community, moderator: User
 ) -> None:
     _, trial, _ = ready_for_trial(community)
-    canary = start_canary(community=community, space_ids=[trial.pk], duration_hours=24, summary="Stricter", by=None)
+    canary = start_canary(
+        community=community, space_ids=[trial.pk], duration_hours=24, summary="Stricter", by=None
+    )
     burst(community)
     assert check_canary(canary_id=canary.pk) == CanaryStatus.ROLLED_BACK
     canary.refresh_from_db()
     assert "version 1 applies again" in canary.outcome
     assert [e.kind for e in canary.entries.all()] == ["started", "gate_failed", "rolled_back"]
-    assert AuditEntry.objects.filter(action="releases:canary-rollback", community_id=community.pk).count() == 1
+    assert (
+        AuditEntry.objects.filter(
+            action="releases:canary-rollback", community_id=community.pk
+        ).count()
+        == 1
+    )
     assert Notification.objects.filter(kind="release_rolled_back").count() == 1
     assert ContractVersion.objects.filter(contract__community=community).count() == 1
     with pytest.raises(ServiceError, match="rolled back, so its version cannot be promoted"):
@@ -45,7 +52,9 @@ def test_a_burst_in_the_trial_space_rolls_the_trial_back(
 
 def test_a_quiet_trial_is_promoted_after_its_duration(community: Community) -> None:
     _, trial, _ = ready_for_trial(community)
-    canary = start_canary(community=community, space_ids=[trial.pk], duration_hours=1, summary="Stricter", by=None)
+    canary = start_canary(
+        community=community, space_ids=[trial.pk], duration_hours=1, summary="Stricter", by=None
+    )
     Canary.objects.filter(pk=canary.pk).update(ends_at=canary.started_at)
     assert check_canary(canary_id=canary.pk) == CanaryStatus.PROMOTED
     canary.refresh_from_db()
@@ -54,7 +63,9 @@ def test_a_quiet_trial_is_promoted_after_its_duration(community: Community) -> N
 
 def test_publishing_while_a_trial_runs_is_refused(community: Community) -> None:
     _, trial, _ = ready_for_trial(community)
-    start_canary(community=community, space_ids=[trial.pk], duration_hours=5, summary="Stricter", by=None)
+    start_canary(
+        community=community, space_ids=[trial.pk], duration_hours=5, summary="Stricter", by=None
+    )
     with pytest.raises(ServiceError, match="A trial is running"):
         publish_contract(community=community, summary="Now", by=None)
 
@@ -65,7 +76,9 @@ def test_a_trial_in_a_space_of_another_community_is_refused(
     ready_for_trial(community)
     elsewhere = Space.objects.create(community=other_community, name="Openings", external_id="9")
     with pytest.raises(ServiceError, match="not spaces of this community"):
-        start_canary(community=community, space_ids=[elsewhere.pk], duration_hours=5, summary="x", by=None)
+        start_canary(
+            community=community, space_ids=[elsewhere.pk], duration_hours=5, summary="x", by=None
+        )
     assert not Canary.objects.exists()
 
 
@@ -73,10 +86,18 @@ def test_a_trial_in_a_space_of_another_community_is_refused(
     ("hours", "summary", "message"),
     [(0, "x", "1 hour to 30 days"), (5, " ", "Say what this version changes")],
 )
-def test_bad_trial_input_changes_nothing(community: Community, hours: int, summary: str, message: str) -> None:
+def test_bad_trial_input_changes_nothing(
+    community: Community, hours: int, summary: str, message: str
+) -> None:
     _, trial, _ = ready_for_trial(community)
     with pytest.raises(ServiceError, match=message):
-        start_canary(community=community, space_ids=[trial.pk], duration_hours=hours, summary=summary, by=None)
+        start_canary(
+            community=community,
+            space_ids=[trial.pk],
+            duration_hours=hours,
+            summary=summary,
+            by=None,
+        )
     assert not Canary.objects.exists()
 
 
@@ -92,7 +113,13 @@ def test_the_council_holds_publication_until_every_delegate_answers_and_a_block_
         publish_contract(community=community, summary="Stricter", by=None)
     with pytest.raises(PermissionError, match="Only the delegate of Orchard"):
         answer_draft(community=community, group=b, membership=member_membership, kind="ratify")
-    answer_draft(community=community, group=a, membership=member_membership, kind="block", reason="Too strict for newcomers")
+    answer_draft(
+        community=community,
+        group=a,
+        membership=member_membership,
+        kind="block",
+        reason="Too strict for newcomers",
+    )
     answer_draft(community=community, group=b, membership=mod, kind="stand_aside")
     with pytest.raises(ServiceError, match="Allotments blocks this version"):
         publish_contract(community=community, summary="Stricter", by=None)
@@ -105,7 +132,9 @@ def test_the_contract_page_marks_the_trial_for_a_member_who_posts_there(
     client: Client, community: Community, member: User, member_membership: Membership
 ) -> None:
     _, trial, _ = ready_for_trial(community)
-    start_canary(community=community, space_ids=[trial.pk], duration_hours=5, summary="Stricter", by=None)
+    start_canary(
+        community=community, space_ids=[trial.pk], duration_hours=5, summary="Stricter", by=None
+    )
     body = client.get(f"/c/{community.slug}/contract/").content.decode()
     assert "Trial" in body and "is on trial in Space 2" in body
 
@@ -115,9 +144,22 @@ def test_the_api_starts_a_trial_refuses_another_communitys_space_and_rolls_back(
 ) -> None:
     _, trial, _ = ready_for_trial(community)
     elsewhere = Space.objects.create(community=other_community, name="Openings", external_id="9")
-    refused = api.post("/api/v1/canaries/", {"summary": "x", "space_ids": [elsewhere.pk], "duration_hours": 5}, format="json")
+    refused = api.post(
+        "/api/v1/canaries/",
+        {"summary": "x", "space_ids": [elsewhere.pk], "duration_hours": 5},
+        format="json",
+    )
     assert refused.status_code == 400 and "not spaces of this community" in refused.json()["detail"]
-    created = api.post("/api/v1/canaries/", {"summary": "Stricter", "space_ids": [trial.pk], "duration_hours": 5, "sli_drop_points": "2"}, format="json")
+    created = api.post(
+        "/api/v1/canaries/",
+        {
+            "summary": "Stricter",
+            "space_ids": [trial.pk],
+            "duration_hours": 5,
+            "sli_drop_points": "2",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.content
     pk = created.json()["id"]
     assert Canary.objects.get(pk=pk).sli_drop_points == Decimal("2")

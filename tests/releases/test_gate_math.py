@@ -71,5 +71,7 @@ def test_worse_after_and_the_facilitator_rotation() -> None:
     assert worse_after(Decimal("0.99"), Decimal("0.98"), points=Decimal("0.5"))
     assert not worse_after(Decimal("0.99"), Decimal("0.988"), points=Decimal("0.5"))
     assert not worse_after(None, Decimal("0.5"), points=Decimal("0.5"))
-    assert [facilitator_index(delegates=3, days_since_start=d, rotation_days=7) for d in (0, 7, 14, 21)] == [0, 1, 2, 0]
+    assert [
+        facilitator_index(delegates=3, days_since_start=d, rotation_days=7) for d in (0, 7, 14, 21)
+    ] == [0, 1, 2, 0]
     assert facilitator_index(delegates=0, days_since_start=3, rotation_days=7) == -1

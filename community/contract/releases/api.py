@@ -14,6 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.access import get_membership, get_space, membership_of
 from community.api_auth import access_of, community_of
 from community.contract.access import get_version
 from community.contract.releases.access import get_canary, get_group, visible_canaries
@@ -38,17 +39,16 @@ from community.contract.releases.gate import Thresholds
 from community.contract.releases.health import version_health
 from community.contract.releases.models import Answer, Canary
 from community.contract.releases.serializers import (
-    AnswerInSerializer,
-    AnswerOutSerializer,
-    CanaryInSerializer,
-    CanaryOutSerializer,
-    CouncilInSerializer,
-    CouncilOutSerializer,
-    GroupInSerializer,
-    GroupOutSerializer,
-    HealthOutSerializer,
+    ReleaseAnswerInSerializer,
+    ReleaseAnswerOutSerializer,
+    ReleaseCanaryInSerializer,
+    ReleaseCanaryOutSerializer,
+    ReleaseCouncilInSerializer,
+    ReleaseCouncilOutSerializer,
+    ReleaseGroupInSerializer,
+    ReleaseGroupOutSerializer,
+    ReleaseHealthOutSerializer,
 )
-from community.access import get_membership, get_space, membership_of
 from community.contract.text import exact
 from community.models import ApiKey, Membership
 
@@ -85,19 +85,23 @@ class CanaryListView(APIView):
 
     required_scope = {"GET": "read", "POST": "moderate"}
 
-    @extend_schema(operation_id="canaries_list", responses=CanaryOutSerializer(many=True), tags=["releases"])
+    @extend_schema(
+        operation_id="canaries_list",
+        responses=ReleaseCanaryOutSerializer(many=True),
+        tags=["releases"],
+    )
     def get(self, request: Request) -> Response:
         rows = visible_canaries(access_of(request)).select_related("promoted_version")
         return Response([_canary(c) for c in rows.prefetch_related("entries")])
 
     @extend_schema(
         operation_id="canaries_create",
-        request=CanaryInSerializer,
-        responses={201: CanaryOutSerializer},
+        request=ReleaseCanaryInSerializer,
+        responses={201: ReleaseCanaryOutSerializer},
         tags=["releases"],
     )
     def post(self, request: Request) -> Response:
-        data = CanaryInSerializer(data=request.data)
+        data = ReleaseCanaryInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
         canary = start_canary(
@@ -121,7 +125,9 @@ class CanaryListView(APIView):
 class CanaryDetailView(APIView):
     required_scope = "read"
 
-    @extend_schema(operation_id="canaries_retrieve", responses=CanaryOutSerializer, tags=["releases"])
+    @extend_schema(
+        operation_id="canaries_retrieve", responses=ReleaseCanaryOutSerializer, tags=["releases"]
+    )
     def get(self, request: Request, pk: int) -> Response:
         return Response(_canary(get_canary(access_of(request), pk)))
 
@@ -130,7 +136,10 @@ class CanaryPromoteView(APIView):
     required_scope = "moderate"
 
     @extend_schema(
-        operation_id="canaries_promote", request=None, responses=CanaryOutSerializer, tags=["releases"]
+        operation_id="canaries_promote",
+        request=None,
+        responses=ReleaseCanaryOutSerializer,
+        tags=["releases"],
     )
     def post(self, request: Request, pk: int) -> Response:
         canary = get_canary(access_of(request), pk, write=True)
@@ -141,7 +150,10 @@ class CanaryRollbackView(APIView):
     required_scope = "moderate"
 
     @extend_schema(
-        operation_id="canaries_rollback", request=None, responses=CanaryOutSerializer, tags=["releases"]
+        operation_id="canaries_rollback",
+        request=None,
+        responses=ReleaseCanaryOutSerializer,
+        tags=["releases"],
     )
     def post(self, request: Request, pk: int) -> Response:
         canary = get_canary(access_of(request), pk, write=True)
@@ -187,18 +199,20 @@ class CouncilView(APIView):
 
     required_scope = {"GET": "read", "PUT": "moderate"}
 
-    @extend_schema(operation_id="council_retrieve", responses=CouncilOutSerializer, tags=["releases"])
+    @extend_schema(
+        operation_id="council_retrieve", responses=ReleaseCouncilOutSerializer, tags=["releases"]
+    )
     def get(self, request: Request) -> Response:
         return Response(_council(request))
 
     @extend_schema(
         operation_id="council_update",
-        request=CouncilInSerializer,
-        responses=CouncilOutSerializer,
+        request=ReleaseCouncilInSerializer,
+        responses=ReleaseCouncilOutSerializer,
         tags=["releases"],
     )
     def put(self, request: Request) -> Response:
-        data = CouncilInSerializer(data=request.data)
+        data = ReleaseCouncilInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         configure_council(
             community=community_of(request),
@@ -213,18 +227,20 @@ class CouncilGroupsView(APIView):
 
     @extend_schema(
         operation_id="council_groups_create",
-        request=GroupInSerializer,
-        responses={201: GroupOutSerializer},
+        request=ReleaseGroupInSerializer,
+        responses={201: ReleaseGroupOutSerializer},
         tags=["releases"],
     )
     def post(self, request: Request) -> Response:
-        data = GroupInSerializer(data=request.data)
+        data = ReleaseGroupInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         access = access_of(request)
         v = data.validated_data
         space = get_space(access, v["space_id"]) if v["space_id"] else None
         delegate = get_membership(access, v["delegate_id"]) if v["delegate_id"] else None
-        group = add_group(community=access.community, name=v["name"], space=space, delegate=delegate)
+        group = add_group(
+            community=access.community, name=v["name"], space=space, delegate=delegate
+        )
         body = {
             "id": group.pk,
             "name": group.name,
@@ -242,12 +258,12 @@ class CouncilDelegateView(APIView):
 
     @extend_schema(
         operation_id="council_groups_delegate",
-        request=GroupInSerializer,
-        responses=GroupOutSerializer,
+        request=ReleaseGroupInSerializer,
+        responses=ReleaseGroupOutSerializer,
         tags=["releases"],
     )
     def put(self, request: Request, pk: int) -> Response:
-        data = GroupInSerializer(data=request.data)
+        data = ReleaseGroupInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         access = access_of(request)
         group = get_group(access, pk)
@@ -287,12 +303,12 @@ class CouncilAnswerView(APIView):
 
     @extend_schema(
         operation_id="council_groups_answer",
-        request=AnswerInSerializer,
-        responses={201: AnswerOutSerializer},
+        request=ReleaseAnswerInSerializer,
+        responses={201: ReleaseAnswerOutSerializer},
         tags=["releases"],
     )
     def post(self, request: Request, pk: int) -> Response:
-        data = AnswerInSerializer(data=request.data)
+        data = ReleaseAnswerInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         access = access_of(request)
         group = get_group(access, pk)
@@ -322,7 +338,9 @@ class HealthView(APIView):
 
     required_scope = "read"
 
-    @extend_schema(operation_id="releases_health", responses=HealthOutSerializer, tags=["releases"])
+    @extend_schema(
+        operation_id="releases_health", responses=ReleaseHealthOutSerializer, tags=["releases"]
+    )
     def get(self, request: Request, number: int) -> Response:
         health = version_health(get_version(access_of(request), number))
         return Response(

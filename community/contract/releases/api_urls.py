@@ -21,7 +21,5 @@ urlpatterns = [
     path(
         "council/groups/<int:pk>/answers/", api.CouncilAnswerView.as_view(), name="council-answer"
     ),
-    path(
-        "contract/versions/<int:number>/health/", api.HealthView.as_view(), name="release-health"
-    ),
+    path("contract/versions/<int:number>/health/", api.HealthView.as_view(), name="release-health"),
 ]

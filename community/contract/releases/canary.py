@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -104,7 +103,10 @@ def start_canary(
         raise ServiceError(
             "Some of those spaces are not spaces of this community, so no trial was started."
         )
-    if baseline == Baseline.REST and len(spaces) == Space.objects.filter(community=community).count():
+    if (
+        baseline == Baseline.REST
+        and len(spaces) == Space.objects.filter(community=community).count()
+    ):
         raise ServiceError(
             "A trial in every space has nothing to compare with: leave at least one space out, "
             "or compare with the spaces' own past."
@@ -161,8 +163,7 @@ def start_canary(
             at=now,
             kind=EntryKind.STARTED,
             by_name=name,
-            words=f"Version {canary.number} went on trial in {names}, "
-            f"for {duration_hours} hours.",
+            words=f"Version {canary.number} went on trial in {names}, for {duration_hours} hours.",
         )
     return canary
 
@@ -242,7 +243,9 @@ def measure_canary(*, canary: Canary, now: datetime | None = None) -> Verdict:
                 inside=False,
             )
         sides.append(ClauseSides(trial.title, trial, canary_side, baseline))
-    charges, overturned = appeal_counts(canary.community_id, space_ids, canary.started_at, now, True)
+    charges, overturned = appeal_counts(
+        canary.community_id, space_ids, canary.started_at, now, True
+    )
     if own_past:
         b_charges, b_over = appeal_counts(
             canary.community_id, space_ids, past_start, canary.started_at, True
@@ -282,8 +285,14 @@ def check_canary(*, canary_id: int, now: datetime | None = None) -> str:
     now = now or timezone.now()
     with transaction.atomic():
         canary = (
-            Canary.objects.select_for_update(of=("self",)).select_related("community", "base_version")
-        ).filter(pk=canary_id).first()
+            (
+                Canary.objects.select_for_update(of=("self",)).select_related(
+                    "community", "base_version"
+                )
+            )
+            .filter(pk=canary_id)
+            .first()
+        )
         if canary is None or not canary.is_running:
             return canary.status if canary else ""
         verdict = measure_canary(canary=canary, now=now)
@@ -298,7 +307,9 @@ def check_canary(*, canary_id: int, now: datetime | None = None) -> str:
                 promote_canary(canary=canary, by=None, by_name="the gate", automatic=True)
             except ServiceError as exc:
                 CanaryEntry.objects.create(
-                    canary=canary, at=now, kind=EntryKind.GATE_HELD,
+                    canary=canary,
+                    at=now,
+                    kind=EntryKind.GATE_HELD,
                     words=f"The gate held, but the version could not be promoted: {exc}",
                 )
         elif changed:
@@ -323,7 +334,11 @@ def roll_back_canary(
     """Stop a trial: the version in force applies again in the trial spaces. An automatic
     rollback also writes an audit entry (no request made it) and tells the moderators."""
     with transaction.atomic():
-        canary = Canary.objects.select_for_update(of=("self",)).select_related("community").get(pk=canary.pk)
+        canary = (
+            Canary.objects.select_for_update(of=("self",))
+            .select_related("community")
+            .get(pk=canary.pk)
+        )
         if canary.status == CanaryStatus.PROMOTED:
             raise ServiceError("This version was promoted already; publish a new one instead.")
         if canary.status == CanaryStatus.ROLLED_BACK:
@@ -336,7 +351,10 @@ def roll_back_canary(
         if automatic:
             CanaryEntry.objects.create(canary=canary, kind=EntryKind.GATE_FAILED, words=reason)
         _finish(
-            canary, status=CanaryStatus.ROLLED_BACK, words=words, kind=EntryKind.ROLLED_BACK,
+            canary,
+            status=CanaryStatus.ROLLED_BACK,
+            words=words,
+            kind=EntryKind.ROLLED_BACK,
             by_name=by_name,
         )
         community = canary.community
@@ -369,7 +387,11 @@ def promote_canary(
     """Publish the trial's draft to every space. Refused for a trial rolled back or promoted
     already, and when the draft changed since the trial began (that draft was not tried)."""
     with transaction.atomic():
-        canary = Canary.objects.select_for_update(of=("self",)).select_related("community").get(pk=canary.pk)
+        canary = (
+            Canary.objects.select_for_update(of=("self",))
+            .select_related("community")
+            .get(pk=canary.pk)
+        )
         if canary.status == CanaryStatus.ROLLED_BACK:
             raise ServiceError(
                 "This trial was rolled back, so its version cannot be promoted. "
@@ -407,4 +429,3 @@ def running_canary_refusal(community: Community, fingerprint: str) -> str | None
     if Canary.objects.running().filter(community=community).exists():
         return "A trial is running: promote it or roll it back before publishing."
     return None
-

@@ -25,9 +25,7 @@ def get_council(*, community: Community) -> Council:
     return council
 
 
-def configure_council(
-    *, community: Community, enabled: bool, rotation_days: int = 7
-) -> Council:
+def configure_council(*, community: Community, enabled: bool, rotation_days: int = 7) -> Council:
     if not 1 <= rotation_days <= 90:
         raise ServiceError("The facilitator role passes on every 1 to 90 days.")
     council = get_council(community=community)
@@ -80,9 +78,7 @@ def current_draft(community: Community) -> tuple[int, str] | None:
     """(the number the draft would take, its fingerprint), or None with no clause in it or
     nothing changed since the version in force."""
     contract = get_contract(community=community)
-    clauses = list(
-        Clause.objects.in_draft().filter(community=community).prefetch_related("spaces")
-    )
+    clauses = list(Clause.objects.in_draft().filter(community=community).prefetch_related("spaces"))
     if not clauses:
         return None
     previous = contract.current_version()
@@ -183,7 +179,8 @@ class Standing:
 
 def standing_answers(council: Council, fingerprint: str) -> list[Standing]:
     answers = {
-        a.group_id: a for a in Answer.objects.standing().filter(council=council, fingerprint=fingerprint)
+        a.group_id: a
+        for a in Answer.objects.standing().filter(council=council, fingerprint=fingerprint)
     }
     groups = list(council.groups.select_related("delegate", "space"))
     return [Standing(g, answers.get(g.pk)) for g in groups]
@@ -209,7 +206,9 @@ def ratification_refusal(community: Community, fingerprint: str) -> str | None:
     return None
 
 
-def facilitator(council: Council, now: datetime | None = None) -> tuple[Membership | None, datetime]:
+def facilitator(
+    council: Council, now: datetime | None = None
+) -> tuple[Membership | None, datetime]:
     """The delegate who facilitates the council now, and when the role passes on."""
     now = now or timezone.now()
     delegates = [g.delegate for g in council.groups.select_related("delegate") if g.delegate]

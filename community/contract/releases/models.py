@@ -163,7 +163,8 @@ class Answer(models.Model):
     """A delegate's answer for their group to one draft (by its fingerprint). Never deleted:
     a changed answer or a withdrawn block is marked replaced, and the version's history shows
     every row. A published version's answers are those to its fingerprint
-    (``services.draft_fingerprint`` of the version). A revised draft has another fingerprint, so its answers start afresh."""
+    (``services.draft_fingerprint`` of the version). A revised draft has another
+    fingerprint, so its answers start afresh."""
 
     council = models.ForeignKey(Council, on_delete=models.CASCADE, related_name="answers")
     group = models.ForeignKey(CouncilGroup, on_delete=models.CASCADE, related_name="answers")

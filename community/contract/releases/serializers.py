@@ -2,41 +2,45 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from rest_framework import serializers
 
 from community.contract.releases.models import AnswerKind, Baseline
 
 
-class CanaryInSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseCanaryInSerializer(serializers.Serializer[dict[str, object]]):
     summary = serializers.CharField(max_length=2000)
     space_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
     duration_hours = serializers.IntegerField(min_value=1, max_value=720)
     baseline = serializers.ChoiceField(choices=Baseline.choices, default=Baseline.REST)
     sli_drop_points = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=0, default="1"
+        max_digits=5, decimal_places=2, min_value=0, default=Decimal("1")
     )
-    burn_rate = serializers.DecimalField(max_digits=7, decimal_places=2, min_value=0, default="6")
+    burn_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=2, min_value=0, default=Decimal("6")
+    )
     overturned_percent = serializers.DecimalField(
-        max_digits=5, decimal_places=2, min_value=0, max_value=100, default="25"
+        max_digits=5, decimal_places=2, min_value=0, max_value=100, default=Decimal("25")
     )
     min_events = serializers.IntegerField(min_value=1, default=20)
 
 
-class EntryOutSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseEntryOutSerializer(serializers.Serializer[dict[str, object]]):
     at = serializers.DateTimeField()
     kind = serializers.CharField()
     words = serializers.CharField()
     by_name = serializers.CharField()
 
 
-class FindingOutSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseGateFindingOutSerializer(serializers.Serializer[dict[str, object]]):
     measure = serializers.CharField()
     clause = serializers.CharField()
     holds = serializers.BooleanField()
     words = serializers.CharField()
 
 
-class CanaryOutSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseCanaryOutSerializer(serializers.Serializer[dict[str, object]]):
     id = serializers.IntegerField()
     number = serializers.IntegerField()
     summary = serializers.CharField()
@@ -48,19 +52,19 @@ class CanaryOutSerializer(serializers.Serializer[dict[str, object]]):
     finished_at = serializers.DateTimeField(allow_null=True)
     outcome = serializers.CharField()
     gate = serializers.CharField(allow_blank=True)
-    findings = FindingOutSerializer(many=True)
+    findings = ReleaseGateFindingOutSerializer(many=True)
     thresholds = serializers.ListField(child=serializers.CharField())
-    timeline = EntryOutSerializer(many=True)
+    timeline = ReleaseEntryOutSerializer(many=True)
     promoted_version = serializers.IntegerField(allow_null=True)
 
 
-class GroupInSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseGroupInSerializer(serializers.Serializer[dict[str, object]]):
     name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
     space_id = serializers.IntegerField(required=False, allow_null=True, default=None)
     delegate_id = serializers.IntegerField(required=False, allow_null=True, default=None)
 
 
-class GroupOutSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseGroupOutSerializer(serializers.Serializer[dict[str, object]]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     space_id = serializers.IntegerField(allow_null=True)
@@ -70,28 +74,28 @@ class GroupOutSerializer(serializers.Serializer[dict[str, object]]):
     reason = serializers.CharField(allow_blank=True)
 
 
-class CouncilOutSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseCouncilOutSerializer(serializers.Serializer[dict[str, object]]):
     enabled = serializers.BooleanField()
     rotation_days = serializers.IntegerField()
     facilitator = serializers.CharField(allow_blank=True)
     facilitator_until = serializers.DateTimeField()
     draft_number = serializers.IntegerField(allow_null=True)
     draft_fingerprint = serializers.CharField(allow_blank=True)
-    groups = GroupOutSerializer(many=True)
+    groups = ReleaseGroupOutSerializer(many=True)
 
 
-class CouncilInSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseCouncilInSerializer(serializers.Serializer[dict[str, object]]):
     enabled = serializers.BooleanField()
     rotation_days = serializers.IntegerField(min_value=1, max_value=90, default=7)
 
 
-class AnswerInSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseAnswerInSerializer(serializers.Serializer[dict[str, object]]):
     kind = serializers.ChoiceField(choices=[*AnswerKind.values, "withdraw"])
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     fingerprint = serializers.CharField(max_length=32, required=False, default="")
 
 
-class AnswerOutSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseAnswerOutSerializer(serializers.Serializer[dict[str, object]]):
     id = serializers.IntegerField()
     group_id = serializers.IntegerField()
     number = serializers.IntegerField()
@@ -103,7 +107,7 @@ class AnswerOutSerializer(serializers.Serializer[dict[str, object]]):
     standing = serializers.BooleanField()
 
 
-class ClauseHealthOutSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseClauseHealthOutSerializer(serializers.Serializer[dict[str, object]]):
     clause_id = serializers.IntegerField()
     title = serializers.CharField()
     sli_before = serializers.CharField(allow_null=True)
@@ -112,10 +116,10 @@ class ClauseHealthOutSerializer(serializers.Serializer[dict[str, object]]):
     words = serializers.CharField()
 
 
-class HealthOutSerializer(serializers.Serializer[dict[str, object]]):
+class ReleaseHealthOutSerializer(serializers.Serializer[dict[str, object]]):
     version = serializers.IntegerField()
     published_at = serializers.DateTimeField()
-    clauses = ClauseHealthOutSerializer(many=True)
+    clauses = ReleaseClauseHealthOutSerializer(many=True)
     canary = serializers.CharField(allow_blank=True)
-    answers = AnswerOutSerializer(many=True)
+    answers = ReleaseAnswerOutSerializer(many=True)
     replay = serializers.ListField(child=serializers.CharField())

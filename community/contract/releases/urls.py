@@ -27,7 +27,9 @@ urlpatterns = [
         name="health",
     ),
     path("c/<slug:slug>/contract/council/", views.council_page, name="council"),
-    path("c/<slug:slug>/contract/council/settings/", views.council_settings, name="council-settings"),
+    path(
+        "c/<slug:slug>/contract/council/settings/", views.council_settings, name="council-settings"
+    ),
     path(
         "c/<slug:slug>/contract/council/groups/<int:group_id>/answer/",
         views.council_answer,
