@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from community.access import get_membership, get_space, membership_of
+from community.access import get_membership, get_space
 from community.api_auth import access_of, community_of
 from community.contract.access import get_version
 from community.contract.releases.access import get_canary, get_group, visible_canaries
@@ -50,7 +50,7 @@ from community.contract.releases.serializers import (
     ReleaseHealthOutSerializer,
 )
 from community.contract.text import exact
-from community.models import ApiKey, Membership
+from community.models import ApiKey
 
 
 def _key_name(request: Request) -> str:
@@ -296,10 +296,11 @@ def _answer(a: Answer) -> dict[str, Any]:
 
 
 class CouncilAnswerView(APIView):
-    """A delegate answers for their group with a key they created: only the key's creator, if
-    they are that group's delegate, may answer (403 otherwise)."""
+    """Record a delegate's answer for their group (a forum bot or tool relaying it, with a
+    ``moderate`` key). ``delegate_id`` must be that group's delegate: anyone else is refused
+    with 403 and nothing is recorded."""
 
-    required_scope = "read"
+    required_scope = "moderate"
 
     @extend_schema(
         operation_id="council_groups_answer",
@@ -312,10 +313,7 @@ class CouncilAnswerView(APIView):
         data.is_valid(raise_exception=True)
         access = access_of(request)
         group = get_group(access, pk)
-        key = request.auth
-        member: Membership | None = None
-        if isinstance(key, ApiKey) and key.created_by is not None:
-            member = membership_of(key.created_by, access.community)
+        member = get_membership(access, data.validated_data["delegate_id"])
         try:
             if data.validated_data["kind"] == "withdraw":
                 answer = withdraw_block(group=group, membership=member)

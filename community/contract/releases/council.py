@@ -35,6 +35,19 @@ def configure_council(*, community: Community, enabled: bool, rotation_days: int
     return council
 
 
+def ask_council(*, community: Community) -> Council:
+    """Ask every delegate to answer the current draft (Needs you lists who has not)."""
+    council = get_council(community=community)
+    if not council.enabled:
+        raise ServiceError("Turn ratification on before asking the council.")
+    draft = current_draft(community)
+    if draft is None:
+        raise ServiceError("Nothing has changed since the version in force: edit the draft first.")
+    council.asked_number, council.asked_fingerprint = draft
+    council.save(update_fields=["asked_number", "asked_fingerprint"])
+    return council
+
+
 def add_group(
     *, community: Community, name: str, space: Space | None = None, delegate: Membership | None
 ) -> CouncilGroup:

@@ -121,6 +121,9 @@ class Council(models.Model):
     enabled = models.BooleanField(default=False)
     rotation_days = models.PositiveSmallIntegerField(default=7)
     started_at = models.DateTimeField(default=timezone.now)
+    # The draft a moderator asked the council to answer (what Needs you lists as waiting).
+    asked_fingerprint = models.CharField(max_length=32, blank=True)
+    asked_number = models.PositiveIntegerField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"Council of {self.community}"

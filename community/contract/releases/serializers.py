@@ -90,6 +90,7 @@ class ReleaseCouncilInSerializer(serializers.Serializer[dict[str, object]]):
 
 
 class ReleaseAnswerInSerializer(serializers.Serializer[dict[str, object]]):
+    delegate_id = serializers.IntegerField(help_text="The member answering: the group's delegate.")
     kind = serializers.ChoiceField(choices=[*AnswerKind.values, "withdraw"])
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     fingerprint = serializers.CharField(max_length=32, required=False, default="")

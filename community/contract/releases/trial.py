@@ -7,14 +7,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from community.access import CommunityAccess
 from community.attention import Item
-from community.contract.releases.council import current_draft
-from community.contract.releases.models import Answer, Canary, Council, CouncilGroup
+from community.contract.releases.models import Answer, Canary, CouncilGroup
 from community.models import Community, ConductEvent
 
 ACTIVE_DAYS = 30
@@ -50,20 +49,23 @@ def trial_section(access: CommunityAccess) -> tuple[str, dict[str, Any]] | None:
 
 
 class CouncilAwaiting:
-    """Groups whose delegate has not yet answered the draft, while ratification is on."""
+    """Groups whose delegate has not yet answered the draft the council was asked about, while
+    ratification is on. ``community`` may be an ``OuterRef`` (the navigation counts every
+    source in one query), so this is one QuerySet expression."""
 
     name = "council-awaiting"
 
     def waiting(self, community: Community) -> QuerySet[Any]:
-        council = Council.objects.filter(community=community, enabled=True).first()
-        draft = current_draft(community) if council else None
-        if council is None or draft is None:
-            return CouncilGroup.objects.none()
-        answered = Answer.objects.standing().filter(council=council, fingerprint=draft[1])
+        answered = Answer.objects.standing().filter(
+            group=OuterRef("pk"), fingerprint=OuterRef("council__asked_fingerprint")
+        )
         return (
-            council.groups.filter(delegate__isnull=False)
-            .exclude(pk__in=answered.values("group_id"))
-            .select_related("delegate")
+            CouncilGroup.objects.filter(
+                council__community=community, council__enabled=True, delegate__isnull=False
+            )
+            .exclude(council__asked_fingerprint="")
+            .exclude(Exists(answered))
+            .select_related("delegate", "council")
         )
 
     def items(self, community: Community, rows: QuerySet[Any]) -> list[Item]:
@@ -72,7 +74,7 @@ class CouncilAwaiting:
             Item(
                 kind="council",
                 key=str(group.pk),
-                title=f"{group.name} has not answered the draft yet",
+                title=f"{group.name} has not answered version {group.council.asked_number} yet",
                 detail=f"Its delegate, {group.delegate.display_name}, is asked to ratify, "
                 "stand aside or block.",
                 since=group.council.started_at,

@@ -23,6 +23,7 @@ from community.contract.releases.canary import (
 )
 from community.contract.releases.council import (
     answer_draft,
+    ask_council,
     configure_council,
     current_draft,
     facilitator,
@@ -35,7 +36,6 @@ from community.contract.releases.gate import Thresholds
 from community.contract.releases.health import clause_chart, version_health
 from community.contract.releases.models import AnswerKind, Baseline
 from community.http import AuthedHttpRequest, HtmxHttpRequest
-from community.models import Space
 from community.services import ServiceError
 
 
@@ -49,9 +49,7 @@ def releases_index(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "canaries": list(visible_canaries(access)[:20]),
         "versions": versions,
         "charts": charts,
-        "spaces": list(Space.objects.filter(community=access.community).order_by("name"))
-        if access.is_moderator
-        else [],
+        "spaces": list(access.community.spaces.order_by("name")) if access.is_moderator else [],
         "baselines": Baseline.choices,
         "thresholds": Thresholds().words(),
     }
@@ -171,6 +169,8 @@ def council_settings(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         )
         if request.POST.get("from_spaces") == "on":
             groups_from_spaces(community=access.community)
+        if request.POST.get("ask") == "on":
+            ask_council(community=access.community)
     except ValueError:
         messages.error(request, "The rotation is a whole number of days.")
     except ServiceError as exc:
