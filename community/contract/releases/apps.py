@@ -17,8 +17,12 @@ class ReleasesConfig(AppConfig):
         from community.attention import register_source
         from community.contract.hooks import register_publish_guard, register_trial_section
         from community.contract.releases import canary, council, tasks, trial  # noqa: F401
+        from community.domain_events import conduct_events_recorded
 
         register_publish_guard("releases.ratification", council.ratification_refusal)
         register_publish_guard("releases.running_trial", canary.running_canary_refusal)
         register_trial_section("releases.trial", trial.trial_section)
         register_source(trial.CouncilAwaiting())
+        conduct_events_recorded.connect(
+            canary.on_events_recorded, dispatch_uid="releases.canary_check"
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -42,6 +43,7 @@ from community.contract.services import (
     publish_contract,
 )
 from community.contract.slo import ClauseDefinition
+from community.jobs import enqueue_after_commit
 from community.models import (
     AuditEntry,
     Clause,
@@ -422,6 +424,14 @@ def promote_canary(
         canary.promoted_version = version
         canary.save(update_fields=["promoted_version"])
     return canary
+
+
+def on_events_recorded(sender: object, community: Community, **_: Any) -> None:
+    """Receiver of ``conduct_events_recorded``: a batch in a community with a running trial
+    queues a check of its gate at once (after commit), so a burst rolls the trial back within
+    seconds rather than at the next minute's sweep."""
+    for pk in Canary.objects.running().filter(community=community).values_list("pk", flat=True):
+        enqueue_after_commit("releases.check_canary", pk)
 
 
 def running_canary_refusal(community: Community, fingerprint: str) -> str | None:
