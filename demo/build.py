@@ -25,6 +25,7 @@ from demo import (
     integrations,
     moderators_day,
     postmortems,
+    releases,
 )
 from demo.context import (
     DEMO_PASSWORD,
@@ -54,6 +55,10 @@ STEPS: list[tuple[str, DemoStep]] = [
         circle.seed_circles,
     ),
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
+    (
+        "releases: a trial rolled back by the flame war, a council that ratified version 2",
+        releases.seed_releases,
+    ),
 ]
 
 
