@@ -28,6 +28,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from budgets.budget_math import Action
 from budgets.models import Charge
+from community.contract.releases.models import Canary
 from community.contract.slo import DEFAULT_ALERT_RULES
 from community.models import Clause, ContractVersion, ExternalIdentity, Membership
 from community.words import FLAG_CATEGORY_WORDS
@@ -152,6 +153,10 @@ def _first_urls(community_slug: str) -> list[str]:
         "incidents:resolve": [{"pk": i.pk} for i in incidents],
         # Starting a postmortem: the page shows for an incident that has none yet.
         "postmortems:start": [{"pk": i.pk} for i in incidents],
+        "releases:canary": [
+            {"pk": c.pk} for c in Canary.objects.filter(community__slug=community_slug)
+        ],
+        "releases:health": [{"number": v.number} for v in version],
     }
     urls: list[str] = []
     for address in addresses():
