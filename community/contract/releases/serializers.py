@@ -11,7 +11,11 @@ from community.contract.releases.models import AnswerKind, Baseline
 
 class ReleaseCanaryInSerializer(serializers.Serializer[dict[str, object]]):
     summary = serializers.CharField(max_length=2000)
-    space_ids = serializers.ListField(child=serializers.IntegerField(), min_length=1)
+    space_ids = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2_147_483_647),
+        min_length=1,
+        max_length=200,
+    )
     duration_hours = serializers.IntegerField(min_value=1, max_value=720)
     baseline = serializers.ChoiceField(choices=Baseline.choices, default=Baseline.REST)
     sli_drop_points = serializers.DecimalField(
@@ -23,7 +27,7 @@ class ReleaseCanaryInSerializer(serializers.Serializer[dict[str, object]]):
     overturned_percent = serializers.DecimalField(
         max_digits=5, decimal_places=2, min_value=0, max_value=100, default=Decimal("25")
     )
-    min_events = serializers.IntegerField(min_value=1, default=20)
+    min_events = serializers.IntegerField(min_value=1, max_value=100_000, default=20)
 
 
 class ReleaseEntryOutSerializer(serializers.Serializer[dict[str, object]]):
@@ -60,8 +64,12 @@ class ReleaseCanaryOutSerializer(serializers.Serializer[dict[str, object]]):
 
 class ReleaseGroupInSerializer(serializers.Serializer[dict[str, object]]):
     name = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
-    space_id = serializers.IntegerField(required=False, allow_null=True, default=None)
-    delegate_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    space_id = serializers.IntegerField(
+        min_value=1, max_value=2_147_483_647, required=False, allow_null=True, default=None
+    )
+    delegate_id = serializers.IntegerField(
+        min_value=1, max_value=2_147_483_647, required=False, allow_null=True, default=None
+    )
 
 
 class ReleaseGroupOutSerializer(serializers.Serializer[dict[str, object]]):
@@ -90,7 +98,11 @@ class ReleaseCouncilInSerializer(serializers.Serializer[dict[str, object]]):
 
 
 class ReleaseAnswerInSerializer(serializers.Serializer[dict[str, object]]):
-    delegate_id = serializers.IntegerField(help_text="The member answering: the group's delegate.")
+    delegate_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2_147_483_647,
+        help_text="The member answering: the group's delegate.",
+    )
     kind = serializers.ChoiceField(choices=[*AnswerKind.values, "withdraw"])
     reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
     fingerprint = serializers.CharField(max_length=32, required=False, default="")
