@@ -158,7 +158,7 @@ def _trial_record(w: World) -> dict[str, Any]:
 def _running_trial(w: World) -> dict[str, Any]:
     configure_council(community=w.community, enabled=False)
     canary = Canary.objects.running().filter(community=w.community).first()
-    if canary is None:
+    if canary is None and not Canary.objects.filter(community=w.community).exists():
         canary = start_canary(
             community=w.community,
             space_ids=[w.space.pk],
@@ -167,6 +167,8 @@ def _running_trial(w: World) -> dict[str, Any]:
             baseline=Baseline.OWN_PAST,
             by=None,
         )
+    canary = canary or Canary.objects.filter(community=w.community).first()
+    assert canary is not None
     return {"id": canary.pk}
 
 
