@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -51,6 +52,7 @@ from community.contract.releases.serializers import (
 )
 from community.contract.text import exact
 from community.models import ApiKey
+from community.services import ServiceError
 
 
 def _key_name(request: Request) -> str:
@@ -236,8 +238,11 @@ class CouncilGroupsView(APIView):
         data.is_valid(raise_exception=True)
         access = access_of(request)
         v = data.validated_data
-        space = get_space(access, v["space_id"]) if v["space_id"] else None
-        delegate = get_membership(access, v["delegate_id"]) if v["delegate_id"] else None
+        try:
+            space = get_space(access, v["space_id"]) if v["space_id"] else None
+            delegate = get_membership(access, v["delegate_id"]) if v["delegate_id"] else None
+        except Http404:
+            raise ServiceError("No such space or member in this community.") from None
         group = add_group(
             community=access.community, name=v["name"], space=space, delegate=delegate
         )
