@@ -9,10 +9,13 @@ class BudgetsConfig(AppConfig):
 
     def ready(self) -> None:
         from budgets import metrics, tasks  # noqa: F401 - tasks registers the tasks
+        from budgets.overturned import count_overturned
         from budgets.receivers import on_conduct_events_recorded
+        from community.contract.hooks import register_appeal_counter
         from community.domain_events import conduct_events_recorded
 
         conduct_events_recorded.connect(
             on_conduct_events_recorded, dispatch_uid="budgets.charge_events"
         )
         metrics.register()
+        register_appeal_counter("budgets.overturned", count_overturned)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "community",
     "community.contract",  # the social contract's wiring; its models stay in "community"
+    "community.contract.releases",  # canaries, ratification, release health (label "releases")
     "budgets",
     "incidents",
     "incidents.postmortems",  # restorative postmortems: own models, label "postmortems"
@@ -271,6 +272,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The whole periodic schedule, in one place. Each entry names a thin task over a service.
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "releases-check-canaries": {"task": "releases.check_canaries", "schedule": 60.0},
     "dispatch-domain-events": {"task": "community.dispatch_domain_events", "schedule": 30.0},
     "worker-heartbeat": {"task": "community.heartbeat", "schedule": 60.0},
     # Cooldowns end by a task scheduled at their end; this sweep catches any whose task was lost.

@@ -13,6 +13,7 @@ handler500 = "config.errors.server_error"
 
 api_v1 = [
     path("", include("community.api_urls")),
+    path("", include("community.contract.releases.api_urls")),
     path("", include("community.contract.api_urls")),
     path("", include("community.contract.replay.api_urls")),
     path("", include("incidents.api_urls")),
@@ -54,6 +55,7 @@ urlpatterns = [
     path("", include("integrations.urls")),
     path("", include("community.contract.replay.urls")),
     path("", include("boards.urls")),
+    path("", include("community.contract.releases.urls")),
     path("", include("community.contract.urls")),
     path("", include("community.urls")),
 ]

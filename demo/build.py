@@ -27,6 +27,7 @@ from demo import (
     integrations,
     moderators_day,
     postmortems,
+    releases,
     replays,
 )
 from demo.context import (
@@ -60,6 +61,10 @@ STEPS: list[tuple[str, DemoStep]] = [
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
     ("boards: new members whose charges the fairness board flags", boards.seed_boards),
     ("game days: a finished rehearsal of Runbook A with its report", gamedays.seed_game_days),
+    (
+        "releases: a trial rolled back by the flame war, a council that ratified version 2",
+        releases.seed_releases,
+    ),
 ]
 
 

@@ -245,6 +245,59 @@ def test_the_circle_rule_catches_imports_from_the_document(
         assert any(line.startswith(f"{module} imports {caught}") for line in offending)
 
 
+RELEASES = "community.contract.releases"
+
+
+def contract_imports_of_releases(root: Path) -> list[str]:
+    """Imports of the releases package from anywhere else: it plugs into the contract through
+    ``community.contract.hooks`` and into budgets' appeal counts the other way round, so no
+    app module outside it imports it (the settings and URL lists name it; the demo and the
+    tests, on top of everything, may use it)."""
+    offending = []
+    apps = ("community", "budgets", "incidents", "integrations", "operations")
+    for path in sorted(p for app in apps for p in (root / app).rglob("*.py")):
+        relative = path.relative_to(root)
+        if relative.parts[:3] == ("community", "contract", "releases"):
+            continue
+        if "migrations" in relative.parts:
+            continue
+        for module in sorted(resolved_imports(path, root)):
+            if _within(module, RELEASES):
+                offending.append(f"{relative.as_posix()} imports {module}")
+    return offending
+
+
+def test_nothing_outside_the_demo_and_tests_imports_the_releases_package() -> None:
+    assert contract_imports_of_releases(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "caught"),
+    [
+        (
+            "community/contract/services.py",
+            "from community.contract.releases import council\n",
+            "community.contract.releases",
+        ),
+        ("community/contract/views.py", "from .releases.trial import trial_section\n", RELEASES),
+        ("budgets/apps.py", "from community.contract.releases import gate\n", RELEASES),
+        ("config/urls.py", 'URLS = "community.contract.releases.urls"\n', None),
+        ("community/contract/releases/views.py", "from community.contract import hooks\n", None),
+    ],
+)
+def test_the_releases_rule_catches_imports_of_the_package(
+    tmp_path: Path, module: str, source: str, caught: str | None
+) -> None:
+    target = tmp_path / module
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source)
+    offending = contract_imports_of_releases(tmp_path)
+    if caught is None:
+        assert offending == []
+    else:
+        assert any(line.startswith(f"{module} imports {caught}") for line in offending)
+
+
 # Framework-free modules that hold the normative math (DESIGN.md §3). Add new ones here.
 PURE_MODULES = [
     "community/tiers.py",
@@ -252,6 +305,7 @@ PURE_MODULES = [
     "community/contract/sparkline.py",
     "community/contract/openslo.py",
     "community/contract/replay/episodes.py",
+    "community/contract/releases/gate.py",
     "incidents/rules.py",
     "incidents/postmortems/rules.py",
     "incidents/postmortems/blameless.py",
@@ -288,13 +342,16 @@ PROTECTED_MODELS = frozenset(
     {
         "ActionItem",
         "Agreement",
+        "Answer",
         "ApiKey",
         "Appeal",
         "BlamelessFinding",
+        "Canary",
         "Charge",
         "Clause",
         "ContractVersion",
         "Cooldown",
+        "CouncilGroup",
         "DiscourseConnection",
         "FacilitatorHandoff",
         "Harm",

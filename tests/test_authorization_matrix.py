@@ -31,6 +31,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from community.contract.releases.canary import start_canary
+from community.contract.releases.council import add_group, configure_council, get_council
+from community.contract.releases.models import Baseline, Canary, CanaryStatus, CouncilGroup
 from community.contract.replay.models import Replay
 from community.contract.replay.services import request_replay
 from community.contract.services import current_draft_fingerprint, export_openslo
@@ -132,6 +135,65 @@ def post(
 MODERATORS_FORM = {**MODERATORS, "moderator": FORM}
 
 
+# Releases: a trial rolled back (the pages: nothing they do may stop the contract's publish
+# step) or running (the API's promote and roll back), and a council group whose delegate is
+# ``member``. A running trial and the council both hold publishing, so the publish operation's
+# body ends them first (bodies are built before their requests and are not rolled back).
+def _trial_record(w: World) -> dict[str, Any]:
+    canary = Canary.objects.filter(community=w.community, summary="A past trial").first()
+    if canary is None:
+        now = timezone.now()
+        canary = Canary.objects.create(
+            community=w.community,
+            number=w.version.number + 1,
+            summary="A past trial",
+            fingerprint="0" * 32,
+            base_version=w.version,
+            status=CanaryStatus.ROLLED_BACK,
+            ends_at=now,
+            started_by_name="moderator",
+        )
+        canary.spaces.set([w.space])
+    return {"pk": canary.pk}
+
+
+def _running_trial(w: World) -> dict[str, Any]:
+    configure_council(community=w.community, enabled=False)
+    canary = Canary.objects.running().filter(community=w.community).first()
+    if canary is None and not Canary.objects.filter(community=w.community).exists():
+        canary = start_canary(
+            community=w.community,
+            space_ids=[w.space.pk],
+            duration_hours=24,
+            summary="Trial",
+            baseline=Baseline.OWN_PAST,
+            by=None,
+        )
+    canary = canary or Canary.objects.filter(community=w.community).first()
+    assert canary is not None
+    return {"id": canary.pk}
+
+
+def _no_trial(w: World) -> None:
+    Canary.objects.running().filter(community=w.community).update(status=CanaryStatus.ROLLED_BACK)
+    configure_council(community=w.community, enabled=False)
+
+
+def _group(w: World) -> CouncilGroup:
+    group = get_council(community=w.community).groups.filter(name="Allotments spoke").first()
+    return group or add_group(community=w.community, name="Allotments spoke", delegate=w.membership)
+
+
+def _answering(w: World) -> dict[str, Any]:
+    _no_trial(w)
+    configure_council(community=w.community, enabled=True)
+    return {"delegate_id": w.membership.pk, "kind": "stand_aside"}
+
+
+# The delegate of the group (``member``) answers; everyone else who may see it is refused.
+DELEGATE = _profile(LOGIN, FORBIDDEN, OK, FORBIDDEN, FORBIDDEN, FORBIDDEN)
+
+
 def _incident(w: World) -> dict[str, Any]:
     return {"pk": w.incident.pk}
 
@@ -184,6 +246,15 @@ PAGES: dict[str, Page] = {
     "community:role-change": post(ADMINS),
     "community:api-key-create": post(MODERATORS),
     "community:api-key-revoke": post(MODERATORS, lambda w: {"key_id": w.api_key.pk}),
+    # Releases of the contract: trials, release health and the council
+    "releases:index": get(EVERYONE),
+    "releases:canary-start": post(MODERATORS),
+    "releases:canary": get(EVERYONE, _trial_record),
+    "releases:canary-action": post(MODERATORS, lambda w: {**_trial_record(w), "verb": "rollback"}),
+    "releases:health": get(EVERYONE, lambda w: {"number": w.version.number}),
+    "releases:council": get(EVERYONE),
+    "releases:council-settings": post(MODERATORS),
+    "releases:council-answer": post(DELEGATE, lambda w: {"group_id": _group(w).pk}),
     # The social contract
     "contract:page": get(EVERYONE),
     "contract:acknowledge": post(MEMBERS_ACT),
@@ -465,6 +536,37 @@ OPERATIONS: dict[str, Operation] = {
     "spaces_upsert": Operation(
         "events:write", lambda w: {"spaces": [{"external_id": "9", "name": "Seed swap"}]}
     ),
+    # Releases
+    "canaries_list": Operation("read"),
+    "canaries_create": Operation(
+        "moderate",
+        lambda w: (
+            _no_trial(w)
+            or {
+                "summary": "Try it",
+                "space_ids": [w.space.pk],
+                "duration_hours": 5,
+                "baseline": "own_past",
+            }
+        ),
+        other_key=REFUSED,
+    ),
+    "canaries_retrieve": Operation("read", path=_running_trial, other_key=HIDDEN),
+    "canaries_promote": Operation("moderate", path=_running_trial, other_key=HIDDEN),
+    "canaries_rollback": Operation("moderate", path=_running_trial, other_key=HIDDEN),
+    "council_retrieve": Operation("read"),
+    "council_update": Operation("moderate", lambda w: {"enabled": False, "rotation_days": 7}),
+    "council_groups_create": Operation("moderate", lambda w: {"name": "Orchard spoke"}),
+    "council_groups_delegate": Operation(
+        "moderate",
+        lambda w: {"delegate_id": w.membership.pk},
+        path=lambda w: {"id": _group(w).pk},
+        other_key=HIDDEN,
+    ),
+    "council_groups_answer": Operation(
+        "moderate", _answering, path=lambda w: {"id": _group(w).pk}, other_key=HIDDEN
+    ),
+    "releases_health": Operation("read", path=lambda w: {"number": w.version.number}),
     # The contract
     "clauses_list": Operation("read"),
     "clauses_create": Operation("moderate", lambda w: CLAUSE),
@@ -487,10 +589,13 @@ OPERATIONS: dict[str, Operation] = {
     # Chess has published everything it has: nothing new to publish.
     "contract_publish": Operation(
         "moderate",
-        lambda w: {
-            "summary": "v2",
-            "draft_digest": current_draft_fingerprint(community=w.community),
-        },
+        lambda w: (
+            _no_trial(w)
+            or {
+                "summary": "v2",
+                "draft_digest": current_draft_fingerprint(community=w.community),
+            }
+        ),
         other_key=REFUSED,
     ),
     "contract_versions_list": Operation("read"),

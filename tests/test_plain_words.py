@@ -28,6 +28,7 @@ from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from budgets.budget_math import Action
 from budgets.models import Charge
+from community.contract.releases.models import Canary
 from community.contract.replay.models import Replay
 from community.contract.slo import DEFAULT_ALERT_RULES
 from community.models import Clause, ContractVersion, ExternalIdentity, Membership
@@ -160,6 +161,10 @@ def _first_urls(community_slug: str) -> list[str]:
         "gamedays:detail": [
             {"pk": g.pk} for g in GameDay.objects.filter(community__slug=community_slug)
         ],
+        "releases:canary": [
+            {"pk": c.pk} for c in Canary.objects.filter(community__slug=community_slug)
+        ],
+        "releases:health": [{"number": v.number} for v in version],
     }
     urls: list[str] = []
     for address in addresses():

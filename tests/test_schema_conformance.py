@@ -32,6 +32,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from incidents.models import Cooldown
 from tests.conftest import openapi_document
+from tests.test_authorization_matrix import _group, _running_trial
 from tests.world import World
 
 # Bounded by the number of examples, not by a clock: a handful per operation (and phase) keeps the
@@ -49,6 +50,13 @@ schema.app = get_wsgi_application()
 
 # The real objects to put in each path that names some: every such operation needs an entry.
 REAL_PATHS: dict[str, Callable[[World], dict[str, int | str]]] = {
+    # Releases: path ids of the world's trial and council group (built by the matrix helpers).
+    "canaries_retrieve": lambda w: _running_trial(w),
+    "canaries_promote": lambda w: _running_trial(w),
+    "canaries_rollback": lambda w: _running_trial(w),
+    "council_groups_delegate": lambda w: {"id": _group(w).pk},
+    "council_groups_answer": lambda w: {"id": _group(w).pk},
+    "releases_health": lambda w: {"number": w.version.number},
     "clauses_retrieve": lambda w: {"id": w.clause.pk},
     "clauses_openslo": lambda w: {"id": w.clause.pk},
     "contract_versions_retrieve": lambda w: {"number": w.version.number},

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from community.contract.alerts import clear_alerts
 from community.contract.evaluation import backfill_history
+from community.contract.hooks import publish_refusals
 from community.contract.openslo import OpenSLOError, export_clause, field_path, parse_document
 from community.contract.scheduling import request_evaluation
 from community.contract.slo import ClauseDefinition
@@ -227,14 +228,16 @@ def publish_contract(
             raise ServiceError("A contract needs at least one clause before it is published.")
         frozen = _frozen(clauses)
         previous = contract.current_version()
-        if expected_draft:
-            shown = preview_publish(contract=contract, previous=previous, draft_clauses=clauses)
-            if draft_fingerprint(shown) != expected_draft:
-                raise ConflictError(
-                    "The draft changed after you reviewed it: someone edited or published it "
-                    "meanwhile, so nothing was published. What publishing would change now is "
-                    "shown below; publish again if it is still right."
-                )
+        shown = preview_publish(contract=contract, previous=previous, draft_clauses=clauses)
+        refusals = publish_refusals(community, draft_fingerprint(shown))
+        if refusals:
+            raise ServiceError(" ".join(refusals))
+        if expected_draft and draft_fingerprint(shown) != expected_draft:
+            raise ConflictError(
+                "The draft changed after you reviewed it: someone edited or published it "
+                "meanwhile, so nothing was published. What publishing would change now is "
+                "shown below; publish again if it is still right."
+            )
         if (
             previous is not None
             and previous.preamble == contract.preamble

@@ -26,6 +26,7 @@ from community.contract.access import (
     visible_clauses,
 )
 from community.contract.forms import ClauseForm, DraftForm, ImportForm, PublishForm
+from community.contract.hooks import trial_sections
 from community.contract.services import (
     ClauseInvalid,
     acknowledge_version,
@@ -164,6 +165,7 @@ def contract_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "version": version,
         "clauses": clause_views(community, version, live=True) if version else [],
         "tiers": [t.value for t in Tier],
+        "trials": trial_sections(access),
         **_ack_context(access, version),
     }
     return render(request, "contract/contract.html", context)

@@ -28,6 +28,7 @@ class NotificationKind(models.TextChoices):
     CIRCLE_INVITATION = "circle_invitation", "You are invited to a restorative circle"
     AGREEMENT_DUE = "agreement_due", "An agreement is due"
     SUMMARY_APPROVAL = "summary_approval", "A public summary waits for your approval"
+    RELEASE_ROLLED_BACK = "release_rolled_back", "A contract trial was rolled back"
 
 
 # A notice about a member's own budget, cooldown or appeal is always shown in the app: it is
@@ -45,6 +46,7 @@ MODERATOR_KINDS = frozenset(
         NotificationKind.FACILITATOR_OFFERED,
         NotificationKind.APPEAL_TO_DECIDE,
         NotificationKind.POSTMORTEM_DUE,
+        NotificationKind.RELEASE_ROLLED_BACK,
     }
 )
 

@@ -1,0 +1,233 @@
+"""The canary gate: does a contract version on trial in some spaces do harm there?
+
+Pure math (no Django): the same SLI and burn-rate definitions as the live path
+(``community.contract.slo``, DESIGN.md §3.1), applied to two sides.
+
+* **Canary side**: the trial spaces, counted with the version on trial, from the start of the
+  trial (the SLI) and over the last hour (the burn rate, by the time events were recorded).
+* **Baseline side**: the rest of the community with the version in force over the same time,
+  or the trial spaces' own 14 days before the trial (the moderator chooses).
+
+The gate fails, per clause, when any of these holds:
+
+1. **SLI**: with at least ``min_events`` events counted on the canary side, its SLI is more than
+   ``sli_drop_points`` percentage points below the baseline's (below the clause target when the
+   baseline has no data).
+2. **Burn rate**: over the last hour the canary side burns at or above ``burn_rate`` and holds at
+   least the clause's ``min_bad_events`` bad events (the same volume guard as alerts).
+3. **Appeals** (once for the trial, not per clause): with at least ``MIN_CHARGES`` charges in the
+   trial spaces since the start, the share overturned on appeal is above ``overturned_percent``
+   and above the baseline's share.
+
+Worked example (target 98 %, thresholds 1 point, 6, 25 %). Canary: 400 posts, 20 bad → SLI 95 %;
+baseline: 2,000 posts, 30 bad → SLI 98.5 %: a drop of 3.5 points > 1 → fails. Last hour in
+the canary: 60 posts, 9 bad → burn (9/60)/0.02 = 7.5 ≥ 6 with 9 ≥ 3 bad → fails. Appeals: 8
+charges, 3 overturned (37.5 %) against 10 % elsewhere → fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from community.contract.slo import ClauseDefinition
+
+HUNDRED = Decimal(100)
+MIN_CHARGES = 3
+RECENT_MINUTES = 60
+
+HOLDS = "holds"
+FAILS = "fails"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    sli_drop_points: Decimal = Decimal("1")
+    burn_rate: Decimal = Decimal("6")
+    overturned_percent: Decimal = Decimal("25")
+    min_events: int = 20
+
+    def words(self) -> list[str]:
+        """The thresholds as the trial page states them."""
+        return [
+            f"the share of posts that meet a clause may fall at most "
+            f"{_num(self.sli_drop_points)} percentage "
+            f"{'point' if self.sli_drop_points == 1 else 'points'} below the comparison "
+            f"(judged once at least {self.min_events} posts are counted);",
+            f"over the last hour the trial spaces may not use a clause's room for mistakes "
+            f"{_num(self.burn_rate)} times as fast as the contract allows, or faster;",
+            f"at most {_num(self.overturned_percent)} % of charges in the trial spaces may be "
+            f"overturned on appeal (judged from {MIN_CHARGES} charges).",
+        ]
+
+
+@dataclass(frozen=True)
+class Side:
+    """Counts of one side for one clause."""
+
+    total: int
+    bad: int
+    recent_total: int = 0
+    recent_bad: int = 0
+
+    @property
+    def sli(self) -> Decimal | None:
+        return None if self.total == 0 else Decimal(self.total - self.bad) / Decimal(self.total)
+
+
+@dataclass(frozen=True)
+class Appeals:
+    charges: int
+    overturned: int
+
+    @property
+    def share(self) -> Decimal | None:
+        return None if self.charges == 0 else Decimal(self.overturned) / Decimal(self.charges)
+
+
+@dataclass(frozen=True)
+class ClauseSides:
+    title: str
+    definition: ClauseDefinition
+    canary: Side
+    baseline: Side
+
+
+@dataclass(frozen=True)
+class Finding:
+    measure: str  # "sli", "burn", "appeals": for ids and CSS only
+    clause: str
+    holds: bool
+    words: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    findings: tuple[Finding, ...]
+
+    @property
+    def holds(self) -> bool:
+        return all(f.holds for f in self.findings)
+
+    @property
+    def state(self) -> str:
+        return HOLDS if self.holds else FAILS
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if not f.holds]
+
+    def summary(self) -> str:
+        failed = self.failures
+        if not failed:
+            return "The gate holds: nothing in the trial spaces looks worse than the comparison."
+        return "The gate failed: " + " ".join(f.words for f in failed)
+
+
+def _num(value: Decimal) -> str:
+    rounded = value.quantize(Decimal("0.1"))
+    return format(rounded.normalize() if rounded == rounded.to_integral() else rounded, "f")
+
+
+def percent(ratio: Decimal) -> str:
+    return f"{_num(ratio * HUNDRED)} %"
+
+
+def burn_rate(side: Side, target: Decimal) -> Decimal:
+    """DESIGN.md §3.1 over the recent window: (B/T)/(1 - target), 0 with no traffic."""
+    if side.recent_total == 0:
+        return Decimal(0)
+    return (Decimal(side.recent_bad) / Decimal(side.recent_total)) / (1 - target)
+
+
+def judge_sli(sides: ClauseSides, thresholds: Thresholds) -> Finding:
+    canary, baseline = sides.canary.sli, sides.baseline.sli
+    if sides.canary.total < thresholds.min_events or canary is None:
+        return Finding(
+            "sli",
+            sides.title,
+            True,
+            f"“{sides.title}”: {sides.canary.total} of the {thresholds.min_events} posts needed "
+            f"to compare have been counted in the trial spaces so far.",
+        )
+    against = baseline if baseline is not None else sides.definition.target
+    what = "the rest of the community" if baseline is not None else "the clause target"
+    drop = (against - canary) * HUNDRED
+    holds = drop <= thresholds.sli_drop_points
+    text = (
+        f"“{sides.title}”: {percent(canary)} of posts met the norm in the trial spaces, "
+        f"against {percent(against)} in {what}"
+    )
+    if drop > 0:
+        text += f", {_num(drop)} points lower"
+    text += "." if holds else f", more than the {_num(thresholds.sli_drop_points)} allowed."
+    return Finding("sli", sides.title, holds, text)
+
+
+def judge_burn(sides: ClauseSides, thresholds: Thresholds) -> Finding:
+    rate = burn_rate(sides.canary, sides.definition.target)
+    enough = sides.canary.recent_bad >= sides.definition.min_bad_events
+    holds = not (enough and rate >= thresholds.burn_rate)
+    if rate == 0:
+        text = f"“{sides.title}”: nothing counted against the clause in the last hour."
+    else:
+        text = (
+            f"“{sides.title}”: in the last hour the trial spaces used its room for mistakes "
+            f"{_num(rate)} times as fast as the contract allows "
+            f"({sides.canary.recent_bad} of {sides.canary.recent_total} counted as bad)"
+        )
+        text += "." if holds else f", at or over the {_num(thresholds.burn_rate)} the gate allows."
+    return Finding("burn", sides.title, holds, text)
+
+
+def judge_appeals(canary: Appeals, baseline: Appeals, thresholds: Thresholds) -> Finding:
+    share = canary.share
+    if canary.charges < MIN_CHARGES or share is None:
+        return Finding(
+            "appeals",
+            "",
+            True,
+            f"Appeals: {canary.charges} charges in the trial spaces so far; the gate looks at "
+            f"appeals from {MIN_CHARGES}.",
+        )
+    limit = thresholds.overturned_percent / HUNDRED
+    elsewhere = baseline.share or Decimal(0)
+    holds = not (share > limit and share > elsewhere)
+    text = (
+        f"Appeals: {canary.overturned} of {canary.charges} charges in the trial spaces were "
+        f"overturned ({percent(share)}, against {percent(elsewhere)} in the comparison)"
+    )
+    text += "." if holds else f", over the {_num(thresholds.overturned_percent)} % allowed."
+    return Finding("appeals", "", holds, text)
+
+
+def judge_gate(
+    *,
+    clauses: Sequence[ClauseSides],
+    canary_appeals: Appeals,
+    baseline_appeals: Appeals,
+    thresholds: Thresholds,
+) -> Verdict:
+    findings: list[Finding] = []
+    for sides in clauses:
+        findings.append(judge_sli(sides, thresholds))
+        findings.append(judge_burn(sides, thresholds))
+    findings.append(judge_appeals(canary_appeals, baseline_appeals, thresholds))
+    return Verdict(tuple(findings))
+
+
+def worse_after(before: Decimal | None, after: Decimal | None, *, points: Decimal) -> bool:
+    """Release health: a clause got worse after a change when its SLI over the days after is
+    more than ``points`` percentage points below the days before."""
+    if before is None or after is None:
+        return False
+    return (before - after) * HUNDRED > points
+
+
+def facilitator_index(*, delegates: int, days_since_start: int, rotation_days: int) -> int:
+    """Which delegate (in council order) facilitates now: the role passes to the next one every
+    ``rotation_days`` days. -1 with no delegates."""
+    if delegates <= 0:
+        return -1
+    return (days_since_start // max(rotation_days, 1)) % delegates

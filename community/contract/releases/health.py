@@ -1,0 +1,169 @@
+"""Release health, a read model shared by the pages and the API: for each published version, each
+clause's SLI over the 14 days before and after it went live (counted from events, with the
+clause as published in that version), a call-out when a clause got worse, and a daily SLI chart
+of each clause with every version as a marker (server-rendered SVG with a data table).
+
+A replay summary per version has its slot in :data:`REPLAY_SUMMARIES`: the replay package
+registers a provider there when it exists; until then the page says no replay was run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from community.contract.counting import selectors
+from community.contract.releases.gate import percent, worse_after
+from community.contract.releases.models import Answer, Canary
+from community.contract.services import draft_fingerprint
+from community.contract.slo import ClauseDefinition
+from community.models import ClauseSnapshot, ConductEvent, ContractVersion
+
+DAYS = 14
+WORSE_POINTS = Decimal("0.5")
+CHART_W, CHART_H = 560, 120
+
+# (version) -> a sentence summarising a replay of that version, or None. Filled by a replay
+# package in its ``ready``; empty means no replay was run.
+type ReplaySummary = Callable[[ContractVersion], str | None]
+REPLAY_SUMMARIES: dict[str, ReplaySummary] = {}
+
+
+def register_replay_summary(name: str, provider: ReplaySummary) -> None:
+    REPLAY_SUMMARIES[name] = provider
+
+
+@dataclass(frozen=True)
+class ClauseHealth:
+    clause_id: int
+    title: str
+    before: Decimal | None
+    after: Decimal | None
+    before_total: int
+    after_total: int
+    worse: bool
+
+    @property
+    def words(self) -> str:
+        if self.before is None or self.after is None:
+            return f"“{self.title}”: not enough posts on both sides of the change to compare."
+        text = (
+            f"“{self.title}”: {percent(self.before)} of posts met the norm in the {DAYS} days "
+            f"before, {percent(self.after)} in the {DAYS} days after"
+        )
+        return text + (" — it got worse after this change." if self.worse else ".")
+
+
+@dataclass
+class VersionHealth:
+    version: ContractVersion
+    clauses: list[ClauseHealth]
+    canary: Canary | None
+    answers: list[Answer] = field(default_factory=list)
+    replay: list[str] = field(default_factory=list)
+
+    @property
+    def worse(self) -> list[ClauseHealth]:
+        return [c for c in self.clauses if c.worse]
+
+
+def _sli(total: int, bad: int) -> Decimal | None:
+    return None if total == 0 else Decimal(total - bad) / Decimal(total)
+
+
+def version_health(version: ContractVersion) -> VersionHealth:
+    """One aggregate query per clause of the version (four conditional counts)."""
+    at = version.published_at
+    now = timezone.now()
+    community_id = version.contract.community_id
+    rows = []
+    for data in version.clauses:
+        definition = ClauseDefinition.from_dict(
+            {k: v for k, v in data.items() if k not in ("clause_id", "slug")}
+        )
+        total_q, bad_q = selectors(community_id, definition, now)
+        before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
+        after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
+        events = ConductEvent.objects.filter(community_id=community_id)
+        if definition.spaces:
+            events = events.filter(space_id__in=definition.spaces)
+        c = events.aggregate(
+            tb=Count("pk", filter=total_q & before),
+            bb=Count("pk", filter=bad_q & before),
+            ta=Count("pk", filter=total_q & after),
+            ba=Count("pk", filter=bad_q & after),
+        )
+        sli_before, sli_after = _sli(c["tb"], c["bb"]), _sli(c["ta"], c["ba"])
+        rows.append(
+            ClauseHealth(
+                clause_id=int(data["clause_id"]),
+                title=definition.title,
+                before=sli_before,
+                after=sli_after,
+                before_total=c["tb"],
+                after_total=c["ta"],
+                worse=worse_after(sli_before, sli_after, points=WORSE_POINTS),
+            )
+        )
+    canary = Canary.objects.filter(promoted_version=version).first()
+    answers = list(
+        Answer.objects.filter(
+            council__community_id=community_id, fingerprint=draft_fingerprint(version)
+        ).select_related("group")
+    )
+    replay = [s for p in REPLAY_SUMMARIES.values() if (s := p(version))]
+    return VersionHealth(version, rows, canary, answers, replay)
+
+
+@dataclass(frozen=True)
+class Marker:
+    x: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    points: str
+    markers: list[Marker]
+    table: list[tuple[str, str]]
+    width: int = CHART_W
+    height: int = CHART_H
+
+
+def clause_chart(
+    clause_id: int, title: str, versions: list[ContractVersion], days: int = 60
+) -> Chart:
+    """A clause's daily community-wide SLI over ``days`` (the last snapshot of each day), with a
+    marker at every version published in that time."""
+    now = timezone.now()
+    start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    daily: dict[str, Decimal] = {}
+    for snap in ClauseSnapshot.objects.filter(
+        clause_id=clause_id, scope="", bucket__gte=start, sli__isnull=False
+    ).order_by("bucket"):
+        daily[snap.bucket.date().isoformat()] = snap.sli or Decimal(0)
+    span = (now - start).total_seconds() or 1.0
+
+    def x(seconds: float) -> str:
+        return f"{seconds / span * CHART_W:.1f}"
+
+    values = list(daily.values())
+    low = min([*values, Decimal("0.9")])
+    pts = []
+    for day, sli in daily.items():
+        moment = datetime.fromisoformat(day).replace(tzinfo=now.tzinfo)
+        y = CHART_H - float((sli - low) / (1 - low if low < 1 else Decimal(1))) * (CHART_H - 10) - 5
+        pts.append(f"{x((moment - start).total_seconds())},{y:.1f}")
+    markers = [
+        Marker(x((v.published_at - start).total_seconds()), f"Version {v.number}")
+        for v in versions
+        if v.published_at >= start
+    ]
+    table = [(day, percent(sli)) for day, sli in daily.items()]
+    return Chart(title=title, points=" ".join(pts), markers=markers, table=table)

@@ -1,0 +1,110 @@
+"""Demo: contract releases. A trial of a stricter hostility clause in the Off-topic Lounge that
+the flame war of the last hour made fail, so it rolled back by itself (with its timeline, audit
+entry and notice); a spokescouncil with a group per space whose answers ratified version 2
+(one stand-aside, one block withdrawn); release health from the versions' history.
+
+The council is left switched off afterwards, so the demo's moderators can still publish.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from community.contract.releases.canary import check_canary, start_canary
+from community.contract.releases.council import add_group, get_council
+from community.contract.releases.models import Answer, AnswerKind, Canary, CanaryEntry
+from community.contract.services import draft_fingerprint, save_clause
+from community.contract.slo import ClauseDefinition
+from community.models import Clause, ContractVersion, Membership, Role
+from demo.context import DemoContext
+
+
+def seed_releases(ctx: DemoContext) -> None:
+    community = ctx.community
+    if Canary.objects.filter(community=community).exists():
+        ctx.log("  releases already seeded: nothing to add")
+        return
+    _council(ctx)
+    _rolled_back_trial(ctx)
+
+
+def _council(ctx: DemoContext) -> None:
+    community = ctx.community
+    version = ContractVersion.objects.filter(contract__community=community, number=2).first()
+    if version is None:
+        return
+    council = get_council(community=community)
+    council.started_at = version.published_at - timedelta(days=10)
+    council.save(update_fields=["started_at"])
+    members = list(Membership.objects.filter(community=community, role=Role.MEMBER)[:4])
+    spaces = list(community.spaces.filter(parent__isnull=True).order_by("name")[:4])
+    fingerprint = draft_fingerprint(version)
+    asked = version.published_at - timedelta(days=4)
+    answers = [
+        (AnswerKind.RATIFY, ""),
+        (AnswerKind.STAND_ASIDE, "Off topic matters less in our space; we will not hold it up."),
+        (AnswerKind.BLOCK, "A new clause for Growing Tips deserves a word from its regulars."),
+        (AnswerKind.RATIFY, ""),
+    ]
+    for i, (space, member) in enumerate(zip(spaces, members, strict=False)):
+        group = add_group(community=community, name=space.name, space=space, delegate=member)
+        kind, reason = answers[i]
+        at = asked + timedelta(hours=6 * (i + 1))
+        row = Answer.objects.create(
+            council=council,
+            group=group,
+            fingerprint=fingerprint,
+            number=version.number,
+            delegate=member,
+            delegate_name=member.display_name,
+            kind=kind,
+            reason=reason,
+            answered_at=at,
+        )
+        if kind == AnswerKind.BLOCK:
+            Answer.objects.filter(pk=row.pk).update(
+                replaced_at=at + timedelta(days=1), withdrawn=True
+            )
+            Answer.objects.create(
+                council=council,
+                group=group,
+                fingerprint=fingerprint,
+                number=version.number,
+                delegate=member,
+                delegate_name=member.display_name,
+                kind=AnswerKind.STAND_ASIDE,
+                reason="Withdrew the block after the regulars were asked and agreed.",
+                answered_at=at + timedelta(days=1),
+            )
+    ctx.log(f"  a council of {len(spaces)} groups ratified version {version.number}")
+
+
+def _rolled_back_trial(ctx: DemoContext) -> None:
+    community = ctx.community
+    lounge = community.spaces.filter(name="Off-topic Lounge").first()
+    hostility = Clause.objects.live().filter(community=community).order_by("position").first()
+    if lounge is None or hostility is None:
+        return
+    live = hostility.published_definition()
+    assert live is not None
+    stricter = ClauseDefinition.from_dict({**live.as_dict(), "target": Decimal("0.99")})
+    save_clause(community=community, clause=hostility, definition=stricter)
+    canary = start_canary(
+        community=community,
+        space_ids=[lounge.pk],
+        duration_hours=72,
+        summary="Try a stricter hostility target (99 %) in the Off-topic Lounge first.",
+        by=None,
+        by_name="mona_moderator",
+    )
+    started = ctx.now - timedelta(hours=3)
+    Canary.objects.filter(pk=canary.pk).update(
+        started_at=started, ends_at=started + timedelta(hours=72)
+    )
+    CanaryEntry.objects.filter(canary=canary).update(at=started)
+    check_canary(canary_id=canary.pk, now=ctx.now)
+    # The draft goes back to what is published: the trial is over.
+    save_clause(community=community, clause=hostility, definition=live)
+    canary.refresh_from_db()
+    ctx.log(f"  a trial in the Off-topic Lounge: {canary.get_status_display().lower()}")
