@@ -71,5 +71,5 @@ def seed_boards(ctx: DemoContext) -> None:
     result = ingest_events(community=community, events=events, source=DEMO_SOURCE)
     # Ingest charges friction as it arrives; this catches any the receivers left (none, usually).
     services.charge_existing_events(community=community)
-    recalculate_community(community=community, kind=RecalcKind.PERIODIC, at=now)
+    recalculate_community(community=community, kind=RecalcKind.FULL, at=now)
     ctx.log(f"  {NEWCOMERS} new members and {result.accepted} events")

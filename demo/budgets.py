@@ -54,7 +54,7 @@ def seed_budgets(ctx: DemoContext) -> None:
     member = Membership.objects.get(community=community, user__username=MEMBER_USERNAME)
     _member_story(ctx, member, moderator)
     _other_appeals(ctx, moderator, rng)
-    recalculate_community(community=community, kind=RecalcKind.PERIODIC, at=now)
+    recalculate_community(community=community, kind=RecalcKind.FULL, at=now)
     _pauses(ctx, moderator)
     _fill_every_tier(ctx, moderator)
     tiers = sorted(
@@ -180,7 +180,7 @@ def _fill_every_tier(ctx: DemoContext, moderator: User) -> None:
             return
         for n in range(slips):
             _charge(ctx, budget.membership, f"{TOP_UP} #{n + 1}", 1 + n, moderator)
-    recalculate_community(community=ctx.community, kind=RecalcKind.PERIODIC, at=ctx.now)
+    recalculate_community(community=ctx.community, kind=RecalcKind.FULL, at=ctx.now)
 
 
 PAUSE_SLIP = "Kept going at someone in the shed rota thread (moderator warning)"
@@ -215,7 +215,7 @@ def _pauses(ctx: DemoContext, moderator: User) -> None:
     for person in people:
         for n in range(4):
             _charge(ctx, person, f"{PAUSE_SLIP} #{n + 1}", 1 + n / 2, moderator)
-    recalculate_community(community=community, kind=RecalcKind.PERIODIC, at=ctx.now)
+    recalculate_community(community=community, kind=RecalcKind.FULL, at=ctx.now)
     if len(people) == 2:
         services.forgive_charges(
             charges=Charge.objects.filter(membership=people[1]).order_by("occurred_at")[:2],
