@@ -31,10 +31,15 @@ class IdMap:
 
     def event_id(self, old: Any) -> Any:
         """The new id of a domain event, invented (once) for an event not in the file."""
-        new = self.get(DOMAIN_EVENTS, old)
+        return self.new_or_invented(DOMAIN_EVENTS, old)
+
+    def new_or_invented(self, label: str, old: Any) -> Any:
+        """The new id of ``old``, or one invented (once, the same everywhere in the file) for a
+        row the file does not hold, so a unique key built from it cannot collide."""
+        new = self.get(label, old)
         if new is None:
             new = uuid.uuid4()
-            self.add(DOMAIN_EVENTS, old, new)
+            self.add(label, old, new)
         return new
 
     def count(self, label: str) -> int:
@@ -100,15 +105,15 @@ def remap_text_id(value: str, label: str, ids: IdMap) -> str:
 
 
 def remap_dedupe_key(value: str | None, ids: IdMap) -> str | None:
-    """``alert:<event id>``, ``forum:<event id>``, ``check-in:<step run id>``: the same key for
-    the new rows (a key of another form is kept; the unique index then says if it collides)."""
+    """``alert:<event id>``, ``forum:<event id>``, ``check-in:<step run id>``,
+    ``pm:<postmortem id>:<step>``: the same key for the new rows, with an invented id where the
+    row it names is not in the file (a key of another form is kept; the unique index then says
+    if it collides)."""
     if not value or ":" not in value:
         return value
-    prefix, _, old = value.partition(":")
+    prefix, _, rest = value.partition(":")
+    old, sep, tail = rest.partition(":")
     label = DEDUPE_KEY_PREFIXES.get(prefix)
-    if label == DOMAIN_EVENTS:
-        return f"{prefix}:{ids.event_id(old)}"
-    if label is not None:
-        new = ids.get(label, old)
-        return value if new is None else f"{prefix}:{new}"
-    return value
+    if label is None:
+        return value
+    return f"{prefix}:{ids.new_or_invented(label, old)}{sep}{tail}"

@@ -32,9 +32,21 @@ def export_doc(community: Community) -> dict[str, Any]:
     return json.loads(export_text(community))
 
 
+class _PlaceholderIds(IdMap):
+    """Ids the import would invent (rows not in the file) become placeholders numbered in the
+    order they first appear, so two exports of the same data normalise alike."""
+
+    def new_or_invented(self, label: str, old: Any) -> Any:
+        new = self.get(label, old)
+        if new is None:
+            new = f"{label}~{self.count(label) + 1}"
+            self.add(label, old, new)
+        return new
+
+
 def normalised(doc: dict[str, Any]) -> dict[str, Any]:
     tables = doc["tables"]
-    ids = IdMap()
+    ids = _PlaceholderIds()
     for label, rows in tables.items():
         for position, row in enumerate(rows, start=1):
             pk = row.get("id", row.get("membership", row.get("community")))
