@@ -58,13 +58,13 @@ STEPS: list[tuple[str, DemoStep]] = [
         "circles: a finished circle with its charges forgiven, one with an invitation open",
         circle.seed_circles,
     ),
-    ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
     ("boards: new members whose charges the fairness board flags", boards.seed_boards),
     ("game days: a finished rehearsal of Runbook A with its report", gamedays.seed_game_days),
     (
         "releases: a trial rolled back by the flame war, a council that ratified version 2",
         releases.seed_releases,
     ),
+    ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
 ]
 
 

@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from incidents.models import Cooldown
 from tests.conftest import openapi_document
-from tests.test_authorization_matrix import _group, _running_trial
+from tests.test_authorization_matrix import _group, _replay, _running_trial
 from tests.world import World
 
 # Bounded by the number of examples, not by a clock: a handful per operation (and phase) keeps the
@@ -57,6 +57,9 @@ REAL_PATHS: dict[str, Callable[[World], dict[str, int | str]]] = {
     "council_groups_delegate": lambda w: {"id": _group(w).pk},
     "council_groups_answer": lambda w: {"id": _group(w).pk},
     "releases_health": lambda w: {"number": w.version.number},
+    # Replays: the world's kept replay (built by the matrix helper).
+    "replays_retrieve": lambda w: {"id": _replay(w).pk},
+    "replays_dismiss": lambda w: {"id": _replay(w).pk},
     "clauses_retrieve": lambda w: {"id": w.clause.pk},
     "clauses_openslo": lambda w: {"id": w.clause.pk},
     "contract_versions_retrieve": lambda w: {"number": w.version.number},

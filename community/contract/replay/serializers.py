@@ -7,13 +7,12 @@ from typing import Any
 from rest_framework import serializers
 
 from community.contract.serializers import DefinitionSerializer
+from community.serializers import id_field
 
 
 class ReplayInSerializer(serializers.Serializer[dict[str, Any]]):
     clause = DefinitionSerializer(required=False, help_text="A clause body, as for creating one.")
-    clause_id = serializers.IntegerField(
-        required=False, min_value=1, help_text="An existing clause, replayed as it stands."
-    )
+    clause_id = id_field(required=False, help_text="An existing clause, replayed as it stands.")
     from_ = serializers.DateTimeField(required=False, help_text="Start (default: 30 days ago).")
     to = serializers.DateTimeField(required=False, help_text="End (default: now).")
 
