@@ -83,7 +83,9 @@ class EventBatchView(APIView):
 
     def _ingest(self, request: Request, source: str, items: list[Any]) -> Response:
         events = [to_event_input(data) for data in items]
-        result = ingest_events(community=community_of(request), events=events, source=source)
+        result = ingest_events(
+            community=community_of(request), events=events, source=source, imported=True
+        )
         return Response({"accepted": result.accepted, "duplicates": result.duplicates})
 
 

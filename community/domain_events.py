@@ -26,7 +26,8 @@ from community.models import Community, DomainEvent, DomainEventType, Space
 
 logger = logging.getLogger(__name__)
 
-# Sent with ``community`` and ``events`` (a list of new ConductEvent rows) inside the transaction.
+# Sent with ``community``, ``events`` (a list of new ConductEvent rows) and ``imported`` (they came
+# from outside, so a backdated one is imported history) inside the transaction.
 conduct_events_recorded = Signal()
 
 Subscriber = Callable[[DomainEvent], None]

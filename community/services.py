@@ -180,9 +180,17 @@ def lock_community(community: Community) -> None:
 
 
 def ingest_events(
-    *, community: Community, events: Sequence[EventInput], source: str = "api"
+    *,
+    community: Community,
+    events: Sequence[EventInput],
+    source: str = "api",
+    imported: bool = False,
 ) -> IngestResult:
     """Store new conduct events, idempotently on (community, source, external_id).
+
+    ``imported``: the events come from outside (the batch API, ``replay_discourse``), so any
+    whose ``recorded_at`` lies well before now is imported history, which never pages anyone
+    now (docs/replay.md); receivers of ``conduct_events_recorded`` are told.
 
     Members and spaces named by forum ids are created on first sight. Friction events without a
     severity take the community's default for their category. Everything happens in one
@@ -233,7 +241,9 @@ def ingest_events(
             row.space = spaces.get(item.space_external_id)
         created = prepared.insert(keep)
         if created:
-            conduct_events_recorded.send(sender=ConductEvent, community=community, events=created)
+            conduct_events_recorded.send(
+                sender=ConductEvent, community=community, events=created, imported=imported
+            )
     return IngestResult(
         accepted=len(created), duplicates=len(events) - len(created), events=created
     )

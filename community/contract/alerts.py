@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from community import words
 from community.contract.counting import ScopeResult, empty_counts, judge, scope_of, selectors
+from community.contract.hooks import alert_window_rows
 from community.contract.slo import SIX_PLACES, AlertDecision, ClauseDefinition
 from community.contract.text import exact
 from community.domain_events import record_domain_event, space_payload
@@ -73,10 +74,12 @@ def _fire(
 ) -> ClauseAlert | None:
     rule = decision.rule
     _, bad_q = selectors(clause.community_id, definition, now)
+    since = now - timedelta(minutes=rule.long_minutes)
     events = ConductEvent.objects.filter(
         bad_q,
+        alert_window_rows(clause.community_id, since),
         community_id=clause.community_id,
-        recorded_at__gt=now - timedelta(minutes=rule.long_minutes),
+        recorded_at__gt=since,
         recorded_at__lte=now,
     )
     if space is not None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 
+from community.contract.hooks import alert_window_rows
 from community.contract.slo import (
     AlertDecision,
     ClauseDefinition,
@@ -75,8 +76,12 @@ def count_clause(
     in_window = Q(occurred_at__gt=start, occurred_at__lte=now)
     rows = ConductEvent.objects.filter(community_id=community_id)
     candidates = in_window
+    live = Q()
     if windows:
-        candidates |= Q(recorded_at__gt=now - timedelta(minutes=max(windows)), recorded_at__lte=now)
+        since = now - timedelta(minutes=max(windows))
+        candidates |= Q(recorded_at__gt=since, recorded_at__lte=now)
+        # Imported history counts in the SLI window, never in an alert window (docs/replay.md).
+        live = alert_window_rows(community_id, since)
     rows = rows.filter(candidates)
     if definition.spaces:
         rows = rows.filter(space_id__in=definition.spaces)
@@ -85,7 +90,7 @@ def count_clause(
         "bad": Count("pk", filter=bad_q & in_window),
     }
     for minutes in windows:
-        recent = Q(recorded_at__gt=now - timedelta(minutes=minutes), recorded_at__lte=now)
+        recent = Q(recorded_at__gt=now - timedelta(minutes=minutes), recorded_at__lte=now) & live
         aggregates[f"t{minutes}"] = Count("pk", filter=total_q & recent)
         aggregates[f"b{minutes}"] = Count("pk", filter=bad_q & recent)
     result: dict[int | None, ScopeCounts] = {}

@@ -9,6 +9,8 @@ publishing and in the contract page without the contract importing them.
 * **Appeal counts**: how many charges of some spaces were overturned on appeal. The budget
   ledger lives in ``budgets``, which the spine may not import, so ``budgets`` registers the
   counter in its ``ready``.
+* **Live alert windows**: which rows may count in a live alert window (the replay package
+  leaves imported history out, so it never pages anyone now).
 
 Packages register in their ``AppConfig.ready`` (idempotent by name).
 """
@@ -18,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q
 
 if TYPE_CHECKING:
     from community.access import CommunityAccess
@@ -34,7 +38,11 @@ type AppealCounter = Callable[[int, Iterable[int], datetime, datetime, bool], tu
 
 _GUARDS: dict[str, PublishGuard] = {}
 _SECTIONS: dict[str, TrialSection] = {}
+# (community id, start of the longest alert window) -> rows that may count in the window.
+type AlertWindowFilter = Callable[[int, datetime], Q]
+
 _APPEALS: dict[str, AppealCounter] = {}
+_WINDOW_FILTERS: dict[str, AlertWindowFilter] = {}
 
 
 def register_publish_guard(name: str, guard: PublishGuard) -> None:
@@ -68,3 +76,16 @@ def appeal_counts(
         c, o = counter(community_id, ids, start, end, inside)
         charges, overturned = charges + c, overturned + o
     return charges, overturned
+
+
+def register_alert_window_filter(name: str, window_filter: AlertWindowFilter) -> None:
+    _WINDOW_FILTERS[name] = window_filter
+
+
+def alert_window_rows(community_id: int, since: datetime) -> Q:
+    """The rows that may count in a live alert window reaching back to ``since`` (every row
+    when no filter is installed)."""
+    rows = Q()
+    for window_filter in _WINDOW_FILTERS.values():
+        rows &= window_filter(community_id, since)
+    return rows

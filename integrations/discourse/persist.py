@@ -3,20 +3,32 @@ topic spaces under their category spaces, and conduct events."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import datetime
+
 from community.models import Space, SpaceKind
 from community.services import ingest_events, upsert_identities, upsert_spaces
 from integrations.discourse import payloads
 from integrations.models import SOURCE, DiscourseConnection
 
 
-def persist_parsed(*, connection: DiscourseConnection, parsed: payloads.Parsed) -> None:
+def persist_parsed(
+    *, connection: DiscourseConnection, parsed: payloads.Parsed, recorded_at: datetime | None = None
+) -> None:
+    """Write what a delivery meant. With ``recorded_at`` (a replayed past) its events carry it,
+    never before their own ``occurred_at``, as imported history."""
     community = connection.community
     if parsed.identities:
         upsert_identities(community=community, source=SOURCE, identities=parsed.identities)
     if parsed.topics:
         _upsert_topics(connection, parsed.topics)
     if parsed.events:
-        ingest_events(community=community, events=parsed.events, source=SOURCE)
+        events = parsed.events
+        if recorded_at is not None:
+            events = [replace(e, recorded_at=max(recorded_at, e.occurred_at)) for e in events]
+        ingest_events(
+            community=community, events=events, source=SOURCE, imported=recorded_at is not None
+        )
 
 
 def _upsert_topics(connection: DiscourseConnection, topics: list[payloads.TopicRef]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -47,10 +47,13 @@ class RetryLater(Exception):
     """Processing hit a transient problem (the forum did not answer); try again later."""
 
 
-def process_delivery(*, delivery_id: int) -> InboundDelivery | None:
+def process_delivery(
+    *, delivery_id: int, recorded_at: datetime | None = None
+) -> InboundDelivery | None:
     """Turn one stored delivery into conduct events, identities and spaces. Idempotent.
 
-    One attempt: it ends processed, ignored, failed (to be tried again) or, after the last
+    ``recorded_at`` (``replay_discourse`` of a community's past): when the community learned of
+    what the delivery says; its events are then imported history (docs/replay.md). One attempt: it ends processed, ignored, failed (to be tried again) or, after the last
     allowed attempt, a dead letter. Dead letters and finished deliveries are left as they are.
     """
     delivery = (
@@ -61,7 +64,7 @@ def process_delivery(*, delivery_id: int) -> InboundDelivery | None:
     if delivery is None or delivery.status not in OPEN:
         return delivery
     try:
-        return _attempt(delivery)
+        return _attempt(delivery, recorded_at)
     except RetryLater as exc:
         logger.warning("delivery %s: the forum did not answer: %s", delivery_id, exc)
         reason = f"The forum did not answer when asked for the flag's details ({exc})"
@@ -71,7 +74,7 @@ def process_delivery(*, delivery_id: int) -> InboundDelivery | None:
     return record_failed_attempt(delivery_id=delivery_id, reason=reason)
 
 
-def _attempt(delivery: InboundDelivery) -> InboundDelivery:
+def _attempt(delivery: InboundDelivery, recorded_at: datetime | None = None) -> InboundDelivery:
     connection = delivery.connection
     data = json.loads(delivery.body)
     detail = None
@@ -90,7 +93,7 @@ def _attempt(delivery: InboundDelivery) -> InboundDelivery:
         if locked is None:
             return InboundDelivery.objects.get(pk=delivery.pk)
         parsed = _parse(connection, locked, data, detail)
-        persist_parsed(connection=connection, parsed=parsed)
+        persist_parsed(connection=connection, parsed=parsed, recorded_at=recorded_at)
         locked.status = DeliveryStatus.PROCESSED if parsed.events else DeliveryStatus.IGNORED
         if parsed.identities or parsed.topics:
             locked.status = DeliveryStatus.PROCESSED

@@ -9,4 +9,11 @@ class ReplayConfig(AppConfig):
     verbose_name = "Replays of rule changes"
 
     def ready(self) -> None:
-        from community.contract.replay import tasks  # noqa: F401 - registers the task
+        from community.contract import hooks
+        from community.contract.replay import imported, tasks  # noqa: F401 - registers the task
+        from community.domain_events import conduct_events_recorded
+
+        conduct_events_recorded.connect(
+            imported.on_events_recorded, dispatch_uid="replay.imported_history"
+        )
+        hooks.register_alert_window_filter("replay.imported_history", imported.live_window_filter)

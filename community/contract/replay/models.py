@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 
 DEFAULT_PERIOD = timedelta(days=30)
+# An event received more than this after its recorded_at is imported history, not live news.
+IMPORT_GRACE = timedelta(minutes=10)
 
 
 class ReplayStatus(models.TextChoices):
@@ -57,3 +59,23 @@ class Replay(models.Model):
 
     def __str__(self) -> str:
         return f"replay {self.pk} of {self.definition.get('title', '')}"
+
+
+class ImportedEvent(models.Model):
+    """An event that came in as imported history (docs/replay.md, "Imported history never
+    pages"): given through the batch API or ``replay_discourse`` with a ``recorded_at`` more
+    than ``IMPORT_GRACE`` before it was received. Live alert windows leave it out; its SLI,
+    its budget and every replay count it. Kept only while it could be inside an alert window."""
+
+    event = models.OneToOneField(
+        "community.ConductEvent", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    community = models.ForeignKey("community.Community", on_delete=models.CASCADE, related_name="+")
+    recorded_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=("community", "recorded_at"), name="imported_comm_recorded")]
+
+    def __str__(self) -> str:
+        return f"imported event {self.pk}"

@@ -15,9 +15,11 @@ from integrations.models import DiscourseConnection
 class Command(BaseCommand):
     help = (
         'Feed a JSON-lines file of recorded Discourse deliveries ({"headers": {...}, '
-        '"body": ...} per line) through the webhook pipeline, for backfills and for testing a '
-        "community's setup. Lines are checked first; a bad line stops the run before anything "
-        "is stored."
+        '"body": ..., "recorded_at": ISO} per line, recorded_at optional) through the webhook '
+        "pipeline, for backfills, for importing a community's past (recorded_at: when the "
+        "community learned of it; such history is replayable and pages no one now) and for "
+        "testing a community's setup. Lines are checked first; a bad line stops the run before "
+        "anything is stored."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
