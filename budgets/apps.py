@@ -19,3 +19,11 @@ class BudgetsConfig(AppConfig):
         )
         metrics.register()
         register_appeal_counter("budgets.overturned", count_overturned)
+        # The replay of a draft policy (the replay package is part of the spine's contract).
+        from budgets import policy_replay
+        from community.contract.replay.hooks import PolicyReplayer, register_policy_replayer
+
+        register_policy_replayer(
+            "budgets.policy",
+            PolicyReplayer(check=policy_replay.check_draft, replay=policy_replay.replay_policy),
+        )

@@ -15,3 +15,15 @@ class IncidentsConfig(AppConfig):
         subscribe("incidents.forum_attempt", services.record_forum_attempt)
         metrics.register()
         register_home_section(home.home_section)
+        # The incidents side of a replay (the replay package is part of the spine's contract).
+        from community.contract.replay.hooks import IncidentReplayer, register_incident_replayer
+        from incidents import replay
+
+        register_incident_replayer(
+            "incidents.replay",
+            IncidentReplayer(
+                runbook_name=replay.runbook_name,
+                runbooks=replay.runbooks,
+                replay=replay.replay_incidents,
+            ),
+        )

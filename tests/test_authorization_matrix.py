@@ -272,6 +272,7 @@ PAGES: dict[str, Page] = {
     "contract:clause-edit": get(MODERATORS, lambda w: {"pk": w.clause.pk}),
     "contract:clause-retire": post(MODERATORS, lambda w: {"pk": w.clause.pk}),
     "replay:list": get(MODERATORS),
+    "replay:new": get(MODERATORS),
     "replay:detail": get(MODERATORS, lambda w: {"pk": _replay(w).pk}),
     "replay:dismiss": post(MODERATORS, lambda w: {"pk": _replay(w).pk}),
     "replay:start": post(MODERATORS, lambda w: {"pk": w.clause.pk}),

@@ -52,8 +52,10 @@ def process_delivery(
 ) -> InboundDelivery | None:
     """Turn one stored delivery into conduct events, identities and spaces. Idempotent.
 
-    ``recorded_at`` (``replay_discourse`` of a community's past): when the community learned of
-    what the delivery says; its events are then imported history (docs/replay.md). One attempt: it ends processed, ignored, failed (to be tried again) or, after the last
+    ``recorded_at`` (``replay_discourse`` of a community's past): when the community learned
+    of what the delivery says; its events are then imported history (docs/replay.md).
+
+    One attempt: it ends processed, ignored, failed (to be tried again) or, after the last
     allowed attempt, a dead letter. Dead letters and finished deliveries are left as they are.
     """
     delivery = (

@@ -52,7 +52,8 @@ def parse_replay_line(line: str, *, secret: str) -> ReplayLine:
     headers = {str(k): str(v) for k, v in dict(record["headers"]).items()}
     if not signature_matches(secret, body, headers.get("X-Discourse-Event-Signature")):
         headers["X-Discourse-Event-Signature"] = sign(secret, body)
-    return ReplayLine(headers=headers, body=body, recorded_at=_recorded_at(record.get("recorded_at")))
+    recorded_at = _recorded_at(record.get("recorded_at"))
+    return ReplayLine(headers=headers, body=body, recorded_at=recorded_at)
 
 
 def replay_delivery(*, connection: DiscourseConnection, line: ReplayLine) -> Received:

@@ -32,8 +32,24 @@ def _invalid(errors: list[tuple[str, str]]) -> Response:
     )
 
 
+def _members(policy: dict[str, Any] | None) -> dict[str, Any] | None:
+    if policy is None:
+        return None
+    return {
+        "at": policy["at"],
+        "live_policy": policy["live_policy"],
+        "draft_policy": policy["draft_policy"],
+        "count": policy["members"],
+        "by_tier": policy["by_tier"],
+        "by_cohort": policy["by_cohort"],
+        "changed_count": policy["changed_count"],
+        "changed": policy["changed"],
+    }
+
+
 def replay_row(replay: Replay) -> dict[str, Any]:
     results = replay.results or {}
+    policy = results.get("policy")
     return {
         "id": replay.pk,
         "url": reverse("api:replay-detail", kwargs={"pk": replay.pk}),
@@ -46,13 +62,29 @@ def replay_row(replay: Replay) -> dict[str, Any]:
         "events": results.get("events"),
         "alerts": results.get("alerts", []),
         "live_alerts": results.get("live_alerts"),
+        "policy": replay.policy,
+        "runbook_id": replay.runbook_id,
+        "standing": results.get("standing"),
+        "incidents": results.get("incidents"),
+        "members": _members(policy),
+        "charges": None
+        if policy is None
+        else {"differ": policy["charges_differ"], "rows": policy["charges"]},
         "created_at": replay.created_at,
         "finished_at": replay.finished_at,
     }
 
 
+def _api_field(field: str) -> str:
+    """The request's name for a field a replay was refused for."""
+    if field in {"from", "to", "clause", "policy", "runbook_id"} or field.startswith("policy."):
+        return field
+    return f"clause.{field}"
+
+
 class ReplayListView(APIView):
-    """Ask for a replay of a clause body or an existing clause over a past period."""
+    """Ask for a replay of a clause body or an existing clause, a draft budget policy, or
+    both, over a past period."""
 
     required_scope = "moderate"
 
@@ -70,25 +102,27 @@ class ReplayListView(APIView):
             return _invalid(flatten_errors(data.errors))
         values = data.validated_data
         clause = None
+        definition = None
         if "clause_id" in values:
             try:
                 clause = get_clause(access, values["clause_id"])
             except Http404:
                 return _invalid([("clause_id", "There is no such clause in this community.")])
             definition = clause.published_definition() or clause.draft_definition()
-        else:
+        elif "clause" in values:
             definition = DefinitionSerializer().to_definition(values["clause"])
         try:
             replay = request_replay(
                 community=access.community,
                 definition=definition,
+                policy=values.get("policy"),
+                runbook_id=values.get("runbook_id"),
                 start=values.get("from"),
                 end=values.get("to"),
                 clause=clause,
             )
         except ReplayInvalid as exc:
-            field = exc.field if exc.field in {"from", "to"} else f"clause.{exc.field}"
-            return _invalid([(field, str(exc))])
+            return _invalid([(_api_field(exc.field), str(exc))])
         row = ReplayOutSerializer(replay_row(replay)).data
         return Response(row, status=status.HTTP_202_ACCEPTED, headers={"Location": row["url"]})
 

@@ -38,8 +38,14 @@ class Replay(models.Model):
     clause = models.ForeignKey(
         "community.Clause", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    # The clause body replayed (ClauseDefinition.as_dict()), frozen when asked.
+    # The clause body replayed (ClauseDefinition.as_dict()), frozen when asked; {} for a
+    # replay of a draft policy alone.
     definition = models.JSONField()
+    # The draft forgiveness policy (changes to the live one, as for saving it), if any.
+    policy = models.JSONField(null=True, blank=True)
+    # A runbook (of the incidents app: kept by id, its name in the results) whose automated
+    # steps are replayed on the incidents the alerts would have declared.
+    runbook_id = models.PositiveIntegerField(null=True, blank=True)
     period_from = models.DateTimeField()
     period_to = models.DateTimeField()
     status = models.CharField(
@@ -58,7 +64,17 @@ class Replay(models.Model):
         indexes = [models.Index(fields=("community", "created_at"), name="replay_comm_created")]
 
     def __str__(self) -> str:
-        return f"replay {self.pk} of {self.definition.get('title', '')}"
+        return f"replay {self.pk} of {self.title}"
+
+    @property
+    def title(self) -> str:
+        """What was replayed, in words."""
+        clause = self.definition.get("title", "") if self.definition else ""
+        if clause and self.policy:
+            return f"“{clause}” and a draft budget policy"
+        if self.policy:
+            return "a draft budget policy"
+        return f"“{clause}”"
 
 
 class ImportedEvent(models.Model):

@@ -13,6 +13,15 @@ from community.serializers import id_field
 class ReplayInSerializer(serializers.Serializer[dict[str, Any]]):
     clause = DefinitionSerializer(required=False, help_text="A clause body, as for creating one.")
     clause_id = id_field(required=False, help_text="An existing clause, replayed as it stands.")
+    policy = serializers.DictField(
+        required=False,
+        help_text="A draft budget policy: the settings to change, as for changing the policy.",
+    )
+    runbook_id = id_field(
+        required=False,
+        help_text="A runbook whose automated steps are tried on the incidents the alerts "
+        "would have declared (needs a clause).",
+    )
     from_ = serializers.DateTimeField(required=False, help_text="Start (default: 30 days ago).")
     to = serializers.DateTimeField(required=False, help_text="End (default: now).")
 
@@ -22,9 +31,13 @@ class ReplayInSerializer(serializers.Serializer[dict[str, Any]]):
         return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if ("clause" in attrs) == ("clause_id" in attrs):
+        if "clause" in attrs and "clause_id" in attrs:
             raise serializers.ValidationError(
-                {"clause": "Give either a clause body or a clause_id."}
+                {"clause": "Give either a clause body or a clause_id, not both."}
+            )
+        if not {"clause", "clause_id", "policy"} & set(attrs):
+            raise serializers.ValidationError(
+                {"clause": "Give a clause body, a clause_id, a policy, or a clause and a policy."}
             )
         return attrs
 
@@ -41,6 +54,27 @@ class ReplayAlertSerializer(serializers.Serializer[dict[str, Any]]):
     total_long = serializers.IntegerField()
 
 
+class ReplayMembersSerializer(serializers.Serializer[dict[str, Any]]):
+    at = serializers.DateTimeField(help_text="The end of the period: the moment compared.")
+    live_policy = serializers.DictField()
+    draft_policy = serializers.DictField()
+    count = serializers.IntegerField(help_text="Members with an event or a charge in the window.")
+    by_tier = serializers.DictField(help_text="{live: {tier: n}, draft: {tier: n}}.")
+    by_cohort = serializers.DictField(
+        help_text="Per cohort (newcomers, regulars, long_standing): members, changed and the "
+        "tiers live and draft; null for a cohort of fewer than 5 members."
+    )
+    changed_count = serializers.IntegerField()
+    changed = serializers.ListField(
+        child=serializers.DictField(), help_text="Members whose tier differs (at most 200)."
+    )
+
+
+class ReplayChargesSerializer(serializers.Serializer[dict[str, Any]]):
+    differ = serializers.IntegerField(help_text="Charges that would count differently.")
+    rows = serializers.ListField(child=serializers.DictField(), help_text="At most 200.")
+
+
 class ReplayOutSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     url = serializers.CharField()
@@ -53,6 +87,20 @@ class ReplayOutSerializer(serializers.Serializer[dict[str, Any]]):
     events = serializers.IntegerField(allow_null=True)
     alerts = ReplayAlertSerializer(many=True)
     live_alerts = ReplayAlertSerializer(many=True, allow_null=True)
+    policy = serializers.DictField(allow_null=True, help_text="The draft budget policy asked for.")
+    runbook_id = serializers.IntegerField(allow_null=True)
+    standing = serializers.DictField(
+        allow_null=True,
+        help_text="The clause at the end of the period: {replayed: {...}, live: {...} or null}, "
+        "each with total, bad, sli, budget_remaining, tier.",
+    )
+    incidents = serializers.DictField(
+        allow_null=True,
+        help_text="What the replayed alerts would have done (replayed: per alert, outcome "
+        "declare, suggest or join, and a runbook's steps) beside the live path (live).",
+    )
+    members = ReplayMembersSerializer(allow_null=True)
+    charges = ReplayChargesSerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
 

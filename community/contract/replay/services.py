@@ -1,8 +1,12 @@
-"""Replays of clauses over stored history: ask for one, run it, dismiss it.
+"""Replays over stored history: of a clause (what would have fired, which incidents that would
+have suggested, a runbook's automated steps on them, the clause's standing at the end) and of a
+draft budget policy (the members' tiers and charges at the end), each beside the live version.
+Ask for one, run it, dismiss it.
 
 Public services:
 
-* ``request_replay(community=..., definition=..., start=..., end=..., by=..., clause=...)``
+* ``request_replay(community=..., definition=..., policy=..., runbook_id=..., start=...,
+  end=..., by=..., clause=...)``
 * ``run_replay(replay_id=...)``: the task's body; safe to kill and to run again.
 * ``dismiss_replay(replay=...)``
 """
@@ -17,12 +21,14 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from community.contract.replay import hooks
 from community.contract.replay.episodes import MINUTE, Episode, replay_alerts
 from community.contract.replay.history import load_events
 from community.contract.replay.models import DEFAULT_PERIOD, Replay, ReplayStatus
+from community.contract.replay.standing import standing_at
 from community.contract.slo import SIX_PLACES, ClauseDefinition
 from community.jobs import enqueue_after_commit
-from community.models import Clause, ClauseAlert, Community, Space
+from community.models import Clause, ClauseAlert, Community, ConductEvent, Space
 from community.services import ServiceError
 from community.vocabulary import REVERSING_KINDS
 
@@ -47,19 +53,9 @@ def default_period(now: datetime | None = None) -> tuple[datetime, datetime]:
     return end - DEFAULT_PERIOD, end
 
 
-def request_replay(
-    *,
-    community: Community,
-    definition: ClauseDefinition,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    by: User | None = None,
-    clause: Clause | None = None,
-) -> Replay:
-    """Keep a queued replay and start it after commit. Refuses an invalid clause or period."""
-    errors = definition.errors()
-    if errors:
-        raise ReplayInvalid(*errors[0])
+def _period(
+    community: Community, start: datetime | None, end: datetime | None
+) -> tuple[datetime, datetime]:
     now = timezone.now()
     _, default_end = default_period(now)
     end = _on_minute(end) if end is not None else default_end
@@ -70,11 +66,74 @@ def request_replay(
         raise ReplayInvalid("from", "The start of the period must be before its end.")
     if end - start > MAX_PERIOD:
         raise ReplayInvalid("from", "A replay can cover at most a year.")
+    first = (
+        ConductEvent.objects.filter(community=community)
+        .order_by("recorded_at")
+        .values_list("recorded_at", flat=True)
+        .first()
+    )
+    # No events at all: the replay runs and says so. History that starts after the period does
+    # not cover it: nothing could be known then.
+    if first is not None and end < _on_minute(first):
+        raise ReplayInvalid(
+            "to",
+            f"The period ends before the stored history starts ({first:%d %b %Y, %H:%M} UTC).",
+        )
+    return start, end
+
+
+def _check_policy(community: Community, policy: dict[str, Any]) -> None:
+    replayer = hooks.policy_replayer()
+    if replayer is None:
+        raise ReplayInvalid("policy", "Budget policies cannot be replayed here.")
+    errors = replayer.check(community.pk, policy)
+    if errors:
+        field, message = sorted(errors.items())[0]
+        raise ReplayInvalid("policy" if field == "policy" else f"policy.{field}", message)
+
+
+def _check_runbook(community: Community, runbook_id: int) -> None:
+    replayer = hooks.incident_replayer()
+    if replayer is None or replayer.runbook_name(community.pk, runbook_id) is None:
+        raise ReplayInvalid("runbook_id", "There is no such runbook in this community.")
+
+
+def request_replay(
+    *,
+    community: Community,
+    definition: ClauseDefinition | None,
+    policy: dict[str, Any] | None = None,
+    runbook_id: int | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    by: User | None = None,
+    clause: Clause | None = None,
+) -> Replay:
+    """Keep a queued replay and start it after commit. Refuses (``ReplayInvalid`` naming the
+    field, nothing kept) an invalid clause or policy, a runbook of another community, and a
+    period in the future, inverted, over a year or before the stored history."""
+    if definition is None and policy is None:
+        raise ReplayInvalid("clause", "Give a clause, a draft budget policy, or both.")
+    if definition is not None:
+        errors = definition.errors()
+        if errors:
+            raise ReplayInvalid(*errors[0])
+    if policy is not None:
+        _check_policy(community, policy)
+    if runbook_id is not None:
+        if definition is None:
+            raise ReplayInvalid(
+                "runbook_id", "A runbook is tried on a clause's alerts: give the clause too."
+            )
+        _check_runbook(community, runbook_id)
+    start, end = _period(community, start, end)
     replay = Replay.objects.create(
         community=community,
         requested_by=by,
         clause=clause,
-        definition=definition.as_dict(),
+        definition={} if definition is None else definition.as_dict(),
+        policy=policy,
+        runbook_id=runbook_id,
         period_from=start,
         period_to=end,
     )
@@ -101,30 +160,8 @@ def run_replay(*, replay_id: int) -> bool:
     if not updated:
         return False
     replay = Replay.objects.get(pk=replay_id)
-    definition = ClauseDefinition.from_dict(replay.definition)
     try:
-        events = load_events(
-            community_id=replay.community_id,
-            definition=definition,
-            start=replay.period_from,
-            end=replay.period_to,
-        )
-        _progress(replay_id, 10)
-        episodes = replay_alerts(
-            definition=definition,
-            events=events,
-            start=replay.period_from,
-            end=replay.period_to,
-            reversing=REVERSING_KINDS,
-            progress=lambda p: _progress(replay_id, 10 + p * 85 // 100),
-        )
-        in_period = [e for e in events if replay.period_from < e.recorded_at <= replay.period_to]
-        results = {
-            "events": len(in_period),
-            "alerts": [_episode_row(e) for e in episodes],
-            "live_alerts": _live_alerts(replay),
-            "space_names": _space_names(replay, episodes),
-        }
+        results = _results(replay)
     except Exception as error:
         Replay.objects.filter(pk=replay_id).update(
             status=ReplayStatus.FAILED, error=str(error)[:300], finished_at=timezone.now()
@@ -135,6 +172,86 @@ def run_replay(*, replay_id: int) -> bool:
             status=ReplayStatus.DONE, progress=100, results=results, finished_at=timezone.now()
         )
     return True
+
+
+def _results(replay: Replay) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "events": 0,
+        "alerts": [],
+        "live_alerts": None,
+        "space_names": {},
+        "standing": None,
+        "incidents": None,
+        "policy": None,
+    }
+    weight = 80 if replay.policy is None else 60
+    if replay.definition:
+        results |= _clause_results(replay, weight)
+    if replay.policy is not None:
+        _progress(replay.pk, weight + 10)
+        replayer = hooks.policy_replayer()
+        if replayer is None:
+            raise ReplayInvalid("policy", "Budget policies cannot be replayed here.")
+        results["policy"] = replayer.replay(replay.community_id, replay.policy, replay.period_to)
+        if not replay.definition:
+            results["events"] = ConductEvent.objects.filter(
+                community_id=replay.community_id,
+                recorded_at__gt=replay.period_from,
+                recorded_at__lte=replay.period_to,
+            ).count()
+    return results
+
+
+def _clause_results(replay: Replay, weight: int) -> dict[str, Any]:
+    definition = ClauseDefinition.from_dict(replay.definition)
+    events = load_events(
+        community_id=replay.community_id,
+        definition=definition,
+        start=replay.period_from,
+        end=replay.period_to,
+    )
+    _progress(replay.pk, 10)
+    episodes = replay_alerts(
+        definition=definition,
+        events=events,
+        start=replay.period_from,
+        end=replay.period_to,
+        reversing=REVERSING_KINDS,
+        progress=lambda p: _progress(replay.pk, 10 + p * (weight - 10) // 100),
+    )
+    in_period = [e for e in events if replay.period_from < e.recorded_at <= replay.period_to]
+    alerts = [_episode_row(e) for e in episodes]
+    live = _live_clause(replay)
+    standing = {
+        "replayed": standing_at(
+            community_id=replay.community_id, definition=definition, at=replay.period_to
+        ),
+        "live": None
+        if live is None
+        else standing_at(community_id=replay.community_id, definition=live, at=replay.period_to),
+    }
+    incidents = None
+    replayer = hooks.incident_replayer()
+    if replayer is not None:
+        incidents = replayer.replay(
+            replay.community_id, alerts, replay.period_from, replay.period_to, replay.runbook_id
+        )
+    return {
+        "events": len(in_period),
+        "alerts": alerts,
+        "live_alerts": _live_alerts(replay),
+        "space_names": _space_names(replay, episodes),
+        "standing": standing,
+        "incidents": incidents,
+    }
+
+
+def _live_clause(replay: Replay) -> ClauseDefinition | None:
+    """The live version of the replayed clause (None for a new draft or one never published)."""
+    if replay.clause_id is None:
+        return None
+    clause = Clause.objects.filter(pk=replay.clause_id).first()
+    return None if clause is None else clause.published_definition()
 
 
 def _episode_row(episode: Episode) -> dict[str, Any]:
@@ -188,4 +305,5 @@ def _space_names(replay: Replay, episodes: list[Episode]) -> dict[str, str]:
 
 
 def replay_minutes(replay: Replay) -> int:
+    """How many minute boundaries the period holds."""
     return int((replay.period_to - replay.period_from) / MINUTE)

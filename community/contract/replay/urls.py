@@ -10,6 +10,7 @@ app_name = "replay"
 
 urlpatterns = [
     path("c/<slug:slug>/contract/replays/", views.replay_list, name="list"),
+    path("c/<slug:slug>/contract/replays/new/", views.replay_new, name="new"),
     path("c/<slug:slug>/contract/replays/<int:pk>/", views.replay_detail, name="detail"),
     path(
         "c/<slug:slug>/contract/replays/<int:pk>/dismiss/",

@@ -1,5 +1,6 @@
-"""Pages of replays: the community's kept replays, one replay (its progress polled by htmx, then
-its results beside the live alerts), starting one from a clause, dismissing one."""
+"""Pages of replays: the community's kept replays, the form that asks for one (a clause's
+draft, a draft budget policy, a runbook, a period), one replay (its progress polled by htmx,
+then its results beside the live version), starting one from a clause, dismissing one."""
 
 from __future__ import annotations
 
@@ -12,9 +13,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from community.access import CommunityAccess, access_for_user
-from community.contract.access import get_clause
+from community.contract.access import get_clause, visible_clauses
+from community.contract.replay import hooks
 from community.contract.replay.access import get_replay, kept_replays
+from community.contract.replay.forms import ReplayForm
 from community.contract.replay.models import Replay, ReplayStatus
+from community.contract.replay.results import results_context
 from community.contract.replay.services import (
     ReplayInvalid,
     dismiss_replay,
@@ -49,7 +53,7 @@ def _rows(replay: Replay, key: str) -> list[dict[str, Any]] | None:
 
 
 def _context(access: CommunityAccess, replay: Replay) -> dict[str, Any]:
-    return {
+    return results_context(replay) | {
         "community": access.community,
         "access": access,
         "replay": replay,
@@ -81,6 +85,41 @@ def replay_detail(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
     if request.headers.get("HX-Request"):
         template += "#progress"
     return render(request, template, _context(access, replay))
+
+
+def _form(access: CommunityAccess, data: Any = None) -> ReplayForm:
+    clauses = [(c.pk, c.title) for c in visible_clauses(access).order_by("position", "pk")]
+    replayer = hooks.incident_replayer()
+    runbooks = replayer.runbooks(access.community.pk) if replayer is not None else []
+    return ReplayForm(data, clauses=clauses, runbooks=runbooks)
+
+
+@login_required
+def replay_new(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    """Ask for a replay: a clause's saved draft, a draft budget policy, or both."""
+    access = access_for_user(request.user, slug, moderate=True)
+    form = _form(access, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        values = form.cleaned_data
+        clause = get_clause(access, values["clause"]) if values["clause"] is not None else None
+        try:
+            replay = request_replay(
+                community=access.community,
+                definition=None if clause is None else clause.draft_definition(),
+                policy=form.policy(),
+                runbook_id=values["runbook"],
+                start=values["start"],
+                end=values["end"],
+                by=request.user,
+                clause=clause,
+            )
+        except ReplayInvalid as error:
+            form.refuse(error.field, str(error))
+        else:
+            return redirect("replay:detail", slug=slug, pk=replay.pk)
+    status = 400 if request.method == "POST" else 200
+    context = {"community": access.community, "access": access, "form": form}
+    return render(request, "replay/replay_new.html", context, status=status)
 
 
 @login_required
