@@ -141,8 +141,12 @@ def replay_start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse
 
 
 @login_required
-@require_POST
 def replay_dismiss(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
+    """GET: the confirm step, saying what dismissing does. POST: dismiss."""
     access = _moderator_view(request, slug)
-    dismiss_replay(replay=get_replay(access, pk, write=True))
+    replay = get_replay(access, pk, write=True)
+    if request.method != "POST":
+        context = {"community": access.community, "access": access, "replay": replay}
+        return render(request, "replay/replay_dismiss.html", context)
+    dismiss_replay(replay=replay)
     return redirect("replay:list", slug=slug)
