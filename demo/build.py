@@ -43,9 +43,12 @@ DemoStep = Callable[[DemoContext], None]
 STEPS: list[tuple[str, DemoStep]] = [
     ("members, spaces and 60 days of conduct events", community.seed_spine),
     ("social contract: two versions, acknowledgements, a month of history", contract.seed_contract),
-    ("replay: a stricter draft of a clause tried on the last 30 days", replays.seed_replays),
     ("forgiveness budgets: charges, recalculation, appeals", budgets.seed_budgets),
     ("incidents: runbooks, incidents, a member report", incidents.seed_incidents),
+    (
+        "replays: a stricter clause with Runbook A and a stricter budget policy, on 30 days",
+        replays.seed_replays,
+    ),
     (
         "the moderator's day: a facilitator offer, appeals waiting for hours and days",
         moderators_day.seed_moderators_day,
