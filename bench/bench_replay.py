@@ -98,9 +98,11 @@ def policy_replay(history: list[ReplayEvent], end: datetime) -> tuple[float, flo
     to group them only, members whose tier differs). The draft costs a flag 5 points."""
     rng = random.Random(17)
     members = [rng.randrange(MEMBERS) for _ in history]
-    began = time.perf_counter()
-    policy_rows(history, members)
-    grouped = time.perf_counter() - began
+    grouped = float("inf")
+    for _ in range(2):  # the faster of two: the first pays for warming up the allocator
+        began = time.perf_counter()
+        policy_rows(history, members)
+        grouped = min(grouped, time.perf_counter() - began)
     began = time.perf_counter()
     activity, charges = policy_rows(history, members)
     changed = 0
