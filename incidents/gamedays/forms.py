@@ -6,16 +6,14 @@ from django import forms
 
 from community.models import Community
 from incidents.gamedays import recordings, scoring
-from incidents.models import Incident, IncidentStatus, Runbook
+from incidents.models import Runbook
 
 
 def recording_choices(community: Community) -> list[tuple[str, str]]:
     samples = [
         (f"sample:{k}", f"Sample: {recordings.sample_title(k)}") for k in recordings.sample_keys()
     ]
-    past = Incident.objects.for_community(community).filter(
-        status__in=(IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
-    )
+    past = recordings.recording_incidents(community)
     return samples + [(f"incident:{i.pk}", f"Past incident: {i.title}") for i in past[:20]]
 
 
@@ -40,8 +38,6 @@ class StartForm(forms.Form):
         runbook_field.queryset = Runbook.objects.filter(community=community, is_active=True)
 
     def chosen_recording(self) -> recordings.Recording:
-        kind, _, key = self.cleaned_data["recording"].partition(":")
-        if kind == "sample":
-            return recordings.load_sample(key)
-        incident = Incident.objects.for_community(self.community).get(pk=int(key))
-        return recordings.from_incident(incident)
+        return recordings.choose_recording(
+            community=self.community, choice=self.cleaned_data["recording"]
+        )

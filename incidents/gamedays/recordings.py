@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from community.models import ConductEvent
+from community.models import Community, ConductEvent
 from community.services import ServiceError
-from incidents.models import Incident
+from incidents.models import Incident, IncidentStatus
 
 SAMPLES_DIR = Path(__file__).parent / "recordings"
 FIELDS = ("kind", "member", "space", "category", "severity", "subject")
@@ -50,7 +50,7 @@ def from_incident(incident: Incident) -> Recording:
     """The events of the incident's spaces while it was open, as offsets from the first."""
     end = incident.resolved_at or incident.closed_at
     if end is None:
-        raise ServiceError("Only a resolved incident can be replayed.")
+        raise ServiceError(NOT_RESOLVED)
     spaces = list(incident.spaces.all())
     rows = ConductEvent.objects.filter(
         community=incident.community_id, occurred_at__gte=incident.declared_at, occurred_at__lte=end
@@ -82,3 +82,30 @@ def from_incident(incident: Incident) -> Recording:
     return Recording(
         key=f"incident:{incident.pk}", title=incident.title, kind="incident", events=events
     )
+
+
+NO_INCIDENT = "There is no such incident in this community."
+NOT_RESOLVED = "Only a resolved incident can be replayed."
+
+
+def recording_incidents(community: Community) -> Any:
+    """The community's past incidents a game day can replay (resolved or closed, newest first)."""
+    return Incident.objects.for_community(community).filter(
+        status__in=(IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
+    )
+
+
+def choose_recording(*, community: Community, choice: str) -> Recording:
+    """The recording named ``sample:<key>`` or ``incident:<id>`` (an incident of ``community``
+    only), for the start form and the API alike."""
+    kind, _, key = choice.partition(":")
+    if kind == "sample":
+        return load_sample(key)
+    if kind == "incident" and key.isdigit() and len(key) < 19:
+        incident = Incident.objects.for_community(community).filter(pk=int(key)).first()
+        if incident is None:
+            raise ServiceError(NO_INCIDENT)
+        if incident.status not in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
+            raise ServiceError(NOT_RESOLVED)
+        return from_incident(incident)
+    raise ServiceError("Choose a sample recording or a past incident of this community.")
