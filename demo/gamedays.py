@@ -1,5 +1,6 @@
-"""The demo's game day: a finished rehearsal of Runbook A on the shipped sample recording,
-three days ago, with its report (docs/gamedays.md).
+"""The demo's game days: a finished rehearsal of Runbook A on the shipped sample recording,
+three days ago, with its report; and an older one whose sandbox the retention purge removed,
+its report kept (docs/gamedays.md).
 
 Like the other demo modules it writes the history directly (the service refuses a game day
 while the demo has open incidents, which is the point of the refusal); the sandbox is built by
@@ -8,7 +9,7 @@ hidden copy of the community."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 
@@ -16,6 +17,7 @@ from community.models import Community, ConductEvent, Membership, Space, SpaceKi
 from demo.context import MODERATOR_USERNAME, DemoContext
 from incidents.gamedays import services
 from incidents.gamedays.models import GameDay, GameDayStatus
+from incidents.gamedays.purge import purge_sandboxes
 from incidents.gamedays.recordings import load_sample
 from incidents.models import (
     DetectedBy,
@@ -31,6 +33,7 @@ from incidents.models import (
 from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 
 SPEED = 60
+OLD_REHEARSAL_DAYS = 45
 
 
 def seed_game_days(ctx: DemoContext) -> None:
@@ -39,8 +42,16 @@ def seed_game_days(ctx: DemoContext) -> None:
         return
     install_starter_runbooks(community=community)
     runbook = Runbook.objects.get(community=community, name=RUNBOOK_A)
+    _rehearsal(community, runbook, ctx.now - timedelta(days=3))
+    # An older rehearsal, past the retention period: the hourly purge removed its sandbox and
+    # kept its report (docs/gamedays.md).
+    _rehearsal(community, runbook, ctx.now - timedelta(days=OLD_REHEARSAL_DAYS))
+    purge_sandboxes(now=ctx.now)
+
+
+def _rehearsal(community: Community, runbook: Runbook, started: datetime) -> GameDay:
+    """A finished game day on the sample, its sandbox holding what the rehearsal played."""
     recording = load_sample("heated_thread")
-    started = ctx.now - timedelta(days=3)
     game_day = services.create_game_day(
         community=community,
         recording=recording,
@@ -89,6 +100,7 @@ def seed_game_days(ctx: DemoContext) -> None:
     game_day.stop_reason = f"Finished by {MODERATOR_USERNAME}."
     game_day.report = services.compute_report(game_day)
     game_day.save()
+    return game_day
 
 
 def _rehearsed_incident(game_day: GameDay, sandbox: Community, space: Space) -> None:

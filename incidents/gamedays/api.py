@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from community.access import CommunityAccess, get_space
 from community.api_auth import access_of
 from community.serializers import ErrorSerializer
 from community.services import ServiceError
@@ -70,6 +71,18 @@ def game_day_json(game_day: GameDay) -> dict[str, Any]:
     }
 
 
+def _period_recording(access: CommunityAccess, period: dict[str, Any]) -> recordings.Recording:
+    space = None
+    if "space_id" in period:
+        try:
+            space = get_space(access, period["space_id"])
+        except Http404:
+            raise ServiceError("There is no such space in this community.") from None
+    return recordings.from_period(
+        community=access.community, start=period["from"], end=period["to"], space=space
+    )
+
+
 class GameDayListView(APIView):
     """Game days (rehearsals of a runbook on a recorded flame war in a hidden sandbox), newest
     first. `moderate` keys start one: refused while a real incident is open, a live clause's
@@ -103,7 +116,12 @@ class GameDayListView(APIView):
             runbook = get_runbook(access, v["runbook_id"])
         except Http404:
             raise ServiceError("There is no such runbook in this community.") from None
-        recording = recordings.choose_recording(community=access.community, choice=v["recording"])
+        if "period" in v:
+            recording = _period_recording(access, v["period"])
+        else:
+            recording = recordings.choose_recording(
+                community=access.community, choice=v["recording"]
+            )
         game_day = services.start_game_day(
             community=access.community,
             recording=recording,

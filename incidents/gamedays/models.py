@@ -23,6 +23,7 @@ class GameDayStatus(models.TextChoices):
 class RecordingKind(models.TextChoices):
     SAMPLE = "sample", "A sample shipped with the app"
     INCIDENT = "incident", "A past incident of this community"
+    PERIOD = "period", "A period of this community's history"
 
 
 class GameDayQuerySet(models.QuerySet["GameDay"]):
