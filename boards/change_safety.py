@@ -1,7 +1,8 @@
 """The change safety board's read model: are our changes and recoveries getting safer and faster?
 
 Response times (median and 90th percentile by month), the change failure rate (charges
-overturned on appeal; contract changes rolled back), postmortems on time, agreements kept,
+overturned on appeal; contract changes rolled back: trials of a new version that their gate or
+a moderator rolled back, read through ``boards.releases``), postmortems on time, agreements kept,
 action items verified and repeat incidents within 90 days. A fixed number of queries: the rows
 they bring back are one per incident or per month, never per member or per event.
 """
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncMonth
 
+from boards.releases import trials_by_month
 from boards.timing import MonthTimes, Times, by_month, overall, repeats
 from budgets.models import Appeal, AppealStatus
 from community.models import Community, ContractVersion
@@ -37,6 +39,7 @@ class MonthChanges:
     appeals_decided: int
     appeals_reversed: int
     contract_changes: int
+    rolled_back: int = 0
 
     @property
     def reversed_share(self) -> float | None:
@@ -65,9 +68,9 @@ class ChangeSafety:
     changes: list[MonthChanges]
     overturned: Share
     contract_changes: int
-    # Rollbacks of contract changes are recorded by contract releases, which this site does not
-    # record yet: none can be shown, and the board says so rather than showing a zero share.
-    rollbacks_recorded: bool
+    # Contract changes rolled back of all contract changes: a change is a version published
+    # (with or without a trial first) or a trial rolled back before it was published.
+    rolled_back: Share
     postmortems_on_time: Share
     agreements_kept: Share
     action_items_verified: Share
@@ -124,14 +127,17 @@ def change_safety(*, community: Community, at: datetime) -> ChangeSafety:
         .annotate(n=Count("id"))
         .order_by("month")
     }
+    trials = trials_by_month(community=community, since=since, at=at)
+    rollbacks = {month: t.rolled_back for month, t in trials.items() if t.rolled_back}
     changes = [
         MonthChanges(
             month=month,
             appeals_decided=appeals[month]["decided"] if month in appeals else 0,
             appeals_reversed=appeals[month]["reversed"] if month in appeals else 0,
-            contract_changes=versions.get(month, 0),
+            contract_changes=versions.get(month, 0) + rollbacks.get(month, 0),
+            rolled_back=rollbacks.get(month, 0),
         )
-        for month in sorted(set(appeals) | set(versions))
+        for month in sorted(set(appeals) | set(versions) | set(rollbacks))
     ]
     due = Postmortem.objects.filter(
         incident__community=community, due_at__gt=since, due_at__lte=at
@@ -165,8 +171,10 @@ def change_safety(*, community: Community, at: datetime) -> ChangeSafety:
         overturned=Share(
             sum(c.appeals_reversed for c in changes), sum(c.appeals_decided for c in changes)
         ),
-        contract_changes=sum(versions.values()),
-        rollbacks_recorded=False,
+        contract_changes=sum(c.contract_changes for c in changes),
+        rolled_back=Share(
+            sum(c.rolled_back for c in changes), sum(c.contract_changes for c in changes)
+        ),
         postmortems_on_time=Share(due["on_time"], due["due"]),
         agreements_kept=Share(agreements["kept"], agreements["decided"]),
         action_items_verified=Share(items["verified"], items["finished"]),

@@ -7,7 +7,7 @@ copy. The view box scales to the width of the page, so a chart reads on a 390 px
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 WIDTH, HEIGHT = 640, 260
@@ -28,6 +28,16 @@ class Bar:
     width: float
     height: float
     label: str
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A vertical line at ``x`` (a change: a contract version, a policy change), its short
+    ``label`` drawn at the top; ``worse`` when a clause got worse after it."""
+
+    x: float
+    label: str
+    worse: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class Chart:
     guide: float | None = None  # a target line (y) or the "no difference" line (x)
     bars: tuple[Bar, ...] = ()
     whiskers: tuple[Whisker, ...] = field(default_factory=tuple)
+    markers: tuple[Marker, ...] = ()
 
     @property
     def x_label_y(self) -> float:
@@ -84,6 +95,39 @@ def _nice_step(span: float) -> float:
     return 10 * power
 
 
+def _y_scale(low: float, ceiling: float) -> Callable[[float], float]:
+    """The plotting frame's y position of a value, ``low`` at the bottom, ``ceiling`` at the top."""
+    top, bottom = TOP, HEIGHT - BOTTOM
+
+    def y(value: float) -> float:
+        return round(bottom - (bottom - top) * (value - low) / (ceiling - low), 1)
+
+    return y
+
+
+def _y_ticks(low: float, ceiling: float, step: float, unit: str) -> tuple[Tick, ...]:
+    """Ticks from ``low`` to ``ceiling`` every ``step`` on the plotting frame's y axis."""
+    y = _y_scale(low, ceiling)
+    ticks = []
+    tick = low
+    while tick <= ceiling + 1e-9:
+        ticks.append(Tick(y(tick), f"{_number(tick)}{unit}"))
+        tick += step
+    return tuple(ticks)
+
+
+def position_among(points: Sequence[float], value: float) -> float | None:
+    """Where ``value`` falls among ascending ``points``, in index units (2.5: halfway between
+    the third and the fourth); None outside them."""
+    if not points or value < points[0] or value > points[-1]:
+        return None
+    for i in range(len(points) - 1):
+        a, b = points[i], points[i + 1]
+        if a <= value <= b:
+            return i + ((value - a) / (b - a) if b > a else 0.0)
+    return float(len(points) - 1)
+
+
 def line_chart(
     *,
     title: str,
@@ -94,28 +138,23 @@ def line_chart(
     target: float | None = None,
     unit: str = " %",
     ceiling: float = 100,
+    markers: Sequence[tuple[float, str, bool]] = (),
 ) -> Chart:
     """One value per x position (``None`` leaves a gap); the y axis ends at ``ceiling`` and
-    starts a little under the lowest value or the target."""
+    starts a little under the lowest value or the target. ``markers`` are (position in index
+    units, label, worse) vertical lines."""
     known = [v for _, v in values if v is not None]
     floor_value = min([*known, *([target] if target is not None else []), ceiling])
     step = _nice_step(max(ceiling - floor_value, 1))
     low = max(0.0, math.floor((floor_value - step / 2) / step) * step)
-    top, bottom, left, right = TOP, HEIGHT - BOTTOM, LEFT, WIDTH - RIGHT
+    left, right = LEFT, WIDTH - RIGHT
     count = max(len(values) - 1, 1)
+    y = _y_scale(low, ceiling)
 
-    def x(i: int) -> float:
+    def x(i: float) -> float:
         return round(left + (right - left) * i / count, 1)
 
-    def y(v: float) -> float:
-        return round(bottom - (bottom - top) * (v - low) / (ceiling - low), 1)
-
     dots = tuple((x(i), y(v)) for i, (_, v) in enumerate(values) if v is not None)
-    y_ticks = []
-    tick = low
-    while tick <= ceiling + 1e-9:
-        y_ticks.append(Tick(y(tick), f"{_number(tick)}{unit}"))
-        tick += step
     every = max(1, math.ceil(len(values) / 6))
     x_ticks = tuple(Tick(x(i), label) for i, (label, _) in enumerate(values) if i % every == 0)
     return Chart(
@@ -125,10 +164,11 @@ def line_chart(
         x_label=x_label,
         y_label=y_label,
         x_ticks=x_ticks,
-        y_ticks=tuple(y_ticks),
+        y_ticks=_y_ticks(low, ceiling, step, unit),
         points=" ".join(f"{a},{b}" for a, b in dots),
         dots=dots,
         guide=y(target) if target is not None and target >= low else None,
+        markers=tuple(Marker(x(at), label, worse) for at, label, worse in markers),
     )
 
 
@@ -145,29 +185,20 @@ def bar_chart(
     highest = max([v for _, v in values if v is not None] + [0.0])
     step = _nice_step(highest or 1)
     ceiling = max(step, math.ceil(highest / step) * step)
-    top, bottom, left, right = TOP, HEIGHT - BOTTOM, LEFT, WIDTH - RIGHT
+    bottom, left, right = HEIGHT - BOTTOM, LEFT, WIDTH - RIGHT
     slot = (right - left) / max(len(values), 1)
-    bars = []
-    for i, (label, value) in enumerate(values):
-        if value is None:
-            continue
-        height = (bottom - top) * value / ceiling
-        bars.append(
-            Bar(
-                x=round(left + slot * i + slot * 0.2, 1),
-                y=round(bottom - height, 1),
-                width=round(slot * 0.6, 1),
-                height=round(height, 1),
-                label=label,
-            )
+    y = _y_scale(0.0, ceiling)
+    bars = [
+        Bar(
+            x=round(left + slot * i + slot * 0.2, 1),
+            y=y(value),
+            width=round(slot * 0.6, 1),
+            height=round(bottom - y(value), 1),
+            label=label,
         )
-    y_ticks = []
-    tick = 0.0
-    while tick <= ceiling + 1e-9:
-        y_ticks.append(
-            Tick(round(bottom - (bottom - top) * tick / ceiling, 1), f"{_number(tick)}{unit}")
-        )
-        tick += step
+        for i, (label, value) in enumerate(values)
+        if value is not None
+    ]
     x_ticks = tuple(
         Tick(round(left + slot * (i + 0.5), 1), label) for i, (label, _) in enumerate(values)
     )
@@ -178,7 +209,7 @@ def bar_chart(
         x_label=x_label,
         y_label=y_label,
         x_ticks=x_ticks,
-        y_ticks=tuple(y_ticks),
+        y_ticks=_y_ticks(0.0, ceiling, step, unit),
         bars=tuple(bars),
     )
 

@@ -2,7 +2,9 @@
 
 A fixed handful of queries whatever the data: the live clauses, their latest snapshots, one
 point a day of the last 30 days (``DISTINCT ON`` in the database, not in Python), the top
-friction categories, open alerts, open incidents, active cooldowns and members per tier.
+friction categories, open alerts, open incidents, active cooldowns and members per tier; and
+release health (``boards.releases``): the contract versions and forgiveness policy changes of
+those 30 days, each clause before and after (a bounded number of changes, so of queries).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
+from boards.releases import ReleaseChange, release_changes
 from budgets.models import MemberBudget
 from community.contract.slo import ClauseDefinition
 from community.models import (
@@ -62,6 +65,7 @@ class FlowHealth:
     incidents: list[Incident]
     cooldowns: list[Cooldown]
     tiers: list[tuple[str, int]]
+    releases: list[ReleaseChange] = field(default_factory=list)
 
     @property
     def members_counted(self) -> int:
@@ -127,4 +131,7 @@ def flow_health(*, community: Community, at: datetime, space: Space | None = Non
         incidents=list(incidents.order_by("-declared_at")),
         cooldowns=list(cooldowns.select_related("space").order_by("ends_at")),
         tiers=[(tier.value, tier_counts.get(tier.value, 0)) for tier in Tier],
+        releases=release_changes(
+            community=community, since=since, at=at, clauses=[h.clause for h in clauses.values()]
+        ),
     )

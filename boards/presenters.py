@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from boards.change_safety import ChangeSafety, Share
-from boards.charts import Chart, bar_chart, interval_chart, line_chart
+from boards.charts import Chart, bar_chart, interval_chart, line_chart, position_among
 from boards.fairness import Fairness, cohort_words
 from boards.fairness_math import CohortFigures, FairnessTable, reading
 from boards.flow import ClauseHealth, FlowHealth
+from boards.releases import ReleaseChange
 from community import words
+from community.contract.releases.health import DAYS
 from incidents.rules import humanize_duration
 
 
@@ -35,6 +37,18 @@ def time_words(value: timedelta | None) -> str:
 
 
 @dataclass(frozen=True)
+class ChangeRow:
+    """One contract version or policy change as one clause saw it."""
+
+    label: str
+    day: str
+    before: str
+    after: str
+    worse: bool
+    words: str
+
+
+@dataclass(frozen=True)
 class ClauseRow:
     health: ClauseHealth
     sli: str
@@ -44,6 +58,53 @@ class ClauseRow:
     burn: list[str]
     chart: Chart
     days: list[tuple[str, str]]
+    changes: list[ChangeRow]
+
+
+def _day_number(moment: datetime) -> float:
+    """A moment as a day count with its fraction (the charts' x axis)."""
+    return moment.timestamp() / 86400
+
+
+def change_rows(health: ClauseHealth, changes: list[ReleaseChange]) -> list[ChangeRow]:
+    rows = []
+    for change in changes:
+        seen = change.clause(health.clause.pk)
+        before = ratio_words(seen.before) if seen else "—"
+        after = ratio_words(seen.after) if seen else "—"
+        if seen is None:
+            text = "This clause was not part of the contract then."
+        elif seen.before is None or seen.after is None:
+            text = f"Not enough events on both sides of the change to compare ({DAYS} days)."
+        else:
+            text = (
+                f"{before} of events were good in the {DAYS} days before, {after} in the "
+                f"{DAYS} days after"
+            ) + (": it got worse after this change." if seen.worse else ".")
+        rows.append(
+            ChangeRow(
+                label=change.label,
+                day=change.at.strftime("%d %b %Y"),
+                before=before,
+                after=after,
+                worse=bool(seen and seen.worse),
+                words=text,
+            )
+        )
+    return rows
+
+
+def release_callouts(board: FlowHealth) -> list[str]:
+    """One sentence per change after which a clause got worse."""
+    lines = []
+    for change in board.releases:
+        for clause in change.worse:
+            lines.append(
+                f"“{clause.title}” got worse after {change.label[:1].lower()}"
+                f"{change.label[1:]} ({change.at:%d %b}): {ratio_words(clause.before)} of "
+                f"events were good in the {DAYS} days before, {ratio_words(clause.after)} after."
+            )
+    return lines
 
 
 def clause_rows(board: FlowHealth) -> list[ClauseRow]:
@@ -59,16 +120,30 @@ def clause_rows(board: FlowHealth) -> list[ClauseRow]:
             (snap.bucket.strftime("%d %b"), float(snap.sli * 100) if snap.sli is not None else None)
             for snap in health.history
         ]
+        changes = change_rows(health, board.releases)
+        days = [_day_number(snap.bucket) for snap in health.history]
+        markers = [
+            (at, short_label(change.label), row.worse)
+            for change, row in zip(board.releases, changes, strict=True)
+            if (at := position_among(days, _day_number(change.at))) is not None
+        ]
         chart = line_chart(
             title=f"{health.clause.title}: share of good events, one point a day",
             desc=(
                 f"The clause's indicator over the last {len(values)} days against its target "
-                f"of {words.percent(definition.target)}."
+                f"of {words.percent(definition.target)}"
+                + (
+                    f", with a line at each of {len(markers)} changes of the contract or "
+                    "policy (listed below the chart)."
+                    if markers
+                    else "."
+                )
             ),
             values=values,
             x_label="Day",
             y_label="Good events",
             target=float(definition.target * 100),
+            markers=markers,
         )
         rows.append(
             ClauseRow(
@@ -86,9 +161,16 @@ def clause_rows(board: FlowHealth) -> list[ClauseRow]:
                 days=[
                     (label, "—" if v is None else f"{words.rounded(v)} %") for label, v in values
                 ],
+                changes=changes,
             )
         )
     return rows
+
+
+def short_label(label: str) -> str:
+    """A change's label on the chart: "Contract version 3" → "v3", a policy change → "p2"."""
+    number = label.rsplit(" ", 1)[-1]
+    return f"{'p' if label.startswith('Forgiveness') else 'v'}{number}"
 
 
 def words_window(label: str) -> str:
@@ -111,6 +193,8 @@ def flow_csv(board: FlowHealth) -> Iterator[list[str]]:
             yield ["clause", title, "burn rate", line]
         for day, value in row.days:
             yield ["clause history", title, day, value]
+        for change in row.changes:
+            yield ["release health", title, f"{change.label} ({change.day})", change.words]
     for item in board.friction:
         yield [
             "friction",
@@ -130,6 +214,8 @@ def friction_category(category: str) -> str:
 
 
 # --- Change safety --------------------------------------------------------------------------
+
+NO_CONTRACT_CHANGES = "no contract changes yet"
 
 
 def change_chart(board: ChangeSafety) -> Chart:
@@ -167,9 +253,15 @@ def change_csv(board: ChangeSafety) -> Iterator[list[str]]:
             "charges reversed on appeal",
             share_words(Share(c.appeals_reversed, c.appeals_decided)),
         ]
-        yield ["change failure", c.month, "contract changes published", str(c.contract_changes)]
+        yield ["change failure", c.month, "contract changes", str(c.contract_changes)]
+        yield ["change failure", c.month, "contract changes rolled back", str(c.rolled_back)]
     yield ["change failure", "all", "charges reversed on appeal", share_words(board.overturned)]
-    yield ["change failure", "all", "contract changes rolled back", "no rollbacks recorded"]
+    yield [
+        "change failure",
+        "all",
+        "contract changes rolled back",
+        share_words(board.rolled_back, NO_CONTRACT_CHANGES),
+    ]
     yield ["follow-up", "all", "postmortems on time", share_words(board.postmortems_on_time)]
     yield ["follow-up", "all", "agreements kept", share_words(board.agreements_kept)]
     yield ["follow-up", "all", "action items verified", share_words(board.action_items_verified)]

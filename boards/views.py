@@ -4,7 +4,8 @@ community). Thin: read the parameters, build one read model, shape it."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
@@ -13,10 +14,18 @@ from django.utils import timezone
 
 from boards import params, presenters
 from boards.change_safety import change_safety
-from boards.fairness import BY_TENURE, BY_TRUST, TENURE_DEFINITIONS, cohort_words, fairness
+from boards.fairness import (
+    BY_TENURE,
+    BY_TRUST,
+    TENURE_DEFINITIONS,
+    Fairness,
+    cohort_words,
+    fairness,
+)
 from boards.fairness_math import MIN_MEMBERS
-from boards.flow import flow_health
+from boards.flow import FlowHealth, flow_health
 from community.access import CommunityAccess, access_for_user
+from community.contract.releases.health import DAYS
 from community.http import AuthedHttpRequest
 
 
@@ -44,14 +53,39 @@ def _spaces(access: CommunityAccess) -> list[object]:
     return list(access.community.spaces.order_by("name").values("pk", "name")[:200])
 
 
-@login_required
-def flow(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = access_for_user(request.user, slug, moderate=True)
-    try:
-        space = params.space(access, request.GET)
-    except params.BoardInputError as error:
-        return _refused(request, access, error)
-    board = flow_health(community=access.community, at=timezone.now(), space=space)
+type BoardView = Callable[[AuthedHttpRequest, CommunityAccess], HttpResponse]
+
+
+def board_view(view: BoardView) -> Callable[[AuthedHttpRequest, str], HttpResponse]:
+    """A board's page or CSV: moderators only; a parameter it cannot use (``params``) is
+    refused with the page that says what would be accepted (400), the same for every board."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+        access = access_for_user(request.user, slug, moderate=True)
+        try:
+            return view(request, access)
+        except params.BoardInputError as error:
+            return _refused(request, access, error)
+
+    return wrapper
+
+
+def _flow(request: AuthedHttpRequest, access: CommunityAccess) -> FlowHealth:
+    space = params.space(access, request.GET)
+    return flow_health(community=access.community, at=timezone.now(), space=space)
+
+
+def _fairness(request: AuthedHttpRequest, access: CommunityAccess) -> Fairness:
+    days = params.window_days(request.GET)
+    space = params.space(access, request.GET)
+    return fairness(community=access.community, at=timezone.now(), window_days=days, space=space)
+
+
+@board_view
+def flow(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
+    board = _flow(request, access)
     return render(
         request,
         "boards/flow.html",
@@ -64,26 +98,22 @@ def flow(request: AuthedHttpRequest, slug: str) -> HttpResponse:
                 (f"{presenters.friction_category(f.category)}", f.kind, f.count)
                 for f in board.friction
             ],
+            "release_callouts": presenters.release_callouts(board),
+            "release_days": DAYS,
             "spaces": _spaces(access),
-            "space": space,
+            "space": board.space,
         },
     )
 
 
-@login_required
-def flow_csv(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = access_for_user(request.user, slug, moderate=True)
-    try:
-        space = params.space(access, request.GET)
-    except params.BoardInputError as error:
-        return _refused(request, access, error)
-    board = flow_health(community=access.community, at=timezone.now(), space=space)
-    return _csv(presenters.flow_csv(board), f"{slug}-flow-health.csv")
+@board_view
+def flow_csv(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
+    board = _flow(request, access)
+    return _csv(presenters.flow_csv(board), f"{access.community.slug}-flow-health.csv")
 
 
-@login_required
-def change(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = access_for_user(request.user, slug, moderate=True)
+@board_view
+def change(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
     board = change_safety(community=access.community, at=timezone.now())
     months = [
         {
@@ -125,10 +155,14 @@ def change(request: AuthedHttpRequest, slug: str) -> HttpResponse:
                         "no appeals decided",
                     ),
                     c.contract_changes,
+                    c.rolled_back,
                 )
                 for c in reversed(board.changes)
             ],
             "overturned": presenters.share_words(board.overturned, "no appeals decided yet"),
+            "rolled_back": presenters.share_words(
+                board.rolled_back, presenters.NO_CONTRACT_CHANGES
+            ),
             "follow_up": [
                 (
                     "Postmortems published on time",
@@ -151,23 +185,16 @@ def change(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     )
 
 
-@login_required
-def change_csv(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = access_for_user(request.user, slug, moderate=True)
+@board_view
+def change_csv(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
     board = change_safety(community=access.community, at=timezone.now())
-    return _csv(presenters.change_csv(board), f"{slug}-change-safety.csv")
+    return _csv(presenters.change_csv(board), f"{access.community.slug}-change-safety.csv")
 
 
-@login_required
-def fairness_page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = access_for_user(request.user, slug, moderate=True)
-    try:
-        days = params.window_days(request.GET)
-        space = params.space(access, request.GET)
-        by = params.grouping(request.GET)
-    except params.BoardInputError as error:
-        return _refused(request, access, error)
-    board = fairness(community=access.community, at=timezone.now(), window_days=days, space=space)
+@board_view
+def fairness_page(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
+    by = params.grouping(request.GET)
+    board = _fairness(request, access)
     table = board.table(by)
     return render(
         request,
@@ -185,20 +212,14 @@ def fairness_page(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             "reference": cohort_words(table.reference) if table else "",
             "definitions": [(cohort_words(n), d) for n, d in TENURE_DEFINITIONS.items()],
             "min_members": MIN_MEMBERS,
-            "window_days": days,
+            "window_days": board.window_days,
             "spaces": _spaces(access),
-            "space": space,
+            "space": board.space,
         },
     )
 
 
-@login_required
-def fairness_csv(request: AuthedHttpRequest, slug: str) -> HttpResponse:
-    access = access_for_user(request.user, slug, moderate=True)
-    try:
-        days = params.window_days(request.GET)
-        space = params.space(access, request.GET)
-    except params.BoardInputError as error:
-        return _refused(request, access, error)
-    board = fairness(community=access.community, at=timezone.now(), window_days=days, space=space)
-    return _csv(presenters.fairness_csv(board), f"{slug}-fairness.csv")
+@board_view
+def fairness_csv(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
+    board = _fairness(request, access)
+    return _csv(presenters.fairness_csv(board), f"{access.community.slug}-fairness.csv")

@@ -15,6 +15,7 @@ from budgets.member_cooldowns import lift_recovered, start_cooldowns
 from budgets.models import ForgivenessPolicy, Notice, NoticeAudience, TierTransition
 from budgets.notify import notify_tier_changes
 from community.domain_events import record_domain_events
+from community.hidden import notice_mark
 from community.jobs import enqueue_after_commit
 from community.models import Community, DomainEventType, Membership
 
@@ -50,6 +51,7 @@ def record_transitions(
     )
     events += lift_recovered(community=community, transitions=created)
     if notices:
+        _mark_rehearsal(community, notices)
         Notice.objects.bulk_create(notices)
         _email_nudges_after_commit([n for n in notices if n.audience == NoticeAudience.MEMBER])
     notify_tier_changes(community=community, transitions=created)
@@ -70,6 +72,16 @@ def tier_changed_payload(transition: TierTransition, display_name: str) -> dict[
         "at": transition.at.isoformat(),
         "actions": list(transition.actions),
     }
+
+
+def _mark_rehearsal(community: Community, notices: list[Notice]) -> None:
+    """Inside a rehearsal's sandbox a budget notice (and its e-mail) says it is a rehearsal."""
+    mark = notice_mark(community.pk)
+    if mark is None:
+        return
+    for notice in notices:
+        title, notice.body = mark.apply(notice.title, notice.body)
+        notice.title = title[:200]
 
 
 def _nudge(community: Community, transition: TierTransition) -> Notice:

@@ -1,10 +1,15 @@
 """Communities that exist only behind another one (a game day's rehearsal sandbox) and are
 left out of community lists and the /metrics community gauges. The package that owns them
-registers a source of their ids in ``AppConfig.ready``; the spine never imports it."""
+registers a source of their ids in ``AppConfig.ready``; the spine never imports it.
+
+A source may also give the words that mark every notice raised inside such a community (the
+in-app notice and its e-mail copy, and the e-mails runbook steps send), so that nobody takes a
+rehearsal's notice for a real one."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
@@ -17,8 +22,41 @@ type HiddenSource = Callable[[], QuerySet[Any]]
 _SOURCES: dict[str, HiddenSource] = {}
 
 
-def register_hidden_communities(name: str, source: HiddenSource) -> None:
+@dataclass(frozen=True)
+class NoticeMark:
+    """Put before a notice's title (``title``: "…: <title>") and its body."""
+
+    title: str
+    body: str
+
+    def apply(self, title: str, body: str) -> tuple[str, str]:
+        return f"{self.title}: {title}", f"{self.body}\n\n{body}" if body else self.body
+
+
+_MARKS: dict[str, NoticeMark] = {}
+
+
+def register_hidden_communities(
+    name: str, source: HiddenSource, *, mark: NoticeMark | None = None
+) -> None:
     _SOURCES[name] = source
+    if mark is not None:
+        _MARKS[name] = mark
+
+
+def notice_mark(community_id: int) -> NoticeMark | None:
+    """The mark for notices raised in ``community_id`` (None for a listed community): one
+    query per source that marks its notices."""
+    for name, mark in _MARKS.items():
+        if Community.objects.filter(pk=community_id, pk__in=_SOURCES[name]()).exists():
+            return mark
+    return None
+
+
+def marked(community_id: int, title: str, body: str) -> tuple[str, str]:
+    """``title`` and ``body`` as they are said in ``community_id``: marked in a hidden one."""
+    mark = notice_mark(community_id)
+    return (title, body) if mark is None else mark.apply(title, body)
 
 
 def listed(communities: QuerySet[Community]) -> QuerySet[Community]:

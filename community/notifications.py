@@ -21,6 +21,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from community.hidden import notice_mark
 from community.jobs import enqueue_after_commit
 from community.models import (
     ALWAYS_IN_APP,
@@ -133,14 +134,17 @@ def notify_each(
         .values_list("pk", flat=True)
     )
     now = timezone.now()
+    # Inside a rehearsal's sandbox every notice says so (and so does its e-mail copy).
+    mark = notice_mark(community.pk)
+    said = {m: mark.apply(m.title, m.body) if mark else (m.title, m.body) for m in wanted}
     created = Notification.objects.bulk_create(
         [
             Notification(
                 community=community,
                 recipient=m.recipient,
                 kind=kind,
-                title=m.title[:200],
-                body=m.body,
+                title=said[m][0][:200],
+                body=said[m][1],
                 link=m.link[:300],
                 key=keys[m],
                 in_app=_shown(kind, prefs.get(m.recipient.pk)),

@@ -297,6 +297,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # each), and public summaries approved or past their objection window go out.
     # Game days: a feeder whose task was lost (a killed worker) picks up where it stopped.
     "gamedays-resume-feeding": {"task": "gamedays.resume_feeding", "schedule": 60.0},
+    # Game days ended GAMEDAY_SANDBOX_RETENTION_DAYS ago: their sandboxes go, their reports stay.
+    "gamedays-purge-sandboxes": {"task": "gamedays.purge_sandboxes", "schedule": 3600.0},
     "circle-remind-agreements": {"task": "circle.remind_agreements", "schedule": 3600.0},
     "circle-publish-summaries": {"task": "circle.publish_due_summaries", "schedule": 3600.0},
     # Retention (RETENTION_* below): the one purge of everything that expires.
@@ -430,6 +432,11 @@ for _kind, _days in RETENTION_DAYS.items():
     if _days < 1:
         raise ImproperlyConfigured(f"RETENTION_{_kind.upper()}_DAYS must be at least 1.")
 RETENTION_PURGE_BATCH_SIZE = env_int("RETENTION_PURGE_BATCH_SIZE", 1000)
+# A finished game day's sandbox (its copy of the community and everything the rehearsal wrote)
+# is removed this many days after the game day ended; the game day and its report are kept.
+GAMEDAY_SANDBOX_RETENTION_DAYS = env_int("GAMEDAY_SANDBOX_RETENTION_DAYS", 30)
+if GAMEDAY_SANDBOX_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("GAMEDAY_SANDBOX_RETENTION_DAYS must be at least 1.")
 
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO")

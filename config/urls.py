@@ -17,6 +17,7 @@ api_v1 = [
     path("", include("community.contract.api_urls")),
     path("", include("community.contract.replay.api_urls")),
     path("", include("incidents.api_urls")),
+    path("", include("incidents.gamedays.api_urls")),
     path("", include("incidents.postmortems.circle.api_urls")),
     path("", include("incidents.postmortems.api_urls")),
     path("", include("budgets.api_urls")),

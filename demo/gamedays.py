@@ -1,22 +1,24 @@
-"""The demo's game day: a finished rehearsal of Runbook A on the shipped sample recording,
-three days ago, with its report (docs/gamedays.md).
+"""The demo's game days: a finished rehearsal of Runbook A on the shipped sample recording,
+three days ago, with its report; and an older one whose sandbox the retention purge removed,
+its report kept (docs/gamedays.md).
 
 Like the other demo modules it writes the history directly (the service refuses a game day
 while the demo has open incidents, which is the point of the refusal); the sandbox is built by
-the same function the service uses, so it is a real hidden copy of the community."""
+the service's own ``create_game_day`` (without the start's checks and feeder), so it is a real
+hidden copy of the community."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 
-from community.models import ConductEvent, Membership, Space, SpaceKind
+from community.models import Community, ConductEvent, Membership, Space, SpaceKind
 from demo.context import MODERATOR_USERNAME, DemoContext
 from incidents.gamedays import services
-from incidents.gamedays.models import GameDay, GameDayStatus, RecordingKind
+from incidents.gamedays.models import GameDay, GameDayStatus
+from incidents.gamedays.purge import purge_sandboxes
 from incidents.gamedays.recordings import load_sample
-from incidents.gamedays.sandbox import build_sandbox
 from incidents.models import (
     DetectedBy,
     Incident,
@@ -31,6 +33,7 @@ from incidents.models import (
 from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
 
 SPEED = 60
+OLD_REHEARSAL_DAYS = 45
 
 
 def seed_game_days(ctx: DemoContext) -> None:
@@ -39,21 +42,26 @@ def seed_game_days(ctx: DemoContext) -> None:
         return
     install_starter_runbooks(community=community)
     runbook = Runbook.objects.get(community=community, name=RUNBOOK_A)
+    _rehearsal(community, runbook, ctx.now - timedelta(days=3))
+    # An older rehearsal, past the retention period: the hourly purge removed its sandbox and
+    # kept its report (docs/gamedays.md).
+    _rehearsal(community, runbook, ctx.now - timedelta(days=OLD_REHEARSAL_DAYS))
+    purge_sandboxes(now=ctx.now)
+
+
+def _rehearsal(community: Community, runbook: Runbook, started: datetime) -> GameDay:
+    """A finished game day on the sample, its sandbox holding what the rehearsal played."""
     recording = load_sample("heated_thread")
-    sandbox, copy = build_sandbox(real=community, runbook=runbook)
-    started = ctx.now - timedelta(days=3)
-    game_day = GameDay.objects.create(
+    game_day = services.create_game_day(
         community=community,
-        sandbox=sandbox,
-        runbook_name=runbook.name,
-        sandbox_runbook_id=copy.pk,
-        recording_kind=RecordingKind.SAMPLE,
-        recording_title=recording.title,
-        events=recording.events,
+        recording=recording,
+        runbook=runbook,
         speed=SPEED,
-        started_by=get_user_model().objects.get(username=MODERATOR_USERNAME),
+        by=get_user_model().objects.get(username=MODERATOR_USERNAME),
         started_at=started,
     )
+    sandbox = game_day.sandbox
+    assert sandbox is not None  # just built
     space = Space.objects.create(
         community=sandbox,
         name="Thread: the moderation change",
@@ -84,7 +92,7 @@ def seed_game_days(ctx: DemoContext) -> None:
             )
         )
     ConductEvent.objects.bulk_create(rows)
-    _rehearsed_incident(game_day, copy, space)
+    _rehearsed_incident(game_day, sandbox, space)
     game_day.emitted = len(recording.events)
     game_day.fed_at = started + timedelta(minutes=services.expected_minutes(game_day))
     game_day.status = GameDayStatus.FINISHED
@@ -92,13 +100,14 @@ def seed_game_days(ctx: DemoContext) -> None:
     game_day.stop_reason = f"Finished by {MODERATOR_USERNAME}."
     game_day.report = services.compute_report(game_day)
     game_day.save()
+    return game_day
 
 
-def _rehearsed_incident(game_day: GameDay, runbook: Runbook, space: Space) -> None:
+def _rehearsed_incident(game_day: GameDay, sandbox: Community, space: Space) -> None:
     """What the moderators did in the rehearsal's war room: declared from the clause alert,
     a facilitator after two minutes, the cooldown after three, one step skipped, one late."""
     t0 = game_day.started_at + timedelta(seconds=25)
-    sandbox = game_day.sandbox
+    runbook = Runbook.objects.get(pk=game_day.sandbox_runbook_id)
     user = get_user_model().objects.get(username=MODERATOR_USERNAME)
     mod = Membership.objects.get(community=sandbox, user=user)
     inc = Incident.objects.create(

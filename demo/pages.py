@@ -66,8 +66,8 @@ PAGES: tuple[Page, ...] = (
     Page("Members table", MOD, _url("budgets:table"), 11),
     Page("Status page", MEMBER, _url("incidents:status"), 15),
     Page("Settings", MOD, _url("community:settings"), 12),
-    Page("Flow health board", MOD, _url("boards:flow"), 14),
-    Page("Change safety board", MOD, _url("boards:change"), 13),
+    Page("Flow health board", MOD, _url("boards:flow"), 29),
+    Page("Change safety board", MOD, _url("boards:change"), 14),
     Page("Fairness board", MOD, _url("boards:fairness"), 7),
 )
 

@@ -57,6 +57,10 @@ REAL_PATHS: dict[str, Callable[[World], dict[str, int | str]]] = {
     "council_groups_delegate": lambda w: {"id": _group(w).pk},
     "council_groups_answer": lambda w: {"id": _group(w).pk},
     "releases_health": lambda w: {"number": w.version.number},
+    # Game days: the world's running game day.
+    "game_days_retrieve": lambda w: {"id": w.game_day.pk},
+    "game_days_report": lambda w: {"id": w.game_day.pk},
+    "game_days_stop": lambda w: {"id": w.game_day.pk},
     # Replays: the world's kept replay (built by the matrix helper).
     "replays_retrieve": lambda w: {"id": _replay(w).pk},
     "replays_dismiss": lambda w: {"id": _replay(w).pk},

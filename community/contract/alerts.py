@@ -18,6 +18,7 @@ from community.contract.hooks import alert_window_rows
 from community.contract.slo import SIX_PLACES, AlertDecision, ClauseDefinition
 from community.contract.text import exact
 from community.domain_events import record_domain_event, space_payload
+from community.hidden import marked
 from community.models import (
     Clause,
     ClauseAlert,
@@ -173,10 +174,7 @@ def _notify_moderators(clause: Clause, alert: ClauseAlert, definition: ClauseDef
     if not addresses:
         return
     where = f"in {alert.space.name}" if alert.space else "across the community"
-    subject = (
-        f"[{community.name}] “{definition.title}” is burning its budget fast "
-        f"({words.alert_rule(alert.rule)})"
-    )
+    headline = f"“{definition.title}” is burning its budget fast ({words.alert_rule(alert.rule)})"
     summary = words.clause_alert_summary(alert, definition.window_days)
     body = (
         f"The clause “{definition.title}” {where} is using its error budget faster than the "
@@ -186,6 +184,9 @@ def _notify_moderators(clause: Clause, alert: ClauseAlert, definition: ClauseDef
         f"clause and what the community committed to doing at each tier:\n"
         f"{settings.SITE_URL}/c/{community.slug}/contract/\n"
     )
+    # Inside a rehearsal's sandbox the e-mail says plainly that it is a rehearsal.
+    headline, body = marked(community.pk, headline, body)
+    subject = f"[{community.name}] {headline}"
     messages = [(subject, body, None, [address]) for address in addresses]
 
     def send() -> None:

@@ -14,10 +14,14 @@ class GameDaysConfig(AppConfig):
     def ready(self) -> None:
         # tasks registers the tasks, which beat and community.jobs name
         from community.domain_events import subscribe
-        from community.hidden import register_hidden_communities
+        from community.hidden import NoticeMark, register_hidden_communities
         from incidents.gamedays import hooks, services, tasks  # noqa: F401
         from incidents.hooks import register_room_link
 
-        register_hidden_communities("gamedays.sandboxes", services.sandbox_ids)
+        register_hidden_communities(
+            "gamedays.sandboxes",
+            services.sandbox_ids,
+            mark=NoticeMark(title=hooks.NOTICE_TITLE, body=hooks.NOTICE_BODY),
+        )
         register_room_link("gamedays.rehearsal", hooks.rehearsal_banner)
         subscribe("gamedays.real_incident", services.on_incident_declared)

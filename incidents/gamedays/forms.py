@@ -4,24 +4,42 @@ from typing import Any
 
 from django import forms
 
-from community.models import Community
+from community.models import Community, Space
 from incidents.gamedays import recordings, scoring
-from incidents.models import Incident, IncidentStatus, Runbook
+from incidents.models import Runbook
 
 
 def recording_choices(community: Community) -> list[tuple[str, str]]:
     samples = [
         (f"sample:{k}", f"Sample: {recordings.sample_title(k)}") for k in recordings.sample_keys()
     ]
-    past = Incident.objects.for_community(community).filter(
-        status__in=(IncidentStatus.RESOLVED, IncidentStatus.CLOSED)
-    )
-    return samples + [(f"incident:{i.pk}", f"Past incident: {i.title}") for i in past[:20]]
+    past = recordings.recording_incidents(community)
+    incidents = [(f"incident:{i.pk}", f"Past incident: {i.title}") for i in past[:20]]
+    return [*samples, *incidents, (PERIOD, "A period of this community's history (below)")]
+
+
+PERIOD = "period"
+LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class StartForm(forms.Form):
     recording = forms.ChoiceField(label="Recorded flame war")
     runbook = forms.ModelChoiceField(queryset=Runbook.objects.none(), label="Runbook to rehearse")
+    period_from = forms.DateTimeField(
+        required=False, widget=LOCAL, label="Period from", help_text="For a period of history."
+    )
+    period_to = forms.DateTimeField(
+        required=False,
+        widget=LOCAL,
+        label="Period to",
+        help_text=f"At most {recordings.MAX_PERIOD_DAYS} days after its start, in the past.",
+    )
+    period_space = forms.ModelChoiceField(
+        queryset=Space.objects.none(),
+        required=False,
+        label="In one space",
+        empty_label="Everywhere",
+    )
     speed = forms.TypedChoiceField(
         coerce=int,
         choices=[(s, f"{s} times faster" if s > 1 else "As it happened") for s in scoring.SPEEDS],
@@ -38,10 +56,25 @@ class StartForm(forms.Form):
         runbook_field = self.fields["runbook"]
         assert isinstance(runbook_field, forms.ModelChoiceField)
         runbook_field.queryset = Runbook.objects.filter(community=community, is_active=True)
+        space_field = self.fields["period_space"]
+        assert isinstance(space_field, forms.ModelChoiceField)
+        space_field.queryset = Space.objects.filter(community=community).order_by("name")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("recording") == PERIOD:
+            for name in ("period_from", "period_to"):
+                if not data.get(name):
+                    self.add_error(name, "Give the start and the end of the period to replay.")
+        return data
 
     def chosen_recording(self) -> recordings.Recording:
-        kind, _, key = self.cleaned_data["recording"].partition(":")
-        if kind == "sample":
-            return recordings.load_sample(key)
-        incident = Incident.objects.for_community(self.community).get(pk=int(key))
-        return recordings.from_incident(incident)
+        data = self.cleaned_data
+        if data["recording"] == PERIOD:
+            return recordings.from_period(
+                community=self.community,
+                start=data["period_from"],
+                end=data["period_to"],
+                space=data.get("period_space"),
+            )
+        return recordings.choose_recording(community=self.community, choice=data["recording"])

@@ -12,6 +12,12 @@ if TYPE_CHECKING:
     from incidents.models import Incident
 
 REHEARSAL = "Rehearsal — nothing here touches the real community"
+# Before every notice raised inside a sandbox, and its e-mail copy (``community.hidden``).
+NOTICE_TITLE = "Rehearsal"
+NOTICE_BODY = (
+    "This is a game day rehearsal, a drill: it happened in the rehearsal copy of the community, "
+    "and nothing in it touches the real community. No action is needed outside the rehearsal."
+)
 
 
 def rehearsal_banner(access: CommunityAccess, incident: Incident) -> RoomLink | None:

@@ -23,17 +23,26 @@ class GameDayStatus(models.TextChoices):
 class RecordingKind(models.TextChoices):
     SAMPLE = "sample", "A sample shipped with the app"
     INCIDENT = "incident", "A past incident of this community"
+    PERIOD = "period", "A period of this community's history"
 
 
 class GameDayQuerySet(models.QuerySet["GameDay"]):
     def running(self) -> GameDayQuerySet:
         return self.filter(status=GameDayStatus.RUNNING)
 
+    def ended(self) -> GameDayQuerySet:
+        return self.exclude(status=GameDayStatus.RUNNING)
+
 
 class GameDay(models.Model):
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="game_days")
+    # Null once the sandbox was removed, ``GAMEDAY_SANDBOX_RETENTION_DAYS`` after the end.
     sandbox = models.OneToOneField(
-        Community, on_delete=models.PROTECT, related_name="sandbox_of_game_day"
+        Community,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sandbox_of_game_day",
     )
     runbook_name = models.CharField(max_length=120)
     sandbox_runbook_id = models.PositiveIntegerField(
@@ -56,6 +65,7 @@ class GameDay(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.TextField(blank=True)
     report: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    sandbox_purged_at = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[GameDayQuerySet] = GameDayQuerySet.as_manager()  # type: ignore[assignment]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+
 from community.access import CommunityAccess
 from incidents.gamedays import services
 from incidents.gamedays.models import GameDay
@@ -17,9 +19,10 @@ def game_day_page(access: CommunityAccess, game_day: GameDay) -> dict[str, Any]:
         "community": access.community,
         "access": access,
         "game_day": game_day,
-        "sandbox_incidents": Incident.objects.filter(community=game_day.sandbox).order_by(
-            "declared_at"
-        ),
+        "sandbox_incidents": Incident.objects.filter(
+            community_id=game_day.sandbox_id or 0
+        ).order_by("declared_at"),
         "report": services.compute_report(game_day) if running else game_day.report,
         "expected_minutes": services.expected_minutes(game_day),
+        "retention_days": settings.GAMEDAY_SANDBOX_RETENTION_DAYS,
     }

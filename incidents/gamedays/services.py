@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -53,7 +53,8 @@ INTERRUPTED = "Stopped by itself: a real incident started (“{title}”)."
 
 
 def sandbox_ids() -> QuerySet[Any]:
-    return GameDay.objects.values("sandbox_id")
+    # Without the nulls of purged sandboxes: ``NOT IN`` a list holding a null matches nothing.
+    return GameDay.objects.filter(sandbox__isnull=False).values("sandbox_id")
 
 
 def is_sandbox(community_id: int) -> bool:
@@ -77,6 +78,34 @@ def _refusal(community: Community) -> str | None:
     if GameDay.objects.filter(community=community).running().exists():
         return ALREADY_RUNNING
     return None
+
+
+@transaction.atomic
+def create_game_day(
+    *,
+    community: Community,
+    recording: Recording,
+    runbook: Runbook,
+    speed: int,
+    by: User | None,
+    started_at: datetime | None = None,
+) -> GameDay:
+    """The game day's row and its sandbox, without the checks or the feeder: the one way both
+    ``start_game_day`` (after its checks) and the demo's history (a rehearsal in the past) make
+    one."""
+    sandbox, copy = build_sandbox(real=community, runbook=runbook)
+    return GameDay.objects.create(
+        community=community,
+        sandbox=sandbox,
+        runbook_name=runbook.name,
+        sandbox_runbook_id=copy.pk,
+        recording_kind=recording.kind,
+        recording_title=recording.title,
+        events=recording.events,
+        speed=speed,
+        started_by=by,
+        started_at=started_at or timezone.now(),
+    )
 
 
 def start_game_day(
@@ -105,17 +134,8 @@ def start_game_day(
         reason = _refusal(community)
         if reason:
             raise ServiceError(reason)
-        sandbox, copy = build_sandbox(real=community, runbook=runbook)
-        game_day = GameDay.objects.create(
-            community=community,
-            sandbox=sandbox,
-            runbook_name=runbook.name,
-            sandbox_runbook_id=copy.pk,
-            recording_kind=recording.kind,
-            recording_title=recording.title,
-            events=recording.events,
-            speed=speed,
-            started_by=by,
+        game_day = create_game_day(
+            community=community, recording=recording, runbook=runbook, speed=speed, by=by
         )
         first = float(recording.events[0]["at"]) / speed
         enqueue_after_commit(FEED_TASK, game_day.pk, countdown=first + FEED_MARGIN_SECONDS)
@@ -149,7 +169,7 @@ def feed_game_day(*, game_day_id: int) -> float | None:
     """
     with transaction.atomic():
         game_day = GameDay.objects.select_for_update().filter(pk=game_day_id).first()
-        if game_day is None or not game_day.is_running:
+        if game_day is None or not game_day.is_running or game_day.sandbox is None:
             return None
         real_open = Incident.objects.for_community(game_day.community).open().first()
         if real_open is not None:
@@ -202,7 +222,10 @@ def _steps(game_day: GameDay) -> list[scoring.StepFigure]:
 
 
 def compute_report(game_day: GameDay) -> dict[str, Any]:
-    """The rehearsal's figures, read from the sandbox (never from the real community)."""
+    """The rehearsal's figures, read from the sandbox (never from the real community); once the
+    sandbox is removed, the report frozen at the end."""
+    if game_day.sandbox_id is None:
+        return game_day.report
     incident = Incident.objects.filter(community=game_day.sandbox).order_by("declared_at").first()
     report = scoring.build_report(
         declared_at=incident.declared_at if incident else None,

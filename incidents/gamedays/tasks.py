@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from incidents.gamedays import services
+from incidents.gamedays import purge, services
 
 
 @shared_task(name="gamedays.feed")
@@ -15,3 +15,8 @@ def feed(game_day_id: int) -> float | None:
 @shared_task(name="gamedays.resume_feeding")
 def resume_feeding() -> int:
     return services.resume_feeding()
+
+
+@shared_task(name="gamedays.purge_sandboxes")
+def purge_sandboxes() -> int:
+    return purge.purge_sandboxes()

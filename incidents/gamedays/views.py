@@ -74,7 +74,7 @@ def detail(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
 @require_POST
 def stop(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     access = access_for_user(request.user, slug, moderate=True)
-    game_day = get_game_day(access, pk)
+    game_day = get_game_day(access, pk, write=True)
     try:
         services.stop_game_day(game_day=game_day, by=request.user)
     except ServiceError as exc:

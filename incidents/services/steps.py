@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from community.domain_events import record_domain_event
+from community.hidden import marked
 from community.models import DomainEventType, Space
 from community.services import ServiceError
 from incidents.models import (
@@ -164,9 +165,11 @@ def _step_notify(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[st
             sent += 1
             continue
         body = fill(template, {"name": party.display_name, "facilitator": _facilitator_name(inc)})
+        # Inside a rehearsal's sandbox the e-mail says plainly that it is a rehearsal.
+        subject, body = marked(inc.community_id, "a conversation is cooling down", body)
         try:
             send_mail(
-                subject=f"{inc.community.name}: a conversation is cooling down",
+                subject=f"{inc.community.name}: {subject}",
                 message=body,
                 from_email=None,
                 recipient_list=[email],

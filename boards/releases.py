@@ -1,0 +1,187 @@
+"""What the boards read of contract releases, in one place (the releases package is read, never
+changed): trials rolled back and promoted by month, for the change safety board; and release
+health — each contract version and forgiveness policy change of the flow board's window, with
+each clause's share of good events over the 14 days before and after and a call-out when a
+clause got worse — for the flow board's clause charts.
+
+Contract versions reuse the release-health read model of ``community.contract.releases.health``
+(``version_health``: one aggregate query per clause of the version). A forgiveness policy change
+has no version of the contract, so its clauses are compared the same way (the same selectors,
+the same 14 days and the same "worse" rule, ``gate.worse_after``) in one aggregate query for
+every clause. At most ``MAX_CHANGES`` changes are read, so the board's query count is bounded
+whatever the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q
+from django.db.models.functions import Coalesce, TruncMonth
+
+from budgets.models import PolicyVersion
+from community.contract.counting import selectors
+from community.contract.releases.gate import worse_after
+from community.contract.releases.health import DAYS, WORSE_POINTS, version_health
+from community.contract.releases.models import Canary, CanaryStatus
+from community.contract.slo import ClauseDefinition
+from community.models import Clause, Community, ConductEvent, ContractVersion
+
+MAX_CHANGES = 8
+CONTRACT = "contract"
+POLICY = "policy"
+
+
+# --- Trials, for change safety ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonthTrials:
+    rolled_back: int
+    promoted: int
+
+
+def trials_by_month(
+    *, community: Community, since: datetime, at: datetime
+) -> dict[str, MonthTrials]:
+    """Trials (canaries) that ended in the period, by the month they ended: rolled back (by
+    their gate or a moderator) and promoted. One query."""
+    ended = Coalesce("finished_at", "ends_at")
+    rows = (
+        Canary.objects.filter(community=community)
+        .exclude(status=CanaryStatus.RUNNING)
+        .annotate(ended=ended)
+        .filter(ended__gt=since, ended__lte=at)
+        .annotate(month=TruncMonth("ended"))
+        .values("month")
+        .annotate(
+            rolled_back=Count("id", filter=Q(status=CanaryStatus.ROLLED_BACK)),
+            promoted=Count("id", filter=Q(status=CanaryStatus.PROMOTED)),
+        )
+        .order_by("month")
+    )
+    return {
+        row["month"].strftime("%Y-%m"): MonthTrials(row["rolled_back"], row["promoted"])
+        for row in rows
+    }
+
+
+# --- Release health, for the flow board -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClauseChange:
+    clause_id: int
+    title: str
+    before: Decimal | None
+    after: Decimal | None
+    worse: bool
+
+
+@dataclass(frozen=True)
+class ReleaseChange:
+    kind: str  # CONTRACT or POLICY
+    at: datetime
+    label: str
+    summary: str
+    clauses: tuple[ClauseChange, ...]
+    trial: str  # the trial's outcome in words ("" without one)
+
+    @property
+    def worse(self) -> list[ClauseChange]:
+        return [c for c in self.clauses if c.worse]
+
+    def clause(self, clause_id: int) -> ClauseChange | None:
+        return next((c for c in self.clauses if c.clause_id == clause_id), None)
+
+
+def _sli(total: int, bad: int) -> Decimal | None:
+    return None if total == 0 else Decimal(total - bad) / Decimal(total)
+
+
+def _contract_change(version: ContractVersion) -> ReleaseChange:
+    health = version_health(version)
+    trial = ""
+    if health.canary is not None:
+        trial = f"Tried in some spaces first, then {health.canary.get_status_display().lower()}."
+    return ReleaseChange(
+        kind=CONTRACT,
+        at=version.published_at,
+        label=f"Contract version {version.number}",
+        summary=version.summary,
+        clauses=tuple(
+            ClauseChange(c.clause_id, c.title, c.before, c.after, c.worse) for c in health.clauses
+        ),
+        trial=trial,
+    )
+
+
+def _policy_change(
+    community: Community,
+    change: PolicyVersion,
+    clauses: list[tuple[int, ClauseDefinition]],
+    now: datetime,
+) -> ReleaseChange:
+    """The live clauses over the 14 days around a forgiveness policy change (one query)."""
+    at = change.created_at
+    before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
+    after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
+    counts = {}
+    for pk, definition in clauses:
+        total_q, bad_q = selectors(community.pk, definition, now)
+        if definition.spaces:
+            scoped = Q(space_id__in=definition.spaces)
+            total_q, bad_q = total_q & scoped, bad_q & scoped
+        counts[f"tb{pk}"] = Count("pk", filter=total_q & before)
+        counts[f"bb{pk}"] = Count("pk", filter=bad_q & before)
+        counts[f"ta{pk}"] = Count("pk", filter=total_q & after)
+        counts[f"ba{pk}"] = Count("pk", filter=bad_q & after)
+    c = ConductEvent.objects.filter(community=community).aggregate(**counts) if counts else {}
+    rows = []
+    for pk, definition in clauses:
+        sli_before = _sli(c[f"tb{pk}"], c[f"bb{pk}"])
+        sli_after = _sli(c[f"ta{pk}"], c[f"ba{pk}"])
+        worse = worse_after(sli_before, sli_after, points=WORSE_POINTS)
+        rows.append(ClauseChange(pk, definition.title, sli_before, sli_after, worse))
+    return ReleaseChange(
+        kind=POLICY,
+        at=at,
+        label=f"Forgiveness policy version {change.version}",
+        summary=change.note or "The forgiveness policy changed.",
+        clauses=tuple(rows),
+        trial="",
+    )
+
+
+def release_changes(
+    *, community: Community, since: datetime, at: datetime, clauses: list[Clause]
+) -> list[ReleaseChange]:
+    """The contract versions and forgiveness policy changes made between ``since`` and ``at``,
+    oldest first (the latest ``MAX_CHANGES``), each with its clauses before and after."""
+    versions = list(
+        ContractVersion.objects.filter(
+            contract__community=community, published_at__gt=since, published_at__lte=at
+        )
+        .select_related("contract")
+        .order_by("-published_at")[:MAX_CHANGES]
+    )
+    policies = list(
+        PolicyVersion.objects.filter(
+            community=community, created_at__gt=since, created_at__lte=at, version__gt=1
+        ).order_by("-created_at")[:MAX_CHANGES]
+    )
+    definitions = [(c.pk, d) for c in clauses if (d := c.published_definition()) is not None]
+    dated: list[tuple[datetime, ContractVersion | PolicyVersion]] = [
+        *((v.published_at, v) for v in versions),
+        *((p.created_at, p) for p in policies),
+    ]
+    dated.sort(key=lambda item: item[0])
+    changes = []
+    for _, item in dated[-MAX_CHANGES:]:
+        if isinstance(item, ContractVersion):
+            changes.append(_contract_change(item))
+        else:
+            changes.append(_policy_change(community, item, definitions, at))
+    return changes
