@@ -10,8 +10,9 @@ class BudgetsConfig(AppConfig):
     def ready(self) -> None:
         from budgets import metrics, tasks  # noqa: F401 - tasks registers the tasks
         from budgets.overturned import count_overturned
+        from budgets.policy_keeper import BudgetPolicyKeeper
         from budgets.receivers import on_conduct_events_recorded
-        from community.contract.hooks import register_appeal_counter
+        from community.contract.hooks import register_appeal_counter, register_policy_keeper
         from community.domain_events import conduct_events_recorded
 
         conduct_events_recorded.connect(
@@ -19,3 +20,4 @@ class BudgetsConfig(AppConfig):
         )
         metrics.register()
         register_appeal_counter("budgets.overturned", count_overturned)
+        register_policy_keeper("budgets.policy", BudgetPolicyKeeper())

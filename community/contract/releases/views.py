@@ -19,7 +19,6 @@ from community.contract.releases.canary import (
     promote_canary,
     roll_back_canary,
     start_canary,
-    thresholds_of,
 )
 from community.contract.releases.council import (
     answer_draft,
@@ -34,6 +33,7 @@ from community.contract.releases.council import (
 )
 from community.contract.releases.gate import Thresholds
 from community.contract.releases.health import clause_chart, version_health
+from community.contract.releases.measure import thresholds_of
 from community.contract.releases.models import AnswerKind, Baseline
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.services import ServiceError
