@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from community.access import CommunityAccess
     from community.contract.slo import ClauseDefinition
-    from community.models import Community
+    from community.models import Community, Membership
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,11 @@ class PolicyKeeper(Protocol):
 
 # (community, draft fingerprint) -> why it cannot be published now, or None.
 type PublishGuard = Callable[[Community, str], str | None]
-# (access) -> (template name, context) of a section for the contract page, or None.
-type TrialSection = Callable[[CommunityAccess], tuple[str, dict[str, Any]] | None]
+# (access, whose page) -> (template name, context) of a section for the contract page (whose
+# page None: the reader's own) or a member's budget page, or None.
+type TrialSection = Callable[
+    [CommunityAccess, Membership | None], tuple[str, dict[str, Any]] | None
+]
 # (community id, space ids, start, end, inside) -> (charges, overturned on appeal). ``inside``
 # False counts the charges *outside* those spaces.
 type AppealCounter = Callable[[int, Iterable[int], datetime, datetime, bool], tuple[int, int]]
@@ -107,8 +110,11 @@ def register_trial_section(name: str, provider: TrialSection) -> None:
     _SECTIONS[name] = provider
 
 
-def trial_sections(access: CommunityAccess) -> list[tuple[str, dict[str, Any]]]:
-    return [found for p in _SECTIONS.values() if (found := p(access)) is not None]
+def trial_sections(
+    access: CommunityAccess, membership: Membership | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """Sections about running trials: for the reader, or for ``membership``'s budget page."""
+    return [found for p in _SECTIONS.values() if (found := p(access, membership)) is not None]
 
 
 def register_appeal_counter(name: str, counter: AppealCounter) -> None:

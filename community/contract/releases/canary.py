@@ -8,7 +8,7 @@ and the trial spaces read it again the moment the canary stops running.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from community import words
 from community.contract.hooks import policy_keeper
 from community.contract.releases.council import ratification_refusal
 from community.contract.releases.gate import Thresholds, Verdict
@@ -175,6 +176,27 @@ def start_canary(
         )
         _record_start(canary, spaces, duration_hours, name, now)
     return canary
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One friction kind of the policy in force, as the policy trial form shows it."""
+
+    kind: str
+    words: str
+    costs: list[tuple[str, str]]
+
+
+def policy_cost_rows(community: Community) -> list[CostRow]:
+    """The costs in force, per friction kind and severity (the policy trial form's start)."""
+    keeper = policy_keeper()
+    if keeper is None:
+        return []
+    costs = keeper.current(community)[1].get("costs", {})
+    return [
+        CostRow(kind, words.event_kind(kind, 2), [(s, str(v)) for s, v in by.items()])
+        for kind, by in sorted(costs.items())
+    ]
 
 
 def start_policy_trial(
