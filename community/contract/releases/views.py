@@ -35,7 +35,7 @@ from community.contract.releases.council import (
     withdraw_block,
 )
 from community.contract.releases.gate import Thresholds
-from community.contract.releases.health import clause_chart, version_health
+from community.contract.releases.health import clause_charts, version_health
 from community.contract.releases.measure import thresholds_of
 from community.contract.releases.models import AnswerKind, Baseline, TrialKind
 from community.http import AuthedHttpRequest, HtmxHttpRequest
@@ -45,7 +45,8 @@ from community.services import ServiceError
 def releases_index(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
     versions = list(get_versions(access)[:10])
-    charts = [clause_chart(c.pk, c.title, versions) for c in visible_clauses(access).live()]
+    live = [(c.pk, c.title) for c in visible_clauses(access).live()]
+    charts = clause_charts(live, versions)
     context = {
         "access": access,
         "community": access.community,
