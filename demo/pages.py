@@ -74,7 +74,7 @@ PAGES: tuple[Page, ...] = (
     Page("Notifications (member)", MEMBER, _url("community:notifications"), 7),
     Page("Notification preferences", MEMBER, _url("community:notification-preferences"), 7),
     Page("Contract", MEMBER, _url("contract:page"), 12),
-    Page("Member budget (moderator's view)", MOD, _member_budget, 17),
+    Page("Member budget (moderator's view)", MOD, _member_budget, 18),
     Page("My budget (member)", MEMBER, _url("budgets:my-budget"), 13),
     Page("Appeals queue", MOD, _url("budgets:appeals"), 18),
     Page("Members table", MOD, _url("budgets:table"), 11),

@@ -14,9 +14,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from budgets.models import PolicyVersion
-from community.contract.releases.canary import check_canary, start_canary, start_policy_trial
+from community.contract.releases.canary import check_canary, start_canary
 from community.contract.releases.council import add_group, get_council
 from community.contract.releases.models import Answer, AnswerKind, Canary, CanaryEntry
+from community.contract.releases.policy_trial import start_policy_trial
 from community.contract.services import draft_fingerprint, save_clause
 from community.contract.slo import ClauseDefinition
 from community.models import Clause, ContractVersion, Membership, Role

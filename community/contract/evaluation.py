@@ -112,6 +112,12 @@ def evaluate_clause(
     if trial is _LOOK_UP:
         trial = trial_rules(clause.community_id)
     parts, space_results = _count_scopes(clause, definition, now, trial)
+    trial_definition = trial.definitions.get(clause.pk) if trial is not None else None
+    by_space: dict[int | None, ClauseDefinition] = (
+        dict.fromkeys(trial.space_ids, trial_definition)
+        if trial is not None and trial_definition is not None
+        else {}
+    )
     overall = sum(parts.values(), empty_counts(definition))
     community_result = judge(definition, None, overall)
     _store_snapshots(clause, [community_result, *space_results], now)
@@ -123,6 +129,7 @@ def evaluate_clause(
             definition=definition,
             results=[community_result, *space_results],
             now=now,
+            by_space=by_space,
         )
     return ClauseResult(clause, community_result, space_results, fired, cleared)
 

@@ -18,9 +18,9 @@ from budgets.services import get_policy, update_policy
 from community.contract.releases.canary import (
     check_canary,
     promote_canary,
-    start_policy_trial,
 )
 from community.contract.releases.models import Canary, CanaryStatus
+from community.contract.releases.policy_trial import start_policy_trial
 from community.models import AuditEntry, Community, Notification, Space
 from community.services import ConflictError, EventInput, ServiceError, ingest_events
 from tests.releases.helpers import burst, ready_for_trial

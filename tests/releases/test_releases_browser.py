@@ -64,7 +64,7 @@ def test_a_moderator_tries_new_costs_and_a_member_reads_them_on_their_budget(
     form.get_by_label("What the new costs change").fill("Upheld flags cost more.")
     form.get_by_role("checkbox", name="Growing Tips").check()
     form.get_by_label("Upheld flags, moderate").fill("5")
-    form.get_by_text("Start the policy trial", exact=True).click()
+    form.get_by_text("Start the policy trial", exact=True).first.click()
     form.get_by_role("button", name="Start the policy trial").click()
     page.wait_for_url("**/contract/releases/canaries/*/")
     canary = Canary.objects.running().get(community=community)

@@ -20,9 +20,9 @@ from community.contract.releases.canary import (
     roll_back_canary,
     run_requested_check,
     start_canary,
-    start_policy_trial,
 )
 from community.contract.releases.models import Canary, CanaryStatus
+from community.contract.releases.policy_trial import start_policy_trial
 from community.models import Community, ContractVersion
 from community.services import ConflictError, ServiceError
 from tests.contract.helpers import posts_and_flags

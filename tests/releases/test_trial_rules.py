@@ -125,6 +125,11 @@ def test_an_alert_in_a_trial_space_fires_under_the_trial_rules(community: Commun
     # trial does); space 3, with the same burst under version 1, does not.
     assert scopes == {str(trial.pk), ""}
     assert str(rest.pk) not in scopes
+    # The trial space's alert lists the events the trial calls bad (off-topic flags there).
+    for alert in ClauseAlert.objects.filter(clause=clause, scope=str(trial.pk)):
+        listed = ConductEvent.objects.filter(pk__in=alert.event_ids)
+        assert listed.count() == 20
+        assert set(listed.values_list("category", "space_id")) == {("off_topic", trial.pk)}
 
 
 def test_a_clause_the_trial_drops_no_longer_counts_in_the_trial_spaces(

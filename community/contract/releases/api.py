@@ -23,7 +23,6 @@ from community.contract.releases.canary import (
     promote_canary,
     roll_back_canary,
     start_canary,
-    start_policy_trial,
 )
 from community.contract.releases.council import (
     add_group,
@@ -40,6 +39,7 @@ from community.contract.releases.gate import Thresholds
 from community.contract.releases.health import version_health
 from community.contract.releases.measure import thresholds_of
 from community.contract.releases.models import Answer, Canary, TrialKind
+from community.contract.releases.policy_trial import start_policy_trial
 from community.contract.releases.serializers import (
     ReleaseAnswerInSerializer,
     ReleaseAnswerOutSerializer,

@@ -8,7 +8,7 @@ and the trial spaces read it again the moment the canary stops running.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,8 +16,6 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from community import words
-from community.contract.hooks import policy_keeper
 from community.contract.releases.council import ratification_refusal
 from community.contract.releases.gate import Thresholds, Verdict
 from community.contract.releases.measure import measure_canary
@@ -27,7 +25,12 @@ from community.contract.releases.models import (
     CanaryEntry,
     CanaryStatus,
     EntryKind,
-    TrialKind,
+)
+from community.contract.releases.policy_trial import apply_policy
+from community.contract.releases.starting import (
+    record_start,
+    refuse_a_second_trial,
+    trial_spaces,
 )
 from community.contract.services import (
     draft_fingerprint,
@@ -42,75 +45,9 @@ from community.models import (
     Community,
     Membership,
     NotificationKind,
-    Space,
 )
 from community.notifications import notify
-from community.services import ConflictError, ServiceError
-
-MAX_DURATION_HOURS = 24 * 30
-
-
-def _trial_spaces(
-    community: Community,
-    space_ids: Sequence[int],
-    duration_hours: int,
-    summary: str,
-    baseline: str,
-) -> tuple[str, list[Space]]:
-    """The checks every trial shares; returns the summary stripped and the spaces."""
-    summary = summary.strip()
-    if not summary:
-        raise ServiceError("Say what this version changes, in a sentence or two.")
-    if not space_ids:
-        raise ServiceError("Choose at least one space for the trial.")
-    if not 1 <= duration_hours <= MAX_DURATION_HOURS:
-        raise ServiceError("A trial lasts from 1 hour to 30 days.")
-    if baseline not in Baseline.values:
-        raise ServiceError("Compare with the rest of the community or the spaces' own past.")
-    spaces = list(Space.objects.filter(pk__in=set(space_ids), community=community))
-    if len(spaces) != len(set(space_ids)):
-        raise ServiceError(
-            "Some of those spaces are not spaces of this community, so no trial was started."
-        )
-    if (
-        baseline == Baseline.REST
-        and len(spaces) == Space.objects.filter(community=community).count()
-    ):
-        raise ServiceError(
-            "A trial in every space has nothing to compare with: leave at least one space out, "
-            "or compare with the spaces' own past."
-        )
-    return summary, spaces
-
-
-def _refuse_a_second_trial(community: Community, spaces: list[Space]) -> None:
-    """One trial at a time per community (a partial unique constraint holds it too); the
-    message names the spaces the running trial already holds when they overlap."""
-    running = Canary.objects.running().filter(community=community).first()
-    if running is None:
-        return
-    taken = sorted(s.name for s in running.spaces.all() if s in spaces)
-    if taken:
-        raise ConflictError(
-            f"{', '.join(taken)} already {'has' if len(taken) == 1 else 'have'} a trial "
-            f"running ({running.what}): promote it or roll it back first."
-        )
-    raise ConflictError("A trial is already running: promote it or roll it back first.")
-
-
-def _record_start(
-    canary: Canary, spaces: list[Space], duration_hours: int, name: str, now: datetime
-) -> None:
-    canary.spaces.set(spaces)
-    names = ", ".join(sorted(s.name for s in spaces))
-    what = canary.what[0].upper() + canary.what[1:]
-    CanaryEntry.objects.create(
-        canary=canary,
-        at=now,
-        kind=EntryKind.STARTED,
-        by_name=name,
-        words=f"{what} went on trial in {names}, for {duration_hours} hours.",
-    )
+from community.services import ServiceError
 
 
 def start_canary(
@@ -128,14 +65,14 @@ def start_canary(
     nothing: no summary, no space or a space of another community, every space at once, a
     duration outside 1 hour to 30 days, no version in force, a trial already running, nothing
     new in the draft, or the spokescouncil not agreeing to this draft."""
-    summary, spaces = _trial_spaces(community, space_ids, duration_hours, summary, baseline)
+    summary, spaces = trial_spaces(community, space_ids, duration_hours, summary, baseline)
     thresholds = thresholds or Thresholds()
     with transaction.atomic():
         contract = get_contract(community=community)
         previous = contract.current_version()
         if previous is None:
             raise ServiceError("Publish a first version before trying a change in some spaces.")
-        _refuse_a_second_trial(community, spaces)
+        refuse_a_second_trial(community, spaces)
         clauses = list(
             Clause.objects.in_draft().filter(community=community).prefetch_related("spaces")
         )
@@ -174,90 +111,7 @@ def start_canary(
             ends_at=now + timedelta(hours=duration_hours),
             started_by_name=name,
         )
-        _record_start(canary, spaces, duration_hours, name, now)
-    return canary
-
-
-@dataclass(frozen=True)
-class CostRow:
-    """One friction kind of the policy in force, as the policy trial form shows it."""
-
-    kind: str
-    words: str
-    costs: list[tuple[str, str]]
-
-
-def policy_cost_rows(community: Community) -> list[CostRow]:
-    """The costs in force, per friction kind and severity (the policy trial form's start)."""
-    keeper = policy_keeper()
-    if keeper is None:
-        return []
-    costs = keeper.current(community)[1].get("costs", {})
-    return [
-        CostRow(kind, words.event_kind(kind, 2), [(s, str(v)) for s, v in by.items()])
-        for kind, by in sorted(costs.items())
-    ]
-
-
-def start_policy_trial(
-    *,
-    community: Community,
-    space_ids: Sequence[int],
-    duration_hours: int,
-    summary: str,
-    costs: dict[str, Any],
-    by: User | None,
-    by_name: str = "",
-    baseline: str = Baseline.REST,
-    thresholds: Thresholds | None = None,
-) -> Canary:
-    """Put new costs of the budget policy on trial in some spaces: while it runs a charge for
-    friction there costs what ``costs`` says (per friction kind and severity; kinds not named
-    keep their cost). The gate is the contract's, measuring the version in force. Refused, as
-    a contract trial is, and when the costs are invalid or change nothing."""
-    summary, spaces = _trial_spaces(community, space_ids, duration_hours, summary, baseline)
-    thresholds = thresholds or Thresholds()
-    keeper = policy_keeper()
-    if keeper is None:
-        raise ServiceError("Budget policies are not installed, so there is nothing to try.")
-    if not isinstance(costs, dict) or not costs:
-        raise ServiceError("Give the new costs, per friction kind and severity.")
-    with transaction.atomic():
-        previous = get_contract(community=community).current_version()
-        if previous is None:
-            raise ServiceError(
-                "Publish a first version of the contract: the gate measures its clauses."
-            )
-        _refuse_a_second_trial(community, spaces)
-        version, current = keeper.current(community)
-        changes = {"costs": {**current["costs"], **costs}}
-        errors = keeper.errors(community, changes)
-        if errors:
-            raise ServiceError(" ".join(errors.values()))
-        now = timezone.now()
-        name = by_name or (by.get_username() if by is not None else "API")
-        canary = Canary.objects.create(
-            community=community,
-            kind=TrialKind.POLICY,
-            number=version + 1,
-            summary=summary,
-            preamble=previous.preamble,
-            policy=previous.policy,
-            clauses=previous.clauses,
-            fingerprint="",
-            base_version=previous,
-            policy_changes=changes,
-            base_policy_version=version,
-            baseline=baseline,
-            sli_drop_points=thresholds.sli_drop_points,
-            burn_rate=thresholds.burn_rate,
-            overturned_percent=thresholds.overturned_percent,
-            min_events=thresholds.min_events,
-            started_at=now,
-            ends_at=now + timedelta(hours=duration_hours),
-            started_by_name=name,
-        )
-        _record_start(canary, spaces, duration_hours, name, now)
+        record_start(canary, spaces, duration_hours, name, now)
     return canary
 
 
@@ -439,7 +293,7 @@ def promote_canary(
             ),
         )
         if canary.is_policy:
-            canary.promoted_policy_version = _apply_policy(canary, by)
+            canary.promoted_policy_version = apply_policy(canary, by)
             canary.save(update_fields=["promoted_policy_version"])
             return canary
         version = publish_contract(
@@ -452,22 +306,6 @@ def promote_canary(
         canary.promoted_version = version
         canary.save(update_fields=["promoted_version"])
     return canary
-
-
-def _apply_policy(canary: Canary, by: User | None) -> int:
-    """Save a policy trial's costs as the next policy version, unless the policy changed since
-    the trial began (those costs were tried against another policy)."""
-    keeper = policy_keeper()
-    if keeper is None:
-        raise ServiceError("Budget policies are not installed, so there is nothing to promote.")
-    version, _ = keeper.current(canary.community)
-    if version != canary.base_policy_version:
-        raise ConflictError(
-            f"The budget policy changed since the trial began (it is at version {version}): "
-            "start a new trial of these costs."
-        )
-    note = f"Promoted from its trial: {canary.summary}"
-    return keeper.apply(canary.community, dict(canary.policy_changes), by, note)
 
 
 def on_events_recorded(sender: object, community: Community, **_: Any) -> None:

@@ -17,11 +17,9 @@ from community.access import access_for_user
 from community.contract.access import get_version, get_versions, visible_clauses
 from community.contract.releases.access import get_canary, get_group, visible_canaries
 from community.contract.releases.canary import (
-    policy_cost_rows,
     promote_canary,
     roll_back_canary,
     start_canary,
-    start_policy_trial,
 )
 from community.contract.releases.council import (
     answer_draft,
@@ -38,6 +36,7 @@ from community.contract.releases.gate import Thresholds
 from community.contract.releases.health import clause_charts, version_health
 from community.contract.releases.measure import thresholds_of
 from community.contract.releases.models import AnswerKind, Baseline, TrialKind
+from community.contract.releases.policy_trial import policy_cost_rows, start_policy_trial
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.services import ServiceError
 
