@@ -30,6 +30,7 @@ from budgets.notify import notify_appeal_decided, notify_appeal_filed, tier_key
 from budgets.recalculation import recalculate_members_now
 from budgets.scheduling import mark_dirty, schedule_recalculation
 from community import words
+from community.contract.hooks import TrialCosts, trial_costs
 from community.jobs import enqueue_after_commit
 from community.models import (
     Community,
@@ -133,9 +134,31 @@ def update_policy(
 # --- Charges from the spine's conduct events ------------------------------------------------
 
 
-def _reason_for(event: ConductEvent) -> str:
+def _in_trial(trial: TrialCosts | None, event: ConductEvent) -> bool:
+    return trial is not None and event.space_id in trial.space_ids
+
+
+def _cost(policy: ForgivenessPolicy, trial: TrialCosts | None, event: ConductEvent) -> Decimal:
+    """What the charge for ``event`` costs: the trial's cost in a space where a budget policy
+    is on trial, else the policy in force."""
+    if trial is not None and _in_trial(trial, event):
+        tried = trial.cost_for(event.kind, event.severity or Severity.MODERATE)
+        if tried is not None:
+            return tried
+    return policy.cost_for(event.kind, event.severity)
+
+
+def _reason_for(event: ConductEvent, trial: TrialCosts | None = None) -> str:
     """The charge's reason as the member reads it. The post itself is named beside it on the
-    page (``post_link``), linked to the forum where the community has one."""
+    page (``post_link``), linked to the forum where the community has one. A charge made
+    under a policy on trial says so."""
+    reason = _plain_reason(event)
+    if trial is not None and _in_trial(trial, event):
+        reason += f" (costed under version {trial.policy_version} of the policy, on trial here)"
+    return reason
+
+
+def _plain_reason(event: ConductEvent) -> str:
     if event.kind == EventKind.FLAG_UPHELD:
         what = f"A flag ({words.flag_category(event.category)})" if event.category else "A flag"
         return f"{what} on a post was upheld by a moderator"
@@ -155,6 +178,7 @@ def charge_events(*, community: Community, events: Sequence[ConductEvent]) -> li
     for a coalesced recalculation after commit.
     """
     policy = get_policy(community=community)
+    trial = trial_costs(community.pk)
     friction = [e for e in events if e.kind in FRICTION_KINDS and e.member is not None]
     already = set(Charge.objects.filter(event__in=friction).values_list("event_id", flat=True))
     charges = Charge.objects.bulk_create(
@@ -166,8 +190,8 @@ def charge_events(*, community: Community, events: Sequence[ConductEvent]) -> li
                 kind=e.kind,
                 category=e.category,
                 severity=e.severity or Severity.MODERATE,
-                cost=policy.cost_for(e.kind, e.severity),
-                reason=_reason_for(e),
+                cost=_cost(policy, trial, e),
+                reason=_reason_for(e, trial),
                 occurred_at=e.occurred_at,
                 recorded_at=e.recorded_at,
             )

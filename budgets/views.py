@@ -30,6 +30,7 @@ from budgets.forms import REVERSE, AppealForm, GraceForm, PolicyForm
 from budgets.models import AppealStatus, ForgivenessKind, MemberBudget, Notice
 from budgets.models.snapshots import DEFAULT_SORT, SORTS, TIER_CHOICES
 from community.access import CommunityAccess, access_for_user
+from community.contract.hooks import trial_sections
 from community.http import AuthedHttpRequest
 from community.models import Membership
 from community.services import ServiceError
@@ -49,6 +50,7 @@ def _budget_page(
         "explained": explain_budget(membership=membership),
         "appeal_form": AppealForm(),
         "grace_form": GraceForm(),
+        "trials": trial_sections(access, membership),
     }
     if access.is_moderator:
         context.update(moderator_extras(membership=membership))

@@ -17,6 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from community.contract.releases.models import Canary, CanaryStatus
 from community.models import Community, Membership
 from demo.context import DEMO_SLUG, MEMBER_USERNAME, MODERATOR_USERNAME
 from incidents.models import Incident, IncidentStatus
@@ -45,6 +46,19 @@ def _war_room(community: Community) -> str:
     return reverse("incidents:detail", args=[community.slug, incident.pk])
 
 
+def _trial(status: str) -> Callable[[Community], str]:
+    def url(community: Community) -> str:
+        canary = Canary.objects.filter(community=community, status=status).order_by("pk").first()
+        assert canary is not None, f"the demo has a trial {status}"
+        return reverse("releases:canary", args=[community.slug, canary.pk])
+
+    return url
+
+
+def _release_health(community: Community) -> str:
+    return reverse("releases:health", args=[community.slug, 2])
+
+
 def _member_budget(community: Community) -> str:
     member = Membership.objects.get(community=community, user__username=MEMBER_USERNAME)
     return reverse("budgets:member", args=[community.slug, member.pk])
@@ -60,8 +74,8 @@ PAGES: tuple[Page, ...] = (
     Page("Notifications (member)", MEMBER, _url("community:notifications"), 7),
     Page("Notification preferences", MEMBER, _url("community:notification-preferences"), 7),
     Page("Contract", MEMBER, _url("contract:page"), 12),
-    Page("Member budget (moderator's view)", MOD, _member_budget, 17),
-    Page("My budget (member)", MEMBER, _url("budgets:my-budget"), 12),
+    Page("Member budget (moderator's view)", MOD, _member_budget, 18),
+    Page("My budget (member)", MEMBER, _url("budgets:my-budget"), 13),
     Page("Appeals queue", MOD, _url("budgets:appeals"), 18),
     Page("Members table", MOD, _url("budgets:table"), 11),
     Page("Status page", MEMBER, _url("incidents:status"), 15),
@@ -69,6 +83,11 @@ PAGES: tuple[Page, ...] = (
     Page("Flow health board", MOD, _url("boards:flow"), 29),
     Page("Change safety board", MOD, _url("boards:change"), 14),
     Page("Fairness board", MOD, _url("boards:fairness"), 7),
+    Page("Releases of the contract", MOD, _url("releases:index"), 14),
+    Page("A trial rolled back", MOD, _trial(CanaryStatus.ROLLED_BACK), 9),
+    Page("A trial promoted", MEMBER, _trial(CanaryStatus.PROMOTED), 9),
+    Page("The spokescouncil", MEMBER, _url("releases:council"), 12),
+    Page("Release health of version 2", MEMBER, _release_health, 10),
 )
 
 

@@ -1,19 +1,23 @@
-"""Demo: contract releases. A trial of a stricter hostility clause in the Off-topic Lounge that
-the flame war of the last hour made fail, so it rolled back by itself (with its timeline, audit
-entry and notice); a spokescouncil with a group per space whose answers ratified version 2
-(one stand-aside, one block withdrawn); release health from the versions' history.
+"""Demo: contract releases. A trial of kinder costs for minor upheld flags in Plot Swaps that
+held for its three days and was promoted to the next budget policy version; a trial of a
+stricter hostility clause in the Off-topic Lounge that the flame war of the last hour made
+fail, so it rolled back by itself (with its timeline, audit entry and notice); a spokescouncil
+with a group per space whose answers ratified version 2 (one stand-aside, one block
+withdrawn); release health from the versions' history.
 
 The council is left switched off afterwards, so the demo's moderators can still publish.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from budgets.models import PolicyVersion
 from community.contract.releases.canary import check_canary, start_canary
 from community.contract.releases.council import add_group, get_council
 from community.contract.releases.models import Answer, AnswerKind, Canary, CanaryEntry
+from community.contract.releases.policy_trial import start_policy_trial
 from community.contract.services import draft_fingerprint, save_clause
 from community.contract.slo import ClauseDefinition
 from community.models import Clause, ContractVersion, Membership, Role
@@ -26,7 +30,46 @@ def seed_releases(ctx: DemoContext) -> None:
         ctx.log("  releases already seeded: nothing to add")
         return
     _council(ctx)
+    _promoted_policy_trial(ctx)
     _rolled_back_trial(ctx)
+
+
+def _backdate(canary: Canary, started: datetime, hours: int) -> None:
+    Canary.objects.filter(pk=canary.pk).update(
+        started_at=started, ends_at=started + timedelta(hours=hours)
+    )
+    CanaryEntry.objects.filter(canary=canary).update(at=started)
+
+
+def _promoted_policy_trial(ctx: DemoContext) -> None:
+    """Kinder costs for a minor upheld flag, tried in Plot Swaps for three days before the
+    flame war, held by the gate and promoted at its end."""
+    community = ctx.community
+    swaps = community.spaces.filter(name="Plot Swaps").first()
+    if swaps is None:
+        return
+    canary = start_policy_trial(
+        community=community,
+        space_ids=[swaps.pk],
+        duration_hours=72,
+        summary="A minor upheld flag costs half a point: most are a first slip.",
+        costs={"flag_upheld": {"minor": "0.5", "moderate": "3", "severe": "8"}},
+        by=None,
+        by_name="mona_moderator",
+    )
+    started = ctx.now - timedelta(days=5)
+    ended = started + timedelta(hours=72)
+    _backdate(canary, started, 72)
+    check_canary(canary_id=canary.pk, now=ended)
+    # The check ran at its end, three days after the start: its record says so too.
+    Canary.objects.filter(pk=canary.pk).update(finished_at=ended)
+    CanaryEntry.objects.filter(canary=canary, at__gt=ended).update(at=ended)
+    canary.refresh_from_db()
+    if canary.promoted_policy_version:
+        PolicyVersion.objects.filter(
+            community=community, version=canary.promoted_policy_version
+        ).update(created_at=ended)
+    ctx.log(f"  a policy trial in Plot Swaps: {canary.get_status_display().lower()}")
 
 
 def _council(ctx: DemoContext) -> None:
@@ -98,11 +141,7 @@ def _rolled_back_trial(ctx: DemoContext) -> None:
         by=None,
         by_name="mona_moderator",
     )
-    started = ctx.now - timedelta(hours=3)
-    Canary.objects.filter(pk=canary.pk).update(
-        started_at=started, ends_at=started + timedelta(hours=72)
-    )
-    CanaryEntry.objects.filter(canary=canary).update(at=started)
+    _backdate(canary, ctx.now - timedelta(hours=3), 72)
     check_canary(canary_id=canary.pk, now=ctx.now)
     # The draft goes back to what is published: the trial is over.
     save_clause(community=community, clause=hostility, definition=live)

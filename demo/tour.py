@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 
 from budgets.models import Charge
+from community.contract.releases.models import Canary, CanaryStatus
 from community.models import Community
 from demo.context import DEMO_SLUG, MEMBER_USERNAME, MODERATOR_USERNAME
 from incidents.gamedays.models import GameDay
@@ -65,6 +66,15 @@ def main_pages(community: Community | None = None) -> list[TourPage]:
         ("contract", _c("contract:page")),
         ("status", _c("incidents:status")),
     ]
+    trials = Canary.objects.filter(community=community).order_by("pk")
+    rolled_back = trials.filter(status=CanaryStatus.ROLLED_BACK).first()
+    promoted = trials.filter(status=CanaryStatus.PROMOTED).first()
+    releases = [("releases", _c("releases:index")), ("council", _c("releases:council"))]
+    if rolled_back is not None:
+        releases.append(("trial-rolled-back", _c("releases:canary", pk=rolled_back.pk)))
+    if promoted is not None:
+        releases.append(("trial-promoted", _c("releases:canary", pk=promoted.pk)))
+    releases.append(("release-health", _c("releases:health", number=2)))
     pages = [
         TourPage(VISITOR, "communities", reverse("community:index")),
         TourPage(VISITOR, "community", _c("community:home")),
@@ -73,6 +83,7 @@ def main_pages(community: Community | None = None) -> list[TourPage]:
         TourPage(MEMBER, "home", _c("community:home")),
         *(TourPage(MEMBER, name, path) for name, path in shared),
         TourPage(MEMBER, "contract-versions", _c("contract:versions")),
+        *(TourPage(MEMBER, name, path) for name, path in releases),
         TourPage(MEMBER, "my-budget", _c("budgets:my-budget")),
         TourPage(MEMBER, "notifications", _c("community:notifications")),
         TourPage(MEMBER, "notification-choices", _c("community:notification-preferences")),
@@ -116,6 +127,7 @@ def main_pages(community: Community | None = None) -> list[TourPage]:
         TourPage(MODERATOR, "contract-versions", _c("contract:versions")),
         TourPage(MODERATOR, "contract-version", _c("contract:version", number=1)),
         TourPage(MODERATOR, "contract-changes", _c("contract:diff") + "?from=1&to=2"),
+        *(TourPage(MODERATOR, name, path) for name, path in releases),
         TourPage(MODERATOR, "notifications", _c("community:notifications")),
         TourPage(MODERATOR, "settings", _c("community:settings")),
         TourPage(MODERATOR, "integrations", _c("integrations:page")),

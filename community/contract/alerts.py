@@ -4,6 +4,7 @@ once, each announced as a domain event; moderators are emailed when one fires.""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -34,10 +35,18 @@ MAX_ALERT_EVENT_IDS = 200
 
 
 def update_alerts(
-    *, clause: Clause, definition: ClauseDefinition, results: list[ScopeResult], now: datetime
+    *,
+    clause: Clause,
+    definition: ClauseDefinition,
+    results: list[ScopeResult],
+    now: datetime,
+    by_space: Mapping[int | None, ClauseDefinition] | None = None,
 ) -> tuple[list[ClauseAlert], list[ClauseAlert]]:
     """Fire the alerts the judged ``results`` call for and clear the ones they no longer do.
-    Returns (fired, cleared)."""
+    ``by_space`` names the definition a space was judged with when it is not ``definition``
+    (a trial space): its alert lists the events that definition calls bad. Returns (fired,
+    cleared)."""
+    by_space = by_space or {}
     open_alerts = {(a.scope, a.rule): a for a in clause.alerts.open().select_related("space")}
     judged = {scope_of(r.space_id) for r in results}
     # A space with an open alert but no events left in any window is calm: judge it at zero.
@@ -57,7 +66,8 @@ def update_alerts(
         for decision in result.decisions:
             current = open_alerts.get((scope, decision.rule.name))
             if decision.firing and current is None:
-                alert = _fire(clause, definition, space, scope, decision, now)
+                judged_with = by_space.get(result.space_id, definition)
+                alert = _fire(clause, judged_with, space, scope, decision, now)
                 if alert is not None:
                     fired.append(alert)
             elif not decision.firing and current is not None:

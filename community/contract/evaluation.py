@@ -5,7 +5,9 @@ Counting is in ``counting``, alerts in ``alerts``, when evaluations run in ``sch
 Public services:
 
 * ``evaluate_community(community=...)``: refresh every live clause (used by the periodic sweep
-  and by the coalesced evaluation after ingest).
+  and by the coalesced evaluation after ingest). While a contract version is on trial in some
+  spaces (``hooks.trial_rules``), those spaces count and alert under the trial's definition of
+  each clause (``docs/releases.md``, "Trial spaces live under the trial's rules").
 * ``backfill_history(clause=..., points=...)``: a newly published clause's chart at once.
 * ``clause_budget_consumed(clause=..., start=..., end=..., space_ids=...)``: the share of a
   clause's budget that the bad events of some spaces in [start, end) consumed (incident cost).
@@ -25,6 +27,7 @@ from django.utils import timezone
 
 from community.contract.alerts import update_alerts
 from community.contract.counting import (
+    ScopeCounts,
     ScopeResult,
     count_clause,
     empty_counts,
@@ -32,7 +35,14 @@ from community.contract.counting import (
     scope_of,
     selectors,
 )
-from community.contract.slo import SIX_PLACES, Counts, allowed_bad, clause_status
+from community.contract.hooks import TrialRules, trial_rules
+from community.contract.slo import (
+    SIX_PLACES,
+    ClauseDefinition,
+    Counts,
+    allowed_bad,
+    clause_status,
+)
 from community.contract.text import exact
 from community.models import Clause, ClauseAlert, ClauseSnapshot, Community, ConductEvent
 from community.tiers import ONE, ZERO
@@ -49,25 +59,67 @@ class ClauseResult:
     cleared: list[ClauseAlert]
 
 
+_LOOK_UP = TrialRules(0, frozenset())
+
+
+def _same_windows(a: ClauseDefinition, b: ClauseDefinition) -> bool:
+    return a.window_days == b.window_days and a.burn_windows == b.burn_windows
+
+
+def _count_scopes(
+    clause: Clause, definition: ClauseDefinition, now: datetime, trial: TrialRules | None
+) -> tuple[dict[int | None, ScopeCounts], list[ScopeResult]]:
+    """The counts the community-wide line sums, and each space's judged result. Outside a
+    trial every space counts with ``definition``. Inside, a trial space counts and is judged
+    with the trial's definition of the clause; the community-wide line adds those counts when
+    the trial keeps the clause's window and alert windows (else it counts the trial spaces as
+    the version in force does); a clause the trial drops leaves the trial spaces out."""
+    live = count_clause(community_id=clause.community_id, definition=definition, now=now)
+    inside = trial.space_ids if trial is not None else frozenset()
+    parts = {k: v for k, v in live.items() if k not in inside}
+    results = []
+    if definition.per_space:
+        results = [judge(definition, k, v) for k, v in parts.items() if k is not None]
+    trial_definition = trial.definitions.get(clause.pk) if trial is not None else None
+    if trial_definition is not None:
+        counted = count_clause(
+            community_id=clause.community_id, definition=trial_definition, now=now
+        )
+        tried: dict[int | None, ScopeCounts] = {k: v for k, v in counted.items() if k in inside}
+        if trial_definition.per_space:
+            results += [judge(trial_definition, k, v) for k, v in tried.items()]
+        if _same_windows(definition, trial_definition):
+            parts.update(tried)
+        else:
+            parts.update({k: v for k, v in live.items() if k in inside})
+    return parts, sorted(results, key=lambda r: r.space_id or 0)
+
+
 def evaluate_clause(
-    *, clause: Clause, now: datetime | None = None, alerts: bool = True
+    *,
+    clause: Clause,
+    now: datetime | None = None,
+    alerts: bool = True,
+    trial: TrialRules | None = _LOOK_UP,
 ) -> ClauseResult | None:
     """Refresh one live clause: snapshot its status (community-wide and per space) and, with
-    ``alerts``, fire and clear its alerts. Returns None for a clause that is not live."""
+    ``alerts``, fire and clear its alerts. Returns None for a clause that is not live.
+    ``trial`` is the contract version on trial (looked up when not given)."""
     definition = clause.published_definition()
     if definition is None:
         return None
     now = now or timezone.now()
-    by_space = count_clause(community_id=clause.community_id, definition=definition, now=now)
-    overall = sum(by_space.values(), empty_counts(definition))
+    if trial is _LOOK_UP:
+        trial = trial_rules(clause.community_id)
+    parts, space_results = _count_scopes(clause, definition, now, trial)
+    trial_definition = trial.definitions.get(clause.pk) if trial is not None else None
+    by_space: dict[int | None, ClauseDefinition] = (
+        dict.fromkeys(trial.space_ids, trial_definition)
+        if trial is not None and trial_definition is not None
+        else {}
+    )
+    overall = sum(parts.values(), empty_counts(definition))
     community_result = judge(definition, None, overall)
-    space_results = []
-    if definition.per_space:
-        space_results = [
-            judge(definition, space_id, counts)
-            for space_id, counts in sorted(by_space.items(), key=lambda kv: kv[0] or 0)
-            if space_id is not None
-        ]
     _store_snapshots(clause, [community_result, *space_results], now)
     fired: list[ClauseAlert] = []
     cleared: list[ClauseAlert] = []
@@ -77,6 +129,7 @@ def evaluate_clause(
             definition=definition,
             results=[community_result, *space_results],
             now=now,
+            by_space=by_space,
         )
     return ClauseResult(clause, community_result, space_results, fired, cleared)
 
@@ -95,8 +148,9 @@ def evaluate_community(*, community: Community, now: datetime | None = None) -> 
             .select_related("community")
             .order_by("pk")
         )
+        trial = trial_rules(community.pk) if clauses else None
         for clause in clauses:
-            result = evaluate_clause(clause=clause, now=now)
+            result = evaluate_clause(clause=clause, now=now, trial=trial)
             if result is not None:
                 results.append(result)
     return results

@@ -29,11 +29,12 @@ def test_a_moderator_starts_a_trial_and_a_member_reads_it_as_a_trial(browser_pag
     page = browser_page
     browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/contract/releases/")
-    page.get_by_label("What this version changes").fill("A stricter hostility target.")
-    page.get_by_role("checkbox", name="Growing Tips").check()
-    page.get_by_label("How many hours").fill("48")
-    page.get_by_text("Start the trial", exact=True).first.click()
-    page.get_by_role("button", name="Start the trial").click()
+    form = page.get_by_role("region", name="Try the draft in some spaces")
+    form.get_by_label("What this version changes").fill("A stricter hostility target.")
+    form.get_by_role("checkbox", name="Growing Tips").check()
+    form.get_by_label("How many hours").fill("48")
+    form.get_by_text("Start the trial", exact=True).first.click()
+    form.get_by_role("button", name="Start the trial").click()
     page.wait_for_url("**/contract/releases/canaries/*/")
     canary = Canary.objects.running().get(community=community)
     assert page.get_by_role("heading", name=f"Trial of version {canary.number}").is_visible()
@@ -45,3 +46,38 @@ def test_a_moderator_starts_a_trial_and_a_member_reads_it_as_a_trial(browser_pag
     )
     assert heading.is_visible()
     assert "Trial" in heading.inner_text()
+    page.goto("/c/demo/my-budget/")
+    on_budget = page.get_by_role(
+        "heading", name=f"Version {canary.number} is on trial in Growing Tips"
+    )
+    assert on_budget.is_visible()
+
+
+def test_a_moderator_tries_new_costs_and_a_member_reads_them_on_their_budget(
+    browser_page: Any,
+) -> None:
+    community = build_demo(log=lambda line: None)
+    page = browser_page
+    browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
+    page.goto("/c/demo/contract/releases/")
+    form = page.get_by_role("region", name="Try new costs of the budget policy in some spaces")
+    form.get_by_label("What the new costs change").fill("Upheld flags cost more.")
+    form.get_by_role("checkbox", name="Growing Tips").check()
+    form.get_by_label("Upheld flags, moderate").fill("5")
+    form.get_by_text("Start the policy trial", exact=True).first.click()
+    form.get_by_role("button", name="Start the policy trial").click()
+    page.wait_for_url("**/contract/releases/canaries/*/")
+    canary = Canary.objects.running().get(community=community)
+    assert canary.policy_changes["costs"]["flag_upheld"]["moderate"] == "5"
+    assert page.get_by_role(
+        "heading", name=f"Trial of version {canary.number} of the budget policy"
+    ).is_visible()
+    page.get_by_role("button", name="Log out").click()
+    browser_login(page, demo.MEMBER_USERNAME, demo.DEMO_PASSWORD)
+    page.goto("/c/demo/my-budget/")
+    heading = page.get_by_role(
+        "heading",
+        name=f"Version {canary.number} of the budget policy is on trial in Growing Tips",
+    )
+    assert heading.is_visible()
+    assert "moderate 5 points" in page.get_by_test_id("trial-costs").inner_text()

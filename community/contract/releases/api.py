@@ -23,7 +23,6 @@ from community.contract.releases.canary import (
     promote_canary,
     roll_back_canary,
     start_canary,
-    thresholds_of,
 )
 from community.contract.releases.council import (
     add_group,
@@ -38,7 +37,9 @@ from community.contract.releases.council import (
 )
 from community.contract.releases.gate import Thresholds
 from community.contract.releases.health import version_health
-from community.contract.releases.models import Answer, Canary
+from community.contract.releases.measure import thresholds_of
+from community.contract.releases.models import Answer, Canary, TrialKind
+from community.contract.releases.policy_trial import start_policy_trial
 from community.contract.releases.serializers import (
     ReleaseAnswerInSerializer,
     ReleaseAnswerOutSerializer,
@@ -62,7 +63,9 @@ def _key_name(request: Request) -> str:
 def _canary(canary: Canary) -> dict[str, Any]:
     return {
         "id": canary.pk,
+        "kind": canary.kind,
         "number": canary.number,
+        "costs": canary.policy_changes.get("costs", {}),
         "summary": canary.summary,
         "status": canary.status,
         "space_ids": sorted(s.pk for s in canary.spaces.all()),
@@ -79,6 +82,7 @@ def _canary(canary: Canary) -> dict[str, Any]:
             for e in canary.entries.all()
         ],
         "promoted_version": canary.promoted_version.number if canary.promoted_version else None,
+        "promoted_policy_version": canary.promoted_policy_version,
     }
 
 
@@ -106,21 +110,25 @@ class CanaryListView(APIView):
         data = ReleaseCanaryInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        canary = start_canary(
-            community=community_of(request),
-            space_ids=v["space_ids"],
-            duration_hours=v["duration_hours"],
-            summary=v["summary"],
-            baseline=v["baseline"],
-            thresholds=Thresholds(
+        common: dict[str, Any] = {
+            "community": community_of(request),
+            "space_ids": v["space_ids"],
+            "duration_hours": v["duration_hours"],
+            "summary": v["summary"],
+            "baseline": v["baseline"],
+            "thresholds": Thresholds(
                 sli_drop_points=Decimal(str(v["sli_drop_points"])),
                 burn_rate=Decimal(str(v["burn_rate"])),
                 overturned_percent=Decimal(str(v["overturned_percent"])),
                 min_events=v["min_events"],
             ),
-            by=None,
-            by_name=_key_name(request),
-        )
+            "by": None,
+            "by_name": _key_name(request),
+        }
+        if v["kind"] == TrialKind.POLICY:
+            canary = start_policy_trial(costs=v["costs"], **common)
+        else:
+            canary = start_canary(**common)
         return Response(_canary(canary), status=status.HTTP_201_CREATED)
 
 

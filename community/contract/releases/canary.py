@@ -14,21 +14,11 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from community.contract.counting import selectors
-from community.contract.hooks import appeal_counts
 from community.contract.releases.council import ratification_refusal
-from community.contract.releases.gate import (
-    RECENT_MINUTES,
-    Appeals,
-    ClauseSides,
-    Side,
-    Thresholds,
-    Verdict,
-    judge_gate,
-)
+from community.contract.releases.gate import Thresholds, Verdict
+from community.contract.releases.measure import measure_canary
 from community.contract.releases.models import (
     Baseline,
     Canary,
@@ -36,43 +26,28 @@ from community.contract.releases.models import (
     CanaryStatus,
     EntryKind,
 )
+from community.contract.releases.policy_trial import apply_policy
+from community.contract.releases.starting import (
+    record_start,
+    refuse_a_second_trial,
+    trial_spaces,
+)
 from community.contract.services import (
     draft_fingerprint,
     get_contract,
     preview_publish,
     publish_contract,
 )
-from community.contract.slo import ClauseDefinition
 from community.jobs import enqueue_after_commit
 from community.models import (
     AuditEntry,
     Clause,
     Community,
-    ConductEvent,
     Membership,
     NotificationKind,
-    Space,
 )
 from community.notifications import notify
 from community.services import ServiceError
-
-OWN_PAST_DAYS = 14
-MAX_DURATION_HOURS = 24 * 30
-
-
-def _definition(data: dict[str, object]) -> ClauseDefinition:
-    return ClauseDefinition.from_dict(
-        {k: v for k, v in data.items() if k not in ("clause_id", "slug")}
-    )
-
-
-def thresholds_of(canary: Canary) -> Thresholds:
-    return Thresholds(
-        sli_drop_points=canary.sli_drop_points,
-        burn_rate=canary.burn_rate,
-        overturned_percent=canary.overturned_percent,
-        min_events=canary.min_events,
-    )
 
 
 def start_canary(
@@ -90,36 +65,14 @@ def start_canary(
     nothing: no summary, no space or a space of another community, every space at once, a
     duration outside 1 hour to 30 days, no version in force, a trial already running, nothing
     new in the draft, or the spokescouncil not agreeing to this draft."""
-    summary = summary.strip()
-    if not summary:
-        raise ServiceError("Say what this version changes, in a sentence or two.")
-    if not space_ids:
-        raise ServiceError("Choose at least one space for the trial.")
-    if not 1 <= duration_hours <= MAX_DURATION_HOURS:
-        raise ServiceError("A trial lasts from 1 hour to 30 days.")
-    if baseline not in Baseline.values:
-        raise ServiceError("Compare with the rest of the community or the spaces' own past.")
+    summary, spaces = trial_spaces(community, space_ids, duration_hours, summary, baseline)
     thresholds = thresholds or Thresholds()
-    spaces = list(Space.objects.filter(pk__in=set(space_ids), community=community))
-    if len(spaces) != len(set(space_ids)):
-        raise ServiceError(
-            "Some of those spaces are not spaces of this community, so no trial was started."
-        )
-    if (
-        baseline == Baseline.REST
-        and len(spaces) == Space.objects.filter(community=community).count()
-    ):
-        raise ServiceError(
-            "A trial in every space has nothing to compare with: leave at least one space out, "
-            "or compare with the spaces' own past."
-        )
     with transaction.atomic():
         contract = get_contract(community=community)
         previous = contract.current_version()
         if previous is None:
             raise ServiceError("Publish a first version before trying a change in some spaces.")
-        if Canary.objects.running().filter(community=community).exists():
-            raise ServiceError("A trial is already running: promote it or roll it back first.")
+        refuse_a_second_trial(community, spaces)
         clauses = list(
             Clause.objects.in_draft().filter(community=community).prefetch_related("spaces")
         )
@@ -158,110 +111,8 @@ def start_canary(
             ends_at=now + timedelta(hours=duration_hours),
             started_by_name=name,
         )
-        canary.spaces.set(spaces)
-        names = ", ".join(sorted(s.name for s in spaces))
-        CanaryEntry.objects.create(
-            canary=canary,
-            at=now,
-            kind=EntryKind.STARTED,
-            by_name=name,
-            words=f"Version {canary.number} went on trial in {names}, for {duration_hours} hours.",
-        )
+        record_start(canary, spaces, duration_hours, name, now)
     return canary
-
-
-# --- Counting the two sides ------------------------------------------------------------------
-
-
-def _side(
-    community_id: int,
-    definition: ClauseDefinition,
-    *,
-    start: datetime,
-    end: datetime,
-    now: datetime,
-    space_ids: list[int],
-    inside: bool,
-) -> Side:
-    total_q, bad_q = selectors(community_id, definition, now)
-    rows = ConductEvent.objects.filter(community_id=community_id)
-    if definition.spaces:
-        rows = rows.filter(space_id__in=definition.spaces)
-    where = Q(space_id__in=space_ids)
-    rows = rows.filter(where) if inside else rows.exclude(where)
-    span = Q(occurred_at__gt=start, occurred_at__lte=end)
-    recent = Q(recorded_at__gt=now - timedelta(minutes=RECENT_MINUTES), recorded_at__lte=now)
-    counts = rows.aggregate(
-        t=Count("pk", filter=total_q & span),
-        b=Count("pk", filter=bad_q & span),
-        rt=Count("pk", filter=total_q & recent),
-        rb=Count("pk", filter=bad_q & recent),
-    )
-    return Side(counts["t"], counts["b"], counts["rt"], counts["rb"])
-
-
-def measure_canary(*, canary: Canary, now: datetime | None = None) -> Verdict:
-    """The gate's verdict now: each clause on trial, the trial spaces with the trial version
-    against the comparison with the version in force (or the trial version for a new clause)."""
-    now = now or timezone.now()
-    space_ids = list(canary.spaces.values_list("pk", flat=True))
-    live = {
-        int(c["clause_id"]): c for c in (canary.base_version.clauses if canary.base_version else [])
-    }
-    own_past = canary.baseline == Baseline.OWN_PAST
-    past_start = canary.started_at - timedelta(days=OWN_PAST_DAYS)
-    sides = []
-    for data in canary.clauses:
-        trial = _definition(data)
-        clause_id = int(str(data["clause_id"]))
-        before = _definition(live[clause_id]) if clause_id in live else trial
-        canary_side = _side(
-            canary.community_id,
-            trial,
-            start=canary.started_at,
-            end=now,
-            now=now,
-            space_ids=space_ids,
-            inside=True,
-        )
-        if own_past:
-            baseline = _side(
-                canary.community_id,
-                before,
-                start=past_start,
-                end=canary.started_at,
-                now=now,
-                space_ids=space_ids,
-                inside=True,
-            )
-        else:
-            baseline = _side(
-                canary.community_id,
-                before,
-                start=canary.started_at,
-                end=now,
-                now=now,
-                space_ids=space_ids,
-                inside=False,
-            )
-        sides.append(ClauseSides(trial.title, trial, canary_side, baseline))
-    charges, overturned = appeal_counts(
-        canary.community_id, space_ids, canary.started_at, now, True
-    )
-    if own_past:
-        b_charges, b_over = appeal_counts(
-            canary.community_id, space_ids, past_start, canary.started_at, True
-        )
-    else:
-        b_charges, b_over = appeal_counts(
-            canary.community_id, space_ids, canary.started_at, now, False
-        )
-    return judge_gate(
-        clauses=sides,
-        canary_appeals=Appeals(charges, overturned),
-        baseline_appeals=Appeals(b_charges, b_over),
-        thresholds=thresholds_of(canary),
-    )
 
 
 def _verdict_json(verdict: Verdict) -> dict[str, object]:
@@ -326,8 +177,30 @@ def check_running_canaries(*, now: datetime | None = None) -> int:
     """The periodic sweep: check every running trial. Returns how many were checked."""
     ids = list(Canary.objects.running().values_list("pk", flat=True))
     for pk in ids:
+        Canary.objects.filter(pk=pk).update(check_pending=False)
         check_canary(canary_id=pk, now=now)
     return len(ids)
+
+
+def request_check(*, community: Community) -> bool:
+    """Queue one check of the community's running trial after commit, unless one is pending
+    (the ``check_pending`` flag, set here and cleared when the check starts): a burst of
+    batches queues one check, not one per batch. Returns whether a check was queued. If the
+    broker is down the flag stays set and the minute's sweep checks (and clears it)."""
+    pk = Canary.objects.running().filter(community=community).values_list("pk", flat=True).first()
+    if pk is None:
+        return False
+    if not Canary.objects.filter(pk=pk, check_pending=False).update(check_pending=True):
+        return False
+    enqueue_after_commit("releases.check_canary", pk)
+    return True
+
+
+def run_requested_check(*, canary_id: int) -> str:
+    """The check queued after ingest: clear the pending flag first, so events that arrive
+    while we measure queue exactly one more check."""
+    Canary.objects.filter(pk=canary_id).update(check_pending=False)
+    return check_canary(canary_id=canary_id)
 
 
 def roll_back_canary(
@@ -345,9 +218,13 @@ def roll_back_canary(
             raise ServiceError("This version was promoted already; publish a new one instead.")
         if canary.status == CanaryStatus.ROLLED_BACK:
             raise ServiceError("This trial was rolled back already.")
-        base = canary.base_version.number if canary.base_version else 0
         who = "the gate" if automatic else (by_name or "a moderator")
-        words = f"Rolled back by {who}: version {base} applies again in the trial spaces."
+        if canary.is_policy:
+            back = f"version {canary.base_policy_version} of the budget policy applies again"
+        else:
+            back = f"version {canary.base_version.number if canary.base_version else 0} applies"
+            back += " again"
+        words = f"Rolled back by {who}: {back} in the trial spaces."
         if reason:
             words = f"{reason} {words}"
         if automatic:
@@ -375,7 +252,7 @@ def roll_back_canary(
             community=community,
             recipients=_moderators(community),
             kind=NotificationKind.RELEASE_ROLLED_BACK,
-            title=f"The trial of version {canary.number} was rolled back",
+            title=f"The trial of {canary.what} was rolled back",
             body=words,
             link=f"/c/{community.slug}/contract/releases/canaries/{canary.pk}/",
             key=f"canary-rollback-{canary.pk}",
@@ -386,8 +263,9 @@ def roll_back_canary(
 def promote_canary(
     *, canary: Canary, by: User | None, by_name: str = "", automatic: bool = False
 ) -> Canary:
-    """Publish the trial's draft to every space. Refused for a trial rolled back or promoted
-    already, and when the draft changed since the trial began (that draft was not tried)."""
+    """Publish the trial's draft to every space (a policy trial: save its costs as the next
+    policy version). Refused for a trial rolled back or promoted already, and when the draft
+    (the policy) changed since the trial began (that draft was not tried)."""
     with transaction.atomic():
         canary = (
             Canary.objects.select_for_update(of=("self",))
@@ -414,6 +292,10 @@ def promote_canary(
                 else f"Promoted to every space by {name}."
             ),
         )
+        if canary.is_policy:
+            canary.promoted_policy_version = apply_policy(canary, by)
+            canary.save(update_fields=["promoted_policy_version"])
+            return canary
         version = publish_contract(
             community=canary.community,
             summary=canary.summary,
@@ -428,10 +310,9 @@ def promote_canary(
 
 def on_events_recorded(sender: object, community: Community, **_: Any) -> None:
     """Receiver of ``conduct_events_recorded``: a batch in a community with a running trial
-    queues a check of its gate at once (after commit), so a burst rolls the trial back within
-    seconds rather than at the next minute's sweep."""
-    for pk in Canary.objects.running().filter(community=community).values_list("pk", flat=True):
-        enqueue_after_commit("releases.check_canary", pk)
+    requests a check of its gate (coalesced, after commit), so a burst rolls the trial back
+    within seconds rather than at the next minute's sweep."""
+    request_check(community=community)
 
 
 def running_canary_refusal(community: Community, fingerprint: str) -> str | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -77,36 +78,48 @@ def _sli(total: int, bad: int) -> Decimal | None:
 
 
 def version_health(version: ContractVersion) -> VersionHealth:
-    """One aggregate query per clause of the version (four conditional counts)."""
+    """One aggregate query for every clause of the version (four conditional counts each)."""
     at = version.published_at
     now = timezone.now()
     community_id = version.contract.community_id
-    rows = []
-    for data in version.clauses:
+    before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
+    after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
+    definitions = []
+    aggregates: dict[str, Any] = {}
+    for i, data in enumerate(version.clauses):
         definition = ClauseDefinition.from_dict(
             {k: v for k, v in data.items() if k not in ("clause_id", "slug")}
         )
+        definitions.append((int(data["clause_id"]), definition))
         total_q, bad_q = selectors(community_id, definition, now)
-        before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
-        after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
-        events = ConductEvent.objects.filter(community_id=community_id)
         if definition.spaces:
-            events = events.filter(space_id__in=definition.spaces)
-        c = events.aggregate(
-            tb=Count("pk", filter=total_q & before),
-            bb=Count("pk", filter=bad_q & before),
-            ta=Count("pk", filter=total_q & after),
-            ba=Count("pk", filter=bad_q & after),
-        )
-        sli_before, sli_after = _sli(c["tb"], c["bb"]), _sli(c["ta"], c["ba"])
+            where = Q(space_id__in=definition.spaces)
+            total_q, bad_q = total_q & where, bad_q & where
+        aggregates[f"tb{i}"] = Count("pk", filter=total_q & before)
+        aggregates[f"bb{i}"] = Count("pk", filter=bad_q & before)
+        aggregates[f"ta{i}"] = Count("pk", filter=total_q & after)
+        aggregates[f"ba{i}"] = Count("pk", filter=bad_q & after)
+    c = (
+        ConductEvent.objects.filter(
+            community_id=community_id,
+            occurred_at__gt=at - timedelta(days=DAYS),
+            occurred_at__lte=at + timedelta(days=DAYS),
+        ).aggregate(**aggregates)
+        if aggregates
+        else {}
+    )
+    rows = []
+    for i, (clause_id, definition) in enumerate(definitions):
+        sli_before = _sli(c[f"tb{i}"], c[f"bb{i}"])
+        sli_after = _sli(c[f"ta{i}"], c[f"ba{i}"])
         rows.append(
             ClauseHealth(
-                clause_id=int(data["clause_id"]),
+                clause_id=clause_id,
                 title=definition.title,
                 before=sli_before,
                 after=sli_after,
-                before_total=c["tb"],
-                after_total=c["ta"],
+                before_total=c[f"tb{i}"],
+                after_total=c[f"ta{i}"],
                 worse=worse_after(sli_before, sli_after, points=WORSE_POINTS),
             )
         )
@@ -136,18 +149,29 @@ class Chart:
     height: int = CHART_H
 
 
-def clause_chart(
-    clause_id: int, title: str, versions: list[ContractVersion], days: int = 60
-) -> Chart:
-    """A clause's daily community-wide SLI over ``days`` (the last snapshot of each day), with a
-    marker at every version published in that time."""
+def clause_charts(
+    clauses: list[tuple[int, str]], versions: list[ContractVersion], days: int = 60
+) -> list[Chart]:
+    """Each clause's chart (``clauses`` are (id, title)), from one query for all of them."""
     now = timezone.now()
     start = (now - timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
-    daily: dict[str, Decimal] = {}
+    daily: dict[int, dict[str, Decimal]] = {pk: {} for pk, _ in clauses}
     for snap in ClauseSnapshot.objects.filter(
-        clause_id=clause_id, scope="", bucket__gte=start, sli__isnull=False
+        clause_id__in=list(daily), scope="", bucket__gte=start, sli__isnull=False
     ).order_by("bucket"):
-        daily[snap.bucket.date().isoformat()] = snap.sli or Decimal(0)
+        daily[snap.clause_id][snap.bucket.date().isoformat()] = snap.sli or Decimal(0)
+    return [_chart(title, daily[pk], versions, start, now) for pk, title in clauses]
+
+
+def _chart(
+    title: str,
+    daily: dict[str, Decimal],
+    versions: list[ContractVersion],
+    start: datetime,
+    now: datetime,
+) -> Chart:
+    """A clause's daily community-wide SLI since ``start`` (the last snapshot of each day),
+    with a marker at every version published in that time."""
     span = (now - start).total_seconds() or 1.0
 
     def x(seconds: float) -> str:

@@ -25,6 +25,11 @@ class Baseline(models.TextChoices):
     OWN_PAST = "own_past", "The trial spaces' own 14 days before the trial"
 
 
+class TrialKind(models.TextChoices):
+    CONTRACT = "contract", "A contract version"
+    POLICY = "policy", "A budget policy change"
+
+
 class CanaryQuerySet(models.QuerySet["Canary"]):
     def running(self) -> CanaryQuerySet:
         return self.filter(status=CanaryStatus.RUNNING)
@@ -33,10 +38,22 @@ class CanaryQuerySet(models.QuerySet["Canary"]):
 class Canary(models.Model):
     """The contract draft, frozen when the trial started, live in ``spaces`` only. Promotion
     publishes exactly this draft (refused if the draft changed since); a rollback leaves the
-    version in force everywhere, as it was."""
+    version in force everywhere, as it was.
+
+    A trial of a budget policy (``kind`` policy) carries the contract in force as its clauses
+    (the gate compares like with like) and the policy's new costs in ``policy_changes``;
+    promoting it saves them as the next policy version (refused if the policy changed since
+    ``base_policy_version``)."""
 
     community = models.ForeignKey(Community, on_delete=models.CASCADE, related_name="canaries")
+    kind = models.CharField(max_length=10, choices=TrialKind.choices, default=TrialKind.CONTRACT)
     number = models.PositiveIntegerField(help_text="The version number it would be published as.")
+    policy_changes = models.JSONField(default=dict, blank=True)
+    base_policy_version = models.PositiveIntegerField(null=True, blank=True)
+    promoted_policy_version = models.PositiveIntegerField(null=True, blank=True)
+    # Set when ingest queued a check of the gate, cleared when the check starts: a burst of
+    # batches queues one check at a time (like ``Contract.evaluation_pending``).
+    check_pending = models.BooleanField(default=False)
     summary = models.TextField()
     preamble = models.TextField(blank=True)
     policy = models.JSONField(default=dict)
@@ -78,11 +95,22 @@ class Canary(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"trial of version {self.number} ({self.status})"
+        return f"trial of {self.what} ({self.status})"
 
     @property
     def is_running(self) -> bool:
         return self.status == CanaryStatus.RUNNING
+
+    @property
+    def is_policy(self) -> bool:
+        return self.kind == TrialKind.POLICY
+
+    @property
+    def what(self) -> str:
+        """What is on trial, in words: "version 3" or "version 2 of the budget policy"."""
+        if self.is_policy:
+            return f"version {self.number} of the budget policy"
+        return f"version {self.number}"
 
 
 class EntryKind(models.TextChoices):

@@ -6,10 +6,21 @@ from decimal import Decimal
 
 from rest_framework import serializers
 
-from community.contract.releases.models import AnswerKind, Baseline
+from community.contract.releases.models import AnswerKind, Baseline, TrialKind
 
 
 class ReleaseCanaryInSerializer(serializers.Serializer[dict[str, object]]):
+    kind = serializers.ChoiceField(
+        choices=TrialKind.choices,
+        default=TrialKind.CONTRACT,
+        help_text="contract: the contract draft; policy: new costs of the budget policy.",
+    )
+    costs = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField(max_length=20)),
+        required=False,
+        help_text="For a policy trial: cost per friction kind and severity, e.g. "
+        '{"flag_upheld": {"minor": "2", "moderate": "4", "severe": "10"}}.',
+    )
     summary = serializers.CharField(max_length=2000)
     space_ids = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2_147_483_647),
@@ -29,6 +40,15 @@ class ReleaseCanaryInSerializer(serializers.Serializer[dict[str, object]]):
     )
     min_events = serializers.IntegerField(min_value=1, max_value=100_000, default=20)
 
+    def validate(self, attrs: dict[str, object]) -> dict[str, object]:
+        if attrs.get("kind") == TrialKind.POLICY and not attrs.get("costs"):
+            raise serializers.ValidationError({"costs": "A policy trial needs its new costs."})
+        if attrs.get("kind") == TrialKind.CONTRACT and attrs.get("costs"):
+            raise serializers.ValidationError(
+                {"costs": "Costs belong to a policy trial (kind policy)."}
+            )
+        return attrs
+
 
 class ReleaseEntryOutSerializer(serializers.Serializer[dict[str, object]]):
     at = serializers.DateTimeField()
@@ -46,7 +66,14 @@ class ReleaseGateFindingOutSerializer(serializers.Serializer[dict[str, object]])
 
 class ReleaseCanaryOutSerializer(serializers.Serializer[dict[str, object]]):
     id = serializers.IntegerField()
-    number = serializers.IntegerField()
+    kind = serializers.CharField()
+    number = serializers.IntegerField(
+        help_text="The contract version (or, for a policy trial, the policy version) it would be."
+    )
+    costs = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField()),
+        help_text="A policy trial's costs per friction kind and severity (empty otherwise).",
+    )
     summary = serializers.CharField()
     status = serializers.CharField()
     space_ids = serializers.ListField(child=serializers.IntegerField())
@@ -60,6 +87,7 @@ class ReleaseCanaryOutSerializer(serializers.Serializer[dict[str, object]]):
     thresholds = serializers.ListField(child=serializers.CharField())
     timeline = ReleaseEntryOutSerializer(many=True)
     promoted_version = serializers.IntegerField(allow_null=True)
+    promoted_policy_version = serializers.IntegerField(allow_null=True)
 
 
 class ReleaseGroupInSerializer(serializers.Serializer[dict[str, object]]):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from community.contract.releases.canary import check_canary, check_running_canaries
+from community.contract.releases.canary import check_running_canaries, run_requested_check
 
 
 @shared_task(name="releases.check_canaries", ignore_result=True)
@@ -15,5 +15,5 @@ def check_canaries() -> int:
 
 @shared_task(name="releases.check_canary", ignore_result=True)
 def check_one_canary(canary_id: int) -> str:
-    """One trial, at once (queued when a trial starts)."""
-    return check_canary(canary_id=canary_id)
+    """One trial, at once (queued, coalesced, after ingest in its community)."""
+    return run_requested_check(canary_id=canary_id)

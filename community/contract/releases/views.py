@@ -4,11 +4,12 @@ spokescouncil, and the release health of each version."""
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -19,7 +20,6 @@ from community.contract.releases.canary import (
     promote_canary,
     roll_back_canary,
     start_canary,
-    thresholds_of,
 )
 from community.contract.releases.council import (
     answer_draft,
@@ -33,8 +33,10 @@ from community.contract.releases.council import (
     withdraw_block,
 )
 from community.contract.releases.gate import Thresholds
-from community.contract.releases.health import clause_chart, version_health
-from community.contract.releases.models import AnswerKind, Baseline
+from community.contract.releases.health import clause_charts, version_health
+from community.contract.releases.measure import thresholds_of
+from community.contract.releases.models import AnswerKind, Baseline, TrialKind
+from community.contract.releases.policy_trial import policy_cost_rows, start_policy_trial
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.services import ServiceError
 
@@ -42,7 +44,8 @@ from community.services import ServiceError
 def releases_index(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
     versions = list(get_versions(access)[:10])
-    charts = [clause_chart(c.pk, c.title, versions) for c in visible_clauses(access).live()]
+    live = [(c.pk, c.title) for c in visible_clauses(access).live()]
+    charts = clause_charts(live, versions)
     context = {
         "access": access,
         "community": access.community,
@@ -52,8 +55,19 @@ def releases_index(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "spaces": list(access.community.spaces.order_by("name")) if access.is_moderator else [],
         "baselines": Baseline.choices,
         "thresholds": Thresholds().words(),
+        "cost_rows": policy_cost_rows(access.community) if access.is_moderator else [],
     }
     return render(request, "releases/index.html", context)
+
+
+def _costs_from(data: QueryDict) -> dict[str, dict[str, str]]:
+    """The policy trial form's costs: fields named ``cost-<kind>-<severity>``."""
+    costs: dict[str, dict[str, str]] = {}
+    for name in data:
+        if name.startswith("cost-") and name.count("-") == 2:
+            _, kind, severity = name.split("-")
+            costs.setdefault(kind, {})[severity] = str(data.get(name, "")).strip()
+    return costs
 
 
 def _decimal(value: str, default: Decimal) -> Decimal:
@@ -80,22 +94,26 @@ def canary_start(request: AuthedHttpRequest, slug: str) -> HttpResponse:
                 data.get("overturned_percent", ""), defaults.overturned_percent
             ),
         )
-        canary = start_canary(
-            community=access.community,
-            space_ids=ids,
-            duration_hours=hours,
-            summary=data.get("summary", ""),
-            baseline=data.get("baseline", Baseline.REST),
-            thresholds=thresholds,
-            by=request.user,
-        )
+        common: dict[str, Any] = {
+            "community": access.community,
+            "space_ids": ids,
+            "duration_hours": hours,
+            "summary": data.get("summary", ""),
+            "baseline": data.get("baseline", Baseline.REST),
+            "thresholds": thresholds,
+            "by": request.user,
+        }
+        if data.get("kind") == TrialKind.POLICY:
+            canary = start_policy_trial(costs=_costs_from(data), **common)
+        else:
+            canary = start_canary(**common)
     except ValueError:
         messages.error(request, "Choose spaces from the list and a whole number of hours.")
         return redirect("releases:index", slug=slug)
     except ServiceError as exc:
         messages.error(request, str(exc))
         return redirect("releases:index", slug=slug)
-    messages.success(request, f"Version {canary.number} is on trial.")
+    messages.success(request, f"{canary.what.capitalize()} is on trial.")
     return redirect("releases:canary", slug=slug, pk=canary.pk)
 
 
@@ -121,7 +139,7 @@ def canary_action(request: AuthedHttpRequest, slug: str, pk: int, verb: str) -> 
     try:
         if verb == "promote":
             promote_canary(canary=canary, by=request.user)
-            messages.success(request, f"Version {canary.number} now applies in every space.")
+            messages.success(request, f"{canary.what.capitalize()} now applies in every space.")
         elif verb == "rollback":
             roll_back_canary(canary=canary, by_name=request.user.get_username())
             messages.success(request, "Rolled back: the version in force applies everywhere.")
