@@ -7,15 +7,30 @@ from typing import Any
 
 import pytest
 
+from community.contract.evaluation import evaluate_community
 from community.contract.releases.models import Canary
 from community.contract.services import save_clause
 from community.contract.slo import ClauseDefinition
 from community.models import Clause
 from demo import context as demo
 from demo.build import build as build_demo
+from tests.accessibility import axe_violations, describe
 from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def assert_accessible(page: Any, path: str) -> None:
+    """Axe finds nothing on ``path`` at either width (the tour's pages never show a running
+    trial, so its section is checked here)."""
+    for name, (width, height) in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(path)
+        violations = axe_violations(page)
+        assert violations == [], describe(f"{path} at {name}", violations)
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_moderator_starts_a_trial_and_a_member_reads_it_as_a_trial(browser_page: Any) -> None:
@@ -38,6 +53,7 @@ def test_a_moderator_starts_a_trial_and_a_member_reads_it_as_a_trial(browser_pag
     page.wait_for_url("**/contract/releases/canaries/*/")
     canary = Canary.objects.running().get(community=community)
     assert page.get_by_role("heading", name=f"Trial of version {canary.number}").is_visible()
+    evaluate_community(community=community)
     page.get_by_role("button", name="Log out").click()
     browser_login(page, demo.MEMBER_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/contract/")
@@ -46,11 +62,14 @@ def test_a_moderator_starts_a_trial_and_a_member_reads_it_as_a_trial(browser_pag
     )
     assert heading.is_visible()
     assert "Trial" in heading.inner_text()
+    assert page.get_by_test_id("trial-status").get_by_text("Growing Tips").first.is_visible()
+    assert_accessible(page, "/c/demo/contract/")
     page.goto("/c/demo/my-budget/")
     on_budget = page.get_by_role(
         "heading", name=f"Version {canary.number} is on trial in Growing Tips"
     )
     assert on_budget.is_visible()
+    assert_accessible(page, "/c/demo/my-budget/")
 
 
 def test_a_moderator_tries_new_costs_and_a_member_reads_them_on_their_budget(
@@ -81,3 +100,5 @@ def test_a_moderator_tries_new_costs_and_a_member_reads_them_on_their_budget(
     )
     assert heading.is_visible()
     assert "moderate 5 points" in page.get_by_test_id("trial-costs").inner_text()
+    assert_accessible(page, "/c/demo/my-budget/")
+    assert_accessible(page, "/c/demo/contract/")
