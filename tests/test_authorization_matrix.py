@@ -378,6 +378,14 @@ PAGES: dict[str, Page] = {
     "circle:decide": post(
         CIRCLE_MANAGE, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
     ),
+    # Withdrawing or revising: the circle's facilitator or a moderator (the world's member is
+    # a harmed participant: 403; the moderator's empty form is refused).
+    "circle:withdraw": post(
+        CIRCLE_MANAGE, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
+    ),
+    "circle:revise": post(
+        CIRCLE_MANAGE, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
+    ),
     # Rafa's agreement was kept: the moderator's forgiveness goes through.
     "circle:forgive": post(
         FORGIVE,
@@ -726,6 +734,22 @@ OPERATIONS: dict[str, Operation] = {
     "agreements_decide": Operation(
         "moderate",
         lambda w: {"outcome": "not_kept", "note": "Moved away"},
+        path=lambda w: {"id": w.agreement.pk},
+        other_key=HIDDEN,
+    ),
+    "agreements_withdraw": Operation(
+        "moderate",
+        lambda w: {"reason": "Talked over: the parties chose another way"},
+        path=lambda w: {"id": w.agreement.pk},
+        other_key=HIDDEN,
+    ),
+    "agreements_revise": Operation(
+        "moderate",
+        lambda w: {
+            "text": "Post a short note in the thread by the end of next week",
+            "owner_id": w.agreement.owner_id,
+            "due_on": (timezone.now() + timedelta(days=9)).date().isoformat(),
+        },
         path=lambda w: {"id": w.agreement.pk},
         other_key=HIDDEN,
     ),
