@@ -349,6 +349,7 @@ PAGES: dict[str, Page] = {
     "gamedays:detail": get(MODERATORS, lambda w: {"pk": w.game_day.pk}),
     "gamedays:stop": post(MODERATORS, lambda w: {"pk": w.game_day.pk}),
     "postmortems:index": get(MODERATORS),
+    "postmortems:settings": post(MODERATORS_FORM),
     "postmortems:start": get(RECORDS, lambda w: {"pk": w.resolved_incident.pk}),
     "postmortems:editor": get(RECORDS, _postmortem),
     "postmortems:section": post(RECORDS_FORM, lambda w: {"pk": w.postmortem.pk, "key": "lessons"}),
@@ -706,6 +707,16 @@ OPERATIONS: dict[str, Operation] = {
         lambda w: {"status": "done", "version": w.action_item.version},
         path=lambda w: {"id": w.action_item.pk},
         other_key=HIDDEN,
+    ),
+    "postmortem_settings_retrieve": Operation("read"),
+    "postmortem_settings_update": Operation(
+        "moderate",
+        lambda w: {
+            "due_hours": 72,
+            "reminder_every_hours": 12,
+            "escalate_after_hours": 24,
+            "objection_window_days": 7,
+        },
     ),
     # The circle
     "participants_list": Operation(
