@@ -5,18 +5,25 @@ notification's link."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from community.hidden import listed
-from community.models import Community, Visibility
+from community.models import Community, Membership, Role, Visibility
+from community.services import set_role
 from incidents.gamedays.models import GameDay, GameDayStatus
+from incidents.postmortems.circle import services as circle_services
+from incidents.postmortems.models import Agreement
 from operations.remap import IdMap, remap_link, remap_replay_results
 from operations.sandboxes import ENDED_BY_IMPORT
+from tests.circle.helpers import circle
+from tests.conftest import make_user
 from tests.operations.helpers import export_doc
 
 
@@ -129,3 +136,38 @@ def test_a_replays_results_name_the_new_spaces() -> None:
         "alerts": [{"scope": "33", "rule": "ticket"}, {"scope": "", "rule": "page"}],
         "space_names": {"33": "Growing Tips"},
     }
+
+
+def test_a_revised_agreement_comes_across_pointing_at_the_copy_of_the_earlier_one(
+    community: Community, moderator: User, member_membership: Membership, tmp_path: Path
+) -> None:
+    rafa_user = make_user("rafa_responsible")
+    set_role(community=community, user=rafa_user, role=Role.MEMBER)
+    rafa = Membership.objects.get(user=rafa_user)
+    ring = circle(
+        community=community, moderator=moderator, harmed=member_membership, responsible=rafa
+    )
+    earlier = circle_services.add_agreement(
+        postmortem=ring.postmortem,
+        text="Reply to every post with an apology",
+        owner=ring.responsible,
+        due_on=timezone.localdate() + timedelta(days=3),
+        by=None,
+    )
+    circle_services.answer_consent(agreement=earlier, participant=ring.harmed, give=False)
+    circle_services.revise_agreement(
+        agreement=earlier,
+        text="Post one short note",
+        owner=ring.responsible,
+        due_on=timezone.localdate() + timedelta(days=5),
+        by=moderator,
+    )
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export_doc(community)))
+    call_command("import_community", str(path), slug="copy", stdout=StringIO())
+    copies = Agreement.objects.filter(postmortem__community__slug="copy")
+    old = copies.get(text="Reply to every post with an apology")
+    new = copies.get(text="Post one short note")
+    assert (old.status, new.status, new.revises_id) == ("withdrawn", "open", old.pk)
+    assert old.consents.get(participant__role="harmed").answer == "refused"
+    assert set(new.consents.values_list("answer", flat=True)) == {"pending"}
