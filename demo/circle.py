@@ -14,9 +14,12 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from budgets.models import Charge, MemberBudget
-from community.models import Membership
-from demo.context import MEMBER_USERNAME, MODERATOR_USERNAME, DemoContext
+from budgets.models import Charge, MemberBudget, MemberCooldown
+from budgets.recalculation import recalculate_members_now
+from budgets.services import charge_events
+from community.models import ConductEvent, ExternalIdentity, Membership
+from community.tiers import Tier
+from demo.context import DEMO_SOURCE, MEMBER_USERNAME, MODERATOR_USERNAME, DemoContext
 from demo.incidents import RESOLVED_TITLE
 from demo.postmortems import IN_PROGRESS_TITLE
 from incidents.postmortems import services as document
@@ -48,7 +51,7 @@ def seed_circles(ctx: DemoContext) -> None:
     user = User.objects.get(username=MODERATOR_USERNAME)
     mod = Membership.objects.get(community=community, user=user)
     member = Membership.objects.get(community=community, user__username=MEMBER_USERNAME)
-    responsible = _finished(finished, mod, user, avoid={member.pk})
+    responsible = _finished(ctx, finished, mod, user, avoid={member.pk})
     _in_progress(draft, mod, user, member, avoid={member.pk, responsible.pk})
     ctx.log("  a finished circle (kept agreement, summary approved, charges forgiven), one open")
 
@@ -95,7 +98,51 @@ def _responsible_candidate(doc: Postmortem, avoid: set[int]) -> Membership:
     return parties.first() or doc.community.memberships.exclude(pk__in=avoid).order_by("pk")[0]
 
 
-def _finished(doc: Postmortem, mod: Membership, user: User, avoid: set[int]) -> Membership:
+# The responsible member's account on the demo's forum (the integrations step connects it):
+# their pause on posting is a timed silence there, lifted with the forgiveness.
+FORUM_SOURCE = "discourse"
+FORUM_USER_ID = "3187"
+HEATED_FLAGS = 8
+
+
+def _pause_running(ctx: DemoContext, doc: Postmortem, membership: Membership) -> None:
+    """The responsible member's forum account linked, then the rest of what was upheld against
+    them in the thread while it ran, which uses up their budget: the tier's pause on posting
+    starts (24 hours, policy version 2), and it is still running when the circle forgives."""
+    ExternalIdentity.objects.get_or_create(
+        community=doc.community,
+        source=FORUM_SOURCE,
+        external_id=FORUM_USER_ID,
+        defaults={"membership": membership, "username": membership.display_name},
+    )
+    incident = doc.incident
+    space = incident.spaces.order_by("pk").first()
+    end = incident.resolved_at or incident.declared_at
+    for n in range(HEATED_FLAGS):
+        budget = MemberBudget.objects.get(membership=membership)
+        if budget.tier == Tier.EXHAUSTED:
+            break
+        event = ConductEvent.objects.create(
+            community=doc.community,
+            kind="flag_upheld",
+            category="personal",
+            severity="minor",
+            member=membership,
+            space=space,
+            occurred_at=incident.declared_at + (end - incident.declared_at) * (n + 1) / 10,
+            external_id=f"demo-raised-beds-upheld-{n + 1}",
+            subject=f"demo-raised-beds-post-{n + 1}",
+            source=DEMO_SOURCE,
+        )
+        charge_events(community=doc.community, events=[event])
+        recalculate_members_now(community=doc.community, membership_ids=[membership.pk], at=ctx.now)
+    running = MemberCooldown.objects.filter(membership=membership, lifted_at__isnull=True)
+    ctx.log(f"  {membership.display_name}: {running.count()} pause on posting running")
+
+
+def _finished(
+    ctx: DemoContext, doc: Postmortem, mod: Membership, user: User, avoid: set[int]
+) -> Membership:
     resolved = doc.incident.resolved_at or doc.created_at
     responsible_member = _responsible_candidate(doc, avoid)
     others = list(
@@ -186,6 +233,7 @@ def _finished(doc: Postmortem, mod: Membership, user: User, avoid: set[int]) -> 
     services.answer_summary(
         postmortem=doc, participant=harmed, approve=True, note="That is fair. Thank you."
     )
+    _pause_running(ctx, doc, responsible_member)
     services.forgive_participant(participant=responsible, by=user)
     return responsible_member
 

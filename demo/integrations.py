@@ -1,6 +1,12 @@
 """Demo step (order 50): a Discourse connection for the demo community (its forum address is not
-reachable, on purpose), an outbound webhook subscription and a few logged deliveries, and a
-forum call that failed for good (it waits in Needs you)."""
+reachable, on purpose), an outbound webhook subscription and a few logged deliveries, a forum
+call that failed for good (it waits in Needs you), and the members' pauses on posting handed to
+the forum as the outbox hands them over once a forum is connected: each pause a timed silence,
+each early lift an unsilence. The responsible member of the finished circle has a forum
+account: their silence is tried for real and cannot reach the forum (the attempt and its
+reason are recorded, retries would follow), then the forgiveness lifts the pause, so the
+silence is never sent and the unsilence has nothing to undo. Nothing is shown as done on a
+forum that was never reached."""
 
 from __future__ import annotations
 
@@ -9,9 +15,13 @@ import random
 import uuid
 from datetime import timedelta
 
-from community.models import DomainEventType
+from django.db import transaction
+
+from community.models import DomainEvent, DomainEventType
 from demo.context import DEMO_FORUM, DemoContext
+from integrations.discourse.actions import perform_forum_action
 from integrations.discourse.connection import connect_discourse
+from integrations.discourse.member_pauses import plan_member_actions
 from integrations.models import (
     ActionStatus,
     DiscourseConnection,
@@ -97,10 +107,37 @@ def seed_integrations(ctx: DemoContext) -> None:
                 duration_ms=rng.randint(40, 400),
             )
     _failed_forum_call(ctx, connection, rng)
+    actions = _member_pauses_on_the_forum(ctx)
     ctx.log(
-        "  connected the demo forum (not reachable), a webhook subscription, and a forum call "
-        "that failed for good"
+        "  connected the demo forum (not reachable), a webhook subscription, a forum call "
+        f"that failed for good, and {actions} forum actions for members' pauses"
     )
+
+
+def _member_pauses_on_the_forum(ctx: DemoContext) -> int:
+    """Plan the forum actions of every member pause recorded so far, oldest first, as the
+    integrations subscriber does when the outbox hands the events over (the steps before ran
+    with no forum connected). Planning is idempotent per pause, so the worker's own hand-over
+    later adds nothing. A silence that can be sent is tried once now, for real."""
+    events = DomainEvent.objects.filter(
+        community=ctx.community,
+        type__in=(
+            DomainEventType.BUDGET_MEMBER_COOLDOWN,
+            DomainEventType.BUDGET_MEMBER_COOLDOWN_LIFTED,
+        ),
+    ).order_by("created_at", "pk")
+    planned = 0
+    for event in events:
+        with transaction.atomic():  # as the outbox runs a subscriber: the plans lock rows
+            actions = plan_member_actions(event=event)
+        for action in actions:
+            planned += 1
+            action.refresh_from_db()
+            tried = action.attempts > 0  # by a worker already, once the plan was committed
+            waiting = action.status in ForumAction.open_statuses()
+            if action.action == ForumActionKind.SILENCE and not tried and waiting:
+                perform_forum_action(action_id=action.pk)
+    return planned
 
 
 def _failed_forum_call(

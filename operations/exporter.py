@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db import connection, models, transaction
 
@@ -34,6 +35,10 @@ from operations.tables import (
 FORMAT = "community-sre-export"
 FORMAT_VERSION = 1
 CHUNK = 2_000
+
+
+class ExportRefused(Exception):
+    """The community cannot be exported on its own; the message says why."""
 
 
 @dataclass
@@ -88,7 +93,8 @@ def _m2m(table: Table, community: Community) -> dict[str, dict[Any, list[Any]]]:
 
 
 def table_rows(table: Table, community: Community) -> Iterator[dict[str, Any]]:
-    fields = [f for f in concrete_fields(table.model) if f.name not in table.secrets]
+    left_out = {*table.secrets, *table.made_on_import}
+    fields = [f for f in concrete_fields(table.model) if f.name not in left_out]
     links = _m2m(table, community)
     pk = table.model._meta.pk
     assert pk is not None
@@ -128,9 +134,22 @@ def _write_table(out: TextIO, label: str, rows: Iterator[dict[str, Any]], *, las
     return count
 
 
+def export_refusal(community: Community) -> str:
+    """Why ``community`` is not exported on its own ("" when it is): a game day's sandbox is a
+    rehearsal's scratch copy, left out of every file (``operations.sandboxes``)."""
+    if apps.get_model("gamedays.gameday")._default_manager.filter(sandbox=community).exists():
+        return (
+            f"{community.slug!r} is a game day's sandbox, a rehearsal's scratch copy: export "
+            "the community it rehearses (the game day's record and report are in that file)."
+        )
+    return ""
+
+
 def export_community(*, community: Community, out: TextIO) -> ExportSummary:
     """Write ``community`` to ``out``; returns how many rows each table had (also written at
     the end of the file, so an import can tell a file that lost rows)."""
+    if refusal := export_refusal(community):
+        raise ExportRefused(refusal)
     summary = ExportSummary(slug=community.slug)
     outermost = not connection.in_atomic_block
     with transaction.atomic():

@@ -29,7 +29,7 @@ from django.core.validators import validate_slug
 from django.db import DatabaseError, models, transaction
 
 from community.models import Community
-from operations import values
+from operations import sandboxes, values
 from operations.budget_check import BudgetCheck, check_budgets
 from operations.exporter import FORMAT, FORMAT_VERSION
 from operations.remap import (
@@ -37,6 +37,8 @@ from operations.remap import (
     remap_dedupe_key,
     remap_id_list,
     remap_json,
+    remap_link,
+    remap_replay_results,
     remap_text_id,
 )
 from operations.tables import (
@@ -54,6 +56,9 @@ from operations.tables import (
 )
 
 BATCH = 1_000
+
+# Tables whose rows get fields the file does not hold (``Table.made_on_import``).
+MADE_ON_IMPORT = {"gamedays.gameday": sandboxes.fill_game_day}
 
 
 class ImportFailed(Exception):
@@ -182,7 +187,9 @@ def _foreign(table: Table, row: dict[str, Any], f: models.Field[Any, Any], ids: 
     return new
 
 
-def _field_value(table: Table, row: dict[str, Any], f: models.Field[Any, Any], ids: IdMap) -> Any:
+def _field_value(
+    table: Table, row: dict[str, Any], f: models.Field[Any, Any], ids: IdMap, slug: str
+) -> Any:
     if f.is_relation:
         return _foreign(table, row, f, ids)
     value = _value(table.label, row, f)
@@ -202,6 +209,10 @@ def _field_value(table: Table, row: dict[str, Any], f: models.Field[Any, Any], i
         return remap_dedupe_key(value, ids)
     if table.label == "incidents.timelineentry" and f.name == "data":
         return remap_json(value, ids, keys=TIMELINE_DATA_KEYS.get(str(row.get("kind")), {}))
+    if table.label == "replay.replay" and f.name == "results":
+        return remap_replay_results(value, ids)
+    if table.label == "community.notification" and f.name == "link":
+        return remap_link(value, slug, ids)
     if f.name in table.json_fields:
         return remap_json(value, ids)
     return value
@@ -224,6 +235,8 @@ def _import_table(table: Table, rows: list[dict[str, Any]], ids: IdMap, slug: st
         for f in fields:
             if f.name in table.secrets:
                 kwargs[f.attname] = ""
+            elif f.name in table.made_on_import:
+                continue
             elif f is pk and not f.is_relation:
                 if uuid_pk:  # chosen before any table was written (see _choose_uuids)
                     kwargs[f.attname] = ids.get(table.label, row.get(f.name))
@@ -233,9 +246,11 @@ def _import_table(table: Table, rows: list[dict[str, Any]], ids: IdMap, slug: st
             elif f in self_refs:
                 continue
             else:
-                kwargs[f.attname] = _field_value(table, row, f, ids)
+                kwargs[f.attname] = _field_value(table, row, f, ids, slug)
         if table.label == COMMUNITY:
             kwargs["slug"] = slug
+        if table.made_on_import:
+            MADE_ON_IMPORT[table.label](kwargs, slug=slug)
         objects.append(model(**kwargs))
         deferred.append(row)
     model._default_manager.bulk_create(objects, batch_size=BATCH)

@@ -9,6 +9,7 @@ everywhere in the file, so unique keys built from it cannot collide with the sou
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -117,3 +118,64 @@ def remap_dedupe_key(value: str | None, ids: IdMap) -> str | None:
     if label is None:
         return value
     return f"{prefix}:{ids.new_or_invented(label, old)}{sep}{tail}"
+
+
+def remap_replay_results(value: Any, ids: IdMap) -> Any:
+    """A replay's results: each alert's ``scope`` is a space's id as text ("" for the whole
+    community) and ``space_names`` is keyed by those ids."""
+    if not isinstance(value, dict):
+        return value
+    out = dict(value)
+    if isinstance(value.get("alerts"), list):
+        out["alerts"] = [
+            {**a, "scope": remap_text_id(str(a.get("scope") or ""), "community.space", ids)}
+            if isinstance(a, dict)
+            else a
+            for a in value["alerts"]
+        ]
+    if isinstance(value.get("space_names"), dict):
+        names = {
+            remap_text_id(str(key), "community.space", ids): name
+            for key, name in value["space_names"].items()
+        }
+        out["space_names"] = {key: name for key, name in names.items() if key}
+    return out
+
+
+# The ids a notification's link names: ``/c/<slug>/<path>/<id>/…`` and ``#<anchor>-<id>``.
+LINK_PATHS: dict[str, str] = {
+    "incidents": "incidents.incident",
+    "postmortems": "postmortems.postmortem",
+    "contract/releases/canaries": "releases.canary",
+    "game-days": "gamedays.gameday",
+}
+LINK_ANCHORS: dict[str, str] = {"item": "postmortems.actionitem", "appeal": "budgets.appeal"}
+_LINK = re.compile(r"^/c/[^/]+/(?P<rest>[^#]*)(?:#(?P<anchor>.*))?$")
+_ANCHOR = re.compile(r"^(?P<name>[a-z]+)-(?P<id>\d+)$")
+
+
+def remap_link(value: str, slug: str, ids: IdMap) -> str:
+    """A link into the community (``/c/<slug>/…``) under its new slug, with the row it names
+    made new; a link naming a row the file does not hold goes to the community's home."""
+    match = _LINK.match(value or "")
+    if match is None:
+        return value
+    rest, anchor = match["rest"], match["anchor"]
+    for prefix, label in LINK_PATHS.items():
+        head, sep, tail = rest.partition(f"{prefix}/")
+        if head or not sep:
+            continue
+        old, slash, after = tail.partition("/")
+        if old.isdigit():
+            new = ids.get(label, old)
+            if new is None:
+                return f"/c/{slug}/"
+            rest = f"{prefix}/{new}{slash}{after}"
+        break
+    if anchor is not None:
+        found = _ANCHOR.match(anchor)
+        if found and found["name"] in LINK_ANCHORS:
+            new = ids.get(LINK_ANCHORS[found["name"]], found["id"])
+            anchor = "" if new is None else f"{found['name']}-{new}"
+        return f"/c/{slug}/{rest}" + (f"#{anchor}" if anchor else "")
+    return f"/c/{slug}/{rest}"

@@ -57,6 +57,9 @@ class Table:
     text_ids: dict[str, str] = field(default_factory=dict)
     # Export order (stable, so two exports of the same data are the same bytes).
     order_by: tuple[str, ...] = ("pk",)
+    # Left out of the file and made afresh by the import (a game day's sandbox, see
+    # ``operations.sandboxes``).
+    made_on_import: tuple[str, ...] = ()
 
     @property
     def model(self) -> type[models.Model]:
@@ -74,10 +77,6 @@ TABLES: tuple[Table, ...] = (
     Table("community.contractversion", "contract__community", json_fields=("clauses",)),
     Table("community.acknowledgement", "version__contract__community"),
     Table("community.clausesnapshot", "clause__community"),
-    # A notification's ``key`` only stops a retried caller from notifying twice; it names ids of
-    # the installation it was made in, so an import leaves it blank rather than remap it.
-    Table("community.notification", "recipient__community", secrets=("key",)),
-    Table("community.notificationdelivery", "notification__recipient__community"),
     Table("community.notificationpreference", "membership__community"),
     Table(
         "community.clausealert",
@@ -105,6 +104,26 @@ TABLES: tuple[Table, ...] = (
         id_lists={"trigger_event_ids": "community.conductevent"},
     ),
     Table("incidents.incidentsettings", "community"),
+    # The postmortems feature package (its circle has no tables of its own). Before the
+    # timeline, whose entries name postmortems and action items in their data and keys.
+    Table("postmortems.postmortemsettings", "community"),
+    # ``figures`` are words and numbers (space names, not ids): copied as they are.
+    Table("postmortems.postmortem", "community"),
+    Table("postmortems.postmortemsection", "postmortem__community"),
+    Table("postmortems.blamelessfinding", "postmortem__community"),
+    Table("postmortems.participant", "postmortem__community"),
+    Table("postmortems.harm", "postmortem__community"),
+    Table("postmortems.repairexchange", "postmortem__community"),
+    Table("postmortems.agreement", "postmortem__community"),
+    Table("postmortems.agreementconsent", "agreement__postmortem__community"),
+    Table("postmortems.summaryapproval", "postmortem__community"),
+    Table(
+        "postmortems.circleforgiveness",
+        "postmortem__community",
+        id_lists={"charge_ids": "budgets.charge"},
+    ),
+    Table("postmortems.actionitem", "community"),
+    Table("postmortems.verificationcheck", "item__community"),
     Table("incidents.incidentrole", "incident__community"),
     Table("incidents.facilitatorhandoff", "incident__community"),
     Table("incidents.runbookrun", "incident__community"),
@@ -140,6 +159,25 @@ TABLES: tuple[Table, ...] = (
     Table("integrations.webhooksubscription", "community", secrets=("secret",)),
     Table("integrations.webhookdelivery", "subscription__community"),
     Table("integrations.webhookattempt", "delivery__subscription__community"),
+    # The contract's feature packages: replays, trials (canaries) and the spokescouncil.
+    # A replay's results name spaces by id under ``scope`` and as ``space_names`` keys
+    # (remapped in operations.remap).
+    Table("replay.replay", "community", json_fields=("definition", "results")),
+    Table("releases.canary", "community", json_fields=("clauses",)),
+    Table("releases.canaryentry", "canary__community"),
+    Table("releases.council", "community"),
+    Table("releases.councilgroup", "council__community"),
+    Table("releases.answer", "council__community"),
+    # A game day's record, its recording (made-up names, no ids) and its frozen report. Its
+    # sandbox (a hidden community of scratch rows) is not in the file: the import gives it a
+    # new, empty one (operations.sandboxes).
+    Table("gamedays.gameday", "community", made_on_import=("sandbox", "sandbox_runbook_id")),
+    # Last: a notification's link names rows of the tables above (an incident, an appeal, a
+    # postmortem, a trial), remapped in operations.remap. Its ``key`` only stops a retried
+    # caller from notifying twice; it names ids of the installation it was made in, so an
+    # import leaves it blank rather than remap it.
+    Table("community.notification", "recipient__community", secrets=("key",)),
+    Table("community.notificationdelivery", "notification__recipient__community"),
 )
 BY_LABEL = {table.label: table for table in TABLES}
 
@@ -151,6 +189,15 @@ NOT_EXPORTED: dict[str, str] = {
         "the installation's record of requests made to it: kept where they happened, never "
         "rewritten (it outlives the community it names)"
     ),
+}
+
+# The installation's own tables, not any community's: never in a file.
+INSTALLATION_TABLES: dict[str, str] = {
+    "admin.logentry": "the Django admin's log of the installation's staff",
+    "auth.group": "permission groups of the installation's staff",
+    "auth.permission": "Django's permissions, made by migrations",
+    "contenttypes.contenttype": "Django's list of models, made by migrations",
+    "sessions.session": "logins in progress: a restored community's members log in again",
 }
 
 # Fields that hold a domain event's id without a foreign key (the outbox is pruned while the
@@ -167,12 +214,22 @@ TIMELINE_DATA_KEYS: dict[str, dict[str, str]] = {
     "handoff": {"to": "community.membership"},
     "runbook": {"run": "incidents.runbookrun"},
     "step": {"step": "incidents.steprun"},
+    **{
+        kind: {"postmortem": "postmortems.postmortem", "action_item": "postmortems.actionitem"}
+        for kind in (
+            "pm_started",
+            "pm_review",
+            "pm_published",
+            "pm_summary",
+            "pm_item",
+            "pm_agreement",
+        )
+    },
 }
 DEDUPE_KEY_PREFIXES: dict[str, str] = {
     "alert": DOMAIN_EVENTS,
     "forum": DOMAIN_EVENTS,
     "check-in": "incidents.steprun",
-    # Postmortems are not in the file yet (docs/status.md): their timeline keys get fresh ids.
     "pm": "postmortems.postmortem",
 }
 

@@ -350,6 +350,7 @@ PAGES: dict[str, Page] = {
     "gamedays:detail": get(MODERATORS, lambda w: {"pk": w.game_day.pk}),
     "gamedays:stop": post(MODERATORS, lambda w: {"pk": w.game_day.pk}),
     "postmortems:index": get(MODERATORS),
+    "postmortems:settings": post(MODERATORS_FORM),
     "postmortems:start": get(RECORDS, lambda w: {"pk": w.resolved_incident.pk}),
     "postmortems:editor": get(RECORDS, _postmortem),
     "postmortems:section": post(RECORDS_FORM, lambda w: {"pk": w.postmortem.pk, "key": "lessons"}),
@@ -377,6 +378,14 @@ PAGES: dict[str, Page] = {
         CIRCLE_STEP, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
     ),
     "circle:decide": post(
+        CIRCLE_MANAGE, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
+    ),
+    # Withdrawing or revising: the circle's facilitator or a moderator (the world's member is
+    # a harmed participant: 403; the moderator's empty form is refused).
+    "circle:withdraw": post(
+        CIRCLE_MANAGE, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
+    ),
+    "circle:revise": post(
         CIRCLE_MANAGE, lambda w: {"pk": w.circle_postmortem.pk, "agreement_id": w.agreement.pk}
     ),
     # Rafa's agreement was kept: the moderator's forgiveness goes through.
@@ -716,6 +725,16 @@ OPERATIONS: dict[str, Operation] = {
         path=lambda w: {"id": w.action_item.pk},
         other_key=HIDDEN,
     ),
+    "postmortem_settings_retrieve": Operation("read"),
+    "postmortem_settings_update": Operation(
+        "moderate",
+        lambda w: {
+            "due_hours": 72,
+            "reminder_every_hours": 12,
+            "escalate_after_hours": 24,
+            "objection_window_days": 7,
+        },
+    ),
     # The circle
     "participants_list": Operation(
         "read", path=lambda w: {"id": w.circle_postmortem.pk}, other_key=HIDDEN
@@ -743,6 +762,22 @@ OPERATIONS: dict[str, Operation] = {
     "agreements_decide": Operation(
         "moderate",
         lambda w: {"outcome": "not_kept", "note": "Moved away"},
+        path=lambda w: {"id": w.agreement.pk},
+        other_key=HIDDEN,
+    ),
+    "agreements_withdraw": Operation(
+        "moderate",
+        lambda w: {"reason": "Talked over: the parties chose another way"},
+        path=lambda w: {"id": w.agreement.pk},
+        other_key=HIDDEN,
+    ),
+    "agreements_revise": Operation(
+        "moderate",
+        lambda w: {
+            "text": "Post a short note in the thread by the end of next week",
+            "owner_id": w.agreement.owner_id,
+            "due_on": (timezone.now() + timedelta(days=9)).date().isoformat(),
+        },
         path=lambda w: {"id": w.agreement.pk},
         other_key=HIDDEN,
     ),

@@ -205,10 +205,12 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     assert MemberBudget.objects.get(membership__user=member).tier in {"warning", "critical"}
     assert set(Appeal.objects.values_list("status", flat=True)) == {"pending", "upheld", "declined"}
     assert TierTransition.objects.filter(community=demo_community).exists()
-    # Pauses on posting: one running, one lifted early after forgiveness.
+    # Pauses on posting: one running, one lifted early after forgiveness, and the finished
+    # circle's responsible member's, lifted when the circle forgave (kept agreements).
     pauses = MemberCooldown.objects.filter(community=demo_community)
-    assert pauses.count() == 2
-    assert list(pauses.exclude(lift_cause="").values_list("lift_cause", flat=True)) == ["forgiven"]
+    assert pauses.count() == 3
+    causes = sorted(pauses.exclude(lift_cause="").values_list("lift_cause", flat=True))
+    assert causes == ["agreement", "forgiven"]
     assert pauses.filter(lifted_at__isnull=True).get().is_running(timezone.now())
     # Postmortems: one published with a verified guardrail (its incident closed), one in draft
     # with a passage the blameless check pointed out.

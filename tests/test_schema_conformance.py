@@ -87,6 +87,8 @@ REAL_PATHS: dict[str, Callable[[World], dict[str, int | str]]] = {
     "agreements_create": lambda w: {"id": w.circle_postmortem.pk},
     "agreements_retrieve": lambda w: {"id": w.agreement.pk},
     "agreements_decide": lambda w: {"id": w.agreement.pk},
+    "agreements_withdraw": lambda w: {"id": w.agreement.pk},
+    "agreements_revise": lambda w: {"id": w.agreement.pk},
 }
 
 

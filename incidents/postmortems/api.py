@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -35,6 +36,8 @@ from incidents.postmortems.serializers import (
     PostmortemOutSerializer,
     SectionInSerializer,
     SectionOutSerializer,
+    SettingsInSerializer,
+    SettingsOutSerializer,
     StateInSerializer,
 )
 from incidents.postmortems.services import ItemFields
@@ -272,3 +275,45 @@ class ActionItemStatusView(APIView):
             by=None,
         )
         return Response(ActionItemOutSerializer(item).data)
+
+
+class SettingsView(APIView):
+    """The community's postmortem settings: when one is due, how often reminders repeat, when
+    every moderator is reminded, and the public summary's objection window. A change applies
+    to postmortems started from then on."""
+
+    required_scope = WRITE
+
+    @extend_schema(
+        operation_id="postmortem_settings_retrieve", responses=SettingsOutSerializer, tags=TAGS
+    )
+    def get(self, request: Request) -> Response:
+        access = access_of(request)
+        if not access.sees_member_records:
+            raise PermissionDenied("Only this community's moderators read these settings.")
+        return Response(SettingsOutSerializer(services.settings_for(access.community)).data)
+
+    @extend_schema(
+        operation_id="postmortem_settings_update",
+        request=SettingsInSerializer,
+        responses={200: SettingsOutSerializer, 400: ErrorSerializer},
+        examples=[
+            OpenApiExample(
+                "Due in three days",
+                value={
+                    "due_hours": 72,
+                    "reminder_every_hours": 24,
+                    "escalate_after_hours": 24,
+                    "objection_window_days": 7,
+                },
+            )
+        ],
+        tags=TAGS,
+    )
+    def put(self, request: Request) -> Response:
+        access = access_of(request)
+        access.require_moderator("Only this community's moderators change these settings.")
+        data_in = SettingsInSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        found = services.update_settings(community=access.community, **data_in.validated_data)
+        return Response(SettingsOutSerializer(found).data)

@@ -6,6 +6,7 @@ from incidents.postmortems import api
 
 urlpatterns = [
     path("postmortems/", api.PostmortemListView.as_view(), name="postmortems"),
+    path("postmortem-settings/", api.SettingsView.as_view(), name="postmortem-settings"),
     path("postmortems/<int:pk>/", api.PostmortemDetailView.as_view(), name="postmortem"),
     path(
         "postmortems/<int:pk>/sections/<str:key>/",

@@ -98,3 +98,16 @@ class ActionItemForm(forms.Form):
             verify_target=data.get("verify_target_percent"),
             verify_window_days=data.get("verify_window_days"),
         )
+
+
+class SettingsForm(forms.Form):
+    """Whole numbers only; their bounds are the service's (``services.settings``)."""
+
+    due_hours = forms.IntegerField(required=False, label="Due, hours after the incident resolved")
+    reminder_every_hours = forms.IntegerField(required=False, label="Remind every, in hours")
+    escalate_after_hours = forms.IntegerField(
+        required=False, label="Remind every moderator, hours past the due time"
+    )
+    objection_window_days = forms.IntegerField(
+        required=False, label="Days a harmed member has to object to a public summary"
+    )

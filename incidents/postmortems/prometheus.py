@@ -97,7 +97,7 @@ class PostmortemCollector(DatabaseCollector):
             GaugeMetricFamily(
                 "csre_circle_agreements",
                 "Agreements made in restorative circles, by community and status (open, kept, "
-                "not_kept).",
+                "not_kept, withdrawn).",
                 labels=["community", "status"],
             ),
             slugs,

@@ -13,6 +13,7 @@ from incidents.postmortems.models import (
     BlamelessFinding,
     Postmortem,
     PostmortemSection,
+    PostmortemSettings,
 )
 from incidents.postmortems.sections import SECTION_BY_KEY, SECTION_KEYS
 from incidents.postmortems.services.action_items import MAX_WINDOW_DAYS
@@ -188,3 +189,38 @@ class ActionStatusInSerializer(serializers.Serializer[Any]):
 
 
 SECTION_KEY_PATTERN = "|".join(SECTION_KEYS)
+
+
+SETTINGS_FIELDS = (
+    "due_hours",
+    "reminder_every_hours",
+    "escalate_after_hours",
+    "objection_window_days",
+)
+
+
+class SettingsOutSerializer(serializers.ModelSerializer[PostmortemSettings]):
+    class Meta:
+        model = PostmortemSettings
+        fields = SETTINGS_FIELDS
+
+
+class SettingsInSerializer(serializers.Serializer[dict[str, Any]]):
+    """Every setting, each a whole number within its bounds (``services.settings.BOUNDS``)."""
+
+    due_hours = serializers.IntegerField(
+        min_value=1, max_value=720, help_text="Hours after the incident resolved (1-720)."
+    )
+    reminder_every_hours = serializers.IntegerField(
+        min_value=1, max_value=168, help_text="Hours between reminders (1-168)."
+    )
+    escalate_after_hours = serializers.IntegerField(
+        min_value=0,
+        max_value=720,
+        help_text="Hours past the due time before every moderator is reminded (0-720).",
+    )
+    objection_window_days = serializers.IntegerField(
+        min_value=1,
+        max_value=30,
+        help_text="Days a harmed member has to object to a public summary (1-30).",
+    )

@@ -11,6 +11,7 @@ doc = base + "<int:pk>/"
 
 urlpatterns = [
     path(base, views.index, name="index"),
+    path(base + "settings/", views.change_settings, name="settings"),
     path("c/<slug:slug>/incidents/<int:pk>/postmortem/", views.start, name="start"),
     path(doc, views.editor, name="editor"),
     path(doc + "sections/<str:key>/", views.save_section, name="section"),

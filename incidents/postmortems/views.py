@@ -34,7 +34,7 @@ from incidents.postmortems.access import (
     visible_action_items,
     visible_postmortems,
 )
-from incidents.postmortems.forms import ActionItemForm
+from incidents.postmortems.forms import ActionItemForm, SettingsForm
 from incidents.postmortems.metrics import postmortem_metrics
 from incidents.postmortems.models import (
     ActionStatus,
@@ -57,24 +57,44 @@ def _version(request: AuthedHttpRequest) -> int | None:
 @login_required
 def index(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug, moderate=True)
+    return render(request, "postmortems/index.html", _index_context(access))
+
+
+def _index_context(access: CommunityAccess, **extra: Any) -> dict[str, Any]:
     docs = visible_postmortems(access).order_by("state", "due_at")[:100]
     items = (
         visible_action_items(access)
         .exclude(status__in=(ActionStatus.VERIFIED, ActionStatus.DONE))
         .order_by("due_on", "pk")[:200]
     )
-    return render(
-        request,
-        "postmortems/index.html",
-        {
-            "community": access.community,
-            "access": access,
-            "postmortems": docs,
-            "items": items,
-            "metrics": postmortem_metrics(access.community),
-            "now": timezone.now(),
-        },
-    )
+    return {
+        "community": access.community,
+        "access": access,
+        "postmortems": docs,
+        "items": items,
+        "metrics": postmortem_metrics(access.community),
+        "settings": services.settings_for(access.community),
+        "now": timezone.now(),
+        **extra,
+    }
+
+
+@login_required
+@require_POST
+def change_settings(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    """Moderators set when postmortems are due and how reminders and objections run."""
+    access = access_for_user(request.user, slug, moderate=True)
+    form = SettingsForm(request.POST)
+    try:
+        if not form.is_valid():
+            field, errors = next(iter(form.errors.items()))
+            raise ServiceError(f"{form.fields[field].label}: {errors[0]}")
+        services.update_settings(community=access.community, **form.cleaned_data)
+    except ServiceError as exc:
+        context = _index_context(access, settings_error=str(exc), posted=request.POST)
+        return render(request, "postmortems/index.html", context, status=400)
+    messages.success(request, "Saved. New postmortems follow these settings.")
+    return redirect("postmortems:index", slug=access.community.slug)
 
 
 @login_required

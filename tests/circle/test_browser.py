@@ -18,9 +18,10 @@ from budgets.recalculation import recalculate_community
 from community.models import Community, Membership, Role
 from community.services import set_role
 from incidents.postmortems import services as document
-from incidents.postmortems.models import Visibility
+from incidents.postmortems.circle import services
+from incidents.postmortems.models import Agreement, Visibility
 from tests.circle.conftest import published
-from tests.circle.helpers import friction
+from tests.circle.helpers import circle, friction, joined
 from tests.conftest import PASSWORD, browser_login, make_user
 from tests.postmortems.helpers import resolved_incident, write
 
@@ -121,10 +122,11 @@ def test_invite_accept_repair_agree_keep_forgive_and_publish_the_summary(
     page.get_by_role("button", name="Add the agreement").click()
     expect(page.get_by_test_id("agreements")).to_contain_text("rafa_responsible agrees to")
     expect(page.get_by_test_id("forgiveness")).to_contain_text("still open")
-    for person in (responsible, harmed):
+    for person, name in ((responsible, "rafa_responsible"), (harmed, "milo_member")):
         person.reload()
         person.get_by_role("button", name="I agree").click()
-        expect(person.get_by_test_id("agreements")).to_contain_text("(agreed)")
+        # Their own answer, so the next step waits for this one to be saved.
+        expect(person.get_by_test_id("agreements")).to_contain_text(f"{name} (agreed)")
     page.reload()
     expect(page.get_by_test_id("agreements")).to_contain_text(
         "Not in effect yet: waiting for maya_mod to agree."
@@ -159,3 +161,49 @@ def test_invite_accept_repair_agree_keep_forgive_and_publish_the_summary(
     expect(others.locator("main")).to_contain_text(SUMMARY)
     expect(others.locator("main")).not_to_contain_text("Contributing factors")
     assert others.goto(circle).status == 404  # type: ignore[union-attr]
+
+
+def test_the_facilitator_revises_a_refused_agreement_then_withdraws_it(
+    browser_page: Page, live_server: Any
+) -> None:
+    """An agreement the harmed member did not agree to: the facilitator rewrites it (everyone
+    asked again, the earlier wording kept), then withdraws the new one with a reason."""
+    community = Community.objects.create(slug="garden", name="Garden Club")
+    mod = _member(community, "maya_mod", Role.MODERATOR)
+    milo = _member(community, "milo_member")
+    rafa = _member(community, "rafa_responsible")
+    ring = circle(community=community, moderator=mod.user, harmed=milo, responsible=rafa)  # type: ignore[arg-type]
+    joined(ring.postmortem, mod, "facilitator", mod.user)  # type: ignore[arg-type]
+    refused = services.add_agreement(
+        postmortem=ring.postmortem,
+        text="Reply to every post of theirs with an apology",
+        owner=ring.responsible,
+        due_on=timezone.localdate() + timedelta(days=3),
+        by=None,
+    )
+    services.answer_consent(agreement=refused, participant=ring.harmed, give=False)
+    page = browser_page
+    page.on("dialog", lambda dialog: dialog.accept())
+    browser_login(page, "maya_mod", PASSWORD)
+    page.goto(f"/c/garden/postmortems/{ring.postmortem.pk}/circle/")
+    agreements = page.get_by_test_id("agreements")
+    expect(agreements).to_contain_text("Not in effect: milo_member did not agree.")
+    page.get_by_test_id(f"agreement-{refused.pk}-change").locator("summary").click()
+    page.get_by_label("The new wording").fill("Post one short note in the thread")
+    page.get_by_role("button", name="Revise and ask everyone again").click()
+    expect(page.get_by_test_id("circle-message")).to_contain_text("asked to agree")
+    expect(page.get_by_test_id(f"agreement-{refused.pk}-status")).to_contain_text(
+        "Withdrawn: Revised"
+    )
+    revision = Agreement.objects.get(revises=refused)
+    expect(page.get_by_test_id(f"agreement-{revision.pk}-revises")).to_be_visible()
+    expect(agreements).to_contain_text("Not in effect yet: waiting for")
+    page.get_by_test_id(f"agreement-{revision.pk}-change").locator("summary").click()
+    page.get_by_label("Why it is withdrawn").fill("We chose to leave it there.")
+    page.get_by_role("button", name="Withdraw it").click()
+    expect(page.get_by_test_id(f"agreement-{revision.pk}-status")).to_contain_text(
+        "Withdrawn: We chose to leave it there."
+    )
+    expect(page.locator("#circle")).to_have_count(1)
+    revision.refresh_from_db()
+    assert revision.status == "withdrawn"

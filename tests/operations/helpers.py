@@ -10,7 +10,15 @@ from typing import Any
 
 from community.models import Community
 from operations.exporter import export_community
-from operations.remap import IdMap, remap_dedupe_key, remap_id_list, remap_json, remap_text_id
+from operations.remap import (
+    IdMap,
+    remap_dedupe_key,
+    remap_id_list,
+    remap_json,
+    remap_link,
+    remap_replay_results,
+    remap_text_id,
+)
 from operations.tables import (
     COMMUNITY,
     DOMAIN_EVENT_REFERENCES,
@@ -83,6 +91,10 @@ def normalised(doc: dict[str, Any]) -> dict[str, Any]:
                 elif table.label == "incidents.timelineentry" and name == "data":
                     keys = TIMELINE_DATA_KEYS.get(row["kind"], {})
                     new[name] = remap_json(value, ids, keys=keys)
+                elif table.label == "replay.replay" and name == "results":
+                    new[name] = remap_replay_results(value, ids)
+                elif table.label == "community.notification" and name == "link":
+                    new[name] = remap_link(value, "*", ids)
                 elif name in table.json_fields:
                     new[name] = remap_json(value, ids)
                 else:

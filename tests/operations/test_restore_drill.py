@@ -11,12 +11,18 @@ from typing import Any
 from django.core.management import call_command
 from django.utils import timezone
 
-from budgets.models import DirtyMember, MemberBudget
+from budgets.models import Charge, DirtyMember, MemberBudget
 from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import recalculate_community
+from community.contract.releases.models import Answer, Canary
+from community.contract.replay.models import Replay
 from community.domain_events import dispatch_pending
-from community.models import ClauseSnapshot, Community
+from community.hidden import listed
+from community.models import ClauseSnapshot, Community, Notification
 from demo.build import build as build_demo
+from incidents.gamedays.models import GameDay
+from incidents.models import TimelineEntry
+from incidents.postmortems.models import ActionItem, Agreement, CircleForgiveness, Postmortem
 from tests.operations.helpers import export_doc, export_text, normalised
 
 BUDGET_FIELDS = (
@@ -103,6 +109,9 @@ def test_the_demo_community_survives_an_export_and_an_import(db: None, tmp_path:
     first, second = export_doc(source), export_doc(restored)
     assert second["counts"] == first["counts"]
     assert first["counts"]["community.conductevent"] > 6000
+    for label in FEATURE_TABLES:
+        assert first["counts"][label] >= 1, f"the demo has no {label} to round-trip"
+    assert_feature_content_is_equal(restored, source)
     assert normalised(second) == normalised(first)
 
     # The ledger itself came across: recalculating both now gives the same budgets again.
@@ -111,6 +120,109 @@ def test_the_demo_community_survives_an_export_and_an_import(db: None, tmp_path:
         recalculate_community(community=community, kind=RecalcKind.FULL, at=now)
     assert budgets_of(restored) == budgets_of(source)
     assert any(b[3] > Decimal(0) for b in budgets_of(restored))
+
+
+# The feature packages' tables the demo fills: postmortems and their circles, a replay, a trial,
+# the council and its answers, a game day.
+FEATURE_TABLES = (
+    "postmortems.postmortem",
+    "postmortems.postmortemsection",
+    "postmortems.participant",
+    "postmortems.harm",
+    "postmortems.repairexchange",
+    "postmortems.agreement",
+    "postmortems.agreementconsent",
+    "postmortems.summaryapproval",
+    "postmortems.circleforgiveness",
+    "postmortems.actionitem",
+    "postmortems.verificationcheck",
+    "replay.replay",
+    "releases.canary",
+    "releases.canaryentry",
+    "releases.council",
+    "releases.councilgroup",
+    "releases.answer",
+    "gamedays.gameday",
+)
+
+
+def _postmortems(community: Community) -> list[tuple[Any, ...]]:
+    return [
+        (
+            p.incident.title,
+            p.state,
+            p.visibility,
+            p.figures,
+            p.public_summary_state,
+            {s.key: s.body for s in p.sections.all()},
+            sorted((x.membership.display_name, x.role, x.consent) for x in p.participants.all()),
+            sorted(
+                (a.text, a.status, a.owner.membership.display_name, a.due_on)
+                for a in Agreement.objects.filter(postmortem=p)
+            ),
+            sorted(
+                (i.title, i.status, i.verify_clause.slug if i.verify_clause else "")
+                for i in ActionItem.objects.filter(postmortem=p)
+            ),
+        )
+        for p in Postmortem.objects.filter(community=community)
+        .select_related("incident")
+        .order_by("incident__declared_at")
+    ]
+
+
+def assert_feature_content_is_equal(copy: Community, source: Community) -> None:
+    """The feature packages' rows read alike through their models, and every id they hold
+    names the copy's rows."""
+    assert _postmortems(copy) == _postmortems(source)
+    forgiven = CircleForgiveness.objects.filter(postmortem__community=copy)
+    charges = set(Charge.objects.filter(community=copy).values_list("pk", flat=True))
+    assert forgiven and all(set(f.charge_ids) <= charges and f.charge_ids for f in forgiven)
+    spaces = {str(pk) for pk in copy.spaces.values_list("pk", flat=True)}
+    for replay in Replay.objects.filter(community=copy):
+        original = Replay.objects.get(community=source, created_at=replay.created_at)
+        assert set(replay.results["space_names"]) <= spaces
+        assert sorted(replay.results["space_names"].values()) == sorted(
+            original.results["space_names"].values()
+        )
+        assert replay.clause is None or replay.clause.community_id == copy.pk
+    clauses = set(copy.clauses.values_list("pk", flat=True))
+    for canary in Canary.objects.filter(community=copy):
+        assert {c["clause_id"] for c in canary.clauses if c.get("clause_id")} <= clauses
+        assert (
+            canary.entries.count()
+            == Canary.objects.get(community=source, started_at=canary.started_at).entries.count()
+        )
+    answers = lambda c: sorted(  # noqa: E731
+        (a.group.name, a.delegate_name, a.kind, a.number)
+        for a in Answer.objects.filter(council__community=c)
+    )
+    assert answers(copy) and answers(copy) == answers(source)
+    (game_day,) = GameDay.objects.filter(community=copy)
+    original_day = GameDay.objects.get(community=source)
+    assert (game_day.report, game_day.events, game_day.status) == (
+        original_day.report,
+        original_day.events,
+        original_day.status,
+    )
+    # The sandbox is made afresh and empty, and hidden like every sandbox.
+    assert game_day.sandbox_id not in {original_day.sandbox_id, copy.pk}
+    assert not game_day.sandbox.events.exists() and not game_day.sandbox.clauses.exists()
+    assert not listed(Community.objects.filter(pk=game_day.sandbox_id)).exists()
+    postmortems = set(Postmortem.objects.filter(community=copy).values_list("pk", flat=True))
+    entries = TimelineEntry.objects.filter(incident__community=copy, kind__startswith="pm_")
+    assert entries.exists()
+    for entry in entries:
+        assert entry.data.get("postmortem", next(iter(postmortems))) in postmortems
+    links = list(
+        Notification.objects.filter(
+            recipient__community=copy, link__contains="/postmortems/"
+        ).values_list("link", flat=True)
+    )
+    assert links
+    for link in links:
+        assert link.startswith(f"/c/{copy.slug}/postmortems/")
+        assert int(link.split("/")[4]) in postmortems
 
 
 def assert_references_point_at_imported_rows(copy: Community, source: Community) -> None:

@@ -29,6 +29,7 @@ from incidents.postmortems.models import (
     Consent,
     Harm,
     Participant,
+    ParticipantRole,
     Postmortem,
     RepairExchange,
 )
@@ -165,9 +166,15 @@ def visible_agreements(access: CommunityAccess) -> AgreementQuerySet:
     )
 
 
-def get_agreement(access: CommunityAccess, pk: int, *, manage: bool = False) -> Agreement:
+FACILITATE_MESSAGE = "Only the circle's facilitator or a moderator can withdraw or revise it."
+
+
+def get_agreement(
+    access: CommunityAccess, pk: int, *, manage: bool = False, facilitate: bool = False
+) -> Agreement:
     """An agreement: whoever sees its circle's work sees it (404 otherwise); ``manage`` needs
-    a moderator (403)."""
+    a moderator (403); ``facilitate`` a moderator or the circle's facilitator who accepted
+    (403)."""
     found = (
         Agreement.objects.filter(postmortem__community=access.community, pk=pk)
         .select_related("owner__membership", "postmortem__incident", "postmortem__community")
@@ -180,4 +187,13 @@ def get_agreement(access: CommunityAccess, pk: int, *, manage: bool = False) -> 
         raise Http404("No such agreement.")
     if manage:
         access.require_moderator(MANAGE_MESSAGE)
+    if facilitate and not access.is_moderator and not _facilitates(seat):
+        raise PermissionDenied(FACILITATE_MESSAGE)
     return found
+
+
+def _facilitates(seat: Seat) -> bool:
+    me = seat.me
+    return (
+        me is not None and me.consent == Consent.ACCEPTED and me.role == ParticipantRole.FACILITATOR
+    )

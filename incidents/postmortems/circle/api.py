@@ -1,7 +1,7 @@
-"""REST API for the circle: participants, agreements (mark kept / not kept) and forgiveness as
-an explicit action. Reads need ``read``; writes need ``moderate``. Objects are fetched through
-the same access helpers as the pages (``circle.access``) and writes call the same services; a
-service's refusal becomes 400 in ``community.api_errors``."""
+"""REST API for the circle: participants, agreements (mark kept / not kept, withdraw, revise)
+and forgiveness as an explicit action. Reads need ``read``; writes need ``moderate``. Objects
+are fetched through the same access helpers as the pages (``circle.access``) and writes call
+the same services; a service's refusal becomes 400 in ``community.api_errors``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ from incidents.postmortems.circle.serializers import (
     DecideInSerializer,
     InviteInSerializer,
     ParticipantOutSerializer,
+    ReviseInSerializer,
+    WithdrawInSerializer,
 )
 from incidents.postmortems.models import AgreementConsent, AgreementStatus
 
@@ -173,6 +175,58 @@ class AgreementDecideView(APIView):
             by=None,
         )
         return Response(AgreementOutSerializer(get_agreement(access, pk)).data)
+
+
+class AgreementWithdrawView(APIView):
+    """Withdraw an open agreement (one a party did not agree to, say), with the reason: it
+    stays in the record, withdrawn, and no longer holds forgiveness back."""
+
+    required_scope = "moderate"
+
+    @extend_schema(
+        operation_id="agreements_withdraw",
+        request=WithdrawInSerializer,
+        responses={200: AgreementOutSerializer, 400: ErrorSerializer},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        access = access_of(request)
+        agreement = get_agreement(access, pk, facilitate=True)
+        data_in = WithdrawInSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        services.withdraw_agreement(
+            agreement=agreement, reason=data_in.validated_data["reason"], by=None
+        )
+        return Response(AgreementOutSerializer(get_agreement(access, pk)).data)
+
+
+class AgreementReviseView(APIView):
+    """Revise an open agreement: the new wording is a new agreement every party is asked
+    about again; the earlier one stays, withdrawn, pointing at it (``revised_by_id``)."""
+
+    required_scope = "moderate"
+
+    @extend_schema(
+        operation_id="agreements_revise",
+        request=ReviseInSerializer,
+        responses={201: AgreementOutSerializer, 400: ErrorSerializer},
+        tags=TAGS,
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        access = access_of(request)
+        agreement = get_agreement(access, pk, facilitate=True)
+        data_in = ReviseInSerializer(data=request.data)
+        data_in.is_valid(raise_exception=True)
+        data = data_in.validated_data
+        seat = get_circle(access, agreement.postmortem_id)
+        revision = services.revise_agreement(
+            agreement=agreement,
+            text=data["text"],
+            owner=get_participant(seat, data.get("owner_id")),
+            due_on=data.get("due_on"),
+            by=None,
+        )
+        return Response(AgreementOutSerializer(get_agreement(access, revision.pk)).data, status=201)
 
 
 class ParticipantForgiveView(APIView):

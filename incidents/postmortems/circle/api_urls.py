@@ -27,4 +27,14 @@ urlpatterns = [
         api.AgreementDecideView.as_view(),
         name="agreement-decision",
     ),
+    path(
+        "agreements/<int:pk>/withdraw/",
+        api.AgreementWithdrawView.as_view(),
+        name="agreement-withdraw",
+    ),
+    path(
+        "agreements/<int:pk>/revise/",
+        api.AgreementReviseView.as_view(),
+        name="agreement-revise",
+    ),
 ]

@@ -118,6 +118,8 @@ class CircleBoard:
     summary_refusal: str | None = None
     invitable: list[Membership] = field(default_factory=list)
     kept_percent: int | None = None
+    # Withdraws and revises open agreements: a moderator, or the circle's facilitator.
+    facilitates: bool = False
 
     @property
     def accepted(self) -> list[Participant]:
@@ -158,6 +160,10 @@ def build_board(seat: Seat) -> CircleBoard:
     """The whole circle for a reader who sees its work (``seat.in_circle``)."""
     doc = seat.postmortem
     board = CircleBoard(seat=seat)
+    me = seat.me
+    board.facilitates = seat.manages or (
+        me is not None and me.consent == Consent.ACCEPTED and me.role == ParticipantRole.FACILITATOR
+    )
     board.participants = list(
         Participant.objects.filter(postmortem=doc).select_related("membership")
     )

@@ -102,6 +102,30 @@ class AgreementForm(forms.Form):
     harm = forms.IntegerField(required=False)
 
 
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        max_length=2000,
+        label="Why it is withdrawn",
+        error_messages={"required": "Say why the agreement is withdrawn; the circle reads it."},
+    )
+
+
+class ReviseForm(forms.Form):
+    text = forms.CharField(
+        max_length=4000,
+        label="The new wording",
+        error_messages={"required": "Write what is agreed."},
+    )
+    owner = forms.IntegerField(
+        required=False, label="Owner", error_messages={"invalid": "Choose the owner."}
+    )
+    due_on = forms.DateField(
+        required=False,
+        label="Due date",
+        error_messages={"invalid": "Give the due date as a date, like 2026-12-24."},
+    )
+
+
 class DecideForm(forms.Form):
     outcome = forms.ChoiceField(
         choices=(("kept", "Kept"), ("not_kept", "Not kept")),

@@ -57,8 +57,16 @@ class AgreementOutSerializer(serializers.ModelSerializer[Agreement]):
     incident_id = serializers.IntegerField(source="postmortem.incident_id")
     owner_id = serializers.IntegerField(help_text="The participant who owns it.")
     owner_name = serializers.CharField(source="owner.membership.display_name")
-    status = serializers.CharField(help_text="open, kept or not_kept")
+    status = serializers.CharField(
+        help_text="open, kept, not_kept or withdrawn (taken back, or replaced by a revision)"
+    )
     consents = ConsentOutSerializer(many=True, read_only=True)
+    revises_id = serializers.IntegerField(
+        allow_null=True, help_text="The earlier agreement this revision replaces."
+    )
+    revised_by_id = serializers.SerializerMethodField(
+        help_text="The revision that replaced this agreement (it is then withdrawn)."
+    )
     in_effect = serializers.SerializerMethodField(
         help_text="Whether every party (each participant who accepted) has agreed; until then "
         "the agreement is not in effect and cannot be marked kept."
@@ -80,7 +88,13 @@ class AgreementOutSerializer(serializers.ModelSerializer[Agreement]):
             "decision_note",
             "consents",
             "in_effect",
+            "revises_id",
+            "revised_by_id",
         )
+
+    def get_revised_by_id(self, obj: Agreement) -> int | None:
+        revision = Agreement.objects.filter(revises=obj).values_list("pk", flat=True).first()
+        return revision
 
     def get_in_effect(self, obj: Agreement) -> bool:
         return all(c.answer == ConsentAnswer.GIVEN for c in obj.consents.all())
@@ -94,6 +108,18 @@ class AgreementInSerializer(serializers.Serializer[dict[str, Any]]):
     )
     due_on = serializers.DateField(required=False, allow_null=True, help_text="Required.")
     harm_id = id_field(required=False, allow_null=True)
+
+
+class WithdrawInSerializer(serializers.Serializer[dict[str, Any]]):
+    reason = serializers.CharField(max_length=2000, help_text="Why it is withdrawn.")
+
+
+class ReviseInSerializer(serializers.Serializer[dict[str, Any]]):
+    text = serializers.CharField(max_length=4000)
+    owner_id = id_field(
+        required=False, allow_null=True, help_text="The participant who will do it (required)."
+    )
+    due_on = serializers.DateField(required=False, allow_null=True, help_text="Required.")
 
 
 class DecideInSerializer(serializers.Serializer[dict[str, Any]]):

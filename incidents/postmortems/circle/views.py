@@ -28,7 +28,7 @@ from incidents.postmortems.circle.access import (
 )
 from incidents.postmortems.circle.board import build_board
 from incidents.postmortems.circle.metrics import agreements_kept
-from incidents.postmortems.models import ObligationOf
+from incidents.postmortems.models import Agreement, ObligationOf
 
 PAGE = "circle/page.html"
 
@@ -248,6 +248,54 @@ def decide(request: AuthedHttpRequest, slug: str, pk: int, agreement_id: int) ->
         )
 
     return _act(request, access, pk, action, "The outcome is recorded.", manage=True)
+
+
+def _facilitated_agreement(access: CommunityAccess, seat: Seat, agreement_id: int) -> Agreement:
+    found = get_agreement(access, agreement_id, facilitate=True)
+    if found.postmortem_id != seat.postmortem.pk:
+        raise ServiceError("That agreement is not part of this circle.")
+    return found
+
+
+@login_required
+@require_POST
+def withdraw(request: AuthedHttpRequest, slug: str, pk: int, agreement_id: int) -> HttpResponse:
+    """The facilitator (or a moderator) withdraws an open agreement, with the reason."""
+    access = access_for_user(request.user, slug)
+
+    def action(seat: Seat) -> object:
+        found = _facilitated_agreement(access, seat, agreement_id)
+        data = _check(forms.WithdrawForm(request.POST))
+        return services.withdraw_agreement(
+            agreement=found,
+            reason=str(data["reason"]),
+            by=request.user,
+        )
+
+    done = "The agreement is withdrawn; it stays in the record with your reason."
+    return _act(request, access, pk, action, done)
+
+
+@login_required
+@require_POST
+def revise(request: AuthedHttpRequest, slug: str, pk: int, agreement_id: int) -> HttpResponse:
+    """The facilitator (or a moderator) rewrites an open agreement; every party is asked
+    again."""
+    access = access_for_user(request.user, slug)
+
+    def action(seat: Seat) -> object:
+        found = _facilitated_agreement(access, seat, agreement_id)
+        data = _check(forms.ReviseForm(request.POST))
+        return services.revise_agreement(
+            agreement=found,
+            text=str(data["text"]),
+            owner=get_participant(seat, data["owner"]),  # type: ignore[arg-type]
+            due_on=data["due_on"],  # type: ignore[arg-type]
+            by=request.user,
+        )
+
+    done = "The agreement is revised; each party is asked to agree to the new wording."
+    return _act(request, access, pk, action, done)
 
 
 @login_required

@@ -177,6 +177,7 @@ class AgreementStatus(models.TextChoices):
     OPEN = "open", "Open"
     KEPT = "kept", "Kept"
     NOT_KEPT = "not_kept", "Not kept"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class AgreementQuerySet(models.QuerySet["Agreement"]):
@@ -186,7 +187,9 @@ class AgreementQuerySet(models.QuerySet["Agreement"]):
 
 class Agreement(models.Model):
     """What a participant agrees to do, by when, with each party's recorded consent
-    (``AgreementConsent``). An agreement always has an owner and a due date."""
+    (``AgreementConsent``). An agreement always has an owner and a due date. An open one can
+    be withdrawn, or revised: the revision is a new agreement (``revises``) that every party
+    is asked about again, and the earlier wording stays, withdrawn."""
 
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="agreements")
     text = models.TextField(max_length=4000)
@@ -208,6 +211,10 @@ class Agreement(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     last_reminded_at = models.DateTimeField(null=True, blank=True)
+    # The agreement this one replaces (revised: the earlier wording stays, withdrawn).
+    revises = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="revised_by"
+    )
 
     objects: ClassVar[AgreementQuerySet] = AgreementQuerySet.as_manager()  # type: ignore[assignment]
 
@@ -218,6 +225,9 @@ class Agreement(models.Model):
             models.CheckConstraint(
                 condition=Q(status="open") | Q(decided_at__isnull=False),
                 name="agreement_decided_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(revises=models.F("pk")), name="agreement_never_revises_itself"
             ),
         ]
 

@@ -39,6 +39,7 @@ from incidents.postmortems.services.reminders import (
     remind,
     send_due_reminders,
 )
+from incidents.postmortems.services.settings import update_settings
 
 __all__ = [
     "ItemFields",
@@ -70,5 +71,6 @@ __all__ = [
     "settings_for",
     "start_postmortem",
     "update_action_item",
+    "update_settings",
     "window_counts",
 ]

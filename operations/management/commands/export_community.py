@@ -7,7 +7,7 @@ from typing import Any, TextIO, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from community.models import Community
-from operations.exporter import export_community
+from operations.exporter import export_community, export_refusal
 from operations.tables import RE_ENTER
 
 
@@ -25,7 +25,11 @@ class Command(BaseCommand):
         community = Community.objects.filter(slug=options["community"]).first()
         if community is None:
             raise CommandError(f"No community with the slug {options['community']!r}.")
-        output = options["output"]
+        if refusal := export_refusal(community):
+            raise CommandError(refusal)
+        self._export(community, options["output"])
+
+    def _export(self, community: Community, output: str | None) -> None:
         if output is None:
             # The document goes to the real stream: OutputWrapper.write would add newlines.
             stream = cast(TextIO, self.stdout._out)

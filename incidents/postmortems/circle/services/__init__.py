@@ -7,6 +7,8 @@ from incidents.postmortems.circle.services.agreements import (
     answer_consent,
     decide_agreement,
     remind_agreements,
+    revise_agreement,
+    withdraw_agreement,
 )
 from incidents.postmortems.circle.services.exchange import (
     answer_repair,
@@ -58,4 +60,6 @@ __all__ = [
     "remind_agreements",
     "require_accepted",
     "review_repair",
+    "revise_agreement",
+    "withdraw_agreement",
 ]

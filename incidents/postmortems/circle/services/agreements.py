@@ -35,18 +35,15 @@ def _person(by: User | None) -> User | None:
     return by if by is not None and by.is_authenticated else None
 
 
-def add_agreement(
+def _checked(
     *,
     postmortem: Postmortem,
     text: str,
     owner: Participant | None,
     due_on: date | None,
-    harm: Harm | None = None,
-    by: User | None,
-) -> Agreement:
-    """An agreement of ``owner`` (a participant who accepted) due on ``due_on``. Every
-    participant who accepted is a party asked for consent (harmed, responsible, supporters and
-    the facilitator alike); it is in effect once every party has agreed."""
+    harm: Harm | None,
+) -> str:
+    """The agreement's words, once what an agreement needs is there (refused otherwise)."""
     text = text.strip()
     if not text:
         raise ServiceError("Write what is agreed.")
@@ -61,23 +58,122 @@ def add_agreement(
     require_accepted(owner, "given an agreement")
     if harm is not None and harm.postmortem_id != postmortem.pk:
         raise ServiceError("That harm is not part of this circle.")
-    parties = [owner, *postmortem.participants.accepted().order_by("pk")]
-    with transaction.atomic():
-        agreement = Agreement.objects.create(
-            postmortem=postmortem,
-            text=text[:4000],
-            owner=owner,
-            harm=harm,
-            due_on=due_on,
-            created_by=_person(by),
-        )
-        seen: set[int] = set()
-        for party in parties:
-            if party.pk in seen:
-                continue
-            seen.add(party.pk)
-            AgreementConsent.objects.create(agreement=agreement, participant=party)
+    return text
+
+
+def _create(
+    *,
+    postmortem: Postmortem,
+    text: str,
+    owner: Participant,
+    due_on: date,
+    harm: Harm | None,
+    by: User | None,
+    revises: Agreement | None = None,
+) -> Agreement:
+    """The agreement and a pending consent for each party: its owner and every participant
+    who accepted."""
+    agreement = Agreement.objects.create(
+        postmortem=postmortem,
+        text=text[:4000],
+        owner=owner,
+        harm=harm,
+        due_on=due_on,
+        created_by=_person(by),
+        revises=revises,
+    )
+    seen: set[int] = set()
+    for party in [owner, *postmortem.participants.accepted().order_by("pk")]:
+        if party.pk in seen:
+            continue
+        seen.add(party.pk)
+        AgreementConsent.objects.create(agreement=agreement, participant=party)
     return agreement
+
+
+def add_agreement(
+    *,
+    postmortem: Postmortem,
+    text: str,
+    owner: Participant | None,
+    due_on: date | None,
+    harm: Harm | None = None,
+    by: User | None,
+) -> Agreement:
+    """An agreement of ``owner`` (a participant who accepted) due on ``due_on``. Every
+    participant who accepted is a party asked for consent (harmed, responsible, supporters and
+    the facilitator alike); it is in effect once every party has agreed."""
+    text = _checked(postmortem=postmortem, text=text, owner=owner, due_on=due_on, harm=harm)
+    assert owner is not None and due_on is not None
+    with transaction.atomic():
+        return _create(
+            postmortem=postmortem, text=text, owner=owner, due_on=due_on, harm=harm, by=by
+        )
+
+
+def _lock_open(agreement: Agreement, doing: str) -> Agreement:
+    locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if locked.status != AgreementStatus.OPEN:
+        raise ServiceError(
+            f"This agreement was already marked {locked.get_status_display().lower()}, so it "
+            f"cannot be {doing}."
+        )
+    return locked
+
+
+def _withdraw(locked: Agreement, note: str, by: User | None) -> None:
+    locked.status = AgreementStatus.WITHDRAWN
+    locked.decided_at = timezone.now()
+    locked.decided_by = _person(by)
+    locked.decision_note = note[:2000]
+    locked.save(update_fields=["status", "decided_at", "decided_by", "decision_note"])
+
+
+def withdraw_agreement(*, agreement: Agreement, reason: str, by: User | None) -> Agreement:
+    """The facilitator (or a moderator) withdraws an open agreement, for example one a party
+    did not agree to: it stays in the circle's record, withdrawn with its reason, and no
+    longer holds forgiveness back. A decided agreement is final."""
+    reason = reason.strip()
+    if not reason:
+        raise ServiceError("Say why the agreement is withdrawn; the circle reads it.")
+    with transaction.atomic():
+        locked = _lock_open(agreement, "withdrawn")
+        _withdraw(locked, reason, by)
+    return locked
+
+
+def revise_agreement(
+    *,
+    agreement: Agreement,
+    text: str,
+    owner: Participant | None,
+    due_on: date | None,
+    by: User | None,
+) -> Agreement:
+    """The facilitator (or a moderator) rewrites an open agreement: the new wording is a new
+    agreement that every party is asked about again (nobody's earlier answer carries over),
+    and the earlier one stays in the record, withdrawn, pointing at it. Returns the new one."""
+    postmortem = agreement.postmortem
+    text = _checked(
+        postmortem=postmortem, text=text, owner=owner, due_on=due_on, harm=agreement.harm
+    )
+    assert owner is not None and due_on is not None
+    with transaction.atomic():
+        locked = _lock_open(agreement, "revised")
+        if locked.text == text and locked.owner_id == owner.pk and locked.due_on == due_on:
+            raise ServiceError(
+                "Nothing changed: change the words, the owner or the due date to revise it."
+            )
+        _withdraw(locked, "Revised: the parties were asked about the new wording.", by)
+        return _create(
+            postmortem=postmortem,
+            text=text,
+            owner=owner,
+            due_on=due_on,
+            harm=locked.harm,
+            by=by,
+            revises=locked,
+        )
 
 
 def answer_consent(
@@ -198,4 +294,9 @@ def remind_agreements(*, now: datetime | None = None) -> int:
 
 
 def agreements_of(participant: Participant) -> list[Agreement]:
-    return list(Agreement.objects.filter(owner=participant).order_by("due_on", "pk"))
+    """A participant's agreements that count (a withdrawn one is history)."""
+    return list(
+        Agreement.objects.filter(owner=participant)
+        .exclude(status=AgreementStatus.WITHDRAWN)
+        .order_by("due_on", "pk")
+    )

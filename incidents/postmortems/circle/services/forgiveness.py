@@ -64,7 +64,11 @@ def forgiveness_refusal(participant: Participant) -> str | None:
         postmortem_id=participant.postmortem_id, participant=participant
     ).exists():
         return f"{name}'s charges from this incident were already forgiven."
-    agreements = list(Agreement.objects.filter(owner=participant))
+    # A withdrawn agreement (taken back, or replaced by a revision) is history: it neither
+    # holds forgiveness back nor counts as kept.
+    agreements = list(
+        Agreement.objects.filter(owner=participant).exclude(status=AgreementStatus.WITHDRAWN)
+    )
     if not agreements:
         return f"{name} has no agreements yet; forgiveness follows agreements that were kept."
     still_open = sum(1 for a in agreements if a.status == AgreementStatus.OPEN)
