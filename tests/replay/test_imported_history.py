@@ -136,3 +136,27 @@ def test_an_event_is_imported_history_when_received_over_ten_minutes_after_its_r
     late: timedelta, imported: bool
 ) -> None:
     assert is_imported_history(recorded_at=NOW, received_at=NOW + late) is imported
+
+
+def test_notes_no_alert_window_can_reach_are_forgotten_at_the_next_import(
+    community: Community, api: APIClient
+) -> None:
+    old = {
+        "external_id": "old-post",
+        "kind": "post",
+        "occurred_at": "2025-11-01T10:00:00Z",
+        "recorded_at": "2025-11-01T10:00:00Z",
+        "member": {"external_id": "7"},
+    }
+    with time_machine.travel(datetime(2025, 11, 2, tzinfo=UTC), tick=False):
+        assert api.post("/api/v1/events/", {"events": [old]}, format="json").status_code == 200
+    assert ImportedEvent.objects.count() == 1
+    with time_machine.travel(NOW, tick=False):
+        response = api.post(
+            "/api/v1/events/", {"events": _flame_war(backdated=True)[:2]}, format="json"
+        )
+        assert response.status_code == 200
+    assert set(ImportedEvent.objects.values_list("event__external_id", flat=True)) == {
+        "war-post-0",
+        "war-flag-0",
+    }

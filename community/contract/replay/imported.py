@@ -33,7 +33,8 @@ def note_imported_events(
     *, community: Community, events: Iterable[ConductEvent], received_at: datetime
 ) -> int:
     """Keep a note of the events that are imported history and could still be inside an
-    alert window. Returns how many."""
+    alert window, and forget the notes that no alert window can reach any more. Returns how
+    many were noted."""
     rows = [
         ImportedEvent(
             event_id=e.pk,
@@ -45,6 +46,9 @@ def note_imported_events(
         if is_imported_history(recorded_at=e.recorded_at, received_at=received_at)
         and e.recorded_at > received_at - LONGEST_ALERT_WINDOW
     ]
+    ImportedEvent.objects.filter(
+        community=community, recorded_at__lte=received_at - LONGEST_ALERT_WINDOW
+    ).delete()
     ImportedEvent.objects.bulk_create(rows, ignore_conflicts=True)
     return len(rows)
 

@@ -81,7 +81,8 @@ class ImportedEvent(models.Model):
     """An event that came in as imported history (docs/replay.md, "Imported history never
     pages"): given through the batch API or ``replay_discourse`` with a ``recorded_at`` more
     than ``IMPORT_GRACE`` before it was received. Live alert windows leave it out; its SLI,
-    its budget and every replay count it. Kept only while it could be inside an alert window."""
+    its budget and every replay count it. Kept only while it could be inside an alert window
+    (older notes are forgotten at the community's next import)."""
 
     event = models.OneToOneField(
         "community.ConductEvent", on_delete=models.CASCADE, primary_key=True, related_name="+"
