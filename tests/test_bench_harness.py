@@ -91,6 +91,9 @@ def test_the_whole_harness_runs_at_a_tiny_size() -> None:
         "clause aggregate, 2,000 events",
         "Discourse webhooks, 16 connections",
         "batch API ingest, 50 events a batch (median of 2 runs)",
+        "Moderator home (Needs you), 300 members",
+        "Members table, one tier, a name search, 300 members",
+        "Fairness board, 300 members",
     ):
         assert figure in summary
     assert "targets met" in summary.splitlines()[-1]
