@@ -68,7 +68,7 @@ PAGES: tuple[Page, ...] = (
     Page(
         "Members table, one tier, a name search",
         MOD,
-        _url("budgets:table", "?tier=warning&q=e&sort=name"),
+        _url("budgets:table", "?tier=warning&q=sprout&sort=name"),
         11,
     ),
     Page("Status page", MEMBER, _url("incidents:status"), 15),
