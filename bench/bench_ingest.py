@@ -151,7 +151,7 @@ def run() -> list[Row]:
             env=env,
         )
         base = f"http://127.0.0.1:{port}"
-        common.wait_ready(base)
+        common.wait_ready(base, server)
         return _report(setup, base, SCALE[common.size()])
     finally:
         if server is not None:

@@ -11,7 +11,7 @@ Queries per page are counted in that child with Django's test client and
 navigation included), once on the demo as built and once after the bulk members: the two must be
 equal. Then gunicorn (2 workers x 4 threads) serves the benchmark's URLconf on a free loopback
 port and 8 keep-alive clients, logged in as the demo moderator or member, load each page in turn:
-p50 / p95 over ``REQUESTS`` requests after a warm-up. The floor, measured in the same run and the
+p50 / p95 over ``SCALE``'s requests after a warm-up. The floor, measured in the same run and the
 same server, is a bare Django view that makes one query and renders a trivial template
 (``bench/ingest_urls.py``). Target: p95 <= 150 ms at 100,000 members, every answer a 200.
 """
@@ -108,7 +108,7 @@ def run() -> list[Row]:
             env={**os.environ, **env, "DATABASE_URL": url},
         )
         base = f"http://127.0.0.1:{port}"
-        common.wait_ready(base)
+        common.wait_ready(base, server)
         return _report(base, size, seeded, counted)
     finally:
         if server is not None:

@@ -115,12 +115,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def wait_ready(base: str) -> None:
-    """Wait (up to 30 s) until the gunicorn at ``base`` answers its health check."""
+def wait_ready(base: str, server: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until the gunicorn at ``base`` answers its health check: up to 120 s (a loaded,
+    shared machine starts two workers slowly), and no longer once ``server`` has exited."""
     import httpx
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
+        if server is not None and server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode} before it was ready")
         try:
             if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
                 return
