@@ -19,7 +19,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,22 +46,11 @@ SCALE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _sign(secret: str, body: bytes) -> str:
     sys.path.insert(0, str(ROOT))
     from integrations.signing import sign
 
     return sign(secret, body)
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def _load(
@@ -105,8 +93,8 @@ def _load(
         "requests": len(latencies),
         "errors": errors[0],
         "rps": len(latencies) / wall,
-        "p50_ms": _percentile(latencies, 0.50) * 1000,
-        "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "p50_ms": common.percentile(latencies, 0.50) * 1000,
+        "p99_ms": common.percentile(latencies, 0.99) * 1000,
     }
 
 
@@ -141,7 +129,7 @@ def run() -> list[Row]:
             .stdout.strip()
             .splitlines()[-1]
         )
-        port = _free_port()
+        port = common.free_port()
         server = subprocess.Popen(
             [
                 py,
@@ -163,7 +151,7 @@ def run() -> list[Row]:
             env=env,
         )
         base = f"http://127.0.0.1:{port}"
-        _wait_ready(base)
+        common.wait_ready(base, server)
         return _report(setup, base, SCALE[common.size()])
     finally:
         if server is not None:
@@ -177,18 +165,6 @@ def run() -> list[Row]:
                 check=True,
             )
         common.drop_database(SUFFIX)
-
-
-def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not become ready")
 
 
 def _report(setup: dict[str, object], base: str, scale: dict[str, int]) -> list[Row]:

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -80,9 +82,12 @@ def drop_database(suffix: str) -> None:
         admin_sql(f"DROP DATABASE IF EXISTS {database_name(suffix)} WITH (FORCE)")
 
 
-def child(module: str, url: str, action: str, *args: str) -> dict[str, Any]:
-    """Run ``python -m module action args`` against ``url``; its last line is JSON."""
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+def child(
+    module: str, url: str, action: str, *args: str, env: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Run ``python -m module action args`` against ``url`` (with ``env`` added to the
+    environment); its last line is JSON."""
+    env = {**os.environ, **(env or {}), "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
     out = subprocess.run(
         [sys.executable, "-m", module, action, *args],
         cwd=ROOT,
@@ -97,3 +102,32 @@ def child(module: str, url: str, action: str, *args: str) -> dict[str, Any]:
 
 def seconds(value: float) -> str:
     return f"{value:.2f} s" if value >= 0.1 else f"{value * 1000:.0f} ms"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def wait_ready(base: str, server: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until the gunicorn at ``base`` answers its health check: up to 120 s (a loaded,
+    shared machine starts two workers slowly), and no longer once ``server`` has exited."""
+    import httpx
+
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if server is not None and server.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {server.returncode} before it was ready")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError("gunicorn did not become ready")

@@ -116,6 +116,11 @@ DATABASES = {
         DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60), conn_health_checks=True
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Every query of the app is short (a page, a batch, one chunk of a recalculation): JIT
+    # compilation costs more than it saves. At 100,000 members it added 6.5 s to the fairness
+    # board's 8 s (docs/benchmarks.md, the pages benchmark).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 8)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DB_POOL_MAX_SIZE > 0:
     # A bounded pool per process: a burst of requests (the development server opens a thread

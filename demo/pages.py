@@ -32,8 +32,8 @@ class Page:
     ceiling: int
 
 
-def _url(name: str) -> Callable[[Community], str]:
-    return lambda community: reverse(name, args=[community.slug])
+def _url(name: str, query: str = "") -> Callable[[Community], str]:
+    return lambda community: reverse(name, args=[community.slug]) + query
 
 
 def _war_room(community: Community) -> str:
@@ -78,6 +78,13 @@ PAGES: tuple[Page, ...] = (
     Page("My budget (member)", MEMBER, _url("budgets:my-budget"), 13),
     Page("Appeals queue", MOD, _url("budgets:appeals"), 18),
     Page("Members table", MOD, _url("budgets:table"), 11),
+    Page("Members table, most spent first", MOD, _url("budgets:table", "?sort=-spent"), 11),
+    Page(
+        "Members table, one tier, a name search",
+        MOD,
+        _url("budgets:table", "?tier=warning&q=sprout&sort=name"),
+        11,
+    ),
     Page("Status page", MEMBER, _url("incidents:status"), 15),
     Page("Settings", MOD, _url("community:settings"), 12),
     Page("Flow health board", MOD, _url("boards:flow"), 29),

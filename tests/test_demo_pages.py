@@ -12,8 +12,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from bench.bench_budgets import seed_members
 from budgets import services as budget_services
 from budgets.models import Charge, LiftCause, MemberBudget, MemberCooldown
+from budgets.recalculation import recalculate_community
+from community.contract.evaluation import evaluate_community
 from community.models import Community, Membership, Notification, NotificationKind
 from community.notifications import notify
 from demo.context import DEMO_SLUG, MEMBER_USERNAME, MODERATOR_USERNAME
@@ -121,7 +124,8 @@ def test_the_demo_forgiveness_lifts_a_running_pause_and_its_forum_silence_honest
 
 def _grow(community: Community) -> None:
     """More of everything the pages list: incidents, notes on the war room's timeline, reports,
-    appeals, notifications."""
+    appeals, notifications, and 200 more members with their posts and charges (the members
+    table, the budgets and the boards read them), recalculated and evaluated."""
     mod = Membership.objects.get(community=community, user__username=MODERATOR_USERNAME)
     member = Membership.objects.get(community=community, user__username=MEMBER_USERNAME)
     assert mod.user is not None
@@ -162,6 +166,11 @@ def _grow(community: Community) -> None:
             title=f"Another notice {n}",
             email=False,
         )
+    members = community.memberships.count()
+    seed_members(community.pk, 200)
+    recalculate_community(community=community, kind="full")
+    evaluate_community(community=community)
+    assert community.memberships.count() == members + 200
 
 
 class IncidentReportsStay:

@@ -80,6 +80,11 @@ class MemberBudget(models.Model):
                 fields=("community", "tier", "remaining_ratio", "membership"),
                 name="budget_comm_tier_ratio",
             ),
+            # The table's other sorts: most spent and most active first, at 100k members.
+            models.Index(fields=("community", "spent", "membership"), name="budget_comm_spent"),
+            models.Index(
+                fields=("community", "activity", "membership"), name="budget_comm_activity"
+            ),
             # The periodic run reads only the members whose next change has come.
             models.Index(fields=("community", "next_change_at"), name="budget_comm_next_change"),
         ]
@@ -166,7 +171,11 @@ class Notice(models.Model):
         ordering = ("-created_at", "-pk")
         indexes = [
             models.Index(fields=("membership", "audience", "created_at"), name="notice_member"),
-            models.Index(fields=("community", "audience", "created_at"), name="notice_comm"),
+            # The moderators' notes, newest first: one recalculation writes thousands with the
+            # same created_at, so the tie-break (pk) is in the index too.
+            models.Index(
+                fields=("community", "audience", "created_at", "id"), name="notice_comm_newest"
+            ),
         ]
 
     def __str__(self) -> str:

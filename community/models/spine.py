@@ -110,6 +110,14 @@ class Membership(models.Model):
                 name="membership_one_per_user",
             )
         ]
+        indexes = [
+            # Members by name within a community (the members table's name sort, every list
+            # in this ordering), at 100,000 members.
+            models.Index(fields=("community", "display_name", "id"), name="membership_comm_name"),
+            # A community's moderators (the war room's people, notices to moderators) without
+            # reading every member.
+            models.Index(fields=("community", "role"), name="membership_comm_role"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} in {self.community_id}"
