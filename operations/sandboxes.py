@@ -22,7 +22,13 @@ ENDED_BY_IMPORT = (
 
 
 def fill_game_day(kwargs: dict[str, Any], *, slug: str) -> None:
-    """Give one game day being imported its new, empty sandbox (in place)."""
+    """Give one game day being imported its new, empty sandbox (in place); one whose sandbox
+    the source had already removed after the retention period arrives without one."""
+    # No runbook copy exists in the new sandbox: 0 names none (the report is frozen).
+    kwargs["sandbox_runbook_id"] = 0
+    if kwargs.get("sandbox_purged_at"):
+        kwargs["sandbox_id"] = None
+        return
     sandbox = Community.objects.create(
         slug=f"{slug[:30]}-rehearsal-imported-{get_random_string(8).lower()}",
         name="A rehearsal (imported)",
@@ -31,8 +37,6 @@ def fill_game_day(kwargs: dict[str, Any], *, slug: str) -> None:
         visibility=Visibility.MEMBERS,
     )
     kwargs["sandbox_id"] = sandbox.pk
-    # No runbook copy exists in the new sandbox: 0 names none (the report is frozen).
-    kwargs["sandbox_runbook_id"] = 0
     if kwargs.get("status") == RUNNING:
         kwargs["status"] = FINISHED
         kwargs["ended_at"] = timezone.now()

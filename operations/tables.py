@@ -163,6 +163,9 @@ TABLES: tuple[Table, ...] = (
     # A replay's results name spaces by id under ``scope`` and as ``space_names`` keys
     # (remapped in operations.remap).
     Table("replay.replay", "community", json_fields=("definition", "results")),
+    # Which events came in as imported history, so the copy's live alert windows leave them out
+    # too (docs/replay.md); keyed by the event itself.
+    Table("replay.importedevent", "community"),
     Table("releases.canary", "community", json_fields=("clauses",)),
     Table("releases.canaryentry", "canary__community"),
     Table("releases.council", "community"),

@@ -13,7 +13,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from rest_framework.test import APIClient
 
+from community.contract.replay.models import ImportedEvent
 from community.hidden import listed
 from community.models import Community, Membership, Role, Visibility
 from community.services import set_role
@@ -171,3 +173,28 @@ def test_a_revised_agreement_comes_across_pointing_at_the_copy_of_the_earlier_on
     assert (old.status, new.status, new.revises_id) == ("withdrawn", "open", old.pk)
     assert old.consents.get(participant__role="harmed").answer == "refused"
     assert set(new.consents.values_list("answer", flat=True)) == {"pending"}
+
+
+def test_imported_history_stays_imported_in_the_copy(
+    community: Community, api: APIClient, tmp_path: Path
+) -> None:
+    """An event that came in as imported history keeps its note in the copy, so the copy's
+    live alert windows leave it out as the source's do (docs/replay.md)."""
+    now = timezone.now()
+    sent = {
+        "external_id": "imported-post",
+        "kind": "post",
+        "occurred_at": (now - timedelta(days=1)).isoformat(),
+        "recorded_at": (now - timedelta(days=1)).isoformat(),
+        "member": {"external_id": "7"},
+    }
+    assert api.post("/api/v1/events/", {"events": [sent]}, format="json").status_code == 200
+    assert ImportedEvent.objects.filter(community=community).count() == 1
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(export_doc(community)))
+    call_command("import_community", str(path), slug="copy", stdout=StringIO())
+    (note,) = ImportedEvent.objects.filter(community__slug="copy")
+    assert note.event.external_id == "imported-post"
+    assert note.event.community_id == note.community_id
+    original = ImportedEvent.objects.get(community=community)
+    assert (note.recorded_at, note.received_at) == (original.recorded_at, original.received_at)
