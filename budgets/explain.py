@@ -11,9 +11,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from budgets import budget_math
-from budgets.budget_math import TIER_WORDS, Budget, ChargeFact
+from budgets.budget_math import Budget, ChargeFact
 from budgets.models import (
     Appeal,
     AppealStatus,
@@ -25,6 +27,7 @@ from budgets.models import (
     TierTransition,
 )
 from budgets.services import get_policy
+from budgets.tier_words import tier_sentence
 from community import words
 from community.models import ConductEvent, Membership
 from community.tiers import HEALTHY_ABOVE, WARNING_ABOVE
@@ -65,12 +68,19 @@ class Chart:
     @property
     def summary(self) -> str:
         if not self.points:
-            return "No history yet."
+            return _("No history yet.")
         first, last = self.points[0], self.points[-1]
-        return (
-            f"Remaining budget over the last {len(self.points) - 1} days: from "
-            f"{_percent(first.ratio)} to {_percent(last.ratio)} of the allowance."
-        )
+        return ngettext(
+            "Remaining budget over the last %(days)s day: from %(first)s to %(last)s of the "
+            "allowance.",
+            "Remaining budget over the last %(days)s days: from %(first)s to %(last)s of the "
+            "allowance.",
+            len(self.points) - 1,
+        ) % {
+            "days": len(self.points) - 1,
+            "first": _percent(first.ratio),
+            "last": _percent(last.ratio),
+        }
 
 
 def _percent(ratio: Decimal) -> str:
@@ -191,7 +201,7 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
         for c in charges
     ]
     budget = budget_math.compute_budget(math, now, activity_times=activity, charges=facts)
-    window_start, _ = budget_math.window_bounds(math, now)
+    window_start, _window_end = budget_math.window_bounds(math, now)
     lines = []
     for charge, fact in zip(charges, facts, strict=True):
         in_window = window_start < charge.occurred_at <= now
@@ -214,7 +224,7 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
         budget=budget,
         at=now,
         window_start=window_start,
-        tier_words=TIER_WORDS[budget.tier],
+        tier_words=tier_sentence(budget.tier),
         lines=lines,
         chart=build_chart(math, now, activity=activity, facts=facts),
         notices=list(Notice.objects.for_member(membership)[:10]),
@@ -229,7 +239,7 @@ def charge_line(*, charge: Charge, now: datetime | None = None) -> ChargeLine:
     math = policy.math()
     released = getattr(charge, "forgiveness", None)
     appeal = Appeal.objects.filter(charge=charge).first()
-    window_start, _ = budget_math.window_bounds(math, now)
+    window_start, _window_end = budget_math.window_bounds(math, now)
     in_window = window_start < charge.occurred_at <= now
     until = policy.appeal_deadline(charge.recorded_at)
     return ChargeLine(

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
@@ -92,7 +93,7 @@ def appeal_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
             error = str(exc)
         else:
             if not request.htmx:
-                messages.success(request, "Your appeal is filed. A moderator will answer it.")
+                messages.success(request, _("Your appeal is filed. A moderator will answer it."))
                 return redirect("budgets:my-budget", slug=slug)
             form = AppealForm()
     context = {

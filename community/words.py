@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from community.models.spine import DomainEventType
 from community.vocabulary import EventKind
@@ -59,15 +59,15 @@ ALERT_RULE_WORDS: dict[str, _StrPromise] = {
 }
 
 # Event kinds as nouns, singular and plural ("1 upheld flag", "3 upheld flags").
-EVENT_KIND_NOUNS: dict[str, tuple[str, str]] = {
-    EventKind.POST: ("post", "posts"),
-    EventKind.FLAG_RAISED: ("raised flag", "raised flags"),
-    EventKind.FLAG_UPHELD: ("upheld flag", "upheld flags"),
-    EventKind.FLAG_REJECTED: ("rejected flag", "rejected flags"),
-    EventKind.MODERATOR_WARNING: ("moderator warning", "moderator warnings"),
-    EventKind.POST_REMOVED: ("removed post", "removed posts"),
-    EventKind.USER_SUSPENDED: ("suspension", "suspensions"),
-    EventKind.USER_UNSUSPENDED: ("lifted suspension", "lifted suspensions"),
+EVENT_KIND_NOUNS: dict[str, Any] = {
+    EventKind.POST: ngettext_lazy("post", "posts"),
+    EventKind.FLAG_RAISED: ngettext_lazy("raised flag", "raised flags"),
+    EventKind.FLAG_UPHELD: ngettext_lazy("upheld flag", "upheld flags"),
+    EventKind.FLAG_REJECTED: ngettext_lazy("rejected flag", "rejected flags"),
+    EventKind.MODERATOR_WARNING: ngettext_lazy("moderator warning", "moderator warnings"),
+    EventKind.POST_REMOVED: ngettext_lazy("removed post", "removed posts"),
+    EventKind.USER_SUSPENDED: ngettext_lazy("suspension", "suspensions"),
+    EventKind.USER_UNSUSPENDED: ngettext_lazy("lifted suspension", "lifted suspensions"),
 }
 
 _POST_ID = re.compile(r"^(?:post|p)[-:/](\d+)$")
@@ -122,8 +122,8 @@ def alert_rule_from_token(token: str) -> str:
 
 def event_kind(kind: str, count: int = 1) -> str:
     """An event kind as a noun: ``flag_upheld`` → "upheld flag" (or "upheld flags")."""
-    singular, plural = EVENT_KIND_NOUNS.get(kind, (humanize(kind), humanize(kind)))
-    return ngettext(singular, plural, count)
+    noun = EVENT_KIND_NOUNS.get(kind)
+    return humanize(kind) if noun is None else str(noun % count)
 
 
 def domain_event_type(value: str) -> str:
@@ -274,31 +274,39 @@ def window_words(window_days: int) -> str:
     return ngettext("the %(count)s day", "the %(count)s days", window_days) % {"count": window_days}
 
 
-def burn_rate(rate: object, *, window_days: int, whose: str = "") -> str:
+def burn_rate(rate: object, *, window_days: int, clause: bool = False) -> str:
     """A burn rate in words: how long the room for the window would last at this pace.
 
     A burn rate of 1 spends a whole window's room in exactly the window; 2 in half of it.
-    ``whose`` names the room ("the clause's", "your"); by default "the".
+    ``clause`` names the room as the clause's. Each sentence is whole, so a translation can
+    order its words as its language does.
     """
     number = _decimal(rate)
-    whose = whose or _("the")
     if number is None or number <= 0:
         return _("nothing is being used up at the moment")
+    window = window_words(window_days)
     if number < 1:
-        return _("well within budget: at this pace %(whose)s room for %(window)s lasts") % {
-            "whose": whose,
-            "window": window_words(window_days),
+        if clause:
+            return _("well within budget: at this pace the clause's room for %(window)s lasts") % {
+                "window": window
+            }
+        return _("well within budget: at this pace the room for %(window)s lasts") % {
+            "window": window
         }
-    hours = Decimal(window_days) * 24 / number
-    return _("at this pace %(whose)s room for %(window)s would be gone in %(time)s") % {
-        "whose": whose,
-        "window": window_words(window_days),
-        "time": duration(hours),
+    time = duration(Decimal(window_days) * 24 / number)
+    if clause:
+        return _("at this pace the clause's room for %(window)s would be gone in %(time)s") % {
+            "window": window,
+            "time": time,
+        }
+    return _("at this pace the room for %(window)s would be gone in %(time)s") % {
+        "window": window,
+        "time": time,
     }
 
 
 def clause_burn_rate(rate: object, window_days: int) -> str:
-    return burn_rate(rate, window_days=window_days, whose=_("the clause's"))
+    return burn_rate(rate, window_days=window_days, clause=True)
 
 
 def bad_of_total(bad: int, total: int) -> str:

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -76,7 +77,7 @@ class ClauseView:
 
     @property
     def total_noun(self) -> str:
-        return "posts" if self.definition.total_kinds == ("post",) else "events"
+        return _("posts") if self.definition.total_kinds == ("post",) else _("events")
 
     @property
     def pace(self) -> str:

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from community.models import Community, Membership, Space
 from incidents import rules
@@ -32,11 +33,11 @@ class IncidentStatus(models.TextChoices):
 
 # Calm public wording for the status page: what is happening, never who.
 PUBLIC_STATUS = {
-    rules.DECLARED: "Moderators are looking into it",
-    rules.MITIGATING: "Cooling down",
-    rules.MONITORING: "Calmer; moderators are keeping an eye on it",
-    rules.RESOLVED: "Resolved",
-    rules.CLOSED: "Resolved",
+    rules.DECLARED: gettext_lazy("Moderators are looking into it"),
+    rules.MITIGATING: gettext_lazy("Cooling down"),
+    rules.MONITORING: gettext_lazy("Calmer; moderators are keeping an eye on it"),
+    rules.RESOLVED: gettext_lazy("Resolved"),
+    rules.CLOSED: gettext_lazy("Resolved"),
 }
 
 
@@ -152,7 +153,7 @@ class Incident(models.Model):
 
     @property
     def public_status(self) -> str:
-        return PUBLIC_STATUS.get(self.status, "")
+        return str(PUBLIC_STATUS.get(self.status, ""))
 
     def next_statuses(self) -> list[str]:
         return [s for s in rules.STATUS_ORDER if s in rules.TRANSITIONS.get(self.status, ())]
