@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("budgets", "0004_member_budget_next_change_at"),
-        ("community", "0011_membership_name_and_role_indexes"),
+        ("community", "0012_membership_name_and_role_indexes"),
     ]
 
     operations = [

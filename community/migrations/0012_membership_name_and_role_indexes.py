@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("community", "0010_releases_canary_council"),
+        ("community", "0011_languages"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
