@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -77,12 +78,18 @@ class CommunityLanguage:
     allow_browser: bool
 
 
+def _database() -> str:
+    # The cache may be shared (the broker's Redis) by installations or test runs with their own
+    # databases, whose slugs and user ids collide: each keeps its own entries.
+    return str(connection.settings_dict["NAME"])
+
+
 def _community_key(slug: str) -> str:
-    return f"language:community:{slug}"
+    return f"language:{_database()}:community:{slug}"
 
 
 def _person_key(user_id: int) -> str:
-    return f"language:person:{user_id}"
+    return f"language:{_database()}:person:{user_id}"
 
 
 def community_language(slug: str) -> CommunityLanguage | None:

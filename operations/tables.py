@@ -201,6 +201,10 @@ INSTALLATION_TABLES: dict[str, str] = {
     "auth.permission": "Django's permissions, made by migrations",
     "contenttypes.contenttype": "Django's list of models, made by migrations",
     "sessions.session": "logins in progress: a restored community's members log in again",
+    "community.personalsettings": (
+        "a person's own choices (their language), the same in every community they belong to: "
+        "a login the import creates chooses again"
+    ),
 }
 
 # Fields that hold a domain event's id without a foreign key (the outbox is pruned while the
