@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from community.forms import PercentField
 from community.models import Clause, ContractVersion, Membership
@@ -35,36 +36,38 @@ class RunbookField(forms.ModelChoiceField[Runbook]):
 
 
 class ActionItemForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="What will change, in a few words.")
-    kind = forms.ChoiceField(choices=ActionKind.choices, label="Type")
-    owner = OwnerField(queryset=Membership.objects.none())
-    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    title = forms.CharField(
+        label=_("Title"), max_length=200, help_text=_("What will change, in a few words.")
+    )
+    kind = forms.ChoiceField(choices=ActionKind.choices, label=_("Type"))
+    owner = OwnerField(label=_("Owner"), queryset=Membership.objects.none())
+    due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
     verification_criterion = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="How we will know it worked",
+        label=_("How we will know it worked"),
     )
     changes = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="What it changes",
-        help_text="For a clause, runbook or alert: the guardrail it strengthens.",
+        label=_("What it changes"),
+        help_text=_("For a clause, runbook or alert: the guardrail it strengthens."),
     )
     contract_version = VersionField(
-        queryset=ContractVersion.objects.none(), required=False, label="Contract version"
+        queryset=ContractVersion.objects.none(), required=False, label=_("Contract version")
     )
-    alert_rule = forms.CharField(required=False, max_length=40, label="Alert rule")
-    runbook = RunbookField(queryset=Runbook.objects.none(), required=False)
+    alert_rule = forms.CharField(required=False, max_length=40, label=_("Alert rule"))
+    runbook = RunbookField(label=_("Runbook"), queryset=Runbook.objects.none(), required=False)
     verify_clause = ClauseField(
-        queryset=Clause.objects.none(), required=False, label="Verify against the clause"
+        queryset=Clause.objects.none(), required=False, label=_("Verify against the clause")
     )
     # Typed as a percentage ("98", "98 %", "99.5"), kept as the ratio, refused in words outside
     # 0-100 %: the same field and sentence as the clause form.
-    verify_target_percent = PercentField(required=False, label="Target (%)")
+    verify_target_percent = PercentField(required=False, label=_("Target (%)"))
     verify_window_days = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_WINDOW_DAYS, label="Over (days)"
+        required=False, min_value=1, max_value=MAX_WINDOW_DAYS, label=_("Over (days)")
     )
 
     def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event
 from community.models import Community, ConductEvent, DomainEventType, Membership, Space
@@ -54,15 +55,17 @@ def declare_incident(
 ) -> Incident:
     title = title.strip()
     if not title:
-        raise ServiceError("Give the incident a short title (what is happening, not who).")
+        raise ServiceError(_("Give the incident a short title (what is happening, not who)."))
     if severity not in SevLevel.values:
-        raise ServiceError(f"Severity must be one of {', '.join(SevLevel.values)}.")
+        raise ServiceError(
+            _("Severity must be one of %(levels)s.") % {"levels": ", ".join(SevLevel.values)}
+        )
     if detected_by not in DetectedBy.values:
-        raise ServiceError(f"Unknown detection “{detected_by}”.")
+        raise ServiceError(_("Unknown detection “%(detected_by)s”.") % {"detected_by": detected_by})
     space_list = _check_spaces(community, spaces)
     party_list = _check_members(community, parties)
     if severity == SevLevel.SEV3 and not space_list:
-        raise ServiceError("A SEV3 incident is about one space: choose it.")
+        raise ServiceError(_("A SEV3 incident is about one space: choose it."))
     with transaction.atomic():
         incident = Incident.objects.create(
             community=community,
@@ -109,7 +112,7 @@ def update_incident(
         fields: list[str] = []
         if title is not None and title.strip() != inc.title:
             if not title.strip():
-                raise ServiceError("The title cannot be empty.")
+                raise ServiceError(_("The title cannot be empty."))
             changes["title"] = [inc.title, title.strip()]
             inc.title = title.strip()
             fields.append("title")
@@ -119,7 +122,10 @@ def update_incident(
             fields.append("summary")
         if severity is not None and severity != inc.severity:
             if severity not in SevLevel.values:
-                raise ServiceError(f"Severity must be one of {', '.join(SevLevel.values)}.")
+                raise ServiceError(
+                    _("Severity must be one of %(levels)s.")
+                    % {"levels": ", ".join(SevLevel.values)}
+                )
             changes["severity"] = [inc.severity, severity]
             inc.severity = severity
             fields.append("severity")
@@ -129,7 +135,7 @@ def update_incident(
             new_ids = sorted(s.pk for s in new)
             if old_ids != new_ids:
                 if inc.severity == SevLevel.SEV3 and not new:
-                    raise ServiceError("A SEV3 incident needs its space.")
+                    raise ServiceError(_("A SEV3 incident needs its space."))
                 inc.spaces.set(new)
                 changes["spaces"] = [old_ids, new_ids]
                 added = [s for s in new if s.pk not in old_ids]
@@ -183,8 +189,10 @@ def _transition(
         raise ServiceError(error)
     if to == IncidentStatus.RESOLVED and summary is not None and not summary.strip():
         raise ServiceError(
-            "Write a short summary of how it was resolved: it goes on the timeline and the "
-            "public status page."
+            _(
+                "Write a short summary of how it was resolved: it goes on the timeline and the "
+                "public status page."
+            )
         )
     now = timezone.now()
     fields = ["status"]

@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.models import NotificationKind
 from community.notifications import notify
@@ -49,18 +50,18 @@ def add_agreement(
     the facilitator alike); it is in effect once every party has agreed."""
     text = text.strip()
     if not text:
-        raise ServiceError("Write what is agreed.")
+        raise ServiceError(_("Write what is agreed."))
     if owner is None:
-        raise ServiceError("An agreement needs an owner: the participant who will do it.")
+        raise ServiceError(_("An agreement needs an owner: the participant who will do it."))
     if due_on is None:
-        raise ServiceError("An agreement needs a due date.")
+        raise ServiceError(_("An agreement needs a due date."))
     if due_on < timezone.localdate():
-        raise ServiceError("The due date has already passed; choose today or a later day.")
+        raise ServiceError(_("The due date has already passed; choose today or a later day."))
     if owner.postmortem_id != postmortem.pk:
-        raise ServiceError("That person is not in this circle.")
+        raise ServiceError(_("That person is not in this circle."))
     require_accepted(owner, "given an agreement")
     if harm is not None and harm.postmortem_id != postmortem.pk:
-        raise ServiceError("That harm is not part of this circle.")
+        raise ServiceError(_("That harm is not part of this circle."))
     parties = [owner, *postmortem.participants.accepted().order_by("pk")]
     with transaction.atomic():
         agreement = Agreement.objects.create(
@@ -89,9 +90,9 @@ def answer_consent(
         locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
         consent = AgreementConsent.objects.filter(agreement=locked, participant=participant).first()
         if consent is None:
-            raise ServiceError("You are not a party to this agreement.")
+            raise ServiceError(_("You are not a party to this agreement."))
         if locked.status != AgreementStatus.OPEN:
-            raise ServiceError("This agreement has been decided; consent can no longer change.")
+            raise ServiceError(_("This agreement has been decided; consent can no longer change."))
         consent.answer = ConsentAnswer.GIVEN if give else ConsentAnswer.REFUSED
         consent.answered_at = timezone.now()
         consent.save(update_fields=["answer", "answered_at"])
@@ -107,7 +108,8 @@ def decide_agreement(
         locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
         if locked.status != AgreementStatus.OPEN:
             raise ServiceError(
-                f"This agreement was already marked {locked.get_status_display().lower()}."
+                _("This agreement was already marked %(status)s.")
+                % {"status": locked.get_status_display().lower()}
             )
         if kept:
             others = list(
@@ -127,9 +129,11 @@ def decide_agreement(
             ]
             if refused:
                 raise ServiceError(
-                    f"{', '.join(refused)} did not agree, so this agreement never took effect "
-                    "and cannot be marked kept. Talk it over and write one everyone can agree "
-                    "to."
+                    _(
+                        "%(names)s did not agree, so this agreement never took effect and cannot "
+                        "be marked kept. Talk it over and write one everyone can agree to."
+                    )
+                    % {"names": ", ".join(refused)}
                 )
             if waiting:
                 raise ServiceError(

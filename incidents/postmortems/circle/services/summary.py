@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.models import NotificationKind
 from community.notifications import notify
@@ -61,13 +62,13 @@ def propose_public_summary(*, postmortem: Postmortem, now: datetime | None = Non
     now = now or timezone.now()
     if postmortem.visibility != Visibility.PUBLIC:
         raise ServiceError(
-            "Set the postmortem's visibility to a public summary before proposing one."
+            _("Set the postmortem's visibility to a public summary before proposing one.")
         )
     section = _section(postmortem)
     if section is None or not section.body.strip():
-        raise ServiceError("Write the public summary before proposing it.")
+        raise ServiceError(_("Write the public summary before proposing it."))
     if postmortem.public_summary_state == PublicSummaryState.PUBLISHED:
-        raise ServiceError("The public summary is already published.")
+        raise ServiceError(_("The public summary is already published."))
     harmed = list(
         postmortem.participants.accepted()
         .filter(role=ParticipantRole.HARMED)
@@ -125,10 +126,10 @@ def answer_summary(
     with transaction.atomic():
         doc = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
         if doc.public_summary_state == PublicSummaryState.PUBLISHED:
-            raise ServiceError("The public summary is already published.")
+            raise ServiceError(_("The public summary is already published."))
         mine = [a for a in current_approvals(doc) if a.participant_id == participant.pk]
         if not mine:
-            raise ServiceError("There is no summary waiting for your answer.")
+            raise ServiceError(_("There is no summary waiting for your answer."))
         approval = mine[0]
         approval.decision = SummaryDecision.APPROVED if approve else SummaryDecision.OBJECTED
         approval.note = note.strip()[:2000]
