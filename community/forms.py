@@ -4,6 +4,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from community import words
 from community.models import ApiKeyScope, Community, Role, Visibility
@@ -82,7 +83,7 @@ class CommunityForm(PlainMessages, forms.ModelForm[Community]):
     class Meta:
         model = Community
         fields = ("name", "slug", "description", "visibility")
-        help_texts = {"slug": "The address: letters, numbers and hyphens (e.g. garden-club)."}
+        help_texts = {"slug": _("The address: letters, numbers and hyphens (e.g. garden-club).")}
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "visibility": forms.RadioSelect(choices=Visibility.choices),
@@ -91,13 +92,20 @@ class CommunityForm(PlainMessages, forms.ModelForm[Community]):
 
 class ApiKeyForm(PlainMessages, forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="Where the key will live, e.g. “Discourse bot”."
+        label=_("Name"),
+        max_length=100,
+        help_text=_("Where the key will live, e.g. “Discourse bot”."),
     )
     scopes = forms.MultipleChoiceField(
-        choices=ApiKeyScope.choices, widget=forms.CheckboxSelectMultiple, initial=["read"]
+        label=_("Scopes"),
+        choices=ApiKeyScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["read"],
     )
 
 
 class RoleForm(PlainMessages, forms.Form):
-    username = forms.CharField(max_length=150, help_text="The person's account name here.")
-    role = forms.ChoiceField(choices=Role.choices)
+    username = forms.CharField(
+        label=_("Username"), max_length=150, help_text=_("The person's account name here.")
+    )
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
