@@ -20,7 +20,7 @@ PYTHON ?= $(shell scripts/find-python)
 # names and serve plain HTTP; a deployment never sets it (see "Configuration" in the README).
 RUN_ENV = DEBUG=$(or $(DEBUG),false) LOCAL_RUN=true
 
-.PHONY: help lock install run test lint typecheck bench drill screenshots clean migrate seed serve worker beat
+.PHONY: help lock install run test lint typecheck bench drill screenshots clean migrate seed serve worker beat messages
 
 help:
 	@echo "make run    install, migrate, load the demo community, serve web + worker + scheduler"
@@ -46,6 +46,10 @@ lock: | $(UV)
 
 install: $(STAMP)
 
+# The translation catalogues (locale/*/LC_MESSAGES/*.po) compiled to .mo (not committed).
+messages: install
+	$(PY) manage.py compilemessages --ignore='.*' --ignore=staticfiles --verbosity 0
+
 migrate: install
 	$(RUN_ENV) $(PY) manage.py migrate --noinput
 
@@ -53,7 +57,7 @@ seed: migrate
 	$(RUN_ENV) $(PY) manage.py seed_demo
 
 # Web, worker and scheduler start together and stop together on Ctrl-C.
-run: seed
+run: seed messages
 	$(RUN_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  Community SRE is at http://$(HOST):$(PORT)/  (demo logins are in the README)"
@@ -69,7 +73,8 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy .
 
-test: lint typecheck
+test: lint typecheck messages
+	$(PY) manage.py catalogue
 	$(PY) -m playwright --version >/dev/null
 	$(VENV)/bin/pytest
 
@@ -84,7 +89,7 @@ drill: install
 
 # A fresh demo in a throwaway SQLite database, served on a free port and photographed in
 # headless Chromium: docs/screenshots/*.png and its README.md (the configured database is not used).
-screenshots: install
+screenshots: messages
 	$(PY) scripts/screenshots.py
 
 clean:

@@ -10,13 +10,14 @@ import hmac
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from community.access import CommunityAccess, access_for_key
+from community.language import language_for_key
 from community.models import API_KEY_PREFIX, ApiKey, Community, hash_api_key
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through the DRF settings
@@ -44,6 +45,8 @@ class ApiKeyAuthentication(BaseAuthentication):
         key = self._key_for(raw)
         # The audit log (config.audit) runs outside DRF and names the key that acted.
         request._request.audit_api_key = key  # type: ignore[attr-defined]
+        # From here on the API answers in the key's community's language (community.language).
+        translation.activate(language_for_key(key, request))
         return None, key
 
     def _key_for(self, raw: str) -> ApiKey:

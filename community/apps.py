@@ -9,9 +9,11 @@ class CommunityConfig(AppConfig):
 
     def ready(self) -> None:
         from community import (  # noqa: F401 - schema registers its extension
+            language,
             metrics,
             schema,
             tasks,  # registers the tasks, which community.jobs enqueues by name
         )
 
         metrics.register()
+        language.connect()

@@ -274,31 +274,39 @@ def window_words(window_days: int) -> str:
     return ngettext("the %(count)s day", "the %(count)s days", window_days) % {"count": window_days}
 
 
-def burn_rate(rate: object, *, window_days: int, whose: str = "") -> str:
+def burn_rate(rate: object, *, window_days: int, clause: bool = False) -> str:
     """A burn rate in words: how long the room for the window would last at this pace.
 
     A burn rate of 1 spends a whole window's room in exactly the window; 2 in half of it.
-    ``whose`` names the room ("the clause's", "your"); by default "the".
+    ``clause`` names the room as the clause's. Each sentence is whole, so a translation can
+    order its words as its language does.
     """
     number = _decimal(rate)
-    whose = whose or _("the")
     if number is None or number <= 0:
         return _("nothing is being used up at the moment")
+    window = window_words(window_days)
     if number < 1:
-        return _("well within budget: at this pace %(whose)s room for %(window)s lasts") % {
-            "whose": whose,
-            "window": window_words(window_days),
+        if clause:
+            return _("well within budget: at this pace the clause's room for %(window)s lasts") % {
+                "window": window
+            }
+        return _("well within budget: at this pace the room for %(window)s lasts") % {
+            "window": window
         }
-    hours = Decimal(window_days) * 24 / number
-    return _("at this pace %(whose)s room for %(window)s would be gone in %(time)s") % {
-        "whose": whose,
-        "window": window_words(window_days),
-        "time": duration(hours),
+    time = duration(Decimal(window_days) * 24 / number)
+    if clause:
+        return _("at this pace the clause's room for %(window)s would be gone in %(time)s") % {
+            "window": window,
+            "time": time,
+        }
+    return _("at this pace the room for %(window)s would be gone in %(time)s") % {
+        "window": window,
+        "time": time,
     }
 
 
 def clause_burn_rate(rate: object, window_days: int) -> str:
-    return burn_rate(rate, window_days=window_days, whose=_("the clause's"))
+    return burn_rate(rate, window_days=window_days, clause=True)
 
 
 def bad_of_total(bad: int, total: int) -> str:

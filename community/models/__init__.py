@@ -27,6 +27,7 @@ from community.models.notifications import (
     NotificationKind,
     NotificationPreference,
     NotificationQuerySet,
+    PersonalSettings,
 )
 from community.models.spine import (
     API_KEY_PREFIX,
@@ -89,6 +90,7 @@ __all__ = [
     "NotificationKind",
     "NotificationPreference",
     "NotificationQuerySet",
+    "PersonalSettings",
     "Role",
     "Space",
     "SpaceKind",

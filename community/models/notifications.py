@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -130,6 +131,9 @@ class NotificationDelivery(models.Model):
     # Which try at sending this was (e-mail: 1, 2, ...); 0 for a row that records no try (shown
     # in the app, queued, skipped).
     attempt = models.PositiveSmallIntegerField(default=0)
+    # The language the notice was written in for its recipient ("en", "ko"); empty on rows
+    # recorded before languages existed.
+    language = models.CharField(max_length=10, blank=True, default="")
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -138,6 +142,22 @@ class NotificationDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel} {self.outcome} for {self.notification_id}"
+
+
+class PersonalSettings(models.Model):
+    """What a person chose for themselves, in every community they belong to: their language.
+    No row (or an empty ``language``) means they chose none (community.language decides)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_settings"
+    )
+    language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True, default="")
+
+    class Meta:
+        verbose_name_plural = "personal settings"
+
+    def __str__(self) -> str:
+        return f"settings of {self.user_id}"
 
 
 class NotificationPreference(models.Model):

@@ -54,6 +54,15 @@ class Community(models.Model):
         default=default_category_severities,
         help_text="Default severity per flag category for friction events that carry none.",
     )
+    # The language of members who chose none (community.language); visitors' browsers only where
+    # the community allows it.
+    default_language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
+    allow_browser_language = models.BooleanField(
+        default=False,
+        help_text="Who chose no language reads their browser's, when we have it.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
