@@ -33,6 +33,11 @@ class DeclareForm(PlainMessages, forms.Form):
 
 
 class MemberChoiceField(forms.ModelChoiceField[Membership]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Django's own "- Select an option -" has no Korean yet.
+        kwargs.setdefault("empty_label", _("Choose…"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj: Membership) -> str:
         return obj.display_name
 
@@ -68,7 +73,9 @@ def minutes_field(**kwargs: Any) -> forms.IntegerField:
 
 
 class CooldownForm(PlainMessages, forms.Form):
-    space = forms.ModelChoiceField(label=_("Space"), queryset=Space.objects.none())
+    space = forms.ModelChoiceField(
+        label=_("Space"), queryset=Space.objects.none(), empty_label=_("Choose…")
+    )
     mode = forms.ChoiceField(
         label=_("Mode"), choices=CooldownMode.choices, initial=CooldownMode.SLOW_MODE
     )
@@ -100,7 +107,9 @@ class NoteForm(PlainMessages, forms.Form):
 
 
 class ReportForm(PlainMessages, forms.Form):
-    space = forms.ModelChoiceField(queryset=Space.objects.none(), label=_("Which space?"))
+    space = forms.ModelChoiceField(
+        queryset=Space.objects.none(), label=_("Which space?"), empty_label=_("Choose…")
+    )
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -142,7 +151,7 @@ class DetailsForm(PlainMessages, forms.Form):
         unknown = [n for n in names if n not in found]
         if unknown:
             raise forms.ValidationError(
-                _("Not members here: %(value1)s.") % {"value1": ", ".join(unknown)}
+                _("Not members here: %(names)s.") % {"names": ", ".join(unknown)}
             )
         return [found[n] for n in dict.fromkeys(names)]
 

@@ -24,8 +24,8 @@ from community.tiers import Tier
 from community.vocabulary import EventKind
 
 RULES_HELP = _(
-    "One rule per line: name, page or ticket, % of the budget, long window, short window. "
-    "E.g. “fast-burn page 2 1h 5m” fires when 2 % of the budget burns within an hour."
+    "One rule per line: name, page or ticket, budget share in %, long window, short window. "
+    "E.g. “fast-burn page 2 1h 5m” fires when the budget burns 2 % within an hour."
 )
 
 
@@ -115,7 +115,7 @@ class ClauseForm(PlainMessages, forms.Form):
     target = PercentField(
         initial=Decimal("0.98"),
         label=_("Target (%)"),
-        help_text=_("A percentage: 98 means 98 % of posts meet the norm."),
+        help_text=_("A percentage: 98 means that 98 % (of posts) meet the norm."),
         error_messages={"required": str(words.TARGET_REFUSED)},
     )
     window_days = forms.IntegerField(initial=30, label=_("Rolling window (days)"))

@@ -7,6 +7,8 @@ import difflib
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from community import words
 from community.contract.slo import SIX_PLACES, ClauseDefinition, parse_window
 from community.models import ContractVersion
@@ -47,7 +49,10 @@ def pace_words(burn_rates: dict[str, object], window_days: int) -> str:
         return ""
     label = max(burn_rates, key=parse_window)
     pace = words.clause_burn_rate(burn_rates[label], window_days)
-    return f"Over the last {words.minutes(parse_window(label))}: {pace}."
+    return _("Over the last %(window)s: %(pace)s.") % {
+        "window": words.minutes(parse_window(label)),
+        "pace": pace,
+    }
 
 
 def version_lines(version: ContractVersion, space_names: dict[int, str]) -> list[str]:

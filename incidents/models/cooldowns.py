@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Space
@@ -99,5 +100,7 @@ class Cooldown(models.Model):
 
     def describe(self) -> str:
         if self.mode == CooldownMode.SLOW_MODE:
-            return f"slow mode (one post per {self.slow_mode_seconds} s)"
-        return "read-only"
+            return gettext("slow mode (one post per %(seconds)s s)") % {
+                "seconds": self.slow_mode_seconds
+            }
+        return gettext("read-only")

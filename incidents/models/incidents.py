@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Membership, Space
@@ -158,13 +159,13 @@ class Incident(models.Model):
     def next_statuses(self) -> list[str]:
         return [s for s in rules.STATUS_ORDER if s in rules.TRANSITIONS.get(self.status, ())]
 
-    def step_times(self) -> list[tuple[str, datetime | None]]:
+    def step_times(self) -> list[tuple[Any, datetime | None]]:
         return [
-            ("Declared", self.declared_at),
-            ("Mitigating", self.mitigating_at),
-            ("Monitoring", self.monitoring_at),
-            ("Resolved", self.resolved_at),
-            ("Closed", self.closed_at),
+            (_("Declared"), self.declared_at),
+            (_("Mitigating"), self.mitigating_at),
+            (_("Monitoring"), self.monitoring_at),
+            (_("Resolved"), self.resolved_at),
+            (_("Closed"), self.closed_at),
         ]
 
 
@@ -178,26 +179,28 @@ class RoleKind(models.TextChoices):
 
 ROLE_CHECKLISTS: dict[str, list[str]] = {
     RoleKind.FACILITATOR: [
-        "Coordinate; do not judge. Decide the next step and say who does it.",
-        "Confirm the cooldown and the notice are in place.",
-        "Check in privately with each party.",
-        "Advance the status as things calm down; resolve when the space is calm.",
+        gettext_noop("Coordinate; do not judge. Decide the next step and say who does it."),
+        gettext_noop("Confirm the cooldown and the notice are in place."),
+        gettext_noop("Check in privately with each party."),
+        gettext_noop("Advance the status as things calm down; resolve when the space is calm."),
     ],
     RoleKind.DEPUTY: [
-        "Be ready to take over: read the timeline.",
-        "Watch the cooldown's time left and the re-check results.",
+        gettext_noop("Be ready to take over: read the timeline."),
+        gettext_noop("Watch the cooldown's time left and the re-check results."),
     ],
     RoleKind.SCRIBE: [
-        "Add a note for every decision and who made it.",
-        "Keep notes factual: what happened, not who is to blame.",
+        gettext_noop("Add a note for every decision and who made it."),
+        gettext_noop("Keep notes factual: what happened, not who is to blame."),
     ],
     RoleKind.LIAISON: [
-        "Tell the community what is happening, in calm public words.",
-        "Name no members in public.",
+        gettext_noop("Tell the community what is happening, in calm public words."),
+        gettext_noop("Name no members in public."),
     ],
     RoleKind.SUPPORT: [
-        "Reach out to whoever was harmed and ask what they need.",
-        "Record their needs for the restorative postmortem (without private details).",
+        gettext_noop("Reach out to whoever was harmed and ask what they need."),
+        gettext_noop(
+            "Record their needs for the restorative postmortem (without private details)."
+        ),
     ],
 }
 # Roles that act in the war room must be moderators; the others may be any member.
@@ -245,7 +248,9 @@ class IncidentRole(models.Model):
 
     def checklist_items(self) -> list[tuple[int, str, bool]]:
         done = set(self.done_items or [])
-        return [(i, text, i in done) for i, text in enumerate(self.checklist)]
+        # The default items are stored in English and read in the reader's language; an item a
+        # community wrote itself has no translation and reads as written.
+        return [(i, gettext(text), i in done) for i, text in enumerate(self.checklist)]
 
 
 class HandoffStatus(models.TextChoices):
@@ -376,7 +381,7 @@ class TimelineEntry(models.Model):
     def by(self) -> str:
         if self.author_id is not None and self.author is not None:
             return self.author.get_username()
-        return self.author_label or "system"
+        return self.author_label or str(_("system"))
 
 
 class ReportSource(models.TextChoices):

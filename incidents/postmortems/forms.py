@@ -15,22 +15,34 @@ from incidents.postmortems.services import ItemFields
 from incidents.postmortems.services.action_items import MAX_WINDOW_DAYS
 
 
-class OwnerField(forms.ModelChoiceField[Membership]):
+class _Choice(forms.ModelChoiceField[Any]):
+    """A choice of one object whose empty choice reads in the reader's language (Django's own
+    "- Select an option -" has no Korean yet)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", _("Choose…"))
+        super().__init__(*args, **kwargs)
+
+
+class OwnerField(_Choice):
     def label_from_instance(self, obj: Membership) -> str:
         return obj.display_name
 
 
-class ClauseField(forms.ModelChoiceField[Clause]):
+class ClauseField(_Choice):
     def label_from_instance(self, obj: Clause) -> str:
         return obj.title
 
 
-class VersionField(forms.ModelChoiceField[ContractVersion]):
+class VersionField(_Choice):
     def label_from_instance(self, obj: ContractVersion) -> str:
-        return f"Version {obj.number}: {obj.summary[:60]}"
+        return _("Version %(number)s: %(summary)s") % {
+            "number": obj.number,
+            "summary": obj.summary[:60],
+        }
 
 
-class RunbookField(forms.ModelChoiceField[Runbook]):
+class RunbookField(_Choice):
     def label_from_instance(self, obj: Runbook) -> str:
         return obj.name
 

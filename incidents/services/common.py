@@ -12,12 +12,13 @@ told to reload.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event, space_payload
@@ -139,6 +140,13 @@ def _save(incident: Incident, *fields: str) -> None:
     if updated != 1:
         raise StaleIncident("Someone else changed this incident at the same moment. Reload.")
     incident.version += 1
+
+
+def in_english(words: Callable[[], object]) -> str:
+    """Words for a timeline entry: entries are records, written once and in English, whatever
+    language the person acting reads (a label's translation is not frozen into them)."""
+    with translation.override("en"):
+        return str(words())
 
 
 def _entry(

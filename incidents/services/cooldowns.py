@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event
@@ -250,7 +250,9 @@ def _end_cooldown(
     )
     if inc is not None:
         _save(inc)
-        label = CooldownEndReason(reason).label.lower()
+        # The timeline is a record: written once, in English, like the rest of its entries.
+        with translation.override("en"):
+            label = CooldownEndReason(reason).label.lower()
         _entry(
             inc,
             TimelineKind.COOLDOWN,

@@ -36,7 +36,15 @@ from incidents.models import (
     TimelineKind,
 )
 from incidents.models.incidents import LINKED_REPORT_STATUSES
-from incidents.services.common import Actor, _check_spaces, _entry, _locked, _save, settings_for
+from incidents.services.common import (
+    Actor,
+    _check_spaces,
+    _entry,
+    _locked,
+    _save,
+    in_english,
+    settings_for,
+)
 from incidents.services.lifecycle import declare_incident
 from incidents.services.reports import _join, open_incident_for
 from incidents.services.runbooks import start_runbook
@@ -149,7 +157,7 @@ def declare_from_report(
         _entry(
             incident,
             TimelineKind.REPORT,
-            f"Declared from a {rep.get_source_display().lower()}.",
+            f"Declared from a {in_english(rep.get_source_display).lower()}.",
             actor,
         )
     return incident

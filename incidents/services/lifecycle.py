@@ -34,6 +34,7 @@ from incidents.services.common import (
     _locked,
     _save,
     _updated_event,
+    in_english,
     incident_payload,
 )
 from incidents.services.reports import _attach_open_reports, _notify_reporters
@@ -82,7 +83,8 @@ def declare_incident(
         _entry(
             incident,
             TimelineKind.DECLARED,
-            f"Declared {severity} in {where} ({incident.get_detected_by_display().lower()}).",
+            f"Declared {severity} in {where} "
+            f"({in_english(incident.get_detected_by_display).lower()}).",
             actor,
             data={"trigger_event_ids": incident.trigger_event_ids},
         )

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from community.models import Membership
@@ -30,6 +30,7 @@ from incidents.services.common import (
     _entry,
     _locked,
     _save,
+    in_english,
 )
 
 
@@ -177,6 +178,8 @@ def assign_role(
         if not inc.is_open:
             raise ServiceError(_("This incident is no longer open."))
         label = RoleKind(kind).label.lower()
+        with translation.override("en"):  # the timeline is a record, kept in English
+            record_label = str(RoleKind(kind).label).lower()
         if membership is not None:
             _check_members(inc.community, [membership])
             if kind in MODERATOR_ROLES and not membership.is_moderator:
@@ -201,9 +204,9 @@ def assign_role(
             IncidentRole.objects.create(
                 incident=inc, kind=kind, membership=membership, assigned_by=actor.user
             )
-            text = f"{membership.display_name} is the {label}."
+            text = f"{membership.display_name} is the {record_label}."
         else:
-            text = f"Nobody is the {label} any more."
+            text = f"Nobody is the {record_label} any more."
         _save(inc)
         _entry(inc, TimelineKind.ROLE, text, actor, data={"role": kind})
     return inc
@@ -226,7 +229,7 @@ def tick_checklist_item(*, role: IncidentRole, index: int, actor: Actor) -> Inci
         _entry(
             inc,
             TimelineKind.ROLE,
-            f"{held.get_kind_display()} checklist: “{held.checklist[index]}” done.",
+            f"{in_english(held.get_kind_display)} checklist: “{held.checklist[index]}” done.",
             actor,
         )
     return held

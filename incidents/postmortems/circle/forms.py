@@ -26,6 +26,7 @@ def _member_label(membership: Membership) -> str:
 class InviteForm(forms.Form):
     membership = forms.ModelChoiceField(
         queryset=Membership.objects.none(),
+        empty_label=_("Choose…"),
         label=_("Member"),
         error_messages={"required": _("Choose the member to invite.")},
     )

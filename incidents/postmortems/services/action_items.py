@@ -17,10 +17,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from community.contract.counting import selectors
+from community.language import language_for_membership
 from community.models import (
     Clause,
     ConductEvent,
@@ -386,26 +387,30 @@ def check_verification(*, item: ActionItem, now: datetime | None = None) -> Acti
 
 def _tell_owner_reopened(item: ActionItem, clause: Clause, *, retired: bool) -> None:
     target = format((item.verify_target or Decimal(0)) * 100, "f").rstrip("0").rstrip(".")
-    if retired:
-        body = f"“{clause.title}” left the contract while it was verifying this item."
-    else:
-        sli = item.last_sli
-        seen = f"{format(sli * 100, '.1f')} %" if sli is not None else "no data"
-        body = (
-            f"“{clause.title}” fell below its {target} % target while this change was being "
-            f"verified (it measured {seen}). Look again at what the change needs."
-        )
     community = item.postmortem.community
-    notify(
-        community=community,
-        recipients=[item.owner],
-        kind=NotificationKind.ACTION_ITEM_REOPENED,
-        title=f"“{item.title}” was reopened",
-        body=body,
-        link=reverse("postmortems:editor", args=[community.slug, item.postmortem_id])
-        + f"#item-{item.pk}",
-        key=f"action-item-reopened:{item.pk}:{item.reopen_count}",
-    )
+    # Written in the owner's language, whoever's change reopened it.
+    with translation.override(language_for_membership(item.owner)):
+        if retired:
+            body = _("“%(title)s” left the contract while it was verifying this item.") % {
+                "title": clause.title
+            }
+        else:
+            sli = item.last_sli
+            seen = f"{format(sli * 100, '.1f')} %" if sli is not None else _("no data")
+            body = _(
+                "“%(title)s” fell below its %(target)s %% target while this change was being "
+                "verified (it measured %(seen)s). Look again at what the change needs."
+            ) % {"title": clause.title, "target": target, "seen": seen}
+        notify(
+            community=community,
+            recipients=[item.owner],
+            kind=NotificationKind.ACTION_ITEM_REOPENED,
+            title=_("“%(title)s” was reopened") % {"title": item.title},
+            body=body,
+            link=reverse("postmortems:editor", args=[community.slug, item.postmortem_id])
+            + f"#item-{item.pk}",
+            key=f"action-item-reopened:{item.pk}:{item.reopen_count}",
+        )
 
 
 def check_all_verifications(*, now: datetime | None = None) -> int:

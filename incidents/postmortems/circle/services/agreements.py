@@ -9,9 +9,11 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from community.language import language_for_membership
 from community.models import NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
@@ -178,23 +180,33 @@ def remind_agreements(*, now: datetime | None = None) -> int:
             if locked.last_reminded_at is not None and locked.last_reminded_at > now - REMIND_EVERY:
                 continue
             overdue = locked.due_on < timezone.localdate(now)
-            when = f"{locked.due_on.day} {locked.due_on:%B}"
-            notify(
-                community=agreement.postmortem.community,
-                recipients=[agreement.owner.membership],
-                kind=NotificationKind.AGREEMENT_DUE,
-                title="An agreement you made is past its due date"
-                if overdue
-                else "An agreement you made is due soon",
-                body=(
-                    f"In the circle you agreed to: “{locked.text[:200]}”. "
-                    + (f"It was due on {when}. " if overdue else f"It is due on {when}. ")
-                    + "If something makes it hard, tell the facilitator: agreements can be "
-                    "talked over."
-                ),
-                link=circle_link(agreement.postmortem),
-                key=f"agreement-due:{locked.pk}:{now:%Y%m%d}",
-            )
+            owner = agreement.owner.membership
+            with translation.override(language_for_membership(owner)):
+                when = date_format(locked.due_on, _("j F"))
+                agreed = _("In the circle you agreed to: “%(text)s”.") % {"text": locked.text[:200]}
+                due_words = (
+                    _("It was due on %(day)s.") if overdue else _("It is due on %(day)s.")
+                ) % {"day": when}
+                notify(
+                    community=agreement.postmortem.community,
+                    recipients=[owner],
+                    kind=NotificationKind.AGREEMENT_DUE,
+                    title=_("An agreement you made is past its due date")
+                    if overdue
+                    else _("An agreement you made is due soon"),
+                    body=" ".join(
+                        (
+                            agreed,
+                            due_words,
+                            _(
+                                "If something makes it hard, tell the facilitator: agreements "
+                                "can be talked over."
+                            ),
+                        )
+                    ),
+                    link=circle_link(agreement.postmortem),
+                    key=f"agreement-due:{locked.pk}:{now:%Y%m%d}",
+                )
             locked.last_reminded_at = now
             locked.save(update_fields=["last_reminded_at"])
             sent += 1

@@ -11,9 +11,11 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from community.language import language_for_membership
 from community.models import Membership, NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
@@ -29,10 +31,12 @@ from incidents.postmortems.models import (
 )
 
 ROLE_WORDS = {
-    ParticipantRole.HARMED: "someone who was hurt and whose needs come first",
-    ParticipantRole.RESPONSIBLE: "someone whose words were part of what happened",
-    ParticipantRole.SUPPORTER: "a supporter for someone in the circle",
-    ParticipantRole.FACILITATOR: "the facilitator, who keeps the circle calm and fair",
+    ParticipantRole.HARMED: gettext_lazy("someone who was hurt and whose needs come first"),
+    ParticipantRole.RESPONSIBLE: gettext_lazy("someone whose words were part of what happened"),
+    ParticipantRole.SUPPORTER: gettext_lazy("a supporter for someone in the circle"),
+    ParticipantRole.FACILITATOR: gettext_lazy(
+        "the facilitator, who keeps the circle calm and fair"
+    ),
 }
 
 
@@ -89,20 +93,22 @@ def invite_participant(
             participant = Participant.objects.create(
                 postmortem=postmortem, membership=membership, role=role, invited_by=_person(by)
             )
-            notify(
-                community=postmortem.community,
-                recipients=[membership],
-                kind=NotificationKind.CIRCLE_INVITATION,
-                title="You are invited to a restorative circle",
-                body=(
-                    "After a recent conflict, the moderators are bringing the people involved "
-                    f"together to understand it and repair what can be repaired. You are asked "
-                    f"to join as {ROLE_WORDS[ParticipantRole(role)]}. Taking part is your "
-                    "choice: you can accept or decline, and if you decline nobody will ask again."
-                ),
-                link=circle_link(postmortem),
-                key=f"circle-invitation:{postmortem.pk}",
-            )
+            with translation.override(language_for_membership(membership)):
+                notify(
+                    community=postmortem.community,
+                    recipients=[membership],
+                    kind=NotificationKind.CIRCLE_INVITATION,
+                    title=_("You are invited to a restorative circle"),
+                    body=_(
+                        "After a recent conflict, the moderators are bringing the people involved "
+                        "together to understand it and repair what can be repaired. You are asked "
+                        "to join as %(role)s. Taking part is your choice: you can accept or "
+                        "decline, and if you decline nobody will ask again."
+                    )
+                    % {"role": ROLE_WORDS[ParticipantRole(role)]},
+                    link=circle_link(postmortem),
+                    key=f"circle-invitation:{postmortem.pk}",
+                )
     except IntegrityError:
         raise ServiceError(
             _("%(display_name)s is already invited to this circle.")
