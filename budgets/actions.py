@@ -10,13 +10,19 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from budgets.budget_math import TIER_WORDS, Action
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from budgets.budget_math import Action
 from budgets.member_cooldowns import lift_recovered, start_cooldowns
 from budgets.models import ForgivenessPolicy, Notice, NoticeAudience, TierTransition
 from budgets.notify import notify_tier_changes
+from budgets.tier_words import tier_sentence
 from community.domain_events import record_domain_events
 from community.jobs import enqueue_after_commit
+from community.language import languages_for
 from community.models import Community, DomainEventType, Membership
+from community.tier_words import tier_label
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +38,22 @@ def record_transitions(
     created = TierTransition.objects.bulk_create([t for t, _ in transitions])
     names = {t.membership_id: name for t, name in transitions}
     notices: list[Notice] = []
+    # A nudge is written in its member's language, as every notice is.
+    languages = languages_for(
+        community=community,
+        users=dict(
+            Membership.objects.filter(
+                pk__in=[t.membership_id for t in created if Action.PRIVATE_NUDGE in t.actions]
+            ).values_list("pk", "user_id")
+        ),
+    )
     events: list[tuple[DomainEventType, dict[str, Any]]] = []
     for transition in created:
         name = names[transition.membership_id]
         for action in transition.actions:
             if action == Action.PRIVATE_NUDGE:
-                notices.append(_nudge(community, transition))
+                with translation.override(languages.get(transition.membership_id)):
+                    notices.append(_nudge(community, transition))
             elif action == Action.NOTIFY_MODERATORS:
                 notices.append(_moderator_note(community, transition, name))
             elif action == Action.FACILITATOR_CHECKIN:
@@ -80,13 +96,18 @@ def _nudge(community: Community, transition: TierTransition) -> Notice:
         kind=Action.PRIVATE_NUDGE,
         transition=transition,
         created_at=transition.at,
-        title=f"A quiet note about your budget in {community.name}",
-        body=(
-            f"Your forgiveness budget is now at {transition.to_tier} "
-            f"({transition.remaining.normalize():f} of {transition.allowance.normalize():f} "
-            f"points left). {TIER_WORDS[transition.to_tier]} Nobody else sees this note "
-            "except the moderators. If a charge looks wrong to you, you can appeal it."
-        ),
+        title=_("A quiet note about your budget in %(community)s") % {"community": community.name},
+        body=_(
+            "Your forgiveness budget is now at %(tier)s (%(left)s of %(allowance)s points "
+            "left). %(meaning)s Nobody else sees this note except the moderators. If a charge "
+            "looks wrong to you, you can appeal it."
+        )
+        % {
+            "tier": tier_label(transition.to_tier).lower(),
+            "left": f"{transition.remaining.normalize():f}",
+            "allowance": f"{transition.allowance.normalize():f}",
+            "meaning": tier_sentence(transition.to_tier),
+        },
     )
 
 

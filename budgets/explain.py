@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from budgets import budget_math
-from budgets.budget_math import TIER_WORDS, Budget, ChargeFact
+from budgets.budget_math import Budget, ChargeFact
 from budgets.models import (
     Appeal,
     AppealStatus,
@@ -25,6 +25,7 @@ from budgets.models import (
     TierTransition,
 )
 from budgets.services import get_policy
+from budgets.tier_words import tier_sentence
 from community import words
 from community.models import ConductEvent, Membership
 from community.tiers import HEALTHY_ABOVE, WARNING_ABOVE
@@ -214,7 +215,7 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
         budget=budget,
         at=now,
         window_start=window_start,
-        tier_words=TIER_WORDS[budget.tier],
+        tier_words=tier_sentence(budget.tier),
         lines=lines,
         chart=build_chart(math, now, activity=activity, facts=facts),
         notices=list(Notice.objects.for_member(membership)[:10]),

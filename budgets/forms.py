@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from budgets.budget_math import ACTION_TIERS, SEVERITIES, Action
@@ -14,10 +15,12 @@ from community.vocabulary import FRICTION_KINDS, EventKind
 
 class AppealForm(PlainMessages, forms.Form):
     statement = forms.CharField(
-        label="Why is this charge wrong?",
+        label=gettext_lazy("Why is this charge wrong?"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="In your own words. A moderator reads it and answers with a reason.",
+        help_text=gettext_lazy(
+            "In your own words. A moderator reads it and answers with a reason."
+        ),
     )
 
 

@@ -13,55 +13,63 @@ recorded as the notification's e-mail delivery.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from decimal import Decimal
+from datetime import datetime
+from functools import partial
 
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
-from budgets.budget_math import TIER_WORDS
 from budgets.models import Appeal, LiftCause, MemberCooldown, TierTransition
+from budgets.tier_words import tier_sentence
 from community.models import Community, Membership, NotificationKind
 from community.notifications import Message, notify, notify_each
 from community.tiers import is_worse
+from community.words import points
+
+# Every notice's words are built by a function, called in the recipient's language.
 
 
 def tier_key(transition_id: int) -> str:
     return f"budgets.tier:{transition_id}"
 
 
-def points(value: Decimal) -> str:
-    """A number of points for people: at most one decimal, with the right plural."""
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    if text == "-0":
-        text = "0"
-    return f"{text} point{'' if text == '1' else 's'}"
-
-
 def _my_budget(community: Community) -> str:
     return reverse("budgets:my-budget", args=[community.slug])
 
 
+def _when(moment: datetime) -> str:
+    """A date and time as the reader's language writes them ("2 Dec, 14:30", "12월 2일 14:30")."""
+    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def _tier_words(t: TierTransition) -> tuple[str, str]:
+    left = _("%(left)s of %(allowance)s left") % {
+        "left": points(t.remaining),
+        "allowance": points(t.allowance),
+    }
+    if is_worse(t.to_tier, t.from_tier):
+        return _("A quiet note: your budget has less room for now"), _(
+            "You have %(left)s. %(meaning)s Nobody else sees this except the moderators. "
+            "If a charge looks wrong to you, you can appeal it."
+        ) % {"left": left, "meaning": tier_sentence(t.to_tier)}
+    return _("Good news: your budget has more room again"), _("You have %(left)s. %(meaning)s") % {
+        "left": left,
+        "meaning": tier_sentence(t.to_tier),
+    }
+
+
 def notify_tier_changes(*, community: Community, transitions: Sequence[TierTransition]) -> None:
-    messages = []
-    for t in transitions:
-        left = f"{points(t.remaining)} of {points(t.allowance)} left"
-        if is_worse(t.to_tier, t.from_tier):
-            title = "A quiet note: your budget has less room for now"
-            body = (
-                f"You have {left}. {TIER_WORDS[t.to_tier]} Nobody else sees this except the "
-                "moderators. If a charge looks wrong to you, you can appeal it."
-            )
-        else:
-            title = "Good news: your budget has more room again"
-            body = f"You have {left}. {TIER_WORDS[t.to_tier]}"
-        messages.append(
-            Message(
-                recipient=Membership(pk=t.membership_id, community_id=community.pk),
-                title=title,
-                body=body,
-                link=_my_budget(community),
-                key=tier_key(t.pk),
-            )
+    messages = [
+        Message(
+            recipient=Membership(pk=t.membership_id, community_id=community.pk),
+            title=partial(lambda t: _tier_words(t)[0], t),
+            body=partial(lambda t: _tier_words(t)[1], t),
+            link=_my_budget(community),
+            key=tier_key(t.pk),
         )
+        for t in transitions
+    ]
     notify_each(
         community=community, kind=NotificationKind.TIER_CHANGED, messages=messages, email=False
     )
@@ -72,11 +80,13 @@ def notify_cooldowns(*, community: Community, cooldowns: Sequence[MemberCooldown
         community,
         cooldowns,
         key="budgets.cooldown",
-        title="A short pause on your posting",
+        title=lambda: _("A short pause on your posting"),
         body=lambda c: (
-            f"Until {c.ends_at:%d %b, %H:%M} your posts are paused, to give everyone "
-            "room to cool down. It lifts by itself; it is not a ban and costs you "
-            "nothing more."
+            _(
+                "Until %(end)s your posts are paused, to give everyone room to cool down. It lifts "
+                "by itself; it is not a ban and costs you nothing more."
+            )
+            % {"end": _when(c.ends_at)}
         ),
     )
 
@@ -88,11 +98,17 @@ def notify_cooldowns_lifted(*, community: Community, cooldowns: Sequence[MemberC
         community,
         cooldowns,
         key="budgets.cooldown-lifted",
-        title="Your pause on posting was lifted early",
+        title=lambda: _("Your pause on posting was lifted early"),
         body=lambda c: (
-            f"It ended on {c.ended_at:%d %b at %H:%M}, before the planned "
-            f"{c.ends_at:%d %b, %H:%M}, because {LiftCause(c.lift_cause).label}. "
-            "You can post again. Thank you for giving it room."
+            _(
+                "It ended on %(ended)s, before the planned %(end)s, because %(why)s. You can post "
+                "again. Thank you for giving it room."
+            )
+            % {
+                "ended": _when(c.ended_at) if c.ended_at else "",
+                "end": _when(c.ends_at),
+                "why": LiftCause(c.lift_cause).label,
+            }
         ),
     )
 
@@ -102,7 +118,7 @@ def _notify_pauses(
     cooldowns: Sequence[MemberCooldown],
     *,
     key: str,
-    title: str,
+    title: Callable[[], str],
     body: Callable[[MemberCooldown], str],
 ) -> None:
     """One notice per paused member, keyed by the pause so a repeat sends nothing twice."""
@@ -113,7 +129,7 @@ def _notify_pauses(
             Message(
                 recipient=Membership(pk=c.membership_id, community_id=community.pk),
                 title=title,
-                body=body(c),
+                body=partial(body, c),
                 link=_my_budget(community),
                 key=f"{key}:{c.pk}",
             )
@@ -128,8 +144,11 @@ def notify_appeal_filed(*, appeal: Appeal) -> None:
         community=community,
         recipients=community.memberships.moderators(),
         kind=NotificationKind.APPEAL_TO_DECIDE,
-        title=f"{appeal.membership.display_name} appealed a charge",
-        body=f"“{appeal.charge.reason}”. They wrote: {appeal.statement[:300]}",
+        title=lambda: _("%(name)s appealed a charge") % {"name": appeal.membership.display_name},
+        body=lambda: (
+            _("“%(reason)s”. They wrote: %(statement)s")
+            % {"reason": appeal.charge.reason, "statement": appeal.statement[:300]}
+        ),
         link=reverse("budgets:appeals", args=[community.slug]) + f"#appeal-{appeal.pk}",
         key=f"budgets.appeal-filed:{appeal.pk}",
     )
@@ -137,17 +156,19 @@ def notify_appeal_filed(*, appeal: Appeal) -> None:
 
 def notify_appeal_decided(*, appeal: Appeal, reversed_: bool) -> None:
     community = appeal.community
-    title = (
-        "Your appeal: the charge is reversed and no longer counts"
-        if reversed_
-        else "Your appeal was looked at: the charge stands"
-    )
     notify(
         community=community,
         recipients=[appeal.membership],
         kind=NotificationKind.APPEAL_DECIDED,
-        title=title,
-        body=f"About “{appeal.charge.reason}”. The moderators wrote: {appeal.decision_reason}",
+        title=lambda: (
+            _("Your appeal: the charge is reversed and no longer counts")
+            if reversed_
+            else _("Your appeal was looked at: the charge stands")
+        ),
+        body=lambda: (
+            _("About “%(reason)s”. The moderators wrote: %(decision)s")
+            % {"reason": appeal.charge.reason, "decision": appeal.decision_reason}
+        ),
         link=_my_budget(community),
         key=f"budgets.appeal-decided:{appeal.pk}",
     )

@@ -12,7 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
 
 from budgets import budget_math
 from budgets.models import (
@@ -31,6 +32,7 @@ from budgets.recalculation import recalculate_members_now
 from budgets.scheduling import mark_dirty, schedule_recalculation
 from community import words
 from community.jobs import enqueue_after_commit
+from community.language import language_for_membership
 from community.models import (
     Community,
     ConductEvent,
@@ -327,19 +329,22 @@ def forgive_charges(
 def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Appeal:
     """A member appeals one of their own charges, once, within the policy's period."""
     if charge.membership_id != membership.pk:
-        raise ServiceError("Only the member a charge belongs to can appeal it.")
+        raise ServiceError(_("Only the member a charge belongs to can appeal it."))
     statement = statement.strip()
     if not statement:
-        raise ServiceError("Tell the moderators, in your own words, why the charge is wrong.")
+        raise ServiceError(_("Tell the moderators, in your own words, why the charge is wrong."))
     policy = get_policy(community=charge.community)
     deadline = policy.appeal_deadline(charge.recorded_at)
     if timezone.now() > deadline:
         raise ServiceError(
-            f"The appeal period for this charge ended on {deadline:%d %b %Y} "
-            f"({policy.appeal_days} days after it was recorded)."
+            _(
+                "The appeal period for this charge ended on %(deadline)s (%(days)s days after "
+                "it was recorded)."
+            )
+            % {"deadline": formats.date_format(deadline), "days": policy.appeal_days}
         )
     if Forgiveness.objects.filter(charge=charge).exists():
-        raise ServiceError("This charge no longer counts, so there is nothing to appeal.")
+        raise ServiceError(_("This charge no longer counts, so there is nothing to appeal."))
     try:
         with transaction.atomic():
             appeal = Appeal.objects.create(
@@ -352,7 +357,7 @@ def file_appeal(*, charge: Charge, membership: Membership, statement: str) -> Ap
             return appeal
     except IntegrityError:
         raise ServiceError(
-            "This charge has already been appealed (one appeal per charge)."
+            _("This charge has already been appealed (one appeal per charge).")
         ) from None
 
 
@@ -425,19 +430,29 @@ def email_notices(*, notice_ids: Sequence[int], attempt: int = 1) -> int:
                 _record_nudge_email(notice, DeliveryOutcome.SKIPPED, "E-mail turned off.")
                 continue
             link = f"{settings.SITE_URL}/c/{notice.community.slug}/my-budget/"
-            if try_email(
-                what=f"nudge {notice.pk}",
-                subject=notice.title,
-                message=f"{notice.body}\n\nSee your budget explained: {link}\n",
-                address=address,
-                attempt=attempt,
-                record=partial(_record_nudge_email, notice, attempt=attempt),
-                retry=partial(_retry_nudge_email, notice, attempt=attempt),
-            ):
-                notice.emailed_at = timezone.now()
-                notice.save(update_fields=["emailed_at"])
-                sent += 1
+            with translation.override(language_for_membership(notice.membership)):
+                message = _("See your budget explained: %(link)s") % {"link": link}
+                sent += _send_nudge(
+                    notice, message=f"{notice.body}\n\n{message}\n", attempt=attempt
+                )
     return sent
+
+
+def _send_nudge(notice: Notice, *, message: str, attempt: int) -> int:
+    """One try at a nudge's e-mail (in its member's language, active around it); 1 if sent."""
+    if not try_email(
+        what=f"nudge {notice.pk}",
+        subject=notice.title,
+        message=message,
+        address=notice.membership.user.email if notice.membership.user else "",
+        attempt=attempt,
+        record=partial(_record_nudge_email, notice, attempt=attempt),
+        retry=partial(_retry_nudge_email, notice, attempt=attempt),
+    ):
+        return 0
+    notice.emailed_at = timezone.now()
+    notice.save(update_fields=["emailed_at"])
+    return 1
 
 
 def _retry_nudge_email(notice: Notice, delay: int, *, attempt: int) -> None:

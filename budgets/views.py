@@ -91,7 +91,7 @@ def appeal_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
             error = str(exc)
         else:
             if not request.htmx:
-                messages.success(request, "Your appeal is filed. A moderator will answer it.")
+                messages.success(request, _("Your appeal is filed. A moderator will answer it."))
                 return redirect("budgets:my-budget", slug=slug)
             form = AppealForm()
     context = {

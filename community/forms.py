@@ -4,36 +4,49 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community import words
 from community.models import ApiKeyScope, Community, Role, Visibility
 
 
 def _plain_messages(field: forms.Field, label: str) -> dict[str, str]:
-    """Plain sentences, naming the field, for the messages Django would give by default."""
+    """Plain sentences, naming the field, for the messages Django would give by default (in the
+    language of the request; Django fills in the limits it names)."""
     many = isinstance(field, forms.MultipleChoiceField | forms.ModelMultipleChoiceField)
     whole = isinstance(field, forms.IntegerField)
-    return {
-        "required": f"Choose at least one for “{label}”." if many else f"Please fill in “{label}”.",
-        "invalid": f"“{label}” needs a whole number."
-        if whole
-        else f"“{label}” needs a number."
-        if isinstance(field, forms.DecimalField | forms.FloatField)
-        else f"“{label}” needs a web address such as https://forum.example.org."
-        if isinstance(field, forms.URLField)
-        else f"“{label}” is not in a form we can read.",
-        "max_value": f"“{label}” can be at most %(limit_value)s.",
-        "min_value": f"“{label}” must be at least %(limit_value)s.",
-        "max_length": f"“{label}” can be at most %(limit_value)s characters.",
-        "min_length": f"“{label}” needs at least %(limit_value)s characters.",
-        "max_digits": f"“{label}” is a larger number than we can keep.",
-        "max_whole_digits": f"“{label}” is a larger number than we can keep.",
-        "max_decimal_places": f"“{label}” has more decimals than we keep (%(max)s at most).",
-        "invalid_choice": f"Choose one of the options offered for “{label}”.",
-        "invalid_list": f"Choose from the options offered for “{label}”.",
-        "invalid_pk_value": f"Choose one of the options offered for “{label}”.",
+    named = {"label": label, "limit_value": "%(limit_value)s", "max": "%(max)s"}
+    if many:
+        required = _("Choose at least one for “%(label)s”.")
+    else:
+        required = _("Please fill in “%(label)s”.")
+    if whole:
+        invalid = _("“%(label)s” needs a whole number.")
+    elif isinstance(field, forms.DecimalField | forms.FloatField):
+        invalid = _("“%(label)s” needs a number.")
+    elif isinstance(field, forms.URLField):
+        invalid = _("“%(label)s” needs a web address such as https://forum.example.org.")
+    else:
+        invalid = _("“%(label)s” is not in a form we can read.")
+    too_large = _("“%(label)s” is a larger number than we can keep.")
+    choose = _("Choose one of the options offered for “%(label)s”.")
+    messages = {
+        "required": required,
+        "invalid": invalid,
+        "max_value": _("“%(label)s” can be at most %(limit_value)s."),
+        "min_value": _("“%(label)s” must be at least %(limit_value)s."),
+        "max_length": _("“%(label)s” can be at most %(limit_value)s characters."),
+        "min_length": _("“%(label)s” needs at least %(limit_value)s characters."),
+        "max_digits": too_large,
+        "max_whole_digits": too_large,
+        "max_decimal_places": _("“%(label)s” has more decimals than we keep (%(max)s at most)."),
+        "invalid_choice": choose,
+        "invalid_list": _("Choose from the options offered for “%(label)s”."),
+        "invalid_pk_value": choose,
     }
+    return {code: message % named for code, message in messages.items()}
 
 
 def _defaults(field: forms.Field) -> dict[str, Any]:
@@ -83,21 +96,35 @@ class CommunityForm(PlainMessages, forms.ModelForm[Community]):
     class Meta:
         model = Community
         fields = ("name", "slug", "description", "visibility")
-        help_texts = {"slug": _("The address: letters, numbers and hyphens (e.g. garden-club).")}
+        help_texts = {
+            "slug": gettext_lazy("The address: letters, numbers and hyphens (e.g. garden-club).")
+        }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "visibility": forms.RadioSelect(choices=Visibility.choices),
         }
 
 
+class LanguageSettingsForm(PlainMessages, forms.Form):
+    default_language = forms.ChoiceField(
+        label=gettext_lazy("Language of the community"),
+        choices=settings.LANGUAGES,
+        help_text=gettext_lazy("Members who chose no language of their own read this one."),
+    )
+    allow_browser_language = forms.BooleanField(
+        label=gettext_lazy("Let each visitor's browser choose, when we have their language"),
+        required=False,
+    )
+
+
 class ApiKeyForm(PlainMessages, forms.Form):
     name = forms.CharField(
-        label=_("Name"),
+        label=gettext_lazy("Name"),
         max_length=100,
-        help_text=_("Where the key will live, e.g. “Discourse bot”."),
+        help_text=gettext_lazy("Where the key will live, e.g. “Discourse bot”."),
     )
     scopes = forms.MultipleChoiceField(
-        label=_("Scopes"),
+        label=gettext_lazy("Scopes"),
         choices=ApiKeyScope.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=["read"],
@@ -106,6 +133,8 @@ class ApiKeyForm(PlainMessages, forms.Form):
 
 class RoleForm(PlainMessages, forms.Form):
     username = forms.CharField(
-        label=_("Username"), max_length=150, help_text=_("The person's account name here.")
+        label=gettext_lazy("Username"),
+        max_length=150,
+        help_text=gettext_lazy("The person's account name here."),
     )
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)

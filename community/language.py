@@ -14,7 +14,7 @@ or a person's settings are saved.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,10 @@ from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 
-from community.models import ApiKey, Community, Membership, PersonalSettings
+from community.models import ApiKey, Community, Membership, Notification, PersonalSettings
+from community.services import ServiceError
 
 ENGLISH = "en"
 CACHE_SECONDS = 300
@@ -154,6 +156,55 @@ def language_for_membership(membership: Membership) -> str:
     their community's default (a notice has no browser to ask)."""
     personal = personal_language(membership.user_id) if membership.user_id else None
     return personal or supported(membership.community.default_language) or ENGLISH
+
+
+def choose_language(*, user_id: int, language: str) -> PersonalSettings:
+    """Store the language a person chose for themselves ("" : none, follow the community)."""
+    if language and supported(language) != language:
+        raise ServiceError(_("Choose one of the languages offered."))
+    chosen, _created = PersonalSettings.objects.update_or_create(
+        user_id=user_id, defaults={"language": language}
+    )
+    return chosen
+
+
+def set_community_language(
+    *, community: Community, default_language: str, allow_browser_language: bool
+) -> Community:
+    """A moderator sets the language of members who chose none, and whether visitors' browsers
+    may choose theirs."""
+    if supported(default_language) != default_language:
+        raise ServiceError(_("Choose one of the languages offered."))
+    community.default_language = default_language
+    community.allow_browser_language = allow_browser_language
+    community.save(update_fields=["default_language", "allow_browser_language"])
+    _community_saved(Community, community)
+    return community
+
+
+def languages_for(*, community: Community, users: Mapping[int, int | None]) -> dict[int, str]:
+    """The language of each membership (pk -> its user's pk, or None for a forum-only member)
+    of ``community``, in one query: each person's own choice, else the community's default."""
+    chosen = dict(
+        PersonalSettings.objects.filter(
+            user_id__in=[user for user in users.values() if user is not None]
+        )
+        .exclude(language="")
+        .values_list("user_id", "language")
+    )
+    default = supported(community.default_language) or ENGLISH
+    return {
+        membership: supported(chosen.get(user)) or default if user is not None else default
+        for membership, user in users.items()
+    }
+
+
+def language_of_notification(notification: Notification) -> str:
+    """The language a notice was written in (its deliveries record it), for its e-mail copy."""
+    recorded = (
+        notification.deliveries.exclude(language="").values_list("language", flat=True).first()
+    )
+    return supported(recorded) or language_for_membership(notification.recipient)
 
 
 class LanguageMiddleware:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from community.access import access_for_user, get_notification, require_membership
 from community.forms import PlainMessages
 from community.http import AuthedHttpRequest
+from community.language import choose_language, language_for_request, personal_language
 from community.models import ALWAYS_IN_APP, Notification, NotificationKind
 from community.notifications import (
     Choice,
@@ -59,27 +65,50 @@ def read_all(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     count = mark_all_read(membership=require_membership(access))
     messages.info(
         request,
-        f"Marked {count} notification{'' if count == 1 else 's'} read."
+        ngettext(
+            "Marked %(count)s notification read.", "Marked %(count)s notifications read.", count
+        )
+        % {"count": count}
         if count
-        else "Nothing was unread.",
+        else _("Nothing was unread."),
     )
     return redirect("community:notifications", slug=slug)
 
 
 class PreferencesForm(PlainMessages, forms.Form):
-    """One e-mail box per kind, and an in-app box for kinds that may be turned off."""
+    """The person's language, one e-mail box per kind, and an in-app box for kinds that may be
+    turned off."""
 
-    def __init__(self, *args: object, kinds: list[str], initial_choices: dict[str, Choice]):
+    language = forms.ChoiceField(label=gettext_lazy("Language"), required=False)
+
+    def __init__(
+        self,
+        *args: object,
+        kinds: list[str],
+        initial_choices: dict[str, Choice],
+        language: str,
+        community_language: str,
+    ):
         super().__init__(*args)  # type: ignore[arg-type]
+        names = dict(settings.LANGUAGES)
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            (
+                "",
+                _("The community's language (%(language)s)")
+                % {"language": names.get(community_language, community_language)},
+            ),
+            *settings.LANGUAGES,
+        ]
+        self.fields["language"].initial = language
         self.kinds = kinds
         for kind in kinds:
             choice = initial_choices[kind]
             if kind not in ALWAYS_IN_APP:
                 self.fields[f"in_app_{kind}"] = forms.BooleanField(
-                    required=False, initial=choice.in_app, label="In the app"
+                    required=False, initial=choice.in_app, label=_("In the app")
                 )
             self.fields[f"email_{kind}"] = forms.BooleanField(
-                required=False, initial=choice.email, label="By e-mail"
+                required=False, initial=choice.email, label=_("By e-mail")
             )
 
     def rows(self) -> list[dict[str, object]]:
@@ -121,15 +150,23 @@ def preferences(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     membership = require_membership(access)
     kinds = kinds_for(membership)
     form = PreferencesForm(
-        request.POST or None, kinds=kinds, initial_choices=choices_for(membership)
+        request.POST or None,
+        kinds=kinds,
+        initial_choices=choices_for(membership),
+        language=personal_language(request.user.pk) or "",
+        community_language=access.community.default_language,
     )
     if request.method == "POST" and form.is_valid():
         try:
-            save_preferences(membership=membership, choices=form.choices())
+            with transaction.atomic():
+                save_preferences(membership=membership, choices=form.choices())
+                choose_language(user_id=request.user.pk, language=form.cleaned_data["language"])
         except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Saved. New notices follow these choices.")
+            # Said in the language just chosen: the page that follows is in it.
+            with translation.override(language_for_request(request)):
+                messages.success(request, _("Saved. New notices follow these choices."))
             return redirect("community:notification-preferences", slug=slug)
     return render(
         request,

@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from community.jobs import enqueue_after_commit
+from community.language import language_of_notification, languages_for
 from community.models import (
     ALWAYS_IN_APP,
     MODERATOR_KINDS,
@@ -65,13 +68,23 @@ def kinds_for(membership: Membership) -> list[str]:
     return [k for k in NotificationKind.values if k not in MODERATOR_KINDS]
 
 
+# A notice's words: a string, a lazy translation (``gettext_lazy``) or a function that builds
+# the sentence; the last two are said in the recipient's language, not the caller's.
+type Words = str | Promise | Callable[[], str]
+
+
+def say(words: Words) -> str:
+    """``words`` in the language active now (``notify_each`` activates the recipient's)."""
+    return words() if callable(words) else str(words)
+
+
 @dataclass(frozen=True)
 class Message:
     """One notice for one person (for :func:`notify_each`)."""
 
     recipient: Membership
-    title: str
-    body: str = ""
+    title: Words
+    body: Words = ""
     link: str = ""
     key: str | None = None
 
@@ -81,13 +94,14 @@ def notify(
     community: Community,
     recipients: Iterable[Membership],
     kind: str,
-    title: str,
-    body: str = "",
+    title: Words,
+    body: Words = "",
     link: str = "",
     key: str | None = None,
     email: bool = True,
 ) -> list[Notification]:
-    """Tell each of ``recipients`` the same thing, in the caller's transaction.
+    """Tell each of ``recipients`` the same thing, in the caller's transaction, each in their
+    own language (``community.language.language_for_membership``).
 
     Shown in the app unless the person turned ``kind`` off (never for ``ALWAYS_IN_APP``);
     e-mailed after commit if they want it and have an address. ``email=False`` is for a caller
@@ -127,37 +141,43 @@ def notify_each(
         p.membership_id: p
         for p in NotificationPreference.objects.filter(membership_id__in=people, kind=kind)
     }
+    users = dict(Membership.objects.filter(pk__in=people).values_list("pk", "user_id"))
     with_address = set(
         Membership.objects.filter(pk__in=people, user__isnull=False)
         .exclude(user__email="")
         .values_list("pk", flat=True)
     )
+    languages = languages_for(community=community, users=users)
     now = timezone.now()
-    created = Notification.objects.bulk_create(
-        [
+    notifications = []
+    for m in wanted:
+        with translation.override(languages[m.recipient.pk]):
+            title, body = say(m.title), say(m.body)
+        notifications.append(
             Notification(
                 community=community,
                 recipient=m.recipient,
                 kind=kind,
-                title=m.title[:200],
-                body=m.body,
+                title=title[:200],
+                body=body,
                 link=m.link[:300],
                 key=keys[m],
                 in_app=_shown(kind, prefs.get(m.recipient.pk)),
                 created_at=now,
             )
-            for m in wanted
-        ]
-    )
+        )
+    created = Notification.objects.bulk_create(notifications)
     deliveries: list[NotificationDelivery] = []
     for notification in created:
         pref = prefs.get(notification.recipient_id)
+        language = languages[notification.recipient_id]
         deliveries.append(
             NotificationDelivery(
                 notification=notification,
                 channel=Channel.IN_APP,
                 outcome=DeliveryOutcome.SHOWN if notification.in_app else DeliveryOutcome.SKIPPED,
                 detail="" if notification.in_app else "Turned off in the app by the person.",
+                language=language,
                 at=now,
             )
         )
@@ -176,6 +196,7 @@ def notify_each(
                 channel=Channel.EMAIL,
                 outcome=outcome,
                 detail=detail,
+                language=language,
                 at=now,
             )
         )
@@ -204,6 +225,7 @@ def record_email(
             outcome=outcome,
             detail=detail,
             attempt=attempt,
+            language=translation.get_language() or "",
         )
 
 
@@ -263,29 +285,32 @@ def email_notification(*, notification_id: int) -> bool:
         )
         if DeliveryOutcome.SENT in outcomes or DeliveryOutcome.FAILED in outcomes:
             return False
-        attempt = outcomes.count(DeliveryOutcome.RETRYING) + 1
-        user = notification.recipient.user
-        address = user.email if user is not None else ""
-        if not address or not wants_email(
-            membership=notification.recipient, kind=notification.kind
-        ):
-            _email_outcome(notification, DeliveryOutcome.SKIPPED, "Turned off before sending.")
-            return False
-        link = f"{settings.SITE_URL}{notification.link}" if notification.link else ""
-        message = notification.body + (f"\n\n{link}\n" if link else "\n")
-        message += (
-            f"\nChoose what reaches you by e-mail: {settings.SITE_URL}/c/"
-            f"{notification.community.slug}/notifications/preferences/\n"
-        )
-        return try_email(
-            what=f"notification {notification.pk}",
-            subject=f"{notification.community.name}: {notification.title}",
-            message=message,
-            address=address,
-            attempt=attempt,
-            record=lambda outcome, detail: _email_outcome(notification, outcome, detail, attempt),
-            retry=lambda delay: enqueue_after_commit(EMAIL_TASK, notification.pk, countdown=delay),
-        )
+        with translation.override(language_of_notification(notification)):
+            return _email_once(notification, attempt=outcomes.count(DeliveryOutcome.RETRYING) + 1)
+
+
+def _email_once(notification: Notification, *, attempt: int) -> bool:
+    """One try at the e-mail copy, in the language the notice was written in."""
+    user = notification.recipient.user
+    address = user.email if user is not None else ""
+    if not address or not wants_email(membership=notification.recipient, kind=notification.kind):
+        _email_outcome(notification, DeliveryOutcome.SKIPPED, "Turned off before sending.")
+        return False
+    link = f"{settings.SITE_URL}{notification.link}" if notification.link else ""
+    message = notification.body + (f"\n\n{link}\n" if link else "\n")
+    message += "\n" + _("Choose what reaches you by e-mail: %(link)s") % {
+        "link": f"{settings.SITE_URL}/c/{notification.community.slug}/notifications/preferences/"
+    }
+    message += "\n"
+    return try_email(
+        what=f"notification {notification.pk}",
+        subject=f"{notification.community.name}: {notification.title}",
+        message=message,
+        address=address,
+        attempt=attempt,
+        record=lambda outcome, detail: _email_outcome(notification, outcome, detail, attempt),
+        retry=lambda delay: enqueue_after_commit(EMAIL_TASK, notification.pk, countdown=delay),
+    )
 
 
 def try_email(
@@ -331,6 +356,7 @@ def _email_outcome(notification: Notification, outcome: str, detail: str, attemp
         outcome=outcome,
         detail=detail,
         attempt=attempt,
+        language=translation.get_language() or "",
     )
 
 
@@ -349,18 +375,22 @@ def save_preferences(*, membership: Membership, choices: Mapping[str, Choice]) -
     """Store ``membership``'s choices. Turning a notice that is always shown off in the app is
     refused in words (nothing is saved then)."""
     refused = [
-        NotificationKind(k).label for k, c in choices.items() if k in ALWAYS_IN_APP and not c.in_app
+        str(NotificationKind(k).label)
+        for k, c in choices.items()
+        if k in ALWAYS_IN_APP and not c.in_app
     ]
     if refused:
         raise ServiceError(
-            "These are always shown in the app, because they are about your own budget, a "
-            "pause on your posting or your appeal, and you need to be able to find them: "
-            + "; ".join(refused)
-            + ". You can still turn their e-mail off."
+            _(
+                "These are always shown in the app, because they are about your own budget, a "
+                "pause on your posting or your appeal, and you need to be able to find them: "
+                "%(kinds)s. You can still turn their e-mail off."
+            )
+            % {"kinds": "; ".join(refused)}
         )
     unknown = set(choices) - set(NotificationKind.values)
     if unknown:
-        raise ServiceError("Unknown kind of notification.")
+        raise ServiceError(_("Unknown kind of notification."))
     with transaction.atomic():
         for kind, choice in choices.items():
             NotificationPreference.objects.update_or_create(

@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("c/<slug:slug>/settings/", views.settings_page, name="settings"),
     path("c/<slug:slug>/settings/roles/", views.role_change, name="role-change"),
+    path("c/<slug:slug>/settings/language/", views.language_settings, name="language-settings"),
     path("c/<slug:slug>/settings/api-keys/", views.api_key_create, name="api-key-create"),
     path(
         "c/<slug:slug>/settings/api-keys/<uuid:key_id>/revoke/",

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from community.access import access_for_user, get_api_key
 from community.attention import home_section
-from community.forms import ApiKeyForm, CommunityForm, RoleForm
+from community.forms import ApiKeyForm, CommunityForm, LanguageSettingsForm, RoleForm
 from community.hidden import listed
 from community.http import AuthedHttpRequest, HtmxHttpRequest
+from community.language import set_community_language
 from community.models import (
     MODERATING_ROLES,
     Community,
@@ -122,8 +123,16 @@ def _render_settings(
     *,
     role_form: RoleForm | None = None,
     partial: str = "api-keys",
+    language_form: LanguageSettingsForm | None = None,
 ) -> HttpResponse:
     context = {
+        "language_form": language_form
+        or LanguageSettingsForm(
+            initial={
+                "default_language": community.default_language,
+                "allow_browser_language": community.allow_browser_language,
+            }
+        ),
         "community": community,
         "access": access_for_user(request.user, community.slug, moderate=True),
         "keys": community.api_keys.select_related("created_by"),
@@ -135,6 +144,31 @@ def _render_settings(
     }
     template = f"community/settings.html#{partial}" if request.htmx else "community/settings.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def language_settings(request: AuthedHttpRequest, slug: str) -> HttpResponse:
+    """Moderators choose the community's language (community.language)."""
+    access = access_for_user(request.user, slug, moderate=True)
+    form = LanguageSettingsForm(request.POST)
+    if form.is_valid():
+        try:
+            set_community_language(
+                community=access.community,
+                default_language=form.cleaned_data["default_language"],
+                allow_browser_language=form.cleaned_data["allow_browser_language"],
+            )
+        except ServiceError as exc:
+            form.add_error("default_language", str(exc))
+        else:
+            messages.success(request, _("Saved. Members who chose no language now read this one."))
+            return redirect("community:settings", slug=slug)
+    response = _render_settings(
+        request, access.community, ApiKeyForm(), new_key=None, language_form=form
+    )
+    response.status_code = 400
+    return response
 
 
 @login_required
@@ -180,7 +214,7 @@ def join(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     except ServiceError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Welcome to {access.community.name}.")
+        messages.success(request, _("Welcome to %(name)s.") % {"name": access.community.name})
     return redirect(access.community)
 
 

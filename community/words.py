@@ -16,10 +16,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, ngettext_lazy
 
 from community.models.spine import DomainEventType
 from community.vocabulary import EventKind
@@ -59,15 +59,15 @@ ALERT_RULE_WORDS: dict[str, _StrPromise] = {
 }
 
 # Event kinds as nouns, singular and plural ("1 upheld flag", "3 upheld flags").
-EVENT_KIND_NOUNS: dict[str, tuple[str, str]] = {
-    EventKind.POST: ("post", "posts"),
-    EventKind.FLAG_RAISED: ("raised flag", "raised flags"),
-    EventKind.FLAG_UPHELD: ("upheld flag", "upheld flags"),
-    EventKind.FLAG_REJECTED: ("rejected flag", "rejected flags"),
-    EventKind.MODERATOR_WARNING: ("moderator warning", "moderator warnings"),
-    EventKind.POST_REMOVED: ("removed post", "removed posts"),
-    EventKind.USER_SUSPENDED: ("suspension", "suspensions"),
-    EventKind.USER_UNSUSPENDED: ("lifted suspension", "lifted suspensions"),
+EVENT_KIND_NOUNS: dict[str, Any] = {
+    EventKind.POST: ngettext_lazy("post", "posts"),
+    EventKind.FLAG_RAISED: ngettext_lazy("raised flag", "raised flags"),
+    EventKind.FLAG_UPHELD: ngettext_lazy("upheld flag", "upheld flags"),
+    EventKind.FLAG_REJECTED: ngettext_lazy("rejected flag", "rejected flags"),
+    EventKind.MODERATOR_WARNING: ngettext_lazy("moderator warning", "moderator warnings"),
+    EventKind.POST_REMOVED: ngettext_lazy("removed post", "removed posts"),
+    EventKind.USER_SUSPENDED: ngettext_lazy("suspension", "suspensions"),
+    EventKind.USER_UNSUSPENDED: ngettext_lazy("lifted suspension", "lifted suspensions"),
 }
 
 _POST_ID = re.compile(r"^(?:post|p)[-:/](\d+)$")
@@ -122,8 +122,8 @@ def alert_rule_from_token(token: str) -> str:
 
 def event_kind(kind: str, count: int = 1) -> str:
     """An event kind as a noun: ``flag_upheld`` → "upheld flag" (or "upheld flags")."""
-    singular, plural = EVENT_KIND_NOUNS.get(kind, (humanize(kind), humanize(kind)))
-    return ngettext(singular, plural, count)
+    noun = EVENT_KIND_NOUNS.get(kind)
+    return humanize(kind) if noun is None else str(noun % count)
 
 
 def domain_event_type(value: str) -> str:

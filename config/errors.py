@@ -15,14 +15,16 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import Resolver404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_htmx.http import reswap, retarget
 
 from community.api_errors import too_large_message
 
 ERROR_REGION = "#page-error"
 DEFAULTS = {
-    403: "You can see this, but this action is not yours to take here.",
-    404: "There is nothing at this address, or it is not yours to see.",
+    403: gettext_lazy("You can see this, but this action is not yours to take here."),
+    404: gettext_lazy("There is nothing at this address, or it is not yours to see."),
 }
 # Django's own wording for a lookup that found nothing ("No Appeal matches the given query.")
 # names a model: people get our default sentence instead.
@@ -32,10 +34,10 @@ _COMMUNITY_PATH = re.compile(r"^/c/(?P<slug>[-\w]+)/")
 
 def _message(status: int, exception: Exception | None) -> str:
     if exception is None or isinstance(exception, Resolver404) or not exception.args:
-        return DEFAULTS[status]
+        return str(DEFAULTS[status])
     text = exception.args[0]
     if not isinstance(text, str) or not text.strip() or _GENERATED.match(text):
-        return DEFAULTS[status]
+        return str(DEFAULTS[status])
     return text
 
 
@@ -44,8 +46,8 @@ def _way_back(request: HttpRequest, status: int) -> tuple[str, str]:
     of communities."""
     match = _COMMUNITY_PATH.match(request.path)
     if status == 403 and match:
-        return f"/c/{match['slug']}/", "Back to the community"
-    return "/", "Back to the communities"
+        return f"/c/{match['slug']}/", _("Back to the community")
+    return "/", _("Back to the communities")
 
 
 def _error(request: HttpRequest, status: int, exception: Exception | None) -> HttpResponse:

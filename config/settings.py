@@ -159,6 +159,8 @@ LANGUAGE_CODE = "en"
 # English is the source language; each language is named in its own words (the picker shows them).
 LANGUAGES = [("en", "English"), ("ko", "한국어")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates per language: config/formats/en keeps the English as it was; Korean is Django's own.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from community.language import set_community_language
 from community.models import Community, Role, Visibility
 from community.services import set_role
 from demo import (
@@ -68,8 +69,9 @@ STEPS: list[tuple[str, DemoStep]] = [
 ]
 
 
-def build(log: Callable[[str], None]) -> Community:
-    """Build (or top up) the demo community and run every step."""
+def build(log: Callable[[str], None], *, language: str = "en") -> Community:
+    """Build (or top up) the demo community and run every step. ``language`` is the
+    community's default (``seed_demo --language ko``: its notices are then written in Korean)."""
     users = get_user_model()
     community = Community.objects.filter(slug=DEMO_SLUG).first()
     created = community is None
@@ -82,6 +84,13 @@ def build(log: Callable[[str], None]) -> Community:
                 "the shared plots. Run with a social contract and forgiveness budgets."
             ),
             visibility=Visibility.PUBLIC,
+            default_language=language,
+        )
+    elif community.default_language != language:
+        set_community_language(
+            community=community,
+            default_language=language,
+            allow_browser_language=community.allow_browser_language,
         )
     for username, role in (
         (MODERATOR_USERNAME, Role.MODERATOR),

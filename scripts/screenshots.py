@@ -79,18 +79,22 @@ def save_small(png: bytes, path: Path) -> None:
     small.save(path, "PNG")
 
 
-def photograph(base_url: str, out: Path) -> list[tuple[str, str, list[str]]]:
-    """Every tour page, every width; returns (role, page name, file names) for the index."""
+def photograph(
+    base_url: str, out: Path, roles: tuple[str, ...] | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """Every tour page (of ``roles``, default all), every width; returns (role, page name, file
+    names) for the index."""
     from playwright.sync_api import sync_playwright
 
     from demo.context import DEMO_PASSWORD
     from demo.tour import ROLES, USERNAMES, main_pages
 
-    pages = main_pages()
+    roles = roles or ROLES
+    pages = [p for p in main_pages() if p.role in roles]
     written: dict[str, list[str]] = {}
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        for role in ROLES:
+        for role in roles:
             for width_name, (width, height) in WIDTHS.items():
                 context = browser.new_context(
                     base_url=base_url,
@@ -136,7 +140,20 @@ def write_index(out: Path, shots: list[tuple[str, str, list[str]]]) -> None:
 
 
 def main(out: Path) -> int:
+    """The English pages into ``out``, then the visitor's and member's pages of the demo with
+    Korean as its default into ``out/ko``."""
     started = time.monotonic()
+    count = shoot(out, language="en", roles=None)
+    count += shoot(out / "ko", language="ko", roles=("visitor", "member"))
+    size = sum(f.stat().st_size for f in out.rglob("*.png"))
+    print(
+        f"wrote {count} screenshots ({size / 1e6:.1f} MB) to {out} "
+        f"in {time.monotonic() - started:.0f} s"
+    )
+    return 0
+
+
+def shoot(out: Path, *, language: str, roles: tuple[str, ...] | None) -> int:
     with tempfile.TemporaryDirectory(prefix="csre-screenshots-") as tmp:
         env = {
             **os.environ,
@@ -146,7 +163,7 @@ def main(out: Path) -> int:
             "STATIC_ROOT": f"{tmp}/static",
         }
         python = sys.executable
-        for command in (["migrate", "--noinput", "-v0"], ["seed_demo"]):
+        for command in (["migrate", "--noinput", "-v0"], ["seed_demo", "--language", language]):
             subprocess.run(
                 [python, "manage.py", *command],
                 cwd=ROOT,
@@ -172,21 +189,20 @@ def main(out: Path) -> int:
             import django
 
             django.setup()
+            from django.db import connections
+
+            # A second language's demo is a second throwaway database: read that one.
+            connections["default"].close()
+            connections["default"].settings_dict["NAME"] = f"{tmp}/db.sqlite3"
             out.mkdir(parents=True, exist_ok=True)
             for old in out.glob("*.png"):
                 old.unlink()
-            shots = photograph(base_url, out)
+            shots = photograph(base_url, out, roles)
             write_index(out, shots)
         finally:
             server.terminate()
             server.wait(timeout=15)
-    count = sum(len(files) for _, _, files in shots)
-    size = sum(f.stat().st_size for f in out.glob("*.png"))
-    print(
-        f"wrote {count} screenshots ({size / 1e6:.1f} MB) to {out} "
-        f"in {time.monotonic() - started:.0f} s"
-    )
-    return 0
+    return sum(len(files) for _, _, files in shots)
 
 
 if __name__ == "__main__":

@@ -244,6 +244,7 @@ PAGES: dict[str, Page] = {
     "community:join": post(LOGGED_IN),
     "community:settings": get(MODERATORS),
     "community:role-change": post(ADMINS),
+    "community:language-settings": post(MODERATORS_FORM),
     "community:api-key-create": post(MODERATORS),
     "community:api-key-revoke": post(MODERATORS, lambda w: {"key_id": w.api_key.pk}),
     # Releases of the contract: trials, release health and the council

@@ -31,7 +31,7 @@ def test_the_page_says_why_a_notice_about_you_is_always_shown(
     page = client_for(member).get(URL).content.decode()
     assert "always" in page and "they are about you" in page
     for kind in ALWAYS_IN_APP:
-        label = NotificationKind(kind).label
+        label = str(NotificationKind(kind).label)
         assert label in page
         assert f'name="in_app_{kind}"' not in page  # no box to untick
         assert f'name="email_{kind}"' in page  # its e-mail can still be turned off
@@ -48,7 +48,7 @@ def test_a_crafted_request_to_turn_one_off_is_refused_and_saves_nothing(
     assert response.status_code == 400
     body = response.content.decode()
     assert "These are always shown in the app, because they are about your own budget" in body
-    assert NotificationKind(NotificationKind.TIER_CHANGED).label in body
+    assert str(NotificationKind(NotificationKind.TIER_CHANGED).label) in body
     assert not NotificationPreference.objects.filter(membership=member_membership).exists()
 
 

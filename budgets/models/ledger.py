@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, ConductEvent, Membership
 from community.vocabulary import EventKind, Severity
@@ -71,10 +72,10 @@ class Charge(models.Model):
 
 
 class ForgivenessKind(models.TextChoices):
-    APPEAL = "appeal", "Reversed on appeal"
-    FLAG_REJECTED = "flag_rejected", "The flag was rejected on review"
-    GRACE = "grace", "Moderator grace"
-    AGREEMENT = "agreement", "Restorative agreement kept"
+    APPEAL = "appeal", _("Reversed on appeal")
+    FLAG_REJECTED = "flag_rejected", _("The flag was rejected on review")
+    GRACE = "grace", _("Moderator grace")
+    AGREEMENT = "agreement", _("Restorative agreement kept")
 
 
 class Forgiveness(models.Model):
@@ -108,10 +109,10 @@ class Forgiveness(models.Model):
 
 
 class AppealStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for a moderator"
+    PENDING = "pending", _("Waiting for a moderator")
     # The stored values are old names; people only ever read the labels.
-    UPHELD = "upheld", "Charge reversed"
-    DECLINED = "declined", "Charge stands"
+    UPHELD = "upheld", _("Charge reversed")
+    DECLINED = "declined", _("Charge stands")
 
 
 class AppealQuerySet(models.QuerySet["Appeal"]):

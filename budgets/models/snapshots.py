@@ -9,9 +9,11 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Membership
-from community.tiers import TIER_CHOICES, is_worse
+from community.tier_words import TIER_CHOICES
+from community.tiers import is_worse
 
 SORTS: dict[str, tuple[str, str]] = {
     "ratio": ("remaining_ratio", "membership_id"),
@@ -176,11 +178,11 @@ class Notice(models.Model):
 class LiftCause(models.TextChoices):
     """Why a member cooldown ended before its time (people read the label)."""
 
-    RECOVERED = "recovered", "the budget recovered"
-    FORGIVEN = "forgiven", "forgiveness gave the budget room again"
-    AGREEMENT = "agreement", "the agreements were kept, so the related charges were forgiven"
-    REVERSED = "reversed", "a charge was reversed on appeal"
-    FLAG_REJECTED = "flag_rejected", "a flag was rejected on review"
+    RECOVERED = "recovered", _("the budget recovered")
+    FORGIVEN = "forgiven", _("forgiveness gave the budget room again")
+    AGREEMENT = "agreement", _("the agreements were kept, so the related charges were forgiven")
+    REVERSED = "reversed", _("a charge was reversed on appeal")
+    FLAG_REJECTED = "flag_rejected", _("a flag was rejected on review")
 
 
 class MemberCooldownQuerySet(models.QuerySet["MemberCooldown"]):

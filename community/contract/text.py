@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from community import words
 from community.contract.slo import SIX_PLACES, ClauseDefinition, parse_window
@@ -23,22 +24,51 @@ def exact(value: Decimal) -> str:
 
 def describe_indicator(definition: ClauseDefinition, space_names: dict[int, str]) -> str:
     """The indicator in one plain sentence, for members and for the diff."""
-    percent = words.percent(definition.target, 4)
-    total = " or ".join(words.event_kind(k, 2) for k in definition.total_kinds)
+    either = _(" or ")
+    total = either.join(words.event_kind(k, 2) for k in definition.total_kinds)
     if definition.total_categories:
-        total += f" ({words.flag_categories(definition.total_categories)})"
-    bad = " or ".join(words.event_kind(k) for k in definition.bad_kinds)
+        total = _("%(kinds)s (%(categories)s)") % {
+            "kinds": total,
+            "categories": words.flag_categories(definition.total_categories),
+        }
+    bad = either.join(words.event_kind(k) for k in definition.bad_kinds)
     if definition.bad_categories:
-        bad += " for " + " or ".join(
-            f"“{words.flag_category(c)}”" for c in definition.bad_categories
+        bad = _("%(kinds)s for %(categories)s") % {
+            "kinds": bad,
+            "categories": either.join(
+                f"“{words.flag_category(c)}”" for c in definition.bad_categories
+            ),
+        }
+    named = {
+        "percent": words.percent(definition.target, 4),
+        "total": total,
+        "bad": bad,
+        "days": definition.window_days,
+    }
+    if definition.spaces:
+        named["spaces"] = ", ".join(
+            space_names.get(s, _("space %(number)s") % {"number": s}) for s in definition.spaces
         )
-    where = (
-        "in " + ", ".join(space_names.get(s, f"space {s}") for s in definition.spaces)
-        if definition.spaces
-        else "across the community"
+        return (
+            ngettext(
+                "%(percent)s of %(total)s in %(spaces)s are not met with an %(bad)s, over a "
+                "rolling %(days)s day.",
+                "%(percent)s of %(total)s in %(spaces)s are not met with an %(bad)s, over a "
+                "rolling %(days)s days.",
+                definition.window_days,
+            )
+            % named
+        )
+    return (
+        ngettext(
+            "%(percent)s of %(total)s across the community are not met with an %(bad)s, over a "
+            "rolling %(days)s day.",
+            "%(percent)s of %(total)s across the community are not met with an %(bad)s, over a "
+            "rolling %(days)s days.",
+            definition.window_days,
+        )
+        % named
     )
-    days = f"{definition.window_days} day{'s' if definition.window_days != 1 else ''}"
-    return f"{percent} of {total} {where} are not met with an {bad}, over a rolling {days}."
 
 
 def pace_words(burn_rates: dict[str, object], window_days: int) -> str:

@@ -77,7 +77,7 @@ class ClauseView:
 
     @property
     def total_noun(self) -> str:
-        return "posts" if self.definition.total_kinds == ("post",) else "events"
+        return _("posts") if self.definition.total_kinds == ("post",) else _("events")
 
     @property
     def pace(self) -> str:

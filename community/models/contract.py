@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from community.contract.slo import DEFAULT_ALERT_RULES, ClauseDefinition, window_label
 from community.models.spine import Community, Membership, Space
-from community.tiers import TIER_CHOICES, Tier
+from community.tier_words import TIER_CHOICES
+from community.tiers import Tier
 
 if TYPE_CHECKING:
     from django.db.models.fields.related_descriptors import RelatedManager

@@ -13,23 +13,24 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from community.models.spine import Community, Membership
 
 
 class NotificationKind(models.TextChoices):
-    FACILITATOR_OFFERED = "facilitator_offered", "You are asked to facilitate an incident"
-    APPEAL_TO_DECIDE = "appeal_to_decide", "An appeal is waiting for a decision"
-    APPEAL_DECIDED = "appeal_decided", "Your appeal was decided"
-    TIER_CHANGED = "tier_changed", "Your forgiveness budget changed"
-    MEMBER_COOLDOWN = "member_cooldown", "A pause on your posting"
-    REPORT_RESOLVED = "report_resolved", "A conversation you reported has calmed down"
-    POSTMORTEM_DUE = "postmortem_due", "A postmortem is due"
-    ACTION_ITEM_REOPENED = "action_item_reopened", "An action item of yours was reopened"
-    CIRCLE_INVITATION = "circle_invitation", "You are invited to a restorative circle"
-    AGREEMENT_DUE = "agreement_due", "An agreement is due"
-    SUMMARY_APPROVAL = "summary_approval", "A public summary waits for your approval"
-    RELEASE_ROLLED_BACK = "release_rolled_back", "A contract trial was rolled back"
+    FACILITATOR_OFFERED = "facilitator_offered", _("You are asked to facilitate an incident")
+    APPEAL_TO_DECIDE = "appeal_to_decide", _("An appeal is waiting for a decision")
+    APPEAL_DECIDED = "appeal_decided", _("Your appeal was decided")
+    TIER_CHANGED = "tier_changed", _("Your forgiveness budget changed")
+    MEMBER_COOLDOWN = "member_cooldown", _("A pause on your posting")
+    REPORT_RESOLVED = "report_resolved", _("A conversation you reported has calmed down")
+    POSTMORTEM_DUE = "postmortem_due", _("A postmortem is due")
+    ACTION_ITEM_REOPENED = "action_item_reopened", _("An action item of yours was reopened")
+    CIRCLE_INVITATION = "circle_invitation", _("You are invited to a restorative circle")
+    AGREEMENT_DUE = "agreement_due", _("An agreement is due")
+    SUMMARY_APPROVAL = "summary_approval", _("A public summary waits for your approval")
+    RELEASE_ROLLED_BACK = "release_rolled_back", _("A contract trial was rolled back")
 
 
 # A notice about a member's own budget, cooldown or appeal is always shown in the app: it is
@@ -105,17 +106,17 @@ class Notification(models.Model):
 
 
 class Channel(models.TextChoices):
-    IN_APP = "in_app", "In the app"
-    EMAIL = "email", "By email"
+    IN_APP = "in_app", _("In the app")
+    EMAIL = "email", _("By email")
 
 
 class DeliveryOutcome(models.TextChoices):
-    SHOWN = "shown", "Shown in the notification centre"
-    QUEUED = "queued", "Waiting to be sent"
-    SENT = "sent", "Sent"
-    RETRYING = "retrying", "Could not be sent yet; will be tried again"
-    FAILED = "failed", "Could not be sent"
-    SKIPPED = "skipped", "Not sent"
+    SHOWN = "shown", _("Shown in the notification centre")
+    QUEUED = "queued", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    RETRYING = "retrying", _("Could not be sent yet; will be tried again")
+    FAILED = "failed", _("Could not be sent")
+    SKIPPED = "skipped", _("Not sent")
 
 
 class NotificationDelivery(models.Model):

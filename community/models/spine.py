@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from community.vocabulary import (
     DEFAULT_SEVERITY,
@@ -30,14 +31,14 @@ if TYPE_CHECKING:
 
 
 class Visibility(models.TextChoices):
-    PUBLIC = "public", "Public: anyone can read the contract and status page"
-    MEMBERS = "members", "Members only"
+    PUBLIC = "public", _("Public: anyone can read the contract and status page")
+    MEMBERS = "members", _("Members only")
 
 
 class Role(models.TextChoices):
-    MEMBER = "member", "Member"
-    MODERATOR = "moderator", "Moderator"
-    ADMIN = "admin", "Admin"
+    MEMBER = "member", _("Member")
+    MODERATOR = "moderator", _("Moderator")
+    ADMIN = "admin", _("Admin")
 
 
 MODERATING_ROLES = (Role.MODERATOR, Role.ADMIN)
@@ -129,9 +130,9 @@ class Membership(models.Model):
 
 
 class SpaceKind(models.TextChoices):
-    CATEGORY = "category", "Category"
-    TOPIC = "topic", "Topic"
-    CHANNEL = "channel", "Channel"
+    CATEGORY = "category", _("Category")
+    TOPIC = "topic", _("Topic")
+    CHANNEL = "channel", _("Channel")
 
 
 class Space(models.Model):

@@ -7,13 +7,25 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
 
 from community import words
 from community.models import ClauseAlert, Community
+from community.tier_words import tier_label
 
 register = template.Library()
 
 register.filter("tier_action", words.tier_action)
+register.filter("tier_name", tier_label)
+
+
+@register.filter
+def space_names(spaces: object) -> str:
+    """Spaces by name, "Proposals and Garden"; none is "the community"."""
+    names = [str(space.name) for space in spaces]  # type: ignore[attr-defined]
+    return _(" and ").join(names) if names else _("the community")
+
+
 register.filter("flag_category", words.flag_category)
 register.filter("alert_rule", words.alert_rule)
 register.filter("domain_event_type", words.domain_event_type)

@@ -114,3 +114,58 @@ def test_the_api_answers_in_the_key_s_community_language(community: Community) -
     anonymous = Client().get("/api/v1/members/", headers={"Accept-Language": "ko"})
     assert anonymous.status_code == 401
     assert anonymous["Content-Language"] == "ko"
+
+
+def test_a_member_chooses_their_language_on_their_preferences_page(
+    community: Community, member: User
+) -> None:
+    client = Client()
+    client.force_login(member)
+    url = "/c/garden/notifications/preferences/"
+    page = client.get(url).content.decode()
+    assert "Language" in page and "한국어" in page
+    response = client.post(url, {"language": "ko"}, follow=True)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert _lang(html) == "ko"
+    assert "저장했어요. 새 알림부터 이 선택을 따라요." in html
+    assert PersonalSettings.objects.get(user=member).language == "ko"
+    # Back to the community's language.
+    client.post(url, {"language": ""})
+    assert PersonalSettings.objects.get(user=member).language == ""
+    assert _lang(client.get(url).content.decode()) == "en"
+
+
+def test_a_language_we_do_not_have_is_refused_and_nothing_changes(
+    community: Community, member: User
+) -> None:
+    client = Client()
+    client.force_login(member)
+    response = client.post("/c/garden/notifications/preferences/", {"language": "fr"})
+    assert response.status_code == 400
+    assert "Choose one of the options offered for “Language”." in response.content.decode()
+    assert not PersonalSettings.objects.filter(user=member).exists()
+
+
+def test_a_moderator_sets_the_community_s_language(
+    community: Community, moderator: User, member: User
+) -> None:
+    client = Client()
+    client.force_login(moderator)
+    url = "/c/garden/settings/language/"
+    response = client.post(url, {"default_language": "ko", "allow_browser_language": "on"})
+    assert response.status_code == 302
+    community.refresh_from_db()
+    assert (community.default_language, community.allow_browser_language) == ("ko", True)
+    # A member who chose nothing now reads Korean.
+    reader = Client()
+    reader.force_login(member)
+    assert _lang(reader.get("/c/garden/").content.decode()) == "ko"
+    refused = client.post(url, {"default_language": "xx"})
+    assert refused.status_code == 400
+    community.refresh_from_db()
+    assert community.default_language == "ko"
+    # Members cannot change it.
+    assert reader.post(url, {"default_language": "en"}).status_code == 403
+    community.refresh_from_db()
+    assert community.default_language == "ko"
