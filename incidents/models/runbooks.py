@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Space
@@ -90,9 +91,11 @@ class RunbookStep(models.Model):
     def condition_text(self) -> str:
         parts = []
         if self.only_severities:
-            parts.append("only " + "/".join(self.only_severities))
+            parts.append(gettext("only %(levels)s") % {"levels": "/".join(self.only_severities)})
         if self.only_space_kinds:
-            parts.append("only in a " + " or ".join(self.only_space_kinds))
+            parts.append(
+                gettext("only in a %(kinds)s") % {"kinds": " / ".join(self.only_space_kinds)}
+            )
         return "; ".join(parts)
 
 
