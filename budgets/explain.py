@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from budgets import budget_math
 from budgets.budget_math import Budget, ChargeFact
@@ -66,12 +68,19 @@ class Chart:
     @property
     def summary(self) -> str:
         if not self.points:
-            return "No history yet."
+            return _("No history yet.")
         first, last = self.points[0], self.points[-1]
-        return (
-            f"Remaining budget over the last {len(self.points) - 1} days: from "
-            f"{_percent(first.ratio)} to {_percent(last.ratio)} of the allowance."
-        )
+        return ngettext(
+            "Remaining budget over the last %(days)s day: from %(first)s to %(last)s of the "
+            "allowance.",
+            "Remaining budget over the last %(days)s days: from %(first)s to %(last)s of the "
+            "allowance.",
+            len(self.points) - 1,
+        ) % {
+            "days": len(self.points) - 1,
+            "first": _percent(first.ratio),
+            "last": _percent(last.ratio),
+        }
 
 
 def _percent(ratio: Decimal) -> str:
@@ -192,7 +201,7 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
         for c in charges
     ]
     budget = budget_math.compute_budget(math, now, activity_times=activity, charges=facts)
-    window_start, _ = budget_math.window_bounds(math, now)
+    window_start, _window_end = budget_math.window_bounds(math, now)
     lines = []
     for charge, fact in zip(charges, facts, strict=True):
         in_window = window_start < charge.occurred_at <= now
@@ -230,7 +239,7 @@ def charge_line(*, charge: Charge, now: datetime | None = None) -> ChargeLine:
     math = policy.math()
     released = getattr(charge, "forgiveness", None)
     appeal = Appeal.objects.filter(charge=charge).first()
-    window_start, _ = budget_math.window_bounds(math, now)
+    window_start, _window_end = budget_math.window_bounds(math, now)
     in_window = window_start < charge.occurred_at <= now
     until = policy.appeal_deadline(charge.recorded_at)
     return ChargeLine(

@@ -387,18 +387,21 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
                 by=by,
                 kind=ForgivenessKind.APPEAL,
             )
-        Notice.objects.create(
-            community=appeal.community,
-            membership_id=appeal.membership_id,
-            audience=NoticeAudience.MEMBER,
-            kind="appeal_decided",
-            title=(
-                "Your appeal: charge reversed. It no longer counts"
-                if uphold
-                else "Your appeal was looked at: the charge stands"
-            ),
-            body=f"{appeal.charge.reason}. The moderators wrote: {appeal.decision_reason}",
-        )
+        # The member's note (on My budget) is in the member's language, as every notice is.
+        with translation.override(language_for_membership(appeal.membership)):
+            Notice.objects.create(
+                community=appeal.community,
+                membership_id=appeal.membership_id,
+                audience=NoticeAudience.MEMBER,
+                kind="appeal_decided",
+                title=(
+                    _("Your appeal: charge reversed. It no longer counts")
+                    if uphold
+                    else _("Your appeal was looked at: the charge stands")
+                ),
+                body=_("%(reason)s. The moderators wrote: %(decision)s")
+                % {"reason": appeal.charge.reason, "decision": appeal.decision_reason},
+            )
         notify_appeal_decided(appeal=appeal, reversed_=uphold)
     return appeal
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from community.forms import PlainMessages
@@ -108,13 +109,15 @@ class NoteForm(PlainMessages, forms.Form):
 
 class ReportForm(PlainMessages, forms.Form):
     space = forms.ModelChoiceField(
-        queryset=Space.objects.none(), label=_("Which space?"), empty_label=_("Choose…")
+        queryset=Space.objects.none(),
+        label=gettext_lazy("Which space?"),
+        empty_label=gettext_lazy("Choose a space"),
     )
     message = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         max_length=2000,
-        label=_("What are you seeing? (optional)"),
+        label=gettext_lazy("What are you seeing? (optional)"),
     )
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:

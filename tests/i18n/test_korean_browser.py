@@ -9,12 +9,14 @@ import re
 from typing import Any
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from budgets.models import Appeal, Charge
+from budgets.models import Appeal, Charge, Forgiveness
 from community.models import Community, ContractVersion, Membership, Space
 from demo.build import build as build_demo
 from demo.context import DEMO_PASSWORD, MEMBER_USERNAME
+from incidents.models import Incident
 from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -39,12 +41,31 @@ def community_words(community: Community) -> set[str]:
         Membership.objects.filter(community=community).values_list("display_name", flat=True)
     )
     texts += list(Appeal.objects.filter(community=community).values_list("statement", flat=True))
+    # What moderators wrote: their decisions and the reasons a charge was forgiven.
+    texts += list(
+        Appeal.objects.filter(community=community).values_list("decision_reason", flat=True)
+    )
+    texts += list(Forgiveness.objects.filter(community=community).values_list("reason", flat=True))
+    # The public summaries moderators wrote when a conversation settled.
+    texts += list(
+        Incident.objects.filter(community=community).values_list("resolution_summary", flat=True)
+    )
+    texts += list(
+        User.objects.filter(memberships__community=community).values_list("username", flat=True)
+    )
     return {word for text in texts for word in LATIN_WORD.findall(text or "")} | ALWAYS_ALLOWED
 
 
 def english_left(page: Any, allowed: set[str]) -> list[str]:
+    """Each English word left on the page, with the words around it (to find it)."""
     visible = page.locator("body").inner_text()
-    return sorted({w for w in LATIN_WORD.findall(visible) if w not in allowed})
+    return sorted(
+        {
+            visible[max(0, m.start() - 30) : m.end() + 30].replace("\n", " ")
+            for m in LATIN_WORD.finditer(visible)
+            if m.group() not in allowed
+        }
+    )
 
 
 def test_the_member_journey_reads_entirely_in_korean(browser_page: Any) -> None:
