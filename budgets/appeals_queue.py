@@ -14,6 +14,8 @@ from decimal import Decimal
 from django.db.models import Count
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from budgets.forms import DecisionForm
 from budgets.models import Appeal, AppealStatus, Charge, MemberBudget
@@ -37,10 +39,6 @@ def decision_form(appeal: Appeal, data: QueryDict | None = None) -> DecisionForm
     """The decision form of one appeal; its ids carry the appeal's id, so two forms on one
     page never share an id (a label of one would tick the other's radio)."""
     return DecisionForm(data, auto_id=f"appeal-{appeal.pk}-%s")
-
-
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count} {one if count == 1 else (many or one + 's')}"
 
 
 def _points(value: Decimal) -> str:
@@ -69,7 +67,7 @@ def _what(charge: Charge) -> tuple[str, str, str]:
             said = words.flag_category(name)
             if said not in reasons:
                 reasons.append(said)
-    flagged = f"Flagged as {', '.join(reasons)}." if reasons else ""
+    flagged = _("Flagged as %(reasons)s.") % {"reasons": ", ".join(reasons)} if reasons else ""
     return (text if isinstance(text, str) else ""), _safe_link(payload.get("post_url")), flagged
 
 
@@ -84,10 +82,19 @@ def _history(
 ) -> str:
     """The member's recent history in one line."""
     total, released = charges
-    parts = [f"In the last {window_days} days: {_plural(posts, 'post')}"]
-    charged = _plural(total, "charge")
+    parts = [
+        _("In the last %(days)s days: %(posts)s")
+        % {
+            "days": window_days,
+            "posts": ngettext("%(n)s post", "%(n)s posts", posts) % {"n": posts},
+        }
+    ]
+    charged = ngettext("%(n)s charge", "%(n)s charges", total) % {"n": total}
     if released:
-        charged += f" ({released} no longer {'counts' if released == 1 else 'count'})"
+        charged += " " + (
+            ngettext("(%(n)s no longer counts)", "(%(n)s no longer count)", released)
+            % {"n": released}
+        )
     parts.append(charged)
     earlier = appeals.copy()
     earlier[appeal.status] -= 1
@@ -95,15 +102,23 @@ def _history(
     if reversed_ or stands:
         said = []
         if reversed_:
-            said.append(f"{_plural(reversed_, 'charge')} reversed")
+            said.append(
+                ngettext("%(n)s charge reversed", "%(n)s charges reversed", reversed_)
+                % {"n": reversed_}
+            )
         if stands:
-            said.append(f"{_plural(stands, 'charge')} {'stands' if stands == 1 else 'stand'}")
-        parts.append("other appeals: " + ", ".join(said))
+            said.append(
+                ngettext("%(n)s charge stands", "%(n)s charges stand", stands) % {"n": stands}
+            )
+        parts.append(_("other appeals: %(said)s") % {"said": ", ".join(said)})
     else:
-        parts.append("no other appeals decided")
+        parts.append(_("no other appeals decided"))
     line = ", ".join(parts)
     if budget is not None:
-        line += f"; {_points(budget.remaining)} of {_points(budget.allowance)} points left now"
+        line += "; " + _("%(left)s of %(allowance)s points left now") % {
+            "left": _points(budget.remaining),
+            "allowance": _points(budget.allowance),
+        }
     return line + "."
 
 

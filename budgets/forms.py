@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from budgets.budget_math import ACTION_TIERS, SEVERITIES, Action
 from budgets.models import ForgivenessPolicy
@@ -30,30 +31,34 @@ REVERSE, STANDS = "reverse", "stands"
 
 class DecisionForm(PlainMessages, forms.Form):
     decision = forms.ChoiceField(
-        label="Your decision",
+        label=_("Your decision"),
         choices=[
-            (REVERSE, "Charge reversed: it no longer counts"),
-            (STANDS, "Charge stands: it still counts"),
+            (REVERSE, _("Charge reversed: it no longer counts")),
+            (STANDS, _("Charge stands: it still counts")),
         ],
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose whether the charge is reversed or stands."},
+        error_messages={"required": _("Choose whether the charge is reversed or stands.")},
     )
     reason = forms.CharField(
-        label="Reason",
-        error_messages={"required": "Give a reason the member can read."},
+        label=_("Reason"),
+        error_messages={"required": _("Give a reason the member can read.")},
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="The member reads this.",
+        help_text=_("The member reads this."),
     )
 
 
 class GraceForm(PlainMessages, forms.Form):
     reason = forms.CharField(
-        label="Why forgive it?", max_length=500, help_text="The member reads this."
+        label=_("Why forgive it?"), max_length=500, help_text=_("The member reads this.")
     )
 
 
 ACTION_CHOICES = [(a, words.tier_action(a)) for a in Action.ALL]
+
+# The words for the stored tier and severity names the policy's labels use.
+TIER_WORDS = {"warning": _("warning"), "critical": _("critical"), "exhausted": _("exhausted")}
+SEVERITY_WORDS = {"minor": _("minor"), "moderate": _("moderate"), "severe": _("severe")}
 
 
 def _cost_field(kind: str, severity: str) -> str:
@@ -68,22 +73,24 @@ class PolicyForm(PlainMessages, forms.Form):
     """The policy as a flat form; ``changes()`` gives the service its nested shape. Ranges
     are checked by the service (``forgiveness.validate_policy``), one place for the rules."""
 
-    window_days = forms.IntegerField(label="Window (days)", help_text="1 to 365.")
+    window_days = forms.IntegerField(label=_("Window (days)"), help_text=_("1 to 365."))
     member_target = PercentField(
-        label="Member target (%)",
+        label=_("Member target (%)"),
         required=False,
-        help_text="A percentage, e.g. 95: the allowance grows by 0.05 points per post. Empty: "
-        "a fixed allowance of the floor.",
+        help_text=_(
+            "A percentage, e.g. 95: the allowance grows by 0.05 points per post. Empty: "
+            "a fixed allowance of the floor."
+        ),
     )
     floor_points = forms.DecimalField(
-        label="Floor (points)",
+        label=_("Floor (points)"),
         max_digits=8,
         decimal_places=2,
-        help_text="Everyone has at least this.",
+        help_text=_("Everyone has at least this."),
     )
-    cooldown_hours = forms.IntegerField(label="Member cooldown (hours)")
-    appeal_days = forms.IntegerField(label="Appeal period (days)")
-    note = forms.CharField(label="What changed and why", max_length=300, required=False)
+    cooldown_hours = forms.IntegerField(label=_("Member cooldown (hours)"))
+    appeal_days = forms.IntegerField(label=_("Appeal period (days)"))
+    note = forms.CharField(label=_("What changed and why"), max_length=300, required=False)
 
     def __init__(self, *args: Any, policy: ForgivenessPolicy, **kwargs: Any) -> None:
         initial: dict[str, Any] = {
@@ -103,13 +110,17 @@ class PolicyForm(PlainMessages, forms.Form):
         for kind in sorted(FRICTION_KINDS):
             for severity in SEVERITIES:
                 self.fields[_cost_field(kind, severity)] = forms.DecimalField(
-                    label=f"{EventKind(kind).label}, {severity}",
+                    label=_("%(kind)s, %(severity)s")
+                    % {
+                        "kind": EventKind(kind).label,
+                        "severity": SEVERITY_WORDS.get(severity, severity),
+                    },
                     max_digits=7,
                     decimal_places=2,
                 )
         for tier in ACTION_TIERS:
             self.fields[_actions_field(tier)] = forms.MultipleChoiceField(
-                label=f"When a budget becomes {tier}",
+                label=_("When a budget becomes %(tier)s") % {"tier": TIER_WORDS.get(tier, tier)},
                 choices=ACTION_CHOICES,
                 required=False,
                 widget=forms.CheckboxSelectMultiple,

@@ -127,9 +127,9 @@ def forgive_charge(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespon
         except ServiceError as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "Forgiven. The budget is recalculated in a moment.")
+            messages.success(request, _("Forgiven. The budget is recalculated in a moment."))
     else:
-        messages.error(request, "Give a reason the member can read.")
+        messages.error(request, _("Give a reason the member can read."))
     url = reverse("budgets:member", kwargs={"slug": slug, "pk": charge.membership_id})
     if request.htmx:
         return HttpResponseClientRedirect(url)
@@ -151,15 +151,16 @@ def budget_table(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         "community": access.community,
         "page": page,
         "tier": tier,
+        "tier_label": dict(TIER_CHOICES).get(tier, ""),
         "sort": sort,
         "query": query,
         "tiers": TIER_CHOICES,
         "sorts": [
-            ("ratio", "Least room first"),
-            ("-ratio", "Most room first"),
-            ("-spent", "Most spent"),
-            ("-activity", "Most active"),
-            ("name", "Name"),
+            ("ratio", _("Least room first")),
+            ("-ratio", _("Most room first")),
+            ("-spent", _("Most spent")),
+            ("-activity", _("Most active")),
+            ("name", _("Name")),
         ],
     }
     if request.htmx:
@@ -216,7 +217,7 @@ def decide_appeal(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
     failed = bool(error or form.errors)
     if not request.htmx:
         if failed:
-            messages.error(request, error or "Choose a decision and give a reason.")
+            messages.error(request, error or _("Choose a decision and give a reason."))
         return redirect("budgets:appeals", slug=slug)
     [item] = appeal_items(community=access.community, appeals=[appeal])
     if failed:
@@ -251,7 +252,7 @@ def policy_editor(request: AuthedHttpRequest, slug: str) -> HttpResponse:
                     form.add_error(field if field in form.fields else None, message)
             else:
                 messages.success(
-                    request, "Policy saved as a new version. Every budget is being recalculated."
+                    request, _("Policy saved as a new version. Every budget is being recalculated.")
                 )
                 return redirect("budgets:policy", slug=slug)
         status = 400

@@ -96,7 +96,9 @@ class CommunityForm(PlainMessages, forms.ModelForm[Community]):
     class Meta:
         model = Community
         fields = ("name", "slug", "description", "visibility")
-        help_texts = {"slug": "The address: letters, numbers and hyphens (e.g. garden-club)."}
+        help_texts = {
+            "slug": gettext_lazy("The address: letters, numbers and hyphens (e.g. garden-club).")
+        }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),
             "visibility": forms.RadioSelect(choices=Visibility.choices),
@@ -117,13 +119,22 @@ class LanguageSettingsForm(PlainMessages, forms.Form):
 
 class ApiKeyForm(PlainMessages, forms.Form):
     name = forms.CharField(
-        max_length=100, help_text="Where the key will live, e.g. “Discourse bot”."
+        label=gettext_lazy("Name"),
+        max_length=100,
+        help_text=gettext_lazy("Where the key will live, e.g. “Discourse bot”."),
     )
     scopes = forms.MultipleChoiceField(
-        choices=ApiKeyScope.choices, widget=forms.CheckboxSelectMultiple, initial=["read"]
+        label=gettext_lazy("Scopes"),
+        choices=ApiKeyScope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        initial=["read"],
     )
 
 
 class RoleForm(PlainMessages, forms.Form):
-    username = forms.CharField(max_length=150, help_text="The person's account name here.")
-    role = forms.ChoiceField(choices=Role.choices)
+    username = forms.CharField(
+        label=gettext_lazy("Username"),
+        max_length=150,
+        help_text=gettext_lazy("The person's account name here."),
+    )
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=Role.choices)

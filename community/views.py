@@ -64,7 +64,9 @@ def create(request: AuthedHttpRequest) -> HttpResponse:
         except ServiceError as exc:
             form.add_error("slug", str(exc))
         else:
-            messages.success(request, f"{community.name} is ready. You are its first admin.")
+            messages.success(
+                request, _("%(name)s is ready. You are its first admin.") % {"name": community.name}
+            )
             return redirect(community)
     return render(request, "community/create.html", {"form": form})
 
@@ -197,7 +199,9 @@ def api_key_revoke(request: AuthedHttpRequest, slug: str, key_id: str) -> HttpRe
     key = get_api_key(access, key_id)
     revoke_api_key(key=key)
     if not request.htmx:
-        messages.info(request, f"Key “{key.name}” is revoked. Calls with it now get 401.")
+        messages.info(
+            request, _("Key “%(name)s” is revoked. Calls with it now get 401.") % {"name": key.name}
+        )
     return _render_settings(request, access.community, ApiKeyForm(), new_key=None)
 
 

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from community.forms import PlainMessages
 from community.models import Community, Membership, Space, SpaceKind
@@ -13,11 +14,19 @@ from incidents.services import MAX_SLOW_MODE_SECONDS
 
 class DeclareForm(PlainMessages, forms.Form):
     title = forms.CharField(
-        max_length=200, help_text="What is happening, not who: “Proposals: the vote got heated”."
+        label=_("Title"),
+        max_length=200,
+        help_text=_("What is happening, not who: “Proposals: the vote got heated”."),
     )
-    severity = forms.ChoiceField(choices=SevLevel.choices, initial=SevLevel.SEV3)
-    spaces = forms.ModelMultipleChoiceField(queryset=Space.objects.none(), required=False)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    severity = forms.ChoiceField(
+        label=_("Severity"), choices=SevLevel.choices, initial=SevLevel.SEV3
+    )
+    spaces = forms.ModelMultipleChoiceField(
+        label=_("Spaces"), queryset=Space.objects.none(), required=False
+    )
+    summary = forms.CharField(
+        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -25,12 +34,17 @@ class DeclareForm(PlainMessages, forms.Form):
 
 
 class MemberChoiceField(forms.ModelChoiceField[Membership]):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Django's own "- Select an option -" has no Korean yet.
+        kwargs.setdefault("empty_label", _("Choose…"))
+        super().__init__(*args, **kwargs)
+
     def label_from_instance(self, obj: Membership) -> str:
         return obj.display_name
 
 
 class OfferForm(PlainMessages, forms.Form):
-    membership = MemberChoiceField(queryset=Membership.objects.none(), label="Facilitator")
+    membership = MemberChoiceField(queryset=Membership.objects.none(), label=_("Facilitator"))
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,9 +55,9 @@ class OfferForm(PlainMessages, forms.Form):
 
 class RoleForm(PlainMessages, forms.Form):
     kind = forms.ChoiceField(
-        choices=[c for c in RoleKind.choices if c[0] != RoleKind.FACILITATOR], label="Role"
+        choices=[c for c in RoleKind.choices if c[0] != RoleKind.FACILITATOR], label=_("Role")
     )
-    membership = MemberChoiceField(queryset=Membership.objects.none(), label="Person")
+    membership = MemberChoiceField(queryset=Membership.objects.none(), label=_("Person"))
 
     def __init__(self, *args: Any, community: Community, people: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -60,16 +74,20 @@ def minutes_field(**kwargs: Any) -> forms.IntegerField:
 
 
 class CooldownForm(PlainMessages, forms.Form):
-    space = forms.ModelChoiceField(queryset=Space.objects.none())
-    mode = forms.ChoiceField(choices=CooldownMode.choices, initial=CooldownMode.SLOW_MODE)
+    space = forms.ModelChoiceField(
+        label=_("Space"), queryset=Space.objects.none(), empty_label=_("Choose…")
+    )
+    mode = forms.ChoiceField(
+        label=_("Mode"), choices=CooldownMode.choices, initial=CooldownMode.SLOW_MODE
+    )
     slow_mode_seconds = forms.IntegerField(
         min_value=1,
         max_value=MAX_SLOW_MODE_SECONDS,
         required=False,
         initial=120,
-        label="Slow mode interval (seconds)",
+        label=_("Slow mode interval (seconds)"),
     )
-    duration_minutes = minutes_field(initial=120, label="For (minutes)")
+    duration_minutes = minutes_field(initial=120, label=_("For (minutes)"))
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,15 +95,15 @@ class CooldownForm(PlainMessages, forms.Form):
 
 
 class ExtendForm(PlainMessages, forms.Form):
-    extra_minutes = minutes_field(initial=30, label="Extend by (minutes)")
+    extra_minutes = minutes_field(initial=30, label=_("Extend by (minutes)"))
 
 
 class NoteForm(PlainMessages, forms.Form):
     text = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         max_length=5000,
-        label="Update",
-        help_text="What happened or what was decided. It goes on the timeline.",
+        label=_("Update"),
+        help_text=_("What happened or what was decided. It goes on the timeline."),
     )
 
 
@@ -108,13 +126,18 @@ class ReportForm(PlainMessages, forms.Form):
 
 
 class DetailsForm(PlainMessages, forms.Form):
-    title = forms.CharField(max_length=200)
-    severity = forms.ChoiceField(choices=SevLevel.choices)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    spaces = forms.ModelMultipleChoiceField(queryset=Space.objects.none(), required=False)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    severity = forms.ChoiceField(label=_("Severity"), choices=SevLevel.choices)
+    summary = forms.CharField(
+        label=_("Summary"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    spaces = forms.ModelMultipleChoiceField(
+        label=_("Spaces"), queryset=Space.objects.none(), required=False
+    )
     parties = forms.CharField(
+        label=_("Parties"),
         required=False,
-        help_text="Names of the members involved, separated by commas. Parties, not culprits.",
+        help_text=_("Names of the members involved, separated by commas. Parties, not culprits."),
     )
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
@@ -130,46 +153,53 @@ class DetailsForm(PlainMessages, forms.Form):
         }
         unknown = [n for n in names if n not in found]
         if unknown:
-            raise forms.ValidationError(f"Not members here: {', '.join(unknown)}.")
+            raise forms.ValidationError(
+                _("Not members here: %(names)s.") % {"names": ", ".join(unknown)}
+            )
         return [found[n] for n in dict.fromkeys(names)]
 
 
 class RunbookForm(PlainMessages, forms.Form):
-    name = forms.CharField(max_length=120, help_text="e.g. “Runbook C: Newcomer welcome”.")
+    name = forms.CharField(
+        label=_("Name"), max_length=120, help_text=_("e.g. “Runbook C: Newcomer welcome”.")
+    )
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}), required=False, label="When to use it"
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, label=_("When to use it")
     )
 
 
 class StepForm(PlainMessages, forms.Form):
     """One form for every kind; fields a kind does not use are ignored by the service."""
 
-    title = forms.CharField(max_length=200)
-    kind = forms.ChoiceField(choices=StepKind.choices)
-    duration_minutes = minutes_field(required=False, label="Cooldown minutes")
-    mode = forms.ChoiceField(choices=CooldownMode.choices, required=False)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    kind = forms.ChoiceField(label=_("Kind"), choices=StepKind.choices)
+    duration_minutes = minutes_field(required=False, label=_("Cooldown minutes"))
+    mode = forms.ChoiceField(label=_("Mode"), choices=CooldownMode.choices, required=False)
     slow_mode_seconds = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_SLOW_MODE_SECONDS
+        label=_("Slow mode seconds"), required=False, min_value=1, max_value=MAX_SLOW_MODE_SECONDS
     )
     text = forms.CharField(
+        label=_("Text"),
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        help_text="Notice or message. These fill themselves in: {facilitator}, {runbook}, "
-        "{space}, {ends_at} (when the cooldown ends) and {name}.",
+        help_text=_(
+            "Notice or message. These fill themselves in: {facilitator}, {runbook}, "
+            "{space}, {ends_at} (when the cooldown ends) and {name}."
+        ),
     )
-    after_minutes = minutes_field(required=False, label="Check in after (min)")
-    every_minutes = minutes_field(required=False, label="Re-check every (min)")
+    after_minutes = minutes_field(required=False, label=_("Check in after (min)"))
+    every_minutes = minutes_field(required=False, label=_("Re-check every (min)"))
     only_severities = forms.MultipleChoiceField(
         choices=SevLevel.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Only for these severities",
+        label=_("Only for these severities"),
     )
     only_space_kinds = forms.MultipleChoiceField(
         choices=SpaceKind.choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        label="Only in these kinds of space",
+        label=_("Only in these kinds of space"),
     )
 
     CONFIG_FIELDS = (
@@ -191,11 +221,13 @@ class StepForm(PlainMessages, forms.Form):
 
 class ResolveForm(PlainMessages, forms.Form):
     summary = forms.CharField(
-        label="Summary",
+        label=_("Summary"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Two or three calm sentences on how it settled. Anyone can read it on the "
-        "status page, so name no one.",
-        error_messages={"required": "Write a short summary of how it was resolved."},
+        help_text=_(
+            "Two or three calm sentences on how it settled. Anyone can read it on the "
+            "status page, so name no one."
+        ),
+        error_messages={"required": _("Write a short summary of how it was resolved.")},
     )
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(label=_("Version"), widget=forms.HiddenInput)

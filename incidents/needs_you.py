@@ -34,6 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from budgets.models import Appeal, AppealStatus
 from community import words
@@ -60,7 +61,7 @@ def _age(since: datetime, *, now: datetime | None = None) -> str:
     """How long something has waited, in words: "3 days", or "under a minute" (not "0 minutes")."""
     now = now or timezone.now()
     if (now - since).total_seconds() < 60:
-        return "under a minute"
+        return _("under a minute")
     return timesince(since, now, depth=1)
 
 
@@ -83,10 +84,11 @@ class IncidentsWithoutFacilitator:
             Item(
                 kind="incident",
                 key=str(inc.pk),
-                title=f"“{inc.title}” has no facilitator",
-                detail=f"{inc.get_severity_display()}, open for {_age(inc.declared_at)}.",
+                title=_("“%(title)s” has no facilitator") % {"title": inc.title},
+                detail=_("%(severity)s, open for %(age)s.")
+                % {"severity": inc.get_severity_display(), "age": _age(inc.declared_at)},
                 since=inc.declared_at,
-                action="Find a facilitator",
+                action=_("Find a facilitator"),
                 url=reverse("incidents:detail", args=[community.slug, inc.pk]),
             )
             for inc in rows
@@ -113,18 +115,17 @@ class HandoffsOffered:
     def items(self, community: Community, rows: QuerySet[Any]) -> list[Item]:
         items = []
         for offer in rows:
-            by = offer.from_membership.display_name if offer.from_membership else "A moderator"
+            by = offer.from_membership.display_name if offer.from_membership else _("A moderator")
             items.append(
                 Item(
                     kind="handoff",
                     key=str(offer.pk),
-                    title=(
-                        f"{offer.to_membership.display_name} is asked to facilitate "
-                        f"“{offer.incident.title}”"
-                    ),
-                    detail=f"{by} offered it {_age(offer.offered_at)} ago; it waits for an answer.",
+                    title=_("%(name)s is asked to facilitate “%(title)s”")
+                    % {"name": offer.to_membership.display_name, "title": offer.incident.title},
+                    detail=_("%(by)s offered it %(age)s ago; it waits for an answer.")
+                    % {"by": by, "age": _age(offer.offered_at)},
                     since=offer.offered_at,
-                    action="Answer the offer",
+                    action=_("Answer the offer"),
                     url=reverse("incidents:detail", args=[community.slug, offer.incident_id]),
                 )
             )
@@ -152,21 +153,23 @@ class OpenReports:
         alert = self.source == ReportSource.CLAUSE_ALERT
         items = []
         for report in rows:
-            where = report.space.name if report.space else "the whole community"
+            where = report.space.name if report.space else _("the whole community")
             if alert:
-                title = f"A clause alert about {where}, not part of an incident"
+                title = _("A clause alert about %(where)s, not part of an incident") % {
+                    "where": where
+                }
             else:
-                who = report.reporter.display_name if report.reporter else "A member"
-                title = f"{who} reported {where} as heated"
+                who = report.reporter.display_name if report.reporter else _("A member")
+                title = _("%(who)s reported %(where)s as heated") % {"who": who, "where": where}
             items.append(
                 Item(
                     kind="alert" if alert else "report",
                     key=str(report.pk),
                     title=title,
                     detail=Truncator(report.message).chars(240)
-                    or f"Waiting {_age(report.created_at)}.",
+                    or _("Waiting %(age)s.") % {"age": _age(report.created_at)},
                     since=report.created_at,
-                    action="Declare or dismiss",
+                    action=_("Declare or dismiss"),
                     url=reverse("incidents:board", args=[community.slug]) + "#reports-h",
                 )
             )
@@ -188,13 +191,14 @@ class AppealsWaiting:
             Item(
                 kind="appeal",
                 key=str(appeal.pk),
-                title=(
-                    f"{appeal.membership.display_name} appealed "
-                    f"“{words.without_post_ids(appeal.charge.reason)}”"
-                ),
-                detail=f"Waiting {_age(appeal.filed_at)}.",
+                title=_("%(name)s appealed “%(reason)s”")
+                % {
+                    "name": appeal.membership.display_name,
+                    "reason": words.without_post_ids(appeal.charge.reason),
+                },
+                detail=_("Waiting %(age)s.") % {"age": _age(appeal.filed_at)},
                 since=appeal.filed_at,
-                action="Decide",
+                action=_("Decide"),
                 url=reverse("budgets:appeals", args=[community.slug]) + f"#appeal-{appeal.pk}",
             )
             for appeal in rows
@@ -240,23 +244,27 @@ class ClausesInTrouble:
         items = []
         for snap in rows:
             since = snap.since or snap.computed_at
-            spent = "used up" if snap.tier == Tier.EXHAUSTED else "nearly used up"
+            title = (
+                _("“%(title)s”: its room for the month is used up")
+                if snap.tier == Tier.EXHAUSTED
+                else _("“%(title)s”: its room for the month is nearly used up")
+            ) % {"title": snap.clause.title}
             items.append(
                 Item(
                     kind="clause",
                     key=str(snap.clause_id),
-                    title=f"“{snap.clause.title}”: its room for the month is {spent}",
+                    title=title,
                     detail=" ".join(
                         part
                         for part in (
-                            f"Like this for {_age(since)}.",
+                            _("Like this for %(age)s.") % {"age": _age(since)},
                             pace_words(snap.burn_rates, snap.clause.window_days),
-                            "Look at where it is happening.",
+                            _("Look at where it is happening."),
                         )
                         if part
                     ),
                     since=since,
-                    action="Look at the clause",
+                    action=_("Look at the clause"),
                     url=reverse("contract:page", args=[community.slug]),
                 )
             )

@@ -11,9 +11,10 @@ from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.models import Membership
-from incidents import rules, services
+from incidents import services
 from incidents.models import (
     Cooldown,
     FacilitatorHandoff,
@@ -29,6 +30,7 @@ from incidents.models import (
     StepStatus,
     TimelineEntry,
 )
+from incidents.words import duration
 
 
 @dataclass(frozen=True)
@@ -57,8 +59,8 @@ class WarRoom:
         """How long it has been open, in words ("open for 2 h 5 min", "resolved after 3 h")."""
         if self.incident.resolved_at is not None:
             took = self.incident.resolved_at - self.incident.declared_at
-            return f"resolved after {rules.humanize_duration(took)}"
-        return f"open for {rules.humanize_duration(self.now - self.incident.declared_at)}"
+            return _("resolved after %(time)s") % {"time": duration(took)}
+        return _("open for %(time)s") % {"time": duration(self.now - self.incident.declared_at)}
 
     @property
     def next_step(self) -> StepRun | None:
@@ -77,17 +79,17 @@ class WarRoom:
         if step is None:
             return ""
         if step.status == StepStatus.WAITING and step.due_at is not None:
-            return f"due at {step.due_at:%H:%M} UTC"
+            return _("due at %(time)s UTC") % {"time": f"{step.due_at:%H:%M}"}
         return {
-            StepStatus.RUNNING: "running now",
-            StepStatus.PROPOSED: "waiting for the facilitator to decide",
-            StepStatus.FAILED: "did not work: retry or skip it",
-            StepStatus.WAITING: "waiting for its time",
+            StepStatus.RUNNING: _("running now"),
+            StepStatus.PROPOSED: _("waiting for the facilitator to decide"),
+            StepStatus.FAILED: _("did not work: retry or skip it"),
+            StepStatus.WAITING: _("waiting for its time"),
         }.get(
             StepStatus(step.status),
-            "waiting for a person to mark it done"
+            _("waiting for a person to mark it done")
             if step.kind == StepKind.CHECKLIST
-            else "about to run",
+            else _("about to run"),
         )
 
     @property
@@ -95,9 +97,9 @@ class WarRoom:
         """The incident's response times, in words."""
         m = self.metrics
         return [
-            ("Time to facilitator", rules.humanize_duration(m.to_facilitator)),
-            ("Time to cooldown", rules.humanize_duration(m.to_cooldown)),
-            ("Time to resolution", rules.humanize_duration(m.to_resolution)),
+            (_("Time to facilitator"), duration(m.to_facilitator)),
+            (_("Time to cooldown"), duration(m.to_cooldown)),
+            (_("Time to resolution"), duration(m.to_resolution)),
         ]
 
 

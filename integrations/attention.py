@@ -11,6 +11,8 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from community.attention import Item
 from community.models import Community
@@ -54,14 +56,18 @@ class FailedForumCalls:
             Item(
                 kind="forum-call",
                 key=str(call.pk),
-                title=f"The forum did not take “{call.get_action_display()}”",
-                detail=(
-                    f"{timesince(call.created_at, depth=1)} ago, after "
-                    f"{call.attempts} attempt{'' if call.attempts == 1 else 's'}. "
-                    "Check the forum and do it by hand if it still matters."
-                ),
+                title=_("The forum did not take “%(action)s”")
+                % {"action": call.get_action_display()},
+                detail=ngettext(
+                    "%(age)s ago, after %(count)s attempt. "
+                    "Check the forum and do it by hand if it still matters.",
+                    "%(age)s ago, after %(count)s attempts. "
+                    "Check the forum and do it by hand if it still matters.",
+                    call.attempts,
+                )
+                % {"age": timesince(call.created_at, depth=1), "count": call.attempts},
                 since=call.created_at,
-                action="See what happened",
+                action=_("See what happened"),
                 url=reverse("integrations:page", args=[community.slug]) + "#discourse",
             )
             for call in rows
@@ -81,10 +87,11 @@ class DeliveriesSetAside:
             Item(
                 kind="delivery",
                 key=str(delivery.pk),
-                title="A message from the forum was set aside after repeated failures",
-                detail=f"Received {timesince(delivery.received_at, depth=1)} ago.",
+                title=_("A message from the forum was set aside after repeated failures"),
+                detail=_("Received %(age)s ago.")
+                % {"age": timesince(delivery.received_at, depth=1)},
                 since=delivery.received_at,
-                action="Try again",
+                action=_("Try again"),
                 url=reverse("integrations:page", args=[community.slug]) + "#discourse",
             )
             for delivery in rows

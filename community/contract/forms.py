@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from community import words
 from community.contract.slo import (
@@ -22,9 +23,9 @@ from community.models import Community, Space
 from community.tiers import Tier
 from community.vocabulary import EventKind
 
-RULES_HELP = (
-    "One rule per line: name, page or ticket, % of the budget, long window, short window. "
-    "E.g. “fast-burn page 2 1h 5m” fires when 2 % of the budget burns within an hour."
+RULES_HELP = _(
+    "One rule per line: name, page or ticket, budget share in %, long window, short window. "
+    "E.g. “fast-burn page 2 1h 5m” fires when the budget burns 2 % within an hour."
 )
 
 
@@ -43,11 +44,13 @@ def parse_rules(text: str) -> list[AlertRule]:
         parts = line.split()
         if len(parts) != 5:
             raise forms.ValidationError(
-                f"Line {n}: write five things, e.g. “fast-burn page 2 1h 5m”."
+                _("Line %(n)s: write five things, e.g. “fast-burn page 2 1h 5m”.") % {"n": n}
             )
         name, severity, percent, long, short = parts
         if severity not in Severity.__members__.values():
-            raise forms.ValidationError(f"Line {n}: the severity is “page” or “ticket”.")
+            raise forms.ValidationError(
+                _("Line %(n)s: the severity is “page” or “ticket”.") % {"n": n}
+            )
         try:
             budget = Decimal(percent.rstrip("%"))
             rules.append(
@@ -60,9 +63,11 @@ def parse_rules(text: str) -> list[AlertRule]:
                 )
             )
         except ValueError as exc:
-            raise forms.ValidationError(f"Line {n}: {exc}.") from None
+            raise forms.ValidationError(_("Line %(n)s: %(exc)s.") % {"n": n, "exc": exc}) from None
         except ArithmeticError:
-            raise forms.ValidationError(f"Line {n}: “{percent}” is not a number.") from None
+            raise forms.ValidationError(
+                _("Line %(n)s: “%(percent)s” is not a number.") % {"n": n, "percent": percent}
+            ) from None
     return rules
 
 
@@ -73,51 +78,54 @@ def _categories(text: str) -> tuple[str, ...]:
 
 
 class ClauseForm(PlainMessages, forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(label=_("Title"), max_length=200)
     wording = forms.CharField(
+        label=_("Wording"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The norm in plain words, as members will read it.",
+        help_text=_("The norm in plain words, as members will read it."),
     )
     total_kinds = forms.MultipleChoiceField(
         choices=EventKind.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=["post"],
-        label="Counts as total",
-        help_text="What the clause is measured over; usually posts.",
+        label=_("Counts as total"),
+        help_text=_("What the clause is measured over; usually posts."),
     )
     bad_kinds = forms.MultipleChoiceField(
         choices=EventKind.choices,
         widget=forms.CheckboxSelectMultiple,
         initial=["flag_upheld"],
-        label="Counts as bad",
+        label=_("Counts as bad"),
     )
     bad_categories = forms.CharField(
         required=False,
-        label="Only these flag categories",
-        help_text="E.g. inappropriate, off topic. Empty means every category.",
+        label=_("Only these flag categories"),
+        help_text=_("E.g. inappropriate, off topic. Empty means every category."),
     )
     spaces = forms.ModelMultipleChoiceField(
+        label=_("Spaces"),
         queryset=Space.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="Leave empty to measure the whole community.",
+        help_text=_("Leave empty to measure the whole community."),
     )
     per_space = forms.BooleanField(
-        required=False, initial=True, label="Also show each space on its own"
+        required=False, initial=True, label=_("Also show each space on its own")
     )
     target = PercentField(
         initial=Decimal("0.98"),
-        label="Target (%)",
-        help_text="A percentage: 98 means 98 % of posts meet the norm.",
+        label=_("Target (%)"),
+        help_text=_("A percentage: 98 means that 98 % (of posts) meet the norm."),
         error_messages={"required": str(words.TARGET_REFUSED)},
     )
-    window_days = forms.IntegerField(initial=30, label="Rolling window (days)")
+    window_days = forms.IntegerField(initial=30, label=_("Rolling window (days)"))
     min_bad_events = forms.IntegerField(
         initial=3,
-        label="Bad events needed before an alert",
-        help_text="Quiet spaces are bursty: one flag in a quiet hour is not an alert.",
+        label=_("Bad events needed before an alert"),
+        help_text=_("Quiet spaces are bursty: one flag in a quiet hour is not an alert."),
     )
     alert_rules = forms.CharField(
+        label=_("Alert rules"),
         widget=forms.Textarea(attrs={"rows": 3}),
         initial=rules_text(DEFAULT_ALERT_RULES),
         help_text=RULES_HELP,
@@ -171,21 +179,22 @@ class ClauseForm(PlainMessages, forms.Form):
 
 class DraftForm(PlainMessages, forms.Form):
     preamble = forms.CharField(
+        label=_("Preamble"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="Why the community has this contract, in its own words.",
+        help_text=_("Why the community has this contract, in its own words."),
     )
     healthy = forms.CharField(
-        label="When a clause is healthy", widget=forms.Textarea(attrs={"rows": 2})
+        label=_("When a clause is healthy"), widget=forms.Textarea(attrs={"rows": 2})
     )
     warning = forms.CharField(
-        label="When it is at warning", widget=forms.Textarea(attrs={"rows": 2})
+        label=_("When it is at warning"), widget=forms.Textarea(attrs={"rows": 2})
     )
     critical = forms.CharField(
-        label="When it is critical", widget=forms.Textarea(attrs={"rows": 2})
+        label=_("When it is critical"), widget=forms.Textarea(attrs={"rows": 2})
     )
     exhausted = forms.CharField(
-        label="When its budget is exhausted", widget=forms.Textarea(attrs={"rows": 2})
+        label=_("When its budget is exhausted"), widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def policy(self) -> dict[str, str]:
@@ -195,15 +204,17 @@ class DraftForm(PlainMessages, forms.Form):
 class PublishForm(PlainMessages, forms.Form):
     summary = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="What changed",
-        help_text="Members read this in the version history.",
+        label=_("What changed"),
+        help_text=_("Members read this in the version history."),
     )
     # What the person reviewed (``draft_fingerprint``): publishing refuses if the draft changed.
-    draft = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    draft = forms.CharField(
+        label=_("Draft"), widget=forms.HiddenInput, required=False, max_length=64
+    )
 
 
 class ImportForm(PlainMessages, forms.Form):
     document = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
-        label="OpenSLO document (YAML)",
+        label=_("OpenSLO document (YAML)"),
     )

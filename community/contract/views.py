@@ -326,7 +326,7 @@ def contract_draft_save(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         )
         saved = True
         if not request.htmx:
-            messages.success(request, "Draft saved. Members see it once you publish.")
+            messages.success(request, _("Draft saved. Members see it once you publish."))
             return redirect("contract:edit", slug=slug)
     context = _editor_context(access, draft_form=form if not saved else None, saved=saved)
     template = (
@@ -361,7 +361,9 @@ def contract_publish(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, f"Version {version.number} is published.")
+            messages.success(
+                request, _("Version %(number)s is published.") % {"number": version.number}
+            )
             url = reverse("contract:page", kwargs={"slug": slug})
             return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
     context = _editor_context(access, publish_form=form)
@@ -406,7 +408,9 @@ def _clause_form(
                 form.add_service_errors(exc.errors)
             else:
                 messages.success(
-                    request, f"“{saved.title}” is saved in the draft. Publish to make it live."
+                    request,
+                    _("“%(title)s” is saved in the draft. Publish to make it live.")
+                    % {"title": saved.title},
                 )
                 return redirect("contract:edit", slug=community.slug)
     return render(
@@ -424,7 +428,10 @@ def clause_retire(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
     clause = get_clause(access, pk, write=True)
     retire_clause(clause=clause)
     if not request.htmx:
-        messages.info(request, f"“{clause.title}” leaves the contract at the next publish.")
+        messages.info(
+            request,
+            _("“%(title)s” leaves the contract at the next publish.") % {"title": clause.title},
+        )
         return redirect("contract:edit", slug=slug)
     return render(request, "contract/contract_edit.html#clauses", _editor_context(access))
 
@@ -448,7 +455,9 @@ def clause_import(request: AuthedHttpRequest, slug: str) -> HttpResponse:
             for path, message in exc.errors:
                 form.add_error("document", f"{path}: {message}")
         else:
-            messages.success(request, f"Imported “{clause.title}” as a draft clause.")
+            messages.success(
+                request, _("Imported “%(title)s” as a draft clause.") % {"title": clause.title}
+            )
             return redirect("contract:clause-edit", slug=slug, pk=clause.pk)
     return render(
         request,

@@ -10,19 +10,20 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Space
 
 
 class CooldownMode(models.TextChoices):
-    SLOW_MODE = "slow_mode", "Slow mode"
-    READ_ONLY = "read_only", "Read-only"
+    SLOW_MODE = "slow_mode", _("Slow mode")
+    READ_ONLY = "read_only", _("Read-only")
 
 
 class CooldownEndReason(models.TextChoices):
-    EXPIRED = "expired", "Ended on time"
-    LIFTED = "lifted", "Lifted early"
-    CALM = "calm", "Lifted: the space is calm"
+    EXPIRED = "expired", _("Ended on time")
+    LIFTED = "lifted", _("Lifted early")
+    CALM = "calm", _("Lifted: the space is calm")
 
 
 class CooldownQuerySet(models.QuerySet["Cooldown"]):

@@ -11,46 +11,47 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Membership, Space
 from incidents import rules
 
 
 class SevLevel(models.TextChoices):
-    SEV1 = "SEV1", "SEV1 · safety (threats, doxxing)"
-    SEV2 = "SEV2", "SEV2 · community-wide"
-    SEV3 = "SEV3", "SEV3 · one space"
+    SEV1 = "SEV1", _("SEV1 · safety (threats, doxxing)")
+    SEV2 = "SEV2", _("SEV2 · community-wide")
+    SEV3 = "SEV3", _("SEV3 · one space")
 
 
 class IncidentStatus(models.TextChoices):
-    DECLARED = rules.DECLARED, "Declared"
-    MITIGATING = rules.MITIGATING, "Mitigating"
-    MONITORING = rules.MONITORING, "Monitoring"
-    RESOLVED = rules.RESOLVED, "Resolved"
-    CLOSED = rules.CLOSED, "Closed"
+    DECLARED = rules.DECLARED, _("Declared")
+    MITIGATING = rules.MITIGATING, _("Mitigating")
+    MONITORING = rules.MONITORING, _("Monitoring")
+    RESOLVED = rules.RESOLVED, _("Resolved")
+    CLOSED = rules.CLOSED, _("Closed")
 
 
 # Calm public wording for the status page: what is happening, never who.
 PUBLIC_STATUS = {
-    rules.DECLARED: gettext_lazy("Moderators are looking into it"),
-    rules.MITIGATING: gettext_lazy("Cooling down"),
-    rules.MONITORING: gettext_lazy("Calmer; moderators are keeping an eye on it"),
-    rules.RESOLVED: gettext_lazy("Resolved"),
-    rules.CLOSED: gettext_lazy("Resolved"),
+    rules.DECLARED: _("Moderators are looking into it"),
+    rules.MITIGATING: _("Cooling down"),
+    rules.MONITORING: _("Calmer; moderators are keeping an eye on it"),
+    rules.RESOLVED: _("Resolved"),
+    rules.CLOSED: _("Resolved"),
 }
 
 
 class DetectedBy(models.TextChoices):
-    MODERATOR = "moderator", "A moderator"
-    MEMBER_REPORT = "member_report", "A member's report"
-    CLAUSE_ALERT = "clause_alert", "A clause alert"
-    API = "api", "The API"
+    MODERATOR = "moderator", _("A moderator")
+    MEMBER_REPORT = "member_report", _("A member's report")
+    CLAUSE_ALERT = "clause_alert", _("A clause alert")
+    API = "api", _("The API")
 
 
 class AlertResponse(models.TextChoices):
-    DECLARE = "declare", "Declare a SEV3 incident on the space"
-    SUGGEST = "suggest", "Suggest an incident to the moderators"
+    DECLARE = "declare", _("Declare a SEV3 incident on the space")
+    SUGGEST = "suggest", _("Suggest an incident to the moderators")
 
 
 class IncidentSettings(models.Model):
@@ -158,46 +159,48 @@ class Incident(models.Model):
     def next_statuses(self) -> list[str]:
         return [s for s in rules.STATUS_ORDER if s in rules.TRANSITIONS.get(self.status, ())]
 
-    def step_times(self) -> list[tuple[str, datetime | None]]:
+    def step_times(self) -> list[tuple[Any, datetime | None]]:
         return [
-            ("Declared", self.declared_at),
-            ("Mitigating", self.mitigating_at),
-            ("Monitoring", self.monitoring_at),
-            ("Resolved", self.resolved_at),
-            ("Closed", self.closed_at),
+            (_("Declared"), self.declared_at),
+            (_("Mitigating"), self.mitigating_at),
+            (_("Monitoring"), self.monitoring_at),
+            (_("Resolved"), self.resolved_at),
+            (_("Closed"), self.closed_at),
         ]
 
 
 class RoleKind(models.TextChoices):
-    FACILITATOR = "facilitator", "Facilitator"
-    DEPUTY = "deputy", "Deputy"
-    SCRIBE = "scribe", "Scribe"
-    LIAISON = "liaison", "Liaison"
-    SUPPORT = "support", "Support person"
+    FACILITATOR = "facilitator", _("Facilitator")
+    DEPUTY = "deputy", _("Deputy")
+    SCRIBE = "scribe", _("Scribe")
+    LIAISON = "liaison", _("Liaison")
+    SUPPORT = "support", _("Support person")
 
 
 ROLE_CHECKLISTS: dict[str, list[str]] = {
     RoleKind.FACILITATOR: [
-        "Coordinate; do not judge. Decide the next step and say who does it.",
-        "Confirm the cooldown and the notice are in place.",
-        "Check in privately with each party.",
-        "Advance the status as things calm down; resolve when the space is calm.",
+        gettext_noop("Coordinate; do not judge. Decide the next step and say who does it."),
+        gettext_noop("Confirm the cooldown and the notice are in place."),
+        gettext_noop("Check in privately with each party."),
+        gettext_noop("Advance the status as things calm down; resolve when the space is calm."),
     ],
     RoleKind.DEPUTY: [
-        "Be ready to take over: read the timeline.",
-        "Watch the cooldown's time left and the re-check results.",
+        gettext_noop("Be ready to take over: read the timeline."),
+        gettext_noop("Watch the cooldown's time left and the re-check results."),
     ],
     RoleKind.SCRIBE: [
-        "Add a note for every decision and who made it.",
-        "Keep notes factual: what happened, not who is to blame.",
+        gettext_noop("Add a note for every decision and who made it."),
+        gettext_noop("Keep notes factual: what happened, not who is to blame."),
     ],
     RoleKind.LIAISON: [
-        "Tell the community what is happening, in calm public words.",
-        "Name no members in public.",
+        gettext_noop("Tell the community what is happening, in calm public words."),
+        gettext_noop("Name no members in public."),
     ],
     RoleKind.SUPPORT: [
-        "Reach out to whoever was harmed and ask what they need.",
-        "Record their needs for the restorative postmortem (without private details).",
+        gettext_noop("Reach out to whoever was harmed and ask what they need."),
+        gettext_noop(
+            "Record their needs for the restorative postmortem (without private details)."
+        ),
     ],
 }
 # Roles that act in the war room must be moderators; the others may be any member.
@@ -245,14 +248,16 @@ class IncidentRole(models.Model):
 
     def checklist_items(self) -> list[tuple[int, str, bool]]:
         done = set(self.done_items or [])
-        return [(i, text, i in done) for i, text in enumerate(self.checklist)]
+        # The default items are stored in English and read in the reader's language; an item a
+        # community wrote itself has no translation and reads as written.
+        return [(i, gettext(text), i in done) for i, text in enumerate(self.checklist)]
 
 
 class HandoffStatus(models.TextChoices):
-    OFFERED = "offered", "Offered"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    OFFERED = "offered", _("Offered")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class FacilitatorHandoff(models.Model):
@@ -287,29 +292,29 @@ class FacilitatorHandoff(models.Model):
 
 
 class TimelineKind(models.TextChoices):
-    DECLARED = "declared", "Declared"
-    UPDATED = "updated", "Updated"
-    STATUS = "status", "Status"
-    ROLE = "role", "Role"
-    HANDOFF = "handoff", "Handoff"
-    COOLDOWN = "cooldown", "Cooldown"
-    RUNBOOK = "runbook", "Runbook"
-    STEP = "step", "Runbook step"
-    NOTE = "note", "Note"
-    ALERT = "alert", "Alert"
-    REPORT = "report", "Report"
-    FORUM = "forum", "Forum action"
-    CHECK_IN = "check_in", "Check-in"
-    METRICS = "metrics", "Metrics"
-    PROPOSAL = "proposal", "Proposal"
+    DECLARED = "declared", _("Declared")
+    UPDATED = "updated", _("Updated")
+    STATUS = "status", _("Status")
+    ROLE = "role", _("Role")
+    HANDOFF = "handoff", _("Handoff")
+    COOLDOWN = "cooldown", _("Cooldown")
+    RUNBOOK = "runbook", _("Runbook")
+    STEP = "step", _("Runbook step")
+    NOTE = "note", _("Note")
+    ALERT = "alert", _("Alert")
+    REPORT = "report", _("Report")
+    FORUM = "forum", _("Forum action")
+    CHECK_IN = "check_in", _("Check-in")
+    METRICS = "metrics", _("Metrics")
+    PROPOSAL = "proposal", _("Proposal")
     # Written by the restorative postmortem (incidents.postmortems) through
     # ``incidents.services.record_followup``: what happened after the incident resolved.
-    PM_STARTED = "pm_started", "Postmortem started"
-    PM_REVIEW = "pm_review", "Postmortem sent for review"
-    PM_PUBLISHED = "pm_published", "Postmortem published"
-    PM_SUMMARY = "pm_summary", "Public summary"
-    PM_ITEM = "pm_item", "Action item"
-    PM_AGREEMENT = "pm_agreement", "Agreement"
+    PM_STARTED = "pm_started", _("Postmortem started")
+    PM_REVIEW = "pm_review", _("Postmortem sent for review")
+    PM_PUBLISHED = "pm_published", _("Postmortem published")
+    PM_SUMMARY = "pm_summary", _("Public summary")
+    PM_ITEM = "pm_item", _("Action item")
+    PM_AGREEMENT = "pm_agreement", _("Agreement")
 
 
 # The kinds a follow-up outside this app (the postmortem) may write.
@@ -376,19 +381,19 @@ class TimelineEntry(models.Model):
     def by(self) -> str:
         if self.author_id is not None and self.author is not None:
             return self.author.get_username()
-        return self.author_label or "system"
+        return self.author_label or str(_("system"))
 
 
 class ReportSource(models.TextChoices):
-    MEMBER = "member_report", "Member report"
-    CLAUSE_ALERT = "clause_alert", "Clause alert"
+    MEMBER = "member_report", _("Member report")
+    CLAUSE_ALERT = "clause_alert", _("Clause alert")
 
 
 class ReportStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DECLARED = "declared", "Declared as an incident"
-    ATTACHED = "attached", "Joined an incident"
-    DISMISSED = "dismissed", "Dismissed"
+    OPEN = "open", _("Open")
+    DECLARED = "declared", _("Declared as an incident")
+    ATTACHED = "attached", _("Joined an incident")
+    DISMISSED = "dismissed", _("Dismissed")
 
 
 # A report that is part of an incident: the one it was declared from, or one that joined it.

@@ -9,17 +9,19 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Space
 
 
 class StepKind(models.TextChoices):
-    CHECKLIST = "checklist", "Checklist item (a person ticks it)"
-    START_COOLDOWN = "start_cooldown", "Start a cooldown on the incident's spaces"
-    POST_NOTICE = "post_notice", "Post a notice to the spaces"
-    NOTIFY_PARTIES = "notify_parties", "Notify the parties privately"
-    SCHEDULE_CHECK_IN = "schedule_check_in", "Schedule a check-in"
-    RECHECK_CALM = "recheck_calm", "Re-check the burn rate; lift the cooldown when calm"
+    CHECKLIST = "checklist", _("Checklist item (a person ticks it)")
+    START_COOLDOWN = "start_cooldown", _("Start a cooldown on the incident's spaces")
+    POST_NOTICE = "post_notice", _("Post a notice to the spaces")
+    NOTIFY_PARTIES = "notify_parties", _("Notify the parties privately")
+    SCHEDULE_CHECK_IN = "schedule_check_in", _("Schedule a check-in")
+    RECHECK_CALM = "recheck_calm", _("Re-check the burn rate; lift the cooldown when calm")
 
 
 AUTOMATED_KINDS = frozenset(set(StepKind.values) - {StepKind.CHECKLIST})
@@ -89,9 +91,11 @@ class RunbookStep(models.Model):
     def condition_text(self) -> str:
         parts = []
         if self.only_severities:
-            parts.append("only " + "/".join(self.only_severities))
+            parts.append(gettext("only %(levels)s") % {"levels": "/".join(self.only_severities)})
         if self.only_space_kinds:
-            parts.append("only in a " + " or ".join(self.only_space_kinds))
+            parts.append(
+                gettext("only in a %(kinds)s") % {"kinds": " / ".join(self.only_space_kinds)}
+            )
         return "; ".join(parts)
 
 
@@ -117,13 +121,13 @@ class RunbookRun(models.Model):
 
 
 class StepStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    WAITING = "waiting", "Waiting for its time"
-    PROPOSED = "proposed", "Waiting for the facilitator"
-    DONE = "done", "Done"
-    SKIPPED = "skipped", "Skipped"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    WAITING = "waiting", _("Waiting for its time")
+    PROPOSED = "proposed", _("Waiting for the facilitator")
+    DONE = "done", _("Done")
+    SKIPPED = "skipped", _("Skipped")
+    FAILED = "failed", _("Failed")
 
 
 FINISHED_STEP_STATUSES = frozenset({StepStatus.DONE, StepStatus.SKIPPED})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from community.forms import PercentField
 from community.models import Clause, ContractVersion, Membership
@@ -14,57 +15,71 @@ from incidents.postmortems.services import ItemFields
 from incidents.postmortems.services.action_items import MAX_WINDOW_DAYS
 
 
-class OwnerField(forms.ModelChoiceField[Membership]):
+class _Choice(forms.ModelChoiceField[Any]):
+    """A choice of one object whose empty choice reads in the reader's language (Django's own
+    "- Select an option -" has no Korean yet)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", _("Choose…"))
+        super().__init__(*args, **kwargs)
+
+
+class OwnerField(_Choice):
     def label_from_instance(self, obj: Membership) -> str:
         return obj.display_name
 
 
-class ClauseField(forms.ModelChoiceField[Clause]):
+class ClauseField(_Choice):
     def label_from_instance(self, obj: Clause) -> str:
         return obj.title
 
 
-class VersionField(forms.ModelChoiceField[ContractVersion]):
+class VersionField(_Choice):
     def label_from_instance(self, obj: ContractVersion) -> str:
-        return f"Version {obj.number}: {obj.summary[:60]}"
+        return _("Version %(number)s: %(summary)s") % {
+            "number": obj.number,
+            "summary": obj.summary[:60],
+        }
 
 
-class RunbookField(forms.ModelChoiceField[Runbook]):
+class RunbookField(_Choice):
     def label_from_instance(self, obj: Runbook) -> str:
         return obj.name
 
 
 class ActionItemForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="What will change, in a few words.")
-    kind = forms.ChoiceField(choices=ActionKind.choices, label="Type")
-    owner = OwnerField(queryset=Membership.objects.none())
-    due_on = forms.DateField(label="Due", widget=forms.DateInput(attrs={"type": "date"}))
+    title = forms.CharField(
+        label=_("Title"), max_length=200, help_text=_("What will change, in a few words.")
+    )
+    kind = forms.ChoiceField(choices=ActionKind.choices, label=_("Type"))
+    owner = OwnerField(label=_("Owner"), queryset=Membership.objects.none())
+    due_on = forms.DateField(label=_("Due"), widget=forms.DateInput(attrs={"type": "date"}))
     verification_criterion = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="How we will know it worked",
+        label=_("How we will know it worked"),
     )
     changes = forms.CharField(
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        label="What it changes",
-        help_text="For a clause, runbook or alert: the guardrail it strengthens.",
+        label=_("What it changes"),
+        help_text=_("For a clause, runbook or alert: the guardrail it strengthens."),
     )
     contract_version = VersionField(
-        queryset=ContractVersion.objects.none(), required=False, label="Contract version"
+        queryset=ContractVersion.objects.none(), required=False, label=_("Contract version")
     )
-    alert_rule = forms.CharField(required=False, max_length=40, label="Alert rule")
-    runbook = RunbookField(queryset=Runbook.objects.none(), required=False)
+    alert_rule = forms.CharField(required=False, max_length=40, label=_("Alert rule"))
+    runbook = RunbookField(label=_("Runbook"), queryset=Runbook.objects.none(), required=False)
     verify_clause = ClauseField(
-        queryset=Clause.objects.none(), required=False, label="Verify against the clause"
+        queryset=Clause.objects.none(), required=False, label=_("Verify against the clause")
     )
     # Typed as a percentage ("98", "98 %", "99.5"), kept as the ratio, refused in words outside
     # 0-100 %: the same field and sentence as the clause form.
-    verify_target_percent = PercentField(required=False, label="Target (%)")
+    verify_target_percent = PercentField(required=False, label=_("Target (%)"))
     verify_window_days = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_WINDOW_DAYS, label="Over (days)"
+        required=False, min_value=1, max_value=MAX_WINDOW_DAYS, label=_("Over (days)")
     )
 
     def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:

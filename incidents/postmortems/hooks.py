@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from community.access import CommunityAccess
 from incidents.hooks import RoomLink
@@ -19,14 +20,14 @@ def requires_published_postmortem(incident: Incident) -> str | None:
     if doc is not None and doc.state == PostmortemState.PUBLISHED:
         return None
     first = (
-        "Start its postmortem from the incident page, then publish it."
+        _("Start its postmortem from the incident page, then publish it.")
         if doc is None
-        else "Finish its postmortem and publish it first."
+        else _("Finish its postmortem and publish it first.")
     )
-    return (
-        "This incident used more than 20 % of a clause's room for the month, so it closes "
-        f"once its restorative postmortem is published. {first}"
-    )
+    return _(
+        "This incident used more than 20 %% of a clause's room for the month, so it closes "
+        "once its restorative postmortem is published. %(first)s"
+    ) % {"first": first}
 
 
 def postmortem_link(access: CommunityAccess, incident: Incident) -> RoomLink | None:
@@ -36,14 +37,14 @@ def postmortem_link(access: CommunityAccess, incident: Incident) -> RoomLink | N
     slug = access.community.slug
     if doc is not None:
         return RoomLink(
-            label="Open the postmortem",
+            label=_("Open the postmortem"),
             url=reverse("postmortems:editor", args=[slug, doc.pk]),
             detail=f"({doc.get_state_display().lower()})",
         )
     if incident.status in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
         return RoomLink(
-            label="Start the postmortem",
+            label=_("Start the postmortem"),
             url=reverse("postmortems:start", args=[slug, incident.pk]),
-            detail="(required)" if incident.postmortem_required else "",
+            detail=f"({_('required')})" if incident.postmortem_required else "",
         )
     return None

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from community.attention import Item
 from community.models import Community
@@ -35,17 +36,17 @@ class PostmortemsDue:
         items = []
         for doc in rows:
             if doc.due_at <= now:
-                detail = f"It was due {timesince(doc.due_at, now, depth=1)} ago."
+                detail = _("It was due %(age)s ago.") % {"age": timesince(doc.due_at, now, depth=1)}
             else:
-                detail = f"It is due in {timesince(now, doc.due_at, depth=1)}."
+                detail = _("It is due in %(age)s.") % {"age": timesince(now, doc.due_at, depth=1)}
             items.append(
                 Item(
                     kind="postmortem",
                     key=str(doc.pk),
-                    title=f"The postmortem of “{doc.incident.title}” is due",
+                    title=_("The postmortem of “%(title)s” is due") % {"title": doc.incident.title},
                     detail=f"{detail} {doc.get_state_display()}.",
                     since=doc.due_at,
-                    action="Finish the postmortem",
+                    action=_("Finish the postmortem"),
                     url=reverse("postmortems:editor", args=[community.slug, doc.pk]),
                 )
             )

@@ -9,6 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def _(text: str) -> str:
+    """Marks a heading or prompt for the translation catalogue; pages translate it when they
+    show it (this module stays Django-free)."""
+    return text
+
+
 @dataclass(frozen=True)
 class SectionSpec:
     key: str
@@ -20,57 +26,66 @@ class SectionSpec:
 SECTIONS: tuple[SectionSpec, ...] = (
     SectionSpec(
         "summary",
-        "Summary",
-        "What happened, in two or three calm sentences. Describe behaviour in spaces, not people.",
+        _("Summary"),
+        _(
+            "What happened, in two or three calm sentences. Describe behaviour in spaces, not "
+            "people."
+        ),
     ),
     SectionSpec(
         "impact",
-        "Impact",
-        "The figures are filled in from the incident. Add what they do not show: who stopped "
-        "posting, what the space lost.",
+        _("Impact"),
+        _(
+            "The figures are filled in from the incident. Add what they do not show: who stopped "
+            "posting, what the space lost."
+        ),
     ),
     SectionSpec(
         "timeline",
-        "Timeline",
-        "Filled in from the incident's timeline. Correct or add what the timeline missed.",
+        _("Timeline"),
+        _("Filled in from the incident's timeline. Correct or add what the timeline missed."),
     ),
     SectionSpec(
         "detection",
-        "Detection",
-        "How did we learn of it: an alert, a member's report, a moderator? How late, and why?",
+        _("Detection"),
+        _("How did we learn of it: an alert, a member's report, a moderator? How late, and why?"),
     ),
     SectionSpec(
         "response",
-        "Response",
-        "What moderators did, in order, and how long each step took.",
+        _("Response"),
+        _("What moderators did, in order, and how long each step took."),
     ),
     SectionSpec(
         "contributing_factors",
-        "Contributing factors",
-        "Look for systemic causes: the rules (were they clear?), the interface (did it make "
-        "escalation easy?), unclear context (what did people not know?), moderator load (who "
-        "was on, and how stretched?). Name conditions, not people.",
+        _("Contributing factors"),
+        _(
+            "Look for systemic causes: the rules (were they clear?), the interface (did it make "
+            "escalation easy?), unclear context (what did people not know?), moderator load (who "
+            "was on, and how stretched?). Name conditions, not people."
+        ),
     ),
     SectionSpec(
         "went_well",
-        "What went well",
-        "What helped: a quick report, a calm notice, a cooldown that worked.",
+        _("What went well"),
+        _("What helped: a quick report, a calm notice, a cooldown that worked."),
     ),
     SectionSpec(
         "got_lucky",
-        "Where we got lucky",
-        "What could have gone worse, and what held only by chance.",
+        _("Where we got lucky"),
+        _("What could have gone worse, and what held only by chance."),
     ),
     SectionSpec(
         "lessons",
-        "Lessons",
-        "What we will do differently. Each lesson that needs work becomes an action item.",
+        _("Lessons"),
+        _("What we will do differently. Each lesson that needs work becomes an action item."),
     ),
     SectionSpec(
         "public_summary",
-        "Public summary",
-        "Written separately for everyone: what happened and what changes, with no names and "
-        "nothing from the private sections.",
+        _("Public summary"),
+        _(
+            "Written separately for everyone: what happened and what changes, with no names and "
+            "nothing from the private sections."
+        ),
         public=True,
     ),
 )

@@ -17,6 +17,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseClientRefresh
 
@@ -195,7 +197,7 @@ def save_section(request: AuthedHttpRequest, slug: str, pk: int, key: str) -> Ht
     error, status = "", 200
     section: PostmortemSection | None = None
     if spec is None or version is None:
-        error, status = "That section or version is not one of this postmortem's.", 400
+        error, status = _("That section or version is not one of this postmortem's."), 400
     else:
         try:
             section = services.save_section(
@@ -239,20 +241,24 @@ def change_state(request: AuthedHttpRequest, slug: str, pk: int, verb: str) -> H
     try:
         if verb == "review":
             services.request_review(postmortem=doc, expected_version=version, by=request.user)
-            done = "Sent for review."
+            done = _("Sent for review.")
         elif verb == "draft":
             services.return_to_draft(postmortem=doc, expected_version=version, by=request.user)
-            done = "Back to draft."
+            done = _("Back to draft.")
         elif verb == "publish":
             services.publish_postmortem(postmortem=doc, expected_version=version, by=request.user)
-            done = "Published."
+            done = _("Published.")
         elif verb == "check":
             found = services.run_blameless_check(postmortem=doc)
             done = (
-                "The blameless check found nothing to point out."
+                _("The blameless check found nothing to point out.")
                 if not found
-                else f"The blameless check pointed out {len(found)} passage"
-                f"{'' if len(found) == 1 else 's'}."
+                else ngettext(
+                    "The blameless check pointed out %(count)s passage.",
+                    "The blameless check pointed out %(count)s passages.",
+                    len(found),
+                )
+                % {"count": len(found)}
             )
         elif verb == "visibility":
             services.set_visibility(
@@ -261,9 +267,9 @@ def change_state(request: AuthedHttpRequest, slug: str, pk: int, verb: str) -> H
                 expected_version=version,
                 by=request.user,
             )
-            done = "Visibility changed."
+            done = _("Visibility changed.")
         else:
-            error = "That is not something a postmortem can do."
+            error = _("That is not something a postmortem can do.")
     except ServiceError as exc:
         error = str(exc)
     if request.htmx:
@@ -338,7 +344,7 @@ def item_action(request: AuthedHttpRequest, slug: str, item_id: int, verb: str) 
     item = get_action_item(access, item_id, write=True, status_only=True)
     error = ""
     if verb not in ITEM_VERBS:
-        error = "An action item can be marked done or reopened."
+        error = _("An action item can be marked done or reopened.")
     else:
         try:
             services.set_status(

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from community.models import Community, SpaceKind
 from community.services import ServiceError
@@ -22,9 +23,9 @@ def create_runbook(
 ) -> Runbook:
     name = name.strip()
     if not name:
-        raise ServiceError("Give the runbook a name.")
+        raise ServiceError(_("Give the runbook a name."))
     if Runbook.objects.filter(community=community, name=name).exists():
-        raise ServiceError(f"A runbook called “{name}” already exists.")
+        raise ServiceError(_("A runbook called “%(name)s” already exists.") % {"name": name})
     return Runbook.objects.create(
         community=community, name=name, description=description.strip(), created_by=by
     )
@@ -42,13 +43,15 @@ def add_runbook_step(
     """Append a step. ``config`` is checked against the step kind (see RunbookStep)."""
     title = title.strip()
     if not title:
-        raise ServiceError("Give the step a title that says what it does.")
+        raise ServiceError(_("Give the step a title that says what it does."))
     if kind not in StepKind.values:
-        raise ServiceError(f"Unknown step kind “{kind}”.")
+        raise ServiceError(_("Unknown step kind “%(kind)s”.") % {"kind": kind})
     bad_sev = sorted(set(only_severities) - set(SevLevel.values))
     bad_kinds = sorted(set(only_space_kinds) - set(SpaceKind.values))
     if bad_sev or bad_kinds:
-        raise ServiceError(f"Unknown condition: {', '.join(bad_sev + bad_kinds)}.")
+        raise ServiceError(
+            _("Unknown condition: %(conditions)s.") % {"conditions": ", ".join(bad_sev + bad_kinds)}
+        )
     clean = _check_config(runbook.community, kind, config)
     with transaction.atomic():
         Runbook.objects.select_for_update().filter(pk=runbook.pk).first()
@@ -71,9 +74,13 @@ def _positive(config: dict[str, Any], key: str, default: int) -> int:
     try:
         number = int(value)
     except (TypeError, ValueError):
-        raise ServiceError(f"{key.replace('_', ' ')} must be a whole number.") from None
+        raise ServiceError(
+            _("%(setting)s must be a whole number.") % {"setting": key.replace("_", " ")}
+        ) from None
     if number <= 0:
-        raise ServiceError(f"{key.replace('_', ' ')} must be more than zero.")
+        raise ServiceError(
+            _("%(setting)s must be more than zero.") % {"setting": key.replace("_", " ")}
+        )
     return number
 
 
@@ -82,15 +89,20 @@ def _check_config(community: Community, kind: str, config: dict[str, Any]) -> di
         minutes = _positive(config, "duration_minutes", 120)
         limit = settings_for(community).max_cooldown_minutes
         if minutes > limit:
-            raise ServiceError(f"A cooldown may last at most {limit} minutes here.")
+            raise ServiceError(
+                _("A cooldown may last at most %(limit)s minutes here.") % {"limit": limit}
+            )
         mode = str(config.get("mode") or CooldownMode.SLOW_MODE)
         if mode not in CooldownMode.values:
-            raise ServiceError("Choose slow mode or read-only.")
+            raise ServiceError(_("Choose slow mode or read-only."))
         clean: dict[str, Any] = {"duration_minutes": minutes, "mode": mode}
         if mode == CooldownMode.SLOW_MODE:
             seconds = _positive(config, "slow_mode_seconds", 120)
             if seconds > MAX_SLOW_MODE_SECONDS:
-                raise ServiceError(f"Slow mode may be at most {MAX_SLOW_MODE_SECONDS} seconds.")
+                raise ServiceError(
+                    _("Slow mode may be at most %(MAX_SLOW_MODE_SECONDS)s seconds.")
+                    % {"MAX_SLOW_MODE_SECONDS": MAX_SLOW_MODE_SECONDS}
+                )
             clean["slow_mode_seconds"] = seconds
         return clean
     if kind in (StepKind.POST_NOTICE, StepKind.NOTIFY_PARTIES):

@@ -12,12 +12,14 @@ told to reload.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event, space_payload
 from community.models import Community, DomainEventType, Membership, Space
@@ -111,7 +113,7 @@ def cooldown_payload(cooldown: Cooldown) -> dict[str, Any]:
 
 
 def settings_for(community: Community) -> IncidentSettings:
-    found, _ = IncidentSettings.objects.get_or_create(community=community)
+    found, _created = IncidentSettings.objects.get_or_create(community=community)
     return found
 
 
@@ -120,7 +122,7 @@ def _locked(incident_id: int, expected_version: int | None) -> Incident:
         Incident.objects.select_for_update().select_related("community").filter(pk=incident_id)
     ).first()
     if incident is None:
-        raise ServiceError("That incident no longer exists.")
+        raise ServiceError(_("That incident no longer exists."))
     if expected_version is not None and incident.version != expected_version:
         raise StaleIncident(
             "Someone else changed this incident while you were looking at it. "
@@ -138,6 +140,13 @@ def _save(incident: Incident, *fields: str) -> None:
     if updated != 1:
         raise StaleIncident("Someone else changed this incident at the same moment. Reload.")
     incident.version += 1
+
+
+def in_english(words: Callable[[], object]) -> str:
+    """Words for a timeline entry: entries are records, written once and in English, whatever
+    language the person acting reads (a label's translation is not frozen into them)."""
+    with translation.override("en"):
+        return str(words())
 
 
 def _entry(
@@ -164,7 +173,9 @@ def _check_spaces(community: Community, spaces: Iterable[Space]) -> list[Space]:
     result = list(spaces)
     for space in result:
         if space.community_id != community.pk:
-            raise ServiceError(f"“{space.name}” is a space of another community.")
+            raise ServiceError(
+                _("“%(name)s” is a space of another community.") % {"name": space.name}
+            )
     return result
 
 
@@ -172,7 +183,10 @@ def _check_members(community: Community, members: Iterable[Membership]) -> list[
     result = list(members)
     for m in result:
         if m.community_id != community.pk:
-            raise ServiceError(f"{m.display_name} is not a member of this community.")
+            raise ServiceError(
+                _("%(display_name)s is not a member of this community.")
+                % {"display_name": m.display_name}
+            )
     return result
 
 

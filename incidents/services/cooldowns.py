@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event
 from community.jobs import enqueue_after_commit
@@ -37,6 +38,7 @@ from incidents.services.common import (
     space_payload,
 )
 from incidents.services.lifecycle import _transition
+from incidents.words import duration
 
 logger = logging.getLogger(__name__)
 
@@ -56,13 +58,14 @@ def start_cooldown(
     step_run: StepRun | None = None,
 ) -> Cooldown:
     if space.community_id != community.pk:
-        raise ServiceError("That space belongs to another community; a cooldown stays at home.")
+        raise ServiceError(_("That space belongs to another community; a cooldown stays at home."))
     if mode not in CooldownMode.values:
-        raise ServiceError("Choose slow mode or read-only.")
+        raise ServiceError(_("Choose slow mode or read-only."))
     if mode == CooldownMode.SLOW_MODE:
         if not slow_mode_seconds or not 0 < slow_mode_seconds <= MAX_SLOW_MODE_SECONDS:
             raise ServiceError(
-                f"Slow mode needs an interval between 1 and {MAX_SLOW_MODE_SECONDS} seconds."
+                _("Slow mode needs an interval between 1 and %(MAX_SLOW_MODE_SECONDS)s seconds.")
+                % {"MAX_SLOW_MODE_SECONDS": MAX_SLOW_MODE_SECONDS}
             )
     else:
         slow_mode_seconds = None
@@ -74,15 +77,18 @@ def start_cooldown(
         if incident is not None:
             inc = _locked(incident.pk, expected_version)
             if inc.community_id != community.pk:
-                raise ServiceError("That incident belongs to another community.")
+                raise ServiceError(_("That incident belongs to another community."))
             if not inc.is_open:
-                raise ServiceError("This incident is no longer open.")
+                raise ServiceError(_("This incident is no longer open."))
         active = Cooldown.objects.select_for_update().filter(space=space, ended_at__isnull=True)
         existing = active.first()
         if existing is not None:
             raise ServiceError(
-                f"{space.name} already has an active cooldown until "
-                f"{existing.ends_at:%Y-%m-%d %H:%M} UTC; extend that one instead."
+                _(
+                    "%(name)s already has an active cooldown until %(ends_at)s UTC; extend that "
+                    "one instead."
+                )
+                % {"name": space.name, "ends_at": f"{existing.ends_at:%Y-%m-%d %H:%M}"}
             )
         try:
             with transaction.atomic():
@@ -99,7 +105,9 @@ def start_cooldown(
                     started_by_label=actor.name,
                 )
         except IntegrityError:
-            raise ServiceError(f"{space.name} already has an active cooldown.") from None
+            raise ServiceError(
+                _("%(name)s already has an active cooldown.") % {"name": space.name}
+            ) from None
         record_domain_event(
             community=community,
             type=DomainEventType.COOLDOWN_STARTED,
@@ -129,14 +137,14 @@ def start_cooldown(
 
 def _check_end(community: Community, ends_at: datetime | None, now: datetime) -> None:
     if ends_at is None:
-        raise ServiceError("A cooldown needs an end: every restriction is timed.")
+        raise ServiceError(_("A cooldown needs an end: every restriction is timed."))
     if ends_at <= now:
-        raise ServiceError("The end must be in the future.")
+        raise ServiceError(_("The end must be in the future."))
     limit = settings_for(community).max_cooldown_minutes
     if ends_at - now > timedelta(minutes=limit):
         raise ServiceError(
-            f"That is longer than this community's maximum cooldown of "
-            f"{rules.humanize_duration(timedelta(minutes=limit))}."
+            _("That is longer than this community's maximum cooldown of %(duration)s.")
+            % {"duration": duration(timedelta(minutes=limit))}
         )
 
 
@@ -163,15 +171,18 @@ def extend_cooldown(
             .get(pk=cooldown.pk)
         )
         if cd.ended_at is not None:
-            raise ServiceError("This cooldown has already ended; start a new one if needed.")
+            raise ServiceError(_("This cooldown has already ended; start a new one if needed."))
         if by is not None:
             ends_at = cd.ends_at + by
         _check_end(cd.community, ends_at, now)
         assert ends_at is not None
         if ends_at <= cd.ends_at:
             raise ServiceError(
-                f"To extend, choose an end after the current one ({cd.ends_at:%H:%M} UTC). "
-                "To end it sooner, lift it."
+                _(
+                    "To extend, choose an end after the current one (%(ends_at)s UTC). To end it "
+                    "sooner, lift it."
+                )
+                % {"ends_at": f"{cd.ends_at:%H:%M}"}
             )
         old = cd.ends_at
         cd.ends_at = ends_at
@@ -199,7 +210,7 @@ def lift_cooldown(
 ) -> Cooldown:
     reason = reason.strip()
     if not reason:
-        raise ServiceError("Say why the cooldown is lifted early (it goes on the timeline).")
+        raise ServiceError(_("Say why the cooldown is lifted early (it goes on the timeline)."))
     with transaction.atomic():
         inc = _locked(cooldown.incident_id, expected_version) if cooldown.incident_id else None
         return _end_cooldown(cooldown.pk, CooldownEndReason.LIFTED, actor, inc, note=reason)
@@ -220,7 +231,7 @@ def _end_cooldown(
         .get(pk=cooldown_id)
     )
     if cd.ended_at is not None:
-        raise ServiceError("This cooldown has already ended.")
+        raise ServiceError(_("This cooldown has already ended."))
     cd.ended_at = now or timezone.now()
     cd.end_reason = reason
     cd.lift_reason = note
@@ -239,7 +250,9 @@ def _end_cooldown(
     )
     if inc is not None:
         _save(inc)
-        label = CooldownEndReason(reason).label.lower()
+        # The timeline is a record: written once, in English, like the rest of its entries.
+        with translation.override("en"):
+            label = CooldownEndReason(reason).label.lower()
         _entry(
             inc,
             TimelineKind.COOLDOWN,

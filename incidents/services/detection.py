@@ -9,6 +9,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community import words
 from community.contract.slo import DEFAULT_WINDOW_DAYS
@@ -35,7 +36,15 @@ from incidents.models import (
     TimelineKind,
 )
 from incidents.models.incidents import LINKED_REPORT_STATUSES
-from incidents.services.common import Actor, _check_spaces, _entry, _locked, _save, settings_for
+from incidents.services.common import (
+    Actor,
+    _check_spaces,
+    _entry,
+    _locked,
+    _save,
+    in_english,
+    settings_for,
+)
 from incidents.services.lifecycle import declare_incident
 from incidents.services.reports import _join, open_incident_for
 from incidents.services.runbooks import start_runbook
@@ -86,16 +95,19 @@ def report_heated_space(
     space, the report joins it (on its timeline) instead of waiting on the board."""
     _check_spaces(community, [space])
     if reporter.community_id != community.pk:
-        raise ServiceError("Only members of this community can report here.")
+        raise ServiceError(_("Only members of this community can report here."))
     message = message.strip()
     if len(message) > 2000:
-        raise ServiceError("Keep the report under 2000 characters.")
+        raise ServiceError(_("Keep the report under 2000 characters."))
     pending = IncidentReport.objects.filter(reporter=reporter, space=space).filter(
         Q(status=ReportStatus.OPEN)
         | Q(status__in=LINKED_REPORT_STATUSES, incident__status__in=rules.OPEN_STATUSES)
     )
     if pending.exists():
-        raise ServiceError(f"You already reported {space.name}; the moderators have it. Thank you.")
+        raise ServiceError(
+            _("You already reported %(name)s; the moderators have it. Thank you.")
+            % {"name": space.name}
+        )
     with transaction.atomic():
         report = IncidentReport.objects.create(
             community=community,
@@ -118,7 +130,7 @@ def declare_from_report(
     with transaction.atomic():
         rep = IncidentReport.objects.select_for_update().get(pk=report.pk)
         if rep.status != ReportStatus.OPEN:
-            raise ServiceError("This report has already been handled.")
+            raise ServiceError(_("This report has already been handled."))
         # Marked first, so the new incident does not also "attach" the report it comes from.
         rep.status = ReportStatus.DECLARED
         rep.save(update_fields=["status"])
@@ -145,7 +157,7 @@ def declare_from_report(
         _entry(
             incident,
             TimelineKind.REPORT,
-            f"Declared from a {rep.get_source_display().lower()}.",
+            f"Declared from a {in_english(rep.get_source_display).lower()}.",
             actor,
         )
     return incident
@@ -155,7 +167,7 @@ def dismiss_report(*, report: IncidentReport, actor: Actor) -> IncidentReport:
     with transaction.atomic():
         rep = IncidentReport.objects.select_for_update().get(pk=report.pk)
         if rep.status != ReportStatus.OPEN:
-            raise ServiceError("This report has already been handled.")
+            raise ServiceError(_("This report has already been handled."))
         rep.status = ReportStatus.DISMISSED
         rep.handled_by = actor.user
         rep.handled_at = timezone.now()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event
 from community.models import Community, ConductEvent, DomainEventType, Membership, Space
@@ -33,6 +34,7 @@ from incidents.services.common import (
     _locked,
     _save,
     _updated_event,
+    in_english,
     incident_payload,
 )
 from incidents.services.reports import _attach_open_reports, _notify_reporters
@@ -54,15 +56,17 @@ def declare_incident(
 ) -> Incident:
     title = title.strip()
     if not title:
-        raise ServiceError("Give the incident a short title (what is happening, not who).")
+        raise ServiceError(_("Give the incident a short title (what is happening, not who)."))
     if severity not in SevLevel.values:
-        raise ServiceError(f"Severity must be one of {', '.join(SevLevel.values)}.")
+        raise ServiceError(
+            _("Severity must be one of %(levels)s.") % {"levels": ", ".join(SevLevel.values)}
+        )
     if detected_by not in DetectedBy.values:
-        raise ServiceError(f"Unknown detection “{detected_by}”.")
+        raise ServiceError(_("Unknown detection “%(detected_by)s”.") % {"detected_by": detected_by})
     space_list = _check_spaces(community, spaces)
     party_list = _check_members(community, parties)
     if severity == SevLevel.SEV3 and not space_list:
-        raise ServiceError("A SEV3 incident is about one space: choose it.")
+        raise ServiceError(_("A SEV3 incident is about one space: choose it."))
     with transaction.atomic():
         incident = Incident.objects.create(
             community=community,
@@ -79,7 +83,8 @@ def declare_incident(
         _entry(
             incident,
             TimelineKind.DECLARED,
-            f"Declared {severity} in {where} ({incident.get_detected_by_display().lower()}).",
+            f"Declared {severity} in {where} "
+            f"({in_english(incident.get_detected_by_display).lower()}).",
             actor,
             data={"trigger_event_ids": incident.trigger_event_ids},
         )
@@ -109,7 +114,7 @@ def update_incident(
         fields: list[str] = []
         if title is not None and title.strip() != inc.title:
             if not title.strip():
-                raise ServiceError("The title cannot be empty.")
+                raise ServiceError(_("The title cannot be empty."))
             changes["title"] = [inc.title, title.strip()]
             inc.title = title.strip()
             fields.append("title")
@@ -119,7 +124,10 @@ def update_incident(
             fields.append("summary")
         if severity is not None and severity != inc.severity:
             if severity not in SevLevel.values:
-                raise ServiceError(f"Severity must be one of {', '.join(SevLevel.values)}.")
+                raise ServiceError(
+                    _("Severity must be one of %(levels)s.")
+                    % {"levels": ", ".join(SevLevel.values)}
+                )
             changes["severity"] = [inc.severity, severity]
             inc.severity = severity
             fields.append("severity")
@@ -129,7 +137,7 @@ def update_incident(
             new_ids = sorted(s.pk for s in new)
             if old_ids != new_ids:
                 if inc.severity == SevLevel.SEV3 and not new:
-                    raise ServiceError("A SEV3 incident needs its space.")
+                    raise ServiceError(_("A SEV3 incident needs its space."))
                 inc.spaces.set(new)
                 changes["spaces"] = [old_ids, new_ids]
                 added = [s for s in new if s.pk not in old_ids]
@@ -183,8 +191,10 @@ def _transition(
         raise ServiceError(error)
     if to == IncidentStatus.RESOLVED and summary is not None and not summary.strip():
         raise ServiceError(
-            "Write a short summary of how it was resolved: it goes on the timeline and the "
-            "public status page."
+            _(
+                "Write a short summary of how it was resolved: it goes on the timeline and the "
+                "public status page."
+            )
         )
     now = timezone.now()
     fields = ["status"]

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.models import Space
 from community.services import ServiceError
@@ -86,11 +87,13 @@ def attach_report(
             .get(pk=report.pk)
         )
         if rep.community_id != inc.community_id:
-            raise ServiceError("That report belongs to another community.")
+            raise ServiceError(_("That report belongs to another community."))
         if not inc.is_open:
-            raise ServiceError("That incident is no longer open; declare a new one instead.")
+            raise ServiceError(_("That incident is no longer open; declare a new one instead."))
         if rep.status != ReportStatus.OPEN:
-            raise ServiceError("This report has already been handled; reload to see where it is.")
+            raise ServiceError(
+                _("This report has already been handled; reload to see where it is.")
+            )
         _join(inc, rep, actor, how=f"attached by {actor.name}")
         _save(inc)
     return rep
@@ -102,7 +105,7 @@ def detach_report(
     """A moderator takes a joined report or alert out of its incident: it waits on the board
     again, and the timeline says so."""
     if report.incident_id is None:
-        raise ServiceError("This report is not part of an incident.")
+        raise ServiceError(_("This report is not part of an incident."))
     with transaction.atomic():
         inc = _locked(report.incident_id, expected_version)
         rep = (
@@ -112,8 +115,10 @@ def detach_report(
         )
         if rep.status != ReportStatus.ATTACHED or rep.incident_id != inc.pk:
             raise ServiceError(
-                "Only a report that joined this incident can be detached (the one it was "
-                "declared from stays with it)."
+                _(
+                    "Only a report that joined this incident can be detached (the one it was "
+                    "declared from stays with it)."
+                )
             )
         rep.status = ReportStatus.OPEN
         rep.incident = None

@@ -8,7 +8,8 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from community.models import Membership
 from community.services import ServiceError
@@ -29,6 +30,7 @@ from incidents.services.common import (
     _entry,
     _locked,
     _save,
+    in_english,
 )
 
 
@@ -44,18 +46,22 @@ def offer_facilitator(
     with transaction.atomic():
         inc = _locked(incident.pk, expected_version)
         if not inc.is_open:
-            raise ServiceError("This incident is no longer open.")
+            raise ServiceError(_("This incident is no longer open."))
         _check_members(inc.community, [to])
         if not to.is_moderator or to.user_id is None:
             raise ServiceError(
-                f"{to.display_name} cannot facilitate: facilitators are moderators with a login."
+                _("%(display_name)s cannot facilitate: facilitators are moderators with a login.")
+                % {"display_name": to.display_name}
             )
         current = _active_role(inc, RoleKind.FACILITATOR)
         if current is not None and current.membership_id == to.pk:
-            raise ServiceError(f"{to.display_name} is already the facilitator.")
+            raise ServiceError(
+                _("%(display_name)s is already the facilitator.")
+                % {"display_name": to.display_name}
+            )
         if inc.handoffs.filter(status=HandoffStatus.OFFERED).exists():
             raise ServiceError(
-                "An offer to facilitate is still waiting for an answer; withdraw it first."
+                _("An offer to facilitate is still waiting for an answer; withdraw it first.")
             )
         handoff = FacilitatorHandoff.objects.create(
             incident=inc,
@@ -84,10 +90,13 @@ def respond_to_handoff(*, handoff: FacilitatorHandoff, user: User, accept: bool)
         inc = _locked(handoff.incident_id, None)
         offer = FacilitatorHandoff.objects.select_for_update().get(pk=handoff.pk)
         if offer.status != HandoffStatus.OFFERED:
-            raise ServiceError("This offer is no longer open.")
+            raise ServiceError(_("This offer is no longer open."))
         to = offer.to_membership
         if to.user_id != user.pk:
-            raise ServiceError(f"Only {to.display_name} can answer this offer.")
+            raise ServiceError(
+                _("Only %(display_name)s can answer this offer.")
+                % {"display_name": to.display_name}
+            )
         actor = Actor.person(user)
         if accept:
             _accept(inc, offer, actor)
@@ -107,7 +116,7 @@ def withdraw_handoff(
         inc = _locked(handoff.incident_id, expected_version)
         offer = FacilitatorHandoff.objects.select_for_update().get(pk=handoff.pk)
         if offer.status != HandoffStatus.OFFERED:
-            raise ServiceError("This offer is no longer open.")
+            raise ServiceError(_("This offer is no longer open."))
         offer.status = HandoffStatus.WITHDRAWN
         offer.responded_at = timezone.now()
         offer.save(update_fields=["status", "responded_at"])
@@ -161,27 +170,32 @@ def assign_role(
 ) -> Incident:
     """Give a non-facilitator role to someone (or clear it with ``membership=None``)."""
     if kind == RoleKind.FACILITATOR:
-        raise ServiceError("The facilitator role is offered and takes effect when accepted.")
+        raise ServiceError(_("The facilitator role is offered and takes effect when accepted."))
     if kind not in RoleKind.values:
-        raise ServiceError(f"Unknown role “{kind}”.")
+        raise ServiceError(_("Unknown role “%(kind)s”.") % {"kind": kind})
     with transaction.atomic():
         inc = _locked(incident.pk, expected_version)
         if not inc.is_open:
-            raise ServiceError("This incident is no longer open.")
+            raise ServiceError(_("This incident is no longer open."))
         label = RoleKind(kind).label.lower()
+        with translation.override("en"):  # the timeline is a record, kept in English
+            record_label = str(RoleKind(kind).label).lower()
         if membership is not None:
             _check_members(inc.community, [membership])
             if kind in MODERATOR_ROLES and not membership.is_moderator:
-                raise ServiceError(f"The {label} must be a moderator.")
+                raise ServiceError(_("The %(label)s must be a moderator.") % {"label": label})
         current = _active_role(inc, kind)
         if (
             current is not None
             and membership is not None
             and current.membership_id == membership.pk
         ):
-            raise ServiceError(f"{membership.display_name} is already the {label}.")
+            raise ServiceError(
+                _("%(display_name)s is already the %(label)s.")
+                % {"display_name": membership.display_name, "label": label}
+            )
         if current is None and membership is None:
-            raise ServiceError(f"Nobody is the {label}.")
+            raise ServiceError(_("Nobody is the %(label)s.") % {"label": label})
         now = timezone.now()
         if current is not None:
             current.ended_at = now
@@ -190,9 +204,9 @@ def assign_role(
             IncidentRole.objects.create(
                 incident=inc, kind=kind, membership=membership, assigned_by=actor.user
             )
-            text = f"{membership.display_name} is the {label}."
+            text = f"{membership.display_name} is the {record_label}."
         else:
-            text = f"Nobody is the {label} any more."
+            text = f"Nobody is the {record_label} any more."
         _save(inc)
         _entry(inc, TimelineKind.ROLE, text, actor, data={"role": kind})
     return inc
@@ -204,18 +218,18 @@ def tick_checklist_item(*, role: IncidentRole, index: int, actor: Actor) -> Inci
         inc = _locked(role.incident_id, None)
         held = IncidentRole.objects.select_for_update().get(pk=role.pk)
         if held.ended_at is not None:
-            raise ServiceError("This role has been handed on; its checklist is closed.")
+            raise ServiceError(_("This role has been handed on; its checklist is closed."))
         if not 0 <= index < len(held.checklist):
-            raise ServiceError("No such checklist item.")
+            raise ServiceError(_("No such checklist item."))
         if index in held.done_items:
-            raise ServiceError("That item is already ticked.")
+            raise ServiceError(_("That item is already ticked."))
         held.done_items = sorted({*held.done_items, index})
         held.save(update_fields=["done_items"])
         _save(inc)
         _entry(
             inc,
             TimelineKind.ROLE,
-            f"{held.get_kind_display()} checklist: “{held.checklist[index]}” done.",
+            f"{in_english(held.get_kind_display)} checklist: “{held.checklist[index]}” done.",
             actor,
         )
     return held
@@ -225,9 +239,9 @@ def add_note(*, incident: Incident, text: str, actor: Actor) -> TimelineEntry:
     """Notes are appended and never change the incident's state, so they need no version."""
     text = text.strip()
     if not text:
-        raise ServiceError("Write something in the note.")
+        raise ServiceError(_("Write something in the note."))
     if len(text) > 5000:
-        raise ServiceError("Keep a note under 5000 characters.")
+        raise ServiceError(_("Keep a note under 5000 characters."))
     return _entry(incident, TimelineKind.NOTE, text, actor)
 
 
@@ -244,7 +258,7 @@ def record_followup(
     written by the feature packages that build on incidents. Only the follow-up kinds; with a
     ``dedupe_key`` the entry is written once (a repeat returns None)."""
     if kind not in FOLLOWUP_KINDS:
-        raise ServiceError("That is not a follow-up the timeline records.")
+        raise ServiceError(_("That is not a follow-up the timeline records."))
     if dedupe_key is not None and TimelineEntry.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     return _entry(incident, kind, text.strip()[:5000], actor, data=data, dedupe_key=dedupe_key)

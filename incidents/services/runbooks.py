@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.jobs import enqueue_after_commit
 from community.services import ServiceError
@@ -41,13 +42,15 @@ def start_runbook(
     with transaction.atomic():
         inc = _locked(incident.pk, expected_version)
         if runbook.community_id != inc.community_id:
-            raise ServiceError("That runbook belongs to another community.")
+            raise ServiceError(_("That runbook belongs to another community."))
         if not runbook.is_active:
-            raise ServiceError("That runbook is retired.")
+            raise ServiceError(_("That runbook is retired."))
         if not inc.is_open:
-            raise ServiceError("This incident is no longer open.")
+            raise ServiceError(_("This incident is no longer open."))
         if inc.runbook_runs.filter(runbook=runbook).exists():
-            raise ServiceError(f"“{runbook.name}” is already running on this incident.")
+            raise ServiceError(
+                _("“%(name)s” is already running on this incident.") % {"name": runbook.name}
+            )
         run = RunbookRun.objects.create(incident=inc, runbook=runbook, started_by=actor.user)
         space_kinds = set(inc.spaces.values_list("kind", flat=True))
         for step in runbook.steps.order_by("position"):
@@ -107,14 +110,20 @@ def run_step_now(*, step_run: StepRun, expected_version: int | None, actor: Acto
         inc = _locked(step_run.run.incident_id, expected_version)
         sr = StepRun.objects.select_for_update().select_related("run__runbook").get(pk=step_run.pk)
         if not inc.is_open:
-            raise ServiceError("This incident is no longer open.")
+            raise ServiceError(_("This incident is no longer open."))
         if sr.is_finished:
-            raise ServiceError(f"Step {sr.position} is already {sr.status}.")
+            raise ServiceError(
+                _("Step %(position)s is already %(status)s.")
+                % {"position": sr.position, "status": sr.status}
+            )
         if sr.status == StepStatus.RUNNING:
-            raise ServiceError(f"Step {sr.position} is running; give it a moment.")
+            raise ServiceError(
+                _("Step %(position)s is running; give it a moment.") % {"position": sr.position}
+            )
         if sr.status == StepStatus.PROPOSED:
             raise ServiceError(
-                f"Step {sr.position} is waiting for the facilitator: lift now or keep cooling."
+                _("Step %(position)s is waiting for the facilitator: lift now or keep cooling.")
+                % {"position": sr.position}
             )
         if sr.kind == StepKind.CHECKLIST:
             sr.status = StepStatus.DONE
@@ -140,12 +149,15 @@ def skip_step(
 ) -> StepRun:
     reason = reason.strip()
     if not reason:
-        raise ServiceError("Say why the step is skipped.")
+        raise ServiceError(_("Say why the step is skipped."))
     with transaction.atomic():
         inc = _locked(step_run.run.incident_id, expected_version)
         sr = StepRun.objects.select_for_update().select_related("run__runbook").get(pk=step_run.pk)
         if sr.is_finished:
-            raise ServiceError(f"Step {sr.position} is already {sr.status}.")
+            raise ServiceError(
+                _("Step %(position)s is already %(status)s.")
+                % {"position": sr.position, "status": sr.status}
+            )
         sr.status = StepStatus.SKIPPED
         sr.reason = reason
         sr.finished_at = timezone.now()
@@ -166,9 +178,9 @@ def decide_lift_proposal(
         inc = _locked(step_run.run.incident_id, expected_version)
         sr = StepRun.objects.select_for_update().select_related("run__runbook").get(pk=step_run.pk)
         if sr.status != StepStatus.PROPOSED:
-            raise ServiceError("That proposal has already been answered; reload to see how.")
+            raise ServiceError(_("That proposal has already been answered; reload to see how."))
         if not inc.is_open:
-            raise ServiceError("This incident is no longer open.")
+            raise ServiceError(_("This incident is no longer open."))
         sr.reason = decide_lift(inc, sr, accept=accept, actor=actor)
         sr.status = StepStatus.DONE
         sr.finished_at = timezone.now()

@@ -17,6 +17,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event
 from community.hidden import marked
@@ -287,8 +288,11 @@ def decide_lift(inc: Incident, sr: StepRun, *, accept: bool, actor: Actor) -> st
         }
         if actor.user.pk not in deciders:
             raise ServiceError(
-                f"{facilitator.membership.display_name} is facilitating and decides this; "
-                "ask them, or take over the role first."
+                _(
+                    "%(display_name)s is facilitating and decides this; ask them, or take over "
+                    "the role first."
+                )
+                % {"display_name": facilitator.membership.display_name}
             )
     active = list(inc.cooldowns.active().select_related("space"))
     if not accept:

@@ -8,16 +8,18 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community.access import access_for_user
 from community.http import AuthedHttpRequest
 from community.services import ServiceError
-from incidents import rules, services
+from incidents import services
 from incidents.access import get_incident, get_report, visible_incidents
 from incidents.forms import DeclareForm
 from incidents.models import Cooldown, IncidentReport
 from incidents.models.incidents import LINKED_REPORT_STATUSES
+from incidents.words import duration
 
 
 @login_required
@@ -38,7 +40,7 @@ def board(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         except ServiceError as exc:
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "Incident declared. Next: a facilitator.")
+            messages.success(request, _("Incident declared. Next: a facilitator."))
             return redirect(incident)
     incidents = (
         visible_incidents(access)
@@ -88,7 +90,7 @@ def report_dismiss(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespon
     except ServiceError as exc:
         messages.error(request, str(exc))
     else:
-        messages.info(request, "Report dismissed.")
+        messages.info(request, _("Report dismissed."))
     return redirect("incidents:board", slug=slug)
 
 
@@ -100,12 +102,12 @@ def report_attach(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
     report = get_report(access, pk, write=True)
     raw = request.POST.get("incident", "")
     if not raw.isdigit():
-        messages.error(request, "Choose the incident it belongs to.")
+        messages.error(request, _("Choose the incident it belongs to."))
         return redirect("incidents:board", slug=slug)
     try:
         incident = get_incident(access, int(raw), write=True)
     except Http404:
-        messages.error(request, "That incident is not one of this community's.")
+        messages.error(request, _("That incident is not one of this community's."))
         return redirect("incidents:board", slug=slug)
     try:
         services.attach_report(
@@ -117,7 +119,10 @@ def report_attach(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
     except ServiceError as exc:
         messages.error(request, str(exc))
         return redirect("incidents:board", slug=slug)
-    messages.success(request, f"Added to incident #{incident.pk}: it is on its timeline now.")
+    messages.success(
+        request,
+        _("Added to incident #%(number)s: it is on its timeline now.") % {"number": incident.pk},
+    )
     return redirect("incidents:board", slug=slug)
 
 
@@ -125,7 +130,7 @@ def report_attach(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
 def metrics(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug, moderate=True)
     incidents = list(visible_incidents(access))
-    h = rules.humanize_duration
+    h = duration
     rows = []
     for inc in incidents:
         m = services.incident_metrics(inc)

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from community.access import access_for_user
@@ -38,7 +39,7 @@ def resolve(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
             error = str(exc)
         else:
             messages.success(
-                request, "Resolved. The summary is on the timeline and the status page."
+                request, _("Resolved. The summary is on the timeline and the status page.")
             )
             return redirect(incident)
     status = 400 if request.method == "POST" else 200

@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community.access import access_for_user
@@ -35,7 +36,9 @@ def runbooks(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         except ServiceError as exc:
             form.add_error("name", str(exc))
         else:
-            messages.success(request, f"“{runbook.name}” created. Add its steps in order.")
+            messages.success(
+                request, _("“%(name)s” created. Add its steps in order.") % {"name": runbook.name}
+            )
             return redirect(f"{request.path}#runbook-{runbook.pk}")
     books = list(
         access.community.runbooks.prefetch_related(

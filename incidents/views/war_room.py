@@ -19,6 +19,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community.access import CommunityAccess, access_for_user
@@ -41,7 +42,7 @@ from incidents.forms import (
     OfferForm,
     RoleForm,
 )
-from incidents.models import Runbook
+from incidents.models import IncidentStatus, Runbook
 from incidents.views.regions import (
     COOLDOWNS,
     HEADER,
@@ -100,7 +101,8 @@ def transition(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
             # From the web, resolving needs a summary (the resolve page asks for it).
             summary=request.POST.get("summary", "") if to == "resolved" else None,
         ),
-        f"The incident is now {to}.",
+        _("The incident is now %(status)s.")
+        % {"status": str(dict(IncidentStatus.choices).get(to, to)).lower()},
         target=HEADER,
         also=REGIONS,
     )
@@ -115,7 +117,7 @@ def offer(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
 
     def action() -> object:
         if not form.is_valid():
-            raise ServiceError("Choose a moderator to facilitate.")
+            raise ServiceError(_("Choose a moderator to facilitate."))
         return services.offer_facilitator(
             incident=incident,
             to=form.cleaned_data["membership"],
@@ -128,7 +130,7 @@ def offer(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
         access,
         incident,
         action,
-        "Offer sent: it takes effect when they accept.",
+        _("Offer sent: it takes effect when they accept."),
         target=ROLES,
     )
 
@@ -151,7 +153,7 @@ def handoff_respond(
             lambda: services.withdraw_handoff(
                 handoff=handoff, expected_version=posted_version(request), actor=_actor(request)
             ),
-            "Offer withdrawn.",
+            _("Offer withdrawn."),
             target=ROLES,
         )
     return act(
@@ -161,7 +163,7 @@ def handoff_respond(
         lambda: services.respond_to_handoff(
             handoff=handoff, user=request.user, accept=answer == "accept"
         ),
-        "You are the facilitator." if answer == "accept" else "Declined.",
+        _("You are the facilitator.") if answer == "accept" else _("Declined."),
         target=ROLES,
     )
 
@@ -179,7 +181,7 @@ def role(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
 
     def action() -> object:
         if not form.is_valid():
-            raise ServiceError("Choose a role and a person.")
+            raise ServiceError(_("Choose a role and a person."))
         return services.assign_role(
             incident=incident,
             kind=form.cleaned_data["kind"],
@@ -188,7 +190,7 @@ def role(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
             actor=_actor(request),
         )
 
-    return act(request, access, incident, action, "Role assigned.", target=ROLES)
+    return act(request, access, incident, action, _("Role assigned."), target=ROLES)
 
 
 @login_required
@@ -218,7 +220,7 @@ def details(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
         access,
         incident,
         action,
-        "Details updated.",
+        _("Details updated."),
         target=HEADER,
         also=(TIMELINE, REPORTS, ROLES),
     )
@@ -254,7 +256,7 @@ def note(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
         lambda: services.add_note(
             incident=incident, text=request.POST.get("text", ""), actor=_actor(request)
         ),
-        "Update posted.",
+        _("Update posted."),
         target=TIMELINE,
         also=(HEADER, "room-update"),
     )
@@ -269,7 +271,7 @@ def runbook_start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
 
     def action() -> object:
         if runbook is None:
-            raise ServiceError("Choose a runbook of this community.")
+            raise ServiceError(_("Choose a runbook of this community."))
         return services.start_runbook(
             incident=incident,
             runbook=runbook,
@@ -282,7 +284,7 @@ def runbook_start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
         access,
         incident,
         action,
-        "Runbook started.",
+        _("Runbook started."),
         target=RUNBOOKS,
         also=(HEADER, TIMELINE, COOLDOWNS),
     )
@@ -301,7 +303,9 @@ def step_action(
     version, actor = posted_version(request), _actor(request)
     action: Callable[[], object]
     if verb in {"lift", "keep"}:
-        done = "Cooldown lifted." if verb == "lift" else "The cooldown keeps running to its end."
+        done = (
+            _("Cooldown lifted.") if verb == "lift" else _("The cooldown keeps running to its end.")
+        )
         action = partial(
             services.decide_lift_proposal,
             step_run=step,
@@ -310,7 +314,7 @@ def step_action(
             actor=actor,
         )
     elif verb == "skip":
-        done = "Step skipped."
+        done = _("Step skipped.")
         action = partial(
             services.skip_step,
             step_run=step,
@@ -359,7 +363,7 @@ def cooldown_start(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespon
             expected_version=posted_version(request),
         )
 
-    return act(request, access, incident, action, "Cooldown started.", target=COOLDOWNS)
+    return act(request, access, incident, action, _("Cooldown started."), target=COOLDOWNS)
 
 
 @login_required
@@ -383,14 +387,14 @@ def cooldown_action(
                 actor=_actor(request),
                 expected_version=posted_version(request),
             ),
-            "Cooldown lifted.",
+            _("Cooldown lifted."),
             target=COOLDOWNS,
         )
     form = ExtendForm(request.POST)
 
     def action() -> object:
         if not form.is_valid():
-            raise ServiceError("Extend by a whole number of minutes.")
+            raise ServiceError(_("Extend by a whole number of minutes."))
         return services.extend_cooldown(
             cooldown=cooldown,
             by=timedelta(minutes=form.cleaned_data["extra_minutes"]),
@@ -398,7 +402,7 @@ def cooldown_action(
             expected_version=posted_version(request),
         )
 
-    return act(request, access, incident, action, "Cooldown extended.", target=COOLDOWNS)
+    return act(request, access, incident, action, _("Cooldown extended."), target=COOLDOWNS)
 
 
 @login_required
@@ -416,6 +420,6 @@ def report_detach(request: AuthedHttpRequest, slug: str, pk: int, report_id: int
         lambda: services.detach_report(
             report=report, expected_version=posted_version(request), actor=_actor(request)
         ),
-        "Detached: it waits on the incidents board again.",
+        _("Detached: it waits on the incidents board again."),
         target=REPORTS,
     )

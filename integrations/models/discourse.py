@@ -15,6 +15,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Membership, Space
 from community.vocabulary import Severity
@@ -77,11 +78,11 @@ class DiscourseConnection(models.Model):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be processed"
-    PROCESSED = "processed", "Processed"
-    IGNORED = "ignored", "Stored, nothing to do"
-    FAILED = "failed", "Failed (will be tried again)"
-    DEAD_LETTER = "dead_letter", "Set aside after repeated failures"
+    PENDING = "pending", _("Waiting to be processed")
+    PROCESSED = "processed", _("Processed")
+    IGNORED = "ignored", _("Stored, nothing to do")
+    FAILED = "failed", _("Failed (will be tried again)")
+    DEAD_LETTER = "dead_letter", _("Set aside after repeated failures")
 
 
 class InboundDeliveryQuerySet(models.QuerySet["InboundDelivery"]):
@@ -167,23 +168,23 @@ class InboundDelivery(models.Model):
 
 
 class ForumActionKind(models.TextChoices):
-    SLOW_MODE = "slow_mode", "Slow mode on"
-    LIFT_SLOW_MODE = "lift_slow_mode", "Slow mode off"
-    CLOSE_TOPIC = "close_topic", "Topic closed (read-only)"
-    REOPEN_TOPIC = "reopen_topic", "Topic reopened"
-    REOPEN_TIMER = "reopen_timer", "Reopen timer set"
-    POST_NOTICE = "post_notice", "Notice posted"
-    SILENCE = "silence", "Member's posting paused (timed silence)"
-    UNSILENCE = "unsilence", "Member's pause lifted early"
+    SLOW_MODE = "slow_mode", _("Slow mode on")
+    LIFT_SLOW_MODE = "lift_slow_mode", _("Slow mode off")
+    CLOSE_TOPIC = "close_topic", _("Topic closed (read-only)")
+    REOPEN_TOPIC = "reopen_topic", _("Topic reopened")
+    REOPEN_TIMER = "reopen_timer", _("Reopen timer set")
+    POST_NOTICE = "post_notice", _("Notice posted")
+    SILENCE = "silence", _("Member's posting paused (timed silence)")
+    UNSILENCE = "unsilence", _("Member's pause lifted early")
 
 
 class ActionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RETRYING = "retrying", "Retrying"
-    SUCCEEDED = "succeeded", "Done"
-    FAILED = "failed", "Failed (permanent)"
-    GAVE_UP = "gave_up", "Gave up after retries"
-    SKIPPED = "skipped", "Not applied"
+    PENDING = "pending", _("Pending")
+    RETRYING = "retrying", _("Retrying")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed (permanent)")
+    GAVE_UP = "gave_up", _("Gave up after retries")
+    SKIPPED = "skipped", _("Not applied")
 
 
 class ForumAction(OutboundCall):

@@ -231,7 +231,7 @@ def build_board(seat: Seat) -> CircleBoard:
 
 
 def decision_words(decision: str) -> str:
-    return SummaryDecision(decision).label
+    return str(SummaryDecision(decision).label)
 
 
 def is_open(a: Agreement) -> bool:

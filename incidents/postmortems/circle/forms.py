@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Membership
 from incidents.postmortems.models import ObligationOf, ParticipantRole
@@ -25,13 +26,14 @@ def _member_label(membership: Membership) -> str:
 class InviteForm(forms.Form):
     membership = forms.ModelChoiceField(
         queryset=Membership.objects.none(),
-        label="Member",
-        error_messages={"required": "Choose the member to invite."},
+        empty_label=_("Choose…"),
+        label=_("Member"),
+        error_messages={"required": _("Choose the member to invite.")},
     )
     role = forms.ChoiceField(
         choices=ParticipantRole.choices,
-        label="Role",
-        error_messages={"required": "Choose their role in the circle."},
+        label=_("Role"),
+        error_messages={"required": _("Choose their role in the circle.")},
     )
 
     def __init__(self, *args: Any, members: Any, **kwargs: Any) -> None:
@@ -43,63 +45,70 @@ class InviteForm(forms.Form):
 
 
 class HarmForm(forms.Form):
-    harmed = forms.IntegerField(error_messages={"required": "Choose who was harmed."})
+    harmed = forms.IntegerField(
+        label=_("Harmed"), error_messages={"required": _("Choose who was harmed.")}
+    )
     harm = forms.CharField(
         max_length=4000,
-        label="What they went through",
-        error_messages={"required": "Write what they went through."},
+        label=_("What they went through"),
+        error_messages={"required": _("Write what they went through.")},
     )
     need = forms.CharField(
         max_length=4000,
-        label="What they need",
-        error_messages={"required": "Write what they need."},
+        label=_("What they need"),
+        error_messages={"required": _("Write what they need.")},
     )
     obligation_of = forms.ChoiceField(
         choices=ObligationOf.choices,
-        label="Whose obligation",
-        error_messages={"required": "Say whose obligation it is."},
+        label=_("Whose obligation"),
+        error_messages={"required": _("Say whose obligation it is.")},
     )
-    obligated = forms.IntegerField(required=False)
+    obligated = forms.IntegerField(label=_("Obligated"), required=False)
 
 
 class AskForm(forms.Form):
-    responsible = forms.IntegerField(error_messages={"required": "Choose whom to ask."})
+    responsible = forms.IntegerField(
+        label=_("Responsible"), error_messages={"required": _("Choose whom to ask.")}
+    )
     ask = forms.CharField(
         max_length=4000,
-        label="What would help",
-        error_messages={"required": "Write what would help you."},
+        label=_("What would help"),
+        error_messages={"required": _("Write what would help you.")},
     )
 
 
 class AnswerForm(forms.Form):
     answer = forms.CharField(
-        max_length=4000, label="Your answer", error_messages={"required": "Write your answer."}
+        max_length=4000,
+        label=_("Your answer"),
+        error_messages={"required": _("Write your answer.")},
     )
 
 
 class ReviewForm(forms.Form):
     satisfied = forms.ChoiceField(
+        label=_("Satisfied"),
         choices=(("yes", "This answer helps"), ("no", "Something is still missing")),
-        error_messages={"required": "Say whether the answer helps."},
+        error_messages={"required": _("Say whether the answer helps.")},
     )
-    review = forms.CharField(max_length=4000, required=False, label="Your words")
+    review = forms.CharField(max_length=4000, required=False, label=_("Your words"))
 
 
 class AgreementForm(forms.Form):
     text = forms.CharField(
         max_length=4000,
-        label="What is agreed",
-        error_messages={"required": "Write what is agreed."},
+        label=_("What is agreed"),
+        error_messages={"required": _("Write what is agreed.")},
     )
     owner = forms.IntegerField(
-        required=False, label="Owner", error_messages={"invalid": "Choose the owner."}
+        required=False, label=_("Owner"), error_messages={"invalid": _("Choose the owner.")}
     )
     due_on = forms.DateField(
         required=False,
-        label="Due date",
-        error_messages={"invalid": "Give the due date as a date, like 2026-12-24."},
+        label=_("Due date"),
+        error_messages={"invalid": _("Give the due date as a date, like 2026-12-24.")},
     )
-    harm = forms.IntegerField(required=False)
+    harm = forms.IntegerField(label=_("Harm"), required=False)
 
 
 class WithdrawForm(forms.Form):
@@ -128,15 +137,17 @@ class ReviseForm(forms.Form):
 
 class DecideForm(forms.Form):
     outcome = forms.ChoiceField(
+        label=_("Outcome"),
         choices=(("kept", "Kept"), ("not_kept", "Not kept")),
-        error_messages={"required": "Say whether it was kept."},
+        error_messages={"required": _("Say whether it was kept.")},
     )
-    note = forms.CharField(max_length=2000, required=False)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
 
 
 class SummaryAnswerForm(forms.Form):
     decision = forms.ChoiceField(
+        label=_("Decision"),
         choices=(("approve", "Approve"), ("object", "Object")),
-        error_messages={"required": "Approve the summary or object to it."},
+        error_messages={"required": _("Approve the summary or object to it.")},
     )
-    note = forms.CharField(max_length=2000, required=False)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False)

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from community.access import CommunityAccess, access_for_user
@@ -97,12 +98,16 @@ def answer(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
 
     def action(seat: Seat) -> object:
         if seat.me is None:
-            raise ServiceError("There is no invitation for you in this circle.")
+            raise ServiceError(_("There is no invitation for you in this circle."))
         if request.POST.get("answer") not in ("accept", "decline"):
-            raise ServiceError("Choose to accept or to decline.")
+            raise ServiceError(_("Choose to accept or to decline."))
         return services.answer_invitation(participant=seat.me, accept=accept)
 
-    done = "Thank you for joining the circle." if accept else "You declined; nobody will ask again."
+    done = (
+        _("Thank you for joining the circle.")
+        if accept
+        else _("You declined; nobody will ask again.")
+    )
     return _act(request, access_for_user(request.user, slug), pk, action, done)
 
 
@@ -121,7 +126,7 @@ def invite(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
             by=request.user,
         )
 
-    return _act(request, access, pk, action, "Invitation sent.", manage=True)
+    return _act(request, access, pk, action, _("Invitation sent."), manage=True)
 
 
 @login_required
@@ -144,7 +149,7 @@ def harm(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
         )
 
     access = access_for_user(request.user, slug)
-    return _act(request, access, pk, action, "The harm and the need are recorded.", manage=True)
+    return _act(request, access, pk, action, _("The harm and the need are recorded."), manage=True)
 
 
 @login_required
@@ -160,7 +165,7 @@ def ask(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
         return services.ask_for_repair(harmed=me, responsible=responsible, ask=str(data["ask"]))
 
     access = access_for_user(request.user, slug)
-    return _act(request, access, pk, action, "Your ask is sent.")
+    return _act(request, access, pk, action, _("Your ask is sent."))
 
 
 @login_required
@@ -186,10 +191,10 @@ def exchange(
             )
         if verb == "confirm":
             return services.confirm_repair(exchange=found, by=me)
-        raise ServiceError("That is not a step of the repair exchange.")
+        raise ServiceError(_("That is not a step of the repair exchange."))
 
     access = access_for_user(request.user, slug)
-    return _act(request, access, pk, action, "Thank you; the exchange moves on.")
+    return _act(request, access, pk, action, _("Thank you; the exchange moves on."))
 
 
 @login_required
@@ -207,7 +212,7 @@ def add_agreement(request: AuthedHttpRequest, slug: str, pk: int) -> HttpRespons
         )
 
     access = access_for_user(request.user, slug)
-    done = "Agreement added; each party is asked to agree."
+    done = _("Agreement added; each party is asked to agree.")
     return _act(request, access, pk, action, done, manage=True)
 
 
@@ -220,14 +225,14 @@ def consent(request: AuthedHttpRequest, slug: str, pk: int, agreement_id: int) -
         me = my_seat(seat)
         found = get_agreement(access, agreement_id)
         if found.postmortem_id != seat.postmortem.pk:
-            raise ServiceError("That agreement is not part of this circle.")
+            raise ServiceError(_("That agreement is not part of this circle."))
         if request.POST.get("answer") not in ("give", "refuse"):
-            raise ServiceError("Say whether you agree.")
+            raise ServiceError(_("Say whether you agree."))
         return services.answer_consent(
             agreement=found, participant=me, give=request.POST.get("answer") == "give"
         )
 
-    return _act(request, access, pk, action, "Your answer is recorded.")
+    return _act(request, access, pk, action, _("Your answer is recorded."))
 
 
 @login_required
@@ -238,7 +243,7 @@ def decide(request: AuthedHttpRequest, slug: str, pk: int, agreement_id: int) ->
     def action(seat: Seat) -> object:
         found = get_agreement(access, agreement_id, manage=True)
         if found.postmortem_id != seat.postmortem.pk:
-            raise ServiceError("That agreement is not part of this circle.")
+            raise ServiceError(_("That agreement is not part of this circle."))
         data = _check(forms.DecideForm(request.POST))
         return services.decide_agreement(
             agreement=found,
@@ -247,7 +252,7 @@ def decide(request: AuthedHttpRequest, slug: str, pk: int, agreement_id: int) ->
             by=request.user,
         )
 
-    return _act(request, access, pk, action, "The outcome is recorded.", manage=True)
+    return _act(request, access, pk, action, _("The outcome is recorded."), manage=True)
 
 
 def _facilitated_agreement(access: CommunityAccess, seat: Seat, agreement_id: int) -> Agreement:
@@ -307,7 +312,7 @@ def forgive(request: AuthedHttpRequest, slug: str, pk: int, participant_id: int)
         return services.forgive_participant(participant=participant, by=request.user)
 
     access = access_for_user(request.user, slug)
-    done = "Forgiven: the related charges no longer count, and the budget has recovered."
+    done = _("Forgiven: the related charges no longer count, and the budget has recovered.")
     return _act(request, access, pk, action, done, manage=True)
 
 
@@ -333,12 +338,12 @@ def summary(request: AuthedHttpRequest, slug: str, pk: int, verb: str) -> HttpRe
                 approve=data["decision"] == "approve",
                 note=str(data["note"]),
             )
-        raise ServiceError("That is not something to do with the public summary.")
+        raise ServiceError(_("That is not something to do with the public summary."))
 
     words = {
-        "propose": "The harmed members are asked to read the summary.",
-        "publish": "The public summary is published.",
-        "answer": "Thank you; your answer is recorded.",
+        "propose": _("The harmed members are asked to read the summary."),
+        "publish": _("The public summary is published."),
+        "answer": _("Thank you; your answer is recorded."),
     }
     return _act(request, access, pk, action, words.get(verb, ""), manage=manage)
 

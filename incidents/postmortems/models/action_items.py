@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Clause, Community, ContractVersion, Membership
 from incidents.models import Runbook
@@ -23,11 +24,11 @@ from incidents.postmortems.models.document import Postmortem
 
 
 class ActionKind(models.TextChoices):
-    CLAUSE = "clause", "Clause of the social contract"
-    RUNBOOK = "runbook", "Runbook"
-    ALERT = "alert", "Alert"
-    TOOLING = "tooling", "Tooling"
-    PROCESS = "process", "Process"
+    CLAUSE = "clause", _("Clause of the social contract")
+    RUNBOOK = "runbook", _("Runbook")
+    ALERT = "alert", _("Alert")
+    TOOLING = "tooling", _("Tooling")
+    PROCESS = "process", _("Process")
 
 
 # The kinds that strengthen a guardrail (DESIGN.md §4a): one is needed to publish.
@@ -35,11 +36,11 @@ GUARDRAIL_KINDS = frozenset({ActionKind.CLAUSE, ActionKind.RUNBOOK, ActionKind.A
 
 
 class ActionStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    DONE = "done", "Done"
-    VERIFYING = "verifying", "Being verified"
-    VERIFIED = "verified", "Verified"
-    REOPENED = "reopened", "Reopened"
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    VERIFYING = "verifying", _("Being verified")
+    VERIFIED = "verified", _("Verified")
+    REOPENED = "reopened", _("Reopened")
 
 
 class ActionItemQuerySet(models.QuerySet["ActionItem"]):

@@ -14,22 +14,23 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Membership
 from incidents.postmortems.models.document import Postmortem
 
 
 class ParticipantRole(models.TextChoices):
-    HARMED = "harmed", "Harmed"
-    RESPONSIBLE = "responsible", "Responsible"
-    SUPPORTER = "supporter", "Supporter"
-    FACILITATOR = "facilitator", "Facilitator"
+    HARMED = "harmed", _("Harmed")
+    RESPONSIBLE = "responsible", _("Responsible")
+    SUPPORTER = "supporter", _("Supporter")
+    FACILITATOR = "facilitator", _("Facilitator")
 
 
 class Consent(models.TextChoices):
-    INVITED = "invited", "Invited"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
+    INVITED = "invited", _("Invited")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
 
 
 class ParticipantQuerySet(models.QuerySet["Participant"]):
@@ -79,9 +80,9 @@ class Participant(models.Model):
 
 
 class ObligationOf(models.TextChoices):
-    PARTICIPANT = "participant", "A participant"
-    MODERATORS = "moderators", "The moderators"
-    COMMUNITY = "community", "The community"
+    PARTICIPANT = "participant", _("A participant")
+    MODERATORS = "moderators", _("The moderators")
+    COMMUNITY = "community", _("The community")
 
 
 class Harm(models.Model):
@@ -117,10 +118,10 @@ class Harm(models.Model):
 
 
 class ExchangeStage(models.TextChoices):
-    ASKED = "asked", "Asked"
-    ANSWERED = "answered", "Answered"
-    REVIEWED = "reviewed", "Reviewed"
-    CONFIRMED = "confirmed", "Confirmed"
+    ASKED = "asked", _("Asked")
+    ANSWERED = "answered", _("Answered")
+    REVIEWED = "reviewed", _("Reviewed")
+    CONFIRMED = "confirmed", _("Confirmed")
 
 
 class RepairExchange(models.Model):
@@ -174,10 +175,10 @@ class RepairExchange(models.Model):
 
 
 class AgreementStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    KEPT = "kept", "Kept"
-    NOT_KEPT = "not_kept", "Not kept"
-    WITHDRAWN = "withdrawn", "Withdrawn"
+    OPEN = "open", _("Open")
+    KEPT = "kept", _("Kept")
+    NOT_KEPT = "not_kept", _("Not kept")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
 
 
 class AgreementQuerySet(models.QuerySet["Agreement"]):
@@ -236,9 +237,9 @@ class Agreement(models.Model):
 
 
 class ConsentAnswer(models.TextChoices):
-    PENDING = "pending", "Not answered yet"
-    GIVEN = "given", "Agreed"
-    REFUSED = "refused", "Did not agree"
+    PENDING = "pending", _("Not answered yet")
+    GIVEN = "given", _("Agreed")
+    REFUSED = "refused", _("Did not agree")
 
 
 class AgreementConsent(models.Model):
@@ -268,9 +269,9 @@ class AgreementConsent(models.Model):
 
 
 class SummaryDecision(models.TextChoices):
-    PENDING = "pending", "Not answered yet"
-    APPROVED = "approved", "Approved"
-    OBJECTED = "objected", "Objected"
+    PENDING = "pending", _("Not answered yet")
+    APPROVED = "approved", _("Approved")
+    OBJECTED = "objected", _("Objected")
 
 
 class SummaryApproval(models.Model):

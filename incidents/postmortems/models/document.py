@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Membership
 from incidents.models import Incident
@@ -18,9 +19,9 @@ from incidents.postmortems.sections import SECTIONS
 
 
 class PostmortemState(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    IN_REVIEW = "in_review", "In review"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
 
 
 class Visibility(models.TextChoices):
@@ -28,9 +29,9 @@ class Visibility(models.TextChoices):
     everyone who can see the community reads that section (once it is approved and published),
     and the rest of the document stays with the participants and the moderators."""
 
-    PARTICIPANTS = "participants", "The circle's participants and the moderators"
-    MODERATORS = "moderators", "Moderators only"
-    PUBLIC = "public", "A public summary for everyone; the rest stays with the circle"
+    PARTICIPANTS = "participants", _("The circle's participants and the moderators")
+    MODERATORS = "moderators", _("Moderators only")
+    PUBLIC = "public", _("A public summary for everyone; the rest stays with the circle")
 
 
 class PublicSummaryState(models.TextChoices):
@@ -38,11 +39,11 @@ class PublicSummaryState(models.TextChoices):
     harmed member went through it waits for their approval, or for the objection window to
     pass without an objection."""
 
-    NOT_PROPOSED = "not_proposed", "Not proposed yet"
-    AWAITING_APPROVAL = "awaiting_approval", "Waiting for the harmed members"
-    OBJECTED = "objected", "A harmed member objected"
-    APPROVED = "approved", "Approved"
-    PUBLISHED = "published", "Published"
+    NOT_PROPOSED = "not_proposed", _("Not proposed yet")
+    AWAITING_APPROVAL = "awaiting_approval", _("Waiting for the harmed members")
+    OBJECTED = "objected", _("A harmed member objected")
+    APPROVED = "approved", _("Approved")
+    PUBLISHED = "published", _("Published")
 
 
 SECTION_CHOICES: list[tuple[str, str]] = [(s.key, s.heading) for s in SECTIONS]
@@ -203,14 +204,14 @@ class PostmortemSection(models.Model):
 
 
 class FindingKind(models.TextChoices):
-    NAMES_MEMBER = "names_member", "Names a member"
-    BLAME_WORD = "blame_word", "Words of blame"
+    NAMES_MEMBER = "names_member", _("Names a member")
+    BLAME_WORD = "blame_word", _("Words of blame")
 
 
 class FindingStatus(models.TextChoices):
-    OPEN = "open", "To look at"
-    REVISED = "revised", "Revised"
-    ACKNOWLEDGED = "acknowledged", "Kept on purpose"
+    OPEN = "open", _("To look at")
+    REVISED = "revised", _("Revised")
+    ACKNOWLEDGED = "acknowledged", _("Kept on purpose")
 
 
 class BlamelessFindingQuerySet(models.QuerySet["BlamelessFinding"]):

@@ -17,9 +17,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from community.contract.counting import selectors
+from community.language import language_for_membership
 from community.models import (
     Clause,
     ConductEvent,
@@ -81,58 +83,64 @@ def _version_rules(version: ContractVersion) -> set[str]:
 def _check(postmortem: Postmortem, f: ItemFields) -> None:
     community = postmortem.community
     if not f.title.strip():
-        raise ServiceError("Give the action item a short title: what will change.")
+        raise ServiceError(_("Give the action item a short title: what will change."))
     if f.kind not in ActionKind.values:
-        raise ServiceError("The type is one of: clause, runbook, alert, tooling, process.")
+        raise ServiceError(_("The type is one of: clause, runbook, alert, tooling, process."))
     if f.owner is None or f.owner.community_id != community.pk:
-        raise ServiceError("Choose who owns this action item (a member of this community).")
+        raise ServiceError(_("Choose who owns this action item (a member of this community)."))
     if f.due_on is None:
-        raise ServiceError("Give the action item a due date.")
+        raise ServiceError(_("Give the action item a due date."))
     guardrail = f.kind in GUARDRAIL_KINDS
     if f.contract_version is not None:
         if f.contract_version.contract.community_id != community.pk:
-            raise ServiceError("That contract version is not this community's.")
+            raise ServiceError(_("That contract version is not this community's."))
         if f.kind not in (ActionKind.CLAUSE, ActionKind.ALERT):
-            raise ServiceError("Only a clause or alert item links to a contract version.")
+            raise ServiceError(_("Only a clause or alert item links to a contract version."))
     if f.runbook is not None:
         if f.runbook.community_id != community.pk:
-            raise ServiceError("That runbook is not this community's.")
+            raise ServiceError(_("That runbook is not this community's."))
         if f.kind != ActionKind.RUNBOOK:
-            raise ServiceError("Only a runbook item links to a runbook.")
+            raise ServiceError(_("Only a runbook item links to a runbook."))
     if f.alert_rule:
         if f.kind != ActionKind.ALERT or f.contract_version is None:
             raise ServiceError(
-                "An alert rule is named on an alert item, with its contract version."
+                _("An alert rule is named on an alert item, with its contract version.")
             )
         if f.alert_rule not in _version_rules(f.contract_version):
             raise ServiceError(
-                f"Version {f.contract_version.number} of the contract has no alert rule "
-                f"“{f.alert_rule}”."
+                _("Version %(number)s of the contract has no alert rule “%(alert_rule)s”.")
+                % {"number": f.contract_version.number, "alert_rule": f.alert_rule}
             )
     verification = (f.verify_clause, f.verify_target, f.verify_window_days)
     if any(v is not None for v in verification):
         if not guardrail:
             raise ServiceError(
-                "Only a guardrail item (a clause, runbook or alert) is verified against a clause."
+                _(
+                    "Only a guardrail item (a clause, runbook or alert) is verified against a "
+                    "clause."
+                )
             )
         if f.verify_clause is None or f.verify_target is None or f.verify_window_days is None:
-            raise ServiceError("A verification needs a clause, a target and a window.")
+            raise ServiceError(_("A verification needs a clause, a target and a window."))
         if f.verify_clause.community_id != community.pk:
-            raise ServiceError("That clause is not this community's.")
+            raise ServiceError(_("That clause is not this community's."))
         if f.verify_clause.retired_at is not None:
             raise ServiceError(
-                f"“{f.verify_clause.title}” is retired: verify against a clause that is in the "
-                "contract."
+                _("“%(title)s” is retired: verify against a clause that is in the contract.")
+                % {"title": f.verify_clause.title}
             )
         if f.verify_clause.published_definition() is None:
             raise ServiceError(
-                f"“{f.verify_clause.title}” is not published yet: publish it, then verify "
-                "against it."
+                _("“%(title)s” is not published yet: publish it, then verify against it.")
+                % {"title": f.verify_clause.title}
             )
         if not Decimal(0) < f.verify_target < Decimal(1):
-            raise ServiceError("The target is a percentage between 0 and 100 (for example 98).")
+            raise ServiceError(_("The target is a percentage between 0 and 100 (for example 98)."))
         if not 1 <= f.verify_window_days <= MAX_WINDOW_DAYS:
-            raise ServiceError(f"The window is between 1 and {MAX_WINDOW_DAYS} days.")
+            raise ServiceError(
+                _("The window is between 1 and %(MAX_WINDOW_DAYS)s days.")
+                % {"MAX_WINDOW_DAYS": MAX_WINDOW_DAYS}
+            )
 
 
 def _apply(item: ActionItem, f: ItemFields) -> None:
@@ -187,7 +195,7 @@ def update_action_item(
         locked = _locked(item, expected_version)
         if locked.status in (ActionStatus.VERIFYING, ActionStatus.VERIFIED):
             raise ServiceError(
-                "This item is being verified (or was verified); its definition stays as it was."
+                _("This item is being verified (or was verified); its definition stays as it was.")
             )
         _check(locked.postmortem, fields)
         _apply(locked, fields)
@@ -231,7 +239,10 @@ def mark_done(
     with transaction.atomic():
         locked = _locked(item, expected_version)
         if locked.status not in (ActionStatus.OPEN, ActionStatus.REOPENED):
-            raise ServiceError(f"This item is already {locked.get_status_display().lower()}.")
+            raise ServiceError(
+                _("This item is already %(status)s.")
+                % {"status": locked.get_status_display().lower()}
+            )
         refusal = _fulfilment_refusal(locked)
         if refusal:
             raise ServiceError(refusal)
@@ -243,8 +254,11 @@ def mark_done(
             assert clause is not None and locked.verify_window_days is not None
             if clause.retired_at is not None or clause.published_definition() is None:
                 raise ServiceError(
-                    f"“{clause.title}” is no longer in the contract, so it cannot verify this "
-                    "item. Choose a clause that is."
+                    _(
+                        "“%(title)s” is no longer in the contract, so it cannot verify this item. "
+                        "Choose a clause that is."
+                    )
+                    % {"title": clause.title}
                 )
             locked.status = ActionStatus.VERIFYING
             locked.verification_started_at = now
@@ -263,7 +277,7 @@ def reopen_by_hand(
     with transaction.atomic():
         locked = _locked(item, expected_version)
         if locked.status != ActionStatus.DONE:
-            raise ServiceError("Only a done item can be reopened by hand.")
+            raise ServiceError(_("Only a done item can be reopened by hand."))
         locked.status = ActionStatus.REOPENED
         locked.reopened_at = timezone.now()
         locked.reopen_count += 1
@@ -281,8 +295,10 @@ def set_status(
     if status == ActionStatus.REOPENED:
         return reopen_by_hand(item=item, expected_version=expected_version, by=by)
     raise ServiceError(
-        "Set an item's status to done (or reopened); verifying and verified come from the "
-        "clause's indicator, not by hand."
+        _(
+            "Set an item's status to done (or reopened); verifying and verified come from the "
+            "clause's indicator, not by hand."
+        )
     )
 
 
@@ -371,26 +387,30 @@ def check_verification(*, item: ActionItem, now: datetime | None = None) -> Acti
 
 def _tell_owner_reopened(item: ActionItem, clause: Clause, *, retired: bool) -> None:
     target = format((item.verify_target or Decimal(0)) * 100, "f").rstrip("0").rstrip(".")
-    if retired:
-        body = f"“{clause.title}” left the contract while it was verifying this item."
-    else:
-        sli = item.last_sli
-        seen = f"{format(sli * 100, '.1f')} %" if sli is not None else "no data"
-        body = (
-            f"“{clause.title}” fell below its {target} % target while this change was being "
-            f"verified (it measured {seen}). Look again at what the change needs."
-        )
     community = item.postmortem.community
-    notify(
-        community=community,
-        recipients=[item.owner],
-        kind=NotificationKind.ACTION_ITEM_REOPENED,
-        title=f"“{item.title}” was reopened",
-        body=body,
-        link=reverse("postmortems:editor", args=[community.slug, item.postmortem_id])
-        + f"#item-{item.pk}",
-        key=f"action-item-reopened:{item.pk}:{item.reopen_count}",
-    )
+    # Written in the owner's language, whoever's change reopened it.
+    with translation.override(language_for_membership(item.owner)):
+        if retired:
+            body = _("“%(title)s” left the contract while it was verifying this item.") % {
+                "title": clause.title
+            }
+        else:
+            sli = item.last_sli
+            seen = f"{format(sli * 100, '.1f')} %" if sli is not None else _("no data")
+            body = _(
+                "“%(title)s” fell below its %(target)s %% target while this change was being "
+                "verified (it measured %(seen)s). Look again at what the change needs."
+            ) % {"title": clause.title, "target": target, "seen": seen}
+        notify(
+            community=community,
+            recipients=[item.owner],
+            kind=NotificationKind.ACTION_ITEM_REOPENED,
+            title=_("“%(title)s” was reopened") % {"title": item.title},
+            body=body,
+            link=reverse("postmortems:editor", args=[community.slug, item.postmortem_id])
+            + f"#item-{item.pk}",
+            key=f"action-item-reopened:{item.pk}:{item.reopen_count}",
+        )
 
 
 def check_all_verifications(*, now: datetime | None = None) -> int:

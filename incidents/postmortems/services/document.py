@@ -15,6 +15,8 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from community.models import Community, ConductEvent, ExternalIdentity, Membership
 from community.services import ConflictError, ServiceError
@@ -65,7 +67,7 @@ class StaleSection(ConflictError):
 
 
 def settings_for(community: Community) -> PostmortemSettings:
-    found, _ = PostmortemSettings.objects.get_or_create(community=community)
+    found, _created = PostmortemSettings.objects.get_or_create(community=community)
     return found
 
 
@@ -80,7 +82,7 @@ def start_postmortem(*, incident: Incident, by: User | None) -> Postmortem:
     """Create the postmortem of a resolved incident from the template. Refused for an open
     incident, or when it already has one."""
     if Postmortem.objects.filter(incident=incident).exists():
-        raise ServiceError("This incident already has a postmortem.")
+        raise ServiceError(_("This incident already has a postmortem."))
     return _create(incident, by)
 
 
@@ -100,7 +102,7 @@ def ensure_postmortem(*, incident: Incident) -> Postmortem | None:
 
 def _create(incident: Incident, by: User | None) -> Postmortem:
     if incident.status not in (IncidentStatus.RESOLVED, IncidentStatus.CLOSED):
-        raise ServiceError("A postmortem is written once the incident is resolved.")
+        raise ServiceError(_("A postmortem is written once the incident is resolved."))
     settings = settings_for(incident.community)
     resolved = incident.resolved_at or incident.closed_at or timezone.now()
     due_at = resolved + timedelta(hours=settings.due_hours)
@@ -129,7 +131,7 @@ def _create(incident: Incident, by: User | None) -> Postmortem:
             )
             timeline.started(postmortem, by)
     except IntegrityError as exc:  # two starts at once: the second finds the first
-        raise ServiceError("This incident already has a postmortem.") from exc
+        raise ServiceError(_("This incident already has a postmortem.")) from exc
     return postmortem
 
 
@@ -154,9 +156,12 @@ def save_section(
 ) -> PostmortemSection:
     """Save one section's words, typed on ``expected_version`` of that section."""
     if key not in SECTION_BY_KEY:
-        raise ServiceError("There is no such section.")
+        raise ServiceError(_("There is no such section."))
     if len(body) > MAX_SECTION_LENGTH:
-        raise ServiceError(f"A section holds at most {MAX_SECTION_LENGTH:,} characters.")
+        raise ServiceError(
+            _("A section holds at most %(MAX_SECTION_LENGTH)s characters.")
+            % {"MAX_SECTION_LENGTH": f"{MAX_SECTION_LENGTH:,}"}
+        )
     with transaction.atomic():
         doc = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
         refusal = section_refusal(doc, key)
@@ -269,11 +274,11 @@ def acknowledge_finding(
     """Keep the words on purpose, saying why (the finding stops blocking review)."""
     note = note.strip()
     if not note:
-        raise ServiceError("Say in a few words why these words stay.")
+        raise ServiceError(_("Say in a few words why these words stay."))
     with transaction.atomic():
         locked = BlamelessFinding.objects.select_for_update().get(pk=finding.pk)
         if locked.status != FindingStatus.OPEN:
-            raise ServiceError("This passage was already revised or acknowledged.")
+            raise ServiceError(_("This passage was already revised or acknowledged."))
         locked.status = FindingStatus.ACKNOWLEDGED
         locked.acknowledgement = note[:2000]
         locked.acknowledged_by = _user(by)
@@ -317,23 +322,29 @@ def request_review(
     with transaction.atomic():
         doc = _locked(postmortem, expected_version)
         if doc.state != PostmortemState.DRAFT:
-            raise ServiceError("Only a draft can be sent for review.")
+            raise ServiceError(_("Only a draft can be sent for review."))
         if not _section_body(doc, "summary").strip():
-            raise ServiceError("Write the summary before asking for review.")
+            raise ServiceError(_("Write the summary before asking for review."))
         if not _section_body(doc, "contributing_factors").strip():
             raise ServiceError(
-                "Write the contributing factors before asking for review: what in the rules, "
-                "the interface or the context let this happen?"
+                _(
+                    "Write the contributing factors before asking for review: what in the rules, "
+                    "the interface or the context let this happen?"
+                )
             )
         for key in BLAMELESS_CHECKED:
             _run_check(doc, PostmortemSection.objects.get(postmortem=doc, key=key))
         waiting = BlamelessFinding.objects.filter(postmortem=doc).open().count()
         if waiting:
             raise ServiceError(
-                f"The blameless check pointed out {waiting} passage"
-                f"{'' if waiting == 1 else 's'} in the contributing factors. Revise "
-                f"{'it' if waiting == 1 else 'them'}, or say why "
-                f"{'it stays' if waiting == 1 else 'they stay'}, before asking for review."
+                ngettext(
+                    "The blameless check pointed out %(waiting)s passage in the contributing "
+                    "factors. Revise it, or say why it stays, before asking for review.",
+                    "The blameless check pointed out %(waiting)s passages in the contributing "
+                    "factors. Revise them, or say why they stay, before asking for review.",
+                    waiting,
+                )
+                % {"waiting": waiting}
             )
         doc.state = PostmortemState.IN_REVIEW
         doc.review_requested_at = timezone.now()
@@ -348,7 +359,7 @@ def return_to_draft(
     with transaction.atomic():
         doc = _locked(postmortem, expected_version)
         if doc.state != PostmortemState.IN_REVIEW:
-            raise ServiceError("Only a postmortem in review can go back to draft.")
+            raise ServiceError(_("Only a postmortem in review can go back to draft."))
         doc.state = PostmortemState.DRAFT
         _bump(doc, "state")
     return doc
@@ -395,15 +406,17 @@ def set_visibility(
     *, postmortem: Postmortem, visibility: str, expected_version: int | None, by: User | None
 ) -> Postmortem:
     if visibility not in Visibility.values:
-        raise ServiceError("Visibility is the circle, moderators only, or a public summary.")
+        raise ServiceError(_("Visibility is the circle, moderators only, or a public summary."))
     with transaction.atomic():
         doc = _locked(postmortem, expected_version)
         if doc.visibility == visibility:
             return doc
         if doc.public_summary_state == "published" and visibility != Visibility.PUBLIC:
             raise ServiceError(
-                "The public summary is already published; it stays public. Change who reads "
-                "the rest by writing to the moderators."
+                _(
+                    "The public summary is already published; it stays public. Change who reads "
+                    "the rest by writing to the moderators."
+                )
             )
         doc.visibility = visibility
         _bump(doc, "visibility")

@@ -7,10 +7,12 @@ from datetime import datetime
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.timesince import timesince
+from django.utils.translation import gettext as _
 
 from community.jobs import enqueue_after_commit
+from community.language import language_for_membership
 from community.models import DomainEvent, DomainEventType, Membership, NotificationKind
 from community.notifications import notify
 from incidents.models import Incident, IncidentRole, IncidentStatus, RoleKind
@@ -100,19 +102,28 @@ def remind(*, postmortem: Postmortem, now: datetime | None = None) -> list[Membe
             if audience == rules.Audience.FACILITATOR and facilitator is not None
             else _moderators(doc)
         )
-        if now < doc.due_at:
-            when = f"It is due in {timesince(now, doc.due_at, depth=1)}."
-        else:
-            when = f"It was due {timesince(doc.due_at, now, depth=1)} ago."
-        notify(
-            community=doc.community,
-            recipients=recipients,
-            kind=NotificationKind.POSTMORTEM_DUE,
-            title=f"The postmortem of “{doc.incident.title}” is not published yet",
-            body=f"{when} Finish the sections, add a guardrail action item and publish it.",
-            link=reverse("postmortems:editor", args=[doc.community.slug, doc.pk]),
-            key=f"postmortem-due:{doc.pk}:{doc.reminders_sent + 1}",
-        )
+        for recipient in recipients:
+            # Each reminder in its reader's language.
+            with translation.override(language_for_membership(recipient)):
+                if now < doc.due_at:
+                    when = _("It is due in %(age)s.") % {"age": timesince(now, doc.due_at, depth=1)}
+                else:
+                    when = _("It was due %(age)s ago.") % {
+                        "age": timesince(doc.due_at, now, depth=1)
+                    }
+                notify(
+                    community=doc.community,
+                    recipients=[recipient],
+                    kind=NotificationKind.POSTMORTEM_DUE,
+                    title=_("The postmortem of “%(title)s” is not published yet")
+                    % {"title": doc.incident.title},
+                    body=_(
+                        "%(when)s Finish the sections, add a guardrail action item and publish it."
+                    )
+                    % {"when": when},
+                    link=reverse("postmortems:editor", args=[doc.community.slug, doc.pk]),
+                    key=f"postmortem-due:{doc.pk}:{doc.reminders_sent + 1}",
+                )
         doc.reminders_sent += 1
         doc.last_reminded_at = now
         doc.next_reminder_at = rules.next_reminder_at(

@@ -9,8 +9,11 @@ from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from community.language import language_for_membership
 from community.models import NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
@@ -46,18 +49,18 @@ def _checked(
     """The agreement's words, once what an agreement needs is there (refused otherwise)."""
     text = text.strip()
     if not text:
-        raise ServiceError("Write what is agreed.")
+        raise ServiceError(_("Write what is agreed."))
     if owner is None:
-        raise ServiceError("An agreement needs an owner: the participant who will do it.")
+        raise ServiceError(_("An agreement needs an owner: the participant who will do it."))
     if due_on is None:
-        raise ServiceError("An agreement needs a due date.")
+        raise ServiceError(_("An agreement needs a due date."))
     if due_on < timezone.localdate():
-        raise ServiceError("The due date has already passed; choose today or a later day.")
+        raise ServiceError(_("The due date has already passed; choose today or a later day."))
     if owner.postmortem_id != postmortem.pk:
-        raise ServiceError("That person is not in this circle.")
+        raise ServiceError(_("That person is not in this circle."))
     require_accepted(owner, "given an agreement")
     if harm is not None and harm.postmortem_id != postmortem.pk:
-        raise ServiceError("That harm is not part of this circle.")
+        raise ServiceError(_("That harm is not part of this circle."))
     return text
 
 
@@ -135,7 +138,7 @@ def withdraw_agreement(*, agreement: Agreement, reason: str, by: User | None) ->
     longer holds forgiveness back. A decided agreement is final."""
     reason = reason.strip()
     if not reason:
-        raise ServiceError("Say why the agreement is withdrawn; the circle reads it.")
+        raise ServiceError(_("Say why the agreement is withdrawn; the circle reads it."))
     with transaction.atomic():
         locked = _lock_open(agreement, "withdrawn")
         _withdraw(locked, reason, by)
@@ -185,9 +188,9 @@ def answer_consent(
         locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
         consent = AgreementConsent.objects.filter(agreement=locked, participant=participant).first()
         if consent is None:
-            raise ServiceError("You are not a party to this agreement.")
+            raise ServiceError(_("You are not a party to this agreement."))
         if locked.status != AgreementStatus.OPEN:
-            raise ServiceError("This agreement has been decided; consent can no longer change.")
+            raise ServiceError(_("This agreement has been decided; consent can no longer change."))
         consent.answer = ConsentAnswer.GIVEN if give else ConsentAnswer.REFUSED
         consent.answered_at = timezone.now()
         consent.save(update_fields=["answer", "answered_at"])
@@ -203,7 +206,8 @@ def decide_agreement(
         locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
         if locked.status != AgreementStatus.OPEN:
             raise ServiceError(
-                f"This agreement was already marked {locked.get_status_display().lower()}."
+                _("This agreement was already marked %(status)s.")
+                % {"status": locked.get_status_display().lower()}
             )
         if kept:
             others = list(
@@ -223,9 +227,11 @@ def decide_agreement(
             ]
             if refused:
                 raise ServiceError(
-                    f"{', '.join(refused)} did not agree, so this agreement never took effect "
-                    "and cannot be marked kept. Talk it over and write one everyone can agree "
-                    "to."
+                    _(
+                        "%(names)s did not agree, so this agreement never took effect and cannot "
+                        "be marked kept. Talk it over and write one everyone can agree to."
+                    )
+                    % {"names": ", ".join(refused)}
                 )
             if waiting:
                 raise ServiceError(
@@ -270,23 +276,33 @@ def remind_agreements(*, now: datetime | None = None) -> int:
             if locked.last_reminded_at is not None and locked.last_reminded_at > now - REMIND_EVERY:
                 continue
             overdue = locked.due_on < timezone.localdate(now)
-            when = f"{locked.due_on.day} {locked.due_on:%B}"
-            notify(
-                community=agreement.postmortem.community,
-                recipients=[agreement.owner.membership],
-                kind=NotificationKind.AGREEMENT_DUE,
-                title="An agreement you made is past its due date"
-                if overdue
-                else "An agreement you made is due soon",
-                body=(
-                    f"In the circle you agreed to: “{locked.text[:200]}”. "
-                    + (f"It was due on {when}. " if overdue else f"It is due on {when}. ")
-                    + "If something makes it hard, tell the facilitator: agreements can be "
-                    "talked over."
-                ),
-                link=circle_link(agreement.postmortem),
-                key=f"agreement-due:{locked.pk}:{now:%Y%m%d}",
-            )
+            owner = agreement.owner.membership
+            with translation.override(language_for_membership(owner)):
+                when = date_format(locked.due_on, _("j F"))
+                agreed = _("In the circle you agreed to: “%(text)s”.") % {"text": locked.text[:200]}
+                due_words = (
+                    _("It was due on %(day)s.") if overdue else _("It is due on %(day)s.")
+                ) % {"day": when}
+                notify(
+                    community=agreement.postmortem.community,
+                    recipients=[owner],
+                    kind=NotificationKind.AGREEMENT_DUE,
+                    title=_("An agreement you made is past its due date")
+                    if overdue
+                    else _("An agreement you made is due soon"),
+                    body=" ".join(
+                        (
+                            agreed,
+                            due_words,
+                            _(
+                                "If something makes it hard, tell the facilitator: agreements "
+                                "can be talked over."
+                            ),
+                        )
+                    ),
+                    link=circle_link(agreement.postmortem),
+                    key=f"agreement-due:{locked.pk}:{now:%Y%m%d}",
+                )
             locked.last_reminded_at = now
             locked.save(update_fields=["last_reminded_at"])
             sent += 1

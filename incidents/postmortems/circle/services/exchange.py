@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.services import ServiceError
 from incidents.postmortems.circle.services.participants import require_accepted
@@ -24,7 +25,7 @@ from incidents.postmortems.models import (
 def _text(value: str, what: str) -> str:
     value = value.strip()
     if not value:
-        raise ServiceError(f"Write {what}.")
+        raise ServiceError(_("Write %(what)s.") % {"what": what})
     return value[:4000]
 
 
@@ -38,11 +39,11 @@ def _locked(exchange: RepairExchange, stage: str, wrong_turn: str) -> RepairExch
 def ask_for_repair(*, harmed: Participant, responsible: Participant, ask: str) -> RepairExchange:
     """The harmed member asks ``responsible`` for what would help."""
     if harmed.role != ParticipantRole.HARMED:
-        raise ServiceError("The repair exchange is started by someone who was harmed.")
+        raise ServiceError(_("The repair exchange is started by someone who was harmed."))
     if responsible.role != ParticipantRole.RESPONSIBLE or responsible.pk == harmed.pk:
-        raise ServiceError("Ask someone in the circle whose words were part of what happened.")
+        raise ServiceError(_("Ask someone in the circle whose words were part of what happened."))
     if responsible.postmortem_id != harmed.postmortem_id:
-        raise ServiceError("That person is not in this circle.")
+        raise ServiceError(_("That person is not in this circle."))
     require_accepted(harmed, "part of a repair exchange")
     require_accepted(responsible, "asked for a repair")
     return RepairExchange.objects.create(
@@ -56,7 +57,7 @@ def ask_for_repair(*, harmed: Participant, responsible: Participant, ask: str) -
 def answer_repair(*, exchange: RepairExchange, by: Participant, answer: str) -> RepairExchange:
     """The responsible member answers the ask (again, after a review that was not satisfied)."""
     if by.pk != exchange.responsible_id:
-        raise ServiceError("Only the person who was asked can answer.")
+        raise ServiceError(_("Only the person who was asked can answer."))
     text = _text(answer, "your answer")
     with transaction.atomic():
         locked = _locked(exchange, ExchangeStage.ASKED, "This ask has been answered already.")
@@ -73,10 +74,10 @@ def review_repair(
     """The harmed member reviews the answer: satisfied (the facilitator may confirm) or not
     (the responsible member is asked to answer again)."""
     if by.pk != exchange.harmed_id:
-        raise ServiceError("Only the person who asked can review the answer.")
+        raise ServiceError(_("Only the person who asked can review the answer."))
     review = review.strip()
     if not satisfied and not review:
-        raise ServiceError("Say what is still missing, so the answer can meet it.")
+        raise ServiceError(_("Say what is still missing, so the answer can meet it."))
     with transaction.atomic():
         locked = _locked(exchange, ExchangeStage.ANSWERED, "There is no new answer to review yet.")
         locked.review = review[:4000]
@@ -90,7 +91,7 @@ def review_repair(
 def confirm_repair(*, exchange: RepairExchange, by: Participant) -> RepairExchange:
     """The facilitator confirms an exchange the harmed member was satisfied with."""
     if by.role != ParticipantRole.FACILITATOR or by.postmortem_id != exchange.postmortem_id:
-        raise ServiceError("The circle's facilitator confirms the exchange.")
+        raise ServiceError(_("The circle's facilitator confirms the exchange."))
     require_accepted(by, "the facilitator")
     with transaction.atomic():
         locked = _locked(

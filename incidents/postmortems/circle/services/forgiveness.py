@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from budgets.models import Charge, ForgivenessKind, MemberCooldown
 from budgets.services import forgive_charges
@@ -113,8 +114,11 @@ def forgive_participant(*, participant: Participant, by: User | None) -> CircleF
             charges = related_charges(participant)
             if not charges:
                 raise ServiceError(
-                    f"{participant.membership.display_name} has no charges from this incident "
-                    "that still count; there is nothing to forgive."
+                    _(
+                        "%(display_name)s has no charges from this incident that still count; "
+                        "there is nothing to forgive."
+                    )
+                    % {"display_name": participant.membership.display_name}
                 )
             title = postmortem.incident.title
             running = _running_pauses(participant)
@@ -135,4 +139,4 @@ def forgive_participant(*, participant: Participant, by: User | None) -> CircleF
                 cooldown_lifted=_lifted(running),
             )
     except IntegrityError:
-        raise ServiceError("These charges were already forgiven.") from None
+        raise ServiceError(_("These charges were already forgiven.")) from None

@@ -11,8 +11,11 @@ from __future__ import annotations
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from community.language import language_for_membership
 from community.models import Membership, NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
@@ -28,10 +31,12 @@ from incidents.postmortems.models import (
 )
 
 ROLE_WORDS = {
-    ParticipantRole.HARMED: "someone who was hurt and whose needs come first",
-    ParticipantRole.RESPONSIBLE: "someone whose words were part of what happened",
-    ParticipantRole.SUPPORTER: "a supporter for someone in the circle",
-    ParticipantRole.FACILITATOR: "the facilitator, who keeps the circle calm and fair",
+    ParticipantRole.HARMED: gettext_lazy("someone who was hurt and whose needs come first"),
+    ParticipantRole.RESPONSIBLE: gettext_lazy("someone whose words were part of what happened"),
+    ParticipantRole.SUPPORTER: gettext_lazy("a supporter for someone in the circle"),
+    ParticipantRole.FACILITATOR: gettext_lazy(
+        "the facilitator, who keeps the circle calm and fair"
+    ),
 }
 
 
@@ -48,10 +53,16 @@ def require_accepted(participant: Participant, what: str) -> None:
     if participant.consent != Consent.ACCEPTED:
         name = participant.membership.display_name
         if participant.consent == Consent.DECLINED:
-            raise ServiceError(f"{name} declined to take part, so they cannot be {what}.")
+            raise ServiceError(
+                _("%(name)s declined to take part, so they cannot be %(what)s.")
+                % {"name": name, "what": what}
+            )
         raise ServiceError(
-            f"{name} has not accepted the invitation yet, so they cannot be {what}. "
-            "Nobody takes part in the circle without accepting."
+            _(
+                "%(name)s has not accepted the invitation yet, so they cannot be %(what)s. Nobody "
+                "takes part in the circle without accepting."
+            )
+            % {"name": name, "what": what}
         )
 
 
@@ -60,39 +71,48 @@ def invite_participant(
 ) -> Participant:
     """Ask ``membership`` to take part with ``role``; they are told and may accept or decline."""
     if role not in ParticipantRole.values:
-        raise ServiceError("Choose a role: harmed, responsible, supporter or facilitator.")
+        raise ServiceError(_("Choose a role: harmed, responsible, supporter or facilitator."))
     if membership.community_id != postmortem.community_id:
-        raise ServiceError("Only members of this community can be invited to its circle.")
+        raise ServiceError(_("Only members of this community can be invited to its circle."))
     existing = Participant.objects.filter(postmortem=postmortem, membership=membership).first()
     if existing is not None:
         if existing.consent == Consent.DECLINED:
             raise ServiceError(
-                f"{membership.display_name} declined to take part in this circle; "
-                "they will not be asked again for this incident."
+                _(
+                    "%(display_name)s declined to take part in this circle; they will not be "
+                    "asked again for this incident."
+                )
+                % {"display_name": membership.display_name}
             )
-        raise ServiceError(f"{membership.display_name} is already invited to this circle.")
+        raise ServiceError(
+            _("%(display_name)s is already invited to this circle.")
+            % {"display_name": membership.display_name}
+        )
     try:
         with transaction.atomic():
             participant = Participant.objects.create(
                 postmortem=postmortem, membership=membership, role=role, invited_by=_person(by)
             )
-            notify(
-                community=postmortem.community,
-                recipients=[membership],
-                kind=NotificationKind.CIRCLE_INVITATION,
-                title="You are invited to a restorative circle",
-                body=(
-                    "After a recent conflict, the moderators are bringing the people involved "
-                    f"together to understand it and repair what can be repaired. You are asked "
-                    f"to join as {ROLE_WORDS[ParticipantRole(role)]}. Taking part is your "
-                    "choice: you can accept or decline, and if you decline nobody will ask again."
-                ),
-                link=circle_link(postmortem),
-                key=f"circle-invitation:{postmortem.pk}",
-            )
+            with translation.override(language_for_membership(membership)):
+                notify(
+                    community=postmortem.community,
+                    recipients=[membership],
+                    kind=NotificationKind.CIRCLE_INVITATION,
+                    title=_("You are invited to a restorative circle"),
+                    body=_(
+                        "After a recent conflict, the moderators are bringing the people involved "
+                        "together to understand it and repair what can be repaired. You are asked "
+                        "to join as %(role)s. Taking part is your choice: you can accept or "
+                        "decline, and if you decline nobody will ask again."
+                    )
+                    % {"role": ROLE_WORDS[ParticipantRole(role)]},
+                    link=circle_link(postmortem),
+                    key=f"circle-invitation:{postmortem.pk}",
+                )
     except IntegrityError:
         raise ServiceError(
-            f"{membership.display_name} is already invited to this circle."
+            _("%(display_name)s is already invited to this circle.")
+            % {"display_name": membership.display_name}
         ) from None
     return participant
 
@@ -103,7 +123,9 @@ def answer_invitation(*, participant: Participant, accept: bool) -> Participant:
         locked = Participant.objects.select_for_update().get(pk=participant.pk)
         if locked.consent != Consent.INVITED:
             answered = "accepted" if locked.consent == Consent.ACCEPTED else "declined"
-            raise ServiceError(f"You have already {answered} this invitation.")
+            raise ServiceError(
+                _("You have already %(answered)s this invitation.") % {"answered": answered}
+            )
         locked.consent = Consent.ACCEPTED if accept else Consent.DECLINED
         locked.responded_at = timezone.now()
         locked.save(update_fields=["consent", "responded_at"])
@@ -131,22 +153,22 @@ def record_harm(
     """For a harmed participant: what happened to them, what they need, and whose obligation
     meeting that need is (a participant who accepted, the moderators or the community)."""
     if harmed.postmortem_id != postmortem.pk:
-        raise ServiceError("That person is not in this circle.")
+        raise ServiceError(_("That person is not in this circle."))
     if harmed.role != ParticipantRole.HARMED:
-        raise ServiceError("A harm is recorded for a participant who was harmed.")
+        raise ServiceError(_("A harm is recorded for a participant who was harmed."))
     require_accepted(harmed, "named in the circle's work")
     harm, need = harm.strip(), need.strip()
     if not harm or not need:
-        raise ServiceError("Write both what they went through and what they need.")
+        raise ServiceError(_("Write both what they went through and what they need."))
     if obligation_of not in ObligationOf.values:
         raise ServiceError(
-            "Say whose obligation it is: a participant, the moderators or all of us."
+            _("Say whose obligation it is: a participant, the moderators or all of us.")
         )
     if obligation_of == ObligationOf.PARTICIPANT:
         if obligated is None:
-            raise ServiceError("Choose the participant whose obligation it is.")
+            raise ServiceError(_("Choose the participant whose obligation it is."))
         if obligated.postmortem_id != postmortem.pk:
-            raise ServiceError("That person is not in this circle.")
+            raise ServiceError(_("That person is not in this circle."))
         require_accepted(obligated, "given an obligation")
     else:
         obligated = None

@@ -10,8 +10,11 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from community.language import language_for_membership
 from community.models import NotificationKind
 from community.notifications import notify
 from community.services import ServiceError
@@ -32,7 +35,7 @@ from incidents.postmortems.sections import PUBLIC_SECTION
 
 
 def _day(when: datetime) -> str:
-    return f"{when.day} {when:%B}"
+    return date_format(when, _("j F"))
 
 
 def _section(postmortem: Postmortem) -> PostmortemSection | None:
@@ -61,13 +64,13 @@ def propose_public_summary(*, postmortem: Postmortem, now: datetime | None = Non
     now = now or timezone.now()
     if postmortem.visibility != Visibility.PUBLIC:
         raise ServiceError(
-            "Set the postmortem's visibility to a public summary before proposing one."
+            _("Set the postmortem's visibility to a public summary before proposing one.")
         )
     section = _section(postmortem)
     if section is None or not section.body.strip():
-        raise ServiceError("Write the public summary before proposing it.")
+        raise ServiceError(_("Write the public summary before proposing it."))
     if postmortem.public_summary_state == PublicSummaryState.PUBLISHED:
-        raise ServiceError("The public summary is already published.")
+        raise ServiceError(_("The public summary is already published."))
     harmed = list(
         postmortem.participants.accepted()
         .filter(role=ParticipantRole.HARMED)
@@ -83,19 +86,23 @@ def propose_public_summary(*, postmortem: Postmortem, now: datetime | None = Non
                 )
             doc.public_summary_state = PublicSummaryState.AWAITING_APPROVAL
             doc.public_summary_window_ends_at = now + _window(doc)
-            notify(
-                community=doc.community,
-                recipients=[p.membership for p in harmed],
-                kind=NotificationKind.SUMMARY_APPROVAL,
-                title="A public summary waits for your approval",
-                body=(
-                    "Before anything about the recent conflict is shared with everyone, you "
-                    "read it first. Approve it, or tell us what to change; if we hear nothing "
-                    f"by {_day(doc.public_summary_window_ends_at)}, it will be published."
-                ),
-                link=circle_link(doc),
-                key=f"summary-approval:{doc.pk}:{section.version}",
-            )
+            for participant in harmed:
+                # Each harmed member reads it in their own language.
+                with translation.override(language_for_membership(participant.membership)):
+                    notify(
+                        community=doc.community,
+                        recipients=[participant.membership],
+                        kind=NotificationKind.SUMMARY_APPROVAL,
+                        title=_("A public summary waits for your approval"),
+                        body=_(
+                            "Before anything about the recent conflict is shared with everyone, "
+                            "you read it first. Approve it, or tell us what to change; if we hear "
+                            "nothing by %(day)s, it will be published."
+                        )
+                        % {"day": _day(doc.public_summary_window_ends_at)},
+                        link=circle_link(doc),
+                        key=f"summary-approval:{doc.pk}:{section.version}",
+                    )
         else:
             doc.public_summary_state = PublicSummaryState.APPROVED
             doc.public_summary_window_ends_at = None
@@ -125,10 +132,10 @@ def answer_summary(
     with transaction.atomic():
         doc = Postmortem.objects.select_for_update().get(pk=postmortem.pk)
         if doc.public_summary_state == PublicSummaryState.PUBLISHED:
-            raise ServiceError("The public summary is already published.")
+            raise ServiceError(_("The public summary is already published."))
         mine = [a for a in current_approvals(doc) if a.participant_id == participant.pk]
         if not mine:
-            raise ServiceError("There is no summary waiting for your answer.")
+            raise ServiceError(_("There is no summary waiting for your answer."))
         approval = mine[0]
         approval.decision = SummaryDecision.APPROVED if approve else SummaryDecision.OBJECTED
         approval.note = note.strip()[:2000]

@@ -1,0 +1,26 @@
+"""Incident words that follow the reader's language: the Django-side twin of the pure
+``rules.humanize_duration`` (``rules`` may not import Django, so it cannot translate)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+
+def duration(value: timedelta | None) -> str:
+    """A duration in the active language: "1 h 35 min", "2 d 3 h", "under a minute", "—"."""
+    if value is None:
+        return "—"
+    minutes = int(value.total_seconds() // 60)
+    if minutes < 1:
+        return _("under a minute")
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    parts = [ngettext("%(n)d d", "%(n)d d", days) % {"n": days}] if days else []
+    if hours:
+        parts.append(ngettext("%(n)d h", "%(n)d h", hours) % {"n": hours})
+    if minutes and not days:
+        parts.append(ngettext("%(n)d min", "%(n)d min", minutes) % {"n": minutes})
+    return " ".join(parts)
