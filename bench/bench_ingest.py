@@ -129,29 +129,7 @@ def run() -> list[Row]:
             .stdout.strip()
             .splitlines()[-1]
         )
-        port = common.free_port()
-        server = subprocess.Popen(
-            [
-                py,
-                "-m",
-                "gunicorn",
-                "bench.ingest_wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "8",
-                "--worker-class",
-                "gthread",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-        )
-        base = f"http://127.0.0.1:{port}"
-        common.wait_ready(base, server)
+        server, base = common.start_gunicorn(threads=8, env=env)
         return _report(setup, base, SCALE[common.size()])
     finally:
         if server is not None:

@@ -86,29 +86,9 @@ def run() -> list[Row]:
             flush=True,
         )
         counted = common.child(MODULE, url, "queries", env=env)
-        port = common.free_port()
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "bench.ingest_wsgi:application",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "2",
-                "--threads",
-                "4",
-                "--worker-class",
-                "gthread",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env={**os.environ, **env, "DATABASE_URL": url},
+        server, base = common.start_gunicorn(
+            threads=4, env={**os.environ, **env, "DATABASE_URL": url}
         )
-        base = f"http://127.0.0.1:{port}"
-        common.wait_ready(base, server)
         return _report(base, size, seeded, counted)
     finally:
         if server is not None:

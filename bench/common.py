@@ -115,6 +115,41 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def start_gunicorn(*, threads: int, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn (2 gthread workers, ``threads`` each) serving the benchmark's WSGI app on a free
+    loopback port with ``env``, once it answers its health check: (the process, its base URL).
+    The caller terminates it."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.ingest_wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_ready(base, server)
+    except BaseException:
+        server.terminate()
+        server.wait(timeout=30)
+        raise
+    return server, base
+
+
 def wait_ready(base: str, server: subprocess.Popen[bytes] | None = None) -> None:
     """Wait until the gunicorn at ``base`` answers its health check: up to 120 s (a loaded,
     shared machine starts two workers slowly), and no longer once ``server`` has exited."""

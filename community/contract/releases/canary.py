@@ -103,10 +103,8 @@ def start_canary(
             fingerprint=fingerprint,
             base_version=previous,
             baseline=baseline,
-            sli_drop_points=thresholds.sli_drop_points,
-            burn_rate=thresholds.burn_rate,
-            overturned_percent=thresholds.overturned_percent,
-            min_events=thresholds.min_events,
+            # The gate's thresholds are stored on the trial under the same names.
+            **asdict(thresholds),
             started_at=now,
             ends_at=now + timedelta(hours=duration_hours),
             started_by_name=name,

@@ -6,7 +6,7 @@ the contract in force), and apply its costs as the next policy version when it i
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -99,10 +99,8 @@ def start_policy_trial(
             policy_changes=changes,
             base_policy_version=version,
             baseline=baseline,
-            sli_drop_points=thresholds.sli_drop_points,
-            burn_rate=thresholds.burn_rate,
-            overturned_percent=thresholds.overturned_percent,
-            min_events=thresholds.min_events,
+            # The gate's thresholds are stored on the trial under the same names.
+            **asdict(thresholds),
             started_at=now,
             ends_at=now + timedelta(hours=duration_hours),
             started_by_name=name,
