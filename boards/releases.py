@@ -4,30 +4,27 @@ health — each contract version and forgiveness policy change of the flow board
 each clause's share of good events over the 14 days before and after and a call-out when a
 clause got worse — for the flow board's clause charts.
 
-Contract versions reuse the release-health read model of ``community.contract.releases.health``
-(``version_health``: one aggregate query per clause of the version). A forgiveness policy change
-has no version of the contract, so its clauses are compared the same way (the same selectors,
-the same 14 days and the same "worse" rule, ``gate.worse_after``) in one aggregate query for
-every clause. At most ``MAX_CHANGES`` changes are read, so the board's query count is bounded
+Both kinds of change read the release-health model of ``community.contract.releases.health``
+(``clauses_around``: one aggregate query over the events of the 14 days around the change): a
+contract version with its clauses as published, a forgiveness policy change with the live
+clauses. At most ``MAX_CHANGES`` changes are read, so the board's query count is bounded
 whatever the data.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, TruncMonth
 
 from budgets.models import PolicyVersion
-from community.contract.counting import selectors
-from community.contract.releases.gate import worse_after
-from community.contract.releases.health import DAYS, WORSE_POINTS, version_health
+from community.contract.releases.health import ClauseHealth, clauses_around, version_definitions
 from community.contract.releases.models import Canary, CanaryStatus
 from community.contract.slo import ClauseDefinition
-from community.models import Clause, Community, ConductEvent, ContractVersion
+from community.models import Clause, Community, ContractVersion
 
 MAX_CHANGES = 8
 CONTRACT = "contract"
@@ -97,60 +94,41 @@ class ReleaseChange:
         return next((c for c in self.clauses if c.clause_id == clause_id), None)
 
 
-def _sli(total: int, bad: int) -> Decimal | None:
-    return None if total == 0 else Decimal(total - bad) / Decimal(total)
+def _changes(rows: list[ClauseHealth]) -> tuple[ClauseChange, ...]:
+    return tuple(ClauseChange(c.clause_id, c.title, c.before, c.after, c.worse) for c in rows)
 
 
 def _contract_change(version: ContractVersion) -> ReleaseChange:
-    health = version_health(version)
+    rows = clauses_around(
+        community_id=version.contract.community_id,
+        at=version.published_at,
+        definitions=version_definitions(version),
+    )
+    canary = Canary.objects.filter(promoted_version=version).first()
     trial = ""
-    if health.canary is not None:
-        trial = f"Tried in some spaces first, then {health.canary.get_status_display().lower()}."
+    if canary is not None:
+        trial = f"Tried in some spaces first, then {canary.get_status_display().lower()}."
     return ReleaseChange(
         kind=CONTRACT,
         at=version.published_at,
         label=f"Contract version {version.number}",
         summary=version.summary,
-        clauses=tuple(
-            ClauseChange(c.clause_id, c.title, c.before, c.after, c.worse) for c in health.clauses
-        ),
+        clauses=_changes(rows),
         trial=trial,
     )
 
 
 def _policy_change(
-    community: Community,
-    change: PolicyVersion,
-    clauses: list[tuple[int, ClauseDefinition]],
-    now: datetime,
+    community: Community, change: PolicyVersion, clauses: list[tuple[int, ClauseDefinition]]
 ) -> ReleaseChange:
     """The live clauses over the 14 days around a forgiveness policy change (one query)."""
-    at = change.created_at
-    before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
-    after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
-    counts = {}
-    for pk, definition in clauses:
-        total_q, bad_q = selectors(community.pk, definition, now)
-        if definition.spaces:
-            scoped = Q(space_id__in=definition.spaces)
-            total_q, bad_q = total_q & scoped, bad_q & scoped
-        counts[f"tb{pk}"] = Count("pk", filter=total_q & before)
-        counts[f"bb{pk}"] = Count("pk", filter=bad_q & before)
-        counts[f"ta{pk}"] = Count("pk", filter=total_q & after)
-        counts[f"ba{pk}"] = Count("pk", filter=bad_q & after)
-    c = ConductEvent.objects.filter(community=community).aggregate(**counts) if counts else {}
-    rows = []
-    for pk, definition in clauses:
-        sli_before = _sli(c[f"tb{pk}"], c[f"bb{pk}"])
-        sli_after = _sli(c[f"ta{pk}"], c[f"ba{pk}"])
-        worse = worse_after(sli_before, sli_after, points=WORSE_POINTS)
-        rows.append(ClauseChange(pk, definition.title, sli_before, sli_after, worse))
+    rows = clauses_around(community_id=community.pk, at=change.created_at, definitions=clauses)
     return ReleaseChange(
         kind=POLICY,
-        at=at,
+        at=change.created_at,
         label=f"Forgiveness policy version {change.version}",
         summary=change.note or "The forgiveness policy changed.",
-        clauses=tuple(rows),
+        clauses=_changes(rows),
         trial="",
     )
 
@@ -183,5 +161,5 @@ def release_changes(
         if isinstance(item, ContractVersion):
             changes.append(_contract_change(item))
         else:
-            changes.append(_policy_change(community, item, definitions, at))
+            changes.append(_policy_change(community, item, definitions))
     return changes

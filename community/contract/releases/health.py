@@ -77,20 +77,29 @@ def _sli(total: int, bad: int) -> Decimal | None:
     return None if total == 0 else Decimal(total - bad) / Decimal(total)
 
 
-def version_health(version: ContractVersion) -> VersionHealth:
-    """One aggregate query for every clause of the version (four conditional counts each)."""
-    at = version.published_at
+def version_definitions(version: ContractVersion) -> list[tuple[int, ClauseDefinition]]:
+    """(clause id, the clause as published in ``version``) for each of its clauses."""
+    return [
+        (
+            int(data["clause_id"]),
+            ClauseDefinition.from_dict(
+                {k: v for k, v in data.items() if k not in ("clause_id", "slug")}
+            ),
+        )
+        for data in version.clauses
+    ]
+
+
+def clauses_around(
+    *, community_id: int, at: datetime, definitions: list[tuple[int, ClauseDefinition]]
+) -> list[ClauseHealth]:
+    """Each clause's SLI over the :data:`DAYS` days before and after ``at``: one aggregate query
+    over the events of those days (four conditional counts per clause)."""
     now = timezone.now()
-    community_id = version.contract.community_id
     before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
     after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
-    definitions = []
     aggregates: dict[str, Any] = {}
-    for i, data in enumerate(version.clauses):
-        definition = ClauseDefinition.from_dict(
-            {k: v for k, v in data.items() if k not in ("clause_id", "slug")}
-        )
-        definitions.append((int(data["clause_id"]), definition))
+    for i, (_, definition) in enumerate(definitions):
         total_q, bad_q = selectors(community_id, definition, now)
         if definition.spaces:
             where = Q(space_id__in=definition.spaces)
@@ -123,6 +132,18 @@ def version_health(version: ContractVersion) -> VersionHealth:
                 worse=worse_after(sli_before, sli_after, points=WORSE_POINTS),
             )
         )
+    return rows
+
+
+def version_health(version: ContractVersion) -> VersionHealth:
+    """The version's clauses around its publication (one query), its trial, its ratification
+    answers and any replay summary."""
+    community_id = version.contract.community_id
+    rows = clauses_around(
+        community_id=community_id,
+        at=version.published_at,
+        definitions=version_definitions(version),
+    )
     canary = Canary.objects.filter(promoted_version=version).first()
     answers = list(
         Answer.objects.filter(
