@@ -184,8 +184,8 @@ def set_community_language(
         raise ServiceError(_("Choose one of the languages offered."))
     community.default_language = default_language
     community.allow_browser_language = allow_browser_language
+    # The post_save receiver (``connect``) refreshes the cached entry.
     community.save(update_fields=["default_language", "allow_browser_language"])
-    _community_saved(Community, community)
     return community
 
 
