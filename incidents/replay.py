@@ -60,16 +60,16 @@ def _open_at(community_id: int, space_id: int, at: datetime) -> Incident | None:
 
 def _steps(runbook: Runbook, space: Space) -> list[dict[str, Any]]:
     """The runbook's automated steps on a SEV3 incident in ``space``: run, or skipped by their
-    conditions (as ``start_runbook`` decides)."""
-    rows = []
-    for step in runbook.steps.order_by("position"):
-        if not step.is_automated:
-            continue
-        runs = (not step.only_severities or SevLevel.SEV3 in step.only_severities) and (
-            not step.only_space_kinds or space.kind in step.only_space_kinds
-        )
-        rows.append({"position": step.position, "title": step.title, "runs": runs})
-    return rows
+    conditions (the rule ``start_runbook`` applies, ``RunbookStep.skip_reason``)."""
+    return [
+        {
+            "position": step.position,
+            "title": step.title,
+            "runs": not step.skip_reason(severity=SevLevel.SEV3, space_kinds={space.kind}),
+        }
+        for step in runbook.steps.order_by("position")
+        if step.is_automated
+    ]
 
 
 def replay_incidents(

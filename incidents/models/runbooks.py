@@ -88,6 +88,15 @@ class RunbookStep(models.Model):
     def is_automated(self) -> bool:
         return self.kind in AUTOMATED_KINDS
 
+    def skip_reason(self, *, severity: str, space_kinds: set[str]) -> str:
+        """Why this step does not run on an incident of ``severity`` in spaces of
+        ``space_kinds`` ("" when its conditions are met)."""
+        if self.only_severities and severity not in self.only_severities:
+            return f"Condition not met: runs only for {'/'.join(self.only_severities)}."
+        if self.only_space_kinds and not space_kinds & set(self.only_space_kinds):
+            return f"Condition not met: runs only in a {' or '.join(self.only_space_kinds)}."
+        return ""
+
     def condition_text(self) -> str:
         parts = []
         if self.only_severities:

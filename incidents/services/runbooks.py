@@ -54,13 +54,8 @@ def start_runbook(
         run = RunbookRun.objects.create(incident=inc, runbook=runbook, started_by=actor.user)
         space_kinds = set(inc.spaces.values_list("kind", flat=True))
         for step in runbook.steps.order_by("position"):
-            status, reason = StepStatus.PENDING, ""
-            if step.only_severities and inc.severity not in step.only_severities:
-                status = StepStatus.SKIPPED
-                reason = f"Condition not met: runs only for {'/'.join(step.only_severities)}."
-            elif step.only_space_kinds and not space_kinds & set(step.only_space_kinds):
-                status = StepStatus.SKIPPED
-                reason = f"Condition not met: runs only in a {' or '.join(step.only_space_kinds)}."
+            reason = step.skip_reason(severity=inc.severity, space_kinds=space_kinds)
+            status = StepStatus.SKIPPED if reason else StepStatus.PENDING
             StepRun.objects.create(
                 run=run,
                 position=step.position,
