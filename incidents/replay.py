@@ -19,6 +19,7 @@ from typing import Any
 from django.db.models import Q
 
 from community.models import Space
+from incidents import rules
 from incidents.models import (
     AlertResponse,
     DetectedBy,
@@ -103,13 +104,16 @@ def replay_incidents(
         replayed = space is not None and any(
             sid == space.pk and (cleared is None or cleared > fired) for sid, cleared in declared
         )
-        if live is not None:
-            row |= {"outcome": "join", "incident": live.title}
-        elif replayed:
-            row |= {"outcome": "join", "incident": ""}
-        elif space is None or suggest_all:
-            row |= {"outcome": "suggest"}
-        else:
+        outcome = rules.alert_outcome(
+            on_space=space is not None,
+            covered=live is not None or replayed,
+            suggest_all=suggest_all,
+        )
+        if outcome == rules.JOIN:
+            row |= {"outcome": outcome, "incident": live.title if live is not None else ""}
+        elif outcome == rules.SUGGEST:
+            row |= {"outcome": outcome}
+        elif space is not None:
             cleared = alert["cleared_at"]
             declared.append((space.pk, datetime.fromisoformat(cleared) if cleared else None))
             row |= {"outcome": "declare", "severity": SevLevel.SEV3.value}

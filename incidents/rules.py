@@ -14,6 +14,25 @@ from decimal import Decimal
 from community.contract import slo
 from community.tiers import ONE, ZERO, as_decimal
 
+# --- What a clause alert does -------------------------------------------------------------------
+
+JOIN = "join"
+SUGGEST = "suggest"
+DECLARE = "declare"
+
+
+def alert_outcome(*, on_space: bool, covered: bool, suggest_all: bool) -> str:
+    """The detection rule for a clause alert: an alert on a space that an open incident already
+    covers joins it; an alert on the whole community, or any alert where the community takes
+    alerts as suggestions, is suggested to the moderators; otherwise a SEV3 incident is declared
+    on the space. The live path and the replay both decide with it."""
+    if on_space and covered:
+        return JOIN
+    if not on_space or suggest_all:
+        return SUGGEST
+    return DECLARE
+
+
 # --- Lifecycle ------------------------------------------------------------------------------
 
 DECLARED = "declared"

@@ -199,28 +199,32 @@ def handle_clause_alert(event: DomainEvent) -> None:
     text = _alert_text(community, title, payload)
     actor = Actor.system("clause alert")
     with transaction.atomic():
-        if space is not None:
-            existing = open_incident_for(space)
-            if existing is not None:
-                inc = _locked(existing.pk, None)
-                inc.trigger_event_ids = sorted(set(inc.trigger_event_ids) | set(event_ids))
-                _save(inc, "trigger_event_ids")
-                _entry(inc, TimelineKind.ALERT, text, actor, dedupe_key=key, data=payload)
-                # Recorded as a joined alert, so a moderator can detach it to the board.
-                IncidentReport.objects.create(
-                    community=community,
-                    source=ReportSource.CLAUSE_ALERT,
-                    space=space,
-                    message=text,
-                    alert_key=str(event.pk),
-                    event_ids=event_ids,
-                    status=ReportStatus.ATTACHED,
-                    incident=inc,
-                    handled_at=timezone.now(),
-                )
-                return
-        settings_ = settings_for(community)
-        if space is None or settings_.alert_response == AlertResponse.SUGGEST:
+        existing = open_incident_for(space) if space is not None else None
+        settings_ = settings_for(community) if existing is None else None
+        outcome = rules.alert_outcome(
+            on_space=space is not None,
+            covered=existing is not None,
+            suggest_all=settings_ is not None and settings_.alert_response == AlertResponse.SUGGEST,
+        )
+        if outcome == rules.JOIN and existing is not None:
+            inc = _locked(existing.pk, None)
+            inc.trigger_event_ids = sorted(set(inc.trigger_event_ids) | set(event_ids))
+            _save(inc, "trigger_event_ids")
+            _entry(inc, TimelineKind.ALERT, text, actor, dedupe_key=key, data=payload)
+            # Recorded as a joined alert, so a moderator can detach it to the board.
+            IncidentReport.objects.create(
+                community=community,
+                source=ReportSource.CLAUSE_ALERT,
+                space=space,
+                message=text,
+                alert_key=str(event.pk),
+                event_ids=event_ids,
+                status=ReportStatus.ATTACHED,
+                incident=inc,
+                handled_at=timezone.now(),
+            )
+            return
+        if outcome == rules.SUGGEST or space is None or settings_ is None:
             IncidentReport.objects.create(
                 community=community,
                 source=ReportSource.CLAUSE_ALERT,
