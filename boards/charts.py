@@ -220,9 +220,11 @@ def interval_chart(
     desc: str,
     rows: Sequence[tuple[str, float, float, float, bool]],
     x_label: str,
+    times: str = "%(number)s times",
 ) -> Chart:
     """Ratios with their intervals (label, ratio, low, high, flagged) on a log scale around 1,
-    one row each, with the line at 1 (no difference) drawn as the guide."""
+    one row each, with the line at 1 (no difference) drawn as the guide; ``times`` words a
+    tick (the caller's language: this module is free of Django)."""
     values = [v for _, r, lo, hi, _ in rows for v in (r, lo, hi)] + [1.0]
     extent = max(abs(math.log(max(v, 1e-6))) for v in values)
     extent = max(extent * 1.1, math.log(2))
@@ -253,7 +255,7 @@ def interval_chart(
         height=height,
         left=left,
         bottom=height - BOTTOM,
-        x_ticks=tuple(Tick(x(t), f"{_number(t)} times") for t in ticks),
+        x_ticks=tuple(Tick(x(t), times % {"number": _number(t)}) for t in ticks),
         guide=x(1.0),
         whiskers=whiskers,
     )

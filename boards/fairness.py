@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 from boards.fairness_math import CohortCounts, FairnessTable, compare_cohorts, most_common
 from budgets.models import Appeal, AppealStatus, Charge, Forgiveness, MemberBudget
@@ -27,23 +28,23 @@ NEWCOMER_DAYS, LONG_STANDING_DAYS = 30, 365
 NEWCOMERS, REGULARS, LONG_STANDING = "newcomers", "regulars", "long_standing"
 TENURE_COHORTS = (NEWCOMERS, REGULARS, LONG_STANDING)
 TENURE_WORDS = {
-    NEWCOMERS: "new members",
-    REGULARS: "regulars",
-    LONG_STANDING: "long-standing members",
+    NEWCOMERS: _("new members"),
+    REGULARS: _("regulars"),
+    LONG_STANDING: _("long-standing members"),
 }
 TENURE_DEFINITIONS = {
-    NEWCOMERS: "first seen under 30 days ago",
-    REGULARS: "first seen between 30 days and a year ago",
-    LONG_STANDING: "first seen over a year ago",
+    NEWCOMERS: _("first seen under 30 days ago"),
+    REGULARS: _("first seen between 30 days and a year ago"),
+    LONG_STANDING: _("first seen over a year ago"),
 }
 TRUST_LEVELS = range(5)  # Discourse's trust levels 0 (new user) to 4 (leader)
 TRUST_PREFIX = "trust_level_"
 TRUST_WORDS = {
-    0: "members at trust level 0 (new users)",
-    1: "members at trust level 1 (basic)",
-    2: "members at trust level 2 (members)",
-    3: "members at trust level 3 (regulars)",
-    4: "members at trust level 4 (leaders)",
+    0: _("members at trust level 0 (new users)"),
+    1: _("members at trust level 1 (basic)"),
+    2: _("members at trust level 2 (members)"),
+    3: _("members at trust level 3 (regulars)"),
+    4: _("members at trust level 4 (leaders)"),
 }
 BY_TENURE, BY_TRUST = "tenure", "trust_level"
 
@@ -55,8 +56,8 @@ def trust_cohort(level: int) -> str:
 def cohort_words(name: str) -> str:
     """A cohort's name in words, plural ("new members")."""
     if name.startswith(TRUST_PREFIX):
-        return TRUST_WORDS[int(name.removeprefix(TRUST_PREFIX))]
-    return TENURE_WORDS[name]
+        return str(TRUST_WORDS[int(name.removeprefix(TRUST_PREFIX))])
+    return str(TENURE_WORDS[name])
 
 
 KNOWN_COHORTS = frozenset(TENURE_COHORTS) | {trust_cohort(level) for level in TRUST_LEVELS}

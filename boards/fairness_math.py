@@ -163,36 +163,3 @@ def most_common(cohorts: Sequence[CohortCounts]) -> str | None:
         if cohort.members and (best is None or cohort.members > best.members):
             best = cohort
     return None if best is None else best.name
-
-
-def times_words(ratio: float) -> str:
-    """A rate ratio as people say it, ending in the word before the reference: "about 3 times
-    as often per post as", "about 40 % more often per post than", "about half as often per post
-    as"."""
-    if ratio >= 1.95:
-        near = round(ratio)
-        number = str(near) if ratio >= 9.5 or abs(ratio - near) < 0.25 else f"{ratio:.1f}"
-        return f"about {number} times as often per post as"
-    if ratio >= 1.05:
-        return f"about {round((ratio - 1) * 100)} % more often per post than"
-    if ratio > 0.95:
-        return "about as often per post as"
-    if 0.4 <= ratio <= 0.6:
-        return "about half as often per post as"
-    return f"about {round((1 - ratio) * 100)} % less often per post than"
-
-
-def reading(cohort: str, reference: str, figures: CohortFigures) -> str:
-    """The plain-language reading of one cohort's rate ratio (``cohort`` and ``reference`` are
-    the cohorts' names in words, plural: "new members", "regulars")."""
-    if figures.suppressed:
-        return f"Fewer than {MIN_MEMBERS} {cohort} were active, so their figures are not shown."
-    if figures.is_reference:
-        return f"{cohort[:1].upper()}{cohort[1:]} are the group the others are compared with."
-    if figures.rate is None:
-        return f"There are too few charges or posts to compare {cohort} with {reference}."
-    who = f"{cohort[:1].upper()}{cohort[1:]}"
-    said = f"{who} are charged {times_words(figures.rate.ratio)} {reference}"
-    if figures.flagged:
-        return f"{said}; this is unlikely to be chance."
-    return f"{said}; this could be chance."

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from django.http import Http404, QueryDict
+from django.utils.translation import gettext as _
 
 from boards.fairness import (
     BY_TENURE,
@@ -29,9 +30,10 @@ class BoardInputError(ValueError):
 
 def window_days(params: QueryDict | Mapping[str, str]) -> int:
     raw = params.get("window_days") or str(DEFAULT_WINDOW_DAYS)
-    message = (
-        f"Give the window as a whole number of days from {MIN_WINDOW_DAYS} to {MAX_WINDOW_DAYS}."
-    )
+    message = _("Give the window as a whole number of days from %(low)s to %(high)s.") % {
+        "low": MIN_WINDOW_DAYS,
+        "high": MAX_WINDOW_DAYS,
+    }
     try:
         days = int(raw)
     except (TypeError, ValueError):
@@ -52,13 +54,13 @@ def space(access: CommunityAccess, params: QueryDict | Mapping[str, str]) -> Spa
             return get_space(access, int(raw))
         except Http404:
             pass
-    raise BoardInputError("space", "There is no such space in this community.")
+    raise BoardInputError("space", _("There is no such space in this community."))
 
 
 def grouping(params: QueryDict | Mapping[str, str]) -> str:
     by = params.get("by") or BY_TENURE
     if by not in (BY_TENURE, BY_TRUST):
-        raise BoardInputError("by", "Group members by tenure or by trust level.")
+        raise BoardInputError("by", _("Group members by tenure or by trust level."))
     return by
 
 
@@ -66,5 +68,6 @@ def cohort(params: QueryDict | Mapping[str, str]) -> str:
     name = params.get("cohort") or ""
     if name and name not in KNOWN_COHORTS:
         known = ", ".join(sorted(KNOWN_COHORTS))
-        raise BoardInputError("cohort", f"There is no such cohort. Known cohorts: {known}.")
+        message = _("There is no such cohort. Known cohorts: %(known)s.") % {"known": known}
+        raise BoardInputError("cohort", message)
     return name

@@ -8,29 +8,39 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from boards.change_safety import ChangeSafety, Share
 from boards.charts import Chart, bar_chart, interval_chart, line_chart, position_among
 from boards.fairness import Fairness, cohort_words
-from boards.fairness_math import CohortFigures, FairnessTable, reading
+from boards.fairness_math import CohortFigures, FairnessTable
 from boards.flow import ClauseHealth, FlowHealth
-from boards.releases import ReleaseChange
+from boards.readings import reading
+from boards.releases import CONTRACT, ReleaseChange
 from community import words
 from community.contract.releases.health import DAYS
-from incidents.rules import humanize_duration
+from community.tier_words import tier_label
+from incidents.words import duration
 
 
 def ratio_words(value: float | Decimal | None) -> str:
     return "—" if value is None else words.percent(value)
 
 
-def share_words(share: Share, none: str = "nothing to count yet") -> str:
+def share_words(share: Share, none: str | None = None) -> str:
     if share.share is None:
-        return none
-    return f"{words.percent(share.share, 0)} ({share.part} of {share.whole})"
+        return _("nothing to count yet") if none is None else str(none)
+    return _("%(percent)s (%(part)s of %(whole)s)") % {
+        "percent": words.percent(share.share, 0),
+        "part": share.part,
+        "whole": share.whole,
+    }
 
 
 def time_words(value: timedelta | None) -> str:
-    return humanize_duration(value)
+    return duration(value)
 
 
 # --- Flow health ----------------------------------------------------------------------------
@@ -73,18 +83,33 @@ def change_rows(health: ClauseHealth, changes: list[ReleaseChange]) -> list[Chan
         before = ratio_words(seen.before) if seen else "—"
         after = ratio_words(seen.after) if seen else "—"
         if seen is None:
-            text = "This clause was not part of the contract then."
+            text = _("This clause was not part of the contract then.")
         elif seen.before is None or seen.after is None:
-            text = f"Not enough events on both sides of the change to compare ({DAYS} days)."
+            text = _(
+                "Not enough events on both sides of the change to compare (%(days)s days)."
+            ) % {"days": DAYS}
         else:
-            text = (
-                f"{before} of events were good in the {DAYS} days before, {after} in the "
-                f"{DAYS} days after"
-            ) + (": it got worse after this change." if seen.worse else ".")
+            figures = {"before": before, "after": after, "days": DAYS}
+            if seen.worse:
+                text = (
+                    _(
+                        "%(before)s of events were good in the %(days)s days before, %(after)s in "
+                        "the %(days)s days after: it got worse after this change."
+                    )
+                    % figures
+                )
+            else:
+                text = (
+                    _(
+                        "%(before)s of events were good in the %(days)s days before, %(after)s in "
+                        "the %(days)s days after."
+                    )
+                    % figures
+                )
         rows.append(
             ChangeRow(
                 label=change.label,
-                day=change.at.strftime("%d %b %Y"),
+                day=date_format(change.at, _("d M Y")),
                 before=before,
                 after=after,
                 worse=bool(seen and seen.worse),
@@ -100,48 +125,72 @@ def release_callouts(board: FlowHealth) -> list[str]:
     for change in board.releases:
         for clause in change.worse:
             lines.append(
-                f"“{clause.title}” got worse after {change.label[:1].lower()}"
-                f"{change.label[1:]} ({change.at:%d %b}): {ratio_words(clause.before)} of "
-                f"events were good in the {DAYS} days before, {ratio_words(clause.after)} after."
+                _(
+                    "“%(title)s” got worse after %(change)s (%(day)s): %(before)s of events "
+                    "were good in the %(days)s days before, %(after)s after."
+                )
+                % {
+                    "title": clause.title,
+                    "change": f"{change.label[:1].lower()}{change.label[1:]}",
+                    "day": date_format(change.at, _("d M")),
+                    "before": ratio_words(clause.before),
+                    "after": ratio_words(clause.after),
+                    "days": DAYS,
+                }
             )
     return lines
 
 
 def clause_rows(board: FlowHealth) -> list[ClauseRow]:
     rows = []
+    day_format = _("d M")
     for health in board.clauses:
         status, definition = health.status, health.definition
         window = definition.window_days
         burn = []
         if status is not None:
             for label, rate in sorted(status.burn_rates.items(), key=lambda kv: kv[0]):
-                burn.append(f"Over {words_window(label)}: {words.clause_burn_rate(rate, window)}")
+                burn.append(
+                    _("Over %(window)s: %(rate)s")
+                    % {"window": words_window(label), "rate": words.clause_burn_rate(rate, window)}
+                )
         values = [
-            (snap.bucket.strftime("%d %b"), float(snap.sli * 100) if snap.sli is not None else None)
+            (
+                date_format(snap.bucket, day_format),
+                float(snap.sli * 100) if snap.sli is not None else None,
+            )
             for snap in health.history
         ]
         changes = change_rows(health, board.releases)
         days = [_day_number(snap.bucket) for snap in health.history]
         markers = [
-            (at, short_label(change.label), row.worse)
+            (at, short_label(change), row.worse)
             for change, row in zip(board.releases, changes, strict=True)
             if (at := position_among(days, _day_number(change.at))) is not None
         ]
         chart = line_chart(
-            title=f"{health.clause.title}: share of good events, one point a day",
+            title=_("%(title)s: share of good events, one point a day")
+            % {"title": health.clause.title},
             desc=(
-                f"The clause's indicator over the last {len(values)} days against its target "
-                f"of {words.percent(definition.target)}"
-                + (
-                    f", with a line at each of {len(markers)} changes of the contract or "
+                _(
+                    "The clause's indicator over the last %(days)s days against its target of "
+                    "%(target)s, with a line at each of %(changes)s changes of the contract or "
                     "policy (listed below the chart)."
-                    if markers
-                    else "."
                 )
-            ),
+                if markers
+                else _(
+                    "The clause's indicator over the last %(days)s days against its target of "
+                    "%(target)s."
+                )
+            )
+            % {
+                "days": len(values),
+                "target": words.percent(definition.target),
+                "changes": len(markers),
+            },
             values=values,
-            x_label="Day",
-            y_label="Good events",
+            x_label=_("Day"),
+            y_label=_("Good events"),
             target=float(definition.target * 100),
             markers=markers,
         )
@@ -151,15 +200,16 @@ def clause_rows(board: FlowHealth) -> list[ClauseRow]:
                 sli=(
                     words.percent(status.sli)
                     if status is not None and status.sli is not None
-                    else "no data yet"
+                    else _("no data yet")
                 ),
                 target=words.percent(definition.target),
                 budget=words.percent(status.budget_remaining) if status is not None else "—",
-                tier=health.tier.capitalize(),
+                tier=tier_label(health.tier),
                 burn=burn,
                 chart=chart,
                 days=[
-                    (label, "—" if v is None else f"{words.rounded(v)} %") for label, v in values
+                    (label, "—" if v is None else _("%(number)s %%") % {"number": words.rounded(v)})
+                    for label, v in values
                 ],
                 changes=changes,
             )
@@ -167,10 +217,10 @@ def clause_rows(board: FlowHealth) -> list[ClauseRow]:
     return rows
 
 
-def short_label(label: str) -> str:
+def short_label(change: ReleaseChange) -> str:
     """A change's label on the chart: "Contract version 3" → "v3", a policy change → "p2"."""
-    number = label.rsplit(" ", 1)[-1]
-    return f"{'p' if label.startswith('Forgiveness') else 'v'}{number}"
+    number = change.label.rsplit(" ", 1)[-1]
+    return f"{'v' if change.kind == CONTRACT else 'p'}{number}"
 
 
 def words_window(label: str) -> str:
@@ -210,12 +260,12 @@ def flow_csv(board: FlowHealth) -> Iterator[list[str]]:
 
 
 def friction_category(category: str) -> str:
-    return words.flag_category(category) if category else "no category"
+    return words.flag_category(category) if category else _("no category")
 
 
 # --- Change safety --------------------------------------------------------------------------
 
-NO_CONTRACT_CHANGES = "no contract changes yet"
+NO_CONTRACT_CHANGES = gettext_lazy("no contract changes yet")
 
 
 def change_chart(board: ChangeSafety) -> Chart:
@@ -227,12 +277,12 @@ def change_chart(board: ChangeSafety) -> Chart:
         for m in board.times
     ]
     return bar_chart(
-        title="Median time to resolution, by month",
-        desc="Hours from declaring an incident to resolving it, the median of each month.",
+        title=_("Median time to resolution, by month"),
+        desc=_("Hours from declaring an incident to resolving it, the median of each month."),
         values=values,
-        x_label="Month incidents were declared",
-        y_label="Hours",
-        unit=" h",
+        x_label=_("Month incidents were declared"),
+        y_label=_("Hours"),
+        unit=_(" h"),
     )
 
 
@@ -292,7 +342,7 @@ class CohortRow:
 
 
 def _count(value: int | None) -> str:
-    return "suppressed" if value is None else str(value)
+    return _("suppressed") if value is None else str(value)
 
 
 def cohort_rows(table: FairnessTable) -> list[CohortRow]:
@@ -300,7 +350,7 @@ def cohort_rows(table: FairnessTable) -> list[CohortRow]:
     rows = []
     for c in table.cohorts:
         label = cohort_words(c.name)
-        suppressed = "suppressed"
+        suppressed = _("suppressed")
         rows.append(
             CohortRow(
                 figures=c,
@@ -318,16 +368,21 @@ def cohort_rows(table: FairnessTable) -> list[CohortRow]:
                 ),
                 warning=suppressed if c.suppressed else ratio_words(c.share_warning_or_worse),
                 overturned=suppressed if c.suppressed else ratio_words(c.overturned_share),
-                ratio="reference"
+                ratio=_("reference")
                 if c.is_reference and not c.suppressed
                 else (
                     suppressed
                     if c.suppressed
-                    else ("—" if c.rate is None else f"{words.rounded(c.rate.ratio)} times")
+                    else (
+                        "—"
+                        if c.rate is None
+                        else _("%(number)s times") % {"number": words.rounded(c.rate.ratio)}
+                    )
                 ),
                 interval="—"
                 if c.rate is None
-                else f"{words.rounded(c.rate.low, 2)} to {words.rounded(c.rate.high, 2)}",
+                else _("%(low)s to %(high)s")
+                % {"low": words.rounded(c.rate.low, 2), "high": words.rounded(c.rate.high, 2)},
             )
         )
     return rows
@@ -342,13 +397,17 @@ def fairness_chart(table: FairnessTable) -> Chart | None:
     if not rows:
         return None
     return interval_chart(
-        title=f"Charges per post compared with {cohort_words(table.reference)}",
-        desc=(
-            "Each line is a group's rate ratio with its 95 % interval; the middle line is no "
+        title=_("Charges per post compared with %(reference)s")
+        % {"reference": cohort_words(table.reference)},
+        desc=_(
+            "Each line is a group's rate ratio with its 95 %% interval; the middle line is no "
             "difference. A line that does not cross it is unlikely to be chance."
-        ),
+        )
+        % {},
         rows=rows,
-        x_label=f"Times as often as {cohort_words(table.reference)} (log scale)",
+        x_label=_("Times as often as %(reference)s (log scale)")
+        % {"reference": cohort_words(table.reference)},
+        times=_("%(number)s times"),
     )
 
 

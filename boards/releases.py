@@ -19,6 +19,8 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from budgets.models import PolicyVersion
 from community.contract.releases.health import ClauseHealth, clauses_around, version_definitions
@@ -29,6 +31,14 @@ from community.models import Clause, Community, ContractVersion
 MAX_CHANGES = 8
 CONTRACT = "contract"
 POLICY = "policy"
+# How a version tried in some spaces first ended, in words.
+TRIED_FIRST = {
+    CanaryStatus.RUNNING: gettext_lazy("Tried in some spaces first, then on trial."),
+    CanaryStatus.PROMOTED: gettext_lazy(
+        "Tried in some spaces first, then promoted to every space."
+    ),
+    CanaryStatus.ROLLED_BACK: gettext_lazy("Tried in some spaces first, then rolled back."),
+}
 
 
 # --- Trials, for change safety ----------------------------------------------------------------
@@ -105,13 +115,11 @@ def _contract_change(version: ContractVersion) -> ReleaseChange:
         definitions=version_definitions(version),
     )
     canary = Canary.objects.filter(promoted_version=version).first()
-    trial = ""
-    if canary is not None:
-        trial = f"Tried in some spaces first, then {canary.get_status_display().lower()}."
+    trial = "" if canary is None else str(TRIED_FIRST.get(canary.status, ""))
     return ReleaseChange(
         kind=CONTRACT,
         at=version.published_at,
-        label=f"Contract version {version.number}",
+        label=_("Contract version %(number)s") % {"number": version.number},
         summary=version.summary,
         clauses=_changes(rows),
         trial=trial,
@@ -126,8 +134,8 @@ def _policy_change(
     return ReleaseChange(
         kind=POLICY,
         at=change.created_at,
-        label=f"Forgiveness policy version {change.version}",
-        summary=change.note or "The forgiveness policy changed.",
+        label=_("Forgiveness policy version %(number)s") % {"number": change.version},
+        summary=change.note or _("The forgiveness policy changed."),
         clauses=_changes(rows),
         trial="",
     )
@@ -157,7 +165,7 @@ def release_changes(
     ]
     dated.sort(key=lambda item: item[0])
     changes = []
-    for _, item in dated[-MAX_CHANGES:]:
+    for _at, item in dated[-MAX_CHANGES:]:
         if isinstance(item, ContractVersion):
             changes.append(_contract_change(item))
         else:

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from boards import params, presenters
 from boards.change_safety import change_safety
@@ -122,9 +123,9 @@ def change(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
             "rows": [
                 (name, presenters.time_words(s.median), presenters.time_words(s.p90))
                 for name, s in (
-                    ("To facilitator", m.to_facilitator),
-                    ("To cooldown", m.to_cooldown),
-                    ("To resolution", m.to_resolution),
+                    (_("To facilitator"), m.to_facilitator),
+                    (_("To cooldown"), m.to_cooldown),
+                    (_("To resolution"), m.to_resolution),
                 )
             ],
         }
@@ -141,9 +142,9 @@ def change(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
             "overall": [
                 (name, presenters.time_words(s.median), presenters.time_words(s.p90), s.count)
                 for name, s in (
-                    ("To facilitator", board.times_overall.to_facilitator),
-                    ("To cooldown", board.times_overall.to_cooldown),
-                    ("To resolution", board.times_overall.to_resolution),
+                    (_("To facilitator"), board.times_overall.to_facilitator),
+                    (_("To cooldown"), board.times_overall.to_cooldown),
+                    (_("To resolution"), board.times_overall.to_resolution),
                 )
             ],
             "chart": presenters.change_chart(board),
@@ -152,33 +153,33 @@ def change(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
                     c.month,
                     presenters.share_words(
                         presenters.Share(c.appeals_reversed, c.appeals_decided),
-                        "no appeals decided",
+                        _("no appeals decided"),
                     ),
                     c.contract_changes,
                     c.rolled_back,
                 )
                 for c in reversed(board.changes)
             ],
-            "overturned": presenters.share_words(board.overturned, "no appeals decided yet"),
+            "overturned": presenters.share_words(board.overturned, _("no appeals decided yet")),
             "rolled_back": presenters.share_words(
                 board.rolled_back, presenters.NO_CONTRACT_CHANGES
             ),
             "follow_up": [
                 (
-                    "Postmortems published on time",
-                    presenters.share_words(board.postmortems_on_time, "none due yet"),
+                    _("Postmortems published on time"),
+                    presenters.share_words(board.postmortems_on_time, _("none due yet")),
                 ),
                 (
-                    "Agreements kept",
-                    presenters.share_words(board.agreements_kept, "none decided yet"),
+                    _("Agreements kept"),
+                    presenters.share_words(board.agreements_kept, _("none decided yet")),
                 ),
                 (
-                    "Action items verified",
-                    presenters.share_words(board.action_items_verified, "none finished yet"),
+                    _("Action items verified"),
+                    presenters.share_words(board.action_items_verified, _("none finished yet")),
                 ),
                 (
-                    "Incidents that came back within 90 days",
-                    presenters.share_words(board.repeat_incidents, "no incidents yet"),
+                    _("Incidents that came back within 90 days"),
+                    presenters.share_words(board.repeat_incidents, _("no incidents yet")),
                 ),
             ],
         },

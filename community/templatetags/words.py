@@ -26,6 +26,12 @@ def space_names(spaces: object) -> str:
     return _(" and ").join(names) if names else _("the community")
 
 
+@register.filter
+def space_list(spaces: object) -> str:
+    """Spaces by name, separated by commas: "Proposals, Garden" (a list, not a sentence)."""
+    return ", ".join(str(space.name) for space in spaces)  # type: ignore[attr-defined]
+
+
 register.filter("flag_category", words.flag_category)
 register.filter("alert_rule", words.alert_rule)
 register.filter("domain_event_type", words.domain_event_type)

@@ -3,6 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community.models import Community, Space
 from incidents.gamedays import recordings, scoring
@@ -11,40 +14,62 @@ from incidents.models import Runbook
 
 def recording_choices(community: Community) -> list[tuple[str, str]]:
     samples = [
-        (f"sample:{k}", f"Sample: {recordings.sample_title(k)}") for k in recordings.sample_keys()
+        (f"sample:{k}", _("Sample: %(title)s") % {"title": recordings.sample_title(k)})
+        for k in recordings.sample_keys()
     ]
     past = recordings.recording_incidents(community)
-    incidents = [(f"incident:{i.pk}", f"Past incident: {i.title}") for i in past[:20]]
-    return [*samples, *incidents, (PERIOD, "A period of this community's history (below)")]
+    incidents = [
+        (f"incident:{i.pk}", _("Past incident: %(title)s") % {"title": i.title}) for i in past[:20]
+    ]
+    return [*samples, *incidents, (PERIOD, _("A period of this community's history (below)"))]
 
 
 PERIOD = "period"
+AS_IT_HAPPENED = gettext_lazy("As it happened")
 LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
 class StartForm(forms.Form):
-    recording = forms.ChoiceField(label="Recorded flame war")
-    runbook = forms.ModelChoiceField(queryset=Runbook.objects.none(), label="Runbook to rehearse")
+    recording = forms.ChoiceField(label=gettext_lazy("Recorded flame war"))
+    runbook = forms.ModelChoiceField(
+        queryset=Runbook.objects.none(),
+        label=gettext_lazy("Runbook to rehearse"),
+        empty_label=gettext_lazy("Choose…"),
+    )
     period_from = forms.DateTimeField(
-        required=False, widget=LOCAL, label="Period from", help_text="For a period of history."
+        required=False,
+        widget=LOCAL,
+        label=gettext_lazy("Period from"),
+        help_text=gettext_lazy("For a period of history."),
     )
     period_to = forms.DateTimeField(
         required=False,
         widget=LOCAL,
-        label="Period to",
-        help_text=f"At most {recordings.MAX_PERIOD_DAYS} days after its start, in the past.",
+        label=gettext_lazy("Period to"),
+        help_text=format_lazy(
+            gettext_lazy("At most {days} days after its start, in the past."),
+            days=recordings.MAX_PERIOD_DAYS,
+        ),
     )
     period_space = forms.ModelChoiceField(
         queryset=Space.objects.none(),
         required=False,
-        label="In one space",
-        empty_label="Everywhere",
+        label=gettext_lazy("In one space"),
+        empty_label=gettext_lazy("Everywhere"),
     )
     speed = forms.TypedChoiceField(
         coerce=int,
-        choices=[(s, f"{s} times faster" if s > 1 else "As it happened") for s in scoring.SPEEDS],
+        choices=[
+            (
+                s,
+                format_lazy(gettext_lazy("{speed} times faster"), speed=s)
+                if s > 1
+                else AS_IT_HAPPENED,
+            )
+            for s in scoring.SPEEDS
+        ],
         initial=60,
-        label="Speed",
+        label=gettext_lazy("Speed"),
     )
 
     def __init__(self, *args: Any, community: Community, **kwargs: Any) -> None:
@@ -65,7 +90,7 @@ class StartForm(forms.Form):
         if data.get("recording") == PERIOD:
             for name in ("period_from", "period_to"):
                 if not data.get(name):
-                    self.add_error(name, "Give the start and the end of the period to replay.")
+                    self.add_error(name, _("Give the start and the end of the period to replay."))
         return data
 
     def chosen_recording(self) -> recordings.Recording:

@@ -10,20 +10,21 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from community.models import Community
 
 
 class GameDayStatus(models.TextChoices):
-    RUNNING = "running", "Running"
-    FINISHED = "finished", "Finished"
-    INTERRUPTED = "interrupted", "Stopped because a real incident started"
+    RUNNING = "running", gettext_lazy("Running")
+    FINISHED = "finished", gettext_lazy("Finished")
+    INTERRUPTED = "interrupted", gettext_lazy("Stopped because a real incident started")
 
 
 class RecordingKind(models.TextChoices):
-    SAMPLE = "sample", "A sample shipped with the app"
-    INCIDENT = "incident", "A past incident of this community"
-    PERIOD = "period", "A period of this community's history"
+    SAMPLE = "sample", gettext_lazy("A sample shipped with the app")
+    INCIDENT = "incident", gettext_lazy("A past incident of this community")
+    PERIOD = "period", gettext_lazy("A period of this community's history")
 
 
 class GameDayQuerySet(models.QuerySet["GameDay"]):

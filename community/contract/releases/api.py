@@ -51,6 +51,7 @@ from community.contract.releases.serializers import (
     ReleaseGroupOutSerializer,
     ReleaseHealthOutSerializer,
 )
+from community.contract.releases.words import threshold_words
 from community.contract.text import exact
 from community.models import ApiKey
 from community.services import ServiceError
@@ -76,7 +77,7 @@ def _canary(canary: Canary) -> dict[str, Any]:
         "outcome": canary.outcome,
         "gate": canary.last_verdict.get("state", ""),
         "findings": canary.last_verdict.get("findings", []),
-        "thresholds": thresholds_of(canary).words(),
+        "thresholds": threshold_words(thresholds_of(canary)),
         "timeline": [
             {"at": e.at, "kind": e.kind, "words": e.words, "by_name": e.by_name}
             for e in canary.entries.all()

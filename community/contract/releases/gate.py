@@ -48,19 +48,6 @@ class Thresholds:
     overturned_percent: Decimal = Decimal("25")
     min_events: int = 20
 
-    def words(self) -> list[str]:
-        """The thresholds as the trial page states them."""
-        return [
-            f"the share of posts that meet a clause may fall at most "
-            f"{_num(self.sli_drop_points)} percentage "
-            f"{'point' if self.sli_drop_points == 1 else 'points'} below the comparison "
-            f"(judged once at least {self.min_events} posts are counted);",
-            f"over the last hour the trial spaces may not use a clause's room for mistakes "
-            f"{_num(self.burn_rate)} times as fast as the contract allows, or faster;",
-            f"at most {_num(self.overturned_percent)} % of charges in the trial spaces may be "
-            f"overturned on appeal (judged from {MIN_CHARGES} charges).",
-        ]
-
 
 @dataclass(frozen=True)
 class Side:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.contract.counting import selectors
 from community.contract.releases.gate import percent, worse_after
@@ -52,12 +53,30 @@ class ClauseHealth:
     @property
     def words(self) -> str:
         if self.before is None or self.after is None:
-            return f"“{self.title}”: not enough posts on both sides of the change to compare."
-        text = (
-            f"“{self.title}”: {percent(self.before)} of posts met the norm in the {DAYS} days "
-            f"before, {percent(self.after)} in the {DAYS} days after"
+            return _("“%(title)s”: not enough posts on both sides of the change to compare.") % {
+                "title": self.title
+            }
+        figures = {
+            "title": self.title,
+            "before": percent(self.before),
+            "after": percent(self.after),
+            "days": DAYS,
+        }
+        if self.worse:
+            return (
+                _(
+                    "“%(title)s”: %(before)s of posts met the norm in the %(days)s days before, "
+                    "%(after)s in the %(days)s days after — it got worse after this change."
+                )
+                % figures
+            )
+        return (
+            _(
+                "“%(title)s”: %(before)s of posts met the norm in the %(days)s days before, "
+                "%(after)s in the %(days)s days after."
+            )
+            % figures
         )
-        return text + (" — it got worse after this change." if self.worse else ".")
 
 
 @dataclass
@@ -99,7 +118,7 @@ def clauses_around(
     before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
     after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
     aggregates: dict[str, Any] = {}
-    for i, (_, definition) in enumerate(definitions):
+    for i, (_pk, definition) in enumerate(definitions):
         total_q, bad_q = selectors(community_id, definition, now)
         if definition.spaces:
             where = Q(space_id__in=definition.spaces)
@@ -206,7 +225,10 @@ def _chart(
         y = CHART_H - float((sli - low) / (1 - low if low < 1 else Decimal(1))) * (CHART_H - 10) - 5
         pts.append(f"{x((moment - start).total_seconds())},{y:.1f}")
     markers = [
-        Marker(x((v.published_at - start).total_seconds()), f"Version {v.number}")
+        Marker(
+            x((v.published_at - start).total_seconds()),
+            _("Version %(number)s") % {"number": v.number},
+        )
         for v in versions
         if v.published_at >= start
     ]

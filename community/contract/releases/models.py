@@ -10,24 +10,26 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community.models import Community, ContractVersion, Membership, Space
 
 
 class CanaryStatus(models.TextChoices):
-    RUNNING = "running", "On trial"
-    PROMOTED = "promoted", "Promoted to every space"
-    ROLLED_BACK = "rolled_back", "Rolled back"
+    RUNNING = "running", gettext_lazy("On trial")
+    PROMOTED = "promoted", gettext_lazy("Promoted to every space")
+    ROLLED_BACK = "rolled_back", gettext_lazy("Rolled back")
 
 
 class Baseline(models.TextChoices):
-    REST = "rest", "The rest of the community over the same time"
-    OWN_PAST = "own_past", "The trial spaces' own 14 days before the trial"
+    REST = "rest", gettext_lazy("The rest of the community over the same time")
+    OWN_PAST = "own_past", gettext_lazy("The trial spaces' own 14 days before the trial")
 
 
 class TrialKind(models.TextChoices):
-    CONTRACT = "contract", "A contract version"
-    POLICY = "policy", "A budget policy change"
+    CONTRACT = "contract", gettext_lazy("A contract version")
+    POLICY = "policy", gettext_lazy("A budget policy change")
 
 
 class CanaryQuerySet(models.QuerySet["Canary"]):
@@ -112,13 +114,21 @@ class Canary(models.Model):
             return f"version {self.number} of the budget policy"
         return f"version {self.number}"
 
+    @property
+    def what_words(self) -> str:
+        """``what`` in the reader's language, for pages (``what`` stays English: the trial's
+        timeline entries and notices are records written once)."""
+        if self.is_policy:
+            return _("version %(number)s of the budget policy") % {"number": self.number}
+        return _("version %(number)s") % {"number": self.number}
+
 
 class EntryKind(models.TextChoices):
-    STARTED = "started", "Trial started"
-    GATE_HELD = "gate_held", "Gate holds"
-    GATE_FAILED = "gate_failed", "Gate failed"
-    ROLLED_BACK = "rolled_back", "Rolled back"
-    PROMOTED = "promoted", "Promoted"
+    STARTED = "started", gettext_lazy("Trial started")
+    GATE_HELD = "gate_held", gettext_lazy("Gate holds")
+    GATE_FAILED = "gate_failed", gettext_lazy("Gate failed")
+    ROLLED_BACK = "rolled_back", gettext_lazy("Rolled back")
+    PROMOTED = "promoted", gettext_lazy("Promoted")
 
 
 class CanaryEntry(models.Model):
@@ -179,9 +189,9 @@ class CouncilGroup(models.Model):
 
 
 class AnswerKind(models.TextChoices):
-    RATIFY = "ratify", "Ratifies"
-    STAND_ASIDE = "stand_aside", "Stands aside"
-    BLOCK = "block", "Blocks"
+    RATIFY = "ratify", gettext_lazy("Ratifies")
+    STAND_ASIDE = "stand_aside", gettext_lazy("Stands aside")
+    BLOCK = "block", gettext_lazy("Blocks")
 
 
 class AnswerQuerySet(models.QuerySet["Answer"]):

@@ -11,6 +11,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from community.access import access_for_user
@@ -37,6 +39,7 @@ from community.contract.releases.health import clause_charts, version_health
 from community.contract.releases.measure import thresholds_of
 from community.contract.releases.models import AnswerKind, Baseline, TrialKind
 from community.contract.releases.policy_trial import policy_cost_rows, start_policy_trial
+from community.contract.releases.words import threshold_words
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.services import ServiceError
 
@@ -54,7 +57,7 @@ def releases_index(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "charts": charts,
         "spaces": list(access.community.spaces.order_by("name")) if access.is_moderator else [],
         "baselines": Baseline.choices,
-        "thresholds": Thresholds().words(),
+        "thresholds": threshold_words(Thresholds()),
         "cost_rows": policy_cost_rows(access.community) if access.is_moderator else [],
     }
     return render(request, "releases/index.html", context)
@@ -74,14 +77,14 @@ def _decimal(value: str, default: Decimal) -> Decimal:
     try:
         return Decimal(value) if value.strip() else default
     except InvalidOperation:
-        raise ServiceError("The gate's thresholds must be numbers.") from None
+        raise ServiceError(_("The gate's thresholds must be numbers.")) from None
 
 
 @login_required
 @require_POST
 def canary_start(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
-    access.require_moderator("Only this community's moderators can start a trial.")
+    access.require_moderator(_("Only this community's moderators can start a trial."))
     data = request.POST
     try:
         ids = [int(v) for v in data.getlist("spaces")]
@@ -108,12 +111,12 @@ def canary_start(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         else:
             canary = start_canary(**common)
     except ValueError:
-        messages.error(request, "Choose spaces from the list and a whole number of hours.")
+        messages.error(request, _("Choose spaces from the list and a whole number of hours."))
         return redirect("releases:index", slug=slug)
     except ServiceError as exc:
         messages.error(request, str(exc))
         return redirect("releases:index", slug=slug)
-    messages.success(request, f"{canary.what.capitalize()} is on trial.")
+    messages.success(request, _("%(what)s is on trial.") % {"what": capfirst(canary.what_words)})
     return redirect("releases:canary", slug=slug, pk=canary.pk)
 
 
@@ -125,7 +128,7 @@ def canary_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         "community": access.community,
         "canary": canary,
         "entries": list(canary.entries.all()),
-        "thresholds": thresholds_of(canary).words(),
+        "thresholds": threshold_words(thresholds_of(canary)),
         "findings": canary.last_verdict.get("findings", []),
     }
     return render(request, "releases/canary.html", context)
@@ -139,12 +142,15 @@ def canary_action(request: AuthedHttpRequest, slug: str, pk: int, verb: str) -> 
     try:
         if verb == "promote":
             promote_canary(canary=canary, by=request.user)
-            messages.success(request, f"{canary.what.capitalize()} now applies in every space.")
+            messages.success(
+                request,
+                _("%(what)s now applies in every space.") % {"what": capfirst(canary.what_words)},
+            )
         elif verb == "rollback":
             roll_back_canary(canary=canary, by_name=request.user.get_username())
-            messages.success(request, "Rolled back: the version in force applies everywhere.")
+            messages.success(request, _("Rolled back: the version in force applies everywhere."))
         else:
-            messages.error(request, "Promote or roll back.")
+            messages.error(request, _("Promote or roll back."))
     except ServiceError as exc:
         messages.error(request, str(exc))
     return redirect("releases:canary", slug=slug, pk=canary.pk)
@@ -177,7 +183,7 @@ def council_page(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 @require_POST
 def council_settings(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     access = access_for_user(request.user, slug)
-    access.require_moderator("Only this community's moderators can set up the council.")
+    access.require_moderator(_("Only this community's moderators can set up the council."))
     try:
         days = int(request.POST.get("rotation_days") or "7")
         configure_council(
@@ -190,7 +196,7 @@ def council_settings(request: AuthedHttpRequest, slug: str) -> HttpResponse:
         if request.POST.get("ask") == "on":
             ask_council(community=access.community)
     except ValueError:
-        messages.error(request, "The rotation is a whole number of days.")
+        messages.error(request, _("The rotation is a whole number of days."))
     except ServiceError as exc:
         messages.error(request, str(exc))
     return redirect("releases:council", slug=slug)
@@ -214,7 +220,7 @@ def council_answer(request: AuthedHttpRequest, slug: str, group_id: int) -> Http
                 by=request.user,
                 fingerprint=request.POST.get("fingerprint", ""),
             )
-        messages.success(request, f"Your answer for {group.name} is recorded.")
+        messages.success(request, _("Your answer for %(name)s is recorded.") % {"name": group.name})
     except PermissionError as exc:
         raise PermissionDenied(str(exc)) from None
     except ServiceError as exc:

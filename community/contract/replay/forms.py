@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community.forms import PlainMessages
 from community.vocabulary import FRICTION_KINDS
@@ -31,38 +33,59 @@ class ReplayForm(PlainMessages, forms.Form):
         required=False,
         coerce=int,
         empty_value=None,
-        label="Clause",
-        help_text="Its saved draft is tried; leave empty to try only a budget policy.",
+        label=gettext_lazy("Clause"),
+        help_text=gettext_lazy(
+            "Its saved draft is tried; leave empty to try only a budget policy."
+        ),
     )
     runbook = forms.TypedChoiceField(
         required=False,
         coerce=int,
         empty_value=None,
-        label="Runbook to try on the incidents the alerts would have opened",
+        label=gettext_lazy("Runbook to try on the incidents the alerts would have opened"),
     )
     start = forms.DateTimeField(
-        required=False, label="From", widget=DATETIME, help_text="Empty: 30 days before the end."
+        required=False,
+        label=gettext_lazy("From"),
+        widget=DATETIME,
+        help_text=gettext_lazy("Empty: 30 days before the end."),
     )
-    end = forms.DateTimeField(required=False, label="To", widget=DATETIME, help_text="Empty: now.")
+    end = forms.DateTimeField(
+        required=False,
+        label=gettext_lazy("To"),
+        widget=DATETIME,
+        help_text=gettext_lazy("Empty: now."),
+    )
     window_days = forms.IntegerField(
-        required=False, label="Budget window (days)", help_text="Empty: as it is now."
+        required=False,
+        label=gettext_lazy("Budget window (days)"),
+        help_text=gettext_lazy("Empty: as it is now."),
     )
     member_target = forms.CharField(
         required=False,
         max_length=20,
-        label="Member target",
-        help_text="A fraction such as 0.95; “none” for a fixed allowance; empty: as it is now.",
+        label=gettext_lazy("Member target"),
+        help_text=gettext_lazy(
+            "A fraction such as 0.95; “none” for a fixed allowance; empty: as it is now."
+        ),
     )
     floor_points = forms.CharField(
-        required=False, max_length=20, label="Floor (points)", help_text="Empty: as it is now."
+        required=False,
+        max_length=20,
+        label=gettext_lazy("Floor (points)"),
+        help_text=gettext_lazy("Empty: as it is now."),
     )
-    cost_minor = forms.CharField(required=False, max_length=20, label="Cost of a minor slip")
-    cost_moderate = forms.CharField(required=False, max_length=20, label="Cost of a moderate slip")
+    cost_minor = forms.CharField(
+        required=False, max_length=20, label=gettext_lazy("Cost of a minor slip")
+    )
+    cost_moderate = forms.CharField(
+        required=False, max_length=20, label=gettext_lazy("Cost of a moderate slip")
+    )
     cost_severe = forms.CharField(
         required=False,
         max_length=20,
-        label="Cost of a severe slip",
-        help_text="Costs apply to every kind of friction; give all three or none.",
+        label=gettext_lazy("Cost of a severe slip"),
+        help_text=gettext_lazy("Costs apply to every kind of friction; give all three or none."),
     )
 
     def __init__(
@@ -73,8 +96,8 @@ class ReplayForm(PlainMessages, forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["clause"].choices = [("", "No clause: only the budget policy"), *clauses]  # type: ignore[attr-defined]
-        self.fields["runbook"].choices = [("", "None"), *runbooks]  # type: ignore[attr-defined]
+        self.fields["clause"].choices = [("", _("No clause: only the budget policy")), *clauses]  # type: ignore[attr-defined]
+        self.fields["runbook"].choices = [("", _("None")), *runbooks]  # type: ignore[attr-defined]
 
     def policy(self) -> dict[str, Any] | None:
         """The draft policy's changes, or None when no policy setting was given."""
@@ -96,9 +119,9 @@ class ReplayForm(PlainMessages, forms.Form):
         data = super().clean() or {}
         costs = [(data.get(f"cost_{s}") or "").strip() for s in SEVERITIES]
         if any(costs) and not all(costs):
-            self.add_error("cost_severe", "Give the three costs, or none to keep them.")
+            self.add_error("cost_severe", _("Give the three costs, or none to keep them."))
         if not self.errors and data.get("clause") is None and self.policy() is None:
-            self.add_error("clause", "Choose a clause, change a budget setting, or both.")
+            self.add_error("clause", _("Choose a clause, change a budget setting, or both."))
         return data
 
     def refuse(self, field: str, message: str) -> None:

@@ -7,6 +7,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 DEFAULT_PERIOD = timedelta(days=30)
 # An event received more than this after its recorded_at is imported history, not live news.
@@ -14,11 +16,11 @@ IMPORT_GRACE = timedelta(minutes=10)
 
 
 class ReplayStatus(models.TextChoices):
-    QUEUED = "queued", "Waiting to start"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Could not finish"
-    DISMISSED = "dismissed", "Dismissed"
+    QUEUED = "queued", gettext_lazy("Waiting to start")
+    RUNNING = "running", gettext_lazy("Running")
+    DONE = "done", gettext_lazy("Done")
+    FAILED = "failed", gettext_lazy("Could not finish")
+    DISMISSED = "dismissed", gettext_lazy("Dismissed")
 
 
 class ReplayQuerySet(models.QuerySet["Replay"]):
@@ -71,9 +73,9 @@ class Replay(models.Model):
         """What was replayed, in words."""
         clause = self.definition.get("title", "") if self.definition else ""
         if clause and self.policy:
-            return f"“{clause}” and a draft budget policy"
+            return _("“%(clause)s” and a draft budget policy") % {"clause": clause}
         if self.policy:
-            return "a draft budget policy"
+            return _("a draft budget policy")
         return f"“{clause}”"
 
 

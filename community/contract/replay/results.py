@@ -7,23 +7,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from community import words
+from community.tier_words import tier_label
 from community.tiers import Tier
 
 COHORT_WORDS = {
-    "newcomers": "New members (first seen under 30 days before)",
-    "regulars": "Regulars (first seen 30 days to a year before)",
-    "long_standing": "Long-standing members (first seen over a year before)",
+    "newcomers": gettext_lazy("New members (first seen under 30 days before)"),
+    "regulars": gettext_lazy("Regulars (first seen 30 days to a year before)"),
+    "long_standing": gettext_lazy("Long-standing members (first seen over a year before)"),
+}
+COHORT_NAMES = {
+    "newcomers": gettext_lazy("New members"),
+    "regulars": gettext_lazy("Regulars"),
+    "long_standing": gettext_lazy("Long-standing members"),
 }
 OUTCOME_WORDS = {
-    "declare": "would have opened an incident on the space",
-    "suggest": "would have been suggested to the moderators as an incident",
-    "join": "would have joined the incident already open there",
+    "declare": gettext_lazy("would have opened an incident on the space"),
+    "suggest": gettext_lazy("would have been suggested to the moderators as an incident"),
+    "join": gettext_lazy("would have joined the incident already open there"),
 }
 
 
 def _tier(value: str | None) -> str:
-    return "" if value is None else Tier(value).value.capitalize()
+    return "" if value is None else tier_label(value)
 
 
 def _standing(row: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -31,7 +40,7 @@ def _standing(row: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     return {
         "title": row["title"],
-        "sli": "no data" if row["sli"] is None else words.percent(row["sli"], 2),
+        "sli": _("no data") if row["sli"] is None else words.percent(row["sli"], 2),
         "budget": words.percent(row["budget_remaining"]),
         "tier": _tier(row["tier"]),
         "counts": words.bad_of_total(row["bad"], row["total"]),
@@ -44,7 +53,7 @@ def _incidents(section: dict[str, Any] | None, names: dict[str, str]) -> dict[st
         return None
     rows = []
     for row in section["replayed"]:
-        where = names.get(row["scope"], "a space") if row["scope"] else "the whole community"
+        where = names.get(row["scope"], _("a space")) if row["scope"] else _("the whole community")
         steps = None
         if "runbook" in row:
             runbook = row["runbook"]
@@ -58,7 +67,7 @@ def _incidents(section: dict[str, Any] | None, names: dict[str, str]) -> dict[st
                 "at": datetime.fromisoformat(row["at"]),
                 "rule": row["rule"],
                 "where": where,
-                "outcome": OUTCOME_WORDS[row["outcome"]],
+                "outcome": str(OUTCOME_WORDS[row["outcome"]]),
                 "incident": row.get("incident", ""),
                 "steps": steps,
             }
@@ -90,7 +99,7 @@ def _policy(section: dict[str, Any] | None) -> dict[str, Any] | None:
     for name, figures in section["by_cohort"].items():
         cohorts.append(
             {
-                "name": COHORT_WORDS[name],
+                "name": str(COHORT_WORDS[name]),
                 "hidden": figures is None,
                 "members": 0 if figures is None else figures["members"],
                 "changed": 0 if figures is None else figures["changed"],
@@ -108,7 +117,7 @@ def _policy(section: dict[str, Any] | None) -> dict[str, Any] | None:
         "changed": [
             {
                 "name": m["name"],
-                "cohort": COHORT_WORDS[m["cohort"]].split(" (")[0],
+                "cohort": str(COHORT_NAMES[m["cohort"]]),
                 "live": _tier(m["live_tier"]),
                 "draft": _tier(m["draft_tier"]),
                 "live_room": _room(m["live_remaining"], m["live_allowance"]),
@@ -123,10 +132,8 @@ def _policy(section: dict[str, Any] | None) -> dict[str, Any] | None:
                 "kind": words.event_kind(c["kind"]),
                 "severity": c["severity"],
                 "at": datetime.fromisoformat(c["occurred_at"]),
-                "live": "not counted" if c["live_cost"] is None else words.points(c["live_cost"]),
-                "draft": "not counted"
-                if c["draft_cost"] is None
-                else words.points(c["draft_cost"]),
+                "live": _cost(c["live_cost"]),
+                "draft": _cost(c["draft_cost"]),
             }
             for c in section["charges"]
         ],
@@ -134,22 +141,30 @@ def _policy(section: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _room(remaining: str, allowance: str) -> str:
-    return f"{words.points(remaining)} of {words.points(allowance)}"
+    return _("%(remaining)s of %(allowance)s") % {
+        "remaining": words.points(remaining),
+        "allowance": words.points(allowance),
+    }
 
 
 def _cost(cost: str | None) -> str:
-    return "not counted" if cost is None else words.points(cost)
+    return _("not counted") if cost is None else words.points(cost)
 
 
 def _policy_words(policy: dict[str, Any]) -> str:
     target = policy["member_target"]
-    allowance = (
-        f"a fixed allowance of {words.points(policy['floor_points'])}"
-        if target is None
-        else f"a target of {words.percent(target)}, at least {words.points(policy['floor_points'])}"
-    )
     days = words.counted(policy["window_days"], "%(count)s day", "%(count)s days")
-    return f"a window of {days}, {allowance}"
+    floor = words.points(policy["floor_points"])
+    if target is None:
+        return _("a window of %(days)s, a fixed allowance of %(floor)s") % {
+            "days": days,
+            "floor": floor,
+        }
+    return _("a window of %(days)s, a target of %(target)s, at least %(floor)s") % {
+        "days": days,
+        "target": words.percent(target),
+        "floor": floor,
+    }
 
 
 def results_context(replay: Any) -> dict[str, Any]:
