@@ -35,7 +35,9 @@ def record_transitions(
     transitions: Sequence[tuple[TierTransition, str]],
 ) -> list[TierTransition]:
     """Store transitions and do their tier's actions (in the caller's transaction). A
-    recovering transition lifts the pauses its member no longer needs."""
+    recovering transition lifts the pauses its member no longer needs. A transition marked
+    ``from_imported_history`` (``budgets.imported_history``) has no actions and is neither
+    notified nor sent out as "tier changed"; it still lifts pauses no longer needed."""
     created = TierTransition.objects.bulk_create([t for t, _ in transitions])
     names = {t.membership_id: name for t, name in transitions}
     notices: list[Notice] = []
@@ -59,7 +61,11 @@ def record_transitions(
                 notices.append(_moderator_note(community, transition, name))
             elif action == Action.FACILITATOR_CHECKIN:
                 notices.append(_checkin(community, transition, name))
-        events.append((DomainEventType.BUDGET_TIER_CHANGED, tier_changed_payload(transition, name)))
+        # A move that came from imported history alone is recorded, never announced.
+        if not transition.from_imported_history:
+            events.append(
+                (DomainEventType.BUDGET_TIER_CHANGED, tier_changed_payload(transition, name))
+            )
     events += start_cooldowns(
         community=community,
         policy=policy,
@@ -70,7 +76,9 @@ def record_transitions(
         _mark_rehearsal(community, notices)
         Notice.objects.bulk_create(notices)
         _email_nudges_after_commit([n for n in notices if n.audience == NoticeAudience.MEMBER])
-    notify_tier_changes(community=community, transitions=created)
+    notify_tier_changes(
+        community=community, transitions=[t for t in created if not t.from_imported_history]
+    )
     record_domain_events(community=community, events=events)
     return created
 

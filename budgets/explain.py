@@ -100,6 +100,9 @@ class Explanation:
     notices: list[Notice]
     # The member's latest pauses on posting, newest first (running, lifted early or ended).
     pauses: list[MemberCooldown]
+    # The latest tier change, when it came from imported history alone and the member is still
+    # in the tier it reached (recorded quietly: budgets.imported_history).
+    quiet_move: TierTransition | None = None
 
     @property
     def pause_now(self) -> MemberCooldown | None:
@@ -229,7 +232,15 @@ def explain_budget(*, membership: Membership, now: datetime | None = None) -> Ex
         chart=build_chart(math, now, activity=activity, facts=facts),
         notices=list(Notice.objects.for_member(membership)[:10]),
         pauses=list(MemberCooldown.objects.filter(membership=membership)[:5]),
+        quiet_move=_quiet_move(membership, budget.tier),
     )
+
+
+def _quiet_move(membership: Membership, tier: str) -> TierTransition | None:
+    latest = TierTransition.objects.filter(membership=membership).first()
+    if latest is None or not latest.from_imported_history or latest.to_tier != tier:
+        return None
+    return latest
 
 
 def charge_line(*, charge: Charge, now: datetime | None = None) -> ChargeLine:

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from budgets import actions, budget_math
+from budgets import actions, budget_math, imported_history
 from budgets.models import (
     DirtyMember,
     ForgivenessPolicy,
@@ -112,6 +112,9 @@ def recalculate_chunk(
         only_changed=only_changed,
     )
     if transitions:
+        imported_history.mark_quiet_transitions(
+            community=community, policy=policy, at=at, transitions=[t for t, _ in transitions]
+        )
         actions.record_transitions(community=community, policy=policy, transitions=transitions)
     result.transitions = len(transitions)
     return result

@@ -109,6 +109,7 @@ class TransitionSerializer(serializers.ModelSerializer[TierTransition]):
             "remaining",
             "remaining_ratio",
             "actions",
+            "from_imported_history",
         )
 
 

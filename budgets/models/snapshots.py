@@ -120,6 +120,11 @@ class TierTransition(models.Model):
     remaining = models.DecimalField(max_digits=14, decimal_places=4)
     remaining_ratio = models.DecimalField(max_digits=14, decimal_places=6)
     actions = models.JSONField(default=list)
+    # The tier the member would have with the charges from imported history left out (blank:
+    # the same as ``to_tier``), and whether the move came from that history alone; such a move
+    # is recorded quietly: no notice, e-mail, pause or "tier changed" webhook (DESIGN.md §3.7).
+    live_tier = models.CharField(max_length=10, choices=TIER_CHOICES, blank=True)
+    from_imported_history = models.BooleanField(default=False)
 
     class Meta:
         ordering = ("-at", "-sequence")

@@ -11,6 +11,9 @@ publishing and in the contract page without the contract importing them.
   counter in its ``ready``.
 * **Live alert windows**: which rows may count in a live alert window (the replay package
   leaves imported history out, so it never pages anyone now).
+* **Imported history**: which rows point at an event that came in as imported history, so that
+  ``budgets`` can tell a tier reached through the past from one reached through news, and keep
+  the first quiet (DESIGN.md §3.7: imported history never pages anyone now).
 * **Trial rules**: while a trial of a contract version runs, the live evaluation counts the
   trial spaces with the trial's clause definitions (``TrialRules``).
 * **Trial costs**: while a trial of a budget policy runs, a charge for friction in a trial
@@ -98,7 +101,11 @@ _SECTIONS: dict[str, TrialSection] = {}
 # (community id, start of the longest alert window) -> rows that may count in the window.
 type AlertWindowFilter = Callable[[int, datetime], Q]
 
+# (community id, path of an event id field) -> rows whose event is imported history.
+type ImportedHistoryRows = Callable[[int, str], Q]
+
 _APPEALS: dict[str, AppealCounter] = {}
+_IMPORTED: dict[str, ImportedHistoryRows] = {}
 _WINDOW_FILTERS: dict[str, AlertWindowFilter] = {}
 _RULES: dict[str, Callable[[int], TrialRules | None]] = {}
 _COSTS: dict[str, Callable[[int], TrialCosts | None]] = {}
@@ -152,6 +159,22 @@ def alert_window_rows(community_id: int, since: datetime) -> Q:
     for window_filter in _WINDOW_FILTERS.values():
         rows &= window_filter(community_id, since)
     return rows
+
+
+def register_imported_history(name: str, rows: ImportedHistoryRows) -> None:
+    _IMPORTED[name] = rows
+
+
+def imported_history_rows(community_id: int, event_field: str) -> Q | None:
+    """A filter keeping the rows whose ``event_field`` (an event's id) is imported history, or
+    None when nothing is installed that knows (then no row is)."""
+    filters = [rows(community_id, event_field) for rows in _IMPORTED.values()]
+    if not filters:
+        return None
+    combined = filters[0]
+    for extra in filters[1:]:
+        combined |= extra
+    return combined
 
 
 def register_trial_rules(name: str, provider: Callable[[int], TrialRules | None]) -> None:

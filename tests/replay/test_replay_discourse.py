@@ -13,10 +13,14 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from budgets.models import Notice, TierTransition
+from budgets.models.snapshots import RecalcKind
+from budgets.recalculation import recalculate_community
 from community.contract.replay.models import ImportedEvent
-from community.models import Community, ConductEvent
+from community.models import Community, ConductEvent, DomainEvent
+from integrations.discourse.connection import connect_discourse
 from integrations.models import DiscourseConnection, InboundDelivery
-from tests.integrations.helpers import SECRET, fixture
+from tests.integrations.helpers import API_KEY, API_USER, SECRET, fake_discourse, fixture
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 POSTED = datetime(2023, 2, 9, 10, 19, 46, 324000, tzinfo=UTC)  # the fixture's created_at
@@ -110,3 +114,36 @@ def test_a_bad_recorded_at_stops_the_run_naming_the_line_before_storing_anything
         _replay(_file(tmp_path, [good, bad]))
     assert not InboundDelivery.objects.exists()
     assert not ConductEvent.objects.exists()
+
+
+def test_an_imported_upheld_flag_moves_the_author_s_budget_quietly(
+    community: Community, tmp_path: Path
+) -> None:
+    """A post and its upheld flag from two days ago, imported with the time the flag was
+    upheld: the author's budget counts it (critical), and nobody is told or paused."""
+    posted = NOW - timedelta(days=2)
+    with fake_discourse() as forum:
+        forum.review = fixture("review_5121")  # the flag types and the author (johnnee8)
+        connection = connect_discourse(
+            community=community,
+            base_url=forum.url,
+            secret=SECRET,
+            api_key=API_KEY,
+            api_username=API_USER,
+        )
+        connection.flag_severities = {**connection.flag_severities, "inappropriate": "severe"}
+        connection.save()
+        post = fixture("post_edited")
+        post["body"]["post"]["created_at"] = posted.isoformat()
+        post["recorded_at"] = posted.isoformat()
+        flag = fixture("reviewable_approved")
+        flag["recorded_at"] = (posted + timedelta(hours=3)).isoformat()
+        _replay(_file(tmp_path, [post, flag]))
+    assert ImportedEvent.objects.filter(event__kind="flag_upheld").exists()
+    with time_machine.travel(NOW, tick=False):
+        recalculate_community(community=community, kind=RecalcKind.FULL)
+    transition = TierTransition.objects.get()
+    assert (transition.to_tier, transition.live_tier) == ("critical", "healthy")
+    assert transition.from_imported_history and transition.actions == []
+    assert not Notice.objects.exists()
+    assert not DomainEvent.objects.filter(type="budget.tier_changed").exists()

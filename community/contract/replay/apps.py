@@ -17,3 +17,4 @@ class ReplayConfig(AppConfig):
             imported.on_events_recorded, dispatch_uid="replay.imported_history"
         )
         hooks.register_alert_window_filter("replay.imported_history", imported.live_window_filter)
+        hooks.register_imported_history("replay.imported_history", imported.imported_rows)

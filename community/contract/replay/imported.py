@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from community.contract.replay.models import IMPORT_GRACE, ImportedEvent
@@ -72,3 +72,11 @@ def live_window_filter(community_id: int, since: datetime) -> Q:
         community_id=community_id, recorded_at__gt=since
     ).values("event_id")
     return ~Q(pk__in=imported)
+
+
+def imported_rows(community_id: int, event_field: str) -> Q:
+    """Rows whose ``event_field`` is an event of the community noted as imported history (the
+    notes reach back further than any budget window: ``MAX_WINDOW_DAYS``). A correlated probe
+    of the notes' primary key: the rows asked about are few, the notes may be millions."""
+    noted = ImportedEvent.objects.filter(community_id=community_id, event_id=OuterRef(event_field))
+    return Q(Exists(noted))
