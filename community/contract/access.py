@@ -30,7 +30,7 @@ def get_clause(access: CommunityAccess, pk: int, *, write: bool = False) -> Clau
     clause = (
         Clause.objects.filter(community=access.community, pk=pk)
         .select_related("community")
-        .prefetch_related("spaces")
+        .prefetch_related("spaces", "translations")
         .first()
     )
     if clause is None or not can_see_clause(access, clause):
