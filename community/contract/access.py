@@ -40,6 +40,13 @@ def get_clause(access: CommunityAccess, pk: int, *, write: bool = False) -> Clau
     return clause
 
 
+def version_clauses(version: ContractVersion) -> dict[int, Clause]:
+    """The clauses a published version froze, by id, with their translations: whoever may
+    read the version may read its clauses' words in their language."""
+    clauses = Clause.objects.filter(pk__in=version.clause_ids).prefetch_related("translations")
+    return {clause.pk: clause for clause in clauses}
+
+
 def get_version(access: CommunityAccess, number: int) -> ContractVersion:
     """A published version: readable by whoever can see the community."""
     version = (

@@ -24,6 +24,7 @@ from community.contract.access import (
     get_clause,
     get_current_version,
     get_version,
+    version_clauses,
     visible_clauses,
 )
 from community.contract.forms import ClauseForm, DraftForm, ImportForm, PublishForm
@@ -99,8 +100,7 @@ def clause_views(community: Community, version: ContractVersion, *, live: bool) 
     """The version's clauses; with ``live``, their latest status, per space and history."""
     names = space_names(community)
     # Each clause in the reader's language (its translation, else the version's own words).
-    clauses = Clause.objects.filter(pk__in=version.clause_ids).prefetch_related("translations")
-    by_pk = {clause.pk: clause for clause in clauses}
+    by_pk = version_clauses(version)
     views = []
     for n, data in enumerate(version.clauses, start=1):
         definition = ClauseDefinition.from_dict(data)
