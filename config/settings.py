@@ -418,6 +418,7 @@ SPECTACULAR_SETTINGS = {
         "PostmortemVisibilityEnum": "incidents.postmortems.models.Visibility",
         "PublicSummaryStateEnum": "incidents.postmortems.models.PublicSummaryState",
         "ActionItemStatusChangeEnum": "incidents.postmortems.serializers.STATUS_CHANGES",
+        "LanguageCodeEnum": "community.contract.serializers.LANGUAGES",
     },
 }
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from community.contract.evaluation import evaluate_community
 from community.contract.services import publish_contract, save_clause, update_draft
 from community.contract.slo import ClauseDefinition
+from community.contract.translations import save_clause_translation
 from community.models import Acknowledgement, Clause, Contract, ContractVersion, Membership, Role
 from community.services import ingest_events
 from demo.community import forum_event
@@ -67,6 +68,95 @@ def _on_topic(growing_tips: int) -> ClauseDefinition:
     )
 
 
+# The clauses in Korean, as the community's moderators wrote them (never machine-translated).
+# The demo's default language is English, so these are the Korean translations; with
+# ``seed_demo --language ko`` they are the clauses' own words and the English is the translation.
+KOREAN: dict[str, tuple[str, str]] = {
+    "disagree-without-hostility": (
+        "적대하지 않고 의견 나누기",
+        "사람이 아니라 생각을 두고 이야기해요. 별명으로 부르기, 비웃기, 여럿이 한 사람을 "
+        "몰아붙이기는 여기에 어울리지 않아요. 내가 옳을 때도 마찬가지예요.",
+    ),
+    "no-spam": (
+        "광고 글은 올리지 않기",
+        "파는 것이 아니라 키운 것을 나눠요. 프로필에 내 씨앗 가게 링크 하나는 괜찮지만, "
+        "글 속의 광고는 올리지 않아요.",
+    ),
+    "safety-first": (
+        "안전이 먼저",
+        "불법적인 일은 어떤 경우에도 받아들이지 않아요. 위협, 신상 공개, 금지된 농약 판매가 "
+        "그래요. 운영자가 바로 살피고, 목표도 잴 수 있는 한 완벽에 가깝게 잡았어요.",
+    ),
+    "stay-on-topic-in-growing-tips": (
+        "Growing Tips에서는 주제에 맞게",
+        "Growing Tips는 키우는 이야기를 나누는 곳이에요. 텃밭 운영 이야기와 나눔은 각자의 "
+        "공간이 있으니, 잎마름병 도움을 찾는 분이 쉽게 찾을 수 있게 해 주세요.",
+    ),
+}
+SLUGS = {
+    HOSTILITY.title: "disagree-without-hostility",
+    SPAM.title: "no-spam",
+    SAFETY.title: "safety-first",
+    "Stay on topic in Growing Tips": "stay-on-topic-in-growing-tips",
+}
+
+
+def written_in_korean(ctx: DemoContext) -> bool:
+    return ctx.community.default_language == "ko"
+
+
+def in_own_language(ctx: DemoContext, english: ClauseDefinition) -> ClauseDefinition:
+    """``english`` with the words of the community's default language."""
+    if not written_in_korean(ctx):
+        return english
+    title, wording = KOREAN[SLUGS[english.title]]
+    return replace(english, title=title, wording=wording)
+
+
+def save_demo_clause(
+    ctx: DemoContext, english: ClauseDefinition, clause: Clause | None = None
+) -> Clause:
+    """Save a demo clause in the community's language, with its words in the other one."""
+    slug = SLUGS[english.title]
+    saved = save_clause(
+        community=ctx.community,
+        clause=clause,
+        definition=in_own_language(ctx, english),
+        slug=slug,
+    )
+    if written_in_korean(ctx):
+        title, text = english.title, english.wording
+    else:
+        title, text = KOREAN[slug]
+    save_clause_translation(clause=saved, language=other_language(ctx), title=title, text=text)
+    return saved
+
+
+def other_language(ctx: DemoContext) -> str:
+    return "en" if written_in_korean(ctx) else "ko"
+
+
+def add_to_wording(ctx: DemoContext, clause: Clause, sentences: dict[str, str]) -> Clause:
+    """Add a sentence (given in each language) to a clause's draft wording and to its
+    translation, so both keep saying the same."""
+    definition = clause.draft_definition()
+    saved = save_clause(
+        community=ctx.community,
+        clause=clause,
+        definition=replace(
+            definition, wording=f"{definition.wording} {sentences[clause.language]}"
+        ),
+    )
+    for row in saved.translations.all():
+        save_clause_translation(
+            clause=saved,
+            language=row.language,
+            title=row.title,
+            text=f"{row.text} {sentences[row.language]}",
+        )
+    return saved
+
+
 def seed_contract(ctx: DemoContext) -> None:
     community = ctx.community
     if ContractVersion.objects.filter(contract__community=community).exists():
@@ -88,19 +178,15 @@ def seed_contract(ctx: DemoContext) -> None:
             "to ask whether the norm or the space needs to change.",
         },
     )
-    hostility = save_clause(community=community, definition=HOSTILITY)
-    save_clause(community=community, definition=SPAM)
-    save_clause(community=community, definition=SAFETY)
+    hostility = save_demo_clause(ctx, HOSTILITY)
+    save_demo_clause(ctx, SPAM)
+    save_demo_clause(ctx, SAFETY)
     first = publish_contract(
         community=community, summary="Our first contract, agreed at the spring meeting.", by=by
     )
     growing = community.spaces.get(name="Growing Tips")
-    save_clause(
-        community=community,
-        clause=hostility,
-        definition=ClauseDefinition(**{**HOSTILITY.__dict__, "target": Decimal("0.98")}),
-    )
-    on_topic = save_clause(community=community, definition=_on_topic(growing.pk))
+    save_demo_clause(ctx, replace(HOSTILITY, target=Decimal("0.98")), clause=hostility)
+    on_topic = save_demo_clause(ctx, _on_topic(growing.pk))
     # Show it second, beside the clause it grew out of.
     Clause.objects.filter(community=community, position__gt=hostility.position).exclude(
         pk=on_topic.pk

@@ -8,15 +8,15 @@ postmortems by the circle's own demo code.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.contrib.auth.models import User
 
-from community.contract.services import publish_contract, save_clause
+from community.contract.services import publish_contract
 from community.models import Clause, ContractVersion, Membership
 from demo.context import MODERATOR_USERNAME, DemoContext
+from demo.contract import add_to_wording
 from demo.incidents import RESOLVED_TITLE
 from incidents import services as incident_services
 from incidents.models import Incident, Runbook
@@ -87,23 +87,21 @@ def _reachable_target(clause: Clause, start: datetime, end: datetime) -> Decimal
     return min(clause.target, max(floor, Decimal("0.5")))
 
 
+# Version 3's addition to the hostility clause, in each language (demo.contract).
+PLOT_REMARKS = {
+    "en": "Remarks about someone's plot or garden count as remarks about them.",
+    "ko": "누군가의 텃밭이나 정원을 두고 하는 말도 그 사람에게 하는 말로 봐요.",
+}
+
+
 def _finished(ctx: DemoContext, incident: Incident, mod: Membership, user: User) -> Postmortem:
     community = ctx.community
     resolved = incident.resolved_at or ctx.now
     doc = services.start_postmortem(incident=incident, by=user)
     _fill(doc, FINISHED, user)
     # The guardrail: the hostility clause names remarks about someone's plot (version 3).
-    hostility = Clause.objects.get(community=community, title="Disagree without hostility")
-    definition = hostility.draft_definition()
-    save_clause(
-        community=community,
-        clause=hostility,
-        definition=replace(
-            definition,
-            wording=definition.wording
-            + " Remarks about someone's plot or garden count as remarks about them.",
-        ),
-    )
+    hostility = Clause.objects.get(community=community, slug="disagree-without-hostility")
+    hostility = add_to_wording(ctx, hostility, PLOT_REMARKS)
     version = publish_contract(
         community=community,
         summary="After the raised-beds circle: remarks about someone's plot are hostility too.",

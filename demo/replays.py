@@ -28,7 +28,7 @@ def seed_replays(ctx: DemoContext) -> None:
     live = None
     for clause in Clause.objects.live().filter(community=community).order_by("pk"):
         live = clause.published_definition()
-        if live is not None and live.title == "Disagree without hostility":
+        if live is not None and clause.slug == "disagree-without-hostility":
             break
     else:
         return

@@ -236,6 +236,7 @@ class ClausesInTrouble:
                 sli__isnull=False,
             )
             .select_related("clause")
+            .prefetch_related("clause__translations")
             .annotate(since=Subquery(first_bad))
             .order_by("computed_at")
         )
@@ -248,7 +249,7 @@ class ClausesInTrouble:
                 _("“%(title)s”: its room for the month is used up")
                 if snap.tier == Tier.EXHAUSTED
                 else _("“%(title)s”: its room for the month is nearly used up")
-            ) % {"title": snap.clause.title}
+            ) % {"title": snap.clause.title_in()}
             items.append(
                 Item(
                     kind="clause",

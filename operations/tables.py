@@ -74,6 +74,7 @@ TABLES: tuple[Table, ...] = (
     Table("community.conductevent", "community"),
     Table("community.contract", "community"),
     Table("community.clause", "community", json_fields=("live_definition",)),
+    Table("community.clausetranslation", "clause__community"),
     Table("community.contractversion", "contract__community", json_fields=("clauses",)),
     Table("community.acknowledgement", "version__contract__community"),
     Table("community.clausesnapshot", "clause__community"),

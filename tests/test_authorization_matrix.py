@@ -272,6 +272,11 @@ PAGES: dict[str, Page] = {
     ),
     "contract:clause-edit": get(MODERATORS, lambda w: {"pk": w.clause.pk}),
     "contract:clause-retire": post(MODERATORS, lambda w: {"pk": w.clause.pk}),
+    "contract:clause-translation": post(
+        MODERATORS,
+        lambda w: {"pk": w.clause.pk, "language": "ko"},
+        data=lambda w: {"ko-title": "주제에 맞게", "ko-text": ""},
+    ),
     "replay:list": get(MODERATORS),
     "replay:new": get(MODERATORS),
     "replay:detail": get(MODERATORS, lambda w: {"pk": _replay(w).pk}),
@@ -599,6 +604,15 @@ OPERATIONS: dict[str, Operation] = {
     "clauses_create": Operation("moderate", lambda w: CLAUSE),
     "clauses_retrieve": Operation("read", path=lambda w: {"id": w.clause.pk}, other_key=HIDDEN),
     "clauses_openslo": Operation("read", path=lambda w: {"id": w.clause.pk}, other_key=HIDDEN),
+    "clauses_translation_update": Operation(
+        "moderate",
+        lambda w: {"title": "주제에 맞게", "text": ""},
+        path=lambda w: {"id": w.clause.pk, "lang": "ko"},
+        other_key=HIDDEN,
+    ),
+    "clauses_translation_destroy": Operation(
+        "moderate", path=lambda w: {"id": w.clause.pk, "lang": "ko"}, other_key=HIDDEN
+    ),
     "replays_create": Operation("moderate", lambda w: {"clause": CLAUSE}),
     "replays_retrieve": Operation("read", path=lambda w: {"id": _replay(w).pk}, other_key=HIDDEN),
     "replays_dismiss": Operation(

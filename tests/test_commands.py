@@ -20,6 +20,7 @@ from budgets.models import (
     PolicyVersion,
     TierTransition,
 )
+from community.contract.translations import translation_rows
 from community.models import (
     Acknowledgement,
     ApiKey,
@@ -183,6 +184,14 @@ def test_seed_demo_builds_a_realistic_community_and_twice_changes_nothing(db: No
     # Version 3 is the guardrail the raised-beds postmortem asked for.
     assert [v.number for v in contract.versions.all()] == [3, 2, 1]
     assert Clause.objects.live().filter(community=demo_community).count() >= 4
+    # Each clause in Korean too, the third version's added sentence included (docs/i18n.md).
+    for clause in Clause.objects.live().filter(community=demo_community):
+        assert clause.language == "en"
+        assert [t.language for t in clause.translations.all()] == ["ko"]
+    hostility = Clause.objects.get(community=demo_community, slug="disagree-without-hostility")
+    assert hostility.words_in("ko").title == "적대하지 않고 의견 나누기"
+    assert "텃밭이나 정원" in hostility.words_in("ko").wording
+    assert not any(row.stale for row in translation_rows(hostility))
     tiers = set(ClauseSnapshot.objects.filter(scope="").values_list("tier", flat=True))
     assert tiers - {"healthy"}, "at least one clause is not healthy"
     assert set(demo_community.incidents.values_list("status", flat=True)) == {

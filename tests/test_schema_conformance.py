@@ -66,6 +66,8 @@ REAL_PATHS: dict[str, Callable[[World], dict[str, int | str]]] = {
     "replays_dismiss": lambda w: {"id": _replay(w).pk},
     "clauses_retrieve": lambda w: {"id": w.clause.pk},
     "clauses_openslo": lambda w: {"id": w.clause.pk},
+    "clauses_translation_update": lambda w: {"id": w.clause.pk, "lang": "ko"},
+    "clauses_translation_destroy": lambda w: {"id": w.clause.pk, "lang": "ko"},
     "contract_versions_retrieve": lambda w: {"number": w.version.number},
     "cooldowns_extend": lambda w: {"id": w.cooldown.pk},
     "cooldowns_lift": lambda w: {"id": w.cooldown.pk},

@@ -30,7 +30,7 @@ def get_clause(access: CommunityAccess, pk: int, *, write: bool = False) -> Clau
     clause = (
         Clause.objects.filter(community=access.community, pk=pk)
         .select_related("community")
-        .prefetch_related("spaces")
+        .prefetch_related("spaces", "translations")
         .first()
     )
     if clause is None or not can_see_clause(access, clause):
@@ -38,6 +38,13 @@ def get_clause(access: CommunityAccess, pk: int, *, write: bool = False) -> Clau
     if write:
         access.require_moderator("Only this community's moderators can change the contract.")
     return clause
+
+
+def version_clauses(version: ContractVersion) -> dict[int, Clause]:
+    """The clauses a published version froze, by id, with their translations: whoever may
+    read the version may read its clauses' words in their language."""
+    clauses = Clause.objects.filter(pk__in=version.clause_ids).prefetch_related("translations")
+    return {clause.pk: clause for clause in clauses}
 
 
 def get_version(access: CommunityAccess, number: int) -> ContractVersion:

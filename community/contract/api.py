@@ -9,8 +9,9 @@ from typing import Any
 from django.db.models import Count
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,6 +41,7 @@ from community.contract.services import (
 )
 from community.contract.text import exact
 from community.domain_events import space_payload
+from community.language import supported, supported_languages
 from community.models import ApiKey, Clause, ClauseSnapshot, Contract, ContractVersion
 from community.serializers import flatten_errors
 from community.services import ConflictError, ServiceError
@@ -76,8 +78,20 @@ def _status(snap: ClauseSnapshot) -> dict[str, Any]:
     }
 
 
-def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, Any]]:
+def _translations(clause: Clause) -> dict[str, dict[str, Any]]:
+    return {
+        row.language: {"title": row.title, "text": row.text, "updated_at": row.updated_at}
+        for row in clause.translations.all()
+    }
+
+
+def clause_rows(
+    request: Request, clauses: Iterable[Clause], *, language: str | None = None
+) -> list[dict[str, Any]]:
+    """Each clause with its status; ``title`` and ``wording`` in ``language`` (default: the
+    language the API answers this key in), and, for moderators, every translation."""
     clauses = list(clauses)
+    moderator = access_of(request).is_moderator
     latest = (
         ClauseSnapshot.objects.filter(clause_id__in=[c.pk for c in clauses])
         .latest_per_clause()
@@ -94,12 +108,17 @@ def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, 
     for clause in clauses:
         definition = clause.published_definition() or clause.draft_definition()
         current = overall.get(clause.pk)
+        words = clause.words_in(language, own=(definition.title, definition.wording))
         rows.append(
             {
                 "id": clause.pk,
                 "slug": clause.slug,
-                "title": definition.title,
-                "wording": definition.wording,
+                "title": words.title,
+                "wording": words.wording,
+                "language": clause.language,
+                "title_language": words.title_language,
+                "wording_language": words.wording_language,
+                **({"translations": _translations(clause)} if moderator else {}),
                 "published": clause.is_live,
                 "retired": clause.retired_at is not None,
                 "unpublished_changes": clause.has_unpublished_changes,
@@ -115,7 +134,7 @@ def _clause_rows(request: Request, clauses: Iterable[Clause]) -> list[dict[str, 
     return rows
 
 
-def _invalid(
+def invalid(
     errors: list[tuple[str, str]], detail: str = "The clause was not saved; nothing changed."
 ) -> Response:
     return Response(
@@ -127,6 +146,38 @@ def _invalid(
     )
 
 
+LANG_PARAMETER = OpenApiParameter(
+    "lang",
+    str,
+    OpenApiParameter.QUERY,
+    enum=list(supported_languages()),
+    description="Show `title` and `wording` in this language (its translation, else the "
+    "clause's own words). Default: the language the API answers this key in.",
+)
+
+
+class LanguageRefused(Exception):
+    pass
+
+
+def _reading_language(request: Request) -> str | None:
+    wanted = request.query_params.get("lang")
+    if wanted is None:
+        return None
+    code = supported(wanted)
+    if code is None:
+        raise LanguageRefused(wanted)
+    return code
+
+
+def language_refused() -> Response:
+    offered = {"languages": ", ".join(supported_languages())}
+    return invalid(
+        [("lang", _("Choose one of the languages offered: %(languages)s.") % offered)],
+        detail=_("No such language here."),
+    )
+
+
 class ClauseListView(APIView):
     """The contract's clauses, each with its live status (community-wide and per space).
     Keys with `moderate` also see draft clauses and can create one."""
@@ -134,10 +185,18 @@ class ClauseListView(APIView):
     required_scope = {"GET": "read", "POST": "moderate"}
 
     @extend_schema(
-        operation_id="clauses_list", responses=ClauseOutSerializer(many=True), tags=["contract"]
+        operation_id="clauses_list",
+        parameters=[LANG_PARAMETER],
+        responses=ClauseOutSerializer(many=True),
+        tags=["contract"],
     )
     def get(self, request: Request) -> Response:
-        return Response(_clause_rows(request, visible_clauses(access_of(request))))
+        try:
+            language = _reading_language(request)
+        except LanguageRefused:
+            return language_refused()
+        clauses = visible_clauses(access_of(request)).prefetch_related("translations")
+        return Response(clause_rows(request, clauses, language=language))
 
     @extend_schema(
         operation_id="clauses_create",
@@ -149,26 +208,33 @@ class ClauseListView(APIView):
     def post(self, request: Request) -> Response:
         data = DefinitionSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(flatten_errors(data.errors))
+            return invalid(flatten_errors(data.errors))
         try:
             clause = save_clause(
                 community=community_of(request),
                 definition=data.to_definition(data.validated_data),
             )
         except ClauseInvalid as exc:
-            return _invalid(exc.errors)
-        return Response(_clause_rows(request, [clause])[0], status=status.HTTP_201_CREATED)
+            return invalid(exc.errors)
+        return Response(clause_rows(request, [clause])[0], status=status.HTTP_201_CREATED)
 
 
 class ClauseDetailView(APIView):
     required_scope = "read"
 
     @extend_schema(
-        operation_id="clauses_retrieve", responses=ClauseOutSerializer, tags=["contract"]
+        operation_id="clauses_retrieve",
+        parameters=[LANG_PARAMETER],
+        responses=ClauseOutSerializer,
+        tags=["contract"],
     )
     def get(self, request: Request, pk: int) -> Response:
         clause = get_clause(access_of(request), pk)
-        return Response(_clause_rows(request, [clause])[0])
+        try:
+            language = _reading_language(request)
+        except LanguageRefused:
+            return language_refused()
+        return Response(clause_rows(request, [clause], language=language)[0])
 
 
 class ClauseOpenSLOView(APIView):
@@ -205,14 +271,14 @@ class ClauseImportView(APIView):
     def post(self, request: Request) -> Response:
         data = ImportInSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(flatten_errors(data.errors))
+            return invalid(flatten_errors(data.errors))
         try:
             clause = import_openslo(
                 community=community_of(request), text=data.validated_data["document"]
             )
         except ClauseInvalid as exc:
-            return _invalid(exc.errors)
-        return Response(_clause_rows(request, [clause])[0], status=status.HTTP_201_CREATED)
+            return invalid(exc.errors)
+        return Response(clause_rows(request, [clause])[0], status=status.HTTP_201_CREATED)
 
 
 def _version(version: ContractVersion, acks: int) -> dict[str, Any]:
@@ -303,7 +369,7 @@ class DraftView(APIView):
     def put(self, request: Request) -> Response:
         data = DraftInSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(flatten_errors(data.errors))
+            return invalid(flatten_errors(data.errors))
         try:
             contract = update_draft(
                 community=community_of(request),
@@ -311,7 +377,7 @@ class DraftView(APIView):
                 policy=data.validated_data["policy"],
             )
         except ServiceError as exc:
-            return _invalid([("policy", str(exc))])
+            return invalid([("policy", str(exc))])
         return Response(_draft(contract))
 
 
@@ -329,7 +395,7 @@ class PublishView(APIView):
     def post(self, request: Request) -> Response:
         data = PublishInSerializer(data=request.data)
         if not data.is_valid():
-            return _invalid(flatten_errors(data.errors), NOT_PUBLISHED)
+            return invalid(flatten_errors(data.errors), NOT_PUBLISHED)
         try:
             version = publish_contract(
                 community=community_of(request),
@@ -341,7 +407,7 @@ class PublishView(APIView):
                 expected_draft=data.validated_data["draft_digest"],
             )
         except ConflictError:
-            return _invalid([("draft_digest", STALE_DRAFT)], NOT_PUBLISHED)
+            return invalid([("draft_digest", STALE_DRAFT)], NOT_PUBLISHED)
         except ServiceError as exc:
-            return _invalid([("(contract)", str(exc))], NOT_PUBLISHED)
+            return invalid([("(contract)", str(exc))], NOT_PUBLISHED)
         return Response(_version(version, 0), status=status.HTTP_201_CREATED)

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 from django.urls import path
 
-from community.contract import api
+from community.contract import api, translation_api
 
 urlpatterns = [
     path("clauses/", api.ClauseListView.as_view(), name="clauses"),
     path("clauses/import/", api.ClauseImportView.as_view(), name="clause-import"),
     path("clauses/<int:pk>/", api.ClauseDetailView.as_view(), name="clause-detail"),
+    path(
+        "clauses/<int:pk>/translations/<slug:lang>/",
+        translation_api.ClauseTranslationView.as_view(),
+        name="clause-translation",
+    ),
     path("clauses/<int:pk>/openslo/", api.ClauseOpenSLOView.as_view(), name="clause-openslo"),
     path("contract/", api.ContractView.as_view(), name="contract"),
     path("contract/draft/", api.DraftView.as_view(), name="contract-draft"),

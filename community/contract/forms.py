@@ -218,3 +218,33 @@ class ImportForm(PlainMessages, forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
         label=_("OpenSLO document (YAML)"),
     )
+
+
+class TranslationForm(PlainMessages, forms.Form):
+    """A clause's title and text in one other language (prefixed with its code, so each
+    language's form on the page has its own ids)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    text = forms.CharField(
+        label=_("Text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Leave both empty to remove this language: members then read the clause's own words."
+        ),
+    )
+
+    def __init__(self, data: Any = None, *, language: str, **kwargs: Any) -> None:
+        super().__init__(data, prefix=language, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs["lang"] = language
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if (data.get("text") or "").strip() and not (data.get("title") or "").strip():
+            self.add_error("title", _("Give the title in this language too."))
+        return data
+
+    def add_service_errors(self, errors: list[tuple[str, str]]) -> None:
+        for field, message in errors:
+            self.add_error(field if field in self.fields else None, message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from rest_framework import serializers
 
 from community.contract.slo import (
@@ -126,11 +127,45 @@ class DefinitionSerializer(serializers.Serializer[dict[str, Any]]):
         )
 
 
+class TranslationInSerializer(serializers.Serializer[dict[str, Any]]):
+    title = serializers.CharField(
+        max_length=200,
+        allow_blank=True,
+        help_text="The clause's title in this language; required when `text` is given. Both "
+        "empty removes the translation.",
+    )
+    text = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="Its wording in this language; empty: members read the clause's own wording.",
+    )
+
+
+class TranslationOutSerializer(serializers.Serializer[dict[str, Any]]):
+    title = serializers.CharField()
+    text = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
+
+
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+
+
 class ClauseOutSerializer(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     slug = serializers.CharField()
-    title = serializers.CharField()
-    wording = serializers.CharField()
+    title = serializers.CharField(help_text="In the language asked for, else the clause's own.")
+    wording = serializers.CharField(help_text="In the language asked for, else the clause's own.")
+    language = serializers.ChoiceField(
+        choices=LANGUAGES, help_text="The language of the clause's own words (`definition`)."
+    )
+    title_language = serializers.ChoiceField(choices=LANGUAGES)
+    wording_language = serializers.ChoiceField(choices=LANGUAGES)
+    translations = serializers.DictField(
+        child=TranslationOutSerializer(),
+        required=False,
+        help_text="Moderators only: the title and text in each other language, by code.",
+    )
     published = serializers.BooleanField(help_text="In the current published version.")
     retired = serializers.BooleanField(
         help_text="Removed from the draft (it leaves the contract at the next publish)."

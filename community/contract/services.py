@@ -130,6 +130,8 @@ def save_clause(
                 community=community,
                 slug=_unique_slug(community, slug or definition.title),
                 position=position,
+                # Its words are in the language the community speaks now (docs/i18n.md).
+                language=community.default_language,
             )
         elif clause.community_id != community.pk:
             raise ServiceError("That clause belongs to another community.")

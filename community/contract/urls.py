@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from community.contract import views
+from community.contract import translation_views, views
 
 app_name = "contract"
 
@@ -25,6 +25,11 @@ urlpatterns = [
         "c/<slug:slug>/contract/clauses/<int:pk>/retire/",
         views.clause_retire,
         name="clause-retire",
+    ),
+    path(
+        "c/<slug:slug>/contract/clauses/<int:pk>/translations/<slug:language>/",
+        translation_views.clause_translation,
+        name="clause-translation",
     ),
     path(
         "c/<slug:slug>/contract/clauses/<int:pk>/openslo.yaml",

@@ -24,6 +24,7 @@ from community.contract.access import (
     get_clause,
     get_current_version,
     get_version,
+    version_clauses,
     visible_clauses,
 )
 from community.contract.forms import ClauseForm, DraftForm, ImportForm, PublishForm
@@ -46,12 +47,14 @@ from community.contract.services import (
 from community.contract.slo import ClauseDefinition
 from community.contract.sparkline import Sparkline, sparkline
 from community.contract.text import describe_indicator, diff_versions, pace_words
+from community.contract.translation_views import translation_forms
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.models import (
     Acknowledgement,
     Clause,
     ClauseAlert,
     ClauseSnapshot,
+    ClauseWords,
     Community,
     Contract,
     ContractVersion,
@@ -70,6 +73,7 @@ class ClauseView:
     number: int
     definition: ClauseDefinition
     measured: str
+    words: ClauseWords
     status: ClauseSnapshot | None = None
     spaces: list[ClauseSnapshot] = field(default_factory=list)
     spark: Sparkline | None = None
@@ -95,15 +99,22 @@ class ClauseView:
 def clause_views(community: Community, version: ContractVersion, *, live: bool) -> list[ClauseView]:
     """The version's clauses; with ``live``, their latest status, per space and history."""
     names = space_names(community)
+    # Each clause in the reader's language (its translation, else the version's own words).
+    by_pk = version_clauses(version)
     views = []
     for n, data in enumerate(version.clauses, start=1):
         definition = ClauseDefinition.from_dict(data)
+        clause = by_pk.get(int(data["clause_id"]))
+        own = (definition.title, definition.wording)
         views.append(
             ClauseView(
                 clause_id=int(data["clause_id"]),
                 number=n,
                 definition=definition,
                 measured=describe_indicator(definition, names),
+                words=clause.words_in(own=own)
+                if clause is not None
+                else ClauseWords(*own, community.default_language, community.default_language),
             )
         )
     if not live or not views:
@@ -413,12 +424,14 @@ def _clause_form(
                     % {"title": saved.title},
                 )
                 return redirect("contract:edit", slug=community.slug)
-    return render(
-        request,
-        "contract/clause_form.html",
-        {"access": access, "community": community, "clause": clause, "form": form},
-        status=status,
-    )
+    context = {
+        "access": access,
+        "community": community,
+        "clause": clause,
+        "form": form,
+        "translations": translation_forms(clause) if clause else [],
+    }
+    return render(request, "contract/clause_form.html", context, status=status)
 
 
 @login_required

@@ -51,6 +51,12 @@ from community.models.spine import (
     bad_event_q,
     hash_api_key,
 )
+from community.models.translations import (
+    ClauseTranslation,
+    ClauseWords,
+    base_language,
+    words_digest,
+)
 
 __all__ = [
     "ALWAYS_IN_APP",
@@ -73,6 +79,8 @@ __all__ = [
     "ClauseQuerySet",
     "ClauseSnapshot",
     "ClauseSnapshotQuerySet",
+    "ClauseTranslation",
+    "ClauseWords",
     "Community",
     "ConductEvent",
     "ConductEventQuerySet",
@@ -96,6 +104,8 @@ __all__ = [
     "SpaceKind",
     "Visibility",
     "bad_event_q",
+    "base_language",
     "default_policy",
     "hash_api_key",
+    "words_digest",
 ]

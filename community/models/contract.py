@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from community.contract.slo import DEFAULT_ALERT_RULES, ClauseDefinition, window_label
 from community.models.spine import Community, Membership, Space
+from community.models.translations import ClauseTranslation, ClauseWords, words_in
 from community.tier_words import TIER_CHOICES
 from community.tiers import Tier
 
@@ -133,6 +134,11 @@ class Clause(models.Model):
     slug = models.SlugField(max_length=60)
     title = models.CharField(max_length=200)
     wording = models.TextField(help_text="The norm in plain words, as members read it.")
+    # Its own title and wording are in this language (the community's default when it was
+    # written); ``translations`` give them in the community's other languages.
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
+    )
     total_kinds = models.JSONField(default=default_total_kinds)
     total_categories = models.JSONField(default=list, blank=True)
     bad_kinds = models.JSONField(default=default_bad_kinds)
@@ -155,6 +161,9 @@ class Clause(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     objects: ClassVar[ClauseQuerySet] = ClauseQuerySet.as_manager()  # type: ignore[assignment]
+
+    if TYPE_CHECKING:
+        translations: RelatedManager[ClauseTranslation]
 
     class Meta:
         ordering = ("position", "pk")
@@ -186,6 +195,30 @@ class Clause(models.Model):
         if not self.is_live or not self.live_definition:
             return None
         return ClauseDefinition.from_dict(self.live_definition)
+
+    def own_words(self) -> tuple[str, str]:
+        """The title and wording members read in the clause's own language: as published, or
+        the draft's for a clause never published."""
+        live = self.published_definition()
+        return (live.title, live.wording) if live is not None else (self.title, self.wording)
+
+    def words_in(
+        self, language: str | None = None, *, own: tuple[str, str] | None = None
+    ) -> ClauseWords:
+        """Its title and wording in ``language`` (default: the reader's, active now), falling
+        back to its own (``own``: a version's words instead of the current ones). Prefetch
+        ``translations`` when reading many clauses."""
+        title, wording = own if own is not None else self.own_words()
+        return words_in(
+            title=title,
+            wording=wording,
+            own_language=self.language,
+            translations=self.translations.all(),
+            language=language,
+        )
+
+    def title_in(self, language: str | None = None) -> str:
+        return self.words_in(language).title
 
     @property
     def has_unpublished_changes(self) -> bool:

@@ -10,7 +10,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from community import words
-from community.models import ClauseAlert, Community
+from community.models import Clause, ClauseAlert, Community
 from community.tier_words import tier_label
 
 register = template.Library()
@@ -51,6 +51,12 @@ def clause_burn_rate(rate: object, window_days: int = 30) -> str:
 def alert_summary(alert: ClauseAlert) -> str:
     """A ``ClauseAlert``'s numbers in one sentence (``community.words.alert_summary``)."""
     return words.clause_alert_summary(alert)
+
+
+@register.filter
+def clause_title(clause: Clause) -> str:
+    """A clause's title in the reader's language (``Clause.title_in``), else its own."""
+    return clause.title_in()
 
 
 @register.filter

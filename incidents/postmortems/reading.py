@@ -47,6 +47,7 @@ def document_parts(doc: Postmortem) -> DocumentParts:
         items=list(
             ActionItem.objects.filter(postmortem=doc)
             .select_related("owner", "verify_clause", "contract_version", "runbook")
+            .prefetch_related("verify_clause__translations")
             .order_by("due_on", "pk")
         ),
     )

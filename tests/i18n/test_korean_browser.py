@@ -81,6 +81,10 @@ def test_the_member_journey_reads_entirely_in_korean(browser_page: Any) -> None:
     page.get_by_role("link", name="읽고 확인하기").click()
     page.wait_for_url(re.compile(r"/c/demo/contract/(#.*)?$"))
     expect(page.get_by_role("heading", name="우리의 커뮤니티 약속", level=1)).to_be_visible()
+    # The clauses are written in Korean here; their English words are the translation.
+    expect(
+        page.get_by_role("heading", name=re.compile("적대하지 않고 의견 나누기"))
+    ).to_be_visible()
     assert english_left(page, allowed) == []
     page.get_by_role("button", name=re.compile("확인했어요")).click()
     expect(page.get_by_text(re.compile("버전 3을\\(를\\) 확인했어요"))).to_be_visible()

@@ -392,7 +392,7 @@ def _tell_owner_reopened(item: ActionItem, clause: Clause, *, retired: bool) -> 
     with translation.override(language_for_membership(item.owner)):
         if retired:
             body = _("“%(title)s” left the contract while it was verifying this item.") % {
-                "title": clause.title
+                "title": clause.title_in()
             }
         else:
             sli = item.last_sli
@@ -400,7 +400,7 @@ def _tell_owner_reopened(item: ActionItem, clause: Clause, *, retired: bool) -> 
             body = _(
                 "“%(title)s” fell below its %(target)s %% target while this change was being "
                 "verified (it measured %(seen)s). Look again at what the change needs."
-            ) % {"title": clause.title, "target": target, "seen": seen}
+            ) % {"title": clause.title_in(), "target": target, "seen": seen}
         notify(
             community=community,
             recipients=[item.owner],
