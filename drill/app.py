@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from config import queues
 from drill.services import PrivatePostgres, PrivateRedis, ServiceError, spare_port, wait_until
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,6 +172,7 @@ class App:
             "worker",
             [
                 sys.executable, "-m", "celery", "-A", "config", "worker",
+                "-Q", queues.worker_argument(),
                 "--loglevel=INFO", "--concurrency=2", "-n", f"{name}@%h",
                 "--without-gossip", "--without-mingle",
             ],

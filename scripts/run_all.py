@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""Run the web server, a Celery worker and the Celery scheduler together; stop them together.
+"""Run the web server, two Celery workers and the Celery scheduler together; stop them together.
 
 Usage: scripts/run_all.py HOST:PORT   (the Makefile's `make run` calls this with the venv's Python)
 
-Ctrl-C (SIGINT) or SIGTERM stops all three. A worker or scheduler that exits on its own is started
-again (as a process supervisor would: the Celery worker exits on some broker outages, and every
-task is safe to run again), at most once every few seconds; if the web server exits, the others
-are stopped too, so `make run` never leaves a half-running system behind.
+The workers: one consumes ``ingest`` and ``recalc``, the other ``outbound`` and ``default``
+(config/queues.py). Ctrl-C (SIGINT) or SIGTERM stops them all. A worker or scheduler that exits
+on its own is started again (as a process supervisor would: the Celery worker exits on some
+broker outages, and every task is safe to run again), at most once every few seconds; if the web
+server exits, the others are stopped too, so `make run` never leaves a half-running system behind.
 """
 
 from __future__ import annotations
@@ -18,25 +19,25 @@ import time
 from pathlib import Path
 from types import FrameType
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config import queues
+
 GRACE_SECONDS = 10
 RESTART_DELAY_SECONDS = 5
-RESTARTED = ("worker", "scheduler")
+RESTARTED = ("worker", "worker-outbound", "scheduler")
 
 
 def main(address: str) -> int:
     python = sys.executable
     Path("var").mkdir(exist_ok=True)
+    # Two workers, not one per queue: on a laptop four would cost four Django processes for
+    # little. What matters is that a stalled call to someone else's server (a slow forum, a burst
+    # of outbound webhooks) cannot take the pool slots recalculation needs, so recalculation and
+    # ingest share one worker and outbound calls and the rest have the other (README "Deploy").
     commands = {
-        "worker": [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--loglevel=INFO",
-            "--concurrency=2",
-        ],
+        "worker": _worker(python, "ingest-recalc", queues.INGEST, queues.RECALC),
+        "worker-outbound": _worker(python, "outbound-default", queues.OUTBOUND, queues.DEFAULT),
         "scheduler": [
             python,
             "-m",
@@ -87,8 +88,25 @@ def main(address: str) -> int:
             process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
             process.kill()
-    print("run-all: web, worker and scheduler stopped", flush=True)
+    print("run-all: web, workers and scheduler stopped", flush=True)
     return exit_code
+
+
+def _worker(python: str, name: str, *consumed: str) -> list[str]:
+    return [
+        python,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-Q",
+        queues.worker_argument(*consumed),
+        "-n",
+        f"{name}@%h",
+        "--loglevel=INFO",
+        "--concurrency=2",
+    ]
 
 
 if __name__ == "__main__":

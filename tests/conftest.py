@@ -32,6 +32,7 @@ from rest_framework.test import APIClient
 
 from community.models import Community, Membership, Role
 from community.services import create_api_key, set_role
+from config import queues as celery_queues
 from config.celery import app as celery_app
 from tests.world import World, build_world
 
@@ -255,8 +256,14 @@ class WorkerProcess:
 
 
 def start_worker(
-    tmp_path: Path, *, concurrency: int = 2, extra_env: dict[str, str] | None = None
+    tmp_path: Path,
+    *,
+    concurrency: int = 2,
+    extra_env: dict[str, str] | None = None,
+    queues: tuple[str, ...] = celery_queues.QUEUES,
 ) -> WorkerProcess:
+    """A worker consuming ``queues`` (all of them unless told: most tests follow work from one
+    queue to the next)."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -276,6 +283,8 @@ def start_worker(
             "config",
             "worker",
             f"--concurrency={concurrency}",
+            "-Q",
+            celery_queues.worker_argument(*queues),
             "--loglevel=INFO",
             "--without-gossip",
             "--without-mingle",
@@ -287,7 +296,8 @@ def start_worker(
         stdout=log_path.open("wb"),
         stderr=subprocess.STDOUT,
     )
-    deadline = time.monotonic() + 30
+    # Up to two minutes: on a loaded, shared machine a worker's start takes a minute.
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if "ready." in log_path.read_text(errors="replace"):
             return WorkerProcess(process, log_path)
