@@ -65,9 +65,7 @@ def _records(community: Community) -> list[str]:
             )
     # Flag categories the forum named itself: a known one is put into words, another is shown
     # as the forum wrote it.
-    categories = ConductEvent.objects.filter(community=community).values_list(
-        "category", flat=True
-    )
+    categories = ConductEvent.objects.filter(community=community).values_list("category", flat=True)
     texts += [c for c in set(categories) if c and words.flag_category(c) == c]
     return sorted({t for t in texts if t}, key=len, reverse=True)
 
