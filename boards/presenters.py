@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.utils.formats import date_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -29,7 +30,7 @@ def ratio_words(value: float | Decimal | None) -> str:
     return "—" if value is None else words.percent(value)
 
 
-def share_words(share: Share, none: str | None = None) -> str:
+def share_words(share: Share, none: str | Promise | None = None) -> str:
     if share.share is None:
         return _("nothing to count yet") if none is None else str(none)
     return _("%(percent)s (%(part)s of %(whole)s)") % {

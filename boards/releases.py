@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -32,7 +33,7 @@ MAX_CHANGES = 8
 CONTRACT = "contract"
 POLICY = "policy"
 # How a version tried in some spaces first ended, in words.
-TRIED_FIRST = {
+TRIED_FIRST: dict[str, Promise] = {
     CanaryStatus.RUNNING: gettext_lazy("Tried in some spaces first, then on trial."),
     CanaryStatus.PROMOTED: gettext_lazy(
         "Tried in some spaces first, then promoted to every space."
