@@ -88,7 +88,10 @@ class CommunityAccess:
 def membership_of(user: AnyUser, community: Community) -> Membership | None:
     if not user.is_authenticated:
         return None
-    return Membership.objects.filter(community=community, user=user).first()
+    membership = Membership.objects.filter(community=community, user=user).first()
+    if membership is not None:
+        membership.community = community  # already read: pages reach it without a query
+    return membership
 
 
 def access_for_user(user: AnyUser, slug: str, *, moderate: bool = False) -> CommunityAccess:
@@ -125,6 +128,7 @@ def get_membership(access: CommunityAccess, pk: int) -> Membership:
     target = Membership.objects.filter(community=access.community, pk=pk).first()
     if target is None or not (access.owns(target.pk) or access.sees_member_records):
         raise Http404("No such member.")
+    target.community = access.community
     return target
 
 

@@ -66,14 +66,15 @@ def _member_budget(community: Community) -> str:
 
 MOD, MEMBER = MODERATOR_USERNAME, MEMBER_USERNAME
 PAGES: tuple[Page, ...] = (
-    Page("Moderator home (Needs you)", MOD, _url("community:home"), 18),
+    # Home and contract read the clauses' translations in one prefetch (whatever their number).
+    Page("Moderator home (Needs you)", MOD, _url("community:home"), 19),
     Page("Member home", MEMBER, _url("community:home"), 15),
     Page("Incidents board", MOD, _url("incidents:board"), 12),
     Page("War room", MOD, _war_room, 24),
     Page("Notifications (moderator)", MOD, _url("community:notifications"), 7),
     Page("Notifications (member)", MEMBER, _url("community:notifications"), 7),
     Page("Notification preferences", MEMBER, _url("community:notification-preferences"), 7),
-    Page("Contract", MEMBER, _url("contract:page"), 12),
+    Page("Contract", MEMBER, _url("contract:page"), 13),
     Page("Member budget (moderator's view)", MOD, _member_budget, 18),
     Page("My budget (member)", MEMBER, _url("budgets:my-budget"), 13),
     Page("Appeals queue", MOD, _url("budgets:appeals"), 18),
