@@ -55,6 +55,8 @@ def test_a_quiet_trial_is_promoted_after_its_duration(community: Community) -> N
     canary = start_canary(
         community=community, space_ids=[trial.pk], duration_hours=1, summary="Stricter", by=None
     )
+    started = canary.entries.get(kind="started")
+    assert started.words == f"Version 2 went on trial in {trial.name}, for 1 hour."
     Canary.objects.filter(pk=canary.pk).update(ends_at=canary.started_at)
     assert check_canary(canary_id=canary.pk) == CanaryStatus.PROMOTED
     canary.refresh_from_db()
@@ -121,8 +123,18 @@ def test_the_council_holds_publication_until_every_delegate_answers_and_a_block_
         reason="Too strict for newcomers",
     )
     answer_draft(community=community, group=b, membership=mod, kind="stand_aside")
-    with pytest.raises(ServiceError, match="Allotments blocks this version"):
+    with pytest.raises(
+        ServiceError, match="Allotments blocks this version: it waits until the block is withdrawn"
+    ):
         publish_contract(community=community, summary="Stricter", by=None)
+    answer_draft(community=community, group=b, membership=mod, kind="block", reason="Wait")
+    with pytest.raises(
+        ServiceError,
+        match="Allotments, Orchard block this version: it waits until the blocks are withdrawn",
+    ):
+        publish_contract(community=community, summary="Stricter", by=None)
+    withdraw_block(group=b, membership=mod)
+    answer_draft(community=community, group=b, membership=mod, kind="stand_aside")
     withdraw_block(group=a, membership=member_membership)
     version = publish_contract(community=community, summary="Stricter", by=None)
     assert version.number == 2

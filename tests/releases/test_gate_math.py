@@ -75,3 +75,43 @@ def test_worse_after_and_the_facilitator_rotation() -> None:
         facilitator_index(delegates=3, days_since_start=d, rotation_days=7) for d in (0, 7, 14, 21)
     ] == [0, 1, 2, 0]
     assert facilitator_index(delegates=0, days_since_start=3, rotation_days=7) == -1
+
+
+def test_findings_about_one_charge_one_post_or_one_point_are_singular() -> None:
+    quiet = judge_gate(
+        clauses=[sides(Side(0, 0), Side(100, 1))],
+        canary_appeals=Appeals(1, 0),
+        baseline_appeals=Appeals(0, 0),
+        thresholds=Thresholds(min_events=1),
+    )
+    words = [f.words for f in quiet.findings]
+    assert "0 of the 1 post needed to compare has been counted" in words[0]
+    assert words[2].startswith("Appeals: 1 charge in the trial spaces so far;")
+    assert not any(" 1 charges" in w or " 1 posts" in w for w in words)
+
+    dropped = judge_gate(
+        clauses=[sides(Side(100, 3, 1, 1), Side(100, 2))],
+        canary_appeals=Appeals(1, 1),
+        baseline_appeals=Appeals(0, 0),
+        thresholds=Thresholds(sli_drop_points=Decimal("2")),
+    )
+    sli, burn, _appeals = (f.words for f in dropped.findings)
+    assert ", 1 point lower." in sli
+    assert "(1 of 1 post counted as bad)" in burn
+
+
+def test_findings_about_several_charges_are_plural() -> None:
+    verdict = judge_gate(
+        clauses=[sides(Side(100, 1), Side(100, 1))],
+        canary_appeals=Appeals(4, 2),
+        baseline_appeals=Appeals(0, 0),
+        thresholds=Thresholds(),
+    )
+    assert "2 of 4 charges in the trial spaces were overturned" in verdict.findings[-1].words
+    one = judge_gate(
+        clauses=[sides(Side(100, 1), Side(100, 1))],
+        canary_appeals=Appeals(1, 0),
+        baseline_appeals=Appeals(0, 0),
+        thresholds=Thresholds(),
+    )
+    assert "1 charge in the trial spaces so far" in one.findings[-1].words

@@ -210,7 +210,8 @@ def ratification_refusal(community: Community, fingerprint: str) -> str | None:
     blocks = [r.group.name for r in rows if r.answer and r.answer.kind == AnswerKind.BLOCK]
     if blocks:
         return (
-            f"{', '.join(blocks)} blocks this version: it waits until the block is withdrawn "
+            f"{', '.join(blocks)} {'blocks' if len(blocks) == 1 else 'block'} this version: "
+            f"it waits until the {'block is' if len(blocks) == 1 else 'blocks are'} withdrawn "
             "or the version is revised."
         )
     waiting = [r.group.name for r in rows if r.answer is None]

@@ -30,12 +30,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from gettext import NullTranslations
 
 from community.contract.slo import ClauseDefinition
 
 HUNDRED = Decimal(100)
 MIN_CHARGES = 3
 RECENT_MINUTES = 60
+
+# The findings are records written once, in English (like the trial's timeline), so the plural
+# forms are English ones; Django's catalogues are not reachable from here.
+english_ngettext = NullTranslations().ngettext
 
 HOLDS = "holds"
 FAILS = "fails"
@@ -117,6 +122,11 @@ def _num(value: Decimal) -> str:
     return format(rounded.normalize() if rounded == rounded.to_integral() else rounded, "f")
 
 
+def _count(value: Decimal) -> int:
+    """The number that chooses a plural form: exactly one is singular, 0.5 or 1.5 are not."""
+    return 1 if value == 1 else 2
+
+
 def percent(ratio: Decimal) -> str:
     return f"{_num(ratio * HUNDRED)} %"
 
@@ -135,8 +145,18 @@ def judge_sli(sides: ClauseSides, thresholds: Thresholds) -> Finding:
             "sli",
             sides.title,
             True,
-            f"“{sides.title}”: {sides.canary.total} of the {thresholds.min_events} posts needed "
-            f"to compare have been counted in the trial spaces so far.",
+            english_ngettext(
+                "“%(title)s”: %(counted)s of the %(needed)s post needed to compare has been "
+                "counted in the trial spaces so far.",
+                "“%(title)s”: %(counted)s of the %(needed)s posts needed to compare have been "
+                "counted in the trial spaces so far.",
+                thresholds.min_events,
+            )
+            % {
+                "title": sides.title,
+                "counted": sides.canary.total,
+                "needed": thresholds.min_events,
+            },
         )
     against = baseline if baseline is not None else sides.definition.target
     what = "the rest of the community" if baseline is not None else "the clause target"
@@ -147,7 +167,8 @@ def judge_sli(sides: ClauseSides, thresholds: Thresholds) -> Finding:
         f"against {percent(against)} in {what}"
     )
     if drop > 0:
-        text += f", {_num(drop)} points lower"
+        points = english_ngettext(", %s point lower", ", %s points lower", _count(drop))
+        text += points % _num(drop)
     text += "." if holds else f", more than the {_num(thresholds.sli_drop_points)} allowed."
     return Finding("sli", sides.title, holds, text)
 
@@ -162,7 +183,12 @@ def judge_burn(sides: ClauseSides, thresholds: Thresholds) -> Finding:
         text = (
             f"“{sides.title}”: in the last hour the trial spaces used its room for mistakes "
             f"{_num(rate)} times as fast as the contract allows "
-            f"({sides.canary.recent_bad} of {sides.canary.recent_total} counted as bad)"
+            + english_ngettext(
+                "(%(bad)s of %(total)s post counted as bad)",
+                "(%(bad)s of %(total)s posts counted as bad)",
+                sides.canary.recent_total,
+            )
+            % {"bad": sides.canary.recent_bad, "total": sides.canary.recent_total}
         )
         text += "." if holds else f", at or over the {_num(thresholds.burn_rate)} the gate allows."
     return Finding("burn", sides.title, holds, text)
@@ -175,16 +201,30 @@ def judge_appeals(canary: Appeals, baseline: Appeals, thresholds: Thresholds) ->
             "appeals",
             "",
             True,
-            f"Appeals: {canary.charges} charges in the trial spaces so far; the gate looks at "
-            f"appeals from {MIN_CHARGES}.",
+            english_ngettext(
+                "Appeals: %(charges)s charge in the trial spaces so far; the gate looks at "
+                "appeals from %(from)s.",
+                "Appeals: %(charges)s charges in the trial spaces so far; the gate looks at "
+                "appeals from %(from)s.",
+                canary.charges,
+            )
+            % {"charges": canary.charges, "from": MIN_CHARGES},
         )
     limit = thresholds.overturned_percent / HUNDRED
     elsewhere = baseline.share or Decimal(0)
     holds = not (share > limit and share > elsewhere)
-    text = (
-        f"Appeals: {canary.overturned} of {canary.charges} charges in the trial spaces were "
-        f"overturned ({percent(share)}, against {percent(elsewhere)} in the comparison)"
-    )
+    text = english_ngettext(
+        "Appeals: %(overturned)s of %(charges)s charge in the trial spaces was overturned "
+        "(%(share)s, against %(elsewhere)s in the comparison)",
+        "Appeals: %(overturned)s of %(charges)s charges in the trial spaces were overturned "
+        "(%(share)s, against %(elsewhere)s in the comparison)",
+        canary.charges,
+    ) % {
+        "overturned": canary.overturned,
+        "charges": canary.charges,
+        "share": percent(share),
+        "elsewhere": percent(elsewhere),
+    }
     text += "." if holds else f", over the {_num(thresholds.overturned_percent)} % allowed."
     return Finding("appeals", "", holds, text)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from community.contract.releases.gate import english_ngettext
 from community.contract.releases.models import Baseline, Canary, CanaryEntry, EntryKind
 from community.models import Community, Space
 from community.services import ConflictError, ServiceError
@@ -72,5 +73,10 @@ def record_start(
         at=now,
         kind=EntryKind.STARTED,
         by_name=name,
-        words=f"{what} went on trial in {names}, for {duration_hours} hours.",
+        words=english_ngettext(
+            "%(what)s went on trial in %(names)s, for %(hours)s hour.",
+            "%(what)s went on trial in %(names)s, for %(hours)s hours.",
+            duration_hours,
+        )
+        % {"what": what, "names": names, "hours": duration_hours},
     )
