@@ -100,18 +100,17 @@ def test_findings_about_one_charge_one_post_or_one_point_are_singular() -> None:
     assert "(1 of 1 post counted as bad)" in burn
 
 
-def test_findings_about_several_charges_are_plural() -> None:
+def appeal_words(appeals: Appeals) -> str:
+    """The gate's finding about the trial spaces' appeals, every clause quiet."""
     verdict = judge_gate(
         clauses=[sides(Side(100, 1), Side(100, 1))],
-        canary_appeals=Appeals(4, 2),
+        canary_appeals=appeals,
         baseline_appeals=Appeals(0, 0),
         thresholds=Thresholds(),
     )
-    assert "2 of 4 charges in the trial spaces were overturned" in verdict.findings[-1].words
-    one = judge_gate(
-        clauses=[sides(Side(100, 1), Side(100, 1))],
-        canary_appeals=Appeals(1, 0),
-        baseline_appeals=Appeals(0, 0),
-        thresholds=Thresholds(),
-    )
-    assert "1 charge in the trial spaces so far" in one.findings[-1].words
+    return verdict.findings[-1].words
+
+
+def test_findings_about_several_charges_are_plural() -> None:
+    assert "2 of 4 charges in the trial spaces were overturned" in appeal_words(Appeals(4, 2))
+    assert "1 charge in the trial spaces so far" in appeal_words(Appeals(1, 0))

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from community.contract.releases.gate import facilitator_index
+from community.contract.releases.gate import english_ngettext, facilitator_index
 from community.contract.releases.models import Answer, AnswerKind, Council, CouncilGroup
 from community.contract.services import draft_fingerprint, get_contract, preview_publish
 from community.models import Clause, Community, Membership, Space
@@ -209,11 +209,13 @@ def ratification_refusal(community: Community, fingerprint: str) -> str | None:
         return "Ratification is on but the council has no groups yet: add them first."
     blocks = [r.group.name for r in rows if r.answer and r.answer.kind == AnswerKind.BLOCK]
     if blocks:
-        return (
-            f"{', '.join(blocks)} {'blocks' if len(blocks) == 1 else 'block'} this version: "
-            f"it waits until the {'block is' if len(blocks) == 1 else 'blocks are'} withdrawn "
-            "or the version is revised."
-        )
+        return english_ngettext(
+            "%(groups)s blocks this version: it waits until the block is withdrawn or the "
+            "version is revised.",
+            "%(groups)s block this version: it waits until the blocks are withdrawn or the "
+            "version is revised.",
+            len(blocks),
+        ) % {"groups": ", ".join(blocks)}
     waiting = [r.group.name for r in rows if r.answer is None]
     if waiting:
         return f"The council has not answered yet: waiting for {', '.join(waiting)}."

@@ -122,7 +122,7 @@ def _num(value: Decimal) -> str:
     return format(rounded.normalize() if rounded == rounded.to_integral() else rounded, "f")
 
 
-def _count(value: Decimal) -> int:
+def plural_count(value: Decimal) -> int:
     """The number that chooses a plural form: exactly one is singular, 0.5 or 1.5 are not."""
     return 1 if value == 1 else 2
 
@@ -167,7 +167,7 @@ def judge_sli(sides: ClauseSides, thresholds: Thresholds) -> Finding:
         f"against {percent(against)} in {what}"
     )
     if drop > 0:
-        points = english_ngettext(", %s point lower", ", %s points lower", _count(drop))
+        points = english_ngettext(", %s point lower", ", %s points lower", plural_count(drop))
         text += points % _num(drop)
     text += "." if holds else f", more than the {_num(thresholds.sli_drop_points)} allowed."
     return Finding("sli", sides.title, holds, text)

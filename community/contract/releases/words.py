@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from community.contract.releases.gate import MIN_CHARGES, Thresholds
+from community.contract.releases.gate import MIN_CHARGES, Thresholds, plural_count
 from community.contract.releases.gate import _num as number_words
 
 
@@ -19,7 +19,7 @@ def threshold_words(thresholds: Thresholds) -> list[str]:
             "below the comparison (judged once at least %(events)s posts are counted);",
             "the share of posts that meet a clause may fall at most %(points)s percentage "
             "points below the comparison (judged once at least %(events)s posts are counted);",
-            1 if drop == 1 else 2,
+            plural_count(drop),
         )
         % {"points": number_words(drop), "events": thresholds.min_events},
         _(
