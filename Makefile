@@ -73,10 +73,14 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy .
 
+# The suite runs its files in parallel (pytest-xdist), each process on its own test database
+# and Redis database (tests/conftest.py); TEST_PROCESSES=0 runs it in this process alone.
+TEST_PROCESSES ?= auto
+
 test: lint typecheck messages
 	$(PY) manage.py catalogue
 	$(PY) -m playwright --version >/dev/null
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES) --dist loadfile
 
 # Benchmarks need PostgreSQL: DATABASE_URL=postgres://... make bench [BENCH="budgets ingest"]
 bench: install

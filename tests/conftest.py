@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
@@ -40,6 +41,36 @@ ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse battery staple"
 
 
+# --- Parallel runs: each xdist process on its own Redis database ---------------------------
+
+
+def own_redis_database(url: str, worker: int) -> str:
+    """``url`` moved to the Redis database after its own, one per xdist process (gw0 → +1), so
+    one process's purge or queue never meets another's; other URLs are returned unchanged."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"redis", "rediss"}:
+        return url
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{base + 1 + worker}"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not name.startswith("gw"):
+        return
+    worker = int(name[2:])
+    broker = own_redis_database(settings.CELERY_BROKER_URL, worker)
+    settings.CELERY_BROKER_URL = broker
+    # Celery reads CELERY_BROKER_URL from the environment before Django's settings, and the
+    # workers the tests start inherit the environment.
+    os.environ["CELERY_BROKER_URL"] = broker
+    celery_app.conf.broker_url = broker
+    cache = settings.CACHES["default"]
+    if isinstance(cache.get("LOCATION"), str):
+        cache["LOCATION"] = own_redis_database(str(cache["LOCATION"]), worker)
+        os.environ["CACHE_URL"] = str(cache["LOCATION"])
+
+
 # --- Celery: eager by default; the worker fixture switches to the real broker ---------------
 
 
@@ -52,9 +83,10 @@ def _celery_eager() -> Iterator[None]:
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings() -> None:
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
     """Close connections after each request in tests, so live-server threads never hold one
-    open when the test database is dropped."""
+    open when the test database is dropped. (pytest-django's own fixture, extended: each xdist
+    process keeps its own test database.)"""
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
