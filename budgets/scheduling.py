@@ -109,8 +109,9 @@ def recalculate_periodically(*, community: Community) -> RunResult:
 
 def regenerate_budgets() -> int:
     """The scheduler's sweep: one periodic recalculation per community (budgets regenerate as
-    charges leave the window, without new events)."""
-    ids = list(Community.objects.values_list("pk", flat=True))
+    charges leave the window, without new events). Each is its own task on the ``recalc``
+    queue, so several workers share them (oldest community first)."""
+    ids = list(Community.objects.order_by("pk").values_list("pk", flat=True))
     for community_id in ids:
         enqueue_after_commit("budgets.recalculate_periodic", community_id)
     return len(ids)
