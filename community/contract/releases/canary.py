@@ -15,6 +15,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.contract.releases.council import ratification_refusal
 from community.contract.releases.gate import Thresholds, Verdict
@@ -71,21 +72,22 @@ def start_canary(
         contract = get_contract(community=community)
         previous = contract.current_version()
         if previous is None:
-            raise ServiceError("Publish a first version before trying a change in some spaces.")
+            raise ServiceError(_("Publish a first version before trying a change in some spaces."))
         refuse_a_second_trial(community, spaces)
         clauses = list(
             Clause.objects.in_draft().filter(community=community).prefetch_related("spaces")
         )
         draft = preview_publish(contract=contract, previous=previous, draft_clauses=clauses)
         if not draft.clauses:
-            raise ServiceError("The draft has no clause to try.")
+            raise ServiceError(_("The draft has no clause to try."))
         if (draft.preamble, draft.policy, draft.clauses) == (
             previous.preamble,
             previous.policy,
             previous.clauses,
         ):
             raise ServiceError(
-                f"Nothing has changed since version {previous.number}: edit the draft first."
+                _("Nothing has changed since version %(number)s: edit the draft first.")
+                % {"number": previous.number}
             )
         fingerprint = draft_fingerprint(draft)
         refusal = ratification_refusal(community, fingerprint)
@@ -213,9 +215,9 @@ def roll_back_canary(
             .get(pk=canary.pk)
         )
         if canary.status == CanaryStatus.PROMOTED:
-            raise ServiceError("This version was promoted already; publish a new one instead.")
+            raise ServiceError(_("This version was promoted already; publish a new one instead."))
         if canary.status == CanaryStatus.ROLLED_BACK:
-            raise ServiceError("This trial was rolled back already.")
+            raise ServiceError(_("This trial was rolled back already."))
         who = "the gate" if automatic else (by_name or "a moderator")
         if canary.is_policy:
             back = f"version {canary.base_policy_version} of the budget policy applies again"
@@ -272,11 +274,13 @@ def promote_canary(
         )
         if canary.status == CanaryStatus.ROLLED_BACK:
             raise ServiceError(
-                "This trial was rolled back, so its version cannot be promoted. "
-                "Revise the draft and start a new trial."
+                _(
+                    "This trial was rolled back, so its version cannot be promoted. "
+                    "Revise the draft and start a new trial."
+                )
             )
         if canary.status == CanaryStatus.PROMOTED:
-            raise ServiceError("This version was promoted already.")
+            raise ServiceError(_("This version was promoted already."))
         name = by_name or (by.get_username() if by is not None else "the gate")
         # Stop the trial first: the publish guard refuses while a trial runs.
         _finish(
@@ -316,5 +320,5 @@ def on_events_recorded(sender: object, community: Community, **_: Any) -> None:
 def running_canary_refusal(community: Community, fingerprint: str) -> str | None:
     """Publish guard: while a trial runs, the contract is published only by promoting it."""
     if Canary.objects.running().filter(community=community).exists():
-        return "A trial is running: promote it or roll it back before publishing."
+        return _("A trial is running: promote it or roll it back before publishing.")
     return None
