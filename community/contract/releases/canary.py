@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.contract.releases.council import ratification_refusal
-from community.contract.releases.gate import Thresholds, Verdict
+from community.contract.releases.gate import Finding, Thresholds, Verdict
 from community.contract.releases.measure import measure_canary
 from community.contract.releases.models import (
     Baseline,
@@ -33,6 +33,7 @@ from community.contract.releases.starting import (
     refuse_a_second_trial,
     trial_spaces,
 )
+from community.contract.releases.words import rollback_body, rollback_title
 from community.contract.services import (
     draft_fingerprint,
     get_contract,
@@ -154,7 +155,13 @@ def check_canary(*, canary_id: int, now: datetime | None = None) -> str:
         canary.last_verdict = _verdict_json(verdict)
         canary.save(update_fields=["last_checked_at", "last_verdict"])
         if not verdict.holds:
-            roll_back_canary(canary=canary, reason=verdict.summary(), by_name="", automatic=True)
+            roll_back_canary(
+                canary=canary,
+                reason=verdict.summary(),
+                failures=verdict.failures,
+                by_name="",
+                automatic=True,
+            )
         elif now >= canary.ends_at:
             try:
                 promote_canary(canary=canary, by=None, by_name="the gate", automatic=True)
@@ -204,10 +211,17 @@ def run_requested_check(*, canary_id: int) -> str:
 
 
 def roll_back_canary(
-    *, canary: Canary, reason: str = "", by_name: str = "", automatic: bool = False
+    *,
+    canary: Canary,
+    reason: str = "",
+    failures: Sequence[Finding] = (),
+    by_name: str = "",
+    automatic: bool = False,
 ) -> Canary:
     """Stop a trial: the version in force applies again in the trial spaces. An automatic
-    rollback also writes an audit entry (no request made it) and tells the moderators."""
+    rollback also writes an audit entry (no request made it). The moderators are told, each in
+    their own language (``failures``: the gate's failed findings, said as why); the timeline
+    records ``reason`` and the outcome once, in English."""
     with transaction.atomic():
         canary = (
             Canary.objects.select_for_update(of=("self",))
@@ -252,8 +266,8 @@ def roll_back_canary(
             community=community,
             recipients=_moderators(community),
             kind=NotificationKind.RELEASE_ROLLED_BACK,
-            title=f"The trial of {canary.what} was rolled back",
-            body=words,
+            title=rollback_title(canary),
+            body=rollback_body(canary, by_name=by_name, automatic=automatic, failures=failures),
             link=f"/c/{community.slug}/contract/releases/canaries/{canary.pk}/",
             key=f"canary-rollback-{canary.pk}",
         )
