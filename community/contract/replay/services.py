@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from community.contract.clause_words import clause_problems
 from community.contract.replay import hooks
 from community.contract.replay.episodes import MINUTE, Episode, replay_alerts
 from community.contract.replay.history import load_events
@@ -119,7 +120,7 @@ def request_replay(
     if definition is None and policy is None:
         raise ReplayInvalid("clause", _("Give a clause, a draft budget policy, or both."))
     if definition is not None:
-        errors = definition.errors()
+        errors = clause_problems(definition)
         if errors:
             raise ReplayInvalid(*errors[0])
     if policy is not None:
