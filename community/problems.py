@@ -1,7 +1,7 @@
 """A problem found by a pure module (the math and rules modules import nothing from Django):
 a code and the values its sentence names. The Django side puts it into words with gettext, in
 the reader's language (``budgets.policy_words``, ``community.contract.clause_words``,
-``incidents.notice_words``)."""
+``incidents.words``)."""
 
 from __future__ import annotations
 
