@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from boards.change_safety import ChangeSafety, Share
 from boards.charts import Chart, bar_chart, interval_chart, line_chart, position_among
@@ -233,7 +233,12 @@ def words_window(label: str) -> str:
 
 
 def flow_csv(board: FlowHealth) -> Iterator[list[str]]:
-    yield ["section", "name", "figure", "value"]
+    yield [
+        pgettext("board download", "section"),
+        pgettext("board download", "name"),
+        pgettext("board download", "figure"),
+        pgettext("board download", "value"),
+    ]
     for row in clause_rows(board):
         title = row.health.clause.title
         yield ["clause", title, "good events", row.sli]
@@ -288,7 +293,12 @@ def change_chart(board: ChangeSafety) -> Chart:
 
 
 def change_csv(board: ChangeSafety) -> Iterator[list[str]]:
-    yield ["section", "month", "figure", "value"]
+    yield [
+        pgettext("board download", "section"),
+        pgettext("board download", "month"),
+        pgettext("board download", "figure"),
+        pgettext("board download", "value"),
+    ]
     for m in board.times:
         for name, spread in (
             ("to facilitator", m.to_facilitator),
@@ -413,18 +423,19 @@ def fairness_chart(table: FairnessTable) -> Chart | None:
 
 
 def fairness_csv(board: Fairness) -> Iterator[list[str]]:
+    # The column headers in the downloader's language (the rows below are the board's words).
     yield [
-        "grouping",
-        "cohort",
-        "members",
-        "posts",
-        "charges",
-        "charges per 100 posts",
-        "share in warning or worse",
-        "share of appealed charges reversed",
-        "rate ratio",
-        "95 % interval",
-        "reading",
+        pgettext("board download", "grouping"),
+        pgettext("board download", "cohort"),
+        pgettext("board download", "members"),
+        pgettext("board download", "posts"),
+        pgettext("board download", "charges"),
+        pgettext("board download", "charges per 100 posts"),
+        pgettext("board download", "share in warning or worse"),
+        pgettext("board download", "share of appealed charges reversed"),
+        pgettext("board download", "rate ratio"),
+        pgettext("board download", "95 %% interval") % {},
+        pgettext("board download", "reading"),
     ]
     for grouping, table in (("tenure", board.tenure), ("trust level", board.trust)):
         if table is None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from community.problems import Problem
 from community.tiers import ONE, ZERO, Tier, as_decimal, tier_for
 
 # Stored precision of the snapshot numbers (the tier is decided on the exact values).
@@ -87,62 +88,61 @@ def validate_policy(
     cooldown_hours: object,
     appeal_days: object,
     friction_kinds: Iterable[str],
-) -> dict[str, str]:
-    """Every problem with a proposed policy, as {field: message}. Empty means valid."""
-    errors: dict[str, str] = {}
+) -> dict[str, Problem]:
+    """Every problem with a proposed policy, as {field: problem}; empty means valid. The
+    problems are said in words by ``budgets.policy_words``."""
+    errors: dict[str, Problem] = {}
     window = _as_int(window_days)
     if window is None or not 1 <= window <= MAX_WINDOW_DAYS:
-        errors["window_days"] = f"The window is a whole number of days from 1 to {MAX_WINDOW_DAYS}."
+        errors["window_days"] = Problem("window_days", {"max": MAX_WINDOW_DAYS})
     if member_target not in (None, ""):
         target = _as_exact(member_target)
         if target is None or not ZERO < target < ONE:
-            errors["member_target"] = (
-                "The member target is a fraction between 0 and 1 (e.g. 0.95), or empty for a "
-                "fixed allowance."
-            )
+            errors["member_target"] = Problem("member_target")
     floor = _as_exact(floor_points)
     if floor is None or not ZERO < floor <= MAX_FLOOR_POINTS:
-        errors["floor_points"] = f"The floor is more than 0 and at most {MAX_FLOOR_POINTS} points."
+        errors["floor_points"] = Problem("floor_range", {"max": MAX_FLOOR_POINTS})
     elif floor != floor.quantize(COST_PLACES):
-        errors["floor_points"] = "The floor has at most two decimal places."
+        errors["floor_points"] = Problem("floor_places")
     kinds = set(friction_kinds)
     if not isinstance(costs, Mapping):
-        errors["costs"] = "Costs are given per friction kind and severity."
+        errors["costs"] = Problem("costs_shape")
     else:
         for kind, by_severity in costs.items():
             if kind not in kinds:
-                errors["costs"] = f"“{kind}” is not a friction kind ({', '.join(sorted(kinds))})."
+                errors["costs"] = Problem(
+                    "cost_kind", {"kind": kind, "kinds": ", ".join(sorted(kinds))}
+                )
                 break
             if not isinstance(by_severity, Mapping) or set(by_severity) != set(SEVERITIES):
-                errors["costs"] = (
-                    f"Give a cost for each severity of {kind}: {', '.join(SEVERITIES)}."
+                errors["costs"] = Problem(
+                    "cost_severities", {"kind": kind, "severities": ", ".join(SEVERITIES)}
                 )
                 break
             bad = [s for s, v in by_severity.items() if not _cost_ok(v)]
             if bad:
-                errors["costs"] = (
-                    f"Each cost is a number from 0 to {MAX_COST} with at most two decimals "
-                    f"({kind}: {', '.join(bad)})."
+                errors["costs"] = Problem(
+                    "cost_value", {"max": MAX_COST, "kind": kind, "severities": ", ".join(bad)}
                 )
                 break
     if not isinstance(tier_actions, Mapping):
-        errors["tier_actions"] = "Tier actions are given per tier."
+        errors["tier_actions"] = Problem("tiers_shape")
     else:
         for tier, actions in tier_actions.items():
             if tier not in ACTION_TIERS:
-                errors["tier_actions"] = (
-                    f"Actions can be set for {', '.join(ACTION_TIERS)}; not for “{tier}”."
+                errors["tier_actions"] = Problem(
+                    "tier_unknown", {"tiers": ", ".join(ACTION_TIERS), "tier": tier}
                 )
                 break
             if not isinstance(actions, list | tuple) or any(a not in Action.ALL for a in actions):
-                errors["tier_actions"] = f"Known actions are {', '.join(Action.ALL)}."
+                errors["tier_actions"] = Problem("actions", {"actions": ", ".join(Action.ALL)})
                 break
     hours = _as_int(cooldown_hours)
     if hours is None or not 1 <= hours <= MAX_COOLDOWN_HOURS:
-        errors["cooldown_hours"] = f"A cooldown lasts from 1 to {MAX_COOLDOWN_HOURS} hours."
+        errors["cooldown_hours"] = Problem("cooldown_hours", {"max": MAX_COOLDOWN_HOURS})
     days = _as_int(appeal_days)
     if days is None or not 1 <= days <= MAX_APPEAL_DAYS:
-        errors["appeal_days"] = f"The appeal period is from 1 to {MAX_APPEAL_DAYS} days."
+        errors["appeal_days"] = Problem("appeal_days", {"max": MAX_APPEAL_DAYS})
     return errors
 
 

@@ -9,10 +9,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 
-from budgets import budget_math
+from budgets.policy_words import not_settings, nothing_changed, policy_problems
 from budgets.services import POLICY_FIELDS, get_policy, update_policy
 from community.models import Community
-from community.vocabulary import FRICTION_KINDS
 
 
 def _values(costs: Any) -> dict[str, dict[str, Decimal]]:
@@ -30,12 +29,12 @@ class BudgetPolicyKeeper:
         """The policy's own validation of the changed settings, and "nothing changed"."""
         unknown = sorted(set(changes) - set(POLICY_FIELDS))
         if unknown:
-            return {name: f"“{name}” is not a policy setting." for name in unknown}
+            return not_settings(unknown)
         policy = get_policy(community=community)
         proposed = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
-        errors = budget_math.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
+        errors = policy_problems(proposed)
         if errors:
-            return dict(errors)
+            return errors
         same = all(
             _values(proposed[n]) == _values(getattr(policy, n))
             if n == "costs"
@@ -43,7 +42,7 @@ class BudgetPolicyKeeper:
             for n in changes
         )
         if same:
-            return {"policy": "Nothing changed: the policy already has these settings."}
+            return nothing_changed()
         return {}
 
     def apply(

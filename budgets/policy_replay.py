@@ -20,13 +20,15 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Min
+from django.utils.translation import gettext as _
 
 from budgets import budget_math
 from budgets.models import Charge, ForgivenessPolicy
+from budgets.policy_words import not_settings, policy_problems
 from budgets.services import POLICY_FIELDS, get_policy
 from community.models import Community, ConductEvent, Membership
 from community.tiers import Tier
-from community.vocabulary import ACTIVITY_KINDS, FRICTION_KINDS
+from community.vocabulary import ACTIVITY_KINDS
 
 NEWCOMER_DAYS, LONG_STANDING_DAYS = 30, 365
 NEWCOMERS, REGULARS, LONG_STANDING = "newcomers", "regulars", "long_standing"
@@ -42,12 +44,12 @@ def _draft(live: ForgivenessPolicy, changes: dict[str, Any]) -> dict[str, Any]:
 def check_draft(community_id: int, changes: dict[str, Any]) -> dict[str, str]:
     """The problems with a draft, as {field: message}, exactly as saving it would say."""
     if not isinstance(changes, dict) or not changes:
-        return {"policy": "Give the policy settings to try, as for changing the policy."}
+        return {"policy": _("Give the policy settings to try, as for changing the policy.")}
     unknown = sorted(set(changes) - set(POLICY_FIELDS))
     if unknown:
-        return {name: f"“{name}” is not a policy setting." for name in unknown}
+        return not_settings(unknown)
     live = get_policy(community=Community.objects.get(pk=community_id))
-    return budget_math.validate_policy(friction_kinds=FRICTION_KINDS, **_draft(live, changes))
+    return policy_problems(_draft(live, changes))
 
 
 def _policy_of(values: dict[str, Any]) -> ForgivenessPolicy:

@@ -28,6 +28,7 @@ from budgets.models import (
     PolicyVersion,
 )
 from budgets.notify import notify_appeal_decided, notify_appeal_filed, tier_key
+from budgets.policy_words import not_settings, nothing_changed, policy_problems
 from budgets.recalculation import recalculate_members_now
 from budgets.scheduling import mark_dirty, schedule_recalculation
 from community import words
@@ -96,13 +97,13 @@ def update_policy(
     """Validate and save a new version of the policy, then recalculate every budget."""
     unknown = sorted(set(changes) - set(POLICY_FIELDS))
     if unknown:
-        raise PolicyError({name: f"“{name}” is not a policy setting." for name in unknown})
+        raise PolicyError(not_settings(unknown))
     with transaction.atomic():
         policy = get_policy(community=community)
         policy = ForgivenessPolicy.objects.select_for_update().get(pk=policy.pk)
         before = _comparable(policy)
         proposed = {name: getattr(policy, name) for name in POLICY_FIELDS} | changes
-        errors = budget_math.validate_policy(friction_kinds=FRICTION_KINDS, **proposed)
+        errors = policy_problems(proposed)
         if errors:
             raise PolicyError(errors)
         target = proposed["member_target"]
@@ -118,7 +119,7 @@ def update_policy(
         policy.appeal_days = int(proposed["appeal_days"])
         if _comparable(policy) == before:
             # Saving the same settings again would add a version and recalculate everyone.
-            raise PolicyError({"policy": "Nothing changed: the policy already has these settings."})
+            raise PolicyError(nothing_changed())
         policy.version += 1
         policy.updated_at = timezone.now()
         policy.save()

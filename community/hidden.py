@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
 
 from community.models import Community
 
@@ -24,13 +26,18 @@ _SOURCES: dict[str, HiddenSource] = {}
 
 @dataclass(frozen=True)
 class NoticeMark:
-    """Put before a notice's title (``title``: "…: <title>") and its body."""
+    """Put before a notice's title (``title``: "…: <title>") and its body. The words are lazy
+    and said when the mark is applied: under the language of the notice's recipient."""
 
-    title: str
-    body: str
+    title: str | Promise
+    body: str | Promise
 
     def apply(self, title: str, body: str) -> tuple[str, str]:
-        return f"{self.title}: {title}", f"{self.body}\n\n{body}" if body else self.body
+        mark = str(self.body)
+        return (
+            _("%(mark)s: %(title)s") % {"mark": self.title, "title": title},
+            f"{mark}\n\n{body}" if body else mark,
+        )
 
 
 _MARKS: dict[str, NoticeMark] = {}

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from community.problems import Problem
+
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # What each step may mention, with what it becomes.
@@ -26,14 +28,16 @@ PARTY_PLACEHOLDERS = {
 }
 
 
-def template_problem(text: str, allowed: Mapping[str, str]) -> str | None:
-    """Why ``text`` cannot be saved, or None: every ``{word}`` must be a known placeholder."""
+def template_problem(text: str, allowed: Mapping[str, str]) -> Problem | None:
+    """Why ``text`` cannot be saved, or None: every ``{word}`` must be a known placeholder.
+    The problem names the placeholders it may use and those it does not know;
+    ``incidents.words.template_problem_words`` says it in the reader's language."""
     unknown = sorted({name for name in _PLACEHOLDER.findall(text) if name not in allowed})
     if not unknown:
         return None
     known = ", ".join("{" + name + "}" for name in allowed)
     names = ", ".join("{" + name + "}" for name in unknown)
-    return f"This text can mention {known}; it does not know {names}."
+    return Problem("unknown_placeholders", {"known": known, "unknown": names})
 
 
 def fill(text: str, values: Mapping[str, str]) -> str:

@@ -146,22 +146,6 @@ def median(values: Iterable[timedelta | None]) -> timedelta | None:
     return (known[mid - 1] + known[mid]) / 2
 
 
-def humanize_duration(value: timedelta | None) -> str:
-    if value is None:
-        return "—"
-    minutes = int(value.total_seconds() // 60)
-    if minutes < 1:
-        return "under a minute"
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    parts = [f"{days} d"] if days else []
-    if hours:
-        parts.append(f"{hours} h")
-    if minutes and not days:
-        parts.append(f"{minutes} min")
-    return " ".join(parts)
-
-
 # --- Incident cost (DESIGN §3.5) ------------------------------------------------------------
 
 POSTMORTEM_SHARE = Decimal("0.20")

@@ -15,8 +15,10 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from community.contract.alerts import clear_alerts
+from community.contract.clause_words import clause_problems
 from community.contract.evaluation import backfill_history
 from community.contract.hooks import publish_refusals
 from community.contract.openslo import OpenSLOError, export_clause, field_path, parse_document
@@ -74,7 +76,7 @@ def update_draft(*, community: Community, preamble: str, policy: dict[str, str])
 
 def validate_definition(*, community: Community, definition: ClauseDefinition) -> None:
     """Raise ClauseInvalid naming every field that is wrong; change nothing."""
-    errors = definition.errors()
+    errors = clause_problems(definition)
     kinds = set(EventKind.values)
     for field in ("total_kinds", "bad_kinds"):
         wrong = [k for k in getattr(definition, field) if k not in kinds]
@@ -82,7 +84,8 @@ def validate_definition(*, community: Community, definition: ClauseDefinition) -
             errors.append(
                 (
                     field,
-                    f"Unknown event kind(s): {', '.join(wrong)}. Use {', '.join(sorted(kinds))}.",
+                    gettext("Unknown event kind(s): %(wrong)s. Use %(kinds)s.")
+                    % {"wrong": ", ".join(wrong), "kinds": ", ".join(sorted(kinds))},
                 )
             )
     if definition.spaces:
@@ -93,7 +96,13 @@ def validate_definition(*, community: Community, definition: ClauseDefinition) -
         )
         missing = [str(s) for s in definition.spaces if s not in known]
         if missing:
-            errors.append(("spaces", f"No such space in this community: {', '.join(missing)}."))
+            errors.append(
+                (
+                    "spaces",
+                    gettext("No such space in this community: %(spaces)s.")
+                    % {"spaces": ", ".join(missing)},
+                )
+            )
     if errors:
         raise ClauseInvalid(errors)
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from community.problems import Problem
 from community.tiers import ONE, ZERO, Tier, as_decimal, tier_for
 
 # A clause selects total events and bad events, with a target in (0, 1) and a rolling window.
@@ -235,54 +236,37 @@ def definition_errors(
     min_bad_events: int,
     total_kinds: Sequence[str],
     bad_kinds: Sequence[str],
-) -> list[tuple[str, str]]:
-    """What is wrong with a clause definition, as (field, message) pairs; empty when valid."""
-    errors: list[tuple[str, str]] = []
+) -> list[tuple[str, Problem]]:
+    """What is wrong with a clause definition, as (field, problem) pairs; empty when valid.
+    ``community.contract.clause_words`` says each problem in the reader's language."""
+    errors: list[tuple[str, Problem]] = []
     if not ZERO < target < ONE:
-        errors.append(
-            ("target", "The target must be between 0 and 1, e.g. 0.98 for 98 %; 1 leaves no room.")
-        )
+        errors.append(("target", Problem("target")))
     if window_days < 1 or window_days > MAX_WINDOW_DAYS:
-        errors.append(("window_days", f"The window must be between 1 and {MAX_WINDOW_DAYS} days."))
+        errors.append(("window_days", Problem("window_days", {"max": MAX_WINDOW_DAYS})))
     if min_bad_events < 1:
-        errors.append(("min_bad_events", "At least one bad event must be needed to alert."))
+        errors.append(("min_bad_events", Problem("min_bad_events")))
     if min_bad_events > MAX_MIN_BAD_EVENTS:
-        errors.append(
-            ("min_bad_events", f"At most {MAX_MIN_BAD_EVENTS:,} bad events can be asked for.")
-        )
+        errors.append(("min_bad_events", Problem("max_bad_events", {"max": MAX_MIN_BAD_EVENTS})))
     if not total_kinds:
-        errors.append(("total_kinds", "Choose at least one kind of event that counts as total."))
+        errors.append(("total_kinds", Problem("total_kinds")))
     if not bad_kinds:
-        errors.append(("bad_kinds", "Choose at least one kind of event that counts as bad."))
+        errors.append(("bad_kinds", Problem("bad_kinds")))
     names: set[str] = set()
     for index, rule in enumerate(rules):
         where = f"alert_rules[{index}]"
+        named = {"name": rule.name}
         if rule.name in names:
-            errors.append((f"{where}.name", f"Two alert rules are called “{rule.name}”."))
+            errors.append((f"{where}.name", Problem("rule_twice", named)))
         names.add(rule.name)
         if rule.short_minutes >= rule.long_minutes:
-            errors.append(
-                (
-                    f"{where}.short_minutes",
-                    f"The short window of “{rule.name}” must be shorter than its long window.",
-                )
-            )
+            errors.append((f"{where}.short_minutes", Problem("short_window", named)))
         if rule.short_minutes < 1:
-            errors.append((f"{where}.short_minutes", "A window must be at least a minute."))
+            errors.append((f"{where}.short_minutes", Problem("minute")))
         if window_days >= 1 and rule.long_minutes > window_days * MINUTES_PER_DAY:
-            errors.append(
-                (
-                    f"{where}.long_minutes",
-                    f"The long window of “{rule.name}” cannot be longer than the clause window.",
-                )
-            )
+            errors.append((f"{where}.long_minutes", Problem("long_window", named)))
         if not ZERO < rule.budget_percent <= 100:
-            errors.append(
-                (
-                    f"{where}.budget_percent",
-                    "The budget share must be more than 0 and at most 100 %.",
-                )
-            )
+            errors.append((f"{where}.budget_percent", Problem("budget_share")))
     return errors
 
 
@@ -304,7 +288,7 @@ class ClauseDefinition:
     alert_rules: tuple[AlertRule, ...] = DEFAULT_ALERT_RULES
     min_bad_events: int = DEFAULT_MIN_BAD_EVENTS
 
-    def errors(self) -> list[tuple[str, str]]:
+    def errors(self) -> list[tuple[str, Problem]]:
         errors = definition_errors(
             target=self.target,
             window_days=self.window_days,
@@ -314,9 +298,9 @@ class ClauseDefinition:
             bad_kinds=self.bad_kinds,
         )
         if not self.title.strip():
-            errors.insert(0, ("title", "Give the clause a short title."))
+            errors.insert(0, ("title", Problem("title")))
         if not self.wording.strip():
-            errors.insert(0, ("wording", "Say the norm in plain words."))
+            errors.insert(0, ("wording", Problem("wording")))
         return errors
 
     @property

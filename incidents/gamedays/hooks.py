@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from incidents.gamedays.models import GameDay
 from incidents.hooks import RoomLink
 
@@ -11,10 +14,11 @@ if TYPE_CHECKING:
     from community.access import CommunityAccess
     from incidents.models import Incident
 
-REHEARSAL = "Rehearsal — nothing here touches the real community"
+REHEARSAL = gettext_lazy("Rehearsal — nothing here touches the real community")
 # Before every notice raised inside a sandbox, and its e-mail copy (``community.hidden``).
-NOTICE_TITLE = "Rehearsal"
-NOTICE_BODY = (
+# Lazy: said in the language of each notice's recipient.
+NOTICE_TITLE = gettext_lazy("Rehearsal")
+NOTICE_BODY = gettext_lazy(
     "This is a game day rehearsal, a drill: it happened in the rehearsal copy of the community, "
     "and nothing in it touches the real community. No action is needed outside the rehearsal."
 )
@@ -28,7 +32,8 @@ def rehearsal_banner(access: CommunityAccess, incident: Incident) -> RoomLink | 
     if game_day is None:
         return None
     return RoomLink(
-        label=REHEARSAL,
+        label=str(REHEARSAL),
         url=game_day.get_absolute_url(),
-        detail=f"A game day rehearsing “{game_day.runbook_name}” on a recorded flame war.",
+        detail=_("A game day rehearsing “%(runbook)s” on a recorded flame war.")
+        % {"runbook": game_day.runbook_name},
     )

@@ -16,6 +16,7 @@ from community.services import ServiceError
 from incidents.models import CooldownMode, Runbook, RunbookStep, SevLevel, StepKind
 from incidents.notice_templates import NOTICE_PLACEHOLDERS, PARTY_PLACEHOLDERS, template_problem
 from incidents.services.common import MAX_SLOW_MODE_SECONDS, settings_for
+from incidents.words import template_problem_words
 
 
 def create_runbook(
@@ -110,7 +111,7 @@ def _check_config(community: Community, kind: str, config: dict[str, Any]) -> di
         allowed = NOTICE_PLACEHOLDERS if kind == StepKind.POST_NOTICE else PARTY_PLACEHOLDERS
         problem = template_problem(text, allowed)
         if problem:
-            raise ServiceError(problem)
+            raise ServiceError(template_problem_words(problem))
         return {"text": text} if text else {}
     if kind == StepKind.SCHEDULE_CHECK_IN:
         return {"after_minutes": _positive(config, "after_minutes", 60)}

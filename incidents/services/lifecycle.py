@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event
@@ -38,6 +38,7 @@ from incidents.services.common import (
     incident_payload,
 )
 from incidents.services.reports import _attach_open_reports, _notify_reporters
+from incidents.words import duration
 
 # --- Declaring and updating -----------------------------------------------------------------
 
@@ -231,13 +232,14 @@ def _transition(
     _entry(inc, TimelineKind.STATUS, text, actor, data={"from": old, "to": to})
     if to == IncidentStatus.RESOLVED:
         m = incident_metrics(inc)
+        with translation.override("en"):  # a timeline entry is a record, written in English
+            took = [duration(m.to_facilitator), duration(m.to_cooldown), duration(m.to_resolution)]
         _entry(
             inc,
             TimelineKind.METRICS,
-            f"Time to facilitator {rules.humanize_duration(m.to_facilitator)}, to cooldown "
-            f"{rules.humanize_duration(m.to_cooldown)}, to resolution "
-            f"{rules.humanize_duration(m.to_resolution)}; {inc.cost_bad_events} bad events in "
-            "its spaces." + (" Postmortem required." if inc.postmortem_required else ""),
+            f"Time to facilitator {took[0]}, to cooldown {took[1]}, to resolution {took[2]}; "
+            f"{inc.cost_bad_events} bad events in its spaces."
+            + (" Postmortem required." if inc.postmortem_required else ""),
             Actor.system("metrics"),
             data={"cost_detail": inc.cost_detail},
         )

@@ -62,17 +62,17 @@ def test_notices_raised_in_a_rehearsal_say_it_is_a_drill_and_stay_there(
     assert notices, "the rehearsal's alert and incident notify its moderators"
     for notice in notices:
         assert notice.title.startswith("Rehearsal: ")
-        assert notice.body.startswith(NOTICE_BODY)
+        assert notice.body.startswith(str(NOTICE_BODY))
         assert "drill" in notice.body
     # By e-mail: the copy says so in its subject and its first words.
     rehearsal_mail = [m for m in mail.outbox if sandbox.name in m.subject]
     assert rehearsal_mail, "the moderator has an address and wants e-mail"
     for message in rehearsal_mail:
         assert "Rehearsal: " in message.subject
-        assert message.body.startswith(NOTICE_BODY)
+        assert message.body.startswith(str(NOTICE_BODY))
     # Budget notes raised in the sandbox are marked too (and reach no one with a login).
     for note in Notice.objects.filter(community=sandbox):
-        assert note.title.startswith("Rehearsal: ") and NOTICE_BODY in note.body
+        assert note.title.startswith("Rehearsal: ") and str(NOTICE_BODY) in note.body
         assert note.membership.user_id is None
     # Nothing reached the real community, its forum or the outside.
     assert _real_state(community) == real

@@ -6,9 +6,11 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from incidents import rules
 from incidents.rules import ClauseShare, WindowCount
+from incidents.words import duration
 
 
 @pytest.mark.parametrize(
@@ -114,13 +116,15 @@ def test_median_of_response_times_ignores_unknowns() -> None:
     assert rules.median([None]) is None
 
 
-def test_elapsed_and_humanized_durations() -> None:
+def test_elapsed_durations_and_their_words() -> None:
     start = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
     assert rules.elapsed(start, start + timedelta(minutes=95)) == timedelta(minutes=95)
     assert rules.elapsed(start, None) is None
-    assert rules.humanize_duration(timedelta(minutes=95)) == "1 h 35 min"
-    assert rules.humanize_duration(timedelta(days=2, hours=3)) == "2 d 3 h"
-    assert rules.humanize_duration(None) == "—"
+    with translation.override("en"):
+        assert duration(timedelta(minutes=95)) == "1 h 35 min"
+        assert duration(timedelta(days=2, hours=3)) == "2 d 3 h"
+        assert duration(timedelta(seconds=20)) == "under a minute"
+        assert duration(None) == "—"
 
 
 def test_more_than_twenty_percent_of_a_clause_budget_requires_a_postmortem() -> None:

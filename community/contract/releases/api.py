@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied
@@ -251,7 +252,7 @@ class CouncilGroupsView(APIView):
             space = get_space(access, v["space_id"]) if v["space_id"] else None
             delegate = get_membership(access, v["delegate_id"]) if v["delegate_id"] else None
         except Http404:
-            raise ServiceError("No such space or member in this community.") from None
+            raise ServiceError(_("No such space or member in this community.")) from None
         group = add_group(
             community=access.community, name=v["name"], space=space, delegate=delegate
         )

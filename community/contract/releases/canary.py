@@ -15,9 +15,10 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community.contract.releases.council import ratification_refusal
-from community.contract.releases.gate import Thresholds, Verdict
+from community.contract.releases.gate import Finding, Thresholds, Verdict
 from community.contract.releases.measure import measure_canary
 from community.contract.releases.models import (
     Baseline,
@@ -32,6 +33,7 @@ from community.contract.releases.starting import (
     refuse_a_second_trial,
     trial_spaces,
 )
+from community.contract.releases.words import rollback_body, rollback_title
 from community.contract.services import (
     draft_fingerprint,
     get_contract,
@@ -71,21 +73,22 @@ def start_canary(
         contract = get_contract(community=community)
         previous = contract.current_version()
         if previous is None:
-            raise ServiceError("Publish a first version before trying a change in some spaces.")
+            raise ServiceError(_("Publish a first version before trying a change in some spaces."))
         refuse_a_second_trial(community, spaces)
         clauses = list(
             Clause.objects.in_draft().filter(community=community).prefetch_related("spaces")
         )
         draft = preview_publish(contract=contract, previous=previous, draft_clauses=clauses)
         if not draft.clauses:
-            raise ServiceError("The draft has no clause to try.")
+            raise ServiceError(_("The draft has no clause to try."))
         if (draft.preamble, draft.policy, draft.clauses) == (
             previous.preamble,
             previous.policy,
             previous.clauses,
         ):
             raise ServiceError(
-                f"Nothing has changed since version {previous.number}: edit the draft first."
+                _("Nothing has changed since version %(number)s: edit the draft first.")
+                % {"number": previous.number}
             )
         fingerprint = draft_fingerprint(draft)
         refusal = ratification_refusal(community, fingerprint)
@@ -152,7 +155,13 @@ def check_canary(*, canary_id: int, now: datetime | None = None) -> str:
         canary.last_verdict = _verdict_json(verdict)
         canary.save(update_fields=["last_checked_at", "last_verdict"])
         if not verdict.holds:
-            roll_back_canary(canary=canary, reason=verdict.summary(), by_name="", automatic=True)
+            roll_back_canary(
+                canary=canary,
+                reason=verdict.summary(),
+                failures=verdict.failures,
+                by_name="",
+                automatic=True,
+            )
         elif now >= canary.ends_at:
             try:
                 promote_canary(canary=canary, by=None, by_name="the gate", automatic=True)
@@ -202,10 +211,17 @@ def run_requested_check(*, canary_id: int) -> str:
 
 
 def roll_back_canary(
-    *, canary: Canary, reason: str = "", by_name: str = "", automatic: bool = False
+    *,
+    canary: Canary,
+    reason: str = "",
+    failures: Sequence[Finding] = (),
+    by_name: str = "",
+    automatic: bool = False,
 ) -> Canary:
     """Stop a trial: the version in force applies again in the trial spaces. An automatic
-    rollback also writes an audit entry (no request made it) and tells the moderators."""
+    rollback also writes an audit entry (no request made it). The moderators are told, each in
+    their own language (``failures``: the gate's failed findings, said as why); the timeline
+    records ``reason`` and the outcome once, in English."""
     with transaction.atomic():
         canary = (
             Canary.objects.select_for_update(of=("self",))
@@ -213,9 +229,9 @@ def roll_back_canary(
             .get(pk=canary.pk)
         )
         if canary.status == CanaryStatus.PROMOTED:
-            raise ServiceError("This version was promoted already; publish a new one instead.")
+            raise ServiceError(_("This version was promoted already; publish a new one instead."))
         if canary.status == CanaryStatus.ROLLED_BACK:
-            raise ServiceError("This trial was rolled back already.")
+            raise ServiceError(_("This trial was rolled back already."))
         who = "the gate" if automatic else (by_name or "a moderator")
         if canary.is_policy:
             back = f"version {canary.base_policy_version} of the budget policy applies again"
@@ -250,8 +266,8 @@ def roll_back_canary(
             community=community,
             recipients=_moderators(community),
             kind=NotificationKind.RELEASE_ROLLED_BACK,
-            title=f"The trial of {canary.what} was rolled back",
-            body=words,
+            title=rollback_title(canary),
+            body=rollback_body(canary, by_name=by_name, automatic=automatic, failures=failures),
             link=f"/c/{community.slug}/contract/releases/canaries/{canary.pk}/",
             key=f"canary-rollback-{canary.pk}",
         )
@@ -272,11 +288,13 @@ def promote_canary(
         )
         if canary.status == CanaryStatus.ROLLED_BACK:
             raise ServiceError(
-                "This trial was rolled back, so its version cannot be promoted. "
-                "Revise the draft and start a new trial."
+                _(
+                    "This trial was rolled back, so its version cannot be promoted. "
+                    "Revise the draft and start a new trial."
+                )
             )
         if canary.status == CanaryStatus.PROMOTED:
-            raise ServiceError("This version was promoted already.")
+            raise ServiceError(_("This version was promoted already."))
         name = by_name or (by.get_username() if by is not None else "the gate")
         # Stop the trial first: the publish guard refuses while a trial runs.
         _finish(
@@ -316,5 +334,5 @@ def on_events_recorded(sender: object, community: Community, **_: Any) -> None:
 def running_canary_refusal(community: Community, fingerprint: str) -> str | None:
     """Publish guard: while a trial runs, the contract is published only by promoting it."""
     if Canary.objects.running().filter(community=community).exists():
-        return "A trial is running: promote it or roll it back before publishing."
+        return _("A trial is running: promote it or roll it back before publishing.")
     return None

@@ -12,8 +12,10 @@ from datetime import datetime, timedelta
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from community.contract.releases.gate import english_ngettext, facilitator_index
+from community.contract.releases.gate import facilitator_index
 from community.contract.releases.models import Answer, AnswerKind, Council, CouncilGroup
 from community.contract.services import draft_fingerprint, get_contract, preview_publish
 from community.models import Clause, Community, Membership, Space
@@ -21,13 +23,13 @@ from community.services import ServiceError
 
 
 def get_council(*, community: Community) -> Council:
-    council, _ = Council.objects.get_or_create(community=community)
+    council, _created = Council.objects.get_or_create(community=community)
     return council
 
 
 def configure_council(*, community: Community, enabled: bool, rotation_days: int = 7) -> Council:
     if not 1 <= rotation_days <= 90:
-        raise ServiceError("The facilitator role passes on every 1 to 90 days.")
+        raise ServiceError(_("The facilitator role passes on every 1 to 90 days."))
     council = get_council(community=community)
     council.enabled = enabled
     council.rotation_days = rotation_days
@@ -39,10 +41,12 @@ def ask_council(*, community: Community) -> Council:
     """Ask every delegate to answer the current draft (Needs you lists who has not)."""
     council = get_council(community=community)
     if not council.enabled:
-        raise ServiceError("Turn ratification on before asking the council.")
+        raise ServiceError(_("Turn ratification on before asking the council."))
     draft = current_draft(community)
     if draft is None:
-        raise ServiceError("Nothing has changed since the version in force: edit the draft first.")
+        raise ServiceError(
+            _("Nothing has changed since the version in force: edit the draft first.")
+        )
     council.asked_number, council.asked_fingerprint = draft
     council.save(update_fields=["asked_number", "asked_fingerprint"])
     return council
@@ -53,14 +57,14 @@ def add_group(
 ) -> CouncilGroup:
     name = name.strip() or (space.name if space else "")
     if not name:
-        raise ServiceError("Give the group a name.")
+        raise ServiceError(_("Give the group a name."))
     if space is not None and space.community_id != community.pk:
-        raise ServiceError("That space belongs to another community.")
+        raise ServiceError(_("That space belongs to another community."))
     if delegate is not None and delegate.community_id != community.pk:
-        raise ServiceError("The delegate must be a member of this community.")
+        raise ServiceError(_("The delegate must be a member of this community."))
     council = get_council(community=community)
     if council.groups.filter(name=name).exists():
-        raise ServiceError(f"There is already a group called {name}.")
+        raise ServiceError(_("There is already a group called %(name)s.") % {"name": name})
     return CouncilGroup.objects.create(
         council=council, name=name, space=space, delegate=delegate, position=council.groups.count()
     )
@@ -81,7 +85,7 @@ def groups_from_spaces(*, community: Community) -> int:
 
 def name_delegate(*, group: CouncilGroup, delegate: Membership) -> CouncilGroup:
     if delegate.community_id != group.council.community_id:
-        raise ServiceError("The delegate must be a member of this community.")
+        raise ServiceError(_("The delegate must be a member of this community."))
     group.delegate = delegate
     group.save(update_fields=["delegate"])
     return group
@@ -119,25 +123,26 @@ def answer_draft(
     (``PermissionError`` — the caller answers 403), an unknown answer, a block without a reason,
     a council that is off, a draft that changed since it was shown (``fingerprint``)."""
     if group.council.community_id != community.pk:
-        raise ServiceError("That group belongs to another community.")
+        raise ServiceError(_("That group belongs to another community."))
     if membership is None or group.delegate_id != membership.pk:
         raise PermissionError(
-            f"Only the delegate of {group.name} can answer for it, so nothing was recorded."
+            _("Only the delegate of %(group)s can answer for it, so nothing was recorded.")
+            % {"group": group.name}
         )
     if kind not in AnswerKind.values:
-        raise ServiceError("Answer with ratify, stand aside or block.")
+        raise ServiceError(_("Answer with ratify, stand aside or block."))
     reason = reason.strip()
     if kind == AnswerKind.BLOCK and not reason:
-        raise ServiceError("Say why you block, so the community can revise the version.")
+        raise ServiceError(_("Say why you block, so the community can revise the version."))
     council = group.council
     if not council.enabled:
-        raise ServiceError("Ratification is off in this community.")
+        raise ServiceError(_("Ratification is off in this community."))
     draft = current_draft(community)
     if draft is None:
-        raise ServiceError("There is no draft to answer.")
+        raise ServiceError(_("There is no draft to answer."))
     number, current = draft
     if fingerprint and fingerprint != current:
-        raise ServiceError("The draft was revised since you read it: read it again and answer.")
+        raise ServiceError(_("The draft was revised since you read it: read it again and answer."))
     now = timezone.now()
     with transaction.atomic():
         Answer.objects.standing().filter(group=group, fingerprint=current).update(replaced_at=now)
@@ -159,7 +164,9 @@ def withdraw_block(*, group: CouncilGroup, membership: Membership | None) -> Ans
     """The delegate withdraws their block; the group then stands aside (recorded as a new
     answer; the block stays in the history, marked withdrawn)."""
     if membership is None or group.delegate_id != membership.pk:
-        raise PermissionError(f"Only the delegate of {group.name} can withdraw its block.")
+        raise PermissionError(
+            _("Only the delegate of %(group)s can withdraw its block.") % {"group": group.name}
+        )
     draft = current_draft(group.council.community)
     block = (
         Answer.objects.standing()
@@ -167,7 +174,9 @@ def withdraw_block(*, group: CouncilGroup, membership: Membership | None) -> Ans
         .first()
     )
     if block is None:
-        raise ServiceError(f"{group.name} has no block on the draft to withdraw.")
+        raise ServiceError(
+            _("%(group)s has no block on the draft to withdraw.") % {"group": group.name}
+        )
     with transaction.atomic():
         now = timezone.now()
         Answer.objects.filter(pk=block.pk).update(replaced_at=now, withdrawn=True)
@@ -200,16 +209,17 @@ def standing_answers(council: Council, fingerprint: str) -> list[Standing]:
 
 
 def ratification_refusal(community: Community, fingerprint: str) -> str | None:
-    """Publish guard: why this draft may not be published yet, or None."""
+    """Publish guard: why this draft may not be published yet, or None (in the reader's
+    language: it is shown, never stored)."""
     council = Council.objects.filter(community=community, enabled=True).first()
     if council is None:
         return None
     rows = standing_answers(council, fingerprint)
     if not rows:
-        return "Ratification is on but the council has no groups yet: add them first."
+        return _("Ratification is on but the council has no groups yet: add them first.")
     blocks = [r.group.name for r in rows if r.answer and r.answer.kind == AnswerKind.BLOCK]
     if blocks:
-        return english_ngettext(
+        return ngettext(
             "%(groups)s blocks this version: it waits until the block is withdrawn or the "
             "version is revised.",
             "%(groups)s block this version: it waits until the blocks are withdrawn or the "
@@ -218,7 +228,9 @@ def ratification_refusal(community: Community, fingerprint: str) -> str | None:
         ) % {"groups": ", ".join(blocks)}
     waiting = [r.group.name for r in rows if r.answer is None]
     if waiting:
-        return f"The council has not answered yet: waiting for {', '.join(waiting)}."
+        return _("The council has not answered yet: waiting for %(groups)s.") % {
+            "groups": ", ".join(waiting)
+        }
     return None
 
 

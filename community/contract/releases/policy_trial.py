@@ -13,6 +13,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from community import words
 from community.contract.hooks import policy_keeper
@@ -69,14 +70,14 @@ def start_policy_trial(
     thresholds = thresholds or Thresholds()
     keeper = policy_keeper()
     if keeper is None:
-        raise ServiceError("Budget policies are not installed, so there is nothing to try.")
+        raise ServiceError(_("Budget policies are not installed, so there is nothing to try."))
     if not isinstance(costs, dict) or not costs:
-        raise ServiceError("Give the new costs, per friction kind and severity.")
+        raise ServiceError(_("Give the new costs, per friction kind and severity."))
     with transaction.atomic():
         previous = get_contract(community=community).current_version()
         if previous is None:
             raise ServiceError(
-                "Publish a first version of the contract: the gate measures its clauses."
+                _("Publish a first version of the contract: the gate measures its clauses.")
             )
         refuse_a_second_trial(community, spaces)
         version, current = keeper.current(community)
@@ -114,12 +115,15 @@ def apply_policy(canary: Canary, by: User | None) -> int:
     the trial began (those costs were tried against another policy)."""
     keeper = policy_keeper()
     if keeper is None:
-        raise ServiceError("Budget policies are not installed, so there is nothing to promote.")
-    version, _ = keeper.current(canary.community)
+        raise ServiceError(_("Budget policies are not installed, so there is nothing to promote."))
+    version, _policy = keeper.current(canary.community)
     if version != canary.base_policy_version:
         raise ConflictError(
-            f"The budget policy changed since the trial began (it is at version {version}): "
-            "start a new trial of these costs."
+            _(
+                "The budget policy changed since the trial began (it is at version "
+                "%(version)s): start a new trial of these costs."
+            )
+            % {"version": version}
         )
     note = f"Promoted from its trial: {canary.summary}"
     return keeper.apply(canary.community, dict(canary.policy_changes), by, note)

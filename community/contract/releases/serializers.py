@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from community.contract.releases.models import AnswerKind, Baseline, TrialKind
@@ -42,10 +43,10 @@ class ReleaseCanaryInSerializer(serializers.Serializer[dict[str, object]]):
 
     def validate(self, attrs: dict[str, object]) -> dict[str, object]:
         if attrs.get("kind") == TrialKind.POLICY and not attrs.get("costs"):
-            raise serializers.ValidationError({"costs": "A policy trial needs its new costs."})
+            raise serializers.ValidationError({"costs": _("A policy trial needs its new costs.")})
         if attrs.get("kind") == TrialKind.CONTRACT and attrs.get("costs"):
             raise serializers.ValidationError(
-                {"costs": "Costs belong to a policy trial (kind policy)."}
+                {"costs": _("Costs belong to a policy trial (kind policy).")}
             )
         return attrs
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 from community.contract.releases.gate import english_ngettext
 from community.contract.releases.models import Baseline, Canary, CanaryEntry, EntryKind
 from community.models import Community, Space
@@ -24,25 +27,27 @@ def trial_spaces(
     """The checks every trial shares; returns the summary stripped and the spaces."""
     summary = summary.strip()
     if not summary:
-        raise ServiceError("Say what this version changes, in a sentence or two.")
+        raise ServiceError(_("Say what this version changes, in a sentence or two."))
     if not space_ids:
-        raise ServiceError("Choose at least one space for the trial.")
+        raise ServiceError(_("Choose at least one space for the trial."))
     if not 1 <= duration_hours <= MAX_DURATION_HOURS:
-        raise ServiceError("A trial lasts from 1 hour to 30 days.")
+        raise ServiceError(_("A trial lasts from 1 hour to 30 days."))
     if baseline not in Baseline.values:
-        raise ServiceError("Compare with the rest of the community or the spaces' own past.")
+        raise ServiceError(_("Compare with the rest of the community or the spaces' own past."))
     spaces = list(Space.objects.filter(pk__in=set(space_ids), community=community))
     if len(spaces) != len(set(space_ids)):
         raise ServiceError(
-            "Some of those spaces are not spaces of this community, so no trial was started."
+            _("Some of those spaces are not spaces of this community, so no trial was started.")
         )
     if (
         baseline == Baseline.REST
         and len(spaces) == Space.objects.filter(community=community).count()
     ):
         raise ServiceError(
-            "A trial in every space has nothing to compare with: leave at least one space out, "
-            "or compare with the spaces' own past."
+            _(
+                "A trial in every space has nothing to compare with: leave at least one space "
+                "out, or compare with the spaces' own past."
+            )
         )
     return summary, spaces
 
@@ -56,10 +61,16 @@ def refuse_a_second_trial(community: Community, spaces: list[Space]) -> None:
     taken = sorted(s.name for s in running.spaces.all() if s in spaces)
     if taken:
         raise ConflictError(
-            f"{', '.join(taken)} already {'has' if len(taken) == 1 else 'have'} a trial "
-            f"running ({running.what}): promote it or roll it back first."
+            ngettext(
+                "%(spaces)s already has a trial running (%(what)s): promote it or roll it back "
+                "first.",
+                "%(spaces)s already have a trial running (%(what)s): promote it or roll it back "
+                "first.",
+                len(taken),
+            )
+            % {"spaces": ", ".join(taken), "what": running.what_words}
         )
-    raise ConflictError("A trial is already running: promote it or roll it back first.")
+    raise ConflictError(_("A trial is already running: promote it or roll it back first."))
 
 
 def record_start(

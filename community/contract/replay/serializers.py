@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from community.contract.serializers import DefinitionSerializer
@@ -33,11 +34,15 @@ class ReplayInSerializer(serializers.Serializer[dict[str, Any]]):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if "clause" in attrs and "clause_id" in attrs:
             raise serializers.ValidationError(
-                {"clause": "Give either a clause body or a clause_id, not both."}
+                {"clause": _("Give either a clause body or a clause_id, not both.")}
             )
         if not {"clause", "clause_id", "policy"} & set(attrs):
             raise serializers.ValidationError(
-                {"clause": "Give a clause body, a clause_id, a policy, or a clause and a policy."}
+                {
+                    "clause": _(
+                        "Give a clause body, a clause_id, a policy, or a clause and a policy."
+                    )
+                }
             )
         return attrs
 

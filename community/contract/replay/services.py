@@ -13,14 +13,16 @@ Public services:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
+from community.contract.clause_words import clause_problems
 from community.contract.replay import hooks
 from community.contract.replay.episodes import MINUTE, Episode, replay_alerts
 from community.contract.replay.history import load_events
@@ -57,15 +59,17 @@ def _period(
     community: Community, start: datetime | None, end: datetime | None
 ) -> tuple[datetime, datetime]:
     now = timezone.now()
-    _, default_end = default_period(now)
+    _start, default_end = default_period(now)
     end = _on_minute(end) if end is not None else default_end
     start = _on_minute(start) if start is not None else end - DEFAULT_PERIOD
     if end > now:
-        raise ReplayInvalid("to", "A replay can only look at the past: the end is in the future.")
+        raise ReplayInvalid(
+            "to", _("A replay can only look at the past: the end is in the future.")
+        )
     if start >= end:
-        raise ReplayInvalid("from", "The start of the period must be before its end.")
+        raise ReplayInvalid("from", _("The start of the period must be before its end."))
     if end - start > MAX_PERIOD:
-        raise ReplayInvalid("from", "A replay can cover at most a year.")
+        raise ReplayInvalid("from", _("A replay can cover at most a year."))
     first = (
         ConductEvent.objects.filter(community=community)
         .order_by("recorded_at")
@@ -77,7 +81,8 @@ def _period(
     if first is not None and end < _on_minute(first):
         raise ReplayInvalid(
             "to",
-            f"The period ends before the stored history starts ({first:%d %b %Y, %H:%M} UTC).",
+            _("The period ends before the stored history starts (%(when)s UTC).")
+            % {"when": formats.date_format(first.astimezone(UTC), "DATETIME_FORMAT")},
         )
     return start, end
 
@@ -85,7 +90,7 @@ def _period(
 def _check_policy(community: Community, policy: dict[str, Any]) -> None:
     replayer = hooks.policy_replayer()
     if replayer is None:
-        raise ReplayInvalid("policy", "Budget policies cannot be replayed here.")
+        raise ReplayInvalid("policy", _("Budget policies cannot be replayed here."))
     errors = replayer.check(community.pk, policy)
     if errors:
         field, message = sorted(errors.items())[0]
@@ -95,7 +100,7 @@ def _check_policy(community: Community, policy: dict[str, Any]) -> None:
 def _check_runbook(community: Community, runbook_id: int) -> None:
     replayer = hooks.incident_replayer()
     if replayer is None or replayer.runbook_name(community.pk, runbook_id) is None:
-        raise ReplayInvalid("runbook_id", "There is no such runbook in this community.")
+        raise ReplayInvalid("runbook_id", _("There is no such runbook in this community."))
 
 
 def request_replay(
@@ -113,9 +118,9 @@ def request_replay(
     field, nothing kept) an invalid clause or policy, a runbook of another community, and a
     period in the future, inverted, over a year or before the stored history."""
     if definition is None and policy is None:
-        raise ReplayInvalid("clause", "Give a clause, a draft budget policy, or both.")
+        raise ReplayInvalid("clause", _("Give a clause, a draft budget policy, or both."))
     if definition is not None:
-        errors = definition.errors()
+        errors = clause_problems(definition)
         if errors:
             raise ReplayInvalid(*errors[0])
     if policy is not None:
@@ -123,7 +128,7 @@ def request_replay(
     if runbook_id is not None:
         if definition is None:
             raise ReplayInvalid(
-                "runbook_id", "A runbook is tried on a clause's alerts: give the clause too."
+                "runbook_id", _("A runbook is tried on a clause's alerts: give the clause too.")
             )
         _check_runbook(community, runbook_id)
     start, end = _period(community, start, end)

@@ -1,22 +1,26 @@
-"""The postmortem's template: its sections filled with the incident's timeline and figures."""
+"""The postmortem's template: its sections filled with the incident's timeline and figures.
+
+The figures are stored as numbers (durations in whole minutes); the first words of the impact
+section are written once, in the community's language (the draft is the community's own
+document, whoever or whatever started it), and then belong to the people who edit them."""
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, Q
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from community.models import ConductEvent
 from community.vocabulary import FRICTION_KINDS
-from incidents import rules as incident_rules
 from incidents.models import Incident, TimelineEntry
 from incidents.postmortems.sections import SECTIONS
 from incidents.services import incident_metrics
-
-
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+from incidents.words import duration, minutes
 
 
 def incident_figures(incident: Incident) -> dict[str, Any]:
@@ -45,28 +49,46 @@ def incident_figures(incident: Incident) -> dict[str, Any]:
         "posts": posts,
         "members": members,
         "spaces": [s.name for s in spaces],
-        "duration": incident_rules.humanize_duration(metrics.to_resolution),
-        "to_facilitator": incident_rules.humanize_duration(metrics.to_facilitator),
-        "to_cooldown": incident_rules.humanize_duration(metrics.to_cooldown),
-        "to_resolution": incident_rules.humanize_duration(metrics.to_resolution),
+        "minutes_to_facilitator": minutes(metrics.to_facilitator),
+        "minutes_to_cooldown": minutes(metrics.to_cooldown),
+        "minutes_to_resolution": minutes(metrics.to_resolution),
     }
 
 
+def _took(figures: dict[str, Any], name: str) -> str:
+    value = figures.get(f"minutes_to_{name}")
+    return duration(None if value is None else timedelta(minutes=int(value)))
+
+
 def impact_text(figures: dict[str, Any]) -> str:
-    lines = []
-    for row in figures.get("budget", []):
-        lines.append(f"“{row['clause']}”: {row['percent']} % of its room for the month.")
-    where = ", ".join(figures.get("spaces", [])) or "the whole community"
-    bad = _plural(
-        int(figures.get("bad_events", 0)), "upheld flag or warning", "upheld flags or warnings"
-    )
-    posts = _plural(int(figures.get("posts", 0)), "post", "posts")
-    members = _plural(int(figures.get("members", 0)), "member", "members")
-    lines.append(f"{bad}, {posts} and {members} in {where}.")
+    """The impact section's first words, in the language active now."""
+    lines = [
+        _("“%(clause)s”: %(percent)s %% of its room for the month.")
+        % {"clause": row["clause"], "percent": row["percent"]}
+        for row in figures.get("budget", [])
+    ]
+    bad, posts, members = (int(figures.get(k, 0)) for k in ("bad_events", "posts", "members"))
     lines.append(
-        f"It lasted {figures.get('duration', '—')}: a facilitator after "
-        f"{figures.get('to_facilitator', '—')}, a cooldown after "
-        f"{figures.get('to_cooldown', '—')}, resolved after {figures.get('to_resolution', '—')}."
+        _("%(bad)s, %(posts)s and %(members)s in %(where)s.")
+        % {
+            "bad": ngettext("%(n)s upheld flag or warning", "%(n)s upheld flags or warnings", bad)
+            % {"n": bad},
+            "posts": ngettext("%(n)s post", "%(n)s posts", posts) % {"n": posts},
+            "members": ngettext("%(n)s member", "%(n)s members", members) % {"n": members},
+            "where": ", ".join(figures.get("spaces", [])) or _("the whole community"),
+        }
+    )
+    lines.append(
+        _(
+            "It lasted %(duration)s: a facilitator after %(to_facilitator)s, a cooldown after "
+            "%(to_cooldown)s, resolved after %(to_resolution)s."
+        )
+        % {
+            "duration": _took(figures, "resolution"),
+            "to_facilitator": _took(figures, "facilitator"),
+            "to_cooldown": _took(figures, "cooldown"),
+            "to_resolution": _took(figures, "resolution"),
+        }
     )
     return "\n".join(lines)
 
@@ -81,6 +103,7 @@ def initial_sections(incident: Incident, figures: dict[str, Any]) -> dict[str, s
     editor shows each section's prompt beside it)."""
     bodies = {spec.key: "" for spec in SECTIONS}
     bodies["summary"] = incident.resolution_summary or incident.summary
-    bodies["impact"] = impact_text(figures)
+    with translation.override(incident.community.default_language or settings.LANGUAGE_CODE):
+        bodies["impact"] = impact_text(figures)
     bodies["timeline"] = timeline_text(incident)
     return bodies
