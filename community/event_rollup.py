@@ -96,7 +96,13 @@ def _count_hours(community_id: int, through: datetime, hours: list[datetime] | N
 
 
 def _changed_hours(community_id: int, since: datetime, through: datetime) -> list[datetime]:
-    params = {"c": community_id, "lo": since, "hi": through, "rev": REVERSERS, "undone": UNDONE}
+    params: dict[str, Any] = {
+        "c": community_id,
+        "lo": since,
+        "hi": through,
+        "rev": REVERSERS,
+        "undone": UNDONE,
+    }
     sql = (
         f"SELECT date_trunc('hour', e.occurred_at, 'UTC') FROM {EVENTS} e"
         " WHERE e.community_id = %(c)s AND e.recorded_at > %(lo)s AND e.recorded_at <= %(hi)s"

@@ -138,7 +138,7 @@ def _compare(community: Community, spaces: list[Space | None], rng: random.Rando
                 community_id=community.pk,
                 start=at - timedelta(days=30),
                 end=at,
-                kinds=FRICTION_KINDS,
+                kinds=sorted(FRICTION_KINDS),
                 as_of=at,
                 space_id=None if one is None else one.pk,
                 limit=5,
