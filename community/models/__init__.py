@@ -29,6 +29,7 @@ from community.models.notifications import (
     NotificationQuerySet,
     PersonalSettings,
 )
+from community.models.rollup import EventHourCount, EventRollupMark
 from community.models.spine import (
     API_KEY_PREFIX,
     MODERATING_ROLES,
@@ -89,6 +90,8 @@ __all__ = [
     "DeliveryOutcome",
     "DomainEvent",
     "DomainEventType",
+    "EventHourCount",
+    "EventRollupMark",
     "ExternalIdentity",
     "Heartbeat",
     "Membership",
