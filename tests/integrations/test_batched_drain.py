@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,9 +16,9 @@ from django.utils import timezone
 from budgets.models import Charge, Forgiveness, MemberBudget
 from budgets.recalculation import recalculate_community
 from community.models import Community, ConductEvent, ExternalIdentity, Space
-from integrations.discourse import drain as drain_module
 from integrations.discourse.dedupe import content_key
 from integrations.discourse.drain import drain_batch
+from integrations.discourse.payloads import post_external_id
 from integrations.discourse.process import process_delivery
 from integrations.models import DeliveryStatus, DiscourseConnection, InboundDelivery
 from tests.integrations.helpers import SECRET, fixture
@@ -160,19 +161,43 @@ def test_a_batch_equals_one_by_one_processing() -> None:
     assert len(got["released"]) == 1 and len(got["charges"]) == 3
 
 
-def test_an_unexpected_failure_falls_back_to_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def refused_post() -> Iterator[str]:
+    """The database refuses one post's event (a trigger: a real failure, not a stand-in), the
+    way a constraint the parsing cannot foresee would."""
+    refused = post_external_id("505")
+    table = ConductEvent._meta.db_table
+    with db.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION refuse_post() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF NEW.external_id = '{refused}' THEN RAISE EXCEPTION 'refused by the test'; "
+            "END IF; RETURN NEW; END $$"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER refuse_post BEFORE INSERT ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION refuse_post()"
+        )
+    yield refused
+    with db.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER refuse_post ON {table}")
+        cursor.execute("DROP FUNCTION refuse_post()")
+
+
+@pytest.mark.postgres
+def test_a_database_failure_in_a_batch_falls_back_to_one_by_one(refused_post: str) -> None:
     one, batched = _connected("one"), _connected("batched")
     history = _history()[:10]
     for delivery_id in _store(one, history):
         process_delivery(delivery_id=delivery_id)
     _store(batched, history)
-
-    def broken(*args: Any, **kwargs: Any) -> None:
-        raise RuntimeError("the batch broke")
-
-    monkeypatch.setattr(drain_module, "_persist", broken)
     assert drain_batch(connection=batched) == 10
-    assert _state(batched.community) == _state(one.community)
+    got = _state(batched.community)
+    assert got == _state(one.community)
+    # Only the refused post's delivery failed (and will be retried); the nine others are in.
+    statuses = [status for status, _, _ in got["deliveries"]]
+    assert statuses.count(DeliveryStatus.FAILED) == 1
+    assert refused_post not in {event[0] for event in got["events"]}
+    assert len(got["events"]) == 9
 
 
 def test_a_batch_costs_far_fewer_queries_per_delivery() -> None:
