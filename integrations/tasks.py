@@ -6,7 +6,8 @@ from celery import shared_task
 
 from integrations.discourse.actions import perform_forum_action as perform_action
 from integrations.discourse.actions import sweep_forum_actions
-from integrations.discourse.process import DRAIN_BATCH, drain_deliveries, sweep_deliveries
+from integrations.discourse.drain import DRAIN_BATCH, drain_deliveries
+from integrations.discourse.process import sweep_deliveries
 from integrations.discourse.receive import schedule_drain
 from integrations.webhooks.delivery import deliver_webhook as deliver
 from integrations.webhooks.delivery import sweep_webhooks

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,10 +38,12 @@ from integrations.retry import AttemptResult, Verdict, backoff_seconds, verdict_
 
 logger = logging.getLogger(__name__)
 
-# Deliveries per drain task; a full batch means more are waiting and another drain follows.
-DRAIN_BATCH = 500
 OPEN = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 FINISHED = (DeliveryStatus.PROCESSED, DeliveryStatus.IGNORED)
+
+
+# For a flag's subject: when its post was written, and the latest decision on it.
+FlagLookup = Callable[[DiscourseConnection, str], tuple[datetime | None, str | None]]
 
 
 class RetryLater(Exception):
@@ -188,7 +191,10 @@ def _parse(
     delivery: InboundDelivery,
     data: dict[str, Any],
     detail: dict[str, Any] | None,
+    lookup: FlagLookup | None = None,
 ) -> payloads.Parsed:
+    """What a delivery means. ``lookup`` says, for a flag, when its post was written and the
+    latest decision on it (the batched drain passes its own; by default they are read)."""
     name, at = delivery.event_name, delivery.received_at
     if "ping" in data:
         return payloads.Parsed(note="ping: the forum can reach us")
@@ -208,31 +214,13 @@ def _parse(
         facts = payloads.review_facts(data["reviewable"], detail)
         if facts is None:
             return payloads.Parsed(note="reviewable without a known status: stored only")
-        community = connection.community
         subject = payloads.post_external_id(facts.post_id)
-        post = (
-            ConductEvent.objects.filter(
-                community=community, source=SOURCE, external_id=subject, kind=EventKind.POST
-            )
-            .only("occurred_at")
-            .first()
-        )
-        latest = (
-            ConductEvent.objects.filter(
-                community=community,
-                source=SOURCE,
-                subject=subject,
-                kind__in=(EventKind.FLAG_UPHELD, EventKind.FLAG_REJECTED),
-            )
-            .order_by("-recorded_at", "-pk")
-            .values_list("kind", flat=True)
-            .first()
-        )
+        post_occurred_at, latest = (lookup or _stored_flag_context)(connection, subject)
         return payloads.parse_reviewable(
             name,
             facts,
             severity_for=connection.severity_for_flag,
-            post_occurred_at=post.occurred_at if post else None,
+            post_occurred_at=post_occurred_at,
             upheld_before=latest == EventKind.FLAG_UPHELD,
             received_at=at,
             forum_url=connection.base_url,
@@ -240,12 +228,29 @@ def _parse(
     return payloads.Parsed(note=f"{name}: unknown event, stored and acknowledged")
 
 
-def drain_deliveries(*, limit: int = DRAIN_BATCH) -> int:
-    """Process never-tried deliveries oldest first (so a post is known before the flag on it).
-    Returns how many were taken: a full batch means more are waiting."""
-    ids = list(InboundDelivery.objects.fresh().values_list("pk", flat=True)[:limit])
-    _process_all(ids)
-    return len(ids)
+def _stored_flag_context(
+    connection: DiscourseConnection, subject: str
+) -> tuple[datetime | None, str | None]:
+    community = connection.community
+    post = (
+        ConductEvent.objects.filter(
+            community=community, source=SOURCE, external_id=subject, kind=EventKind.POST
+        )
+        .only("occurred_at")
+        .first()
+    )
+    latest = (
+        ConductEvent.objects.filter(
+            community=community,
+            source=SOURCE,
+            subject=subject,
+            kind__in=(EventKind.FLAG_UPHELD, EventKind.FLAG_REJECTED),
+        )
+        .order_by("-recorded_at", "-pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return (post.occurred_at if post else None), latest
 
 
 def sweep_deliveries(*, older_than: timedelta = timedelta(seconds=60), limit: int = 200) -> int:
