@@ -52,11 +52,18 @@ class Migration(migrations.Migration):
             ],
             options={
                 "constraints": [
+                    # One row per hour, space (or none), kind and category; two partial constraints
+                    # because SQLite has no NULLS NOT DISTINCT.
                     models.UniqueConstraint(
                         fields=("community", "hour", "space_id", "kind", "category"),
+                        condition=models.Q(space_id__isnull=False),
                         name="event_hour_count_unique",
-                        nulls_distinct=False,
-                    )
+                    ),
+                    models.UniqueConstraint(
+                        fields=("community", "hour", "kind", "category"),
+                        condition=models.Q(space_id__isnull=True),
+                        name="event_hour_count_unique_no_space",
+                    ),
                 ],
             },
         ),
