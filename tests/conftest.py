@@ -11,6 +11,7 @@ missing; with ``CI=true`` any skipped test fails the run (see ``pytest_sessionfi
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 import shutil
@@ -232,6 +233,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     needs_browser = pytest.mark.skip(
         reason="needs headless Chromium: apt-get install chromium (CI does)"
     )
+    for item in items:
+        # schemathesis gives every operation's test the function's node id; pytest-xdist
+        # schedules by node id, so all but one operation would silently never run. The
+        # operation in the id keeps each one apart (and names it in reports).
+        label = getattr(item, "operation_label", None)
+        if label and not item.nodeid.endswith("]"):
+            item._id = dataclasses.replace(item.id, params=label)
     have_pg = _uses_postgres()
     have_worker = have_pg and _redis_url() is not None
     have_browser = chromium_path() is not None
