@@ -1,11 +1,11 @@
 """Demo step (order 90): what the boards have to show.
 
-Twelve new members who joined in the last three weeks, whose posts draw upheld flags far more
-often than the regulars' do, so the fairness board flags a real disparity (newcomers charged
-several times as often per post; twelve of them, well over the five a cohort needs before it
-shows a figure). Their posts carry the forum's trust level 0, as Discourse sends it, so the
-trust-level view has a group too. The change-safety board reads the incidents, appeals and
-postmortems the earlier steps seeded. Idempotent.
+Twelve new members who joined in the last month (and were last seen six days ago), whose
+posts draw upheld flags far more often than the regulars' do, so the fairness board flags a
+real disparity (newcomers charged several times as often per post; twelve of them, well over
+the five a cohort needs before it shows a figure). Their posts carry the forum's trust level
+0, as Discourse sends it, so the trust-level view has a group too. The change-safety board
+reads the incidents, appeals and postmortems the earlier steps seeded. Idempotent.
 """
 
 from __future__ import annotations
@@ -21,6 +21,10 @@ from demo.community import SPACES
 from demo.context import DEMO_SOURCE, DemoContext
 
 NEWCOMERS = 12
+# The newcomers' last post and flag are at least this many days before the demo's now: before
+# the policy trial in Plot Swaps (demo.releases, five days ago), whose gate they would sway, and
+# outside every alert window the demo's live hour reads (the longest is three days).
+QUIET_DAYS = 6
 NAMES = ["juno", "kit", "lior", "mae", "nico", "oona", "pim", "quinn", "remy", "sol", "tove", "uma"]
 
 
@@ -33,11 +37,14 @@ def seed_boards(ctx: DemoContext) -> None:
     identities = {str(5000 + i): f"{NAMES[i]}_sprout" for i in range(NEWCOMERS)}
     upsert_identities(community=community, source=DEMO_SOURCE, identities=identities)
     events = []
+    # Everything here was known days ago, so a replay of the demo's live hour finds only what
+    # the live evaluation saw then.
+    last = now - timedelta(days=QUIET_DAYS)
     for i, author in enumerate(identities):
-        joined = now - timedelta(days=rng.randint(4, 21))
+        joined = now - timedelta(days=rng.randint(QUIET_DAYS + 1, 24))
         for n in range(8):
-            at = joined + timedelta(hours=rng.uniform(1, 72) * (n + 1))
-            at = min(at, now - timedelta(hours=1))
+            at = joined + timedelta(hours=rng.uniform(1, 48) * (n + 1))
+            at = min(at, last - timedelta(hours=4))
             space = rng.choice(SPACES[1:])
             pid = f"new-post-{i}-{n}"
             events.append(

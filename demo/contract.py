@@ -5,17 +5,31 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from community.contract.evaluation import evaluate_community
 from community.contract.services import publish_contract, save_clause, update_draft
 from community.contract.slo import ClauseDefinition
 from community.contract.translations import save_clause_translation
-from community.models import Acknowledgement, Clause, Contract, ContractVersion, Membership, Role
+from community.models import (
+    Acknowledgement,
+    Clause,
+    Community,
+    Contract,
+    ContractVersion,
+    Membership,
+    Role,
+)
 from community.services import ingest_events
 from demo.community import forum_event
 from demo.context import DEMO_SOURCE, DemoContext
+
+# How long the demo's live schedule ran: every clause was evaluated at each of these minutes.
+LIVE_MINUTES = 60
+# The flame war's thread, and how long before the demo's now its first post came.
+FLAME_WAR_THREAD = "slug-thread"
+FLAME_WAR_LEAD = timedelta(minutes=55)
 
 PREAMBLE = (
     "Allotment Commons is a shared garden in words. We disagree about compost and pests and "
@@ -178,6 +192,9 @@ def seed_contract(ctx: DemoContext) -> None:
             "to ask whether the norm or the space needs to change.",
         },
     )
+    # The live schedule below is the only evaluation of this step: publishing would queue one
+    # at the real time, after the minutes the schedule then judges; hold it as a pending one.
+    Contract.objects.filter(community=community).update(evaluation_pending=True)
     hostility = save_demo_clause(ctx, HOSTILITY)
     save_demo_clause(ctx, SPAM)
     save_demo_clause(ctx, SAFETY)
@@ -222,12 +239,32 @@ def seed_contract(ctx: DemoContext) -> None:
             for m in rng.sample(members, 38)
         ]
     )
-    # Publishing gave each clause a month of daily history; now the live evaluation.
-    Contract.objects.filter(community=community).update(evaluation_pending=False)
+    # Publishing gave each clause a month of daily history; now the live evaluation. The
+    # flame war's events arrive while the schedule runs: it evaluates every clause at every
+    # minute of the last hour (the coalesced evaluation after ingest is still held), so the
+    # alerts are those the live path records minute by minute, and a replay of the same hour
+    # finds exactly them (tests/replay/test_demo_history.py).
     clauses = list(Clause.objects.live().filter(community=community))
     _flame_war(ctx, rng)
-    evaluate_community(community=community, now=ctx.now)
+    for minute in live_minutes(ctx):
+        evaluate_community(community=community, now=minute)
+    Contract.objects.filter(community=community).update(evaluation_pending=False)
     ctx.log(f"  published versions 1 and 2 with {len(clauses)} clauses and their history")
+
+
+def live_minutes(ctx: DemoContext) -> list[datetime]:
+    """The minute boundaries the demo's live schedule evaluated: the last hour, to the last
+    whole minute before the demo's now."""
+    end = ctx.now.replace(second=0, microsecond=0)
+    return [end - timedelta(minutes=LIVE_MINUTES - k) for k in range(1, LIVE_MINUTES + 1)]
+
+
+def live_period(community: Community) -> tuple[datetime, datetime]:
+    """The period ``(start, end]`` whose every minute the demo's live schedule evaluated, read
+    back from the flame war's first post (``FLAME_WAR_LEAD`` before the demo's now)."""
+    first = community.events.get(source=DEMO_SOURCE, external_id=f"{FLAME_WAR_THREAD}-0")
+    end = (first.occurred_at + FLAME_WAR_LEAD).replace(second=0, microsecond=0)
+    return end - timedelta(minutes=LIVE_MINUTES), end
 
 
 def _flame_war(ctx: DemoContext, rng: random.Random) -> None:
@@ -235,9 +272,9 @@ def _flame_war(ctx: DemoContext, rng: random.Random) -> None:
     hostility clause has an open alert for moderators (and incidents) to act on."""
     events = []
     for n in range(42):
-        at = ctx.now - timedelta(minutes=55) + timedelta(seconds=n * 78)
+        at = ctx.now - FLAME_WAR_LEAD + timedelta(seconds=n * 78)
         author = str(1040 + rng.randrange(12))
-        pid = f"slug-thread-{n}"
+        pid = f"{FLAME_WAR_THREAD}-{n}"
         space = ("7", "Off-topic Lounge", 0.0)
         events.append(
             replace(forum_event(pid, "post", at, author, space, subject=pid), recorded_at=at)
