@@ -399,13 +399,16 @@ def browser_page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     """A Playwright page in headless Chromium, with ``page.base_url`` set to the live server."""
     # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are safe.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do (Playwright's own default is 5 s): on a busy 2-core
+    # machine running the suite in parallel, an htmx answer can take longer than that.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         context = browser.new_context(base_url=live_server.url)
         page = context.new_page()
-        page.set_default_timeout(10_000)
+        page.set_default_timeout(15_000)
         try:
             yield page
         finally:

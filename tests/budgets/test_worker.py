@@ -68,6 +68,7 @@ def test_events_through_the_api_change_budgets_and_fire_a_transition_once(
     wait_for(lambda: MemberBudget.objects.filter(activity=6).exists(), what="the new post")
     wait_for(
         lambda: not DomainEvent.objects.filter(dispatched_at__isnull=True).exists(),
+        timeout=60,
         what="the outbox to drain",
     )
     transition = TierTransition.objects.get()
