@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from io import StringIO
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -16,6 +15,7 @@ from community.contract.replay.services import request_replay
 from community.models import Clause, ClauseAlert, Community
 from demo.context import DEMO_SLUG
 from demo.contract import LIVE_MINUTES, live_period
+from tests.replay.test_proof import _row
 
 # Not inside a test transaction: the demo is built as ``seed_demo`` builds it for people, where
 # what each step enqueues after commit runs at once (tests/test_demo_pages.py).
@@ -44,17 +44,6 @@ def _live(clause: Clause, start: datetime, end: datetime) -> list[Row]:
     return sorted(rows)
 
 
-def _replayed(alert: dict[str, Any]) -> Row:
-    return (
-        alert["rule"],
-        alert["scope"],
-        alert["fired_at"],
-        alert["cleared_at"],
-        alert["burn_rate_long"],
-        alert["burn_rate_short"],
-    )
-
-
 def test_a_replay_of_the_demo_hour_finds_exactly_the_live_alert_episodes() -> None:
     call_command("seed_demo", stdout=StringIO())
     community = Community.objects.get(slug=DEMO_SLUG)
@@ -74,7 +63,7 @@ def test_a_replay_of_the_demo_hour_finds_exactly_the_live_alert_episodes() -> No
         )
         replay.refresh_from_db()
         assert replay.status == ReplayStatus.DONE
-        replayed = sorted(_replayed(alert) for alert in replay.results["alerts"])
+        replayed = sorted(_row(alert) for alert in replay.results["alerts"])
         assert replayed == live, clause.slug
     # The flame war fired the hostility clause on every rule, community-wide and in the Lounge.
     hostility = next(c for c in clauses if c.slug == "disagree-without-hostility")
