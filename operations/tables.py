@@ -193,11 +193,6 @@ NOT_EXPORTED: dict[str, str] = {
         "the installation's record of requests made to it: kept where they happened, never "
         "rewritten (it outlives the community it names)"
     ),
-    "community.eventhourcount": (
-        "hourly counts of the events, a read model: the first clause evaluation after an import "
-        "counts the imported events again"
-    ),
-    "community.eventrollupmark": "how far the hourly counts are refreshed (none after an import)",
 }
 
 # The installation's own tables, not any community's: never in a file.
