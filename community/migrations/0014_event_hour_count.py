@@ -52,18 +52,11 @@ class Migration(migrations.Migration):
             ],
             options={
                 "constraints": [
-                    # One row per hour, space (or none), kind and category; two partial constraints
-                    # because SQLite has no NULLS NOT DISTINCT.
                     models.UniqueConstraint(
                         fields=("community", "hour", "space_id", "kind", "category"),
-                        condition=models.Q(space_id__isnull=False),
                         name="event_hour_count_unique",
-                    ),
-                    models.UniqueConstraint(
-                        fields=("community", "hour", "kind", "category"),
-                        condition=models.Q(space_id__isnull=True),
-                        name="event_hour_count_unique_no_space",
-                    ),
+                        nulls_distinct=False,
+                    )
                 ],
             },
         ),
