@@ -2,8 +2,7 @@
 
 A fixed handful of queries whatever the data: the live clauses, their latest snapshots, one
 point a day of the last 30 days (``DISTINCT ON`` in the database, not in Python), the top
-friction categories (from the hourly event counts of ``community.event_rollup``), open alerts,
-open incidents, active cooldowns and members per tier; and
+friction categories, open alerts, open incidents, active cooldowns and members per tier; and
 release health (``boards.releases``): the contract versions and forgiveness policy changes of
 those 30 days, each clause before and after (a bounded number of changes, so of queries).
 """
@@ -19,13 +18,14 @@ from django.db.models.functions import TruncDate
 from boards.releases import ReleaseChange, release_changes
 from budgets.models import MemberBudget
 from community.contract.slo import ClauseDefinition
-from community.event_rollup import top_not_reversed
 from community.models import (
     Clause,
     ClauseAlert,
     ClauseSnapshot,
     Community,
+    ConductEvent,
     Space,
+    bad_event_q,
 )
 from community.tiers import Tier
 from community.vocabulary import FRICTION_KINDS
@@ -98,17 +98,15 @@ def flow_health(*, community: Community, at: datetime, space: Space | None = Non
     )
     for snap in daily:
         clauses[snap.clause_id].history.append(snap)
+    events = ConductEvent.objects.filter(community=community).in_window(since, at)
+    if space is not None:
+        events = events.filter(space=space)
     friction = [
-        FrictionCount(kind, category, n)
-        for kind, category, n in top_not_reversed(
-            community_id=community.pk,
-            start=since,
-            end=at,
-            kinds=sorted(FRICTION_KINDS),
-            as_of=at,
-            space_id=None if space is None else space.pk,
-            limit=TOP_CATEGORIES,
-        )
+        FrictionCount(row["kind"], row["category"], row["n"])
+        for row in events.filter(bad_event_q(FRICTION_KINDS, community_id=community.pk, as_of=at))
+        .values("kind", "category")
+        .annotate(n=Count("id"))
+        .order_by("-n", "kind", "category")[:TOP_CATEGORIES]
     ]
     alerts = ClauseAlert.objects.open().filter(clause__community=community)
     incidents = Incident.objects.for_community(community).open()

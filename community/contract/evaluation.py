@@ -44,7 +44,6 @@ from community.contract.slo import (
     clause_status,
 )
 from community.contract.text import exact
-from community.event_rollup import refresh_event_rollup
 from community.models import Clause, ClauseAlert, ClauseSnapshot, Community, ConductEvent
 from community.tiers import ONE, ZERO
 
@@ -140,8 +139,6 @@ def evaluate_community(*, community: Community, now: datetime | None = None) -> 
     after the other: each locks the live clause rows, which ingest never touches, so events
     keep arriving while we count."""
     now = now or timezone.now()
-    # Before any clause is locked, in its own transaction (see community.event_rollup).
-    refresh_event_rollup(community.pk)
     results = []
     with transaction.atomic():
         clauses = list(

@@ -29,7 +29,6 @@ from community.models.notifications import (
     NotificationQuerySet,
     PersonalSettings,
 )
-from community.models.rollup import EventHourCount, EventRollupMark
 from community.models.spine import (
     API_KEY_PREFIX,
     MODERATING_ROLES,
@@ -90,8 +89,6 @@ __all__ = [
     "DeliveryOutcome",
     "DomainEvent",
     "DomainEventType",
-    "EventHourCount",
-    "EventRollupMark",
     "ExternalIdentity",
     "Heartbeat",
     "Membership",

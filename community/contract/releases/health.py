@@ -1,7 +1,6 @@
 """Release health, a read model shared by the pages and the API: for each published version, each
 clause's SLI over the 14 days before and after it went live (counted from events, with the
-clause as published in that version, read from the hourly event counts of
-``community.event_rollup``), a call-out when a clause got worse, and a daily SLI chart
+clause as published in that version), a call-out when a clause got worse, and a daily SLI chart
 of each clause with every version as a marker (server-rendered SVG with a data table).
 
 A replay summary per version has its slot in :data:`REPLAY_SUMMARIES`: the replay package
@@ -10,20 +9,22 @@ registers a provider there when it exists; until then the page says no replay wa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from community.contract.counting import selectors
 from community.contract.releases.gate import percent, worse_after
 from community.contract.releases.models import Answer, Canary
 from community.contract.services import draft_fingerprint
 from community.contract.slo import ClauseDefinition
-from community.event_rollup import GroupCount, windows_counts
-from community.models import ClauseSnapshot, ContractVersion
+from community.models import ClauseSnapshot, ConductEvent, ContractVersion
 
 DAYS = 14
 WORSE_POINTS = Decimal("0.5")
@@ -108,64 +109,45 @@ def version_definitions(version: ContractVersion) -> list[tuple[int, ClauseDefin
     ]
 
 
-def _matches(
-    row: GroupCount, kinds: Sequence[str], categories: Sequence[str], spaces: Sequence[int]
-) -> bool:
-    return (
-        row.kind in kinds
-        and (not categories or row.category in categories)
-        and (not spaces or row.space_id in spaces)
-    )
-
-
-def _clause_counts(rows: list[GroupCount], definition: ClauseDefinition) -> tuple[int, int]:
-    """(total, bad) of a clause from the window's counts, as ``selectors`` counts them: bad
-    events a reversal cancels are not bad."""
-    spaces = definition.spaces or ()
-    total = sum(
-        r.count
-        for r in rows
-        if _matches(r, definition.total_kinds, definition.total_categories, spaces)
-    )
-    bad = sum(
-        r.not_reversed
-        for r in rows
-        if _matches(r, definition.bad_kinds, definition.bad_categories, spaces)
-    )
-    return total, bad
-
-
 def clauses_around(
     *, community_id: int, at: datetime, definitions: list[tuple[int, ClauseDefinition]]
 ) -> list[ClauseHealth]:
-    """Each clause's SLI over the :data:`DAYS` days before and after ``at``, from the hourly
-    event counts (``community.event_rollup``): one query, whatever the events."""
+    """Each clause's SLI over the :data:`DAYS` days before and after ``at``: one aggregate query
+    over the events of those days (four conditional counts per clause)."""
     now = timezone.now()
-    kinds = sorted({k for _pk, d in definitions for k in (*d.total_kinds, *d.bad_kinds)})
-    before, after = (
-        windows_counts(
+    before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
+    after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
+    aggregates: dict[str, Any] = {}
+    for i, (_pk, definition) in enumerate(definitions):
+        total_q, bad_q = selectors(community_id, definition, now)
+        if definition.spaces:
+            where = Q(space_id__in=definition.spaces)
+            total_q, bad_q = total_q & where, bad_q & where
+        aggregates[f"tb{i}"] = Count("pk", filter=total_q & before)
+        aggregates[f"bb{i}"] = Count("pk", filter=bad_q & before)
+        aggregates[f"ta{i}"] = Count("pk", filter=total_q & after)
+        aggregates[f"ba{i}"] = Count("pk", filter=bad_q & after)
+    c = (
+        ConductEvent.objects.filter(
             community_id=community_id,
-            windows=[(at - timedelta(days=DAYS), at), (at, at + timedelta(days=DAYS))],
-            kinds=kinds,
-            as_of=now,
-        )
-        if definitions
-        else ([], [])
+            occurred_at__gt=at - timedelta(days=DAYS),
+            occurred_at__lte=at + timedelta(days=DAYS),
+        ).aggregate(**aggregates)
+        if aggregates
+        else {}
     )
     rows = []
-    for clause_id, definition in definitions:
-        total_before, bad_before = _clause_counts(before, definition)
-        total_after, bad_after = _clause_counts(after, definition)
-        sli_before = _sli(total_before, bad_before)
-        sli_after = _sli(total_after, bad_after)
+    for i, (clause_id, definition) in enumerate(definitions):
+        sli_before = _sli(c[f"tb{i}"], c[f"bb{i}"])
+        sli_after = _sli(c[f"ta{i}"], c[f"ba{i}"])
         rows.append(
             ClauseHealth(
                 clause_id=clause_id,
                 title=definition.title,
                 before=sli_before,
                 after=sli_after,
-                before_total=total_before,
-                after_total=total_after,
+                before_total=c[f"tb{i}"],
+                after_total=c[f"ta{i}"],
                 worse=worse_after(sli_before, sli_after, points=WORSE_POINTS),
             )
         )
