@@ -127,7 +127,7 @@ def test_a_member_acknowledges_and_appeals_and_sees_the_moderator_reverse_the_ch
     # A moderator, in their own browser, finds it on Needs you and reverses the charge.
     mod_context = page.context.browser.new_context(base_url=live_server.url)
     mod = mod_context.new_page()
-    mod.set_default_timeout(10_000)
+    mod.set_default_timeout(15_000)
     browser_login(mod, MODERATOR_USERNAME, DEMO_PASSWORD)
     mod.get_by_role("link", name="Allotment Commons").first.click()
     mod.locator(".needs-item", has_text=CHARGE).get_by_role("link", name="Decide").click()

@@ -39,7 +39,7 @@ def _member(community: Community, name: str, role: str = Role.MEMBER) -> Members
 def _session(page: Page, live_server: Any, username: str) -> Page:
     context = page.context.browser.new_context(base_url=live_server.url)  # type: ignore[union-attr]
     other = context.new_page()
-    other.set_default_timeout(10_000)
+    other.set_default_timeout(15_000)
     other.on("dialog", lambda dialog: dialog.accept())
     browser_login(other, username, PASSWORD)
     return other
@@ -108,6 +108,10 @@ def test_invite_accept_repair_agree_keep_forgive_and_publish_the_summary(
     responsible.reload()
     responsible.get_by_label("Your answer").fill("I will post that tonight, and say sorry.")
     responsible.get_by_role("button", name="Send my answer").click()
+    # Saved before the harmed member looks: otherwise their reload can come first.
+    expect(responsible.get_by_test_id("exchanges")).to_contain_text(
+        "Waiting for milo_member to read the answer."
+    )
     harmed.reload()
     harmed.get_by_role("button", name="This answer helps").click()
     expect(harmed.get_by_test_id("exchanges")).to_contain_text("waiting for the facilitator")

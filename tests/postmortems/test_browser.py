@@ -57,7 +57,7 @@ def test_the_editor_saves_as_you_type_keeps_both_editors_and_refuses_a_stale_sec
 
     with first.context.browser.new_context(base_url=live_server.url) as other_context:
         second = other_context.new_page()
-        second.set_default_timeout(10_000)
+        second.set_default_timeout(15_000)
         browser_login(second, "sam_mod", PASSWORD)
         second.goto(url)
         # Two people on different sections: both keep their words.
