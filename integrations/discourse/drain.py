@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,7 @@ def drain_batch(*, connection: DiscourseConnection, limit: int = BATCH_SIZE) -> 
         ids = list(
             InboundDelivery.objects.fresh()
             .filter(connection=connection)
+            .order_by("received_at", "pk")
             .values_list("pk", flat=True)[:limit]
         )
         for delivery_id in ids:
@@ -97,14 +99,26 @@ class _Names:
     """Names in the order deliveries gave them: first seen, last non-empty."""
 
     def __init__(self) -> None:
-        self.first: dict[str, Any] = {}
+        self.first: dict[str, str] = {}
         self.last: dict[str, str] = {}
 
-    def see(self, key: str, name: str, extra: Any = None) -> None:
-        if key not in self.first:
-            self.first[key] = (name, extra) if extra is not None else name
+    def see(self, key: str, name: str) -> None:
+        self.first.setdefault(key, name)
         if name:
             self.last[key] = name
+
+    def write[T](
+        self, upsert: Callable[[dict[str, str]], T], keys: Iterable[str] | None = None
+    ) -> T:
+        """Write the names as one-by-one processing leaves them: each key created with the name
+        it was first seen with, then renamed where a later delivery gave another. ``keys``
+        narrows which are written; returns what the first write returned."""
+        wanted = set(self.first if keys is None else keys)
+        created = upsert({k: v for k, v in self.first.items() if k in wanted})
+        renamed = {k: v for k, v in self.last.items() if k in wanted and v != self.first.get(k)}
+        if renamed:
+            upsert(renamed)
+        return created
 
 
 def _batch(connection: DiscourseConnection, limit: int) -> tuple[int, int | None]:
@@ -242,7 +256,9 @@ def _persist(connection: DiscourseConnection, parsed: list[payloads.Parsed]) -> 
             if topic.topic_id:
                 topics.see(topic.topic_id, topic.title)
         events += one.events
-    _upsert_names(community, people.first, people.last, _identities)
+    people.write(
+        lambda names: upsert_identities(community=community, source=SOURCE, identities=names)
+    )
     parent_ids = _category_spaces(connection, categories)
     spaces = _topic_spaces(community, topics)
     by_parent: dict[int, list[int]] = defaultdict(list)
@@ -258,34 +274,17 @@ def _persist(connection: DiscourseConnection, parsed: list[payloads.Parsed]) -> 
         ingest_events(community=community, events=merged, source=SOURCE)
 
 
-def _identities(community: Any, names: dict[str, str]) -> None:
-    upsert_identities(community=community, source=SOURCE, identities=names)
-
-
-def _upsert_names(community: Any, first: dict[str, str], last: dict[str, str], upsert: Any) -> None:
-    if first:
-        upsert(community, first)
-    renamed = {k: v for k, v in last.items() if v != first.get(k)}
-    if renamed:
-        upsert(community, renamed)
-
-
 def _category_spaces(connection: DiscourseConnection, categories: _Names) -> dict[str, int]:
     mapped = connection.category_spaces or {}
     parent_ids: dict[str, int] = {c: mapped[c] for c in categories.first if c in mapped}
-    first: dict[str, tuple[str, str]] = {
-        payloads.category_space_id(c): (name, SpaceKind.CATEGORY)
-        for c, name in categories.first.items()
-        if c not in mapped
-    }
-    last: dict[str, tuple[str, str]] = {
-        payloads.category_space_id(c): (name, SpaceKind.CATEGORY)
-        for c, name in categories.last.items()
-        if c not in mapped and name != categories.first.get(c)
-    }
-    created = upsert_spaces(community=connection.community, source=SOURCE, spaces=first)
-    if last:
-        upsert_spaces(community=connection.community, source=SOURCE, spaces=last)
+
+    def upsert(names: dict[str, str]) -> dict[str, Space]:
+        spaces: dict[str, tuple[str, str]] = {
+            payloads.category_space_id(c): (n, SpaceKind.CATEGORY) for c, n in names.items()
+        }
+        return upsert_spaces(community=connection.community, source=SOURCE, spaces=spaces)
+
+    created = categories.write(upsert, keys=[c for c in categories.first if c not in mapped])
     for c in categories.first:
         space = created.get(payloads.category_space_id(c))
         if space is not None:
@@ -294,17 +293,13 @@ def _category_spaces(connection: DiscourseConnection, categories: _Names) -> dic
 
 
 def _topic_spaces(community: Any, topics: _Names) -> dict[str, Space]:
-    first: dict[str, tuple[str, str]] = {
-        payloads.topic_space_id(t): (name, SpaceKind.TOPIC) for t, name in topics.first.items()
-    }
-    last: dict[str, tuple[str, str]] = {
-        payloads.topic_space_id(t): (name, SpaceKind.TOPIC)
-        for t, name in topics.last.items()
-        if name != topics.first.get(t)
-    }
-    found = upsert_spaces(community=community, source=SOURCE, spaces=first)
-    if last:
-        upsert_spaces(community=community, source=SOURCE, spaces=last)
+    def upsert(names: dict[str, str]) -> dict[str, Space]:
+        spaces: dict[str, tuple[str, str]] = {
+            payloads.topic_space_id(t): (n, SpaceKind.TOPIC) for t, n in names.items()
+        }
+        return upsert_spaces(community=community, source=SOURCE, spaces=spaces)
+
+    found = topics.write(upsert)
     return {
         t: found[payloads.topic_space_id(t)]
         for t in topics.first
