@@ -1,4 +1,4 @@
-"""Clause evaluation cost: one aggregate query per clause, from 10k to 1M conduct events
+"""Clause evaluation cost: one aggregate query per clause, from 10k to 10M conduct events
 (`make bench BENCH=clauses`).
 
 Makes its own database (``bench.common``) and, per size, a community ``bench-clauses-N`` with
@@ -6,7 +6,9 @@ Makes its own database (``bench.common``) and, per size, a community ``bench-cla
 Times, in a child process, ``count_clause`` (the aggregate, best of three), a bare SQL floor
 of the same counts per space (best of three), and ``evaluate_community`` (aggregate +
 snapshots + alert decisions, per-space status). ``BENCH_CLAUSE_SIZES=10000,100000`` picks the
-sizes.
+sizes. At 10M events and more (``BENCH_CLAUSE_SIZES=10000000``, not in the default sizes: seeding
+takes tens of minutes) the evaluation has a target (issue 16 part 6): the whole
+``evaluate_community`` within 2 s.
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from typing import Any
 from bench import common
 from bench.results import Row
 
-SIZES = {"tiny": [2_000], "small": [10_000, 100_000], "full": [10_000, 100_000, 1_000_000]}
+SIZES = {
+    "tiny": [2_000],
+    "small": [10_000, 100_000],
+    "full": [10_000, 100_000, 1_000_000],
+}
+TARGET_FROM = 10_000_000  # below this size no target applies
+TARGET_MS = 2_000
 SUFFIX = "bench_clauses"
 MODULE = "bench.bench_clauses"
 FLOOR_SQL = """
@@ -58,8 +66,8 @@ def run() -> list[Row]:
                     measured=f"{r['aggregate_ms']:.0f} ms (evaluate {r['evaluate_ms']:.0f} ms)",
                     floor=f"{r['floor_ms']:.0f} ms bare SQL",
                     ratio=ratio,
-                    target="none yet (issue 16 part 6: <= 2 s at 10M)",
-                    met=None,
+                    target="evaluate <= 2 s" if size >= TARGET_FROM else "-",
+                    met=r["evaluate_ms"] <= TARGET_MS if size >= TARGET_FROM else None,
                 )
             )
     finally:
