@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber, TruncDate
 
 from boards.releases import ReleaseChange, release_changes
 from budgets.models import MemberBudget
@@ -90,11 +90,20 @@ def flow_health(*, community: Community, at: datetime, space: Space | None = Non
     ).latest_per_clause()
     for snap in current:
         clauses[snap.clause_id].status = snap
+    # Each clause's last snapshot of each day: a window function rather than PostgreSQL's
+    # DISTINCT ON, which SQLite (make run) lacks.
     daily = (
         ClauseSnapshot.objects.filter(clause_id__in=list(clauses), scope=scope, bucket__gte=since)
-        .annotate(day=TruncDate("bucket"))
-        .order_by("clause_id", "day", "-bucket")
-        .distinct("clause_id", "day")
+        .annotate(
+            day=TruncDate("bucket"),
+            newest=Window(
+                RowNumber(),
+                partition_by=[F("clause_id"), TruncDate("bucket")],
+                order_by=F("bucket").desc(),
+            ),
+        )
+        .filter(newest=1)
+        .order_by("clause_id", "day")
     )
     for snap in daily:
         clauses[snap.clause_id].history.append(snap)

@@ -71,6 +71,12 @@ class RunResult:
     chunks: int = 0
 
 
+def available_engines() -> list[str]:
+    """The recalculation engines this database runs, its default first: ``sql`` is
+    PostgreSQL's; ``python`` runs anywhere (SQLite under ``make run``)."""
+    return ["sql", "python"] if connection.vendor == "postgresql" else ["python"]
+
+
 def _lock_community(community: Community) -> None:
     """Serialise recalculations of one community (PostgreSQL; SQLite serialises writers)."""
     if connection.vendor == "postgresql":
@@ -101,7 +107,7 @@ def recalculate_chunk(
     database, and the reference) fetches the aggregate, finishes each row with
     ``budget_math.budget_from_totals`` and writes with one ``bulk_create`` upsert.
     """
-    engine = engine or ("sql" if connection.vendor == "postgresql" else "python")
+    engine = engine or available_engines()[0]
     run = _chunk_sql if engine == "sql" else _chunk_python
     result, transitions = run(
         community=community,

@@ -29,7 +29,7 @@ from budgets.models import (
     TierTransition,
 )
 from budgets.models.snapshots import RecalcKind
-from budgets.recalculation import recalculate_community
+from budgets.recalculation import available_engines, recalculate_community
 from community.models import Community, ConductEvent, Membership
 from tests.budgets.helpers import event, membership, posts, send
 
@@ -115,8 +115,7 @@ def test_incremental_runs_equal_a_full_recalculation_and_the_pure_function(
     window: int, target: Decimal | None, floor: Decimal, history: list[Any], db: None
 ) -> None:
     math = budget_math.Policy(window_days=window, member_target=target, floor_points=floor)
-    engines = ["python", "sql"] if connection.vendor == "postgresql" else ["python"]
-    for engine in engines:
+    for engine in available_engines():
         community = Community.objects.create(slug=f"inc{next(_slugs)}", name="Incremental")
         ForgivenessPolicy.objects.create(
             community=community, window_days=window, member_target=target, floor_points=floor

@@ -1,8 +1,8 @@
 """Imported history never pages anyone now, member budgets too (DESIGN.md §3.7, docs/replay.md):
 flags imported through the batch API with an old ``recorded_at`` count in the member's budget,
 but a tier reached through them alone is recorded quietly (no notice, e-mail, pause or "tier
-changed" webhook), by both engines of the recalculation; the same flags sent as news page as
-before; a live charge that alone would worsen the tier is announced."""
+changed" webhook), by each engine of the recalculation the database has; the same flags sent as
+news page as before; a live charge that alone would worsen the tier is announced."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from budgets import services, tasks
 from budgets.models import Charge, MemberBudget, MemberCooldown, Notice, TierTransition
 from budgets.models.snapshots import RecalcKind
-from budgets.recalculation import recalculate_community
+from budgets.recalculation import available_engines, recalculate_community
 from community.models import Community, DomainEvent, ExternalIdentity, Membership, Notification
 from community.models.notifications import NotificationKind
 from tests.test_access import client_for
@@ -83,7 +83,7 @@ def _send(api: APIClient, items: list[dict[str, Any]], *, at: datetime = NOW) ->
         assert response.status_code == 200, response.content
 
 
-def _recalculate(community: Community, engine: str, *, at: datetime = NOW) -> None:
+def _recalculate(community: Community, engine: str | None, *, at: datetime = NOW) -> None:
     with time_machine.travel(at, tick=False):
         recalculate_community(community=community, kind=RecalcKind.FULL, engine=engine)
 
@@ -114,7 +114,7 @@ NOTHING = {
 
 
 @pytest.mark.usefixtures("by_hand")
-@pytest.mark.parametrize("engine", ["sql", "python"])
+@pytest.mark.parametrize("engine", available_engines())
 def test_imported_flags_that_reach_warning_are_recorded_quietly(
     community: Community, api: APIClient, engine: str
 ) -> None:
@@ -133,7 +133,7 @@ def test_imported_flags_that_reach_warning_are_recorded_quietly(
 
 
 @pytest.mark.usefixtures("by_hand")
-@pytest.mark.parametrize("engine", ["sql", "python"])
+@pytest.mark.parametrize("engine", available_engines())
 def test_the_same_flags_sent_as_news_are_announced_as_before(
     community: Community, api: APIClient, engine: str
 ) -> None:
@@ -153,7 +153,7 @@ def test_the_same_flags_sent_as_news_are_announced_as_before(
 
 
 @pytest.mark.usefixtures("by_hand")
-@pytest.mark.parametrize("engine", ["sql", "python"])
+@pytest.mark.parametrize("engine", available_engines())
 def test_a_live_charge_that_alone_would_worsen_the_tier_is_announced(
     community: Community, api: APIClient, engine: str
 ) -> None:
@@ -167,16 +167,17 @@ def test_a_live_charge_that_alone_would_worsen_the_tier_is_announced(
     assert _announced(_member(community))["tier_events"] == 1
 
 
+@pytest.mark.parametrize("engine", available_engines())
 def test_after_a_quiet_move_a_live_worsening_is_announced_and_one_more_import_is_not(
-    community: Community, api: APIClient
+    community: Community, api: APIClient, engine: str
 ) -> None:
     _send(api, _flags(2, imported=True))
-    _recalculate(community, "sql")
+    _recalculate(community, engine)
     # Two live flags: 12 of 10 spent (exhausted); the live ones alone (6) make a warning, worse
     # than the healthy the member had by live charges: announced.
     later = NOW + timedelta(hours=1)
     _send(api, _flags(2, imported=False, first=10), at=later)
-    _recalculate(community, "sql", at=later)
+    _recalculate(community, engine, at=later)
     member = _member(community)
     second = TierTransition.objects.get(membership=member, sequence=2)
     assert (second.from_tier, second.to_tier, second.live_tier) == (
@@ -188,11 +189,12 @@ def test_after_a_quiet_move_a_live_worsening_is_announced_and_one_more_import_is
     assert DomainEvent.objects.filter(type="budget.tier_changed").count() == 1
 
 
+@pytest.mark.parametrize("engine", available_engines())
 def test_recovering_from_a_quiet_tier_sends_no_good_news(
-    community: Community, api: APIClient, moderator: Any
+    community: Community, api: APIClient, engine: str, moderator: Any
 ) -> None:
     _send(api, _flags(2, imported=True))
-    _recalculate(community, "sql")
+    _recalculate(community, engine)
     member = _member(community)
     charge = Charge.objects.filter(membership=member).order_by("pk").first()
     assert charge is not None
@@ -209,7 +211,7 @@ def test_the_budget_pages_say_the_tier_came_from_imported_history(
     community: Community, api: APIClient, moderator: Any, member: Any
 ) -> None:
     _send(api, _flags(2, imported=True))
-    _recalculate(community, "sql")
+    _recalculate(community, None)
     pk = _member(community).pk
     with time_machine.travel(NOW + timedelta(minutes=1), tick=False):
         page = client_for(moderator).get(f"/c/garden/budgets/members/{pk}/").content.decode()
