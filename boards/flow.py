@@ -94,13 +94,11 @@ def flow_health(*, community: Community, at: datetime, space: Space | None = Non
     # DISTINCT ON, which SQLite (make run) lacks.
     daily = (
         ClauseSnapshot.objects.filter(clause_id__in=list(clauses), scope=scope, bucket__gte=since)
+        .annotate(day=TruncDate("bucket"))
         .annotate(
-            day=TruncDate("bucket"),
             newest=Window(
-                RowNumber(),
-                partition_by=[F("clause_id"), TruncDate("bucket")],
-                order_by=F("bucket").desc(),
-            ),
+                RowNumber(), partition_by=[F("clause_id"), F("day")], order_by=F("bucket").desc()
+            )
         )
         .filter(newest=1)
         .order_by("clause_id", "day")
