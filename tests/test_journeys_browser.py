@@ -71,6 +71,8 @@ def test_a_moderator_declares_from_a_report_runs_runbook_a_and_resolves(
     expect(page.get_by_test_id("next-step")).to_contain_text("4. ")
     page.get_by_role("button", name="Mark done", exact=True).click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 4 done")
+    # Step 5 sets its check-in time on the worker; click once the room shows it, not before.
+    expect(page.get_by_test_id("next-step")).to_contain_text("due at")
     page.get_by_role("button", name="Check in now").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 5 done")
 

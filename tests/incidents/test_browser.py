@@ -69,6 +69,8 @@ def test_a_moderator_runs_an_incident_end_to_end(browser_page: Any, live_server:
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 4 done")
     # "Check in again in an hour" waits for its hour; the facilitator checks in now instead.
     expect(page.get_by_test_id("next-step")).to_contain_text("Check in again in an hour")
+    # The worker sets its time first; a click on the page from before that is refused as stale.
+    expect(page.get_by_test_id("next-step")).to_contain_text("due at")
     page.get_by_role("button", name="Check in now").click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 5 done")
     # Resolving is a confirm step that says what happens and asks for a public summary.
