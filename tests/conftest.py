@@ -422,3 +422,12 @@ def browser_login(page: Any, username: str, password: str) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+
+
+def check_in_now(page: Any) -> None:
+    """Press the war room's "Check in now" once the worker has set the check-in time: the room
+    shows "due at" only then, and a click on the page from before is refused as stale."""
+    from playwright.sync_api import expect  # imported here, as the browser fixture imports it
+
+    expect(page.get_by_test_id("next-step")).to_contain_text("due at")
+    page.get_by_role("button", name="Check in now").click()

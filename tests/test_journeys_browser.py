@@ -20,7 +20,7 @@ from budgets.models import Appeal, AppealStatus
 from demo.build import build as build_demo
 from demo.context import DEMO_PASSWORD, MEMBER_USERNAME, MODERATOR_USERNAME
 from incidents.models import Incident, IncidentReport, IncidentStatus
-from tests.conftest import browser_login
+from tests.conftest import browser_login, check_in_now
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -71,9 +71,7 @@ def test_a_moderator_declares_from_a_report_runs_runbook_a_and_resolves(
     expect(page.get_by_test_id("next-step")).to_contain_text("4. ")
     page.get_by_role("button", name="Mark done", exact=True).click()
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 4 done")
-    # Step 5 sets its check-in time on the worker; click once the room shows it, not before.
-    expect(page.get_by_test_id("next-step")).to_contain_text("due at")
-    page.get_by_role("button", name="Check in now").click()
+    check_in_now(page)
     expect(page.get_by_test_id("timeline")).to_contain_text("Step 5 done")
 
     # Resolve with a summary: a confirm step that says what will happen.
