@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from demo.build import build as build_demo
 from demo.context import DEMO_PASSWORD
 from demo.tour import MEMBER, MODERATOR, ROLES, USERNAMES, TourPage, main_pages
 from tests.accessibility import axe_version, axe_violations, describe
 from tests.conftest import browser_login
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

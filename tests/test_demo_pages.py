@@ -5,11 +5,9 @@ when the community holds more."""
 from __future__ import annotations
 
 from datetime import timedelta
-from io import StringIO
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from bench.bench_budgets import seed_members
@@ -19,7 +17,7 @@ from budgets.recalculation import recalculate_community
 from community.contract.evaluation import evaluate_community
 from community.models import Community, Membership, Notification, NotificationKind
 from community.notifications import notify
-from demo.context import DEMO_SLUG, MEMBER_USERNAME, MODERATOR_USERNAME
+from demo.context import MEMBER_USERNAME, MODERATOR_USERNAME
 from demo.pages import PAGES, Measured, logged_in_clients, measure, measure_all
 from incidents import services as incident_services
 from incidents.models import IncidentStatus, SevLevel
@@ -27,6 +25,7 @@ from incidents.needs_you import needs_you
 from incidents.postmortems.models import CircleForgiveness
 from integrations.discourse.member_pauses import LIFTED_BEFORE_SENT, NOTHING_TO_LIFT
 from integrations.models import ActionStatus, ForumAction, ForumActionAttempt
+from tests.demo_snapshot import build_demo
 
 # Not inside a test transaction: the demo is built as ``seed_demo`` builds it for people, where
 # the work each step enqueues after commit (evaluating the clauses' alerts, which declares an
@@ -36,8 +35,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def demo() -> Community:
-    call_command("seed_demo", stdout=StringIO())
-    return Community.objects.get(slug=DEMO_SLUG)
+    # As ``seed_demo`` builds it (in the default language), copied back after the first time.
+    return build_demo(log=lambda line: None)
 
 
 def test_the_demo_moderator_finds_every_kind_of_thing_waiting_with_its_age(

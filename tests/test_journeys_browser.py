@@ -17,10 +17,10 @@ import pytest
 from playwright.sync_api import expect
 
 from budgets.models import Appeal, AppealStatus
-from demo.build import build as build_demo
 from demo.context import DEMO_PASSWORD, MEMBER_USERNAME, MODERATOR_USERNAME
 from incidents.models import Incident, IncidentReport, IncidentStatus
 from tests.conftest import browser_login, check_in_now
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

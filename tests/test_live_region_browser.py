@@ -13,10 +13,10 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from community.models import Community, Space
-from demo.build import build as build_demo
 from demo.context import DEMO_PASSWORD, MODERATOR_USERNAME
 from incidents import services
 from tests.conftest import PASSWORD, browser_login
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

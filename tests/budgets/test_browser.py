@@ -12,9 +12,9 @@ from budgets.models import Appeal, AppealStatus, Charge
 from community.models import Community, Role
 from community.services import set_role
 from demo import context as demo
-from demo.build import build as build_demo
 from tests.budgets.helpers import event, send
 from tests.conftest import PASSWORD, browser_login
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -9,8 +9,8 @@ from playwright.sync_api import expect
 
 from community.models import Clause
 from demo import context as demo
-from demo.build import build as build_demo
 from tests.conftest import browser_login
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,10 +14,10 @@ from playwright.sync_api import expect
 
 from budgets.models import Appeal, Charge, Forgiveness
 from community.models import Community, ContractVersion, Membership, Space
-from demo.build import build as build_demo
 from demo.context import DEMO_PASSWORD, MEMBER_USERNAME
 from incidents.models import Incident
 from tests.conftest import browser_login
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -21,9 +21,9 @@ from budgets.models import Appeal, AppealStatus, Charge, Notice
 from community import words
 from community.models import Clause, Community, Membership, Space
 from demo import context as demo
-from demo.build import build as build_demo
 from incidents.models import Cooldown, Incident, IncidentReport, Runbook, StepRun, TimelineEntry
 from tests.conftest import browser_login
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

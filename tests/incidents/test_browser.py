@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 from community.models import Community, Role
 from community.services import set_role
 from demo import context as demo
-from demo.build import build as build_demo
 from incidents.models import Cooldown, Incident
 from tests.conftest import PASSWORD, browser_login, check_in_now, make_user
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

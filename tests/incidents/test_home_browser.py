@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from demo import context as demo
-from demo.build import build as build_demo
 from tests.conftest import browser_login
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

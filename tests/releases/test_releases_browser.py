@@ -13,9 +13,9 @@ from community.contract.services import save_clause
 from community.contract.slo import ClauseDefinition
 from community.models import Clause
 from demo import context as demo
-from demo.build import build as build_demo
 from tests.accessibility import axe_violations, describe
 from tests.conftest import browser_login
+from tests.demo_snapshot import build_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
