@@ -177,7 +177,7 @@ def _locked(item: ActionItem, expected_version: int | None) -> ActionItem:
     )
     if expected_version is not None and locked.version != expected_version:
         raise StaleActionItem(
-            "Someone else changed this action item since you loaded it. Reload and try again."
+            _("Someone else changed this action item since you loaded it. Reload and try again.")
         )
     return locked
 
@@ -219,14 +219,14 @@ def update_action_item(
 
 def _fulfilment_refusal(item: ActionItem) -> str | None:
     if item.kind in (ActionKind.CLAUSE, ActionKind.ALERT) and item.contract_version_id is None:
-        return (
+        return _(
             "Link the contract version that made this change before marking it done "
             "(publish the clause change first)."
         )
     if item.kind == ActionKind.ALERT and not item.alert_rule:
-        return "Name the alert rule this item changed before marking it done."
+        return _("Name the alert rule this item changed before marking it done.")
     if item.kind == ActionKind.RUNBOOK and item.runbook_id is None:
-        return "Link the runbook that was changed before marking it done."
+        return _("Link the runbook that was changed before marking it done.")
     return None
 
 
