@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from budgets.models import (
     Forgiveness,
     ForgivenessKind,
@@ -21,6 +23,7 @@ from budgets.models import (
     TierTransition,
 )
 from budgets.notify import notify_cooldowns, notify_cooldowns_lifted
+from community.language import in_community_language
 from community.models import Community, DomainEventType, ExternalIdentity
 from community.tiers import is_worse
 
@@ -35,12 +38,17 @@ CAUSE_OF_FORGIVENESS = {
 }
 
 
-def pause_reason(hours: int) -> str:
-    """The words a pause carries (the member reads them here, and on the forum)."""
-    return (
-        f"A {hours}-hour pause on posting, to give everyone room to cool down. It lifts by "
-        "itself, and it is not a ban."
-    )
+def pause_reason(community: Community, hours: int) -> str:
+    """The words a pause carries (the member reads them here, and on the forum), written once
+    in the community's default language."""
+
+    def words() -> str:
+        return _(
+            "A %(hours)s-hour pause on posting, to give everyone room to cool down. It lifts "
+            "by itself, and it is not a ban."
+        ) % {"hours": hours}
+
+    return in_community_language(community, words)
 
 
 def lifted_words(cause: str) -> str:
@@ -72,7 +80,7 @@ def start_cooldowns(
                 transition=t,
                 starts_at=t.at,
                 ends_at=t.at + timedelta(hours=policy.cooldown_hours),
-                reason=pause_reason(policy.cooldown_hours),
+                reason=pause_reason(community, policy.cooldown_hours),
             )
             for t in transitions
         ]

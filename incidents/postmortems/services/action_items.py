@@ -282,7 +282,7 @@ def reopen_by_hand(
         locked.reopened_at = timezone.now()
         locked.reopen_count += 1
         _bump(locked, "status", "reopened_at", "reopen_count")
-        timeline.item_reopened(locked, by=by, why="reopened by hand after it was marked done.")
+        timeline.item_reopened(locked, by=by, why="by_hand")
     return locked
 
 
@@ -374,9 +374,7 @@ def check_verification(*, item: ActionItem, now: datetime | None = None) -> Acti
             timeline.item_reopened(
                 locked,
                 by=None,
-                why=f"“{clause.title}” left the contract while it was verifying."
-                if definition is None
-                else f"“{clause.title}” fell below its target while it was verifying.",
+                why="left_contract" if definition is None else "fell_below",
             )
         if len(fields) > 2:
             _bump(locked, *fields)

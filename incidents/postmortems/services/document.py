@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from community.language import in_community_language
 from community.models import Community, ConductEvent, ExternalIdentity, Membership
 from community.services import ConflictError, ServiceError
 from incidents.models import Incident, IncidentStatus
@@ -245,7 +246,7 @@ def _run_check(doc: Postmortem, section: PostmortemSection) -> list[BlamelessFin
             start=f.start,
             end=f.end,
             named_membership_id=f.membership_id,
-            suggestion=f.suggestion,
+            suggestion=in_community_language(doc.community, lambda words=f.suggestion: _(words)),
         )
         by_identity[f.identity] = created
         still.add(created.pk)

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 
 from budgets.models import Charge, ForgivenessKind, MemberCooldown
 from budgets.services import forgive_charges
+from community.language import in_community_language
 from community.services import ServiceError
 from incidents.postmortems.models import (
     Agreement,
@@ -132,9 +133,15 @@ def forgive_participant(*, participant: Participant, by: User | None) -> CircleF
             running = _running_pauses(participant)
             entries = forgive_charges(
                 charges=charges,
-                reason=(
-                    f"Forgiven after the restorative circle: every agreement made in the "
-                    f"postmortem of “{title}” was kept."
+                reason=in_community_language(
+                    postmortem.community,
+                    lambda: (
+                        _(
+                            "Forgiven after the restorative circle: every agreement made in the "
+                            "postmortem of “%(title)s” was kept."
+                        )
+                        % {"title": title}
+                    ),
                 ),
                 by=by,
                 kind=ForgivenessKind.AGREEMENT,

@@ -183,14 +183,14 @@ def publish_refusal(postmortem: Postmortem, now: datetime | None = None) -> str 
     return None
 
 
-def _how(doc: Postmortem) -> str:
+def _how(doc: Postmortem) -> timeline.SummaryHow:
     """Why the summary may go out now, for the incident's timeline."""
     approvals = current_approvals(doc)
     if not approvals:
-        return "no harmed member takes part in the circle"
+        return "no_harmed"
     if all(a.decision == SummaryDecision.APPROVED for a in approvals):
-        return "the harmed members in the circle approved it"
-    return "the objection window passed without an objection"
+        return "approved"
+    return "window_passed"
 
 
 def _publish(doc: Postmortem, by: User | None = None) -> None:
