@@ -1,10 +1,13 @@
 """Words the system stores for people are written once, in the community's default language at
 the time they are stored, whatever language the person acting reads: the postmortem's entries
-on the incident's timeline, the blameless check's suggestions, a member pause's reason. The
+on the incident's timeline, the blameless check's suggestions, a member pause's reason, the
+times of the postmortem draft's timeline. The
 community's own words in them (an incident's title) stay as written, and an entry keeps its
 language when the community's default changes later."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from django.contrib.auth.models import User
@@ -16,7 +19,7 @@ from community.models import Community, Membership, Space
 from incidents.models import TimelineEntry, TimelineKind
 from incidents.postmortems import services as postmortems
 from incidents.postmortems.models import BlamelessFinding
-from tests.postmortems.helpers import resolved_incident, write
+from tests.postmortems.helpers import resolved_incident, section, write
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +45,9 @@ def test_the_postmortem_s_timeline_entries_are_written_in_the_community_s_langua
             postmortems.acknowledge_finding(finding=finding, note="Quoted as said.", by=None)
         doc.refresh_from_db()
         postmortems.request_review(postmortem=doc, expected_version=None, by=None)
+    # The draft's first words: the timeline quoted with Korean times (its entries as written).
+    timeline = section(doc, "timeline").body.splitlines()
+    assert timeline and all(re.match(r"\d+월 \d+일 \d\d:\d\d UTC · ", line) for line in timeline)
     entries = dict(
         TimelineEntry.objects.filter(
             incident=incident, kind__in=[TimelineKind.PM_STARTED, TimelineKind.PM_REVIEW]
