@@ -1,7 +1,7 @@
 """Words the system stores for people are written once, in the community's default language at
 the time they are stored, whatever language the person acting reads: the postmortem's entries
 on the incident's timeline, the blameless check's suggestions, a member pause's reason, the
-times of the postmortem draft's timeline. The
+times of the postmortem draft's timeline, a clause alert's report on the board. The
 community's own words in them (an incident's title) stay as written, and an entry keeps its
 language when the community's default changes later."""
 
@@ -11,12 +11,14 @@ import re
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.test import Client
 from django.utils import translation
 
 from budgets.member_cooldowns import pause_reason
+from community.domain_events import dispatch_pending, record_domain_event
 from community.models import Community, Membership, Space
-from incidents.models import TimelineEntry, TimelineKind
+from incidents.models import IncidentReport, TimelineEntry, TimelineKind
 from incidents.postmortems import services as postmortems
 from incidents.postmortems.models import BlamelessFinding
 from tests.postmortems.helpers import resolved_incident, section, write
@@ -87,3 +89,35 @@ def test_a_member_pause_carries_its_reason_in_the_community_s_language(
         "모두가 마음을 가라앉힐 수 있도록 24시간 동안 글쓰기를 잠시 쉬어 가요. "
         "시간이 지나면 저절로 풀리고, 활동 정지가 아니에요."
     )
+
+
+def test_a_clause_alert_s_report_is_written_in_the_community_s_language(
+    community: Community, moderator: User
+) -> None:
+    _korean(community)
+    payload = {
+        "alert_id": 7,
+        "clause_id": 3,
+        "clause_title": "Posts are not hostile",
+        "space": None,
+        "rule": "page_fast",
+        "long_window_hours": 1,
+        "short_window_hours": 0.083,
+        "burn_rate_long": "15.0",
+        "burn_rate_short": "17.9",
+        "threshold": "14.4",
+        "bad_long": 45,
+        "total_long": 150,
+        "event_ids": [],
+        "fired_at": "2026-11-23T18:00:00+00:00",
+    }
+    with translation.override("en"), transaction.atomic():
+        record_domain_event(community=community, type="clause.alert_fired", payload=payload)
+    dispatch_pending()
+    report = IncidentReport.objects.get(community=community)
+    assert report.message.startswith("“Posts are not hostile” 경보: ")  # the clause's own words
+    assert "events were bad" not in report.message and "times" not in report.message
+    client = Client()
+    client.force_login(moderator)
+    board = client.get(f"/c/{community.slug}/incidents/").content.decode()
+    assert report.message in board

@@ -219,6 +219,11 @@ def people_to_check(postmortem: Postmortem) -> list[blameless.Person]:
     return people
 
 
+def _suggestion(community: Community, words: str) -> str:
+    """A finding's suggestion, stored in the community's language (the check marks it)."""
+    return in_community_language(community, lambda: _(words))
+
+
 def _run_check(doc: Postmortem, section: PostmortemSection) -> list[BlamelessFinding]:
     """Check one section's current words: new passages become open findings; open findings
     whose words are gone are marked revised; an acknowledged passage stays acknowledged."""
@@ -246,7 +251,7 @@ def _run_check(doc: Postmortem, section: PostmortemSection) -> list[BlamelessFin
             start=f.start,
             end=f.end,
             named_membership_id=f.membership_id,
-            suggestion=in_community_language(doc.community, lambda words=f.suggestion: _(words)),
+            suggestion=_suggestion(doc.community, f.suggestion),
         )
         by_identity[f.identity] = created
         still.add(created.pk)
