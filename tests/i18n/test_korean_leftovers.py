@@ -14,9 +14,13 @@ from rest_framework.test import APIClient
 from budgets import services as budget_services
 from budgets.models import Forgiveness
 from community.models import Clause, Community, Membership, Space
+from community.services import ServiceError
 from incidents.postmortems import services as postmortems
 from incidents.postmortems.circle.services.forgiveness import forgiveness_refusal
-from incidents.postmortems.circle.services.participants import invite_participant
+from incidents.postmortems.circle.services.participants import (
+    invite_participant,
+    require_accepted,
+)
 from incidents.postmortems.models import Postmortem
 from tests.conftest import api_client_for
 from tests.postmortems.helpers import resolved_incident, written_up
@@ -175,8 +179,14 @@ def test_the_circle_s_forgiveness_refusal_is_in_korean(
     harmed.role = "responsible"
     with translation.override("ko"):
         assert forgiveness_refusal(harmed) == (
-            f"{member_membership.display_name}님이 아직 회복 서클 참여를 수락하지 않았어요."
+            f"{member_membership.display_name} 님이 아직 회복 서클 참여를 수락하지 않았어요."
         )
+    with translation.override("ko"), pytest.raises(ServiceError) as waiting:
+        require_accepted(harmed, "facilitator")
+    assert str(waiting.value) == (
+        f"{member_membership.display_name} 님이 아직 초대를 수락하지 않아서 진행자가 될 수 "
+        "없어요. 수락하지 않은 분은 회복 서클에 참여하지 않아요."
+    )
 
 
 def test_a_forgiveness_the_system_writes_is_stored_in_the_community_s_language(

@@ -58,7 +58,7 @@ def _checked(
         raise ServiceError(_("The due date has already passed; choose today or a later day."))
     if owner.postmortem_id != postmortem.pk:
         raise ServiceError(_("That person is not in this circle."))
-    require_accepted(owner, "given an agreement")
+    require_accepted(owner, "agreement")
     if harm is not None and harm.postmortem_id != postmortem.pk:
         raise ServiceError(_("That harm is not part of this circle."))
     return text

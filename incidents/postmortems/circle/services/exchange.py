@@ -44,8 +44,8 @@ def ask_for_repair(*, harmed: Participant, responsible: Participant, ask: str) -
         raise ServiceError(_("Ask someone in the circle whose words were part of what happened."))
     if responsible.postmortem_id != harmed.postmortem_id:
         raise ServiceError(_("That person is not in this circle."))
-    require_accepted(harmed, "part of a repair exchange")
-    require_accepted(responsible, "asked for a repair")
+    require_accepted(harmed, "exchange")
+    require_accepted(responsible, "asked")
     return RepairExchange.objects.create(
         postmortem_id=harmed.postmortem_id,
         harmed=harmed,
@@ -94,7 +94,7 @@ def confirm_repair(*, exchange: RepairExchange, by: Participant) -> RepairExchan
     """The facilitator confirms an exchange the harmed member was satisfied with."""
     if by.role != ParticipantRole.FACILITATOR or by.postmortem_id != exchange.postmortem_id:
         raise ServiceError(_("The circle's facilitator confirms the exchange."))
-    require_accepted(by, "the facilitator")
+    require_accepted(by, "facilitator")
     with transaction.atomic():
         locked = _locked(
             exchange,
