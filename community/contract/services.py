@@ -22,6 +22,7 @@ from community.contract.clause_words import clause_problems
 from community.contract.evaluation import backfill_history
 from community.contract.hooks import publish_refusals
 from community.contract.openslo import OpenSLOError, export_clause, field_path, parse_document
+from community.contract.openslo_words import document_problems
 from community.contract.scheduling import request_evaluation
 from community.contract.slo import ClauseDefinition
 from community.domain_events import record_domain_event
@@ -365,7 +366,7 @@ def import_openslo(*, community: Community, text: str) -> Clause:
     try:
         slug, definition = parse_document(text, space_ids=ids)
     except OpenSLOError as exc:
-        raise ClauseInvalid(exc.errors) from None
+        raise ClauseInvalid(document_problems(exc.errors)) from None
     try:
         validate_definition(community=community, definition=definition)
     except ClauseInvalid as exc:

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from django.utils.translation import gettext as _
-
 from community.problems import Problem
 from community.tiers import ONE, ZERO, Tier, as_decimal, tier_for
 
@@ -133,10 +131,10 @@ def parse_window(text: str) -> int:
     text = text.strip()
     units = {"m": 1, "h": MINUTES_PER_HOUR, "d": MINUTES_PER_DAY, "w": 7 * MINUTES_PER_DAY}
     if len(text) < 2 or text[-1] not in units or not text[:-1].isdigit():
-        raise ValueError(_("“%(text)s” is not a duration like 5m, 1h, 3d or 2w") % {"text": text})
+        raise ValueError(f"“{text}” is not a duration like 5m, 1h, 3d or 2w")
     minutes = int(text[:-1]) * units[text[-1]]
     if minutes <= 0:
-        raise ValueError(_("a duration must be longer than zero"))
+        raise ValueError("a duration must be longer than zero")
     return minutes
 
 
