@@ -143,6 +143,18 @@ def test_the_postmortem_s_refusals_and_settings_are_in_korean(
     )
     assert refused.status_code == 400
     assert refused.json()["detail"].startswith("회복적 돌아보기를 게시하려면 효과를 어떻게")
+    nobody = api.post(
+        f"/api/v1/postmortems/{doc.pk}/action-items/",
+        {
+            "title": "Name quoting in the hostility clause",
+            "kind": "runbook",
+            "owner_id": 999999,
+            "due_on": "2999-01-01",
+        },
+        format="json",
+    )
+    assert nobody.status_code == 400
+    assert nobody.json()["detail"] == "이 커뮤니티에 그런 회원이 없어요."
     stale = api.post(f"/api/v1/postmortems/{doc.pk}/publish/", {"version": 999}, format="json")
     assert stale.status_code == 409
     assert "불러온 뒤에 다른 분이 이 회복적 돌아보기를 바꿨어요." in str(stale.json())
