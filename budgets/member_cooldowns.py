@@ -51,8 +51,21 @@ def pause_reason(community: Community, hours: int) -> str:
     return in_community_language(community, words)
 
 
-def lifted_words(cause: str) -> str:
-    return f"Lifted early because {LiftCause(cause).label}."
+def lifted_words(community: Community, cause: str) -> str:
+    """Why a pause ended early, said whole and written once in the community's language (the
+    forum shows it with the lifted pause)."""
+    sentences = {
+        LiftCause.RECOVERED: lambda: _("Lifted early because the budget recovered."),
+        LiftCause.FORGIVEN: lambda: _(
+            "Lifted early because forgiveness gave the budget room again."
+        ),
+        LiftCause.AGREEMENT: lambda: _(
+            "Lifted early because the agreements were kept, so the related charges were forgiven."
+        ),
+        LiftCause.REVERSED: lambda: _("Lifted early because a charge was reversed on appeal."),
+        LiftCause.FLAG_REJECTED: lambda: _("Lifted early because a flag was rejected on review."),
+    }
+    return in_community_language(community, sentences[LiftCause(cause)])
 
 
 def identities_of(membership_ids: Sequence[int]) -> dict[int, list[dict[str, str]]]:
@@ -168,7 +181,7 @@ def lift_recovered(*, community: Community, transitions: Sequence[TierTransition
                 "ends_at": c.ends_at.isoformat(),
                 "lifted_at": _iso(c.lifted_at),
                 "cause": c.lift_cause,
-                "reason": lifted_words(c.lift_cause),
+                "reason": lifted_words(community, c.lift_cause),
             },
         )
         for c in lifted

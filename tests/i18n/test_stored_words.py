@@ -15,7 +15,7 @@ from django.db import transaction
 from django.test import Client
 from django.utils import translation
 
-from budgets.member_cooldowns import pause_reason
+from budgets.member_cooldowns import lifted_words, pause_reason
 from community.domain_events import dispatch_pending, record_domain_event
 from community.models import Community, Membership, Space
 from incidents.models import IncidentReport, TimelineEntry, TimelineKind
@@ -76,7 +76,7 @@ def test_the_postmortem_s_timeline_entries_are_written_in_the_community_s_langua
     assert incident.title in room  # the community's own words, as written
 
 
-def test_a_member_pause_carries_its_reason_in_the_community_s_language(
+def test_a_member_pause_carries_its_reasons_in_the_community_s_language(
     community: Community,
 ) -> None:
     with translation.override("ko"):
@@ -89,6 +89,10 @@ def test_a_member_pause_carries_its_reason_in_the_community_s_language(
         "모두가 마음을 가라앉힐 수 있도록 24시간 동안 글쓰기를 잠시 쉬어 가요. "
         "시간이 지나면 저절로 풀리고, 활동 정지가 아니에요."
     )
+    with translation.override("en"):
+        assert (
+            lifted_words(community, "forgiven") == "용서로 예산에 다시 여유가 생겨 일찍 풀었어요."
+        )
 
 
 def test_a_clause_alert_s_report_is_written_in_the_community_s_language(
