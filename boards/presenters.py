@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy, pgettext
 
 from boards.change_safety import ChangeSafety, Share
 from boards.charts import Chart, bar_chart, interval_chart, line_chart, position_among
+from boards.download_words import row_word
 from boards.fairness import Fairness, cohort_words
 from boards.fairness_math import CohortFigures, FairnessTable
 from boards.flow import ClauseHealth, FlowHealth
@@ -241,28 +242,33 @@ def flow_csv(board: FlowHealth) -> Iterator[list[str]]:
     ]
     for row in clause_rows(board):
         title = row.health.clause.title
-        yield ["clause", title, "good events", row.sli]
-        yield ["clause", title, "target", row.target]
-        yield ["clause", title, "budget remaining", row.budget]
-        yield ["clause", title, "tier", row.tier]
+        yield [row_word("clause"), title, row_word("good events"), row.sli]
+        yield [row_word("clause"), title, row_word("target"), row.target]
+        yield [row_word("clause"), title, row_word("budget remaining"), row.budget]
+        yield [row_word("clause"), title, row_word("tier"), row.tier]
         for line in row.burn:
-            yield ["clause", title, "burn rate", line]
+            yield [row_word("clause"), title, row_word("burn rate"), line]
         for day, value in row.days:
-            yield ["clause history", title, day, value]
+            yield [row_word("clause history"), title, day, value]
         for change in row.changes:
-            yield ["release health", title, f"{change.label} ({change.day})", change.words]
+            yield [
+                row_word("release health"),
+                title,
+                f"{change.label} ({change.day})",
+                change.words,
+            ]
     for item in board.friction:
         yield [
-            "friction",
+            row_word("friction"),
             f"{words.event_kind(item.kind, item.count)}: {friction_category(item.category)}",
-            "count",
+            row_word("count"),
             str(item.count),
         ]
-    yield ["open", "alerts", "count", str(len(board.alerts))]
-    yield ["open", "incidents", "count", str(len(board.incidents))]
-    yield ["open", "cooldowns", "count", str(len(board.cooldowns))]
+    yield [row_word("open"), row_word("alerts"), row_word("count"), str(len(board.alerts))]
+    yield [row_word("open"), row_word("incidents"), row_word("count"), str(len(board.incidents))]
+    yield [row_word("open"), row_word("cooldowns"), row_word("count"), str(len(board.cooldowns))]
     for tier, count in board.tiers:
-        yield ["members per tier", tier.capitalize(), "members", str(count)]
+        yield [row_word("members per tier"), str(tier_label(tier)), row_word("members"), str(count)]
 
 
 def friction_category(category: str) -> str:
@@ -301,35 +307,68 @@ def change_csv(board: ChangeSafety) -> Iterator[list[str]]:
     ]
     for m in board.times:
         for name, spread in (
-            ("to facilitator", m.to_facilitator),
-            ("to cooldown", m.to_cooldown),
-            ("to resolution", m.to_resolution),
+            ("facilitator", m.to_facilitator),
+            ("cooldown", m.to_cooldown),
+            ("resolution", m.to_resolution),
         ):
-            yield ["response times", m.month, f"median time {name}", time_words(spread.median)]
-            yield ["response times", m.month, f"90th percentile {name}", time_words(spread.p90)]
+            section = row_word("response times")
+            median = row_word(f"median time to {name}")
+            p90 = row_word(f"90th percentile to {name}")
+            yield [section, m.month, median, time_words(spread.median)]
+            yield [section, m.month, p90, time_words(spread.p90)]
     for c in board.changes:
         yield [
-            "change failure",
+            row_word("change failure"),
             c.month,
-            "charges reversed on appeal",
+            row_word("charges reversed on appeal"),
             share_words(Share(c.appeals_reversed, c.appeals_decided)),
         ]
-        yield ["change failure", c.month, "contract changes", str(c.contract_changes)]
-        yield ["change failure", c.month, "contract changes rolled back", str(c.rolled_back)]
-    yield ["change failure", "all", "charges reversed on appeal", share_words(board.overturned)]
+        yield [
+            row_word("change failure"),
+            c.month,
+            row_word("contract changes"),
+            str(c.contract_changes),
+        ]
+        yield [
+            row_word("change failure"),
+            c.month,
+            row_word("contract changes rolled back"),
+            str(c.rolled_back),
+        ]
     yield [
-        "change failure",
-        "all",
-        "contract changes rolled back",
+        row_word("change failure"),
+        row_word("all"),
+        row_word("charges reversed on appeal"),
+        share_words(board.overturned),
+    ]
+    yield [
+        row_word("change failure"),
+        row_word("all"),
+        row_word("contract changes rolled back"),
         share_words(board.rolled_back, NO_CONTRACT_CHANGES),
     ]
-    yield ["follow-up", "all", "postmortems on time", share_words(board.postmortems_on_time)]
-    yield ["follow-up", "all", "agreements kept", share_words(board.agreements_kept)]
-    yield ["follow-up", "all", "action items verified", share_words(board.action_items_verified)]
     yield [
-        "follow-up",
-        "all",
-        "repeat incidents within 90 days",
+        row_word("follow-up"),
+        row_word("all"),
+        row_word("postmortems on time"),
+        share_words(board.postmortems_on_time),
+    ]
+    yield [
+        row_word("follow-up"),
+        row_word("all"),
+        row_word("agreements kept"),
+        share_words(board.agreements_kept),
+    ]
+    yield [
+        row_word("follow-up"),
+        row_word("all"),
+        row_word("action items verified"),
+        share_words(board.action_items_verified),
+    ]
+    yield [
+        row_word("follow-up"),
+        row_word("all"),
+        row_word("repeat incidents within 90 days"),
         share_words(board.repeat_incidents),
     ]
 
@@ -423,7 +462,7 @@ def fairness_chart(table: FairnessTable) -> Chart | None:
 
 
 def fairness_csv(board: Fairness) -> Iterator[list[str]]:
-    # The column headers in the downloader's language (the rows below are the board's words).
+    # The headers and the rows' section and figure words in the downloader's language.
     yield [
         pgettext("board download", "grouping"),
         pgettext("board download", "cohort"),
@@ -437,7 +476,10 @@ def fairness_csv(board: Fairness) -> Iterator[list[str]]:
         pgettext("board download", "95 %% interval") % {},
         pgettext("board download", "reading"),
     ]
-    for grouping, table in (("tenure", board.tenure), ("trust level", board.trust)):
+    for grouping, table in (
+        (row_word("tenure"), board.tenure),
+        (row_word("trust level"), board.trust),
+    ):
         if table is None:
             continue
         for row in cohort_rows(table):

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import ValidationError
@@ -125,7 +126,7 @@ class ChargeCreateView(APIView):
         try:
             member = get_membership(access, values["member_id"])
         except Http404:
-            raise ValidationError({"member_id": "No such member in this community."}) from None
+            raise ValidationError({"member_id": _("No such member in this community.")}) from None
         charge = services.create_charge(
             community=access.community,
             membership=member,

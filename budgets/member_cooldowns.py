@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from budgets.models import (
     Forgiveness,
     ForgivenessKind,
@@ -21,6 +23,7 @@ from budgets.models import (
     TierTransition,
 )
 from budgets.notify import notify_cooldowns, notify_cooldowns_lifted
+from community.language import in_community_language
 from community.models import Community, DomainEventType, ExternalIdentity
 from community.tiers import is_worse
 
@@ -35,16 +38,34 @@ CAUSE_OF_FORGIVENESS = {
 }
 
 
-def pause_reason(hours: int) -> str:
-    """The words a pause carries (the member reads them here, and on the forum)."""
-    return (
-        f"A {hours}-hour pause on posting, to give everyone room to cool down. It lifts by "
-        "itself, and it is not a ban."
-    )
+def pause_reason(community: Community, hours: int) -> str:
+    """The words a pause carries (the member reads them here, and on the forum), written once
+    in the community's default language."""
+
+    def words() -> str:
+        return _(
+            "A %(hours)s-hour pause on posting, to give everyone room to cool down. It lifts "
+            "by itself, and it is not a ban."
+        ) % {"hours": hours}
+
+    return in_community_language(community, words)
 
 
-def lifted_words(cause: str) -> str:
-    return f"Lifted early because {LiftCause(cause).label}."
+def lifted_words(community: Community, cause: str) -> str:
+    """Why a pause ended early, said whole and written once in the community's language (the
+    forum shows it with the lifted pause)."""
+    sentences = {
+        LiftCause.RECOVERED: lambda: _("Lifted early because the budget recovered."),
+        LiftCause.FORGIVEN: lambda: _(
+            "Lifted early because forgiveness gave the budget room again."
+        ),
+        LiftCause.AGREEMENT: lambda: _(
+            "Lifted early because the agreements were kept, so the related charges were forgiven."
+        ),
+        LiftCause.REVERSED: lambda: _("Lifted early because a charge was reversed on appeal."),
+        LiftCause.FLAG_REJECTED: lambda: _("Lifted early because a flag was rejected on review."),
+    }
+    return in_community_language(community, sentences[LiftCause(cause)])
 
 
 def identities_of(membership_ids: Sequence[int]) -> dict[int, list[dict[str, str]]]:
@@ -72,7 +93,7 @@ def start_cooldowns(
                 transition=t,
                 starts_at=t.at,
                 ends_at=t.at + timedelta(hours=policy.cooldown_hours),
-                reason=pause_reason(policy.cooldown_hours),
+                reason=pause_reason(community, policy.cooldown_hours),
             )
             for t in transitions
         ]
@@ -160,7 +181,7 @@ def lift_recovered(*, community: Community, transitions: Sequence[TierTransition
                 "ends_at": c.ends_at.isoformat(),
                 "lifted_at": _iso(c.lifted_at),
                 "cause": c.lift_cause,
-                "reason": lifted_words(c.lift_cause),
+                "reason": lifted_words(community, c.lift_cause),
             },
         )
         for c in lifted

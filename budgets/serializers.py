@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from budgets.budget_math import (
@@ -137,7 +138,9 @@ class ChargeInSerializer(serializers.Serializer[Any]):
 
     def validate_severity(self, value: str) -> str:
         if value not in Severity.values:
-            raise serializers.ValidationError(f"One of {', '.join(Severity.values)}.")
+            raise serializers.ValidationError(
+                _("One of %(levels)s.") % {"levels": ", ".join(Severity.values)}
+            )
         return value
 
 

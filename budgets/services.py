@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from budgets import budget_math
+from budgets.charge_words import charge_refusal, flag_rejected_reason, reversed_on_appeal_reason
 from budgets.models import (
     Appeal,
     AppealStatus,
@@ -233,7 +233,7 @@ def _release_for_reversing_events(
                 community=community,
                 charge=charge,
                 kind=ForgivenessKind.FLAG_REJECTED,
-                reason="The flag was rejected on review, so this charge no longer counts.",
+                reason=flag_rejected_reason(community),
                 event=event,
             )
         )
@@ -270,23 +270,19 @@ def create_charge(
     cost: Decimal | None = None,
 ) -> Charge:
     """A moderator's own charge (not from a forum event)."""
-    if membership.community_id != community.pk:
-        raise ServiceError("That member is not in this community.")
-    if kind not in FRICTION_KINDS:
-        raise ServiceError(f"Only friction is charged ({', '.join(sorted(FRICTION_KINDS))}).")
-    if severity not in Severity.values:
-        raise ServiceError(f"Severity is one of {', '.join(Severity.values)}.")
-    if not reason.strip():
-        raise ServiceError("Give the reason the member will read.")
-    if occurred_at > timezone.now():
-        raise ServiceError("The behaviour cannot be in the future.")
-    policy = get_policy(community=community)
+    refusal = charge_refusal(
+        community=community,
+        membership=membership,
+        kind=kind,
+        severity=severity,
+        reason=reason,
+        occurred_at=occurred_at,
+        cost=cost,
+    )
+    if refusal is not None:
+        raise ServiceError(refusal)
     if cost is None:
-        cost = policy.cost_for(kind, severity)
-    elif not (0 <= cost <= budget_math.MAX_COST) or cost != cost.quantize(budget_math.COST_PLACES):
-        raise ServiceError(
-            f"A cost is from 0 to {budget_math.MAX_COST} points with at most two decimals."
-        )
+        cost = get_policy(community=community).cost_for(kind, severity)
     with transaction.atomic():
         charge = Charge.objects.create(
             community=community,
@@ -320,9 +316,11 @@ def forgive_charges(
     entries.
     """
     if kind not in ForgivenessKind.values:
-        raise ServiceError(f"Forgiveness is one of {', '.join(ForgivenessKind.values)}.")
+        raise ServiceError(
+            _("Forgiveness is one of %(kinds)s.") % {"kinds": ", ".join(ForgivenessKind.values)}
+        )
     if not reason.strip():
-        raise ServiceError("Say why the charges are forgiven; the member will read it.")
+        raise ServiceError(_("Say why the charges are forgiven; the member will read it."))
     wanted = list(charges)
     created: list[Forgiveness] = []
     with transaction.atomic():
@@ -391,7 +389,7 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
     entry) and the budget recalculated; otherwise the charge stands. The member is told either
     way, in those words ("charge reversed", "charge stands")."""
     if not reason.strip():
-        raise ServiceError("Give the reason for the decision; the member will read it.")
+        raise ServiceError(_("Give the reason for the decision; the member will read it."))
     with transaction.atomic():
         appeal = (
             Appeal.objects.select_for_update()
@@ -399,7 +397,7 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
             .get(pk=appeal.pk)
         )
         if appeal.status != AppealStatus.PENDING:
-            raise ServiceError("This appeal has already been decided.")
+            raise ServiceError(_("This appeal has already been decided."))
         appeal.status = AppealStatus.UPHELD if uphold else AppealStatus.DECLINED
         appeal.decided_at = timezone.now()
         appeal.decided_by = by
@@ -408,7 +406,7 @@ def decide_appeal(*, appeal: Appeal, uphold: bool, reason: str, by: User) -> App
         if uphold:
             forgive_charges(
                 charges=[appeal.charge],
-                reason=f"Charge reversed on appeal: {appeal.decision_reason}",
+                reason=reversed_on_appeal_reason(appeal.community, appeal.decision_reason),
                 by=by,
                 kind=ForgivenessKind.APPEAL,
             )

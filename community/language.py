@@ -158,6 +158,14 @@ def language_for_key(key: ApiKey, request: HttpRequest) -> str:
     )
 
 
+def in_community_language(community: Community, words: Callable[[], object]) -> str:
+    """Words the system stores for people (a reason, a finding, a report line), written once in
+    the community's default language at the time they are stored. They stay as written when the
+    default changes later; the community's own words (titles, texts) are never passed here."""
+    with translation.override(community.default_language or settings.LANGUAGE_CODE):
+        return str(words())
+
+
 def language_for_membership(membership: Membership) -> str:
     """The language a notice to ``membership`` is written in: the person's own choice, else
     their community's default (a notice has no browser to ask)."""

@@ -22,6 +22,7 @@ from community.contract.slo import (
     parse_window,
     window_label,
 )
+from community.problems import Problem
 
 API_VERSION = "openslo/v1"
 SOURCE_TYPE = "CommunitySRE"
@@ -29,12 +30,16 @@ ANNOTATION = "community-sre/"
 RATIO = "spec.indicator.spec.ratioMetric"
 
 
-class OpenSLOError(ValueError):
-    """A document we cannot import, with (field path, message) pairs."""
+DOCUMENT = "(document)"  # the field path of a problem with the whole document
 
-    def __init__(self, errors: list[tuple[str, str]]) -> None:
+
+class OpenSLOError(ValueError):
+    """A document we cannot import, with (field path, problem) pairs; the problems are put in
+    words in the reader's language by ``openslo_words``."""
+
+    def __init__(self, errors: list[tuple[str, Problem]]) -> None:
         self.errors = errors
-        super().__init__("; ".join(f"{field}: {message}" for field, message in errors))
+        super().__init__("; ".join(f"{field}: {problem.code}" for field, problem in errors))
 
 
 def _number(value: Decimal) -> float | int:
@@ -138,7 +143,7 @@ class _Reader:
     """Walks a parsed document, collecting errors with their paths instead of stopping."""
 
     def __init__(self) -> None:
-        self.errors: list[tuple[str, str]] = []
+        self.errors: list[tuple[str, Problem]] = []
 
     def get(self, node: Any, path: str, key: str, kind: type, required: bool = True) -> Any:
         where = f"{path}.{key}" if path else key
@@ -146,18 +151,18 @@ class _Reader:
             return None
         if key not in node or node[key] is None:
             if required:
-                self.errors.append((where, "is required"))
+                self.errors.append((where, Problem("required")))
             return None
         value = node[key]
         if not isinstance(value, kind) or isinstance(value, bool):
-            self.errors.append((where, f"has the wrong type ({type(value).__name__})"))
+            self.errors.append((where, Problem("wrong_type", {"type": type(value).__name__})))
             return None
         return value
 
     def strings(self, node: Any, path: str, key: str) -> tuple[str, ...]:
         value = self.get(node, path, key, list, required=False) or []
         if not all(isinstance(v, str) for v in value):
-            self.errors.append((f"{path}.{key}", "must be a list of strings"))
+            self.errors.append((f"{path}.{key}", Problem("strings")))
             return ()
         return tuple(value)
 
@@ -165,17 +170,21 @@ class _Reader:
         try:
             return Decimal(str(value)) if value is not None else None
         except InvalidOperation:
-            self.errors.append((where, f"“{value}” is not a number"))
+            self.errors.append((where, Problem("number", {"value": value})))
             return None
 
     def window(self, value: Any, where: str) -> int | None:
         if not isinstance(value, str):
-            self.errors.append((where, "must be a duration like 5m, 1h or 30d"))
+            self.errors.append((where, Problem("duration")))
             return None
         try:
             return parse_window(value)
-        except ValueError as exc:
-            self.errors.append((where, str(exc)))
+        except ValueError:
+            text = value.strip()
+            # parse_window refuses a unit it does not know, or a duration of zero.
+            wellformed = text[-1:] in ("m", "h", "d", "w") and text[:-1].isdigit()
+            code = "positive_duration" if wellformed else "duration_text"
+            self.errors.append((where, Problem(code, {"text": text})))
             return None
 
 
@@ -213,14 +222,14 @@ def parse_document(text: str, *, space_ids: dict[str, int]) -> tuple[str, Clause
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise OpenSLOError([("(document)", f"is not valid YAML: {exc}")]) from None
+        raise OpenSLOError([(DOCUMENT, Problem("yaml", {"problem": str(exc)}))]) from None
     if not isinstance(doc, dict):
-        raise OpenSLOError([("(document)", "must be a YAML mapping (one SLO document)")])
+        raise OpenSLOError([(DOCUMENT, Problem("mapping"))])
     r = _Reader()
     if doc.get("apiVersion") != API_VERSION:
-        r.errors.append(("apiVersion", f"must be “{API_VERSION}”"))
+        r.errors.append(("apiVersion", Problem("must_be", {"value": API_VERSION})))
     if doc.get("kind") != "SLO":
-        r.errors.append(("kind", "must be “SLO”"))
+        r.errors.append(("kind", Problem("must_be", {"value": "SLO"})))
     metadata = r.get(doc, "", "metadata", dict) or {}
     slug = r.get(metadata, "metadata", "name", str) or ""
     title = r.get(metadata, "metadata", "displayName", str, required=False) or slug
@@ -228,7 +237,7 @@ def parse_document(text: str, *, space_ids: dict[str, int]) -> tuple[str, Clause
     spec = r.get(doc, "", "spec", dict) or {}
     wording = r.get(spec, "spec", "description", str, required=False) or ""
     if spec.get("budgetingMethod", "Occurrences") != "Occurrences":
-        r.errors.append(("spec.budgetingMethod", "only “Occurrences” is supported"))
+        r.errors.append(("spec.budgetingMethod", Problem("occurrences")))
     indicator = r.get(spec, "spec", "indicator", dict) or {}
     ind_spec = r.get(indicator, "spec.indicator", "spec", dict) or {}
     ratio = r.get(ind_spec, "spec.indicator.spec", "ratioMetric", dict) or {}
@@ -238,7 +247,7 @@ def parse_document(text: str, *, space_ids: dict[str, int]) -> tuple[str, Clause
         source = r.get(node, f"{RATIO}.{part}", "metricSource", dict) or {}
         where = f"{RATIO}.{part}.metricSource"
         if source and source.get("type") != SOURCE_TYPE:
-            r.errors.append((f"{where}.type", f"must be “{SOURCE_TYPE}”"))
+            r.errors.append((f"{where}.type", Problem("must_be", {"value": SOURCE_TYPE})))
         selectors[part] = r.get(source, where, "spec", dict) or {}
     total_kinds = r.strings(selectors["total"], f"{RATIO}.total.metricSource.spec", "kinds")
     bad_kinds = r.strings(selectors["bad"], f"{RATIO}.bad.metricSource.spec", "kinds")
@@ -249,12 +258,10 @@ def parse_document(text: str, *, space_ids: dict[str, int]) -> tuple[str, Clause
     space_list = r.strings(selectors["total"], f"{RATIO}.total.metricSource.spec", "spaces")
     bad_spaces = r.strings(selectors["bad"], f"{RATIO}.bad.metricSource.spec", "spaces")
     if bad_spaces and sorted(bad_spaces) != sorted(space_list):
-        r.errors.append(
-            (f"{RATIO}.bad.metricSource.spec.spaces", "must name the same spaces as total")
-        )
+        r.errors.append((f"{RATIO}.bad.metricSource.spec.spaces", Problem("same_spaces")))
     unknown = [name for name in space_list if name not in space_ids]
     if unknown:
-        r.errors.append((FIELD_PATHS["spaces"], f"no space called {', '.join(unknown)} here"))
+        r.errors.append((FIELD_PATHS["spaces"], Problem("no_space", {"names": ", ".join(unknown)})))
     windows = r.get(spec, "spec", "timeWindow", list) or [{}]
     duration = r.window(
         (windows[0] or {}).get("duration") if isinstance(windows[0], dict) else None,
@@ -263,25 +270,25 @@ def parse_document(text: str, *, space_ids: dict[str, int]) -> tuple[str, Clause
     window_days = 0
     if duration is not None:
         if duration % MINUTES_PER_DAY:
-            r.errors.append(("spec.timeWindow[0].duration", "must be a whole number of days"))
+            r.errors.append(("spec.timeWindow[0].duration", Problem("whole_days")))
         window_days = duration // MINUTES_PER_DAY
     objectives = r.get(spec, "spec", "objectives", list) or []
     target = None
     if len(objectives) != 1 or not isinstance(objectives[0], dict):
-        r.errors.append(("spec.objectives", "must hold exactly one objective"))
+        r.errors.append(("spec.objectives", Problem("one_objective")))
     else:
         raw = objectives[0].get("target")
         if raw is None and "targetPercent" in objectives[0]:
             percent = r.decimal(objectives[0]["targetPercent"], "spec.objectives[0].targetPercent")
             target = None if percent is None else percent / 100
         elif raw is None:
-            r.errors.append(("spec.objectives[0].target", "is required"))
+            r.errors.append(("spec.objectives[0].target", Problem("required")))
         else:
             target = r.decimal(raw, "spec.objectives[0].target")
     try:
         min_bad = int(str(annotations.get(f"{ANNOTATION}min-bad-events", "3")))
     except ValueError:
-        r.errors.append((FIELD_PATHS["min_bad_events"], "must be a whole number"))
+        r.errors.append((FIELD_PATHS["min_bad_events"], Problem("whole_number")))
         min_bad = 3
     per_space = str(annotations.get(f"{ANNOTATION}per-space", "true")).lower() != "false"
     rules = _rules(r, spec, window_days)
@@ -312,7 +319,7 @@ def _rules(r: _Reader, spec: dict[str, Any], window_days: int) -> list[AlertRule
     ):
         where = f"spec.alertPolicies[{index}]"
         if not isinstance(policy, dict) or "alertPolicyRef" in policy:
-            r.errors.append((where, "must be an inline AlertPolicy (references are not supported)"))
+            r.errors.append((where, Problem("inline_policy")))
             continue
         meta = r.get(policy, where, "metadata", dict) or {}
         name = r.get(meta, f"{where}.metadata", "name", str) or ""
@@ -321,20 +328,22 @@ def _rules(r: _Reader, spec: dict[str, Any], window_days: int) -> list[AlertRule
             or []
         )
         if len(conditions) != 1 or not isinstance(conditions[0], dict):
-            r.errors.append((f"{where}.spec.conditions", "must hold exactly one AlertCondition"))
+            r.errors.append((f"{where}.spec.conditions", Problem("one_condition")))
             continue
         cwhere = f"{where}.spec.conditions[0]"
         cond_meta = conditions[0].get("metadata") or {}
         cond_spec = r.get(conditions[0], cwhere, "spec", dict) or {}
         severity = cond_spec.get("severity")
         if severity not in (Severity.PAGE.value, Severity.TICKET.value):
-            r.errors.append((f"{cwhere}.spec.severity", "must be “page” or “ticket”"))
+            r.errors.append((f"{cwhere}.spec.severity", Problem("severity")))
             continue
         condition = r.get(cond_spec, f"{cwhere}.spec", "condition", dict) or {}
         if condition.get("kind") not in ("burnrate", "burn-rate"):
-            r.errors.append((f"{cwhere}.spec.condition.kind", "must be “burnrate”"))
+            r.errors.append(
+                (f"{cwhere}.spec.condition.kind", Problem("must_be", {"value": "burnrate"}))
+            )
         if condition.get("op", "gte") != "gte":
-            r.errors.append((f"{cwhere}.spec.condition.op", "must be “gte”"))
+            r.errors.append((f"{cwhere}.spec.condition.op", Problem("must_be", {"value": "gte"})))
         long = r.window(condition.get("lookbackWindow"), f"{cwhere}.spec.condition.lookbackWindow")
         annotations = cond_meta.get("annotations") or {} if isinstance(cond_meta, dict) else {}
         short = r.window(

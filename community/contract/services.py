@@ -22,6 +22,7 @@ from community.contract.clause_words import clause_problems
 from community.contract.evaluation import backfill_history
 from community.contract.hooks import publish_refusals
 from community.contract.openslo import OpenSLOError, export_clause, field_path, parse_document
+from community.contract.openslo_words import document_problems
 from community.contract.scheduling import request_evaluation
 from community.contract.slo import ClauseDefinition
 from community.domain_events import record_domain_event
@@ -63,7 +64,9 @@ def update_draft(*, community: Community, preamble: str, policy: dict[str, str])
     """Change the draft preamble and error budget policy (one text per tier)."""
     unknown = sorted(set(policy) - {t.value for t in Tier})
     if unknown:
-        raise ServiceError(f"Unknown tier(s) in the policy: {', '.join(unknown)}.")
+        raise ServiceError(
+            gettext("Unknown tier(s) in the policy: %(tiers)s.") % {"tiers": ", ".join(unknown)}
+        )
     contract = get_contract(community=community)
     merged = default_policy()
     merged.update({k: v.strip() for k, v in policy.items()})
@@ -143,7 +146,7 @@ def save_clause(
                 language=community.default_language,
             )
         elif clause.community_id != community.pk:
-            raise ServiceError("That clause belongs to another community.")
+            raise ServiceError(gettext("That clause belongs to another community."))
         clause.title = definition.title.strip()
         clause.wording = definition.wording.strip()
         clause.total_kinds = list(definition.total_kinds)
@@ -231,12 +234,14 @@ def publish_contract(
     publishing refuse with ``ConflictError`` if someone edited or published the draft since."""
     summary = summary.strip()
     if not summary:
-        raise ServiceError("Say what changed in this version, in a sentence or two.")
+        raise ServiceError(gettext("Say what changed in this version, in a sentence or two."))
     with transaction.atomic():
         contract = Contract.objects.select_for_update().get(pk=get_contract(community=community).pk)
         clauses = _draft_clauses(community)
         if not clauses:
-            raise ServiceError("A contract needs at least one clause before it is published.")
+            raise ServiceError(
+                gettext("A contract needs at least one clause before it is published.")
+            )
         frozen = _frozen(clauses)
         previous = contract.current_version()
         shown = preview_publish(contract=contract, previous=previous, draft_clauses=clauses)
@@ -245,9 +250,11 @@ def publish_contract(
             raise ServiceError(" ".join(refusals))
         if expected_draft and draft_fingerprint(shown) != expected_draft:
             raise ConflictError(
-                "The draft changed after you reviewed it: someone edited or published it "
-                "meanwhile, so nothing was published. What publishing would change now is "
-                "shown below; publish again if it is still right."
+                gettext(
+                    "The draft changed after you reviewed it: someone edited or published it "
+                    "meanwhile, so nothing was published. What publishing would change now is "
+                    "shown below; publish again if it is still right."
+                )
             )
         if (
             previous is not None
@@ -256,7 +263,8 @@ def publish_contract(
             and previous.clauses == frozen
         ):
             raise ServiceError(
-                f"Nothing has changed since version {previous.number}: edit the draft first."
+                gettext("Nothing has changed since version %(number)s: edit the draft first.")
+                % {"number": previous.number}
             )
         name = by_name or (by.get_username() if by is not None else "API")
         version = ContractVersion.objects.create(
@@ -311,7 +319,7 @@ def publish_contract(
 def acknowledge_version(*, membership: Membership, version: ContractVersion) -> Acknowledgement:
     """A member acknowledges a version (again is harmless)."""
     if version.contract.community_id != membership.community_id:
-        raise ServiceError("That version belongs to another community.")
+        raise ServiceError(gettext("That version belongs to another community."))
     ack, _ = Acknowledgement.objects.get_or_create(membership=membership, version=version)
     return ack
 
@@ -358,7 +366,7 @@ def import_openslo(*, community: Community, text: str) -> Clause:
     try:
         slug, definition = parse_document(text, space_ids=ids)
     except OpenSLOError as exc:
-        raise ClauseInvalid(exc.errors) from None
+        raise ClauseInvalid(document_problems(exc.errors)) from None
     try:
         validate_definition(community=community, definition=definition)
     except ClauseInvalid as exc:

@@ -9,6 +9,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -51,17 +54,23 @@ def _detail(access: CommunityAccess, pk: int, code: int = 200) -> Response:
     return Response(PostmortemDetailSerializer(with_parts(doc)).data, status=code)
 
 
+UNKNOWN_MEMBER = gettext_lazy("Unknown member for this community.")
+UNKNOWN_VERSION = gettext_lazy("Unknown contract version for this community.")
+UNKNOWN_RUNBOOK = gettext_lazy("Unknown runbook for this community.")
+UNKNOWN_CLAUSE = gettext_lazy("Unknown clause for this community.")
+
+
 class BadReference(Exception):
     pass
 
 
-def _ref(fetch: Any, access: CommunityAccess, value: Any, what: str) -> Any:
+def _ref(fetch: Any, access: CommunityAccess, value: Any, unknown: Promise) -> Any:
     if value is None:
         return None
     try:
         return fetch(access, value)
     except Http404 as exc:
-        raise BadReference(f"Unknown {what} for this community.") from exc
+        raise BadReference(str(unknown)) from exc
 
 
 class PostmortemListView(APIView):
@@ -90,7 +99,7 @@ class PostmortemListView(APIView):
         try:
             incident = get_incident(access, data_in.validated_data["incident_id"], write=True)
         except Http404:
-            return Response({"detail": "Unknown incident for this community."}, status=400)
+            return Response({"detail": _("Unknown incident for this community.")}, status=400)
         doc = services.start_postmortem(incident=incident, by=None)
         return _detail(access, doc.pk, 201)
 
@@ -183,14 +192,14 @@ def _item_fields(access: CommunityAccess, data: dict[str, Any]) -> ItemFields:
     return ItemFields(
         title=data["title"],
         kind=data["kind"],
-        owner=_ref(get_membership, access, data["owner_id"], "member"),
+        owner=_ref(get_membership, access, data["owner_id"], UNKNOWN_MEMBER),
         due_on=data["due_on"],
         verification_criterion=data["verification_criterion"],
         changes=data["changes"],
-        contract_version=_ref(get_version, access, data["contract_version"], "contract version"),
-        runbook=_ref(get_runbook, access, data["runbook_id"], "runbook"),
+        contract_version=_ref(get_version, access, data["contract_version"], UNKNOWN_VERSION),
+        runbook=_ref(get_runbook, access, data["runbook_id"], UNKNOWN_RUNBOOK),
         alert_rule=data["alert_rule"].strip(),
-        verify_clause=_ref(get_clause, access, data["verify_clause_id"], "clause"),
+        verify_clause=_ref(get_clause, access, data["verify_clause_id"], UNKNOWN_CLAUSE),
         verify_target=data["verify_target"],
         verify_window_days=data["verify_window_days"],
     )

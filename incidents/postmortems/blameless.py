@@ -10,13 +10,20 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+
+def _(text: str) -> str:
+    """Marks a suggestion for the translation catalogue; it is translated into the community's
+    language when a finding is stored (this module stays Django-free)."""
+    return text
+
+
 NAMES_MEMBER = "names_member"
 BLAME_WORD = "blame_word"
 
 # A name shorter than this is too likely to match an ordinary word ("Al", "Jo").
 MIN_NAME_LENGTH = 3
 
-NAME_SUGGESTION = (
+NAME_SUGGESTION = _(
     "Describe the situation rather than the person: what in the thread, the rules or the "
     "interface made this likely? For example “a reply quoted out of context drew a run of "
     "angry answers” instead of naming who wrote it."
@@ -26,46 +33,62 @@ NAME_SUGGESTION = (
 BLAME_PATTERNS: tuple[tuple[str, str], ...] = (
     (
         r"\b(?:his|her|their|its|my|your|whose)\s+fault\b|\bat fault\b|\bfault of\b",
-        "Ask what made the outcome likely instead of whose fault it was: which rule was "
-        "unclear, which signal came late, what did the interface make easy?",
+        _(
+            "Ask what made the outcome likely instead of whose fault it was: which rule was "
+            "unclear, which signal came late, what did the interface make easy?"
+        ),
     ),
     (
         r"\bblam(?:e|ed|es|ing)\b",
-        "Name the conditions, not a culprit: what would have to change so that anyone in that "
-        "position would act differently?",
+        _(
+            "Name the conditions, not a culprit: what would have to change so that anyone in that "
+            "position would act differently?"
+        ),
     ),
     (
         r"\b(?:careless(?:ly|ness)?|negligen(?:t|ce)|lazy|laziness|incompeten(?:t|ce)|"
         r"reckless(?:ly)?|irresponsible)\b",
-        "Describe the load and the context instead of a trait: how many things were waiting, "
-        "what did people know at the time?",
+        _(
+            "Describe the load and the context instead of a trait: how many things were waiting, "
+            "what did people know at the time?"
+        ),
     ),
     (
         r"\b(?:trolls?|trolling|toxic|bad actors?|troublemakers?|instigators?|culprits?|"
         r"ringleaders?|agitators?)\b",
-        "Describe the behaviour and where it happened (“a run of replies that escalated in "
-        "Proposals”), not a label for a person.",
+        _(
+            "Describe the behaviour and where it happened (“a run of replies that escalated in "
+            "Proposals”), not a label for a person."
+        ),
     ),
     (
         r"\bshould(?:n't| not)? have (?:known|seen|noticed|realised|realized)\b",
-        "Hindsight: say what was visible at the time, and what would have made it visible "
-        "sooner (an alert, a clearer rule, a prompt in the interface).",
+        _(
+            "Hindsight: say what was visible at the time, and what would have made it visible "
+            "sooner (an alert, a clearer rule, a prompt in the interface)."
+        ),
     ),
     (
         r"\b(?:failed to|refused to|neglected to|ignored the)\b",
-        "Say what got in the way: was the step written down, was it easy to find, was there "
-        "time to do it?",
+        _(
+            "Say what got in the way: was the step written down, was it easy to find, was there "
+            "time to do it?"
+        ),
     ),
     (
         r"\b(?:started it|caused (?:it|this|the (?:fight|flame war|argument|incident))|"
         r"provoked)\b",
-        "Incidents have several contributing factors. List the conditions that let one post "
-        "escalate: the topic, the timing, the rules, the moderation at that hour.",
+        _(
+            "Incidents have several contributing factors. List the conditions that let one post "
+            "escalate: the topic, the timing, the rules, the moderation at that hour."
+        ),
     ),
     (
         r"\bhuman error\b",
-        "“Human error” is where the inquiry starts: what made the error easy to make and hard "
-        "to notice?",
+        _(
+            "“Human error” is where the inquiry starts: what made the error easy to make and hard "
+            "to notice?"
+        ),
     ),
 )
 _BLAME = tuple((re.compile(p, re.IGNORECASE), s) for p, s in BLAME_PATTERNS)

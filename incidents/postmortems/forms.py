@@ -118,11 +118,15 @@ class ActionItemForm(forms.Form):
 class SettingsForm(forms.Form):
     """Whole numbers only; their bounds are the service's (``services.settings``)."""
 
-    due_hours = forms.IntegerField(required=False, label="Due, hours after the incident resolved")
-    reminder_every_hours = forms.IntegerField(required=False, label="Remind every, in hours")
+    due_hours = forms.IntegerField(
+        required=False, label=_("Due, hours after the incident resolved")
+    )
+    reminder_every_hours = forms.IntegerField(
+        required=False, label=_("Remind the facilitator every, in hours")
+    )
     escalate_after_hours = forms.IntegerField(
-        required=False, label="Remind every moderator, hours past the due time"
+        required=False, label=_("Remind every moderator, hours past the due time")
     )
     objection_window_days = forms.IntegerField(
-        required=False, label="Days a harmed member has to object to a public summary"
+        required=False, label=_("Days a harmed member has to object to a public summary")
     )

@@ -95,7 +95,7 @@ def change_settings(request: AuthedHttpRequest, slug: str) -> HttpResponse:
     except ServiceError as exc:
         context = _index_context(access, settings_error=str(exc), posted=request.POST)
         return render(request, "postmortems/index.html", context, status=400)
-    messages.success(request, "Saved. New postmortems follow these settings.")
+    messages.success(request, _("Saved. New postmortems follow these settings."))
     return redirect("postmortems:index", slug=access.community.slug)
 
 
@@ -314,12 +314,14 @@ def add_item(request: AuthedHttpRequest, slug: str, pk: int) -> HttpResponse:
     form = ActionItemForm(request.POST, incident=doc.incident, auto_id="item_%s")
     error = ""
     if not form.is_valid():
-        error = "Check the action item: " + " ".join(
-            f"{form.fields[name].label or name}: {' '.join(str(e) for e in errs)}"
-            if name in form.fields
-            else " ".join(str(e) for e in errs)
-            for name, errs in form.errors.items()
-        )
+        error = _("Check the action item: %(problems)s") % {
+            "problems": " ".join(
+                f"{form.fields[name].label or name}: {' '.join(str(e) for e in errs)}"
+                if name in form.fields
+                else " ".join(str(e) for e in errs)
+                for name, errs in form.errors.items()
+            )
+        }
     else:
         try:
             services.add_action_item(postmortem=doc, fields=form.item_fields(), by=request.user)

@@ -125,8 +125,10 @@ def _locked(incident_id: int, expected_version: int | None) -> Incident:
         raise ServiceError(_("That incident no longer exists."))
     if expected_version is not None and incident.version != expected_version:
         raise StaleIncident(
-            "Someone else changed this incident while you were looking at it. "
-            "Reload to see their change, then try again if it is still needed."
+            _(
+                "Someone else changed this incident while you were looking at it. "
+                "Reload to see their change, then try again if it is still needed."
+            )
         )
     return incident
 
@@ -138,7 +140,7 @@ def _save(incident: Incident, *fields: str) -> None:
         **values, version=incident.version + 1
     )
     if updated != 1:
-        raise StaleIncident("Someone else changed this incident at the same moment. Reload.")
+        raise StaleIncident(_("Someone else changed this incident at the same moment. Reload."))
     incident.version += 1
 
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from community import words
 from community.contract.slo import DEFAULT_WINDOW_DAYS
+from community.language import in_community_language
 from community.models import (
     Clause,
     Community,
@@ -63,9 +64,11 @@ def _count(value: object) -> int:
     return int(value) if isinstance(value, int) else 0
 
 
-def _alert_text(community: Community, title: str, payload: dict[str, Any]) -> str:
-    """The alert in words for the timeline and the board: how long the clause's room would
-    last at this pace, with rounded numbers (the exact ones stay in the event's payload)."""
+def _alert_texts(community: Community, title: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """The alert in words: how long the clause's room would last at this pace, with rounded
+    numbers (the exact ones stay in the event's payload). Once in English for the incident's
+    timeline (a record), once in the community's language for the board and the incident's
+    summary, which moderators read."""
     clause_id = payload.get("clause_id")
     window_days = (
         Clause.objects.filter(community=community, pk=clause_id)
@@ -74,18 +77,22 @@ def _alert_text(community: Community, title: str, payload: dict[str, Any]) -> st
         if isinstance(clause_id, int)
         else None
     )
-    summary = words.alert_summary(
-        rule=str(payload.get("rule") or "alert"),
-        burn_long=payload.get("burn_rate_long"),
-        burn_short=payload.get("burn_rate_short"),
-        threshold=payload.get("threshold"),
-        long_minutes=_minutes(payload.get("long_window_hours")),
-        short_minutes=_minutes(payload.get("short_window_hours")),
-        bad=_count(payload.get("bad_long")),
-        total=_count(payload.get("total_long")),
-        window_days=window_days or DEFAULT_WINDOW_DAYS,
-    )
-    return f"Alert on “{title}”: {summary}"
+
+    def text() -> str:
+        summary = words.alert_summary(
+            rule=str(payload.get("rule") or "alert"),
+            burn_long=payload.get("burn_rate_long"),
+            burn_short=payload.get("burn_rate_short"),
+            threshold=payload.get("threshold"),
+            long_minutes=_minutes(payload.get("long_window_hours")),
+            short_minutes=_minutes(payload.get("short_window_hours")),
+            bad=_count(payload.get("bad_long")),
+            total=_count(payload.get("total_long")),
+            window_days=window_days or DEFAULT_WINDOW_DAYS,
+        )
+        return _("Alert on “%(title)s”: %(summary)s") % {"title": title, "summary": summary}
+
+    return in_english(text), in_community_language(community, text)
 
 
 def report_heated_space(
@@ -196,7 +203,7 @@ def handle_clause_alert(event: DomainEvent) -> None:
     )
     event_ids = [int(i) for i in payload.get("event_ids") or [] if str(i).isdigit()]
     title = str(payload.get("clause_title") or "a clause")
-    text = _alert_text(community, title, payload)
+    text, report_text = _alert_texts(community, title, payload)
     actor = Actor.system("clause alert")
     with transaction.atomic():
         existing = open_incident_for(space) if space is not None else None
@@ -216,7 +223,7 @@ def handle_clause_alert(event: DomainEvent) -> None:
                 community=community,
                 source=ReportSource.CLAUSE_ALERT,
                 space=space,
-                message=text,
+                message=report_text,
                 alert_key=str(event.pk),
                 event_ids=event_ids,
                 status=ReportStatus.ATTACHED,
@@ -229,7 +236,7 @@ def handle_clause_alert(event: DomainEvent) -> None:
                 community=community,
                 source=ReportSource.CLAUSE_ALERT,
                 space=space,
-                message=text,
+                message=report_text,
                 alert_key=str(event.pk),
                 event_ids=event_ids,
             )
@@ -239,7 +246,7 @@ def handle_clause_alert(event: DomainEvent) -> None:
             title=f"{space.name}: “{title}” is burning fast",
             severity=SevLevel.SEV3,
             spaces=[space],
-            summary=text,
+            summary=report_text,
             actor=actor,
             detected_by=DetectedBy.CLAUSE_ALERT,
             trigger_event_ids=event_ids,

@@ -41,7 +41,7 @@ def test_forgiving_while_an_agreement_is_open_is_refused_and_changes_nothing(
     kept = agreed(ring.postmortem, ring.responsible)
     services.decide_agreement(agreement=kept, kept=True, by=moderator)
     agreed(ring.postmortem, ring.responsible, text="Check in with the facilitator in a week")
-    with pytest.raises(ServiceError, match="1 of rafa_responsible's agreement is still open"):
+    with pytest.raises(ServiceError, match="1 of rafa_responsible's agreements is still open"):
         services.forgive_participant(participant=ring.responsible, by=moderator)
     assert not Forgiveness.objects.exists()
     assert not CircleForgiveness.objects.exists()

@@ -258,7 +258,7 @@ def decide(request: AuthedHttpRequest, slug: str, pk: int, agreement_id: int) ->
 def _facilitated_agreement(access: CommunityAccess, seat: Seat, agreement_id: int) -> Agreement:
     found = get_agreement(access, agreement_id, facilitate=True)
     if found.postmortem_id != seat.postmortem.pk:
-        raise ServiceError("That agreement is not part of this circle.")
+        raise ServiceError(_("That agreement is not part of this circle."))
     return found
 
 

@@ -177,7 +177,7 @@ def _locked(item: ActionItem, expected_version: int | None) -> ActionItem:
     )
     if expected_version is not None and locked.version != expected_version:
         raise StaleActionItem(
-            "Someone else changed this action item since you loaded it. Reload and try again."
+            _("Someone else changed this action item since you loaded it. Reload and try again.")
         )
     return locked
 
@@ -219,14 +219,14 @@ def update_action_item(
 
 def _fulfilment_refusal(item: ActionItem) -> str | None:
     if item.kind in (ActionKind.CLAUSE, ActionKind.ALERT) and item.contract_version_id is None:
-        return (
+        return _(
             "Link the contract version that made this change before marking it done "
             "(publish the clause change first)."
         )
     if item.kind == ActionKind.ALERT and not item.alert_rule:
-        return "Name the alert rule this item changed before marking it done."
+        return _("Name the alert rule this item changed before marking it done.")
     if item.kind == ActionKind.RUNBOOK and item.runbook_id is None:
-        return "Link the runbook that was changed before marking it done."
+        return _("Link the runbook that was changed before marking it done.")
     return None
 
 
@@ -282,7 +282,7 @@ def reopen_by_hand(
         locked.reopened_at = timezone.now()
         locked.reopen_count += 1
         _bump(locked, "status", "reopened_at", "reopen_count")
-        timeline.item_reopened(locked, by=by, why="reopened by hand after it was marked done.")
+        timeline.item_reopened(locked, by=by, why="by_hand")
     return locked
 
 
@@ -374,9 +374,7 @@ def check_verification(*, item: ActionItem, now: datetime | None = None) -> Acti
             timeline.item_reopened(
                 locked,
                 by=None,
-                why=f"“{clause.title}” left the contract while it was verifying."
-                if definition is None
-                else f"“{clause.title}” fell below its target while it was verifying.",
+                why="left_contract" if definition is None else "fell_below",
             )
         if len(fields) > 2:
             _bump(locked, *fields)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from community.language import in_community_language
 from community.models import Community, ConductEvent, ExternalIdentity, Membership
 from community.services import ConflictError, ServiceError
 from incidents.models import Incident, IncidentStatus
@@ -43,11 +44,6 @@ from incidents.postmortems.sections import (
 from incidents.postmortems.services.template import incident_figures, initial_sections
 
 MAX_SECTION_LENGTH = 20000
-CLOSED_FOR_EDITS = (
-    "This postmortem is published; its words no longer change. Only the public summary stays "
-    "open, until it is published itself."
-)
-SUMMARY_CLOSED = "The public summary is published; its words no longer change."
 
 
 class StalePostmortem(ConflictError):
@@ -60,8 +56,11 @@ class StaleSection(ConflictError):
     def __init__(self, section: PostmortemSection) -> None:
         heading = SECTION_BY_KEY[section.key].heading
         super().__init__(
-            f"Someone else changed “{heading}” while you were typing. Reload the section to "
-            "see their words; yours were not saved (copy them first if you need them)."
+            _(
+                "Someone else changed “%(heading)s” while you were typing. Reload the section "
+                "to see their words; yours were not saved (copy them first if you need them)."
+            )
+            % {"heading": _(heading)}
         )
         self.section = section
 
@@ -144,10 +143,13 @@ def section_refusal(doc: Postmortem, key: str) -> str | None:
     objection a harmed member raises after publication can still be met with new words."""
     if key == PUBLIC_SECTION:
         if doc.public_summary_state == PublicSummaryState.PUBLISHED:
-            return SUMMARY_CLOSED
+            return _("The public summary is published; its words no longer change.")
         return None
     if doc.state == PostmortemState.PUBLISHED:
-        return CLOSED_FOR_EDITS
+        return _(
+            "This postmortem is published; its words no longer change. Only the public summary "
+            "stays open, until it is published itself."
+        )
     return None
 
 
@@ -217,6 +219,11 @@ def people_to_check(postmortem: Postmortem) -> list[blameless.Person]:
     return people
 
 
+def _suggestion(community: Community, words: str) -> str:
+    """A finding's suggestion, stored in the community's language (the check marks it)."""
+    return in_community_language(community, lambda: _(words))
+
+
 def _run_check(doc: Postmortem, section: PostmortemSection) -> list[BlamelessFinding]:
     """Check one section's current words: new passages become open findings; open findings
     whose words are gone are marked revised; an acknowledged passage stays acknowledged."""
@@ -244,7 +251,7 @@ def _run_check(doc: Postmortem, section: PostmortemSection) -> list[BlamelessFin
             start=f.start,
             end=f.end,
             named_membership_id=f.membership_id,
-            suggestion=f.suggestion,
+            suggestion=_suggestion(doc.community, f.suggestion),
         )
         by_identity[f.identity] = created
         still.add(created.pk)
@@ -300,7 +307,7 @@ def _locked(postmortem: Postmortem, expected_version: int | None) -> Postmortem:
     )
     if expected_version is not None and doc.version != expected_version:
         raise StalePostmortem(
-            "Someone else changed this postmortem since you loaded it. Reload and try again."
+            _("Someone else changed this postmortem since you loaded it. Reload and try again.")
         )
     return doc
 
@@ -368,19 +375,19 @@ def return_to_draft(
 def publish_refusal(doc: Postmortem) -> str | None:
     """Why ``doc`` cannot be published yet (None when it can)."""
     if doc.state == PostmortemState.PUBLISHED:
-        return "This postmortem is already published."
+        return _("This postmortem is already published.")
     if doc.state != PostmortemState.IN_REVIEW:
-        return "Send the postmortem for review before publishing it."
+        return _("Send the postmortem for review before publishing it.")
     has_guardrail = (
         ActionItem.objects.filter(postmortem=doc).guardrails().exclude(verification_criterion="")
     ).exists()
     if not has_guardrail:
-        return (
+        return _(
             "A postmortem is published with at least one guardrail action item (a clause, "
             "runbook or alert change) that says how we will know it worked. Add one first."
         )
     if BlamelessFinding.objects.filter(postmortem=doc).open().exists():
-        return "The blameless check has passages waiting: revise or acknowledge them first."
+        return _("The blameless check has passages waiting: revise or acknowledge them first.")
     return None
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 
 from community.models import Community
 from community.services import ServiceError
@@ -19,29 +21,38 @@ class Bound:
     field: str
     low: int
     high: int
-    refusal: str
+    refusal: Promise
 
 
 BOUNDS = (
-    Bound("due_hours", 1, 720, "The due time: choose a whole number of hours from 1 to 720."),
+    Bound(
+        "due_hours",
+        1,
+        720,
+        gettext_lazy("The due time: choose a whole number of hours from 1 to 720."),
+    ),
     Bound(
         "reminder_every_hours",
         1,
         168,
-        "How often reminders repeat: choose a whole number of hours from 1 to 168.",
+        gettext_lazy("How often reminders repeat: choose a whole number of hours from 1 to 168."),
     ),
     Bound(
         "escalate_after_hours",
         0,
         720,
-        "When every moderator is reminded: choose a whole number of hours past the due time "
-        "from 0 to 720.",
+        gettext_lazy(
+            "When every moderator is reminded: choose a whole number of hours past the due time "
+            "from 0 to 720."
+        ),
     ),
     Bound(
         "objection_window_days",
         1,
         30,
-        "The window to object to a public summary: choose a whole number of days from 1 to 30.",
+        gettext_lazy(
+            "The window to object to a public summary: choose a whole number of days from 1 to 30."
+        ),
     ),
 )
 
@@ -65,7 +76,7 @@ def update_settings(
     for bound in BOUNDS:
         value = given[bound.field]
         if value is None or not bound.low <= value <= bound.high:
-            raise ServiceError(bound.refusal)
+            raise ServiceError(str(bound.refusal))
     with transaction.atomic():
         found, _ = PostmortemSettings.objects.select_for_update().get_or_create(community=community)
         for name, value in given.items():

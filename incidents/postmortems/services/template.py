@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.utils import translation
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -94,8 +94,14 @@ def impact_text(figures: dict[str, Any]) -> str:
 
 
 def timeline_text(incident: Incident) -> str:
+    """The timeline section's first words, each entry with its time in the language active now
+    (the entries themselves are quoted as they were written)."""
     entries = TimelineEntry.objects.filter(incident=incident).order_by("at", "pk")
-    return "\n".join(f"{e.at.astimezone(UTC):%d %b %H:%M} UTC · {e.text}" for e in entries)
+    # Translators: the time of a timeline entry quoted in a postmortem (Django date format).
+    when = _("d M H:i")
+    return "\n".join(
+        f"{formats.date_format(e.at.astimezone(UTC), when)} UTC · {e.text}" for e in entries
+    )
 
 
 def initial_sections(incident: Incident, figures: dict[str, Any]) -> dict[str, str]:
@@ -105,5 +111,5 @@ def initial_sections(incident: Incident, figures: dict[str, Any]) -> dict[str, s
     bodies["summary"] = incident.resolution_summary or incident.summary
     with translation.override(incident.community.default_language or settings.LANGUAGE_CODE):
         bodies["impact"] = impact_text(figures)
-    bodies["timeline"] = timeline_text(incident)
+        bodies["timeline"] = timeline_text(incident)
     return bodies

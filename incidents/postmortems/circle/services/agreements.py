@@ -58,7 +58,7 @@ def _checked(
         raise ServiceError(_("The due date has already passed; choose today or a later day."))
     if owner.postmortem_id != postmortem.pk:
         raise ServiceError(_("That person is not in this circle."))
-    require_accepted(owner, "given an agreement")
+    require_accepted(owner, "agreement")
     if harm is not None and harm.postmortem_id != postmortem.pk:
         raise ServiceError(_("That harm is not part of this circle."))
     return text
@@ -114,13 +114,15 @@ def add_agreement(
         )
 
 
-def _lock_open(agreement: Agreement, doing: str) -> Agreement:
+def _lock_open(agreement: Agreement, *, revising: bool) -> Agreement:
     locked = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if locked.status != AgreementStatus.OPEN:
-        raise ServiceError(
-            f"This agreement was already marked {locked.get_status_display().lower()}, so it "
-            f"cannot be {doing}."
-        )
+        status = locked.get_status_display().lower()
+        if revising:
+            refusal = _("This agreement was already marked %(status)s, so it cannot be revised.")
+        else:
+            refusal = _("This agreement was already marked %(status)s, so it cannot be withdrawn.")
+        raise ServiceError(refusal % {"status": status})
     return locked
 
 
@@ -140,7 +142,7 @@ def withdraw_agreement(*, agreement: Agreement, reason: str, by: User | None) ->
     if not reason:
         raise ServiceError(_("Say why the agreement is withdrawn; the circle reads it."))
     with transaction.atomic():
-        locked = _lock_open(agreement, "withdrawn")
+        locked = _lock_open(agreement, revising=False)
         _withdraw(locked, reason, by)
     return locked
 
@@ -162,10 +164,10 @@ def revise_agreement(
     )
     assert owner is not None and due_on is not None
     with transaction.atomic():
-        locked = _lock_open(agreement, "revised")
+        locked = _lock_open(agreement, revising=True)
         if locked.text == text and locked.owner_id == owner.pk and locked.due_on == due_on:
             raise ServiceError(
-                "Nothing changed: change the words, the owner or the due date to revise it."
+                _("Nothing changed: change the words, the owner or the due date to revise it.")
             )
         _withdraw(locked, "Revised: the parties were asked about the new wording.", by)
         return _create(
@@ -235,9 +237,11 @@ def decide_agreement(
                 )
             if waiting:
                 raise ServiceError(
-                    "Every party has to agree before it can be marked kept; still waiting for "
-                    + ", ".join(waiting)
-                    + "."
+                    _(
+                        "Every party has to agree before it can be marked kept; still waiting "
+                        "for %(names)s."
+                    )
+                    % {"names": ", ".join(waiting)}
                 )
         locked.status = AgreementStatus.KEPT if kept else AgreementStatus.NOT_KEPT
         locked.decided_at = timezone.now()

@@ -22,10 +22,10 @@ from incidents.postmortems.models import (
 )
 
 
-def _text(value: str, what: str) -> str:
+def _text(value: str, refusal: str) -> str:
     value = value.strip()
     if not value:
-        raise ServiceError(_("Write %(what)s.") % {"what": what})
+        raise ServiceError(refusal)
     return value[:4000]
 
 
@@ -44,13 +44,13 @@ def ask_for_repair(*, harmed: Participant, responsible: Participant, ask: str) -
         raise ServiceError(_("Ask someone in the circle whose words were part of what happened."))
     if responsible.postmortem_id != harmed.postmortem_id:
         raise ServiceError(_("That person is not in this circle."))
-    require_accepted(harmed, "part of a repair exchange")
-    require_accepted(responsible, "asked for a repair")
+    require_accepted(harmed, "exchange")
+    require_accepted(responsible, "asked")
     return RepairExchange.objects.create(
         postmortem_id=harmed.postmortem_id,
         harmed=harmed,
         responsible=responsible,
-        ask=_text(ask, "what would help you"),
+        ask=_text(ask, _("Write what would help you.")),
     )
 
 
@@ -58,9 +58,9 @@ def answer_repair(*, exchange: RepairExchange, by: Participant, answer: str) -> 
     """The responsible member answers the ask (again, after a review that was not satisfied)."""
     if by.pk != exchange.responsible_id:
         raise ServiceError(_("Only the person who was asked can answer."))
-    text = _text(answer, "your answer")
+    text = _text(answer, _("Write your answer."))
     with transaction.atomic():
-        locked = _locked(exchange, ExchangeStage.ASKED, "This ask has been answered already.")
+        locked = _locked(exchange, ExchangeStage.ASKED, _("This ask has been answered already."))
         locked.answer = text
         locked.answered_at = timezone.now()
         locked.stage = ExchangeStage.ANSWERED
@@ -79,7 +79,9 @@ def review_repair(
     if not satisfied and not review:
         raise ServiceError(_("Say what is still missing, so the answer can meet it."))
     with transaction.atomic():
-        locked = _locked(exchange, ExchangeStage.ANSWERED, "There is no new answer to review yet.")
+        locked = _locked(
+            exchange, ExchangeStage.ANSWERED, _("There is no new answer to review yet.")
+        )
         locked.review = review[:4000]
         locked.review_satisfied = satisfied
         locked.reviewed_at = timezone.now()
@@ -92,12 +94,12 @@ def confirm_repair(*, exchange: RepairExchange, by: Participant) -> RepairExchan
     """The facilitator confirms an exchange the harmed member was satisfied with."""
     if by.role != ParticipantRole.FACILITATOR or by.postmortem_id != exchange.postmortem_id:
         raise ServiceError(_("The circle's facilitator confirms the exchange."))
-    require_accepted(by, "the facilitator")
+    require_accepted(by, "facilitator")
     with transaction.atomic():
         locked = _locked(
             exchange,
             ExchangeStage.REVIEWED,
-            "The exchange can be confirmed once the harmed member is satisfied with the answer.",
+            _("The exchange can be confirmed once the harmed member is satisfied with the answer."),
         )
         locked.confirmed_by = by
         locked.confirmed_at = timezone.now()

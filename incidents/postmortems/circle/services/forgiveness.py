@@ -18,9 +18,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from budgets.models import Charge, ForgivenessKind, MemberCooldown
 from budgets.services import forgive_charges
+from community.language import in_community_language
 from community.services import ServiceError
 from incidents.postmortems.models import (
     Agreement,
@@ -58,28 +60,35 @@ def forgiveness_refusal(participant: Participant) -> str | None:
     """Why the participant's charges cannot be forgiven now (None: they can)."""
     name = participant.membership.display_name
     if participant.role != ParticipantRole.RESPONSIBLE:
-        return "Forgiveness is for a responsible participant whose agreements were kept."
+        return _("Forgiveness is for a responsible participant whose agreements were kept.")
     if participant.consent != Consent.ACCEPTED:
-        return f"{name} has not accepted to take part in the circle."
+        return _("%(name)s has not accepted to take part in the circle.") % {"name": name}
     if CircleForgiveness.objects.filter(
         postmortem_id=participant.postmortem_id, participant=participant
     ).exists():
-        return f"{name}'s charges from this incident were already forgiven."
+        return _("%(name)s's charges from this incident were already forgiven.") % {"name": name}
     # A withdrawn agreement (taken back, or replaced by a revision) is history: it neither
     # holds forgiveness back nor counts as kept.
     agreements = list(
         Agreement.objects.filter(owner=participant).exclude(status=AgreementStatus.WITHDRAWN)
     )
     if not agreements:
-        return f"{name} has no agreements yet; forgiveness follows agreements that were kept."
+        return _(
+            "%(name)s has no agreements yet; forgiveness follows agreements that were kept."
+        ) % {"name": name}
     still_open = sum(1 for a in agreements if a.status == AgreementStatus.OPEN)
     if still_open:
-        plural = "agreement is" if still_open == 1 else "agreements are"
-        return (
-            f"{still_open} of {name}'s {plural} still open; forgive once every agreement is kept."
-        )
+        return ngettext(
+            "%(count)s of %(name)s's agreements is still open; forgive once every agreement is "
+            "kept.",
+            "%(count)s of %(name)s's agreements are still open; forgive once every agreement is "
+            "kept.",
+            still_open,
+        ) % {"count": still_open, "name": name}
     if any(a.status == AgreementStatus.NOT_KEPT for a in agreements):
-        return f"Not every agreement of {name} was kept, so the charges stay as they are."
+        return _("Not every agreement of %(name)s was kept, so the charges stay as they are.") % {
+            "name": name
+        }
     return None
 
 
@@ -124,9 +133,15 @@ def forgive_participant(*, participant: Participant, by: User | None) -> CircleF
             running = _running_pauses(participant)
             entries = forgive_charges(
                 charges=charges,
-                reason=(
-                    f"Forgiven after the restorative circle: every agreement made in the "
-                    f"postmortem of “{title}” was kept."
+                reason=in_community_language(
+                    postmortem.community,
+                    lambda: (
+                        _(
+                            "Forgiven after the restorative circle: every agreement made in the "
+                            "postmortem of “%(title)s” was kept."
+                        )
+                        % {"title": title}
+                    ),
                 ),
                 by=by,
                 kind=ForgivenessKind.AGREEMENT,

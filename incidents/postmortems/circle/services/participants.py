@@ -48,22 +48,64 @@ def _person(by: User | None) -> User | None:
     return by if by is not None and by.is_authenticated else None
 
 
-def require_accepted(participant: Participant, what: str) -> None:
-    """Refuse circle work that names someone who has not accepted to take part."""
+# What circle work would make of someone, each said whole: (declined, not yet accepted).
+_NOT_ACCEPTED = {
+    "agreement": (
+        gettext_lazy("%(name)s declined to take part, so they cannot be given an agreement."),
+        gettext_lazy(
+            "%(name)s has not accepted the invitation yet, so they cannot be given an "
+            "agreement. Nobody takes part in the circle without accepting."
+        ),
+    ),
+    "exchange": (
+        gettext_lazy(
+            "%(name)s declined to take part, so they cannot be part of a repair exchange."
+        ),
+        gettext_lazy(
+            "%(name)s has not accepted the invitation yet, so they cannot be part of a repair "
+            "exchange. Nobody takes part in the circle without accepting."
+        ),
+    ),
+    "asked": (
+        gettext_lazy("%(name)s declined to take part, so they cannot be asked for a repair."),
+        gettext_lazy(
+            "%(name)s has not accepted the invitation yet, so they cannot be asked for a "
+            "repair. Nobody takes part in the circle without accepting."
+        ),
+    ),
+    "facilitator": (
+        gettext_lazy("%(name)s declined to take part, so they cannot be the facilitator."),
+        gettext_lazy(
+            "%(name)s has not accepted the invitation yet, so they cannot be the facilitator. "
+            "Nobody takes part in the circle without accepting."
+        ),
+    ),
+    "named": (
+        gettext_lazy(
+            "%(name)s declined to take part, so they cannot be named in the circle's work."
+        ),
+        gettext_lazy(
+            "%(name)s has not accepted the invitation yet, so they cannot be named in the "
+            "circle's work. Nobody takes part in the circle without accepting."
+        ),
+    ),
+    "obligation": (
+        gettext_lazy("%(name)s declined to take part, so they cannot be given an obligation."),
+        gettext_lazy(
+            "%(name)s has not accepted the invitation yet, so they cannot be given an "
+            "obligation. Nobody takes part in the circle without accepting."
+        ),
+    ),
+}
+
+
+def require_accepted(participant: Participant, doing: str) -> None:
+    """Refuse circle work (``doing``, a key of ``_NOT_ACCEPTED``) that names someone who has
+    not accepted to take part."""
     if participant.consent != Consent.ACCEPTED:
-        name = participant.membership.display_name
-        if participant.consent == Consent.DECLINED:
-            raise ServiceError(
-                _("%(name)s declined to take part, so they cannot be %(what)s.")
-                % {"name": name, "what": what}
-            )
-        raise ServiceError(
-            _(
-                "%(name)s has not accepted the invitation yet, so they cannot be %(what)s. Nobody "
-                "takes part in the circle without accepting."
-            )
-            % {"name": name, "what": what}
-        )
+        declined, pending = _NOT_ACCEPTED[doing]
+        refusal = declined if participant.consent == Consent.DECLINED else pending
+        raise ServiceError(str(refusal) % {"name": participant.membership.display_name})
 
 
 def invite_participant(
@@ -156,7 +198,7 @@ def record_harm(
         raise ServiceError(_("That person is not in this circle."))
     if harmed.role != ParticipantRole.HARMED:
         raise ServiceError(_("A harm is recorded for a participant who was harmed."))
-    require_accepted(harmed, "named in the circle's work")
+    require_accepted(harmed, "named")
     harm, need = harm.strip(), need.strip()
     if not harm or not need:
         raise ServiceError(_("Write both what they went through and what they need."))
@@ -169,7 +211,7 @@ def record_harm(
             raise ServiceError(_("Choose the participant whose obligation it is."))
         if obligated.postmortem_id != postmortem.pk:
             raise ServiceError(_("That person is not in this circle."))
-        require_accepted(obligated, "given an obligation")
+        require_accepted(obligated, "obligation")
     else:
         obligated = None
     return Harm.objects.create(

@@ -155,19 +155,19 @@ def publish_refusal(postmortem: Postmortem, now: datetime | None = None) -> str 
     now = now or timezone.now()
     state = postmortem.public_summary_state
     if state == PublicSummaryState.PUBLISHED:
-        return "The public summary is already published."
+        return _("The public summary is already published.")
     if postmortem.visibility != Visibility.PUBLIC:
-        return "The postmortem's visibility is not a public summary."
+        return _("The postmortem's visibility is not a public summary.")
     if not postmortem.is_published:
-        return "The public summary goes out once the postmortem itself is published."
+        return _("The public summary goes out once the postmortem itself is published.")
     if state == PublicSummaryState.NOT_PROPOSED:
-        return "Propose the summary to the harmed members first."
+        return _("Propose the summary to the harmed members first.")
     section = _section(postmortem)
     if section is None or not section.body.strip():
-        return "The public summary is empty."
+        return _("The public summary is empty.")
     approvals = current_approvals(postmortem)
     if not approvals and SummaryApproval.objects.filter(postmortem=postmortem).exists():
-        return "The summary changed since the harmed members read it; propose it again."
+        return _("The summary changed since the harmed members read it; propose it again.")
     objected = [a for a in approvals if a.decision == SummaryDecision.OBJECTED]
     if objected:
         names = ", ".join(a.participant.membership.display_name for a in objected)
@@ -183,14 +183,14 @@ def publish_refusal(postmortem: Postmortem, now: datetime | None = None) -> str 
     return None
 
 
-def _how(doc: Postmortem) -> str:
+def _how(doc: Postmortem) -> timeline.SummaryHow:
     """Why the summary may go out now, for the incident's timeline."""
     approvals = current_approvals(doc)
     if not approvals:
-        return "no harmed member takes part in the circle"
+        return "no_harmed"
     if all(a.decision == SummaryDecision.APPROVED for a in approvals):
-        return "the harmed members in the circle approved it"
-    return "the objection window passed without an objection"
+        return "approved"
+    return "window_passed"
 
 
 def _publish(doc: Postmortem, by: User | None = None) -> None:
