@@ -16,6 +16,7 @@ from demo import context as demo
 from demo.build import build as build_demo
 from tests.accessibility import axe_violations, describe
 from tests.conftest import browser_login
+from tests.releases.helpers import roll_back_demo_trial
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,6 +36,7 @@ def assert_accessible(page: Any, path: str) -> None:
 
 def test_a_moderator_starts_a_trial_and_a_member_reads_it_as_a_trial(browser_page: Any) -> None:
     community = build_demo(log=lambda line: None)
+    roll_back_demo_trial(community)
     clause = Clause.objects.live().filter(community=community).order_by("position").first()
     assert clause is not None and clause.live_definition is not None
     live = clause.published_definition()
@@ -76,6 +78,7 @@ def test_a_moderator_tries_new_costs_and_a_member_reads_them_on_their_budget(
     browser_page: Any,
 ) -> None:
     community = build_demo(log=lambda line: None)
+    roll_back_demo_trial(community)
     page = browser_page
     browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/contract/releases/")
