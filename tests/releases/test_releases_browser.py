@@ -24,8 +24,8 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 def assert_accessible(page: Any, path: str) -> None:
-    """Axe finds nothing on ``path`` at either width (the tour's pages never show a running
-    trial, so its section is checked here)."""
+    """Axe finds nothing on ``path`` at either width (the trial section after a trial started
+    in the browser, as the member of a trial space reads it)."""
     for name, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.goto(path)
