@@ -1,5 +1,7 @@
 """Replay of a draft forgiveness policy (issue 13, docs/replay.md): every member's budget at
-the end of a past period under the live policy and under the draft, side by side.
+the end of a past period under the live policy and under the draft, side by side; and over the
+whole period (``policy_period``), each member's worst tier and the tiers they would have
+entered, under each.
 
 Both columns come from the live recalculation's own pure function
 (``budget_math.compute_budget``) over what was known at that moment: activity and charges
@@ -8,7 +10,8 @@ column counts each charge at its stored cost, as the live recalculation does; th
 column costs each event's charge by the draft's table (a moderator's own charge keeps its
 cost). Members are those with an event or a charge in the longer of the two windows; their
 cohort is DESIGN.md §3.6's (first event within 30 days: newcomers, over a year: long-standing,
-else regulars), and a cohort of fewer than 5 members shows no figures. Registered with the
+else regulars), and a cohort of fewer than 5 members shows no figures. The period's members
+are those with an event or a charge in the window of its start or after. Registered with the
 replay in ``BudgetsConfig.ready``; it writes nothing.
 """
 
@@ -24,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from budgets import budget_math
 from budgets.models import Charge, ForgivenessPolicy
+from budgets.policy_period import KnownCharge, TierPath, tier_path
 from budgets.policy_words import not_settings, policy_problems
 from budgets.services import POLICY_FIELDS, get_policy
 from community.models import Community, ConductEvent, Membership
@@ -71,6 +75,13 @@ def _cohort(first: datetime | None, at: datetime) -> str:
     return REGULARS
 
 
+def _draft_cost(draft: ForgivenessPolicy, charge: Charge) -> Decimal:
+    """A charge under the draft's costs; a moderator's own charge (no event) keeps its cost."""
+    if charge.event_id is None:
+        return Decimal(charge.cost)
+    return draft.cost_for(charge.kind, charge.severity)
+
+
 def _summary(policy: ForgivenessPolicy) -> dict[str, Any]:
     return {
         "window_days": policy.window_days,
@@ -79,44 +90,121 @@ def _summary(policy: ForgivenessPolicy) -> dict[str, Any]:
     }
 
 
-def replay_policy(community_id: int, changes: dict[str, Any], at: datetime) -> dict[str, Any]:
-    """The members at ``at`` under the live policy and under the draft (see the module)."""
+def _period(
+    start: datetime,
+    at: datetime,
+    maths: dict[str, Any],
+    members: set[int],
+    names: dict[int, str],
+    activity: dict[int, list[tuple[datetime, datetime]]],
+    facts: dict[str, dict[int, list[KnownCharge]]],
+) -> dict[str, Any]:
+    """Each member's tier path over (start, at] under the live policy and the draft: members
+    by worst tier, members who entered each tier, and the members whose path would differ."""
+    counts = {
+        key: {side: dict.fromkeys((t.value for t in Tier), 0) for side in maths}
+        for key in ("worst", "entered")
+    }
+    differ = []
+    for member_id in sorted(members, key=lambda pk: (names.get(pk, ""), pk)):
+        paths: dict[str, TierPath] = {
+            side: tier_path(
+                math,
+                start,
+                at,
+                activity=activity.get(member_id, []),
+                charges=facts[side].get(member_id, []),
+            )
+            for side, math in maths.items()
+        }
+        for side, path in paths.items():
+            counts["worst"][side][path.worst.value] += 1
+            for tier in path.entered:
+                counts["entered"][side][tier.value] += 1
+        live, draft = paths["live"], paths["draft"]
+        if (live.worst, live.entered) != (draft.worst, draft.entered):
+            differ.append(
+                {
+                    "member_id": member_id,
+                    "name": names.get(member_id, ""),
+                    "start_tier": live.start.value,
+                    "live_worst": live.worst.value,
+                    "draft_worst": draft.worst.value,
+                    "live_entered": [t.value for t in live.entered],
+                    "draft_entered": [t.value for t in draft.entered],
+                }
+            )
+    return {
+        "from": start.isoformat(),
+        "to": at.isoformat(),
+        "members": len(members),
+        "worst": counts["worst"],
+        "entered": counts["entered"],
+        "differ_count": len(differ),
+        "differ": differ[:MAX_ROWS],
+    }
+
+
+def replay_policy(
+    community_id: int, changes: dict[str, Any], period_from: datetime, at: datetime
+) -> dict[str, Any]:
+    """The members at ``at`` under the live policy and under the draft, and over the period
+    from ``period_from`` (see the module)."""
     community = Community.objects.get(pk=community_id)
     live = get_policy(community=community)
     draft = _policy_of(_draft(live, changes))
     live_math, draft_math = live.math(), draft.math()
-    start = at - max(live_math.window, draft_math.window)
+    longest = max(live_math.window, draft_math.window)
+    start = at - longest
+    earliest = min(start, period_from - longest)
     known = {"community": community, "recorded_at__lte": at}
     activity: dict[int, list[datetime]] = defaultdict(list)
+    known_activity: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     seen: set[int] = set()
-    for member_id, kind, occurred in ConductEvent.objects.filter(
-        **known, member__isnull=False, occurred_at__gt=start, occurred_at__lte=at
-    ).values_list("member_id", "kind", "occurred_at"):
-        seen.add(member_id)
+    in_period: set[int] = set()
+    for member_id, kind, occurred, recorded in ConductEvent.objects.filter(
+        **known, member__isnull=False, occurred_at__gt=earliest, occurred_at__lte=at
+    ).values_list("member_id", "kind", "occurred_at", "recorded_at"):
+        in_period.add(member_id)
+        if occurred > start:
+            seen.add(member_id)
         if kind in ACTIVITY_KINDS:
-            activity[member_id].append(occurred)
-    charges = list(
-        Charge.objects.filter(**known, occurred_at__gt=start, occurred_at__lte=at)
+            known_activity[member_id].append((occurred, recorded))
+            if occurred > start:
+                activity[member_id].append(occurred)
+    all_charges = list(
+        Charge.objects.filter(**known, occurred_at__gt=earliest, occurred_at__lte=at)
         .select_related("forgiveness")
         .order_by("occurred_at", "pk")
     )
+    charges = [c for c in all_charges if c.occurred_at > start]
     seen |= {c.membership_id for c in charges}
+    in_period |= {c.membership_id for c in all_charges}
     firsts = dict(
         ConductEvent.objects.filter(member_id__in=seen, **known, occurred_at__lte=at)
         .values("member_id")
         .annotate(first=Min("occurred_at"))
         .values_list("member_id", "first")
     )
-    names = dict(Membership.objects.filter(pk__in=seen).values_list("pk", "display_name"))
+    names = dict(Membership.objects.filter(pk__in=in_period).values_list("pk", "display_name"))
+    known_facts: dict[str, dict[int, list[KnownCharge]]] = {"live": {}, "draft": {}}
+    for charge in all_charges:
+        forgiveness = getattr(charge, "forgiveness", None)
+        released = forgiveness.at if forgiveness is not None else None
+        costs = {"live": Decimal(charge.cost), "draft": Decimal(_draft_cost(draft, charge))}
+        for side, cost in costs.items():
+            known_facts[side].setdefault(charge.membership_id, []).append(
+                KnownCharge(
+                    budget_math.ChargeFact(cost, charge.occurred_at, released), charge.recorded_at
+                )
+            )
     live_facts: dict[int, list[budget_math.ChargeFact]] = defaultdict(list)
     draft_facts: dict[int, list[budget_math.ChargeFact]] = defaultdict(list)
     charge_rows = []
     for charge in charges:
         forgiveness = getattr(charge, "forgiveness", None)
         released = forgiveness.at if forgiveness is not None else None
-        draft_cost = (
-            charge.cost if charge.event_id is None else draft.cost_for(charge.kind, charge.severity)
-        )
+        draft_cost = _draft_cost(draft, charge)
         live_facts[charge.membership_id].append(
             budget_math.ChargeFact(Decimal(charge.cost), charge.occurred_at, released)
         )
@@ -209,4 +297,13 @@ def replay_policy(community_id: int, changes: dict[str, Any], at: datetime) -> d
         "changed": changed[:MAX_ROWS],
         "charges_differ": len(charge_rows),
         "charges": charge_rows[:MAX_ROWS],
+        "period": _period(
+            period_from,
+            at,
+            {"live": live_math, "draft": draft_math},
+            in_period,
+            names,
+            known_activity,
+            known_facts,
+        ),
     }

@@ -74,9 +74,12 @@ PAGES: tuple[Page, ...] = (
     Page("Notifications (moderator)", MOD, _url("community:notifications"), 7),
     Page("Notifications (member)", MEMBER, _url("community:notifications"), 7),
     Page("Notification preferences", MEMBER, _url("community:notification-preferences"), 7),
-    Page("Contract", MEMBER, _url("contract:page"), 13),
-    Page("Member budget (moderator's view)", MOD, _member_budget, 18),
-    Page("My budget (member)", MEMBER, _url("budgets:my-budget"), 13),
+    # The contract and budget pages show the demo's running trial in Proposals (the trial, its
+    # spaces, the member's activity there, its clauses' status). The member budget's ceiling
+    # also covers the query that finds the member for its address (20 on the page).
+    Page("Contract", MEMBER, _url("contract:page"), 16),
+    Page("Member budget (moderator's view)", MOD, _member_budget, 21),
+    Page("My budget (member)", MEMBER, _url("budgets:my-budget"), 16),
     Page("Appeals queue", MOD, _url("budgets:appeals"), 18),
     Page("Members table", MOD, _url("budgets:table"), 11),
     Page("Members table, most spent first", MOD, _url("budgets:table", "?sort=-spent"), 11),
@@ -94,7 +97,8 @@ PAGES: tuple[Page, ...] = (
     Page("Releases of the contract", MOD, _url("releases:index"), 14),
     Page("A trial rolled back", MOD, _trial(CanaryStatus.ROLLED_BACK), 9),
     Page("A trial promoted", MEMBER, _trial(CanaryStatus.PROMOTED), 9),
-    Page("The spokescouncil", MEMBER, _url("releases:council"), 12),
+    # The demo ends with a draft (the version on trial), so the council reads its answers too.
+    Page("The spokescouncil", MEMBER, _url("releases:council"), 13),
     Page("Release health of version 2", MEMBER, _release_health, 10),
 )
 

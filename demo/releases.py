@@ -3,7 +3,9 @@ held for its three days and was promoted to the next budget policy version; a tr
 stricter hostility clause in the Off-topic Lounge that the flame war of the last hour made
 fail, so it rolled back by itself (with its timeline, audit entry and notice); a spokescouncil
 with a group per space whose answers ratified version 2 (one stand-aside, one block
-withdrawn); release health from the versions' history.
+withdrawn); release health from the versions' history; and, left running at the end, a trial
+of a stricter hostility clause in Proposals (72 hours), so a member who posts there reads the
+version that applies to them, marked as a trial, and the moderators see it on Releases.
 
 The council is left switched off afterwards, so the demo's moderators can still publish.
 """
@@ -32,6 +34,7 @@ def seed_releases(ctx: DemoContext) -> None:
     _council(ctx)
     _promoted_policy_trial(ctx)
     _rolled_back_trial(ctx)
+    _running_trial(ctx)
 
 
 def _backdate(canary: Canary, started: datetime, hours: int) -> None:
@@ -147,3 +150,29 @@ def _rolled_back_trial(ctx: DemoContext) -> None:
     save_clause(community=community, clause=hostility, definition=live)
     canary.refresh_from_db()
     ctx.log(f"  a trial in the Off-topic Lounge: {canary.get_status_display().lower()}")
+
+
+def _running_trial(ctx: DemoContext) -> None:
+    """A stricter hostility clause on trial in Proposals, started two hours ago for 72 hours
+    and left running: its draft stays the one on trial (promoting it publishes that draft)."""
+    community = ctx.community
+    proposals = community.spaces.filter(name="Proposals").first()
+    hostility = Clause.objects.live().filter(community=community).order_by("position").first()
+    if proposals is None or hostility is None:
+        return
+    live = hostility.published_definition()
+    assert live is not None
+    stricter = ClauseDefinition.from_dict({**live.as_dict(), "target": Decimal("0.985")})
+    save_clause(community=community, clause=hostility, definition=stricter)
+    canary = start_canary(
+        community=community,
+        space_ids=[proposals.pk],
+        duration_hours=72,
+        summary="Try a stricter hostility target (98.5 %) in Proposals, where debates run hot.",
+        by=None,
+        by_name="mona_moderator",
+    )
+    _backdate(canary, ctx.now - timedelta(hours=2), 72)
+    check_canary(canary_id=canary.pk, now=ctx.now)
+    canary.refresh_from_db()
+    ctx.log(f"  a trial in Proposals: {canary.get_status_display().lower()}")

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from budgets.models import Charge
 from community.contract.releases.models import Canary, CanaryStatus
+from community.contract.replay.models import Replay
 from community.models import Community
 from demo.context import DEMO_SLUG, MEMBER_USERNAME, MODERATOR_USERNAME
 from incidents.gamedays.models import GameDay
@@ -69,12 +70,26 @@ def main_pages(community: Community | None = None) -> list[TourPage]:
     trials = Canary.objects.filter(community=community).order_by("pk")
     rolled_back = trials.filter(status=CanaryStatus.ROLLED_BACK).first()
     promoted = trials.filter(status=CanaryStatus.PROMOTED).first()
+    running = trials.filter(status=CanaryStatus.RUNNING).first()
     releases = [("releases", _c("releases:index")), ("council", _c("releases:council"))]
     if rolled_back is not None:
         releases.append(("trial-rolled-back", _c("releases:canary", pk=rolled_back.pk)))
     if promoted is not None:
         releases.append(("trial-promoted", _c("releases:canary", pk=promoted.pk)))
+    if running is not None:
+        releases.append(("trial-running", _c("releases:canary", pk=running.pk)))
     releases.append(("release-health", _c("releases:health", number=2)))
+    # The replay form, and each replay the demo keeps (a clause's, a budget policy's).
+    replays = [("replay-form", _c("replay:new"))] + [
+        (f"replay-{n}", _c("replay:detail", pk=pk))
+        for n, pk in enumerate(
+            Replay.objects.filter(community=community)
+            .kept()
+            .order_by("pk")
+            .values_list("pk", flat=True)[:2],
+            start=1,
+        )
+    ]
     pages = [
         TourPage(VISITOR, "communities", reverse("community:index")),
         TourPage(VISITOR, "community", _c("community:home")),
@@ -124,6 +139,7 @@ def main_pages(community: Community | None = None) -> list[TourPage]:
         TourPage(MODERATOR, "contract-editor", _c("contract:edit")),
         TourPage(MODERATOR, "new-clause", _c("contract:clause-new")),
         TourPage(MODERATOR, "replays", _c("replay:list")),
+        *(TourPage(MODERATOR, name, path) for name, path in replays),
         TourPage(MODERATOR, "contract-versions", _c("contract:versions")),
         TourPage(MODERATOR, "contract-version", _c("contract:version", number=1)),
         TourPage(MODERATOR, "contract-changes", _c("contract:diff") + "?from=1&to=2"),

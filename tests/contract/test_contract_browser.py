@@ -11,14 +11,15 @@ from community.models import Clause
 from demo import context as demo
 from tests.conftest import browser_login
 from tests.demo_snapshot import build_demo
+from tests.releases.helpers import roll_back_demo_trial
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_page: Any) -> None:
-    build_demo(
-        log=lambda line: None
-    )  # its contract has three versions (the third from a postmortem)
+    # Its contract has three versions (the third from a postmortem), and a trial running in
+    # Proposals that would hold publication: a moderator ends it first.
+    roll_back_demo_trial(build_demo(log=lambda line: None))
     page = browser_page
     browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/")

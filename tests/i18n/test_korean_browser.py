@@ -13,6 +13,7 @@ from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
 from budgets.models import Appeal, Charge, Forgiveness
+from community.contract.releases.models import Canary
 from community.models import Community, ContractVersion, Membership, Space
 from demo.context import DEMO_PASSWORD, MEMBER_USERNAME
 from incidents.models import Incident
@@ -34,6 +35,11 @@ def community_words(community: Community) -> set[str]:
         texts += [version.summary, version.preamble, version.published_by_name]
         texts += [str(text) for text in (version.policy or {}).values()]
         for clause in version.clauses:
+            texts += [str(value) for value in clause.values() if isinstance(value, str)]
+    # What moderators wrote when they started a trial, and the clauses it tries.
+    for canary in Canary.objects.filter(community=community):
+        texts.append(canary.summary)
+        for clause in canary.clauses:
             texts += [str(value) for value in clause.values() if isinstance(value, str)]
     texts += list(Charge.objects.filter(community=community).values_list("reason", flat=True))
     texts += list(Space.objects.filter(community=community).values_list("name", flat=True))

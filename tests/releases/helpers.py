@@ -1,4 +1,6 @@
-"""A community with two spaces, a published clause and a stricter draft, ready for a trial."""
+"""A community with two spaces, a published clause and a stricter draft, ready for a trial; and
+``roll_back_demo_trial`` for tests that start a trial on the demo or publish there (the demo
+ends with a trial running in Proposals, and only one trial per community runs at a time)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from community.contract.releases.canary import roll_back_canary
+from community.contract.releases.models import Canary
 from community.contract.services import save_clause
 from community.models import Clause, Community, Space
 from community.services import ingest_events
@@ -41,3 +45,15 @@ def burst(community: Community, space: str = "2", posts: int = 20, flags: int = 
             community, posts=posts, flags=flags, at=now, space=space, prefix=f"burst{space}"
         ),
     )
+
+
+def roll_back_demo_trial(community: Community) -> None:
+    """End the demo's running trial the way a moderator would (rolled back), and put the draft
+    back to the published contract, so a test starts from a contract with nothing on trial."""
+    running = Canary.objects.running().filter(community=community).first()
+    assert running is not None, "the demo ends with a trial running"
+    roll_back_canary(canary=running, reason="Ended before a test.", by_name="a test")
+    for clause in Clause.objects.live().filter(community=community):
+        published = clause.published_definition()
+        if published is not None and published != clause.draft_definition():
+            save_clause(community=community, clause=clause, definition=published)

@@ -16,6 +16,7 @@ from demo import context as demo
 from tests.accessibility import axe_violations, describe
 from tests.conftest import browser_login
 from tests.demo_snapshot import build_demo
+from tests.releases.helpers import roll_back_demo_trial
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,8 +24,8 @@ WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 def assert_accessible(page: Any, path: str) -> None:
-    """Axe finds nothing on ``path`` at either width (the tour's pages never show a running
-    trial, so its section is checked here)."""
+    """Axe finds nothing on ``path`` at either width (the trial section after a trial started
+    in the browser, as the member of a trial space reads it)."""
     for name, (width, height) in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": height})
         page.goto(path)
@@ -35,6 +36,7 @@ def assert_accessible(page: Any, path: str) -> None:
 
 def test_a_moderator_starts_a_trial_and_a_member_reads_it_as_a_trial(browser_page: Any) -> None:
     community = build_demo(log=lambda line: None)
+    roll_back_demo_trial(community)
     clause = Clause.objects.live().filter(community=community).order_by("position").first()
     assert clause is not None and clause.live_definition is not None
     live = clause.published_definition()
@@ -76,6 +78,7 @@ def test_a_moderator_tries_new_costs_and_a_member_reads_them_on_their_budget(
     browser_page: Any,
 ) -> None:
     community = build_demo(log=lambda line: None)
+    roll_back_demo_trial(community)
     page = browser_page
     browser_login(page, demo.MODERATOR_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/contract/releases/")

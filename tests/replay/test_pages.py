@@ -108,6 +108,10 @@ def test_a_moderator_tries_a_draft_policy_and_a_clause_from_the_form(
     assert "Incidents the alerts would have opened" in page
     assert "The clause at the end of the period" in page
     assert "Members whose tier would differ" in page
+    assert "Over the whole period" in page
+    assert "Members whose period would differ" in page
+    # From this clause's replay, the way on to a trial of the draft.
+    assert f'href="/c/{community.slug}/contract/releases/#start-h"' in page
     assert "long_standing" not in page and "page_fast" not in page
 
 

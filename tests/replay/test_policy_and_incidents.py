@@ -107,6 +107,33 @@ def test_a_draft_policy_shows_the_members_and_charges_that_would_differ(
     assert body["alerts"] == [] and body["standing"] is None
 
 
+def test_a_draft_policy_is_also_compared_over_the_whole_period(
+    community: Community, api: APIClient
+) -> None:
+    _members(community)
+    body = _ask(api, {"policy": STRICTER})
+    period = body["members"]["period"]
+    assert datetime.fromisoformat(period["from"]) == datetime.fromisoformat(body["from"])
+    assert period["members"] == 6
+    tiers = ("healthy", "warning", "critical", "exhausted")
+    assert period["worst"]["live"] == dict(zip(tiers, (6, 0, 0, 0), strict=True))
+    assert period["worst"]["draft"] == dict(zip(tiers, (4, 2, 0, 0), strict=True))
+    assert period["entered"]["live"] == dict.fromkeys(tiers, 0)
+    assert period["entered"]["draft"] == dict(zip(tiers, (0, 2, 0, 0), strict=True))
+    names = {
+        m.identities.get().external_id: m.display_name
+        for m in Membership.objects.filter(community=community)
+    }
+    assert period["differ_count"] == 2
+    assert [
+        (m["name"], m["live_worst"], m["draft_worst"], m["live_entered"], m["draft_entered"])
+        for m in period["differ"]
+    ] == [
+        (names["m1"], "healthy", "warning", [], ["warning"]),
+        (names["m2"], "healthy", "warning", [], ["warning"]),
+    ]
+
+
 def test_only_what_was_known_at_the_end_counts(community: Community, api: APIClient) -> None:
     _members(community)
     body = _ask(api, {"policy": STRICTER, "to": (NOW - timedelta(hours=36)).isoformat()})

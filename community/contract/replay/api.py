@@ -44,6 +44,8 @@ def _members(policy: dict[str, Any] | None) -> dict[str, Any] | None:
         "by_cohort": policy["by_cohort"],
         "changed_count": policy["changed_count"],
         "changed": policy["changed"],
+        # Replays kept from before the whole-period comparison have none.
+        "period": policy.get("period"),
     }
 
 

@@ -2,8 +2,8 @@
 of the spine's contract package) importing them:
 
 * **Policy replayer** (``budgets``): checks a draft forgiveness policy (the changes to the live
-  one, as for saving it) and replays it at the end of a period beside the live policy, with the
-  live recalculation's own pure math.
+  one, as for saving it) and replays it at the end of a period and over the whole period
+  beside the live policy, with the live recalculation's own pure math.
 * **Incident replayer** (``incidents``): which incidents the replayed alerts would have
   suggested or declared (the live detection's rule), what the live path did in the period, and
   when a runbook's automated steps would have run.
@@ -25,8 +25,9 @@ type Json = dict[str, Any]
 class PolicyReplayer:
     # (community id, draft changes) -> {field: message}; empty when the draft is valid.
     check: Callable[[int, Json], dict[str, str]]
-    # (community id, draft changes, at) -> the members under the live and the draft policy.
-    replay: Callable[[int, Json, datetime], Json]
+    # (community id, draft changes, period from, period to) -> the members under the live and
+    # the draft policy, at the end and over the whole period.
+    replay: Callable[[int, Json, datetime, datetime], Json]
 
 
 @dataclass(frozen=True)

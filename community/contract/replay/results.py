@@ -125,6 +125,7 @@ def _policy(section: dict[str, Any] | None) -> dict[str, Any] | None:
             }
             for m in section["changed"]
         ],
+        "period": _period(section.get("period")),
         "charges_differ": section["charges_differ"],
         "charges": [
             {
@@ -137,6 +138,44 @@ def _policy(section: dict[str, Any] | None) -> dict[str, Any] | None:
             }
             for c in section["charges"]
         ],
+    }
+
+
+def _period(section: dict[str, Any] | None) -> dict[str, Any] | None:
+    if section is None:
+        return None
+    worst, entered = section["worst"], section["entered"]
+    return {
+        "start": datetime.fromisoformat(section["from"]),
+        "members": section["members"],
+        "tiers": [
+            {
+                "tier": _tier(t.value),
+                "live_worst": worst["live"][t.value],
+                "draft_worst": worst["draft"][t.value],
+                "live_entered": entered["live"][t.value],
+                "draft_entered": entered["draft"][t.value],
+            }
+            for t in Tier
+        ],
+        "differ_count": section["differ_count"],
+        "differ": [
+            {
+                "name": m["name"],
+                "live": _path_words(m["live_worst"], m["live_entered"]),
+                "draft": _path_words(m["draft_worst"], m["draft_entered"]),
+            }
+            for m in section["differ"]
+        ],
+    }
+
+
+def _path_words(worst: str, entered: list[str]) -> str:
+    if not entered:
+        return _("at worst %(tier)s, no change of tier") % {"tier": _tier(worst)}
+    return _("at worst %(tier)s, entered %(tiers)s") % {
+        "tier": _tier(worst),
+        "tiers": ", ".join(_tier(t) for t in entered),
     }
 
 

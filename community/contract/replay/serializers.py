@@ -73,6 +73,15 @@ class ReplayMembersSerializer(serializers.Serializer[dict[str, Any]]):
     changed = serializers.ListField(
         child=serializers.DictField(), help_text="Members whose tier differs (at most 200)."
     )
+    period = serializers.DictField(
+        allow_null=True,
+        help_text="Over the whole period, each member's tier at each of their charges' times "
+        "and at the end, from what was known then: {from, to, members, worst: {live: {tier: "
+        "n}, draft: {...}} (members by their worst tier), entered: {live: {tier: n}, draft: "
+        "{...}} (members who would have entered each tier), differ_count, differ: [{member_id,"
+        " name, start_tier, live_worst, draft_worst, live_entered, draft_entered}] (at most "
+        "200)}; null for a replay kept from before it was compared.",
+    )
 
 
 class ReplayChargesSerializer(serializers.Serializer[dict[str, Any]]):

@@ -197,7 +197,9 @@ def _results(replay: Replay) -> dict[str, Any]:
         replayer = hooks.policy_replayer()
         if replayer is None:
             raise ReplayInvalid("policy", "Budget policies cannot be replayed here.")
-        results["policy"] = replayer.replay(replay.community_id, replay.policy, replay.period_to)
+        results["policy"] = replayer.replay(
+            replay.community_id, replay.policy, replay.period_from, replay.period_to
+        )
         if not replay.definition:
             results["events"] = ConductEvent.objects.filter(
                 community_id=replay.community_id,
