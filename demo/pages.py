@@ -88,14 +88,14 @@ PAGES: tuple[Page, ...] = (
     ),
     Page("Status page", MEMBER, _url("incidents:status"), 15),
     Page("Settings", MOD, _url("community:settings"), 12),
-    Page("Flow health board", MOD, _url("boards:flow"), 29),
+    Page("Flow health board", MOD, _url("boards:flow"), 22),
     Page("Change safety board", MOD, _url("boards:change"), 14),
     Page("Fairness board", MOD, _url("boards:fairness"), 7),
     Page("Releases of the contract", MOD, _url("releases:index"), 14),
     Page("A trial rolled back", MOD, _trial(CanaryStatus.ROLLED_BACK), 9),
     Page("A trial promoted", MEMBER, _trial(CanaryStatus.PROMOTED), 9),
     Page("The spokescouncil", MEMBER, _url("releases:council"), 12),
-    Page("Release health of version 2", MEMBER, _release_health, 10),
+    Page("Release health of version 2", MEMBER, _release_health, 9),
 )
 
 
