@@ -43,6 +43,25 @@ SCALE = {
     "full": {"members": 100_000, "requests": 200, "warm": 16},
 }
 CLIENTS = 8
+# ``BENCH_PAGES=boards``: only the three boards (and a version's release-health page, which
+# reads the same release health), one request at a time (one client), so each board's own time
+# shows rather than its share of a loaded server.
+BOARDS = (
+    "Flow health board",
+    "Change safety board",
+    "Fairness board",
+    "Release health of version 2",
+)
+
+
+def boards_only() -> bool:
+    return os.environ.get("BENCH_PAGES", "") == "boards"
+
+
+def clients() -> int:
+    return 1 if boards_only() else CLIENTS
+
+
 TARGET_MS = 150.0
 MAX_SECONDS = 60.0  # per page, whatever the count
 FLOOR = "Bare view (one query, a trivial template)"
@@ -82,7 +101,8 @@ def run() -> list[Row]:
             f"the demo community plus {size:,} members ({seeded['events']:,} events, "
             f"{seeded['charges']:,} charges): seeded in {seeded['seconds']:.0f} s, budgets "
             f"{seeded['recalculation_seconds']:.1f} s, "
-            f"clauses {seeded['evaluation_seconds']:.1f} s",
+            f"clauses {seeded['evaluation_seconds']:.1f} s, "
+            f"fairness figures {seeded['fairness_seconds']:.1f} s",
             flush=True,
         )
         counted = common.child(MODULE, url, "queries", env=env)
@@ -120,7 +140,7 @@ def load(base: str, path: str, cookie: dict[str, str], count: int) -> dict[str, 
                     if response.status_code != 200:
                         errors[0] += 1
 
-    threads = [threading.Thread(target=worker) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=worker) for _ in range(clients())]
     for t in threads:
         t.start()
     for t in threads:
@@ -135,8 +155,10 @@ def load(base: str, path: str, cookie: dict[str, str], count: int) -> dict[str, 
 
 def _report(base: str, size: int, seeded: dict[str, Any], counted: dict[str, Any]) -> list[Row]:
     count, warm = SCALE[common.size()]["requests"], SCALE[common.size()]["warm"]
+    if boards_only():
+        count, warm = min(count, 40), min(warm, 3)
     cookies = counted["cookies"]
-    pages = counted["pages"]
+    pages = [p for p in counted["pages"] if not boards_only() or p["label"] in BOARDS]
     floor_page = {"label": FLOOR, "url": "/bench/floor/", "username": "mod"}
     measured: dict[str, dict[str, float]] = {}
     # The floor first and last, so a machine that slows down during the run shows.
@@ -151,7 +173,7 @@ def _report(base: str, size: int, seeded: dict[str, Any], counted: dict[str, Any
     floor = measured[FLOOR]
     judged = common.size() == "full"
     print(
-        f"{CLIENTS} clients, {count} requests a page after {warm} to warm up; queries "
+        f"{clients()} clients, {count} requests a page after {warm} to warm up; queries "
         f"counted with the test client on the demo as built and at {size:,} more members"
     )
     print(f"  {'page':44s} {'p50':>7s} {'p95':>7s} {'queries':>9s}")
@@ -201,6 +223,7 @@ def child_seed(size: int) -> dict[str, Any]:
     from django.utils import timezone
 
     from bench.bench_budgets import CHARGES_PER_MEMBER, POSTS_PER_MEMBER, seed_members
+    from boards.snapshots import store_fairness
     from budgets.recalculation import recalculate_community
     from community.contract.evaluation import evaluate_community
     from community.models import DomainEvent
@@ -229,10 +252,16 @@ def child_seed(size: int) -> dict[str, Any]:
     evaluated = time.perf_counter() - began
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE")
+    # The fairness figures, as the hourly task counts them (the demo's are from before the
+    # bulk members): what the fairness board reads while they are fresh.
+    began = time.perf_counter()
+    store_fairness(community=community)
+    fairness_counted = time.perf_counter() - began
     return {
         "seconds": time.perf_counter() - started,
         "recalculation_seconds": recalculated,
         "evaluation_seconds": evaluated,
+        "fairness_seconds": fairness_counted,
         "events": size * POSTS_PER_MEMBER,
         "charges": size * CHARGES_PER_MEMBER,
         "queries": queries,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -10,9 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from boards import params
-from boards.fairness import BY_TENURE, BY_TRUST, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS, fairness
+from boards.fairness import BY_TENURE, BY_TRUST, MAX_WINDOW_DAYS, MIN_WINDOW_DAYS
 from boards.fairness_math import CohortFigures
 from boards.serializers import FairnessSerializer
+from boards.snapshots import fairness_board
 from community.api_auth import access_of
 from community.serializers import ErrorSerializer
 
@@ -40,7 +40,8 @@ def cohort_json(c: CohortFigures) -> dict[str, object]:
 class FairnessView(APIView):
     """Moderation across member cohorts (DESIGN.md §3.6): per cohort its figures and its rate
     ratio against the reference with the 95 % interval. Cohorts of fewer than 5 members have
-    every figure null."""
+    every figure null. ``computed_at`` is when the figures were counted (hourly, or on
+    request)."""
 
     required_scope = "read"
 
@@ -74,13 +75,17 @@ class FairnessView(APIView):
             only = params.cohort(request.query_params)
         except params.BoardInputError as error:
             raise ValidationError({error.field: str(error)}) from None
-        board = fairness(
-            community=access.community, at=timezone.now(), window_days=days, space=space
-        )
+        board = fairness_board(community=access.community, window_days=days, space=space)
         table = board.table(by)
         if table is None:
-            return Response({"cohorts": [], "reference": ""})
+            return Response(
+                FairnessSerializer({"cohorts": [], "reference": "", "computed_at": board.at}).data
+            )
         cohorts = [cohort_json(c) for c in table.cohorts if not only or c.name == only]
         if only and not cohorts:
             raise ValidationError({"cohort": "That cohort is not in this grouping."})
-        return Response(FairnessSerializer({"cohorts": cohorts, "reference": table.reference}).data)
+        return Response(
+            FairnessSerializer(
+                {"cohorts": cohorts, "reference": table.reference, "computed_at": board.at}
+            ).data
+        )

@@ -13,4 +13,6 @@ class BoardsConfig(AppConfig):
     verbose_name = "Boards"
 
     def ready(self) -> None:
-        from boards import metrics  # noqa: F401  (registers the alert-state collector)
+        # metrics registers the alert-state collector; tasks registers the tasks, which
+        # services (and the demo) ask for by name.
+        from boards import metrics, tasks  # noqa: F401

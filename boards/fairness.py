@@ -291,10 +291,28 @@ def count_cohorts(
         return list(cursor.fetchall())
 
 
+def plain_rows(rows: list[Row]) -> list[Row]:
+    """The counted rows as stored (JSON): the cohort, the trust level or None, then plain ints
+    (PostgreSQL's sums arrive as decimals)."""
+    return [
+        (str(row[0]), None if row[1] is None else int(row[1]), *(int(v) for v in row[2:8]))
+        for row in rows
+    ]
+
+
 def fairness(
     *, community: Community, at: datetime, window_days: int, space: Space | None = None
 ) -> Fairness:
+    """The board counted now (one query), for ``at``."""
     rows = count_cohorts(community=community, at=at, window_days=window_days, space=space)
+    return figures_of(rows, at=at, window_days=window_days, space=space)
+
+
+def figures_of(
+    rows: list[Row], *, at: datetime, window_days: int, space: Space | None = None
+) -> Fairness:
+    """The statistics over counted rows, live or stored (the same figures either way)."""
+    rows = plain_rows(rows)
     by_tenure = _counted(rows, 0)
     tenure = compare_cohorts(
         [by_tenure.get(name, CohortCounts(name, 0, 0, 0)) for name in TENURE_COHORTS],

@@ -90,6 +90,25 @@ def change_rows(health: ClauseHealth, changes: list[ReleaseChange]) -> list[Chan
             text = _(
                 "Not enough events on both sides of the change to compare (%(days)s days)."
             ) % {"days": DAYS}
+        elif seen.snapshot_window is not None and seen.until is not None:
+            stored = {
+                "before": before,
+                "after": after,
+                "window": seen.snapshot_window,
+                "end": date_format(seen.until, _("d M")),
+            }
+            text = (
+                _(
+                    "%(before)s of events were good over the clause's %(window)s days up to the "
+                    "change, %(after)s over its %(window)s days up to %(end)s: it got worse "
+                    "after this change."
+                )
+                if seen.worse
+                else _(
+                    "%(before)s of events were good over the clause's %(window)s days up to the "
+                    "change, %(after)s over its %(window)s days up to %(end)s."
+                )
+            ) % stored
         else:
             figures = {"before": before, "after": after, "days": DAYS}
             if seen.worse:
@@ -126,6 +145,24 @@ def release_callouts(board: FlowHealth) -> list[str]:
     lines = []
     for change in board.releases:
         for clause in change.worse:
+            if clause.snapshot_window is not None and clause.until is not None:
+                lines.append(
+                    _(
+                        "“%(title)s” got worse after %(change)s (%(day)s): %(before)s of events "
+                        "were good over its %(window)s days up to the change, %(after)s over its "
+                        "%(window)s days up to %(end)s."
+                    )
+                    % {
+                        "title": clause.title,
+                        "change": f"{change.label[:1].lower()}{change.label[1:]}",
+                        "day": date_format(change.at, _("d M")),
+                        "before": ratio_words(clause.before),
+                        "after": ratio_words(clause.after),
+                        "window": clause.snapshot_window,
+                        "end": date_format(clause.until, _("d M")),
+                    }
+                )
+                continue
             lines.append(
                 _(
                     "“%(title)s” got worse after %(change)s (%(day)s): %(before)s of events "

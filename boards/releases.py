@@ -5,7 +5,8 @@ each clause's share of good events over the 14 days before and after and a call-
 clause got worse — for the flow board's clause charts.
 
 Both kinds of change read the release-health model of ``community.contract.releases.health``
-(``clauses_around``: one aggregate query over the events of the 14 days around the change): a
+(``clauses_around``: the stored hourly snapshots at the change and 14 days later when they cover
+both, else one aggregate query over the events of the 14 days around the change): a
 contract version with its clauses as published, a forgiveness policy change with the live
 clauses. At most ``MAX_CHANGES`` changes are read, so the board's query count is bounded
 whatever the data.
@@ -86,6 +87,10 @@ class ClauseChange:
     before: Decimal | None
     after: Decimal | None
     worse: bool
+    # From the stored snapshots: each figure over the clause's window of this many days, the
+    # second ending at ``until`` (None: counted from the events of the 14 days each side).
+    snapshot_window: int | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,10 @@ class ReleaseChange:
 
 
 def _changes(rows: list[ClauseHealth]) -> tuple[ClauseChange, ...]:
-    return tuple(ClauseChange(c.clause_id, c.title, c.before, c.after, c.worse) for c in rows)
+    return tuple(
+        ClauseChange(c.clause_id, c.title, c.before, c.after, c.worse, c.snapshot_window, c.until)
+        for c in rows
+    )
 
 
 def _contract_change(version: ContractVersion) -> ReleaseChange:

@@ -22,3 +22,6 @@ class CohortSerializer(serializers.Serializer[dict[str, object]]):
 class FairnessSerializer(serializers.Serializer[dict[str, object]]):
     cohorts = CohortSerializer(many=True)
     reference = serializers.CharField(help_text="The cohort the others are compared with.")
+    computed_at = serializers.DateTimeField(
+        help_text="When these figures were counted (they are counted hourly and on request)."
+    )

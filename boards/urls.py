@@ -13,5 +13,6 @@ urlpatterns = [
     path(base + "change-safety/", views.change, name="change"),
     path(base + "change-safety.csv", views.change_csv, name="change-csv"),
     path(base + "fairness/", views.fairness_page, name="fairness"),
+    path(base + "fairness/count/", views.fairness_count, name="fairness-count"),
     path(base + "fairness.csv", views.fairness_csv, name="fairness-csv"),
 ]

@@ -9,11 +9,13 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from boards import params, presenters
+from boards import params, presenters, services
 from boards.change_safety import change_safety
 from boards.fairness import (
     BY_TENURE,
@@ -21,13 +23,20 @@ from boards.fairness import (
     TENURE_DEFINITIONS,
     Fairness,
     cohort_words,
-    fairness,
 )
 from boards.fairness_math import MIN_MEMBERS
 from boards.flow import FlowHealth, flow_health
+from boards.snapshots import fairness_board
 from community.access import CommunityAccess, access_for_user
 from community.contract.releases.health import DAYS
 from community.http import AuthedHttpRequest
+
+
+def _page(
+    request: AuthedHttpRequest, template: str, body: str, context: dict[str, object]
+) -> HttpResponse:
+    """The board's page, or for htmx (its "Refresh") only the body partial it swaps."""
+    return render(request, f"{template}#{body}" if request.htmx else template, context)
 
 
 def _csv(rows: Iterable[list[str]], filename: str) -> HttpResponse:
@@ -81,15 +90,16 @@ def _flow(request: AuthedHttpRequest, access: CommunityAccess) -> FlowHealth:
 def _fairness(request: AuthedHttpRequest, access: CommunityAccess) -> Fairness:
     days = params.window_days(request.GET)
     space = params.space(access, request.GET)
-    return fairness(community=access.community, at=timezone.now(), window_days=days, space=space)
+    return fairness_board(community=access.community, window_days=days, space=space)
 
 
 @board_view
 def flow(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
     board = _flow(request, access)
-    return render(
+    return _page(
         request,
         "boards/flow.html",
+        "flow-board",
         {
             "access": access,
             "community": access.community,
@@ -131,9 +141,10 @@ def change(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
         }
         for m in reversed(board.times)
     ]
-    return render(
+    return _page(
         request,
         "boards/change.html",
+        "change-board",
         {
             "access": access,
             "community": access.community,
@@ -194,13 +205,21 @@ def change_csv(request: AuthedHttpRequest, access: CommunityAccess) -> HttpRespo
 
 @board_view
 def fairness_page(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
+    return _fairness_page(request, access, requested=False)
+
+
+def _fairness_page(
+    request: AuthedHttpRequest, access: CommunityAccess, *, requested: bool
+) -> HttpResponse:
     by = params.grouping(request.GET)
     board = _fairness(request, access)
     table = board.table(by)
-    return render(
+    return _page(
         request,
         "boards/fairness.html",
+        "fairness-board",
         {
+            "requested": requested,
             "access": access,
             "community": access.community,
             "board": board,
@@ -224,3 +243,16 @@ def fairness_page(request: AuthedHttpRequest, access: CommunityAccess) -> HttpRe
 def fairness_csv(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
     board = _fairness(request, access)
     return _csv(presenters.fairness_csv(board), f"{access.community.slug}-fairness.csv")
+
+
+@require_POST
+@board_view
+def fairness_count(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
+    """POST: "Compute the figures again" (the window in the query string, as on the page). The
+    worker counts; htmx gets the board back saying so, a plain form goes back to the board."""
+    days = params.window_days(request.GET)
+    services.request_fairness_count(community=access.community, window_days=days)
+    if not request.htmx:
+        url = reverse("boards:fairness", args=[access.community.slug])
+        return redirect(f"{url}?window_days={days}")
+    return _fairness_page(request, access, requested=True)

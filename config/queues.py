@@ -35,6 +35,8 @@ TASK_QUEUES: dict[str, tuple[str, ...]] = {
         "budgets.resend_stale",
         "community.evaluate_clauses",
         "community.evaluate_community_clauses",
+        "boards.compute_fairness",
+        "boards.compute_all_fairness",
     ),
     OUTBOUND: (
         "integrations.perform_forum_action",

@@ -324,7 +324,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "circle-publish-summaries": {"task": "circle.publish_due_summaries", "schedule": 3600.0},
     # Retention (RETENTION_* below): the one purge of everything that expires.
     "purge-expired": {"task": "operations.purge_expired", "schedule": 3600.0},
+    # The fairness board's counts for every community (default window), so the board reads them.
+    "boards-fairness": {"task": "boards.compute_all_fairness", "schedule": 3600.0},
 }
+# How old the stored fairness counts may be before the board counts again itself (seconds).
+FAIRNESS_SNAPSHOT_MAX_AGE = env_int("FAIRNESS_SNAPSHOT_MAX_AGE", 2 * 3600)
 
 # --- Cache and rate limits ----------------------------------------------------------------
 # Rate-limit counters must be shared by every web worker: Redis in production (by default the

@@ -13,6 +13,8 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from celery import signature
+
 from budgets import services
 from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import recalculate_community
@@ -80,3 +82,16 @@ def seed_boards(ctx: DemoContext) -> None:
     services.charge_existing_events(community=community)
     recalculate_community(community=community, kind=RecalcKind.FULL, at=now)
     ctx.log(f"  {NEWCOMERS} new members and {result.accepted} events")
+
+
+# The fairness board's default window (``boards.fairness.DEFAULT_WINDOW_DAYS``; demo imports no
+# board code).
+FAIRNESS_WINDOW_DAYS = 30
+
+
+def count_fairness(ctx: DemoContext) -> None:
+    """The last step: the fairness figures counted and stored, as the hourly task leaves them,
+    so the board opens on them. Run here by the task's registered name (the demo imports no
+    board code), in this process rather than on a worker."""
+    signature("boards.compute_fairness", args=(ctx.community.pk, FAIRNESS_WINDOW_DAYS)).apply()
+    ctx.log("  the fairness figures counted")

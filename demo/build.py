@@ -69,6 +69,7 @@ STEPS: list[tuple[str, DemoStep]] = [
         releases.seed_releases,
     ),
     ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
+    ("boards: the fairness figures counted, as the hourly task leaves them", boards.count_fairness),
 ]
 
 

@@ -187,6 +187,9 @@ BY_LABEL = {table.label: table for table in TABLES}
 
 # Tables with a community's rows that are deliberately not exported, and why.
 NOT_EXPORTED: dict[str, str] = {
+    "boards.fairnesssnapshot": (
+        "derived: the fairness board's counts, recomputed from the events and charges each hour"
+    ),
     "community.apikey": "API keys are secrets: moderators create new ones after an import",
     "community.heartbeat": "not a community's: the last beat of each background process",
     "community.auditentry": (

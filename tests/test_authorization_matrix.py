@@ -311,6 +311,7 @@ PAGES: dict[str, Page] = {
     "boards:change-csv": get(MODERATORS),
     "boards:fairness": get(MODERATORS),
     "boards:fairness-csv": get(MODERATORS),
+    "boards:fairness-count": post(MODERATORS),
     "incidents:runbooks": get(MODERATORS),
     "incidents:runbook-edit": post(
         MODERATORS, lambda w: {"runbook_id": w.runbook.pk, "verb": "retire"}

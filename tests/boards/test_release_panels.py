@@ -24,7 +24,7 @@ from budgets.services import update_policy
 from community.contract.evaluation import evaluate_community
 from community.contract.releases.canary import roll_back_canary, start_canary
 from community.contract.services import publish_contract, save_clause
-from community.models import Clause, Community
+from community.models import Clause, ClauseSnapshot, Community
 from community.services import ingest_events
 from tests.boards.helpers import seed_disparity
 from tests.contract.helpers import posts_and_flags, published_clause
@@ -109,12 +109,14 @@ def test_the_flow_board_marks_each_change_and_calls_out_a_worse_clause(
         "Contract version 2",
         "Forgiveness policy version 2",
     ]
+    # Evaluated every day, so the stored snapshots cover each change: each side is the clause
+    # over its 30-day window, as the change went live and 14 days later (or now).
     v2 = board.releases[1].clause(clause.pk)
-    assert v2 is not None and v2.before == 1 and v2.after == Decimal("0.8")
-    assert v2.worse
+    assert v2 is not None and v2.before == 1 and v2.after == Decimal("0.9")
+    assert v2.worse and v2.snapshot_window == 30
     policy = board.releases[2].clause(clause.pk)
-    # The policy change: the heated posts were before it, nothing after.
-    assert policy is not None and policy.after is None and not policy.worse
+    # The policy change: the heated posts were in its window before and after alike.
+    assert policy is not None and policy.before == policy.after and not policy.worse
     (row,) = clause_rows(board)
     assert [(m.label, m.worse) for m in row.chart.markers] == [
         ("v1", False),
@@ -125,7 +127,7 @@ def test_the_flow_board_marks_each_change_and_calls_out_a_worse_clause(
     assert xs == sorted(xs) and row.chart.left <= xs[0] and xs[-1] <= row.chart.right
     (callout,) = release_callouts(board)
     assert callout.startswith("“Disagree without hostility” got worse after contract version 2")
-    assert "100 % of events were good in the 14 days before, 80 % after" in callout
+    assert "100 % of events were good over its 30 days up to the change, 90 % over its" in callout
     client = Client()
     client.force_login(moderator)
     page = client.get(f"/c/{community.slug}/boards/flow/").content.decode()
@@ -135,6 +137,27 @@ def test_the_flow_board_marks_each_change_and_calls_out_a_worse_clause(
     csv = client.get(f"/c/{community.slug}/boards/flow.csv").content.decode()
     assert "release health,Disagree without hostility,Contract version 2 (" in csv
     assert "it got worse after this change." in csv
+
+
+def test_without_snapshots_around_a_change_the_events_are_counted(
+    community: Community, moderator: User
+) -> None:
+    clause = _a_worse_second_version(community)
+    # Only today's evaluation is kept: nothing stored stands for the moments of the changes.
+    ClauseSnapshot.objects.filter(bucket__lt=timezone.now() - timedelta(hours=2)).delete()
+    board = flow_health(community=community, at=timezone.now())
+    v2 = board.releases[1].clause(clause.pk)
+    assert v2 is not None and v2.before == 1 and v2.after == Decimal("0.8")
+    assert v2.worse and v2.snapshot_window is None
+    policy = board.releases[2].clause(clause.pk)
+    # The policy change: the heated posts were before it, nothing after.
+    assert policy is not None and policy.after is None and not policy.worse
+    (callout,) = release_callouts(board)
+    assert "100 % of events were good in the 14 days before, 80 % after" in callout
+    client = Client()
+    client.force_login(moderator)
+    page = client.get(f"/c/{community.slug}/boards/flow/").content.decode()
+    assert callout in page
 
 
 def test_the_flow_boards_query_count_stays_the_same_with_releases(

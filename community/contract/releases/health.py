@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from community.contract.counting import selectors
@@ -27,6 +28,9 @@ from community.contract.slo import ClauseDefinition
 from community.models import ClauseSnapshot, ConductEvent, ContractVersion
 
 DAYS = 14
+# A stored snapshot stands for a moment when it was taken at most this long before it (the
+# evaluation runs every minute; a newly published clause's history has one a day).
+COVER = timedelta(days=1)
 WORSE_POINTS = Decimal("0.5")
 CHART_W, CHART_H = 560, 120
 
@@ -49,6 +53,10 @@ class ClauseHealth:
     before_total: int
     after_total: int
     worse: bool
+    # Read from the stored snapshots (``snapshot_window`` days each, the clause's own window,
+    # the second one ending at ``until``) rather than counted from the events of DAYS days.
+    snapshot_window: int | None = None
+    until: datetime | None = None
 
     @property
     def words(self) -> str:
@@ -56,6 +64,30 @@ class ClauseHealth:
             return _("“%(title)s”: not enough posts on both sides of the change to compare.") % {
                 "title": self.title
             }
+        if self.snapshot_window is not None and self.until is not None:
+            stored = {
+                "title": self.title,
+                "before": percent(self.before),
+                "after": percent(self.after),
+                "window": self.snapshot_window,
+                "end": date_format(self.until, _("d M")),
+            }
+            if self.worse:
+                return (
+                    _(
+                        "“%(title)s”: %(before)s of posts met the norm over its %(window)s days "
+                        "up to the change, %(after)s over its %(window)s days up to %(end)s — it "
+                        "got worse after this change."
+                    )
+                    % stored
+                )
+            return (
+                _(
+                    "“%(title)s”: %(before)s of posts met the norm over its %(window)s days up to "
+                    "the change, %(after)s over its %(window)s days up to %(end)s."
+                )
+                % stored
+            )
         figures = {
             "title": self.title,
             "before": percent(self.before),
@@ -109,12 +141,91 @@ def version_definitions(version: ContractVersion) -> list[tuple[int, ClauseDefin
     ]
 
 
+def _stored_around(
+    *, at: datetime, now: datetime, definitions: list[tuple[int, ClauseDefinition]]
+) -> list[ClauseHealth] | None:
+    """Each clause from its stored community-wide snapshots: its status as the change went live
+    (the last snapshot at or before ``at``) and :data:`DAYS` days later (or now, when sooner).
+    One query over at most two days of hourly rows per clause; None unless every clause has a
+    snapshot within :data:`COVER` before both moments (then the events are counted instead).
+    The snapshots were evaluated with the clause as it was live at each moment."""
+    if not definitions:
+        return None
+    end = min(at + timedelta(days=DAYS), now)
+    ids = [pk for pk, _definition in definitions]
+    rows = ClauseSnapshot.objects.filter(clause_id__in=ids, scope="").filter(
+        Q(bucket__gt=at - COVER - timedelta(hours=1), bucket__lte=at, computed_at__lte=at)
+        | Q(bucket__gt=end - COVER - timedelta(hours=1), bucket__lte=end, computed_at__gt=at)
+    )
+    before: dict[int, ClauseSnapshot] = {}
+    after: dict[int, ClauseSnapshot] = {}
+    for snap in rows.order_by("computed_at"):
+        if snap.computed_at <= at:
+            before[snap.clause_id] = snap  # the latest wins
+        elif end - COVER < snap.computed_at <= end:
+            after[snap.clause_id] = snap
+    # Under COVER after the change there is no reading after it yet (a snapshot taken minutes
+    # later still stands for the weeks before): each clause says so, as with no events after.
+    recent = now - at < COVER
+    found = []
+    for clause_id, definition in definitions:
+        first, second = before.get(clause_id), after.get(clause_id)
+        if first is None or first.computed_at <= at - COVER or (second is None and not recent):
+            return None
+        if recent or second is None:
+            found.append(
+                ClauseHealth(
+                    clause_id=clause_id,
+                    title=definition.title,
+                    before=first.sli,
+                    after=None,
+                    before_total=first.total,
+                    after_total=0,
+                    worse=False,
+                    snapshot_window=definition.window_days,
+                    until=now,
+                )
+            )
+            continue
+        found.append(
+            ClauseHealth(
+                clause_id=clause_id,
+                title=definition.title,
+                before=first.sli,
+                after=second.sli,
+                before_total=first.total,
+                after_total=second.total,
+                worse=worse_after(first.sli, second.sli, points=WORSE_POINTS),
+                snapshot_window=definition.window_days,
+                until=second.computed_at,
+            )
+        )
+    return found
+
+
 def clauses_around(
     *, community_id: int, at: datetime, definitions: list[tuple[int, ClauseDefinition]]
 ) -> list[ClauseHealth]:
-    """Each clause's SLI over the :data:`DAYS` days before and after ``at``: one aggregate query
-    over the events of those days (four conditional counts per clause)."""
+    """Each clause around ``at``: from the stored hourly snapshots when they cover both moments
+    (``_stored_around``, one small query), else its SLI over the :data:`DAYS` days before and
+    after ``at`` from one aggregate query over the events of those days (four conditional
+    counts per clause)."""
     now = timezone.now()
+    stored = _stored_around(at=at, now=now, definitions=definitions)
+    if stored is not None:
+        return stored
+    return counted_around(community_id=community_id, at=at, definitions=definitions, now=now)
+
+
+def counted_around(
+    *,
+    community_id: int,
+    at: datetime,
+    definitions: list[tuple[int, ClauseDefinition]],
+    now: datetime,
+) -> list[ClauseHealth]:
+    """Each clause's SLI over the :data:`DAYS` days before and after ``at``, counted from the
+    events (one aggregate query)."""
     before = Q(occurred_at__gt=at - timedelta(days=DAYS), occurred_at__lte=at)
     after = Q(occurred_at__gt=at, occurred_at__lte=at + timedelta(days=DAYS))
     aggregates: dict[str, Any] = {}
