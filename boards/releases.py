@@ -1,7 +1,7 @@
 """What the boards read of contract releases, in one place (the releases package is read, never
 changed): trials rolled back and promoted by month, for the change safety board; and release
 health — each contract version and forgiveness policy change of the flow board's window, with
-each clause's share of good events over the 14 days before and after and a call-out when a
+each clause's share of good events before and after and a call-out when a
 clause got worse — for the flow board's clause charts.
 
 Both kinds of change read the release-health model of ``community.contract.releases.health``

@@ -28,7 +28,6 @@ from boards.fairness_math import MIN_MEMBERS
 from boards.flow import FlowHealth, flow_health
 from boards.snapshots import fairness_board
 from community.access import CommunityAccess, access_for_user
-from community.contract.releases.health import DAYS
 from community.http import AuthedHttpRequest
 
 
@@ -110,7 +109,6 @@ def flow(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
                 for f in board.friction
             ],
             "release_callouts": presenters.release_callouts(board),
-            "release_days": DAYS,
             "spaces": _spaces(access),
             "space": board.space,
         },

@@ -1,5 +1,6 @@
 """Release health, a read model shared by the pages and the API: for each published version, each
-clause's SLI over the 14 days before and after it went live (counted from events, with the
+clause's SLI before and after it went live (from the stored hourly snapshots at the change and
+14 days later when they cover both, else counted from the events of the 14 days each side; the
 clause as published in that version), a call-out when a clause got worse, and a daily SLI chart
 of each clause with every version as a marker (server-rendered SVG with a data table).
 
