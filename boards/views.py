@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from boards import params, presenters, services
+from boards import downloads, params, presenters, services
 from boards.change_safety import change_safety
 from boards.fairness import (
     BY_TENURE,
@@ -118,7 +118,7 @@ def flow(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
 @board_view
 def flow_csv(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
     board = _flow(request, access)
-    return _csv(presenters.flow_csv(board), f"{access.community.slug}-flow-health.csv")
+    return _csv(downloads.flow_csv(board), f"{access.community.slug}-flow-health.csv")
 
 
 @board_view
@@ -198,7 +198,7 @@ def change(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
 @board_view
 def change_csv(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
     board = change_safety(community=access.community, at=timezone.now())
-    return _csv(presenters.change_csv(board), f"{access.community.slug}-change-safety.csv")
+    return _csv(downloads.change_csv(board), f"{access.community.slug}-change-safety.csv")
 
 
 @board_view
@@ -240,7 +240,7 @@ def _fairness_page(
 @board_view
 def fairness_csv(request: AuthedHttpRequest, access: CommunityAccess) -> HttpResponse:
     board = _fairness(request, access)
-    return _csv(presenters.fairness_csv(board), f"{access.community.slug}-fairness.csv")
+    return _csv(downloads.fairness_csv(board), f"{access.community.slug}-fairness.csv")
 
 
 @require_POST
