@@ -36,6 +36,7 @@ from community.models import Community, Membership, Role
 from community.services import create_api_key, set_role
 from config import queues as celery_queues
 from config.celery import app as celery_app
+from tests import demo_snapshot
 from tests.world import World, build_world
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,6 +223,15 @@ def chromium_path() -> str | None:
     )
 
 
+def _run_early(item: pytest.Item) -> int:
+    module = getattr(item, "module", None)
+    if module is not None and module.__name__.endswith("test_bench_harness"):
+        return 0
+    if getattr(module, "build_demo", None) is demo_snapshot.build_demo:
+        return 1
+    return 2
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     needs_pg = pytest.mark.skip(
         reason="needs PostgreSQL: set DATABASE_URL=postgres://... (CI does)"
@@ -240,6 +250,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         label = getattr(item, "operation_label", None)
         if label and not item.nodeid.endswith("]"):
             item._id = dataclasses.replace(item.id, params=label)
+    # Longest first, then the files that copy the demo back (tests/demo_snapshot.py) next to
+    # each other, so each process builds it about once while its copy is fresh. The order is
+    # the same in every xdist process; within a file it is unchanged.
+    items.sort(key=_run_early)
     have_pg = _uses_postgres()
     have_worker = have_pg and _redis_url() is not None
     have_browser = chromium_path() is not None
