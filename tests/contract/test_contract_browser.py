@@ -57,5 +57,5 @@ def test_a_moderator_writes_a_clause_publishes_and_sees_its_live_sli(browser_pag
     browser_login(page, demo.MEMBER_USERNAME, demo.DEMO_PASSWORD)
     page.goto("/c/demo/contract/")
     page.get_by_role("button", name="I have read version 4 and will keep it").click()
-    expect(page.get_by_text("You acknowledged version 4")).to_be_visible()
+    expect(page.locator("#ack").get_by_text("You acknowledged version 4")).to_be_visible()
     assert page.url.endswith("/c/demo/contract/")
