@@ -68,8 +68,8 @@ STEPS: list[tuple[str, DemoStep]] = [
         "releases: a trial rolled back by the flame war, a council that ratified version 2",
         releases.seed_releases,
     ),
-    ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
     ("boards: the fairness figures counted, as the hourly task leaves them", boards.count_fairness),
+    ("integrations: Discourse connection and outbound webhooks", integrations.seed_integrations),
 ]
 
 
