@@ -92,7 +92,8 @@ FAIRNESS_WINDOW_DAYS = 30
 def count_fairness(ctx: DemoContext) -> None:
     """After every step that makes what fairness counts (members, posts, charges, tiers,
     appeals; only the forum connection comes after it, and changes none of those): the figures
-    counted and stored, as the hourly task leaves them, so the board opens on them. Run here by the task's registered name (the demo imports no
-    board code), in this process rather than on a worker."""
+    counted and stored, as the hourly task leaves them, so the board opens on them. Run here by
+    the task's registered name (the demo imports no board code), in this process rather than on
+    a worker."""
     signature("boards.compute_fairness", args=(ctx.community.pk, FAIRNESS_WINDOW_DAYS)).apply()
     ctx.log("  the fairness figures counted")
