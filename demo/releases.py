@@ -126,53 +126,60 @@ def _council(ctx: DemoContext) -> None:
     ctx.log(f"  a council of {len(spaces)} groups ratified version {version.number}")
 
 
-def _rolled_back_trial(ctx: DemoContext) -> None:
+def _hostility_trial(
+    ctx: DemoContext, *, space: str, target: str, summary: str, hours_ago: int
+) -> tuple[Canary, Clause, ClauseDefinition] | None:
+    """A stricter hostility target saved as the draft and started as a 72-hour trial in one
+    space ``hours_ago`` hours before the demo's now, its gate checked then; the trial, the
+    clause and the clause as published (None without that space or clause)."""
     community = ctx.community
-    lounge = community.spaces.filter(name="Off-topic Lounge").first()
+    where = community.spaces.filter(name=space).first()
     hostility = Clause.objects.live().filter(community=community).order_by("position").first()
-    if lounge is None or hostility is None:
-        return
+    if where is None or hostility is None:
+        return None
     live = hostility.published_definition()
     assert live is not None
-    stricter = ClauseDefinition.from_dict({**live.as_dict(), "target": Decimal("0.99")})
+    stricter = ClauseDefinition.from_dict({**live.as_dict(), "target": Decimal(target)})
     save_clause(community=community, clause=hostility, definition=stricter)
     canary = start_canary(
         community=community,
-        space_ids=[lounge.pk],
+        space_ids=[where.pk],
         duration_hours=72,
-        summary="Try a stricter hostility target (99 %) in the Off-topic Lounge first.",
+        summary=summary,
         by=None,
         by_name="mona_moderator",
     )
-    _backdate(canary, ctx.now - timedelta(hours=3), 72)
+    _backdate(canary, ctx.now - timedelta(hours=hours_ago), 72)
     check_canary(canary_id=canary.pk, now=ctx.now)
-    # The draft goes back to what is published: the trial is over.
-    save_clause(community=community, clause=hostility, definition=live)
     canary.refresh_from_db()
+    return canary, hostility, live
+
+
+def _rolled_back_trial(ctx: DemoContext) -> None:
+    started = _hostility_trial(
+        ctx,
+        space="Off-topic Lounge",
+        target="0.99",
+        summary="Try a stricter hostility target (99 %) in the Off-topic Lounge first.",
+        hours_ago=3,
+    )
+    if started is None:
+        return
+    canary, hostility, live = started
+    # The draft goes back to what is published: the trial is over.
+    save_clause(community=ctx.community, clause=hostility, definition=live)
     ctx.log(f"  a trial in the Off-topic Lounge: {canary.get_status_display().lower()}")
 
 
 def _running_trial(ctx: DemoContext) -> None:
     """A stricter hostility clause on trial in Proposals, started two hours ago for 72 hours
     and left running: its draft stays the one on trial (promoting it publishes that draft)."""
-    community = ctx.community
-    proposals = community.spaces.filter(name="Proposals").first()
-    hostility = Clause.objects.live().filter(community=community).order_by("position").first()
-    if proposals is None or hostility is None:
-        return
-    live = hostility.published_definition()
-    assert live is not None
-    stricter = ClauseDefinition.from_dict({**live.as_dict(), "target": Decimal("0.985")})
-    save_clause(community=community, clause=hostility, definition=stricter)
-    canary = start_canary(
-        community=community,
-        space_ids=[proposals.pk],
-        duration_hours=72,
+    started = _hostility_trial(
+        ctx,
+        space="Proposals",
+        target="0.985",
         summary="Try a stricter hostility target (98.5 %) in Proposals, where debates run hot.",
-        by=None,
-        by_name="mona_moderator",
+        hours_ago=2,
     )
-    _backdate(canary, ctx.now - timedelta(hours=2), 72)
-    check_canary(canary_id=canary.pk, now=ctx.now)
-    canary.refresh_from_db()
-    ctx.log(f"  a trial in Proposals: {canary.get_status_display().lower()}")
+    if started is not None:
+        ctx.log(f"  a trial in Proposals: {started[0].get_status_display().lower()}")
