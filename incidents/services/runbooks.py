@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from community.jobs import enqueue_after_commit
+from community.language import in_community_language
 from community.services import ServiceError
 from incidents.models import (
     Incident,
@@ -54,7 +57,10 @@ def start_runbook(
         run = RunbookRun.objects.create(incident=inc, runbook=runbook, started_by=actor.user)
         space_kinds = set(inc.spaces.values_list("kind", flat=True))
         for step in runbook.steps.order_by("position"):
-            reason = step.skip_reason(severity=inc.severity, space_kinds=space_kinds)
+            reason = in_community_language(
+                inc.community,
+                partial(step.skip_reason, severity=inc.severity, space_kinds=space_kinds),
+            )
             status = StepStatus.SKIPPED if reason else StepStatus.PENDING
             StepRun.objects.create(
                 run=run,
@@ -123,7 +129,9 @@ def run_step_now(*, step_run: StepRun, expected_version: int | None, actor: Acto
         if sr.kind == StepKind.CHECKLIST:
             sr.status = StepStatus.DONE
             sr.finished_at = timezone.now()
-            sr.reason = f"Done by {actor.name}."
+            sr.reason = in_community_language(
+                inc.community, lambda: _("Done by %(name)s.") % {"name": actor.name}
+            )
             sr.save(update_fields=["status", "finished_at", "reason"])
             _entry(inc, TimelineKind.STEP, f"Step {sr.position} done: {sr.title}", actor)
             _save(inc)
@@ -201,8 +209,10 @@ def execute_step(*, step_run_id: int) -> str:
             return sr.status
         sr.attempts += 1
         actor = Actor.system(f"Runbook: {sr.run.runbook.name}")
+        # The step's words are stored as its reason: written in the community's language.
+        language = inc.community.default_language or settings.LANGUAGE_CODE
         try:
-            with transaction.atomic():
+            with transaction.atomic(), translation.override(language):
                 outcome, text = _perform(inc, sr, actor)
         except StepFailed as exc:
             outcome, text = StepStatus.FAILED, str(exc)
