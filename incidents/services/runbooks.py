@@ -75,7 +75,12 @@ def start_runbook(
         _save(inc)
         _entry(inc, TimelineKind.RUNBOOK, f"Started “{runbook.name}”.", actor, data={"run": run.pk})
         for sr in run.steps.filter(status=StepStatus.SKIPPED):
-            _entry(inc, TimelineKind.STEP, f"Step {sr.position} skipped: {sr.reason}", actor)
+            # The reason is in the community's language, and so is the whole entry.
+            skipped = in_community_language(
+                inc.community,
+                partial(_step_message, sr, StepStatus.SKIPPED, sr.reason, with_title=False),
+            )
+            _entry(inc, TimelineKind.STEP, skipped, actor)
         _advance(run)
     return run
 
@@ -193,6 +198,21 @@ def decide_lift_proposal(
     return sr
 
 
+def _step_message(sr: StepRun, outcome: str, text: str, *, with_title: bool = True) -> str:
+    """The incident timeline's entry for what an automated step did, in the active language
+    (the community's: ``text``, the step's reason, is stored in it)."""
+    values = {"position": sr.position, "title": sr.title, "text": text}
+    if outcome == StepStatus.FAILED:
+        return _("Step %(position)s failed: %(text)s") % values
+    if outcome in (StepStatus.WAITING, StepStatus.PROPOSED):
+        return _("Step %(position)s: %(text)s") % values
+    if outcome == StepStatus.SKIPPED:
+        if not with_title:
+            return _("Step %(position)s skipped: %(text)s") % values
+        return _("Step %(position)s skipped: %(title)s. %(text)s") % values
+    return _("Step %(position)s done: %(title)s. %(text)s") % values
+
+
 def execute_step(*, step_run_id: int) -> str:
     """Run one automated step (called by the ``incidents.run_step`` task). Idempotent: a step
     that is not running or waiting is left alone. Raises ``TransientStepError`` for the task to
@@ -217,17 +237,16 @@ def execute_step(*, step_run_id: int) -> str:
         except StepFailed as exc:
             outcome, text = StepStatus.FAILED, str(exc)
         sr.status = outcome
+        with translation.override(language):  # the entry quotes the step's words: one language
+            message = _step_message(sr, outcome, text)
         if outcome == StepStatus.FAILED:
             sr.error = text
             sr.finished_at = timezone.now()
-            message = f"Step {sr.position} failed: {text}"
         elif outcome in (StepStatus.WAITING, StepStatus.PROPOSED):
             sr.reason = text
-            message = f"Step {sr.position}: {text}"
         else:
             sr.reason = text
             sr.finished_at = timezone.now()
-            message = f"Step {sr.position} {outcome}: {sr.title}. {text}"
         sr.save()
         kind = TimelineKind.PROPOSAL if outcome == StepStatus.PROPOSED else TimelineKind.STEP
         _entry(inc, kind, message, actor, data={"step": sr.pk, "status": outcome})
