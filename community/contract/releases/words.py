@@ -222,8 +222,17 @@ def finding_words(finding: Finding | Mapping[str, Any]) -> str:
 
 
 def said_findings(findings: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """A stored verdict's findings for a page or the API: their words in the active language."""
-    return [dict(f) | {"words": finding_words(f)} for f in findings]
+    """A stored verdict's findings for a page or the API (its documented fields): their words in
+    the active language."""
+    return [
+        {
+            "measure": f["measure"],
+            "clause": f["clause"],
+            "holds": f["holds"],
+            "words": finding_words(f),
+        }
+        for f in findings
+    ]
 
 
 def verdict_words(findings: Sequence[Finding]) -> str:
