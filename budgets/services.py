@@ -15,7 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from budgets.charge_words import charge_refusal, flag_rejected_reason, reversed_on_appeal_reason
+from budgets.charge_words import (
+    charge_refusal,
+    event_charge_reason,
+    flag_rejected_reason,
+    reversed_on_appeal_reason,
+)
 from budgets.models import (
     Appeal,
     AppealStatus,
@@ -31,7 +36,6 @@ from budgets.notify import notify_appeal_decided, notify_appeal_filed, tier_key
 from budgets.policy_words import not_settings, nothing_changed, policy_problems
 from budgets.recalculation import recalculate_members_now
 from budgets.scheduling import mark_dirty, schedule_recalculation
-from community import words
 from community.contract.hooks import TrialCosts, trial_costs
 from community.jobs import enqueue_after_commit
 from community.language import language_for_membership
@@ -48,7 +52,6 @@ from community.vocabulary import (
     ACTIVITY_KINDS,
     FRICTION_KINDS,
     REVERSING_KINDS,
-    EventKind,
     Severity,
 )
 
@@ -151,27 +154,6 @@ def _cost(policy: ForgivenessPolicy, trial: TrialCosts | None, event: ConductEve
     return policy.cost_for(event.kind, event.severity)
 
 
-def _reason_for(event: ConductEvent, trial: TrialCosts | None = None) -> str:
-    """The charge's reason as the member reads it. The post itself is named beside it on the
-    page (``post_link``), linked to the forum where the community has one. A charge made
-    under a policy on trial says so."""
-    reason = _plain_reason(event)
-    if trial is not None and _in_trial(trial, event):
-        reason += f" (costed under version {trial.policy_version} of the policy, on trial here)"
-    return reason
-
-
-def _plain_reason(event: ConductEvent) -> str:
-    if event.kind == EventKind.FLAG_UPHELD:
-        what = f"A flag ({words.flag_category(event.category)})" if event.category else "A flag"
-        return f"{what} on a post was upheld by a moderator"
-    if event.kind == EventKind.MODERATOR_WARNING:
-        return "A moderator warning"
-    if event.kind == EventKind.POST_REMOVED:
-        return "A post was removed"
-    return event.get_kind_display()
-
-
 def charge_events(*, community: Community, events: Sequence[ConductEvent]) -> list[Charge]:
     """Ledger entries for new conduct events (the spine's ``conduct_events_recorded``).
 
@@ -194,7 +176,7 @@ def charge_events(*, community: Community, events: Sequence[ConductEvent]) -> li
                 category=e.category,
                 severity=e.severity or Severity.MODERATE,
                 cost=_cost(policy, trial, e),
-                reason=_reason_for(e, trial),
+                reason=event_charge_reason(community, e, trial),
                 occurred_at=e.occurred_at,
                 recorded_at=e.recorded_at,
             )

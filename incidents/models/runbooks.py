@@ -90,11 +90,15 @@ class RunbookStep(models.Model):
 
     def skip_reason(self, *, severity: str, space_kinds: set[str]) -> str:
         """Why this step does not run on an incident of ``severity`` in spaces of
-        ``space_kinds`` ("" when its conditions are met)."""
+        ``space_kinds`` ("" when its conditions are met), in the active language."""
         if self.only_severities and severity not in self.only_severities:
-            return f"Condition not met: runs only for {'/'.join(self.only_severities)}."
+            return gettext("Condition not met: runs only for %(levels)s.") % {
+                "levels": "/".join(self.only_severities)
+            }
         if self.only_space_kinds and not space_kinds & set(self.only_space_kinds):
-            return f"Condition not met: runs only in a {' or '.join(self.only_space_kinds)}."
+            return gettext("Condition not met: runs only in a %(kinds)s.") % {
+                "kinds": " / ".join(self.only_space_kinds)
+            }
         return ""
 
     def condition_text(self) -> str:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from community.jobs import enqueue_after_commit
+from community.language import in_community_language
 from community.services import ServiceError
 from incidents.models import (
     Incident,
@@ -54,7 +57,10 @@ def start_runbook(
         run = RunbookRun.objects.create(incident=inc, runbook=runbook, started_by=actor.user)
         space_kinds = set(inc.spaces.values_list("kind", flat=True))
         for step in runbook.steps.order_by("position"):
-            reason = step.skip_reason(severity=inc.severity, space_kinds=space_kinds)
+            reason = in_community_language(
+                inc.community,
+                partial(step.skip_reason, severity=inc.severity, space_kinds=space_kinds),
+            )
             status = StepStatus.SKIPPED if reason else StepStatus.PENDING
             StepRun.objects.create(
                 run=run,
@@ -69,7 +75,12 @@ def start_runbook(
         _save(inc)
         _entry(inc, TimelineKind.RUNBOOK, f"Started “{runbook.name}”.", actor, data={"run": run.pk})
         for sr in run.steps.filter(status=StepStatus.SKIPPED):
-            _entry(inc, TimelineKind.STEP, f"Step {sr.position} skipped: {sr.reason}", actor)
+            # The reason is in the community's language, and so is the whole entry.
+            skipped = in_community_language(
+                inc.community,
+                partial(_step_message, sr, StepStatus.SKIPPED, sr.reason, with_title=False),
+            )
+            _entry(inc, TimelineKind.STEP, skipped, actor)
         _advance(run)
     return run
 
@@ -123,7 +134,9 @@ def run_step_now(*, step_run: StepRun, expected_version: int | None, actor: Acto
         if sr.kind == StepKind.CHECKLIST:
             sr.status = StepStatus.DONE
             sr.finished_at = timezone.now()
-            sr.reason = f"Done by {actor.name}."
+            sr.reason = in_community_language(
+                inc.community, lambda: _("Done by %(name)s.") % {"name": actor.name}
+            )
             sr.save(update_fields=["status", "finished_at", "reason"])
             _entry(inc, TimelineKind.STEP, f"Step {sr.position} done: {sr.title}", actor)
             _save(inc)
@@ -185,6 +198,21 @@ def decide_lift_proposal(
     return sr
 
 
+def _step_message(sr: StepRun, outcome: str, text: str, *, with_title: bool = True) -> str:
+    """The incident timeline's entry for what an automated step did, in the active language
+    (the community's: ``text``, the step's reason, is stored in it)."""
+    values = {"position": sr.position, "title": sr.title, "text": text}
+    if outcome == StepStatus.FAILED:
+        return _("Step %(position)s failed: %(text)s") % values
+    if outcome in (StepStatus.WAITING, StepStatus.PROPOSED):
+        return _("Step %(position)s: %(text)s") % values
+    if outcome == StepStatus.SKIPPED:
+        if not with_title:
+            return _("Step %(position)s skipped: %(text)s") % values
+        return _("Step %(position)s skipped: %(title)s. %(text)s") % values
+    return _("Step %(position)s done: %(title)s. %(text)s") % values
+
+
 def execute_step(*, step_run_id: int) -> str:
     """Run one automated step (called by the ``incidents.run_step`` task). Idempotent: a step
     that is not running or waiting is left alone. Raises ``TransientStepError`` for the task to
@@ -201,23 +229,24 @@ def execute_step(*, step_run_id: int) -> str:
             return sr.status
         sr.attempts += 1
         actor = Actor.system(f"Runbook: {sr.run.runbook.name}")
+        # The step's words are stored as its reason: written in the community's language.
+        language = inc.community.default_language or settings.LANGUAGE_CODE
         try:
-            with transaction.atomic():
+            with transaction.atomic(), translation.override(language):
                 outcome, text = _perform(inc, sr, actor)
         except StepFailed as exc:
             outcome, text = StepStatus.FAILED, str(exc)
         sr.status = outcome
+        with translation.override(language):  # the entry quotes the step's words: one language
+            message = _step_message(sr, outcome, text)
         if outcome == StepStatus.FAILED:
             sr.error = text
             sr.finished_at = timezone.now()
-            message = f"Step {sr.position} failed: {text}"
         elif outcome in (StepStatus.WAITING, StepStatus.PROPOSED):
             sr.reason = text
-            message = f"Step {sr.position}: {text}"
         else:
             sr.reason = text
             sr.finished_at = timezone.now()
-            message = f"Step {sr.position} {outcome}: {sr.title}. {text}"
         sr.save()
         kind = TimelineKind.PROPOSAL if outcome == StepStatus.PROPOSED else TimelineKind.STEP
         _entry(inc, kind, message, actor, data={"step": sr.pk, "status": outcome})

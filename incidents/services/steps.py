@@ -18,9 +18,11 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from community.domain_events import record_domain_event
 from community.hidden import marked
+from community.language import in_community_language
 from community.models import DomainEventType, Space
 from community.services import ServiceError
 from incidents.models import (
@@ -39,6 +41,8 @@ from incidents.models import (
     TimelineKind,
 )
 from incidents.notice_templates import fill
+from incidents.rules import CalmVerdict
+from incidents.rules import _fmt as rate_words
 from incidents.services.common import Actor, StepFailed, TransientStepError, _entry, space_payload
 from incidents.services.cooldowns import _end_cooldown, space_calm, start_cooldown
 from incidents.services.roles import _active_role
@@ -46,17 +50,43 @@ from incidents.services.roles import _active_role
 
 def _facilitator_name(inc: Incident) -> str:
     role = _active_role(inc, RoleKind.FACILITATOR)
-    return role.membership.display_name if role else "A moderator"
+    return role.membership.display_name if role else _("A moderator")
+
+
+def calm_words(verdict: CalmVerdict) -> str:
+    """A re-check's reading of a space (``CalmVerdict``) in the active language."""
+    values = {
+        "long": rate_words(verdict.burn_long),
+        "short": rate_words(verdict.burn_short),
+        "limit": rate_words(verdict.threshold),
+    }
+    if verdict.calm:
+        return (
+            _(
+                "calm: using its room at %(long)s times the steady pace over the long window and "
+                "%(short)s times over the short one, both under %(limit)s times"
+            )
+            % values
+        )
+    return (
+        _(
+            "not calm yet: using its room at %(long)s times the steady pace over the long window "
+            "and %(short)s times over the short one; both must be under %(limit)s times"
+        )
+        % values
+    )
 
 
 def _perform(inc: Incident, sr: StepRun, actor: Actor) -> tuple[str, str]:
+    """What the step did, in the active language (``execute_step`` runs it in the community's
+    default language: the words are stored as the step's reason)."""
     config = sr.config or {}
     spaces = list(inc.spaces.order_by("pk"))
     if sr.kind == StepKind.START_COOLDOWN:
         return _step_cooldown(inc, sr, actor, spaces, config)
     if sr.kind == StepKind.POST_NOTICE:
         if not spaces:
-            return StepStatus.SKIPPED, "The incident has no space to post in."
+            return StepStatus.SKIPPED, _("The incident has no space to post in.")
         template = str(config.get("text") or DEFAULT_NOTICE)
         posted = []
         for space in spaces:
@@ -85,7 +115,7 @@ def _perform(inc: Incident, sr: StepRun, actor: Actor) -> tuple[str, str]:
                     },
                 )
             posted.append(space.name)
-        return StepStatus.DONE, "Notice requested in " + ", ".join(posted) + "."
+        return StepStatus.DONE, _("Notice requested in %(spaces)s.") % {"spaces": ", ".join(posted)}
     if sr.kind == StepKind.NOTIFY_PARTIES:
         return _step_notify(inc, sr, config)
     if sr.kind == StepKind.SCHEDULE_CHECK_IN:
@@ -110,7 +140,7 @@ def _step_cooldown(
     inc: Incident, sr: StepRun, actor: Actor, spaces: list[Space], config: dict[str, Any]
 ) -> tuple[str, str]:
     if not spaces:
-        return StepStatus.SKIPPED, "The incident has no space to cool down."
+        return StepStatus.SKIPPED, _("The incident has no space to cool down.")
     minutes = int(config.get("duration_minutes") or 120)
     mode = str(config.get("mode") or CooldownMode.SLOW_MODE)
     seconds = int(config.get("slow_mode_seconds") or 0) or None
@@ -121,9 +151,11 @@ def _step_cooldown(
         active = space.cooldowns.active().first()
         if active is not None:
             if active.incident_id == inc.pk:
-                started.append(f"{space.name} (already cooling down)")
+                started.append(_("%(space)s (already cooling down)") % {"space": space.name})
                 continue
-            raise StepFailed(f"{space.name} already has a cooldown from elsewhere.")
+            raise StepFailed(
+                _("%(space)s already has a cooldown from elsewhere.") % {"space": space.name}
+            )
         try:
             start_cooldown(
                 community=inc.community,
@@ -139,15 +171,18 @@ def _step_cooldown(
             raise StepFailed(str(exc)) from None
         started.append(space.name)
     inc.refresh_from_db()
-    return StepStatus.DONE, f"{mode.replace('_', ' ')} for {minutes} min on " + ", ".join(
-        started
-    ) + "."
+    how = CooldownMode(mode).label if mode in CooldownMode.values else mode.replace("_", " ")
+    return StepStatus.DONE, _("%(mode)s for %(minutes)s min on %(spaces)s.") % {
+        "mode": how,
+        "minutes": minutes,
+        "spaces": ", ".join(started),
+    }
 
 
 def _step_notify(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[str, str]:
     parties = list(inc.parties.select_related("user"))
     if not parties:
-        return StepStatus.SKIPPED, "No parties are named on this incident."
+        return StepStatus.SKIPPED, _("No parties are named on this incident.")
     template = str(config.get("text") or DEFAULT_PARTY_MESSAGE)
     # Parties an earlier attempt of this step reached before the mail server failed: an e-mail
     # cannot be taken back, so a retry writes only to those not reached yet.
@@ -179,16 +214,20 @@ def _step_notify(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[st
             raise TransientStepError(f"mail server: {exc}", sent_to=tuple(sorted(reached))) from exc
         reached.add(party.pk)
         sent += 1
-    text = f"Sent privately to {sent} part{'y' if sent == 1 else 'ies'}."
+    text = ngettext(
+        "Sent privately to %(count)s party.", "Sent privately to %(count)s parties.", sent
+    ) % {"count": sent}
     if without:
-        text += f" {without} without a login or email: reach them on the forum."
+        text += " " + _("%(count)s without a login or email: reach them on the forum.") % {
+            "count": without
+        }
     return StepStatus.DONE, text
 
 
 def _step_recheck(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[str, str]:
     cooldowns = list(inc.cooldowns.active().select_related("space"))
     if not cooldowns:
-        return StepStatus.DONE, "No active cooldown left to lift."
+        return StepStatus.DONE, _("No active cooldown left to lift.")
     verdicts = {
         cd.pk: space_calm(
             space=cd.space,
@@ -203,21 +242,28 @@ def _step_recheck(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[s
         spoke = _person_spoke_since(inc, cooldowns)
         if spoke:
             names = ", ".join(cd.space.name for cd in cooldowns)
-            return StepStatus.PROPOSED, (
-                f"The space reads calm, but {spoke} after the cooldown began, so the runbook "
-                f"does not lift it by itself: {_facilitator_name(inc)} decides whether to lift "
-                f"the cooldown on {names} now or keep it cooling until it ends."
-            )
+            return StepStatus.PROPOSED, _(
+                "The space reads calm, but %(spoke)s after the cooldown began, so the runbook "
+                "does not lift it by itself: %(facilitator)s decides whether to lift the "
+                "cooldown on %(spaces)s now or keep it cooling until it ends."
+            ) % {"spoke": spoke, "facilitator": _facilitator_name(inc), "spaces": names}
         actor = Actor.system(f"Runbook: {sr.run.runbook.name}")
         for cd in cooldowns:
-            _end_cooldown(cd.pk, CooldownEndReason.CALM, actor, inc, note=verdicts[cd.pk].explain())
-        return StepStatus.DONE, "Calm: " + "; ".join(
-            f"{cd.space.name} {verdicts[cd.pk].explain()}" for cd in cooldowns
-        )
+            _end_cooldown(
+                cd.pk, CooldownEndReason.CALM, actor, inc, note=calm_words(verdicts[cd.pk])
+            )
+        return StepStatus.DONE, _("Calm: %(spaces)s") % {
+            "spaces": "; ".join(
+                f"{cd.space.name} {calm_words(verdicts[cd.pk])}" for cd in cooldowns
+            )
+        }
     every = int(config.get("every_minutes") or 15)
     sr.due_at = timezone.now() + timedelta(minutes=every)
     worst = next(v for v in verdicts.values() if not v.calm)
-    return StepStatus.WAITING, f"{worst.explain()}; re-checking in {every} min."
+    return StepStatus.WAITING, _("%(calm)s; re-checking in %(minutes)s min.") % {
+        "calm": calm_words(worst),
+        "minutes": every,
+    }
 
 
 def _check_in_entry(inc: Incident, sr: StepRun) -> bool:
@@ -242,11 +288,11 @@ def _step_check_in(inc: Incident, sr: StepRun, config: dict[str, Any]) -> tuple[
     if sr.due_at is None:
         minutes = int(config.get("after_minutes") or 60)
         sr.due_at = timezone.now() + timedelta(minutes=minutes)
-        return StepStatus.WAITING, (
-            f"Check-in due at {sr.due_at:%H:%M} UTC; the runbook waits until then."
-        )
+        return StepStatus.WAITING, _(
+            "Check-in due at %(time)s UTC; the runbook waits until then."
+        ) % {"time": f"{sr.due_at:%H:%M}"}
     _check_in_entry(inc, sr)
-    return StepStatus.DONE, "Check-in time: the facilitator was reminded."
+    return StepStatus.DONE, _("Check-in time: the facilitator was reminded.")
 
 
 def _person_spoke_since(inc: Incident, cooldowns: list[Cooldown]) -> str:
@@ -264,14 +310,20 @@ def _person_spoke_since(inc: Incident, cooldowns: list[Cooldown]) -> str:
             .first()
         )
         if report is not None:
-            return f"a member reported {cd.space.name} at {report.created_at:%H:%M} UTC"
+            return _("a member reported %(space)s at %(time)s UTC") % {
+                "space": cd.space.name,
+                "time": f"{report.created_at:%H:%M}",
+            }
         note = (
             inc.timeline.filter(kind=TimelineKind.NOTE, author__isnull=False, at__gt=cd.starts_at)
             .order_by("-at")
             .first()
         )
         if note is not None:
-            return f"{note.by} added a note at {note.at:%H:%M} UTC"
+            return _("%(name)s added a note at %(time)s UTC") % {
+                "name": note.by,
+                "time": f"{note.at:%H:%M}",
+            }
     return ""
 
 
@@ -297,22 +349,44 @@ def decide_lift(inc: Incident, sr: StepRun, *, accept: bool, actor: Actor) -> st
     active = list(inc.cooldowns.active().select_related("space"))
     if not accept:
         ends = ", ".join(f"{cd.space.name} at {cd.ends_at:%H:%M} UTC" for cd in active)
-        text = f"{actor.name} kept it cooling" + (
+        english = f"{actor.name} kept it cooling" + (
             f": it ends on its own ({ends})." if ends else "."
         )
-        _entry(inc, TimelineKind.PROPOSAL, f"Lift declined. {text}", actor, data={"step": sr.pk})
-        return text
+        _entry(inc, TimelineKind.PROPOSAL, f"Lift declined. {english}", actor, data={"step": sr.pk})
+        if not ends:
+            return in_community_language(
+                inc.community, lambda: _("%(name)s kept it cooling.") % {"name": actor.name}
+            )
+        return in_community_language(
+            inc.community,
+            lambda: (
+                _("%(name)s kept it cooling: it ends on its own (%(ends)s).")
+                % {
+                    "name": actor.name,
+                    "ends": ", ".join(
+                        _("%(space)s at %(time)s UTC")
+                        % {"space": cd.space.name, "time": f"{cd.ends_at:%H:%M}"}
+                        for cd in active
+                    ),
+                }
+            ),
+        )
     for cd in active:
         _end_cooldown(
             cd.pk,
             CooldownEndReason.LIFTED,
             actor,
             inc,
-            note=f"The runbook proposed it; {actor.name} accepted.",
+            note=in_community_language(
+                inc.community,
+                lambda: _("The runbook proposed it; %(name)s accepted.") % {"name": actor.name},
+            ),
         )
-    text = f"{actor.name} accepted the lift."
-    _entry(inc, TimelineKind.PROPOSAL, f"Lift accepted. {text}", actor, data={"step": sr.pk})
-    return text
+    english = f"{actor.name} accepted the lift."
+    _entry(inc, TimelineKind.PROPOSAL, f"Lift accepted. {english}", actor, data={"step": sr.pk})
+    return in_community_language(
+        inc.community, lambda: _("%(name)s accepted the lift.") % {"name": actor.name}
+    )
 
 
 def record_check_in_due(*, step_run_id: int) -> bool:

@@ -1,6 +1,8 @@
 """A trial rolled back tells each moderator in their own language, whoever or whatever rolled
 it back: the gate's reasons and what applies again, in Korean for a Korean moderator and in
-English for an English one. The trial's timeline and outcome are records, kept in English."""
+English for an English one. The trial's timeline and outcome are records, written in the
+community's default language (English here; a Korean community's in
+``test_system_reasons.py``)."""
 
 from __future__ import annotations
 
@@ -52,7 +54,7 @@ def test_the_gate_s_rollback_reaches_each_moderator_in_their_language(
     assert other.body.startswith("The gate failed: ")
     assert f"“{clause.title}”: over the last hour the trial spaces used the room" in other.body
     assert "Rolled back by the gate: version 1 applies again in the trial spaces." in other.body
-    # What the trial recorded stays in English, whoever reads it.
+    # What the trial recorded is in the community's language (English), whoever reads it.
     canary.refresh_from_db()
     assert canary.outcome.endswith(
         "Rolled back by the gate: version 1 applies again in the trial spaces."

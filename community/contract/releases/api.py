@@ -52,7 +52,7 @@ from community.contract.releases.serializers import (
     ReleaseGroupOutSerializer,
     ReleaseHealthOutSerializer,
 )
-from community.contract.releases.words import threshold_words
+from community.contract.releases.words import said_findings, threshold_words
 from community.contract.text import exact
 from community.models import ApiKey
 from community.services import ServiceError
@@ -77,7 +77,7 @@ def _canary(canary: Canary) -> dict[str, Any]:
         "finished_at": canary.finished_at,
         "outcome": canary.outcome,
         "gate": canary.last_verdict.get("state", ""),
-        "findings": canary.last_verdict.get("findings", []),
+        "findings": said_findings(canary.last_verdict.get("findings", [])),
         "thresholds": threshold_words(thresholds_of(canary)),
         "timeline": [
             {"at": e.at, "kind": e.kind, "words": e.words, "by_name": e.by_name}

@@ -33,7 +33,14 @@ from community.contract.releases.starting import (
     refuse_a_second_trial,
     trial_spaces,
 )
-from community.contract.releases.words import rollback_body, rollback_title
+from community.contract.releases.words import (
+    not_promoted_words,
+    promoted_words,
+    rollback_body,
+    rollback_title,
+    rolled_back_words,
+    verdict_words,
+)
 from community.contract.services import (
     draft_fingerprint,
     get_contract,
@@ -41,6 +48,7 @@ from community.contract.services import (
     publish_contract,
 )
 from community.jobs import enqueue_after_commit
+from community.language import in_community_language
 from community.models import (
     AuditEntry,
     Clause,
@@ -154,10 +162,12 @@ def check_canary(*, canary_id: int, now: datetime | None = None) -> str:
         canary.last_checked_at = now
         canary.last_verdict = _verdict_json(verdict)
         canary.save(update_fields=["last_checked_at", "last_verdict"])
+        community = canary.community
+        summary = in_community_language(community, lambda: verdict_words(verdict.findings))
         if not verdict.holds:
             roll_back_canary(
                 canary=canary,
-                reason=verdict.summary(),
+                reason=summary,
                 failures=verdict.failures,
                 by_name="",
                 automatic=True,
@@ -166,15 +176,16 @@ def check_canary(*, canary_id: int, now: datetime | None = None) -> str:
             try:
                 promote_canary(canary=canary, by=None, by_name="the gate", automatic=True)
             except ServiceError as exc:
+                why = str(exc)
                 CanaryEntry.objects.create(
                     canary=canary,
                     at=now,
                     kind=EntryKind.GATE_HELD,
-                    words=f"The gate held, but the version could not be promoted: {exc}",
+                    words=in_community_language(community, lambda: not_promoted_words(why)),
                 )
         elif changed:
             CanaryEntry.objects.create(
-                canary=canary, at=now, kind=EntryKind.GATE_HELD, words=verdict.summary()
+                canary=canary, at=now, kind=EntryKind.GATE_HELD, words=summary
             )
         canary.refresh_from_db(fields=["status"])
         return canary.status
@@ -221,7 +232,7 @@ def roll_back_canary(
     """Stop a trial: the version in force applies again in the trial spaces. An automatic
     rollback also writes an audit entry (no request made it). The moderators are told, each in
     their own language (``failures``: the gate's failed findings, said as why); the timeline
-    records ``reason`` and the outcome once, in English."""
+    records ``reason`` and the outcome once, in the community's default language."""
     with transaction.atomic():
         canary = (
             Canary.objects.select_for_update(of=("self",))
@@ -232,13 +243,10 @@ def roll_back_canary(
             raise ServiceError(_("This version was promoted already; publish a new one instead."))
         if canary.status == CanaryStatus.ROLLED_BACK:
             raise ServiceError(_("This trial was rolled back already."))
-        who = "the gate" if automatic else (by_name or "a moderator")
-        if canary.is_policy:
-            back = f"version {canary.base_policy_version} of the budget policy applies again"
-        else:
-            back = f"version {canary.base_version.number if canary.base_version else 0} applies"
-            back += " again"
-        words = f"Rolled back by {who}: {back} in the trial spaces."
+        words = in_community_language(
+            canary.community,
+            lambda: rolled_back_words(canary, by_name=by_name, automatic=automatic),
+        )
         if reason:
             words = f"{reason} {words}"
         if automatic:
@@ -302,10 +310,8 @@ def promote_canary(
             status=CanaryStatus.PROMOTED,
             kind=EntryKind.PROMOTED,
             by_name=name,
-            words=(
-                "The gate held for the whole trial: promoted to every space."
-                if automatic
-                else f"Promoted to every space by {name}."
+            words=in_community_language(
+                canary.community, lambda: promoted_words(name=name, automatic=automatic)
             ),
         )
         if canary.is_policy:

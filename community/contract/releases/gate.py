@@ -28,7 +28,7 @@ charges, 3 overturned (37.5 %) against 10 % elsewhere → fails.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from gettext import NullTranslations
 
@@ -38,8 +38,11 @@ HUNDRED = Decimal(100)
 MIN_CHARGES = 3
 RECENT_MINUTES = 60
 
-# The findings are records written once, in English (like the trial's timeline), so the plural
-# forms are English ones; Django's catalogues are not reachable from here.
+# Each finding names what it found with a code and its values (``Finding.code``,
+# ``Finding.params``); ``releases.words`` says them in the reader's language, or in the
+# community's when stored. ``Finding.words`` is the same finding as an English record (the
+# API's and older trials'), so the plural forms are English ones; Django's catalogues are not
+# reachable from here.
 english_ngettext = NullTranslations().ngettext
 
 HOLDS = "holds"
@@ -92,6 +95,8 @@ class Finding:
     clause: str
     holds: bool
     words: str
+    code: str = ""
+    params: dict[str, str | int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -157,6 +162,8 @@ def judge_sli(sides: ClauseSides, thresholds: Thresholds) -> Finding:
                 "counted": sides.canary.total,
                 "needed": thresholds.min_events,
             },
+            "sli_few",
+            {"title": sides.title, "counted": sides.canary.total, "needed": thresholds.min_events},
         )
     against = baseline if baseline is not None else sides.definition.target
     what = "the rest of the community" if baseline is not None else "the clause target"
@@ -170,28 +177,45 @@ def judge_sli(sides: ClauseSides, thresholds: Thresholds) -> Finding:
         points = english_ngettext(", %s point lower", ", %s points lower", plural_count(drop))
         text += points % _num(drop)
     text += "." if holds else f", more than the {_num(thresholds.sli_drop_points)} allowed."
-    return Finding("sli", sides.title, holds, text)
+    params: dict[str, str | int] = {
+        "title": sides.title,
+        "canary": _num(canary * HUNDRED),
+        "against": _num(against * HUNDRED),
+        "what": "rest" if baseline is not None else "target",
+        "drop": _num(drop),
+        "drop_count": plural_count(drop),
+        "allowed": _num(thresholds.sli_drop_points),
+    }
+    code = "sli_lower" if drop > 0 else "sli_level"
+    return Finding("sli", sides.title, holds, text, code, params)
 
 
 def judge_burn(sides: ClauseSides, thresholds: Thresholds) -> Finding:
     rate = burn_rate(sides.canary, sides.definition.target)
     enough = sides.canary.recent_bad >= sides.definition.min_bad_events
     holds = not (enough and rate >= thresholds.burn_rate)
+    params: dict[str, str | int] = {"title": sides.title}
     if rate == 0:
         text = f"“{sides.title}”: nothing counted against the clause in the last hour."
-    else:
-        text = (
-            f"“{sides.title}”: in the last hour the trial spaces used its room for mistakes "
-            f"{_num(rate)} times as fast as the contract allows "
-            + english_ngettext(
-                "(%(bad)s of %(total)s post counted as bad)",
-                "(%(bad)s of %(total)s posts counted as bad)",
-                sides.canary.recent_total,
-            )
-            % {"bad": sides.canary.recent_bad, "total": sides.canary.recent_total}
+        return Finding("burn", sides.title, holds, text, "burn_none", params)
+    text = (
+        f"“{sides.title}”: in the last hour the trial spaces used its room for mistakes "
+        f"{_num(rate)} times as fast as the contract allows "
+        + english_ngettext(
+            "(%(bad)s of %(total)s post counted as bad)",
+            "(%(bad)s of %(total)s posts counted as bad)",
+            sides.canary.recent_total,
         )
-        text += "." if holds else f", at or over the {_num(thresholds.burn_rate)} the gate allows."
-    return Finding("burn", sides.title, holds, text)
+        % {"bad": sides.canary.recent_bad, "total": sides.canary.recent_total}
+    )
+    text += "." if holds else f", at or over the {_num(thresholds.burn_rate)} the gate allows."
+    params |= {
+        "rate": _num(rate),
+        "bad": sides.canary.recent_bad,
+        "total": sides.canary.recent_total,
+        "allowed": _num(thresholds.burn_rate),
+    }
+    return Finding("burn", sides.title, holds, text, "burn", params)
 
 
 def judge_appeals(canary: Appeals, baseline: Appeals, thresholds: Thresholds) -> Finding:
@@ -209,6 +233,8 @@ def judge_appeals(canary: Appeals, baseline: Appeals, thresholds: Thresholds) ->
                 canary.charges,
             )
             % {"charges": canary.charges, "from": MIN_CHARGES},
+            "appeals_few",
+            {"charges": canary.charges, "from": MIN_CHARGES},
         )
     limit = thresholds.overturned_percent / HUNDRED
     elsewhere = baseline.share or Decimal(0)
@@ -226,7 +252,14 @@ def judge_appeals(canary: Appeals, baseline: Appeals, thresholds: Thresholds) ->
         "elsewhere": percent(elsewhere),
     }
     text += "." if holds else f", over the {_num(thresholds.overturned_percent)} % allowed."
-    return Finding("appeals", "", holds, text)
+    params: dict[str, str | int] = {
+        "overturned": canary.overturned,
+        "charges": canary.charges,
+        "share": _num(share * HUNDRED),
+        "elsewhere": _num(elsewhere * HUNDRED),
+        "allowed": _num(thresholds.overturned_percent),
+    }
+    return Finding("appeals", "", holds, text, "appeals", params)
 
 
 def judge_gate(

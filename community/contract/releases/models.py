@@ -116,8 +116,8 @@ class Canary(models.Model):
 
     @property
     def what_words(self) -> str:
-        """``what`` in the reader's language, for pages (``what`` stays English: the trial's
-        timeline entries and notices are records written once)."""
+        """``what`` in the active language: the reader's on pages and notices, the community's
+        in the trial's timeline (written once, when stored)."""
         if self.is_policy:
             return _("version %(number)s of the budget policy") % {"number": self.number}
         return _("version %(number)s") % {"number": self.number}

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from community.contract.releases.gate import english_ngettext
 from community.contract.releases.models import Baseline, Canary, CanaryEntry, EntryKind
+from community.language import in_community_language
 from community.models import Community, Space
 from community.services import ConflictError, ServiceError
 
@@ -78,16 +79,18 @@ def record_start(
 ) -> None:
     canary.spaces.set(spaces)
     names = ", ".join(sorted(s.name for s in spaces))
-    what = canary.what[0].upper() + canary.what[1:]
+
+    def words() -> str:  # the trial's timeline: in the community's language
+        return ngettext(
+            "%(what)s went on trial in %(names)s, for %(hours)s hour.",
+            "%(what)s went on trial in %(names)s, for %(hours)s hours.",
+            duration_hours,
+        ) % {"what": capfirst(canary.what_words), "names": names, "hours": duration_hours}
+
     CanaryEntry.objects.create(
         canary=canary,
         at=now,
         kind=EntryKind.STARTED,
         by_name=name,
-        words=english_ngettext(
-            "%(what)s went on trial in %(names)s, for %(hours)s hour.",
-            "%(what)s went on trial in %(names)s, for %(hours)s hours.",
-            duration_hours,
-        )
-        % {"what": what, "names": names, "hours": duration_hours},
+        words=in_community_language(canary.community, words),
     )

@@ -39,7 +39,7 @@ from community.contract.releases.health import clause_charts, version_health
 from community.contract.releases.measure import thresholds_of
 from community.contract.releases.models import AnswerKind, Baseline, TrialKind
 from community.contract.releases.policy_trial import policy_cost_rows, start_policy_trial
-from community.contract.releases.words import threshold_words
+from community.contract.releases.words import said_findings, threshold_words
 from community.http import AuthedHttpRequest, HtmxHttpRequest
 from community.services import ServiceError
 
@@ -129,7 +129,7 @@ def canary_detail(request: HtmxHttpRequest, slug: str, pk: int) -> HttpResponse:
         "canary": canary,
         "entries": list(canary.entries.all()),
         "thresholds": threshold_words(thresholds_of(canary)),
-        "findings": canary.last_verdict.get("findings", []),
+        "findings": said_findings(canary.last_verdict.get("findings", [])),
     }
     return render(request, "releases/canary.html", context)
 
