@@ -160,7 +160,7 @@ def test_two_workers_share_the_chunks_of_one_communitys_full_recalculation(
         # service would also enqueue a recalculation, and this test sends only the chunks.
         ForgivenessPolicy.objects.for_community(big)
         ForgivenessPolicy.objects.filter(community=big).update(floor_points=4, version=2)
-        run = fan_out.start_full_run(community=big)
+        run = fan_out.start_full_run(community=big, chunk_size=CHUNK)
         assert run is not None
         assert run.chunks == MEMBERS // CHUNK
         # Each worker holds one chunk, waiting on the community's lock (shared).
