@@ -77,13 +77,21 @@ def available_engines() -> list[str]:
     return ["sql", "python"] if connection.vendor == "postgresql" else ["python"]
 
 
-def _lock_community(community: Community) -> None:
-    """Serialise recalculations of one community (PostgreSQL; SQLite serialises writers)."""
+def lock_community(community: Community, *, shared: bool = False) -> None:
+    """Serialise recalculations of one community (PostgreSQL; SQLite serialises writers).
+
+    The first lock any recalculating transaction takes, and its only advisory one, so no two
+    wait on each other in opposite orders. ``shared``: the chunks of one fanned-out full run
+    (disjoint members, ``budgets.fan_out``) run side by side; every other run excludes them.
+    """
     if connection.vendor == "postgresql":
+        lock = (
+            "SELECT pg_advisory_xact_lock_shared(%s, %s)"
+            if shared
+            else "SELECT pg_advisory_xact_lock(%s, %s)"
+        )
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [ADVISORY_NAMESPACE, community.pk]
-            )
+            cursor.execute(lock, [ADVISORY_NAMESPACE, community.pk])
             # The fused statement's estimates are pessimistic enough to trigger JIT
             # compilation, which costs more than the whole query: off, for this transaction.
             cursor.execute("SET LOCAL jit = off")
@@ -289,7 +297,7 @@ def recalculate_members_now(
     ids = sorted(set(membership_ids))
     if not ids:
         return RunResult()
-    _lock_community(community)
+    lock_community(community)
     policy = ForgivenessPolicy.objects.for_community(community)
     return recalculate_chunk(
         community=community,
@@ -299,7 +307,7 @@ def recalculate_members_now(
     )
 
 
-def _id_ranges(community: Community, chunk_size: int) -> list[tuple[int, int]]:
+def id_ranges(community: Community, chunk_size: int) -> list[tuple[int, int]]:
     """Inclusive id ranges of about ``chunk_size`` members each (one cheap index scan)."""
     ids = list(
         Membership.objects.filter(community=community).order_by("pk").values_list("pk", flat=True)
@@ -338,14 +346,27 @@ def recalculate_community(
             chunk_size=chunk_size,
         )
     if kind == RecalcKind.FULL:
-        for id_range in _id_ranges(community, chunk_size):
+        for id_range in id_ranges(community, chunk_size):
             with transaction.atomic():
-                _lock_community(community)
+                lock_community(community)
                 chunk = recalculate_chunk(
                     community=community, policy=policy, at=at, id_range=id_range, engine=engine
                 )
             _add(result, chunk)
-    duration = time.perf_counter() - started
+    record_run(
+        community=community,
+        kind=kind,
+        at=at,
+        duration=time.perf_counter() - started,
+        result=result,
+    )
+    return result
+
+
+def record_run(
+    *, community: Community, kind: str, at: datetime, duration: float, result: RunResult
+) -> None:
+    """The run log (read by the metrics) and its log line, once per finished run."""
     RecalcRun.objects.create(
         community=community,
         kind=kind,
@@ -363,10 +384,10 @@ def recalculate_community(
             "members": result.members,
             "written": result.written,
             "transitions": result.transitions,
+            "chunks": result.chunks,
             "seconds": round(duration, 3),
         },
     )
-    return result
 
 
 def _run_dirty(
@@ -380,7 +401,7 @@ def _run_dirty(
     """The marked members, a chunk at a time; each chunk's marks go with its snapshots."""
     while True:
         with transaction.atomic():
-            _lock_community(community)
+            lock_community(community)
             ids = list(
                 # Only marks made by ``at``: a member marked later (an event that arrived
                 # while this run goes on) keeps the mark for the next run, which the mark
@@ -422,7 +443,7 @@ def _run_due(
         after = 0
         while True:
             with transaction.atomic():
-                _lock_community(community)
+                lock_community(community)
                 ids = due(community=community, at=at, after=after, limit=chunk_size)
                 if not ids:
                     break

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from budgets import fan_out
 from budgets.models import DirtyMember, RecalcFlag
 from budgets.models.snapshots import RecalcKind
 from budgets.recalculation import RunResult, recalculate_community
@@ -85,6 +86,12 @@ def run_pending_recalculation(*, community_id: int) -> RunResult | None:
 
 
 def _full_run(*, community: Community, since: datetime) -> RunResult:
+    if fan_out.fans_out(community):
+        # One task per chunk (``budgets.fan_out``), whose last one finishes the run; the
+        # members marked meanwhile need not wait for it.
+        run = fan_out.start_full_run(community=community, since=since)
+        recalculate_community(community=community, kind=RecalcKind.DIRTY)
+        return RunResult(chunks=run.chunks if run is not None else 0)
     result = recalculate_community(community=community, kind=RecalcKind.FULL)
     RecalcFlag.objects.filter(community=community, full_requested_at=since).update(
         full_requested_at=None

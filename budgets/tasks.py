@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 
-from budgets import scheduling, services
+from budgets import fan_out, scheduling, services
 from community.models import Community
 
 
@@ -13,6 +13,13 @@ def recalculate_budgets(community_id: int) -> None:
     """The coalesced recalculation of one community (dirty members, or all after a policy
     change). Enqueued only by ``services.request_recalculation``."""
     scheduling.run_pending_recalculation(community_id=community_id)
+
+
+@shared_task(name="budgets.recalculate_chunk", bind=True, ignore_result=True)
+def recalculate_chunk(self: Task, chunk_id: int) -> None:
+    """One chunk of a fanned-out full recalculation (``budgets.fan_out``); the worker's name
+    is recorded on the chunk."""
+    fan_out.run_chunk(chunk_id=chunk_id, worker=self.request.hostname or "")
 
 
 @shared_task(name="budgets.recalculate_periodic", ignore_result=True)

@@ -30,6 +30,7 @@ TASK_QUEUES: dict[str, tuple[str, ...]] = {
     ),
     RECALC: (
         "budgets.recalculate",
+        "budgets.recalculate_chunk",
         "budgets.recalculate_periodic",
         "budgets.regenerate_all",
         "budgets.resend_stale",

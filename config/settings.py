@@ -488,6 +488,9 @@ LOGGING = {
 
 # Members per transaction in the bulk budget recalculation (a killed worker loses one chunk).
 BUDGETS_RECALC_CHUNK_SIZE = env_int("BUDGETS_RECALC_CHUNK_SIZE", 10_000)
+# A full recalculation of a community with more members than this is one task per chunk on the
+# ``recalc`` queue, shared by every recalculating worker (``budgets.fan_out``); below, one task.
+BUDGETS_RECALC_FAN_OUT_MEMBERS = env_int("BUDGETS_RECALC_FAN_OUT_MEMBERS", 50_000)
 
 # --- Product limits -------------------------------------------------------------------------
 EVENTS_BATCH_MAX = 1000

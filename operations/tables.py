@@ -187,6 +187,11 @@ BY_LABEL = {table.label: table for table in TABLES}
 
 # Tables with a community's rows that are deliberately not exported, and why.
 NOT_EXPORTED: dict[str, str] = {
+    "budgets.fanoutrun": (
+        "bookkeeping of a full budget recalculation in flight: the exported flag that asked for "
+        "it makes the restored community's next run start afresh"
+    ),
+    "budgets.fanoutchunk": "the chunks of a full budget recalculation in flight (as above)",
     "boards.fairnesssnapshot": (
         "derived: the fairness board's counts, recomputed from the events and charges each hour"
     ),

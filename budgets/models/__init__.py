@@ -3,6 +3,7 @@ budget snapshots with their tier transitions and actions."""
 
 from __future__ import annotations
 
+from budgets.models.fan_out import FanOutChunk, FanOutRun
 from budgets.models.ledger import Appeal, AppealStatus, Charge, Forgiveness, ForgivenessKind
 from budgets.models.policy import ForgivenessPolicy, PolicyVersion
 from budgets.models.snapshots import (
@@ -22,6 +23,8 @@ __all__ = [
     "AppealStatus",
     "Charge",
     "DirtyMember",
+    "FanOutChunk",
+    "FanOutRun",
     "Forgiveness",
     "ForgivenessKind",
     "ForgivenessPolicy",
