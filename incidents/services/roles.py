@@ -251,7 +251,7 @@ def tick_checklist_item(*, role: IncidentRole, index: int, actor: Actor) -> Inci
             TimelineKind.ROLE,
             lambda: (
                 _("%(role)s checklist: “%(item)s” done.")
-                % {"role": held.get_kind_display(), "item": held.checklist[index]}
+                % {"role": held.get_kind_display(), "item": _(held.checklist[index])}
             ),
             actor,
         )

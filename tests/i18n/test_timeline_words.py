@@ -2,7 +2,8 @@
 is Korean, every entry the system writes (declared, the facilitator, a cooldown, a runbook, a
 ticked checklist item, the status changes, the resolution's figures) is written in Korean when
 it is stored, whatever language the moderator acting reads. The community's own words (names,
-the space, the runbook's name, the checklist item, the summary) are quoted as written."""
+the space, the runbook's name, the summary) are quoted as written; a default checklist item is
+quoted as the war room shows it, in the community's language."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from community.models import Community, Membership, Space
 from incidents import services
@@ -74,7 +76,6 @@ def test_a_korean_communitys_timeline_is_written_in_korean(
         "maya_mod",
         "Proposals",
         runbook.name,
-        role.checklist[0],
         "We talked it through",
         "SEV3",
         "UTC",
@@ -91,5 +92,8 @@ def test_a_korean_communitys_timeline_is_written_in_korean(
     assert "상태: 지켜보는 중 → 해결됨. 요약: We talked it through" in texts
     assert any(t.startswith("Proposals에서 숨 고르기를 시작했어요: UTC ") for t in texts)
     assert f"“{runbook.name}” 대응 절차를 시작했어요." in texts
-    assert f"진행자 확인 목록: “{role.checklist[0]}” 완료." in texts
+    with translation.override("ko"):  # the default item, in the community's words
+        item = gettext(role.checklist[0])
+    assert item != role.checklist[0]
+    assert f"진행자 확인 목록: “{item}” 완료." in texts
     assert any(t.startswith("진행자까지 ") for t in texts)
