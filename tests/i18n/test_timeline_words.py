@@ -19,6 +19,7 @@ from community.models import Community, Membership, Space
 from incidents import services
 from incidents.models import IncidentRole, TimelineEntry
 from incidents.starter_runbooks import RUNBOOK_A, install_starter_runbooks
+from incidents.words import system_author
 
 pytestmark = pytest.mark.django_db
 
@@ -97,3 +98,14 @@ def test_a_korean_communitys_timeline_is_written_in_korean(
     assert item != role.checklist[0]
     assert f"진행자 확인 목록: “{item}” 완료." in texts
     assert any(t.startswith("진행자까지 ") for t in texts)
+
+
+def test_the_system_parts_that_write_on_a_timeline_are_named_in_the_readers_language() -> None:
+    with translation.override("ko"):
+        assert system_author("metrics") == "지표"
+        assert system_author("Runbook: Runbook A") == "대응 절차: Runbook A"
+        assert system_author("API key “Forum bridge”") == "API 키 “Forum bridge”"
+        assert system_author("something else") == "something else"
+    with translation.override("en"):
+        assert system_author("clause alert") == "clause alert"
+        assert system_author("Runbook: Runbook A") == "Runbook: Runbook A"
