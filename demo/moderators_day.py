@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.utils.translation import gettext as _
+
 from budgets import services as budget_services
 from budgets.models import Appeal, AppealStatus, Charge
+from community.language import in_community_language
 from community.models import Membership, Notification, NotificationKind
 from demo.context import MODERATOR_USERNAME, DemoContext
 from demo.context import SECOND_MODERATOR_USERNAME as SECOND_MODERATOR
@@ -83,8 +86,29 @@ def _handoff_offered(ctx: DemoContext, rowan: Membership, mod: Membership) -> In
         assigned_at=facilitated,
     )
     for at, kind, text in (
-        (declared, TimelineKind.DECLARED, "Declared SEV3 in Growing Tips (by a moderator)."),
-        (facilitated, TimelineKind.ROLE, f"{rowan.display_name} is the facilitator."),
+        (
+            declared,
+            TimelineKind.DECLARED,
+            in_community_language(
+                ctx.community,
+                lambda: (
+                    _("Declared %(severity)s in %(where)s (%(by)s).")
+                    % {
+                        "severity": SevLevel.SEV3,
+                        "where": space.name,
+                        "by": DetectedBy.MODERATOR.label.lower(),
+                    }
+                ),
+            ),
+        ),
+        (
+            facilitated,
+            TimelineKind.ROLE,
+            in_community_language(
+                ctx.community,
+                lambda: _("%(name)s is the facilitator.") % {"name": rowan.display_name},
+            ),
+        ),
         (
             declared + timedelta(minutes=20),
             TimelineKind.NOTE,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from community.models import Community, Membership, Space
 from incidents import rules
+from incidents.words import system_author
 
 
 class SevLevel(models.TextChoices):
@@ -381,7 +382,7 @@ class TimelineEntry(models.Model):
     def by(self) -> str:
         if self.author_id is not None and self.author is not None:
             return self.author.get_username()
-        return self.author_label or str(_("system"))
+        return system_author(self.author_label) if self.author_label else str(_("system"))
 
 
 class ReportSource(models.TextChoices):

@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event, space_payload
+from community.language import in_community_language
 from community.models import Community, DomainEventType, Membership, Space
 from community.services import ConflictError, ServiceError
 from incidents.models import (
@@ -144,22 +144,21 @@ def _save(incident: Incident, *fields: str) -> None:
     incident.version += 1
 
 
-def in_english(words: Callable[[], object]) -> str:
-    """Words for a timeline entry: entries are records, written once and in English, whatever
-    language the person acting reads (a label's translation is not frozen into them)."""
-    with translation.override("en"):
-        return str(words())
-
-
 def _entry(
     incident: Incident,
     kind: str,
-    text: str,
+    text: str | Callable[[], object],
     actor: Actor,
     *,
     data: dict[str, Any] | None = None,
     dedupe_key: str | None = None,
 ) -> TimelineEntry:
+    """Store a timeline entry. The system's words come as ``text``, a function built with
+    gettext: they are written once, when stored, in the community's default language (people's
+    names, titles and other community words go in as placeholders, unchanged). A plain string
+    is stored as given (a person's note, an already written line)."""
+    if callable(text):
+        text = in_community_language(incident.community, text)
     return TimelineEntry.objects.create(
         incident=incident,
         kind=kind,

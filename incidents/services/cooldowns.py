@@ -8,11 +8,12 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.domain_events import record_domain_event
 from community.jobs import enqueue_after_commit
+from community.language import in_community_language
 from community.models import Community, ConductEvent, DomainEventType, Space, bad_event_q
 from community.services import ServiceError
 from community.vocabulary import ACTIVITY_KINDS, FRICTION_KINDS
@@ -124,13 +125,20 @@ def start_cooldown(
             _entry(
                 inc,
                 TimelineKind.COOLDOWN,
-                f"Cooldown started on {space.name}: {cooldown.describe()} until "
-                f"{ends_at:%H:%M} UTC.",
+                lambda: (
+                    _("Cooldown started on %(space)s: %(mode)s until %(ends_at)s UTC.")
+                    % {
+                        "space": space.name,
+                        "mode": cooldown.describe(),
+                        "ends_at": f"{ends_at:%H:%M}",
+                    }
+                ),
                 actor,
                 data={"cooldown_id": cooldown.pk},
             )
             if inc.status == IncidentStatus.DECLARED:
-                _transition(inc, IncidentStatus.MITIGATING, actor, reason="A cooldown is on.")
+                on_words = in_community_language(inc.community, lambda: _("A cooldown is on."))
+                _transition(inc, IncidentStatus.MITIGATING, actor, reason=on_words)
         enqueue_after_commit("incidents.end_cooldown", cooldown.pk, eta=ends_at)
     return cooldown
 
@@ -197,7 +205,10 @@ def extend_cooldown(
             _entry(
                 inc,
                 TimelineKind.COOLDOWN,
-                f"Cooldown on {cd.space.name} extended from {old:%H:%M} to {ends_at:%H:%M} UTC.",
+                lambda: (
+                    _("Cooldown on %(space)s extended from %(old)s to %(new)s UTC.")
+                    % {"space": cd.space.name, "old": f"{old:%H:%M}", "new": f"{ends_at:%H:%M}"}
+                ),
                 actor,
                 data={"cooldown_id": cd.pk},
             )
@@ -250,13 +261,20 @@ def _end_cooldown(
     )
     if inc is not None:
         _save(inc)
-        # The timeline is a record: written once, in English, like the rest of its entries.
-        with translation.override("en"):
-            label = CooldownEndReason(reason).label.lower()
+        space_name = cd.space.name
+
+        def ended() -> str:
+            words = {
+                CooldownEndReason.EXPIRED: _("Cooldown on %(space)s ended on time."),
+                CooldownEndReason.LIFTED: _("Cooldown on %(space)s lifted early."),
+                CooldownEndReason.CALM: _("Cooldown on %(space)s lifted: the space is calm."),
+            }[CooldownEndReason(reason)] % {"space": space_name}
+            return f"{words} {note}" if note else words
+
         _entry(
             inc,
             TimelineKind.COOLDOWN,
-            f"Cooldown on {cd.space.name} {label}." + (f" {note}" if note else ""),
+            ended,
             actor,
             data={"cooldown_id": cd.pk, "reason": reason},
         )

@@ -43,7 +43,6 @@ from incidents.services.common import (
     _entry,
     _locked,
     _save,
-    in_english,
     settings_for,
 )
 from incidents.services.lifecycle import declare_incident
@@ -64,11 +63,10 @@ def _count(value: object) -> int:
     return int(value) if isinstance(value, int) else 0
 
 
-def _alert_texts(community: Community, title: str, payload: dict[str, Any]) -> tuple[str, str]:
+def _alert_text(community: Community, title: str, payload: dict[str, Any]) -> str:
     """The alert in words: how long the clause's room would last at this pace, with rounded
-    numbers (the exact ones stay in the event's payload). Once in English for the incident's
-    timeline (a record), once in the community's language for the board and the incident's
-    summary, which moderators read."""
+    numbers (the exact ones stay in the event's payload). Written once, in the community's
+    language, for the incident's timeline, the board and the incident's summary."""
     clause_id = payload.get("clause_id")
     window_days = (
         Clause.objects.filter(community=community, pk=clause_id)
@@ -92,7 +90,7 @@ def _alert_texts(community: Community, title: str, payload: dict[str, Any]) -> t
         )
         return _("Alert on “%(title)s”: %(summary)s") % {"title": title, "summary": summary}
 
-    return in_english(text), in_community_language(community, text)
+    return in_community_language(community, text)
 
 
 def report_heated_space(
@@ -126,7 +124,12 @@ def report_heated_space(
         covering = open_incident_for(space)
         if covering is not None:
             inc = _locked(covering.pk, None)
-            _join(inc, report, Actor.system("member report"), how="its space is in this incident")
+            _join(
+                inc,
+                report,
+                Actor.system("member report"),
+                how=lambda: _("its space is in this incident"),
+            )
             _save(inc)
     return report
 
@@ -164,7 +167,7 @@ def declare_from_report(
         _entry(
             incident,
             TimelineKind.REPORT,
-            f"Declared from a {in_english(rep.get_source_display).lower()}.",
+            lambda: _("Declared from a %(source)s.") % {"source": rep.get_source_display().lower()},
             actor,
         )
     return incident
@@ -203,7 +206,7 @@ def handle_clause_alert(event: DomainEvent) -> None:
     )
     event_ids = [int(i) for i in payload.get("event_ids") or [] if str(i).isdigit()]
     title = str(payload.get("clause_title") or "a clause")
-    text, report_text = _alert_texts(community, title, payload)
+    text = report_text = _alert_text(community, title, payload)
     actor = Actor.system("clause alert")
     with transaction.atomic():
         existing = open_incident_for(space) if space is not None else None
@@ -279,15 +282,35 @@ def record_forum_attempt(event: DomainEvent) -> None:
         return
     action = str(payload.get("action", "action")).replace("_", " ")
     attempt = payload.get("attempt", 1)
-    if payload.get("ok"):
-        text = f"Forum: {action} done (attempt {attempt})."
-    else:
-        kind = "permanent" if payload.get("permanent") else "will retry"
-        text = (
-            f"Forum: {action} failed on attempt {attempt} "
-            f"({payload.get('status_code') or 'no answer'}: {payload.get('error') or 'unknown'}; "
-            f"{kind})."
+
+    def text() -> str:
+        if payload.get("ok"):
+            return _("Forum: %(action)s done (attempt %(attempt)s).") % {
+                "action": action,
+                "attempt": attempt,
+            }
+        values = {
+            "action": action,
+            "attempt": attempt,
+            "status": payload.get("status_code") or _("no answer"),
+            "error": payload.get("error") or _("unknown"),
+        }
+        if payload.get("permanent"):
+            return (
+                _(
+                    "Forum: %(action)s failed on attempt %(attempt)s (%(status)s: %(error)s; "
+                    "permanent)."
+                )
+                % values
+            )
+        return (
+            _(
+                "Forum: %(action)s failed on attempt %(attempt)s (%(status)s: %(error)s; "
+                "will retry)."
+            )
+            % values
         )
+
     try:
         with transaction.atomic():
             _entry(

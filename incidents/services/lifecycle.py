@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from community.domain_events import record_domain_event
 from community.models import Community, ConductEvent, DomainEventType, Membership, Space
@@ -34,13 +35,22 @@ from incidents.services.common import (
     _locked,
     _save,
     _updated_event,
-    in_english,
     incident_payload,
 )
 from incidents.services.reports import _attach_open_reports, _notify_reporters
 from incidents.words import duration
 
 # --- Declaring and updating -----------------------------------------------------------------
+
+
+# The fields an update names on the timeline, in the community's words.
+CHANGED_WORDS = {
+    "parties": gettext_lazy("parties"),
+    "severity": gettext_lazy("severity"),
+    "spaces": gettext_lazy("spaces"),
+    "summary": gettext_lazy("summary"),
+    "title": gettext_lazy("title"),
+}
 
 
 def declare_incident(
@@ -80,12 +90,18 @@ def declare_incident(
         )
         incident.spaces.set(space_list)
         incident.parties.set(party_list)
-        where = ", ".join(s.name for s in space_list) or "the whole community"
+        names = ", ".join(s.name for s in space_list)
         _entry(
             incident,
             TimelineKind.DECLARED,
-            f"Declared {severity} in {where} "
-            f"({in_english(incident.get_detected_by_display).lower()}).",
+            lambda: (
+                _("Declared %(severity)s in %(where)s (%(by)s).")
+                % {
+                    "severity": severity,
+                    "where": names or _("the whole community"),
+                    "by": incident.get_detected_by_display().lower(),
+                }
+            ),
             actor,
             data={"trigger_event_ids": incident.trigger_event_ids},
         )
@@ -155,7 +171,10 @@ def update_incident(
         _entry(
             inc,
             TimelineKind.UPDATED,
-            "Updated " + ", ".join(sorted(changes)) + ".",
+            lambda: (
+                _("Updated %(fields)s.")
+                % {"fields": ", ".join(str(CHANGED_WORDS[name]) for name in sorted(changes))}
+            ),
             actor,
             data={k: v for k, v in changes.items() if k != "summary"},
         )
@@ -224,22 +243,41 @@ def _transition(
             inc.resolution_summary = summary.strip()[:1000]
             fields.append("resolution_summary")
     _save(inc, *fields)
-    text = f"Status {old} → {to}."
-    if reason:
-        text += f" {reason}"
-    if to == IncidentStatus.RESOLVED and summary is not None:
-        text += f" Summary: {inc.resolution_summary}"
+    with_summary = to == IncidentStatus.RESOLVED and summary is not None
+
+    def text() -> str:
+        words = _("Status %(old)s → %(new)s.") % {
+            "old": IncidentStatus(old).label.lower(),
+            "new": IncidentStatus(to).label.lower(),
+        }
+        if reason:
+            words += f" {reason}"
+        if with_summary:
+            words += " " + _("Summary: %(summary)s") % {"summary": inc.resolution_summary}
+        return words
+
     _entry(inc, TimelineKind.STATUS, text, actor, data={"from": old, "to": to})
     if to == IncidentStatus.RESOLVED:
         m = incident_metrics(inc)
-        with translation.override("en"):  # a timeline entry is a record, written in English
-            took = [duration(m.to_facilitator), duration(m.to_cooldown), duration(m.to_resolution)]
+
+        def took() -> str:
+            words = _(
+                "Time to facilitator %(facilitator)s, to cooldown %(cooldown)s, to resolution "
+                "%(resolution)s; %(count)s bad events in its spaces."
+            ) % {
+                "facilitator": duration(m.to_facilitator),
+                "cooldown": duration(m.to_cooldown),
+                "resolution": duration(m.to_resolution),
+                "count": inc.cost_bad_events,
+            }
+            if inc.postmortem_required:
+                words += " " + _("Postmortem required.")
+            return words
+
         _entry(
             inc,
             TimelineKind.METRICS,
-            f"Time to facilitator {took[0]}, to cooldown {took[1]}, to resolution {took[2]}; "
-            f"{inc.cost_bad_events} bad events in its spaces."
-            + (" Postmortem required." if inc.postmortem_required else ""),
+            took,
             Actor.system("metrics"),
             data={"cost_detail": inc.cost_detail},
         )

@@ -8,11 +8,12 @@ The reporter's notice is ``IncidentReport.resolved_notice_at``, set in one place
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from community.models import Space
 from community.services import ServiceError
@@ -31,22 +32,34 @@ def _kind_of(report: IncidentReport) -> str:
 
 
 def _describe(report: IncidentReport) -> str:
-    where = report.space.name if report.space else "the community"
+    """The report, named in the active language (the entries that name it are written in the
+    community's)."""
+    if report.space is None:
+        if report.source == ReportSource.CLAUSE_ALERT:
+            return _("A clause alert about the community")
+        return _("A member's report about the community")
     if report.source == ReportSource.CLAUSE_ALERT:
-        return f"A clause alert about {where}"
-    return f"A member's report about {where}"
+        return _("A clause alert about %(space)s") % {"space": report.space.name}
+    return _("A member's report about %(space)s") % {"space": report.space.name}
 
 
-def _join(inc: Incident, report: IncidentReport, actor: Actor, *, how: str) -> None:
+def _join(inc: Incident, report: IncidentReport, actor: Actor, *, how: Callable[[], str]) -> None:
     """Attach ``report`` (locked, open) to ``inc`` (locked, open) with its timeline entry."""
     report.status = ReportStatus.ATTACHED
     report.incident = inc
     report.handled_by = actor.user
     report.handled_at = timezone.now()
     report.save(update_fields=["status", "incident", "handled_by", "handled_at"])
-    text = f"{_describe(report)} joined this incident ({how})."
-    if report.message and report.source == ReportSource.MEMBER:
-        text += f" “{report.message}”"
+
+    def text() -> str:
+        words = _("%(report)s joined this incident (%(how)s).") % {
+            "report": _describe(report),
+            "how": how(),
+        }
+        if report.message and report.source == ReportSource.MEMBER:
+            words += f" “{report.message}”"
+        return words
+
     _entry(inc, _kind_of(report), text, actor, data={"report_id": report.pk, "joined": True})
 
 
@@ -70,7 +83,7 @@ def _attach_open_reports(inc: Incident, spaces: Iterable[Space], actor: Actor) -
         .filter(community=inc.community, status=ReportStatus.OPEN, space_id__in=ids)
         .order_by("created_at", "pk")
     ):
-        _join(inc, report, actor, how="its space is covered by this incident")
+        _join(inc, report, actor, how=lambda: _("its space is covered by this incident"))
         joined += 1
     return joined
 
@@ -94,7 +107,7 @@ def attach_report(
             raise ServiceError(
                 _("This report has already been handled; reload to see where it is.")
             )
-        _join(inc, rep, actor, how=f"attached by {actor.name}")
+        _join(inc, rep, actor, how=lambda: _("attached by %(name)s") % {"name": actor.name})
         _save(inc)
     return rep
 
@@ -128,7 +141,10 @@ def detach_report(
         _entry(
             inc,
             _kind_of(rep),
-            f"{_describe(rep)} was detached by {actor.name}; it waits on the board again.",
+            lambda: (
+                _("%(report)s was detached by %(name)s; it waits on the board again.")
+                % {"report": _describe(rep), "name": actor.name}
+            ),
             actor,
             data={"report_id": rep.pk, "joined": False},
         )
@@ -150,8 +166,14 @@ def _notify_reporters(inc: Incident, actor: Actor) -> int:
         _entry(
             inc,
             TimelineKind.REPORT,
-            f"{told} member{'s' if told != 1 else ''} who reported it "
-            f"{'were' if told != 1 else 'was'} told it is resolved.",
+            lambda: (
+                ngettext(
+                    "%(count)s member who reported it was told it is resolved.",
+                    "%(count)s members who reported it were told it is resolved.",
+                    told,
+                )
+                % {"count": told}
+            ),
             actor,
         )
     return told

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from community.models import Membership
@@ -30,7 +30,6 @@ from incidents.services.common import (
     _entry,
     _locked,
     _save,
-    in_english,
 )
 
 
@@ -73,7 +72,7 @@ def offer_facilitator(
         _entry(
             inc,
             TimelineKind.HANDOFF,
-            f"Offered the facilitator role to {to.display_name}.",
+            lambda: _("Offered the facilitator role to %(name)s.") % {"name": to.display_name},
             actor,
             data={"handoff_id": handoff.pk, "to": to.pk},
         )
@@ -105,7 +104,12 @@ def respond_to_handoff(*, handoff: FacilitatorHandoff, user: User, accept: bool)
             offer.responded_at = timezone.now()
             offer.save(update_fields=["status", "responded_at"])
             _save(inc)
-            _entry(inc, TimelineKind.HANDOFF, f"{to.display_name} declined to facilitate.", actor)
+            _entry(
+                inc,
+                TimelineKind.HANDOFF,
+                lambda: _("%(name)s declined to facilitate.") % {"name": to.display_name},
+                actor,
+            )
     return inc
 
 
@@ -124,7 +128,9 @@ def withdraw_handoff(
         _entry(
             inc,
             TimelineKind.HANDOFF,
-            f"Withdrew the offer to {offer.to_membership.display_name}.",
+            lambda: (
+                _("Withdrew the offer to %(name)s.") % {"name": offer.to_membership.display_name}
+            ),
             actor,
         )
     return inc
@@ -152,11 +158,16 @@ def _accept(inc: Incident, offer: FacilitatorHandoff, actor: Actor) -> None:
         fields.append("facilitator_at")
     _save(inc, *fields)
     name = offer.to_membership.display_name
-    text = (
-        f"{name} took over as facilitator from {current.membership.display_name}."
-        if current
-        else f"{name} is the facilitator."
-    )
+    before = current.membership.display_name if current else ""
+
+    def text() -> str:
+        if before:
+            return _("%(name)s took over as facilitator from %(before)s.") % {
+                "name": name,
+                "before": before,
+            }
+        return _("%(name)s is the facilitator.") % {"name": name}
+
     _entry(inc, TimelineKind.ROLE, text, actor, data={"role": "facilitator", "to": name})
 
 
@@ -178,8 +189,6 @@ def assign_role(
         if not inc.is_open:
             raise ServiceError(_("This incident is no longer open."))
         label = RoleKind(kind).label.lower()
-        with translation.override("en"):  # the timeline is a record, kept in English
-            record_label = str(RoleKind(kind).label).lower()
         if membership is not None:
             _check_members(inc.community, [membership])
             if kind in MODERATOR_ROLES and not membership.is_moderator:
@@ -204,9 +213,20 @@ def assign_role(
             IncidentRole.objects.create(
                 incident=inc, kind=kind, membership=membership, assigned_by=actor.user
             )
-            text = f"{membership.display_name} is the {record_label}."
+            holder = membership.display_name
+
+            def text() -> str:
+                return _("%(name)s is the %(role)s.") % {
+                    "name": holder,
+                    "role": RoleKind(kind).label.lower(),
+                }
         else:
-            text = f"Nobody is the {record_label} any more."
+
+            def text() -> str:
+                return _("Nobody is the %(role)s any more.") % {
+                    "role": RoleKind(kind).label.lower()
+                }
+
         _save(inc)
         _entry(inc, TimelineKind.ROLE, text, actor, data={"role": kind})
     return inc
@@ -229,7 +249,10 @@ def tick_checklist_item(*, role: IncidentRole, index: int, actor: Actor) -> Inci
         _entry(
             inc,
             TimelineKind.ROLE,
-            f"{in_english(held.get_kind_display)} checklist: “{held.checklist[index]}” done.",
+            lambda: (
+                _("%(role)s checklist: “%(item)s” done.")
+                % {"role": held.get_kind_display(), "item": _(held.checklist[index])}
+            ),
             actor,
         )
     return held

@@ -73,7 +73,13 @@ def start_runbook(
                 finished_at=timezone.now() if status == StepStatus.SKIPPED else None,
             )
         _save(inc)
-        _entry(inc, TimelineKind.RUNBOOK, f"Started “{runbook.name}”.", actor, data={"run": run.pk})
+        _entry(
+            inc,
+            TimelineKind.RUNBOOK,
+            lambda: _("Started “%(runbook)s”.") % {"runbook": runbook.name},
+            actor,
+            data={"run": run.pk},
+        )
         for sr in run.steps.filter(status=StepStatus.SKIPPED):
             # The reason is in the community's language, and so is the whole entry.
             skipped = in_community_language(
@@ -104,7 +110,7 @@ def _advance(run: RunbookRun) -> None:
         _entry(
             run.incident,
             TimelineKind.RUNBOOK,
-            f"“{run.runbook.name}” finished.",
+            lambda: _("“%(runbook)s” finished.") % {"runbook": run.runbook.name},
             Actor.system(f"Runbook: {run.runbook.name}"),
         )
 
@@ -138,7 +144,15 @@ def run_step_now(*, step_run: StepRun, expected_version: int | None, actor: Acto
                 inc.community, lambda: _("Done by %(name)s.") % {"name": actor.name}
             )
             sr.save(update_fields=["status", "finished_at", "reason"])
-            _entry(inc, TimelineKind.STEP, f"Step {sr.position} done: {sr.title}", actor)
+            _entry(
+                inc,
+                TimelineKind.STEP,
+                lambda: (
+                    _("Step %(position)s done: %(title)s")
+                    % {"position": sr.position, "title": sr.title}
+                ),
+                actor,
+            )
             _save(inc)
             _advance(sr.run)
             return sr
@@ -146,7 +160,15 @@ def run_step_now(*, step_run: StepRun, expected_version: int | None, actor: Acto
         sr.error = ""
         sr.started_at = timezone.now()
         sr.save(update_fields=["status", "error", "started_at"])
-        _entry(inc, TimelineKind.STEP, f"Step {sr.position} started: {sr.title}", actor)
+        _entry(
+            inc,
+            TimelineKind.STEP,
+            lambda: (
+                _("Step %(position)s started: %(title)s")
+                % {"position": sr.position, "title": sr.title}
+            ),
+            actor,
+        )
         _save(inc)
         enqueue_after_commit("incidents.run_step", sr.pk)
     return sr
@@ -170,7 +192,14 @@ def skip_step(
         sr.reason = reason
         sr.finished_at = timezone.now()
         sr.save(update_fields=["status", "reason", "finished_at"])
-        _entry(inc, TimelineKind.STEP, f"Step {sr.position} skipped: {reason}", actor)
+        _entry(
+            inc,
+            TimelineKind.STEP,
+            lambda: (
+                _("Step %(position)s skipped: %(text)s") % {"position": sr.position, "text": reason}
+            ),
+            actor,
+        )
         _save(inc)
         _advance(sr.run)
     return sr
@@ -275,7 +304,10 @@ def fail_step(*, step_run_id: int, error: str, attempts: int) -> None:
         _entry(
             inc,
             TimelineKind.STEP,
-            f"Step {sr.position} failed after {attempts} attempts: {error}",
+            lambda: (
+                _("Step %(position)s failed after %(attempts)s attempts: %(error)s")
+                % {"position": sr.position, "attempts": attempts, "error": error}
+            ),
             Actor.system(f"Runbook: {sr.run.runbook.name}"),
         )
         _save(inc)
@@ -290,7 +322,10 @@ def note_step_retry(
     _entry(
         sr.run.incident,
         TimelineKind.STEP,
-        f"Step {sr.position} attempt {attempt} hit a passing problem ({error}); retrying.",
+        lambda: (
+            _("Step %(position)s attempt %(attempt)s hit a passing problem (%(error)s); retrying.")
+            % {"position": sr.position, "attempt": attempt, "error": error}
+        ),
         Actor.system("worker"),
         data={"step": sr.pk, "sent_to": sorted(sent_to)} if sent_to else None,
     )

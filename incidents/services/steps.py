@@ -273,7 +273,10 @@ def _check_in_entry(inc: Incident, sr: StepRun) -> bool:
             _entry(
                 inc,
                 TimelineKind.CHECK_IN,
-                f"Check-in due: {_facilitator_name(inc)}, how are the parties and the space?",
+                lambda: (
+                    _("Check-in due: %(facilitator)s, how are the parties and the space?")
+                    % {"facilitator": _facilitator_name(inc)}
+                ),
                 Actor.system("reminder"),
                 dedupe_key=f"check-in:{sr.pk}",
             )
@@ -348,29 +351,28 @@ def decide_lift(inc: Incident, sr: StepRun, *, accept: bool, actor: Actor) -> st
             )
     active = list(inc.cooldowns.active().select_related("space"))
     if not accept:
-        ends = ", ".join(f"{cd.space.name} at {cd.ends_at:%H:%M} UTC" for cd in active)
-        english = f"{actor.name} kept it cooling" + (
-            f": it ends on its own ({ends})." if ends else "."
+
+        def kept() -> str:
+            if not active:
+                return _("%(name)s kept it cooling.") % {"name": actor.name}
+            return _("%(name)s kept it cooling: it ends on its own (%(ends)s).") % {
+                "name": actor.name,
+                "ends": ", ".join(
+                    _("%(space)s at %(time)s UTC")
+                    % {"space": cd.space.name, "time": f"{cd.ends_at:%H:%M}"}
+                    for cd in active
+                ),
+            }
+
+        words = in_community_language(inc.community, kept)
+        _entry(
+            inc,
+            TimelineKind.PROPOSAL,
+            lambda: _("Lift declined. %(words)s") % {"words": words},
+            actor,
+            data={"step": sr.pk},
         )
-        _entry(inc, TimelineKind.PROPOSAL, f"Lift declined. {english}", actor, data={"step": sr.pk})
-        if not ends:
-            return in_community_language(
-                inc.community, lambda: _("%(name)s kept it cooling.") % {"name": actor.name}
-            )
-        return in_community_language(
-            inc.community,
-            lambda: (
-                _("%(name)s kept it cooling: it ends on its own (%(ends)s).")
-                % {
-                    "name": actor.name,
-                    "ends": ", ".join(
-                        _("%(space)s at %(time)s UTC")
-                        % {"space": cd.space.name, "time": f"{cd.ends_at:%H:%M}"}
-                        for cd in active
-                    ),
-                }
-            ),
-        )
+        return words
     for cd in active:
         _end_cooldown(
             cd.pk,
@@ -382,11 +384,17 @@ def decide_lift(inc: Incident, sr: StepRun, *, accept: bool, actor: Actor) -> st
                 lambda: _("The runbook proposed it; %(name)s accepted.") % {"name": actor.name},
             ),
         )
-    english = f"{actor.name} accepted the lift."
-    _entry(inc, TimelineKind.PROPOSAL, f"Lift accepted. {english}", actor, data={"step": sr.pk})
-    return in_community_language(
+    words = in_community_language(
         inc.community, lambda: _("%(name)s accepted the lift.") % {"name": actor.name}
     )
+    _entry(
+        inc,
+        TimelineKind.PROPOSAL,
+        lambda: _("Lift accepted. %(words)s") % {"words": words},
+        actor,
+        data={"step": sr.pk},
+    )
+    return words
 
 
 def record_check_in_due(*, step_run_id: int) -> bool:

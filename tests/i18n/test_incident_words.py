@@ -1,7 +1,7 @@
 """Incident words in the reader's language: a runbook step's unknown placeholder is refused in
 Korean for a Korean moderator, and a postmortem drafted in a Korean community writes its impact
 section (figures and durations) in Korean, whoever started it. The figures keep durations as
-minutes; the incident's timeline, a record, stays English."""
+minutes; the incident's timeline is written in the community's language too."""
 
 from __future__ import annotations
 
@@ -68,4 +68,4 @@ def test_a_postmortem_in_a_korean_community_is_drafted_in_korean(
             "resolved after 1 h 35 min."
         )
     metrics = TimelineEntry.objects.get(incident=incident, kind="metrics")
-    assert metrics.text.startswith("Time to facilitator ")
+    assert metrics.text.startswith("진행자까지 ")
