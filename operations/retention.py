@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from budgets.models import RecalcRun
+from budgets.models import FanOutRun, RecalcRun
 from community.models import ClauseSnapshot, DomainEvent
 from integrations.models import (
     DeliveryStatus,
@@ -87,6 +87,11 @@ def _recalc_runs(cutoff: datetime) -> models.QuerySet[RecalcRun]:
     return RecalcRun.objects.filter(started_at__lt=cutoff)
 
 
+def _fan_out_runs(cutoff: datetime) -> models.QuerySet[FanOutRun]:
+    # Only runs that finished (their chunks go with them); a run still in flight is kept.
+    return FanOutRun.objects.filter(finished_at__lt=cutoff)
+
+
 # In order: a delivery's body goes before its row (and its dedupe keys) do.
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -102,6 +107,7 @@ RULES: tuple[Rule, ...] = (
     Rule("clause snapshots", "clause_snapshot", _community_snapshots),
     Rule("dispatched domain events", "domain_event", _domain_events),
     Rule("budget recalculation runs", "recalc_run", _recalc_runs),
+    Rule("fanned-out recalculation runs", "recalc_run", _fan_out_runs),
 )
 
 

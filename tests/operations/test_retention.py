@@ -17,7 +17,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from budgets.models import Charge, Forgiveness, RecalcRun
+from budgets.models import Charge, FanOutChunk, FanOutRun, Forgiveness, RecalcRun
 from budgets.services import create_charge, forgive_charges
 from community.models import (
     Clause,
@@ -181,9 +181,26 @@ def test_domain_events_go_once_dispatched_and_old_and_recalculation_runs_after_a
             written=1,
             transitions=0,
         )
+    # Fanned-out runs: the finished old one goes with its chunks; one still in flight since
+    # long ago and one finished yesterday stay.
+    old, stuck, fresh = (
+        FanOutRun.objects.create(
+            community=community,
+            at=ago(DAYS["recalc_run"] + 1),
+            chunks=1,
+            finished_at=ago(DAYS["recalc_run"] + 1),
+        ),
+        FanOutRun.objects.create(community=community, at=ago(400), chunks=1),
+        FanOutRun.objects.create(community=community, at=ago(1), chunks=1, finished_at=ago(1)),
+    )
+    for run in (old, stuck, fresh):
+        FanOutChunk.objects.create(run=run, first_id=1, last_id=2)
     purged = purge_expired(now=NOW)
     assert purged["dispatched domain events"] == 1
     assert purged["budget recalculation runs"] == 1
+    assert purged["fanned-out recalculation runs"] == 1
+    assert set(FanOutRun.objects.values_list("pk", flat=True)) == {stuck.pk, fresh.pk}
+    assert set(FanOutChunk.objects.values_list("run_id", flat=True)) == {stuck.pk, fresh.pk}
     assert set(DomainEvent.objects.values_list("pk", flat=True)) == {pending.pk, recent.pk}
     assert dispatched.pk not in set(DomainEvent.objects.values_list("pk", flat=True))
     assert RecalcRun.objects.get().started_at == ago(1)
