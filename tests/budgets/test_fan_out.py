@@ -30,7 +30,7 @@ from budgets.models import (
     TierTransition,
 )
 from budgets.models.snapshots import RecalcKind
-from budgets.recalculation import ADVISORY_NAMESPACE, recalculate_community
+from budgets.recalculation import ADVISORY_NAMESPACE, SNAPSHOT_FIELDS, recalculate_community
 from budgets.tasks import regenerate_all
 from community.models import Community, Membership
 from config import queues
@@ -134,19 +134,9 @@ def test_two_workers_share_the_sweep_and_a_stuck_community_holds_back_no_other(
 
 def _budgets(community: Community) -> dict[str, tuple[object, ...]]:
     """Every member's budget but the moment it was computed at."""
+    fields = [f for f in SNAPSHOT_FIELDS if f not in ("community", "computed_at")]
     rows = MemberBudget.objects.filter(community=community).values_list(
-        "membership__display_name",
-        "activity",
-        "allowance",
-        "spent",
-        "remaining",
-        "remaining_ratio",
-        "tier",
-        "recovers_at",
-        "burn_rate_24h",
-        "policy_version",
-        "transition_sequence",
-        "next_change_at",
+        "membership__display_name", *fields
     )
     return {name: tuple(rest) for name, *rest in rows}
 
